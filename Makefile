@@ -1,0 +1,146 @@
+# Nexus build. `make` builds the kernel image (with its embedded service images), `make run`
+# boots it, `make test` runs every test. tools/bootstrap.sh installs what is missing first.
+
+CROSS    ?= riscv64-unknown-elf-
+CC       := $(CROSS)gcc
+OBJCOPY  := $(CROSS)objcopy
+SIZE     := $(CROSS)size
+QEMU     ?= qemu-system-riscv64
+OPENSBI  ?= /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+MEM      ?= 128M
+PORT     ?= 8080
+B        := build
+
+# rv64imac without floating point: no FPU state to switch, and picolibc's integer printf.
+# Code is compiled with the CSR/fence extensions spelled out (GCC 12 wants them named); the link
+# names plain rv64imac so GCC picks picolibc's rv64imac/lp64 multilib.
+ARCH     := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
+LINKARCH := -march=rv64imac -mabi=lp64 -mcmodel=medany
+PICO     := --specs=picolibc.specs -DPICOLIBC_INTEGER_PRINTF_SCANF
+CFLAGS   := $(ARCH) $(PICO) -std=gnu11 -O2 -g -ffreestanding -fno-common -fno-builtin-printf \
+            -Wall -Wextra -Werror -MMD -MP
+KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio
+UCFLAGS  := $(CFLAGS) -Iapps/rt -Ikernel/uapi
+LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
+
+KERNEL_SRCS := $(wildcard kernel/*.c) hal/virtio/virtio_mmio.c
+KERNEL_ASM  := $(wildcard kernel/*.S)
+KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/k/%.o) $(KERNEL_ASM:%.S=$(B)/k/%.o) $(B)/k/images.o
+RT_OBJS     := $(B)/u/apps/rt/crt0.o $(B)/u/apps/rt/nexus.o
+
+# Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
+APPS        := hello uptime
+IMAGES      := $(APPS) probe
+IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
+
+HOST_CC     := gcc
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
+               -fno-sanitize-recover=all -Ikernel
+HOST_TESTS  := fdt bus elf pagealloc bootargs
+HOST_UNIT_SRC_fdt       := kernel/fdt.c
+HOST_UNIT_SRC_bus       := kernel/bus.c
+HOST_UNIT_SRC_elf       := kernel/elf.c
+HOST_UNIT_SRC_pagealloc := kernel/pagealloc.c
+HOST_UNIT_SRC_bootargs  := kernel/bootargs.c
+FUZZ_TARGETS := fdt elf bus bootargs
+
+BOOTSTRAP := $(B)/.bootstrap-done
+
+.PHONY: all run debug test host-tests fuzz bench clean
+all: $(B)/nexus.elf
+
+$(BOOTSTRAP): tools/bootstrap.sh
+	@tools/bootstrap.sh
+	@mkdir -p $(B) && touch $@
+
+# ---- kernel ----
+$(B)/k/%.o: %.c | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+$(B)/k/%.o: %.S | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ARCH) -c $< -o $@
+
+$(B)/images.S: Makefile $(IMAGE_ELFS) $(B)/user/probe-truncated.elf tools/gen-images.sh
+	tools/gen-images.sh $@ $(IMAGES:%=$(B)/user/%.elf) $(B)/user/probe-truncated.elf
+
+$(B)/k/images.o: $(B)/images.S
+	@mkdir -p $(dir $@)
+	$(CC) $(ARCH) -c $< -o $@
+
+$(B)/nexus.elf: $(KERNEL_OBJS) linker.ld
+	$(CC) $(LDFLAGS) -T linker.ld $(KERNEL_OBJS) -o $@
+	@$(SIZE) $@ | tail -n 1 | awk '{ printf "kernel image: text %d, data %d, bss %d bytes\n", $$1, $$2, $$3 }'
+
+# ---- user images ----
+$(B)/u/%.o: %.c | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -c $< -o $@
+
+$(B)/u/%.o: %.S | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ARCH) -c $< -o $@
+
+$(B)/user/%.full.elf: $(RT_OBJS) apps/rt/user.ld
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -T apps/rt/user.ld $(filter %.o,$^) -o $@
+
+$(B)/user/hello.full.elf: $(B)/u/apps/hello/hello.o
+$(B)/user/uptime.full.elf: $(B)/u/apps/uptime/uptime.o
+$(B)/user/probe.full.elf: $(B)/u/tests/qemu/probe.o
+
+$(B)/user/%.elf: $(B)/user/%.full.elf
+	$(OBJCOPY) --strip-all $< $@
+
+# A deliberately broken image: the loader must refuse it without leaking pages.
+$(B)/user/probe-truncated.elf: $(B)/user/probe.elf
+	head -c 300 $< > $@
+
+# ---- run ----
+QEMU_BASE := $(QEMU) -machine virt -cpu rv64 -smp 1 -m $(MEM) -nographic -bios $(OPENSBI) \
+             -kernel $(B)/nexus.elf -global virtio-mmio.force-legacy=false \
+             -netdev user,id=net0,restrict=on -device virtio-net-device,netdev=net0 \
+             -device virtio-rng-device
+
+run: $(B)/nexus.elf
+	@echo "Booting Nexus under QEMU (quit: Ctrl-A X; console commands: help)."
+	$(QEMU_BASE) -append "$(BOOTARGS)"
+
+debug: $(B)/nexus.elf
+	@echo "QEMU waits for gdb on tcp::1234. In another terminal:"
+	@echo "  gdb-multiarch $(B)/nexus.elf -ex 'target remote :1234'"
+	$(QEMU_BASE) -append "$(BOOTARGS)" -s -S
+
+# ---- tests ----
+$(B)/host/test_%: tests/host/test_%.c tests/host/check.h | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_UNIT_SRC_$*) -o $@
+
+$(B)/host/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) tests/fuzz/replay.c $< $(HOST_UNIT_SRC_$*) -o $@
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ikernel $< $(HOST_UNIT_SRC_$*) -o $@
+
+host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%)
+
+test: all host-tests
+	python3 tests/run.py --build $(B) --qemu "$(QEMU_BASE)"
+
+# libFuzzer, FUZZ_SECONDS per target; new finds go to build/fuzz/<target>/, not the corpus.
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do mkdir -p $(B)/fuzz/$$t; \
+	  $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/$$t tests/fuzz/corpus/$$t || exit 1; done
+
+bench: all
+	python3 tools/bench.py --build $(B) --qemu "$(QEMU_BASE)"
+
+clean:
+	rm -rf $(B)/k $(B)/u $(B)/user $(B)/host $(B)/fuzz $(B)/images.S $(B)/nexus.elf
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+.SECONDARY:

@@ -1,0 +1,68 @@
+#include "nexus.h"
+
+#include <stdio.h>
+#include <string.h>
+
+long nx_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+    register long r0 __asm__("a0") = a0;
+    register long r1 __asm__("a1") = a1;
+    register long r2 __asm__("a2") = a2;
+    register long r3 __asm__("a3") = a3;
+    register long r4 __asm__("a4") = a4;
+    register long r5 __asm__("a5") = a5;
+    register long r7 __asm__("a7") = nr;
+    __asm__ volatile("ecall" : "+r"(r0) : "r"(r1), "r"(r2), "r"(r3), "r"(r4), "r"(r5), "r"(r7) : "memory");
+    return r0;
+}
+
+#define SYS0(nr) nx_syscall((nr), 0, 0, 0, 0, 0, 0)
+#define SYS1(nr, a) nx_syscall((nr), (long)(a), 0, 0, 0, 0, 0)
+#define SYS2(nr, a, b) nx_syscall((nr), (long)(a), (long)(b), 0, 0, 0, 0)
+#define SYS3(nr, a, b, c) nx_syscall((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+
+void nx_exit(int code) {
+    fflush(stdout);
+    SYS1(SYS_EXIT, code);
+    __builtin_unreachable();
+}
+
+long nx_yield(void) { return SYS0(SYS_YIELD); }
+long nx_sleep_ns(uint64_t ns) { return SYS1(SYS_SLEEP, ns); }
+long nx_console_write(const void *buf, size_t len) { return SYS2(SYS_CONSOLE_WRITE, buf, len); }
+long nx_wait(int channel, uint64_t timeout_ns) { return SYS2(SYS_WAIT, channel, timeout_ns); }
+long nx_signal(int channel) { return SYS1(SYS_SIGNAL, channel); }
+long nx_bus_get(const char *path, char *buf, size_t len) { return SYS3(SYS_BUS_GET, path, buf, len); }
+long nx_bus_set(const char *path, const char *value) { return SYS2(SYS_BUS_SET, path, value); }
+long nx_bus_list(const char *prefix, char *buf, size_t len) { return SYS3(SYS_BUS_LIST, prefix, buf, len); }
+long nx_identity(struct nexus_identity *out) { return SYS1(SYS_IDENTITY, out); }
+uint64_t nx_clock_ns(void) { return (uint64_t)SYS0(SYS_CLOCK); }
+
+/* picolibc calls this from exit() after running atexit handlers. */
+void _exit(int code) {
+    SYS1(SYS_EXIT, code);
+    __builtin_unreachable();
+}
+
+/* Line-buffered console stream: one syscall per line instead of per byte. */
+static char line_buf[256];
+static size_t line_len;
+
+static int console_flush(FILE *f) {
+    (void)f;
+    if (line_len)
+        nx_console_write(line_buf, line_len);
+    line_len = 0;
+    return 0;
+}
+
+static int console_putc(char c, FILE *f) {
+    line_buf[line_len++] = c;
+    if (c == '\n' || line_len == sizeof line_buf)
+        console_flush(f);
+    return (unsigned char)c;
+}
+
+static FILE console_stream = FDEV_SETUP_STREAM(console_putc, NULL, console_flush, _FDEV_SETUP_WRITE);
+FILE *const stdout = &console_stream;
+FILE *const stderr = &console_stream;
+FILE *const stdin = NULL;

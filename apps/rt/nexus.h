@@ -1,0 +1,30 @@
+/*
+ * The user-side runtime for Nexus fibers: thin wrappers over the syscalls of
+ * kernel/uapi/nexus_syscall.h. Results follow the kernel: >= 0 success, -errno failure.
+ * stdout/stderr (picolibc) write to the console, line-buffered.
+ */
+#ifndef NEXUS_USER_H
+#define NEXUS_USER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nexus_syscall.h"
+
+long nx_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+
+__attribute__((noreturn)) void nx_exit(int code);
+long nx_yield(void);
+long nx_sleep_ns(uint64_t ns);
+long nx_console_write(const void *buf, size_t len);
+long nx_wait(int channel, uint64_t timeout_ns);
+long nx_signal(int channel);
+long nx_bus_get(const char *path, char *buf, size_t len);
+long nx_bus_set(const char *path, const char *value);
+long nx_bus_list(const char *prefix, char *buf, size_t len);
+long nx_identity(struct nexus_identity *out);
+uint64_t nx_clock_ns(void);
+
+#define NX_MS(n) ((uint64_t)(n) * 1000000ull)
+
+#endif

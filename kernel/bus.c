@@ -1,0 +1,216 @@
+/*
+ * /Bus registry: a fixed table kept sorted by path. Lookups are binary searches; inserts and
+ * deletes shift the tail with memmove. A fixed table (no allocator) keeps the kernel's memory
+ * use bounded and lets this file build unchanged on the host for tests and fuzzing.
+ */
+#include "bus.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct bus_entry {
+    char path[BUS_PATH_MAX];
+    char value[BUS_VALUE_MAX];
+    uint32_t owner;
+};
+
+static struct {
+    int count;
+    struct bus_entry entry[BUS_MAX_KEYS];
+} bus;
+
+void bus_init(void) {
+    bus.count = 0;
+}
+
+int bus_count(void) {
+    return bus.count;
+}
+
+/* Deliberately not isalnum(): the C locale must not widen the accepted character set. */
+static int component_char_ok(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '.' || c == ':' || c == '-';
+}
+
+/* "." and ".." are legal characters but would read as directory navigation to any tool that
+ * maps /Bus onto a filesystem-like view, so they are refused as whole components. */
+static int component_is_dots(const char *c, size_t n) {
+    return (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.');
+}
+
+int bus_path_valid(const char *path) {
+    if (path == NULL || strncmp(path, "/Bus", 4) != 0)
+        return 0;
+    size_t i = 4;
+    while (i < BUS_PATH_MAX && path[i] == '/') {
+        size_t start = ++i;
+        while (i < BUS_PATH_MAX && component_char_ok(path[i]))
+            i++;
+        if (i == start || component_is_dots(path + start, i - start))
+            return 0;
+    }
+    return i < BUS_PATH_MAX && path[i] == '\0';
+}
+
+static int value_valid(const char *value) {
+    if (value == NULL)
+        return 0;
+    for (size_t i = 0; value[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (i >= BUS_VALUE_MAX - 1 || c < 0x20 || c > 0x7e)
+            return 0;
+    }
+    return 1;
+}
+
+/* Index of the first entry whose path is >= `path`; *found says whether it is equal. */
+static int lower_bound(const char *path, int *found) {
+    int lo = 0, hi = bus.count;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (strcmp(bus.entry[mid].path, path) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < bus.count && strcmp(bus.entry[lo].path, path) == 0;
+    return lo;
+}
+
+static int may_modify(const struct bus_entry *e, uint32_t owner) {
+    return owner == BUS_OWNER_KERNEL || owner == e->owner;
+}
+
+static void remove_at(int i) {
+    memmove(&bus.entry[i], &bus.entry[i + 1], (size_t)(bus.count - i - 1) * sizeof bus.entry[0]);
+    bus.count--;
+}
+
+/* Replacing a key also records the writer as owner. Only the owner or the kernel may replace,
+ * so this either keeps the owner or hands the key to the kernel: once the kernel publishes a
+ * value a fiber cannot spoof it, even if the fiber created the key first. */
+int bus_set(const char *path, const char *value, uint32_t owner) {
+    if (!bus_path_valid(path) || !value_valid(value))
+        return -EINVAL;
+    int found;
+    int i = lower_bound(path, &found);
+    struct bus_entry *e = &bus.entry[i];
+    if (found) {
+        if (!may_modify(e, owner))
+            return -EPERM;
+    } else {
+        if (bus.count == BUS_MAX_KEYS)
+            return -ENOSPC;
+        memmove(e + 1, e, (size_t)(bus.count - i) * sizeof *e);
+        bus.count++;
+        strcpy(e->path, path);
+    }
+    strcpy(e->value, value);
+    e->owner = owner;
+    return 0;
+}
+
+int bus_setf(uint32_t owner, const char *path, const char *fmt, ...) {
+    char value[BUS_VALUE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(value, sizeof value, fmt, ap);
+    va_end(ap);
+    /* A truncated value would be published as if it were the real one; refuse instead. */
+    if (n < 0 || (size_t)n >= sizeof value)
+        return -EINVAL;
+    return bus_set(path, value, owner);
+}
+
+int bus_get(const char *path, char *buf, size_t len) {
+    if (!bus_path_valid(path))
+        return -EINVAL;
+    int found;
+    const struct bus_entry *e = &bus.entry[lower_bound(path, &found)];
+    if (!found)
+        return -ENOENT;
+    size_t n = strlen(e->value);
+    if (len > 0) {
+        size_t copy = n < len - 1 ? n : len - 1;
+        memcpy(buf, e->value, copy);
+        buf[copy] = '\0';
+    }
+    return (int)n;
+}
+
+int bus_del(const char *path, uint32_t owner) {
+    if (!bus_path_valid(path))
+        return -EINVAL;
+    int found;
+    int i = lower_bound(path, &found);
+    if (!found)
+        return -ENOENT;
+    if (!may_modify(&bus.entry[i], owner))
+        return -EPERM;
+    remove_at(i);
+    return 0;
+}
+
+int bus_drop_owner(uint32_t owner) {
+    int kept = 0;
+    for (int i = 0; i < bus.count; i++) {
+        if (bus.entry[i].owner == owner)
+            continue;
+        if (kept != i)
+            bus.entry[kept] = bus.entry[i];
+        kept++;
+    }
+    int dropped = bus.count - kept;
+    bus.count = kept;
+    return dropped;
+}
+
+/* Output buffer that keeps counting after it is full, so callers learn the size they need. */
+struct sink {
+    char *buf;
+    size_t cap;
+    size_t need;
+};
+
+static void sink_put(struct sink *s, const char *str) {
+    size_t n = strlen(str);
+    if (s->need + 1 < s->cap) {
+        size_t room = s->cap - 1 - s->need;
+        memcpy(s->buf + s->need, str, n < room ? n : room);
+    }
+    s->need += n;
+}
+
+static void sink_finish(struct sink *s) {
+    if (s->cap > 0)
+        s->buf[s->need < s->cap - 1 ? s->need : s->cap - 1] = '\0';
+}
+
+/* True for the prefix itself and for keys below it; "/Bus/net" must not match "/Bus/network". */
+static int under_prefix(const char *path, size_t plen) {
+    return path[plen] == '\0' || path[plen] == '/';
+}
+
+int bus_list(const char *prefix, char *buf, size_t len) {
+    if (!bus_path_valid(prefix))
+        return -EINVAL;
+    size_t plen = strlen(prefix);
+    struct sink s = {buf, len, 0};
+    int found;
+    /* Every key that starts with `prefix` sorts at or after it and the run is contiguous. */
+    for (int i = lower_bound(prefix, &found);
+         i < bus.count && strncmp(bus.entry[i].path, prefix, plen) == 0; i++) {
+        const struct bus_entry *e = &bus.entry[i];
+        if (!under_prefix(e->path, plen))
+            continue;
+        sink_put(&s, e->path);
+        sink_put(&s, "=");
+        sink_put(&s, e->value);
+        sink_put(&s, "\n");
+    }
+    sink_finish(&s);
+    return (int)s.need;
+}

@@ -1,0 +1,26 @@
+/*
+ * Kernel entry. OpenSBI fw_dynamic jumps here in S-mode with the MMU off:
+ *   a0 = boot hart id, a1 = physical address of the flattened device tree.
+ */
+    .section .text.entry
+    .globl _start
+_start:
+    csrw sie, zero
+    csrw sscratch, zero          /* 0 in sscratch means "trap came from the kernel" */
+    la sp, boot_stack_top
+    la t0, __bss_start
+    la t1, __bss_end
+1:  bgeu t0, t1, 2f
+    sd zero, 0(t0)
+    addi t0, t0, 8
+    j 1b
+2:  call kmain
+3:  wfi                          /* kmain never returns */
+    j 3b
+
+    .section .bss
+    .align 12
+boot_stack:
+    .space 16384
+    .globl boot_stack_top
+boot_stack_top:

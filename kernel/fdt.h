@@ -1,0 +1,68 @@
+/*
+ * Flattened device tree reader: extracts the boot facts the kernel needs from the blob that
+ * OpenSBI passes in a1. Portable C (no kernel dependency) so the host tests and the fuzz target
+ * compile the same file. It never reads outside [blob, blob + max_len) nor beyond the header's
+ * totalsize, whatever the blob says.
+ */
+#ifndef NEXUS_FDT_H
+#define NEXUS_FDT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FDT_MAX_VIRTIO   16
+#define FDT_BOOTARGS_MAX 256
+
+struct fdt_range {
+    uint64_t base;
+    uint64_t size;
+};
+
+struct fdt_virtio {
+    struct fdt_range reg;
+    uint32_t irq; /* PLIC source number from "interrupts" */
+};
+
+struct boot_info {
+    struct fdt_range mem;      /* first /memory bank ("device_type" = "memory") */
+    uint64_t timebase_hz;      /* /cpus "timebase-frequency" (0 if absent) */
+
+    int has_uart;              /* compatible "ns16550a" */
+    struct fdt_range uart;
+    uint32_t uart_irq;
+
+    int has_plic;              /* compatible "riscv,plic0" or "sifive,plic-1.0.0" */
+    struct fdt_range plic;
+    uint32_t plic_ndev;        /* "riscv,ndev" */
+    int plic_s_context;        /* PLIC context of the boot hart's S-mode external interrupt
+                                  (index in "interrupts-extended" whose phandle is the boot
+                                  hart's interrupt-controller and whose cause is 9), -1 if none */
+
+    int has_test_dev;          /* compatible "sifive,test0" (QEMU's exit device) */
+    struct fdt_range test_dev;
+
+    int nvirtio;               /* compatible "virtio,mmio", in blob order */
+    struct fdt_virtio virtio[FDT_MAX_VIRTIO];
+
+    char bootargs[FDT_BOOTARGS_MAX]; /* /chosen "bootargs", NUL-terminated, "" if absent */
+};
+
+enum fdt_error {
+    FDT_OK = 0,
+    FDT_ERR_TRUNCATED = -1, /* blob shorter than its header or a block runs past it */
+    FDT_ERR_MAGIC = -2,     /* not 0xd00dfeed */
+    FDT_ERR_VERSION = -3,   /* last_comp_version > 17 or version < 16 */
+    FDT_ERR_STRUCTURE = -4, /* bad token, unbalanced nodes, unterminated name, bad offsets */
+    FDT_ERR_NOMEM = -5,     /* no /memory node with a usable reg */
+};
+
+/* Parses `blob`; fills *out (zeroed first) and returns FDT_OK or a negative fdt_error.
+ * boot_hart is the hart id from a0, used to find the hart's interrupt controller phandle. */
+int fdt_parse(const void *blob, size_t max_len, uint32_t boot_hart, struct boot_info *out);
+
+/* The header's totalsize, or 0 if the magic is wrong: lets the kernel bound max_len. */
+uint32_t fdt_total_size(const void *blob);
+
+const char *fdt_strerror(int err);
+
+#endif

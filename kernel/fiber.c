@@ -1,0 +1,333 @@
+/*
+ * Fiber table, scheduler and blocking. One hart, interrupts off in the kernel: the only
+ * concurrency is between a fiber's kernel context and the scheduler, which hand over through
+ * context_switch. Interrupts are taken in U-mode and in the idle loop.
+ */
+#include "fiber.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "bus.h"
+#include "images.h"
+#include "kernel.h"
+#include "loader.h"
+#include "mem.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "timer.h"
+
+#define KSTACK_CANARY 0x6e657875736b7374ull /* at the lowest word of every kernel stack */
+#define ENDED_KEPT    64
+
+uint64_t watchdog_ns = 200ull * 1000 * 1000;
+
+static struct fiber fibers[MAX_FIBERS];
+static struct fiber *current;
+static struct context scheduler_ctx;
+static uint32_t next_id = 1;
+static unsigned rr_cursor;
+static uint8_t channel_pending[NCHANNELS];
+static uint64_t kernel_tp;
+static struct {
+    uint32_t id;
+    struct fiber_end_info info;
+} ended[ENDED_KEPT];
+static unsigned ended_next;
+
+void user_return(struct trapframe *tf) __attribute__((noreturn));
+void context_switch(struct context *from, struct context *to);
+extern char __kernel_start[];
+
+static const char *const state_names[] = {
+    [FIBER_FREE] = "free",         [FIBER_RUNNABLE] = "runnable", [FIBER_RUNNING] = "running",
+    [FIBER_SLEEPING] = "sleeping", [FIBER_WAITING] = "waiting",   [FIBER_DEAD] = "dead",
+};
+static const char *const end_names[] = {
+    [END_NONE] = "alive", [END_EXIT] = "exited", [END_FAULT] = "fault", [END_RUNAWAY] = "runaway",
+};
+
+const char *fiber_end_name(enum fiber_end kind) { return end_names[kind]; }
+
+void fiber_init(void) { __asm__ volatile("mv %0, tp" : "=r"(kernel_tp)); }
+
+struct fiber *fiber_current(void) { return current; }
+
+static uint64_t kstack_top(const struct fiber *f) { return (uint64_t)f->kstack + KSTACK_PAGES * PAGE_SIZE; }
+
+static void publish(const struct fiber *f, const char *key, const char *value) {
+    char path[BUS_PATH_MAX];
+    snprintf(path, sizeof path, "/Bus/fibers/%s/%s", f->name, key);
+    bus_set(path, value, BUS_OWNER_KERNEL);
+}
+
+/* Back to U-mode in the current fiber, re-arming the timer for its watchdog. */
+__attribute__((noreturn)) static void user_resume(struct fiber *f) {
+    timer_arm(fiber_next_deadline());
+    f->tf.kernel_sp = kstack_top(f);
+    f->tf.kernel_tp = kernel_tp;
+    csr_clear(sstatus, SSTATUS_SPP);
+    csr_set(sstatus, SSTATUS_SPIE);
+    user_return(&f->tf);
+}
+
+void user_trap_return(void) { user_resume(current); }
+
+/* First code a new fiber runs, on its own kernel stack. */
+static void fiber_start(void) {
+    struct fiber *f = current;
+    if (f->is_kernel) {
+        f->kernel_fn(f->kernel_arg);
+        fiber_exit(0);
+    }
+    user_resume(f);
+}
+
+static struct fiber *slot_alloc(const char *name) {
+    for (int i = 0; i < MAX_FIBERS; i++) {
+        struct fiber *f = &fibers[i];
+        if (f->state != FIBER_FREE)
+            continue;
+        memset(f, 0, sizeof *f);
+        f->kstack = page_alloc(KSTACK_PAGES);
+        if (!f->kstack)
+            return NULL;
+        *(uint64_t *)f->kstack = KSTACK_CANARY;
+        f->id = next_id++;
+        snprintf(f->name, sizeof f->name, "%s", name);
+        f->ctx.ra = (uint64_t)fiber_start;
+        f->ctx.sp = kstack_top(f);
+        f->wait_channel = -1;
+        return f;
+    }
+    return NULL;
+}
+
+static void slot_release(struct fiber *f) {
+    if (f->pt) {
+        vm_use_kernel_map(); /* satp may still point at the table we are about to free */
+        vm_user_destroy(f->pt);
+    }
+    page_free(f->kstack, KSTACK_PAGES);
+    f->pt = NULL;
+    f->kstack = NULL;
+    f->state = FIBER_FREE;
+    mem_publish();
+}
+
+static void became_runnable(struct fiber *f) {
+    char id[16];
+    snprintf(id, sizeof id, "%u", f->id);
+    publish(f, "id", id);
+    publish(f, "state", "alive");
+    f->state = FIBER_RUNNABLE;
+    mem_publish();
+}
+
+int fiber_spawn(const char *name, const char *image, const char *args) {
+    const struct embedded_image *img = image_find(image);
+    if (!img)
+        return -ENOENT;
+    struct fiber *f = slot_alloc(name);
+    if (!f)
+        return -EAGAIN;
+    f->pt = vm_user_create();
+    if (!f->pt) {
+        slot_release(f);
+        return -ENOMEM;
+    }
+    int err = loader_load(f->pt, img->data, img->size, &f->tf.sepc);
+    if (!err)
+        err = loader_setup_stack(f->pt, name, args, &f->tf);
+    if (err) {
+        slot_release(f);
+        return err;
+    }
+    became_runnable(f);
+    return (int)f->id;
+}
+
+int fiber_spawn_kernel(const char *name, void (*fn)(void *), void *arg) {
+    struct fiber *f = slot_alloc(name);
+    if (!f)
+        return -EAGAIN;
+    f->is_kernel = 1;
+    f->kernel_fn = fn;
+    f->kernel_arg = arg;
+    became_runnable(f);
+    return (int)f->id;
+}
+
+/* Gives the CPU back to the scheduler; returns when this fiber is dispatched again. */
+static void sched(void) {
+    struct fiber *f = current;
+    if (*(uint64_t *)f->kstack != KSTACK_CANARY)
+        panic("fiber %s#%u overflowed its kernel stack", f->name, f->id);
+    context_switch(&f->ctx, &scheduler_ctx);
+}
+
+void fiber_yield(void) {
+    current->state = FIBER_RUNNABLE;
+    sched();
+}
+
+void fiber_sleep_ticks(uint64_t ticks) {
+    current->wake_at = rdtime() + ticks;
+    current->state = FIBER_SLEEPING;
+    sched();
+}
+
+long fiber_wait(int ch, uint64_t deadline) {
+    if (channel_pending[ch]) {
+        channel_pending[ch] = 0;
+        return 0;
+    }
+    current->wait_channel = ch;
+    current->wake_at = deadline;
+    current->state = FIBER_WAITING;
+    sched();
+    current->wait_channel = -1;
+    return current->wake_result;
+}
+
+int channel_signal(int ch) {
+    int woken = 0;
+    for (int i = 0; i < MAX_FIBERS; i++) {
+        struct fiber *f = &fibers[i];
+        if (f->state == FIBER_WAITING && f->wait_channel == ch) {
+            f->wake_result = 0;
+            f->state = FIBER_RUNNABLE;
+            woken++;
+        }
+    }
+    if (!woken)
+        channel_pending[ch] = 1; /* an event flag: the next wait returns at once */
+    return woken;
+}
+
+static void end_current(struct fiber_end_info info) {
+    struct fiber *f = current;
+    f->end = info;
+    f->state = FIBER_DEAD;
+    sched();
+    panic("dead fiber %s#%u resumed", f->name, f->id);
+}
+
+void fiber_exit(int code) {
+    kprintf("fiber %s#%u exited with %d\n", current->name, current->id, code);
+    end_current((struct fiber_end_info){.kind = END_EXIT, .code = code});
+    __builtin_unreachable();
+}
+
+void fiber_kill_current(enum fiber_end kind, uint64_t scause, uint64_t stval, uint64_t sepc) {
+    kprintf("fiber %s#%u killed: %s scause=%#lx stval=%#lx sepc=%#lx\n", current->name, current->id,
+            end_names[kind], scause, stval, sepc);
+    end_current((struct fiber_end_info){.kind = kind, .scause = scause, .stval = stval, .sepc = sepc});
+    __builtin_unreachable();
+}
+
+/* Frees a dead fiber's resources (from the scheduler's stack, never its own). */
+static void reap(struct fiber *f) {
+    char state[BUS_VALUE_MAX];
+    if (f->end.kind == END_EXIT)
+        snprintf(state, sizeof state, "exited %d", f->end.code);
+    else
+        snprintf(state, sizeof state, "killed %s scause=%#lx stval=%#lx sepc=%#lx",
+                 end_names[f->end.kind], f->end.scause, f->end.stval, f->end.sepc);
+    publish(f, "state", state);
+    bus_drop_owner(f->id);
+    ended[ended_next % ENDED_KEPT].id = f->id;
+    ended[ended_next % ENDED_KEPT].info = f->end;
+    ended_next++;
+    slot_release(f);
+}
+
+int fiber_end_of(uint32_t id, struct fiber_end_info *out) {
+    for (int i = 0; i < MAX_FIBERS; i++)
+        if (fibers[i].state != FIBER_FREE && fibers[i].id == id)
+            return 0;
+    for (unsigned i = 0; i < ENDED_KEPT; i++) {
+        if (ended[i].id == id && id != 0) {
+            *out = ended[i].info;
+            return 1;
+        }
+    }
+    return -ENOENT;
+}
+
+void fiber_timer_tick(int from_user) {
+    uint64_t now = rdtime();
+    for (int i = 0; i < MAX_FIBERS; i++) {
+        struct fiber *f = &fibers[i];
+        if ((f->state == FIBER_SLEEPING || f->state == FIBER_WAITING) && f->wake_at <= now) {
+            f->wake_result = f->state == FIBER_WAITING ? -ETIMEDOUT : 0;
+            f->state = FIBER_RUNNABLE;
+        }
+    }
+    if (from_user && current && now - current->dispatched >= timer_ticks_from_ns(watchdog_ns))
+        fiber_kill_current(END_RUNAWAY, csr_read(scause), 0, current->tf.sepc);
+}
+
+uint64_t fiber_next_deadline(void) {
+    uint64_t next = UINT64_MAX;
+    for (int i = 0; i < MAX_FIBERS; i++) {
+        const struct fiber *f = &fibers[i];
+        if ((f->state == FIBER_SLEEPING || f->state == FIBER_WAITING) && f->wake_at < next)
+            next = f->wake_at;
+    }
+    if (current && !current->is_kernel) {
+        uint64_t dog = current->dispatched + timer_ticks_from_ns(watchdog_ns);
+        if (dog < next)
+            next = dog;
+    }
+    return next;
+}
+
+static struct fiber *pick_next(void) {
+    for (unsigned n = 0; n < MAX_FIBERS; n++) {
+        struct fiber *f = &fibers[(rr_cursor + n) % MAX_FIBERS];
+        if (f->state == FIBER_RUNNABLE) {
+            rr_cursor = (unsigned)(f - fibers) + 1;
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* Nothing to run: sleep until an interrupt (timer for sleepers, devices) makes work. */
+static void idle(void) {
+    timer_arm(fiber_next_deadline());
+    irq_enable();
+    __asm__ volatile("wfi");
+    irq_disable();
+}
+
+void scheduler(void) {
+    for (;;) {
+        struct fiber *f = pick_next();
+        if (!f) {
+            idle();
+            continue;
+        }
+        f->state = FIBER_RUNNING;
+        f->dispatched = rdtime();
+        current = f;
+        if (f->pt) {
+            csr_write(satp, vm_satp(f->pt));
+            sfence_vma();
+        }
+        context_switch(&scheduler_ctx, &f->ctx);
+        current = NULL;
+        if (f->state == FIBER_DEAD)
+            reap(f);
+    }
+}
+
+void fiber_dump(void) {
+    for (int i = 0; i < MAX_FIBERS; i++) {
+        const struct fiber *f = &fibers[i];
+        if (f->state != FIBER_FREE)
+            kprintf("  %-15s #%-3u %-8s %s\n", f->name, f->id, state_names[f->state],
+                    f->is_kernel ? "kernel" : "user");
+    }
+}

@@ -1,0 +1,98 @@
+/*
+ * Fibers: the unit of isolation. A user fiber is one ELF image in its own Sv39 address space,
+ * running in U-mode, with a kernel stack for its syscalls and traps. A kernel fiber (the
+ * selftest runner) runs a kernel function on its own stack. Scheduling is cooperative: a fiber
+ * runs until it yields, sleeps, waits, exits or faults; the watchdog kills one that keeps the
+ * CPU longer than watchdog_ns.
+ */
+#ifndef NEXUS_FIBER_H
+#define NEXUS_FIBER_H
+
+#include <stdint.h>
+
+#include "vm.h"
+
+#define MAX_FIBERS     32
+#define FIBER_NAME_MAX 16
+#define NCHANNELS      64
+
+struct trapframe {
+    uint64_t regs[32]; /* x0..x31; regs[0] unused */
+    uint64_t sepc;
+    uint64_t kernel_sp;
+    uint64_t kernel_tp;
+};
+
+struct context {
+    uint64_t ra, sp, s[12];
+};
+
+enum fiber_state { FIBER_FREE, FIBER_RUNNABLE, FIBER_RUNNING, FIBER_SLEEPING, FIBER_WAITING, FIBER_DEAD };
+
+enum fiber_end {
+    END_NONE,    /* still alive */
+    END_EXIT,    /* called exit(code) */
+    END_FAULT,   /* killed by a trap it caused */
+    END_RUNAWAY, /* killed by the watchdog */
+};
+
+/* How a fiber ended; kept after its slot is freed so a waiter can read it. */
+struct fiber_end_info {
+    enum fiber_end kind;
+    int code;
+    uint64_t scause, stval, sepc;
+};
+
+struct fiber {
+    enum fiber_state state;
+    uint32_t id; /* unique for the whole boot, never reused; also the /Bus owner id */
+    char name[FIBER_NAME_MAX];
+    int is_kernel;
+    struct trapframe tf;
+    struct context ctx;
+    void *kstack; /* KSTACK_PAGES pages */
+    pagetable_t pt;
+    uint64_t wake_at;     /* timer ticks; for SLEEPING and timed WAITING */
+    int wait_channel;     /* for WAITING */
+    long wake_result;     /* returned by the blocking syscall */
+    uint64_t dispatched;  /* ticks when it last got the CPU: the watchdog's reference */
+    void (*kernel_fn)(void *);
+    void *kernel_arg;
+    struct fiber_end_info end;
+};
+
+extern uint64_t watchdog_ns;
+
+void fiber_init(void);
+/* Loads the embedded image `image` as a new user fiber called `name`, with the space-separated
+ * words of `args` as argv[1..]. Returns the fiber id (> 0) or -errno. */
+int fiber_spawn(const char *name, const char *image, const char *args);
+int fiber_spawn_kernel(const char *name, void (*fn)(void *), void *arg);
+struct fiber *fiber_current(void);
+/* Runs fibers forever; idles with wfi when none is runnable. */
+__attribute__((noreturn)) void scheduler(void);
+
+/* Calls from the running fiber's kernel context. */
+void fiber_yield(void);
+void fiber_sleep_ticks(uint64_t ticks);
+/* Blocks until channel ch is signalled (0) or the deadline passes (-ETIMEDOUT). deadline is in
+ * ticks, UINT64_MAX for none. */
+long fiber_wait(int ch, uint64_t deadline);
+int channel_signal(int ch);
+__attribute__((noreturn)) void fiber_exit(int code);
+/* Kills the current fiber for the trap it caused (or the watchdog) and logs why. */
+__attribute__((noreturn)) void fiber_kill_current(enum fiber_end kind, uint64_t scause,
+                                                  uint64_t stval, uint64_t sepc);
+
+/* For the timer: wakes sleepers whose time has come; kills a runaway current fiber. */
+void fiber_timer_tick(int from_user);
+/* The earliest tick at which the timer must fire (sleepers, watchdog), UINT64_MAX if none. */
+uint64_t fiber_next_deadline(void);
+
+/* 1 and *out filled once fiber `id` has ended; 0 while it lives; -ENOENT if never seen. */
+int fiber_end_of(uint32_t id, struct fiber_end_info *out);
+/* Writes one line per live fiber (for the console and /Bus). */
+void fiber_dump(void);
+const char *fiber_end_name(enum fiber_end kind);
+
+#endif

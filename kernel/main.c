@@ -1,0 +1,143 @@
+/*
+ * Boot: find the machine in the device tree, bring up console, traps, memory, paging, timer
+ * and PLIC, publish the boot facts under /Bus, start the fibers of the boot manifest (or the
+ * self-tests) and enter the scheduler.
+ */
+#include <picolibc.h>
+#include <picotls.h>
+#include <string.h>
+
+#include "bootargs.h"
+#include "bus.h"
+#include "fdt.h"
+#include "fiber.h"
+#include "kernel.h"
+#include "manifest.h"
+#include "mem.h"
+#include "monitor.h"
+#include "plic.h"
+#include "riscv.h"
+#include "selftest.h"
+#include "timer.h"
+#include "trap.h"
+#include "uart.h"
+#include "vm.h"
+#include "../hal/virtio/virtio_mmio.h"
+
+#define NEXUS_VERSION "0.1"
+#define QEMU_VIRT_UART 0x10000000ul /* where to complain if the device tree is unusable */
+
+static struct boot_info boot;
+static struct bootargs args;
+static _Alignas(16) uint8_t kernel_tls[256];
+extern char __kernel_start[], __kernel_end[], __tls_size[];
+
+static void publish_boot_facts(uint64_t hart) {
+    bus_setf(0, "/Bus/boot/hart", "%lu", hart);
+    bus_set("/Bus/boot/bootargs", boot.bootargs, 0);
+    bus_setf(0, "/Bus/boot/timebase_hz", "%lu", boot.timebase_hz);
+    bus_setf(0, "/Bus/boot/kernel_bytes", "%lu", (uint64_t)(__kernel_end - __kernel_start));
+    bus_setf(0, "/Bus/mem/base", "%#lx", boot.mem.base);
+    bus_setf(0, "/Bus/mem/size", "%lu", boot.mem.size);
+    bus_setf(0, "/Bus/dev/uart/base", "%#lx", boot.uart.base);
+    bus_setf(0, "/Bus/dev/uart/irq", "%u", boot.uart_irq);
+    bus_setf(0, "/Bus/dev/plic/base", "%#lx", boot.plic.base);
+    bus_setf(0, "/Bus/dev/plic/sources", "%u", boot.plic_ndev);
+    bus_setf(0, "/Bus/dev/plic/context", "%d", boot.plic_s_context);
+}
+
+/* Identifies every virtio-mmio slot, publishes it, and prints the occupied ones. */
+static void probe_virtio(void) {
+    int empty = 0;
+    for (int i = 0; i < boot.nvirtio; i++) {
+        struct virtio_mmio_id id;
+        const struct fdt_virtio *v = &boot.virtio[i];
+        virtio_mmio_identify(v->reg.base, &id);
+        const char *name = virtio_device_name(id.device_id);
+        char key[BUS_PATH_MAX];
+        snprintf(key, sizeof key, "/Bus/dev/virtio/%#lx/device", v->reg.base);
+        bus_set(key, name, 0);
+        snprintf(key, sizeof key, "/Bus/dev/virtio/%#lx/version", v->reg.base);
+        bus_setf(0, key, "%u", id.version);
+        snprintf(key, sizeof key, "/Bus/dev/virtio/%#lx/irq", v->reg.base);
+        bus_setf(0, key, "%u", v->irq);
+        if (id.device_id == 0) {
+            empty++;
+            continue;
+        }
+        kprintf("  virtio-mmio %#lx irq %u: %s (device %u, transport v%u)\n", v->reg.base, v->irq,
+                name, id.device_id, id.version);
+    }
+    kprintf("  virtio-mmio: %d slot(s), %d empty\n", boot.nvirtio, empty);
+}
+
+static void start_manifest(void) {
+    kprintf("fibers:\n");
+    for (unsigned i = 0; i < boot_manifest_len; i++) {
+        const struct manifest_entry *m = &boot_manifest[i];
+        int id = fiber_spawn(m->name, m->image, m->args);
+        if (id < 0)
+            kprintf("  %s: cannot start image %s (error %d)\n", m->name, m->image, -id);
+        else
+            kprintf("  started %s#%d (image %s)\n", m->name, id, m->image);
+    }
+}
+
+static void dump_bus(void) {
+    static char listing[16384];
+    int n = bus_list("/Bus", listing, sizeof listing);
+    kprintf("/Bus at end of boot (%d keys):\n%s", bus_count(), listing);
+    if (n >= (int)sizeof listing)
+        kprintf("  ... (%d bytes more)\n", n - (int)sizeof listing + 1);
+}
+
+void kmain(uint64_t hart, const void *fdt) {
+    if ((size_t)__tls_size > sizeof kernel_tls)
+        for (;;) /* nothing can print yet; the build checks this too */
+            ;
+    _init_tls(kernel_tls);
+    _set_tls(kernel_tls);
+
+    uint32_t fdt_size = fdt_total_size(fdt);
+    int fdt_err = fdt_parse(fdt, fdt_size, (uint32_t)hart, &boot);
+    uart_init(fdt_err == FDT_OK && boot.has_uart ? boot.uart.base : QEMU_VIRT_UART);
+    if (fdt_err != FDT_OK)
+        panic("device tree at %p unusable: %s", fdt, fdt_strerror(fdt_err));
+    if (boot.has_test_dev)
+        machine_exit_init(boot.test_dev.base);
+
+    bus_init();
+    trap_init();
+    mem_init(boot.mem.base, boot.mem.size);
+    vm_init(&boot);
+    timer_init(boot.timebase_hz);
+    if (boot.has_plic)
+        plic_init(boot.plic.base, boot.plic_s_context, boot.plic_ndev);
+    fiber_init();
+    bootargs_parse(boot.bootargs, &args);
+    if (args.watchdog_ms)
+        watchdog_ns = (uint64_t)args.watchdog_ms * 1000000;
+
+    kprintf("\nNexus %s - RISC-V 64 microkernel, hart %lu\n", NEXUS_VERSION, hart);
+    kprintf("memory: %lu MiB at %#lx; kernel %#lx-%#lx (%lu KiB); %zu pages free\n",
+            boot.mem.size >> 20, boot.mem.base, (uint64_t)__kernel_start, (uint64_t)__kernel_end,
+            (uint64_t)(__kernel_end - __kernel_start) >> 10, mem_free_pages());
+    kprintf("timebase %lu Hz; watchdog %lu ms; bootargs \"%s\"\n", boot.timebase_hz,
+            watchdog_ns / 1000000, boot.bootargs);
+    if (args.errors)
+        kprintf("bootargs: %d word(s) not understood, first \"%s\"\n", args.errors, args.first_error);
+    kprintf("devices:\n  uart ns16550a %#lx irq %u\n  plic %#lx, %u sources, S-context %d\n",
+            boot.uart.base, boot.uart_irq, boot.plic.base, boot.plic_ndev, boot.plic_s_context);
+    probe_virtio();
+    publish_boot_facts(hart);
+    monitor_init(boot.uart_irq);
+
+    if (args.selftest)
+        selftest_start(&boot);
+    else
+        start_manifest();
+    mem_publish();
+    dump_bus();
+    kprintf("console: type 'help' for commands; quit QEMU with Ctrl-A X\n");
+    scheduler();
+}

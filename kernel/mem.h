@@ -1,0 +1,17 @@
+/* The kernel's physical page pool (wraps pagealloc.c over RAM after the kernel image). */
+#ifndef NEXUS_MEM_H
+#define NEXUS_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void mem_init(uint64_t ram_base, uint64_t ram_size);
+/* n contiguous zeroed pages, or NULL. */
+void *page_alloc(size_t n);
+void page_free(void *p, size_t n);
+size_t mem_free_pages(void);
+size_t mem_total_pages(void);
+/* Refreshes /Bus/mem/pages_free. */
+void mem_publish(void);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * Nexus memory map (qemu-system-riscv64 -machine virt, one hart, Sv39).
+ *
+ * Physical memory and the kernel's view are the same: the kernel page table maps every device
+ * it uses and all of RAM at VA == PA, without the U bit, so a trap never has to change satp.
+ * Every fiber's page table shares those kernel entries (root slots 0 and 2..) and owns only
+ * root slot 1, the user window. U-mode touching a kernel address therefore takes a page fault.
+ *
+ *   VA / PA
+ *   0x0000_0000 +----------------------------+  root slot 0 (kernel only, not U)
+ *               | unmapped                   |
+ *   0x0010_0000 | sifive,test0 exit device   |  4 KiB
+ *   0x0c00_0000 | PLIC                       |  from the FDT (0x600000 on virt)
+ *   0x1000_0000 | NS16550A UART              |  4 KiB
+ *   0x1000_1000 | virtio-mmio slots 0..7     |  4 KiB each
+ *   0x4000_0000 +============================+  root slot 1: USER WINDOW (per fiber)
+ *               | ELF image (text, data, bss)|  USER_BASE, linked by apps/rt/user.ld
+ *               |            ...             |
+ *               | guard (unmapped)           |
+ *   0x7ffe_0000 | user stack (USER_STACK_SIZE)|  args + TLS block at the top
+ *   0x8000_0000 +============================+  root slot 2.. (kernel only, not U)
+ *               | OpenSBI (M-mode, PMP-protected, not mapped)    2 MiB
+ *   0x8020_0000 | kernel .text (R-X)         |  KERNEL_BASE, linker.ld
+ *               | kernel .rodata (R--)       |  embedded service images live here
+ *               | kernel .data/.bss (RW-)    |  boot stack, /Bus table, fiber table
+ *   _end        | page pool (RW-)            |  bitmap, then 4 KiB pages to the end of RAM:
+ *               |                            |  page tables, kernel stacks, user pages
+ *   RAM end     +----------------------------+
+ */
+#ifndef NEXUS_MEMLAYOUT_H
+#define NEXUS_MEMLAYOUT_H
+
+#define KERNEL_BASE 0x80200000ul
+
+#define USER_BASE       0x40000000ul
+#define USER_TOP        0x80000000ul
+#define USER_STACK_SIZE (64ul * 1024)
+#define USER_STACK_TOP  USER_TOP
+#define USER_STACK_BASE (USER_STACK_TOP - USER_STACK_SIZE)
+
+#define KSTACK_PAGES 2 /* per-fiber kernel stack: 8 KiB, physically contiguous */
+
+#endif

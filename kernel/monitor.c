@@ -1,0 +1,104 @@
+/*
+ * A small operator console on the UART, driven by its receive interrupt through the PLIC:
+ * bytes are echoed and collected into a line; Enter runs the command. Useful under `make run`
+ * to look at /Bus without a network, and the self-tests use it to prove device interrupts
+ * arrive.
+ */
+#include "monitor.h"
+
+#include <string.h>
+
+#include "bus.h"
+#include "fiber.h"
+#include "kernel.h"
+#include "mem.h"
+#include "plic.h"
+#include "uart.h"
+
+#define LINE_MAX 96
+
+static char line[LINE_MAX];
+static size_t line_len;
+static uint32_t rx_irq;
+
+static void cmd_help(const char *arg);
+
+static void cmd_bus(const char *arg) {
+    static char listing[16384];
+    const char *prefix = *arg ? arg : "/Bus";
+    int n = bus_list(prefix, listing, sizeof listing);
+    if (n < 0)
+        kprintf("bus: bad path \"%s\"\n", prefix);
+    else
+        kprintf("%s", listing);
+}
+
+static void cmd_fibers(const char *arg) {
+    (void)arg;
+    fiber_dump();
+}
+
+static void cmd_mem(const char *arg) {
+    (void)arg;
+    kprintf("%zu of %zu pages free\n", mem_free_pages(), mem_total_pages());
+}
+
+static const struct {
+    const char *name;
+    void (*run)(const char *arg);
+    const char *help;
+} commands[] = {
+    {"help", cmd_help, "this list"},
+    {"bus", cmd_bus, "[path] list /Bus keys under path"},
+    {"fibers", cmd_fibers, "live fibers and their states"},
+    {"mem", cmd_mem, "free pages"},
+};
+
+static void cmd_help(const char *arg) {
+    (void)arg;
+    for (unsigned i = 0; i < ARRAY_LEN(commands); i++)
+        kprintf("  %-7s %s\n", commands[i].name, commands[i].help);
+}
+
+static void run_line(void) {
+    line[line_len] = '\0';
+    char *arg = strchr(line, ' ');
+    if (arg)
+        *arg++ = '\0';
+    else
+        arg = line + line_len;
+    while (*arg == ' ')
+        arg++;
+    if (!line[0])
+        return;
+    for (unsigned i = 0; i < ARRAY_LEN(commands); i++) {
+        if (strcmp(commands[i].name, line) == 0) {
+            commands[i].run(arg);
+            return;
+        }
+    }
+    kprintf("unknown command \"%s\" (try help)\n", line);
+}
+
+static void uart_rx(void) {
+    for (int c; (c = uart_getc()) >= 0;) {
+        if (c == '\r' || c == '\n') {
+            kprintf("\n");
+            run_line();
+            line_len = 0;
+        } else if ((c == 0x7f || c == '\b') && line_len) {
+            line_len--;
+            kprintf("\b \b");
+        } else if (c >= 0x20 && c < 0x7f && line_len < LINE_MAX - 1) {
+            line[line_len++] = (char)c;
+            kprintf("%c", c);
+        }
+    }
+    bus_setf(0, "/Bus/dev/uart/rx_interrupts", "%lu", plic_count(rx_irq));
+}
+
+void monitor_init(uint32_t irq) {
+    rx_irq = irq;
+    if (plic_enable(irq, uart_rx) == 0)
+        uart_enable_rx_irq();
+}

@@ -1,0 +1,35 @@
+/*
+ * Physical page allocator: a bitmap over one contiguous region of 4 KiB pages, one bit a page
+ * (1 = in use), with a next-fit cursor. It can hand out runs of contiguous pages (kernel stacks)
+ * and refuses, and counts, frees of pages it never handed out. Portable C: the host tests drive
+ * it over a malloc'd arena.
+ */
+#ifndef NEXUS_PAGEALLOC_H
+#define NEXUS_PAGEALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PA_PAGE_SIZE 4096ul
+
+struct page_pool {
+    uintptr_t first;     /* address of page 0 (page aligned) */
+    size_t npages;       /* pages managed */
+    size_t nfree;        /* pages currently free */
+    size_t cursor;       /* next-fit start */
+    size_t bad_frees;    /* frees refused: unaligned, outside, or already free */
+    uint64_t *bitmap;    /* npages bits, stored in the region's first pages */
+};
+
+/* Takes [start, end) and keeps its first pages for the bitmap. Returns 0, or -1 if the region
+ * cannot hold the bitmap and one page. */
+int pagepool_init(struct page_pool *pool, uintptr_t start, uintptr_t end);
+
+/* n contiguous zeroed pages, or 0 when no run of n is free. */
+uintptr_t pagepool_alloc(struct page_pool *pool, size_t n);
+
+/* Returns 0, or -1 (counted in bad_frees, pool unchanged) if any of the n pages at addr was not
+ * handed out. */
+int pagepool_free(struct page_pool *pool, uintptr_t addr, size_t n);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * The self-test runner: a kernel fiber that starts probe fibers (tests/qemu/probe.c) one step
+ * at a time and checks how each ended, that its pages came back, and that the background
+ * ticker fiber kept running through every crash. Each check prints one line
+ *     TEST <name>: ok | TEST <name>: FAIL <observed>
+ * only after it has observed the behaviour; probes print their own lines the same way. At the
+ * end it prints "SELFTEST DONE passed=N failed=M" and leaves QEMU with the status.
+ */
+#include "selftest.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus.h"
+#include "fdt.h"
+#include "fiber.h"
+#include "kernel.h"
+#include "mem.h"
+#include "riscv.h"
+#include "timer.h"
+
+#define STEP_TIMEOUT_MS 5000
+#define POLL_MS         5
+
+static int passed, failed;
+static const struct boot_info *boot;
+
+__attribute__((format(printf, 3, 4))) static void check(const char *name, int ok, const char *fmt, ...) {
+    if (ok) {
+        passed++;
+        kprintf("TEST %s: ok\n", name);
+        return;
+    }
+    char detail[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    failed++;
+    kprintf("TEST %s: FAIL %s\n", name, detail);
+}
+
+static void sleep_ms(uint64_t ms) { fiber_sleep_ticks(timer_ticks_from_ns(ms * 1000000)); }
+
+/* Waits for fiber id to end; 0 with *end filled, or -ETIMEDOUT. */
+static int wait_end(uint32_t id, struct fiber_end_info *end) {
+    for (unsigned waited = 0; waited < STEP_TIMEOUT_MS; waited += POLL_MS) {
+        if (fiber_end_of(id, end) == 1)
+            return 0;
+        sleep_ms(POLL_MS);
+    }
+    return -ETIMEDOUT;
+}
+
+static long ticker_count(void) {
+    char v[24];
+    return bus_get("/Bus/test/ticker/count", v, sizeof v) > 0 ? strtol(v, NULL, 10) : -1;
+}
+
+struct step {
+    const char *check;
+    const char *args;      /* probe mode and arguments */
+    const char *partner;   /* a second probe run alongside, or NULL */
+    enum fiber_end expect;
+    uint64_t scause;       /* for END_FAULT */
+    int code;              /* for END_EXIT */
+    uint64_t scause_alt;   /* another acceptable cause for END_FAULT, or 0 */
+};
+
+#define FAULT(name, mode, cause) {.check = name, .args = mode, .expect = END_FAULT, .scause = cause}
+#define EXITS(name, mode, partner_mode, exit_code) \
+    {.check = name, .args = mode, .partner = partner_mode, .expect = END_EXIT, .code = exit_code}
+
+static const struct step steps[] = {
+    FAULT("fault.kernel_read", "kread", EXC_LOAD_PAGE_FAULT),
+    FAULT("fault.kernel_write", "kwrite", EXC_STORE_PAGE_FAULT),
+    FAULT("fault.null_read", "null", EXC_LOAD_PAGE_FAULT),
+    FAULT("fault.illegal_instruction", "illegal", EXC_ILLEGAL_INSTRUCTION),
+    /* QEMU raises an AMO's misalignment as a store/AMO fault; OpenSBI 1.1, which takes it in
+     * M-mode first, forwards it to S-mode as a load-misaligned fault. Either is a kill. */
+    {.check = "fault.misaligned_atomic", .args = "misaligned", .expect = END_FAULT,
+     .scause = EXC_LOAD_MISALIGNED, .scause_alt = EXC_STORE_MISALIGNED},
+    FAULT("fault.exec_data", "execdata", EXC_INST_PAGE_FAULT),
+    FAULT("fault.write_text", "writetext", EXC_STORE_PAGE_FAULT),
+    FAULT("fault.stack_overflow", "stack", EXC_STORE_PAGE_FAULT),
+    {.check = "watchdog.runaway", .args = "spin", .expect = END_RUNAWAY},
+    EXITS("probe.syscalls", "syscalls", NULL, 0),
+    EXITS("probe.bus", "bus", NULL, 0),
+    EXITS("probe.sleep", "sleep", NULL, 0),
+    EXITS("probe.wait", "wait", NULL, 0),
+    EXITS("probe.wait_cross_fiber", "waiter", "signaller", 0),
+    EXITS("probe.isolation", "iso-a", "iso-b", 0),
+    EXITS("exit.code", "exit 42", NULL, 42),
+};
+
+static int ended_as_expected(const struct step *s, const struct fiber_end_info *e) {
+    if (e->kind != s->expect)
+        return 0;
+    if (s->expect == END_FAULT)
+        return e->scause == s->scause || (s->scause_alt && e->scause == s->scause_alt);
+    if (s->expect == END_EXIT)
+        return e->code == s->code;
+    return 1;
+}
+
+static void check_end(const char *name, const struct step *s, int err, const struct fiber_end_info *e) {
+    if (err)
+        check(name, 0, "did not end within %d ms", STEP_TIMEOUT_MS);
+    else
+        check(name, ended_as_expected(s, e), "ended %s code=%d scause=%#lx stval=%#lx sepc=%#lx",
+              fiber_end_name(e->kind), e->code, e->scause, e->stval, e->sepc);
+}
+
+static void run_step(const struct step *s) {
+    char name[80];
+    size_t free_before = mem_free_pages();
+    long ticks_before = ticker_count();
+    int id = fiber_spawn("probe", "probe", s->args);
+    int partner = s->partner ? fiber_spawn("partner", "probe", s->partner) : 0;
+    if (id < 0 || partner < 0) {
+        check(s->check, 0, "spawn failed: %d/%d", id, partner);
+        return;
+    }
+    struct fiber_end_info end;
+    check_end(s->check, s, wait_end((uint32_t)id, &end), &end);
+    if (partner) {
+        snprintf(name, sizeof name, "%s.partner", s->check);
+        static const struct step partner_step = {.expect = END_EXIT};
+        check_end(name, &partner_step, wait_end((uint32_t)partner, &end), &end);
+    }
+    snprintf(name, sizeof name, "%s.pages_freed", s->check);
+    check(name, mem_free_pages() == free_before, "free pages %zu before, %zu after", free_before,
+          mem_free_pages());
+    if (s->expect != END_EXIT) {
+        /* The ticker must have gone on across the crash: give it a few periods. */
+        sleep_ms(100);
+        snprintf(name, sizeof name, "%s.others_unaffected", s->check);
+        long after = ticker_count();
+        check(name, after > ticks_before && ticks_before > 0, "ticker %ld -> %ld", ticks_before, after);
+    }
+}
+
+static void check_boot(void) {
+    check("boot.fdt_memory", boot->mem.size >= (16ul << 20), "memory %#lx bytes", boot->mem.size);
+    check("boot.fdt_devices", boot->has_uart && boot->has_plic && boot->plic_s_context >= 0 && boot->nvirtio > 0,
+          "uart %d plic %d ctx %d virtio %d", boot->has_uart, boot->has_plic, boot->plic_s_context, boot->nvirtio);
+    check("boot.timebase", boot->timebase_hz > 0, "timebase %lu", boot->timebase_hz);
+    char v[BUS_VALUE_MAX];
+    check("boot.bus_facts", bus_get("/Bus/mem/pages_total", v, sizeof v) > 0 &&
+                                bus_get("/Bus/boot/bootargs", v, sizeof v) >= 0 && strstr(v, "selftest"),
+          "missing /Bus boot keys");
+    uint64_t t0 = rdtime();
+    sleep_ms(20);
+    uint64_t dt = timer_ns_from_ticks(rdtime() - t0);
+    check("timer.kernel_sleep", dt >= 20000000 && dt < 2000000000ull, "slept %lu ns", dt);
+}
+
+static void check_spawn_errors(void) {
+    size_t before = mem_free_pages();
+    check("spawn.unknown_image", fiber_spawn("x", "no-such-image", "") == -ENOENT, "not -ENOENT");
+    check("spawn.corrupt_image", fiber_spawn("x", "probe-truncated", "") == -ENOEXEC, "not -ENOEXEC");
+    check("spawn.corrupt_image_pages_freed", mem_free_pages() == before, "leaked %ld pages",
+          (long)before - (long)mem_free_pages());
+}
+
+/* Asks the harness to type a console command; the UART interrupt must arrive through the PLIC
+ * and the monitor must answer. */
+static void check_console_irq(void) {
+    kprintf("SELFTEST INPUT: type a console line now\n");
+    char v[24];
+    for (unsigned waited = 0; waited < STEP_TIMEOUT_MS; waited += POLL_MS) {
+        if (bus_get("/Bus/dev/uart/rx_interrupts", v, sizeof v) > 0 && strtol(v, NULL, 10) > 0)
+            break;
+        sleep_ms(POLL_MS);
+    }
+    check("plic.uart_rx_interrupt", bus_get("/Bus/dev/uart/rx_interrupts", v, sizeof v) > 0,
+          "no UART receive interrupt within %d ms", STEP_TIMEOUT_MS);
+    sleep_ms(50); /* let the rest of the line arrive and the monitor answer */
+}
+
+static void runner(void *arg) {
+    (void)arg;
+    kprintf("SELFTEST START\n");
+    check_boot();
+    check_spawn_errors();
+    int ticker = fiber_spawn("ticker", "probe", "ticker");
+    check("fiber.ticker_started", ticker > 0, "spawn returned %d", ticker);
+    sleep_ms(60);
+    check("fiber.user_mode_runs", ticker_count() > 0, "ticker count %ld", ticker_count());
+    for (unsigned i = 0; i < ARRAY_LEN(steps); i++)
+        run_step(&steps[i]);
+    check_console_irq();
+    kprintf("SELFTEST DONE passed=%d failed=%d\n", passed, failed);
+    machine_exit(failed ? 1 : 0);
+}
+
+void selftest_start(const struct boot_info *bi) {
+    boot = bi;
+    if (fiber_spawn_kernel("selftest", runner, NULL) < 0)
+        panic("selftest: cannot start the runner");
+}

@@ -1,0 +1,150 @@
+/*
+ * The syscall gate: a table from number to handler, in the OpenBSD manner. Handlers get the
+ * raw argument registers and check everything: a user pointer is only ever used through
+ * copy_from_user/copy_to_user, which refuse anything outside the caller's mapped user window.
+ */
+#include "syscall.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "bus.h"
+#include "console.h"
+#include "kernel.h"
+#include "riscv.h"
+#include "timer.h"
+#include "uapi/nexus_syscall.h"
+
+typedef long (*syscall_fn)(struct fiber *f, const uint64_t *a);
+
+static long sys_exit(struct fiber *f, const uint64_t *a) {
+    (void)f;
+    fiber_exit((int)a[0]);
+}
+
+static long sys_yield(struct fiber *f, const uint64_t *a) {
+    (void)f, (void)a;
+    fiber_yield();
+    return 0;
+}
+
+static long sys_sleep(struct fiber *f, const uint64_t *a) {
+    (void)f;
+    fiber_sleep_ticks(timer_ticks_from_ns(a[0]));
+    return 0;
+}
+
+static long sys_console_write(struct fiber *f, const uint64_t *a) {
+    char buf[256];
+    uint64_t uva = a[0], len = a[1];
+    if (len > NEXUS_CONSOLE_WRITE_MAX)
+        return -EINVAL;
+    for (uint64_t done = 0; done < len;) {
+        size_t n = len - done < sizeof buf ? len - done : sizeof buf;
+        if (copy_from_user(f->pt, buf, uva + done, n))
+            return -EFAULT;
+        console_write(buf, n);
+        done += n;
+    }
+    return (long)len;
+}
+
+static long sys_wait(struct fiber *f, const uint64_t *a) {
+    (void)f;
+    if (a[0] >= NEXUS_CHANNELS)
+        return -EINVAL;
+    uint64_t deadline = a[1] == NEXUS_WAIT_FOREVER ? UINT64_MAX : rdtime() + timer_ticks_from_ns(a[1]);
+    return fiber_wait((int)a[0], deadline);
+}
+
+static long sys_signal(struct fiber *f, const uint64_t *a) {
+    (void)f;
+    if (a[0] >= NEXUS_CHANNELS)
+        return -EINVAL;
+    return channel_signal((int)a[0]);
+}
+
+static long copy_path(struct fiber *f, char *path, uint64_t uva) {
+    int err = copy_str_from_user(f->pt, path, uva, BUS_PATH_MAX);
+    return err == -ENAMETOOLONG ? -EINVAL : err;
+}
+
+static long sys_bus_get(struct fiber *f, const uint64_t *a) {
+    char path[BUS_PATH_MAX], value[BUS_VALUE_MAX];
+    long err = copy_path(f, path, a[0]);
+    if (err)
+        return err;
+    int n = bus_get(path, value, sizeof value);
+    if (n < 0)
+        return n;
+    size_t len = a[2] < (uint64_t)n + 1 ? a[2] : (uint64_t)n + 1;
+    if (len && copy_to_user(f->pt, a[1], value, len))
+        return -EFAULT;
+    if (len && len <= (size_t)n && copy_to_user(f->pt, a[1] + len - 1, "", 1))
+        return -EFAULT;
+    return n;
+}
+
+static long sys_bus_set(struct fiber *f, const uint64_t *a) {
+    char path[BUS_PATH_MAX], value[BUS_VALUE_MAX];
+    long err = copy_path(f, path, a[0]);
+    if (err)
+        return err;
+    err = copy_str_from_user(f->pt, value, a[1], BUS_VALUE_MAX);
+    if (err)
+        return err == -ENAMETOOLONG ? -EINVAL : err;
+    return bus_set(path, value, f->id);
+}
+
+static long sys_bus_list(struct fiber *f, const uint64_t *a) {
+    static char listing[NEXUS_BUS_LIST_MAX]; /* one hart, interrupts off: never shared */
+    char prefix[BUS_PATH_MAX];
+    if (a[2] > NEXUS_BUS_LIST_MAX)
+        return -EINVAL;
+    long err = copy_path(f, prefix, a[0]);
+    if (err)
+        return err;
+    int n = bus_list(prefix, listing, a[2]);
+    if (n < 0)
+        return n;
+    if (a[2] && copy_to_user(f->pt, a[1], listing, strlen(listing) + 1))
+        return -EFAULT;
+    return n;
+}
+
+static long sys_identity(struct fiber *f, const uint64_t *a) {
+    struct nexus_identity id = {.id = f->id};
+    memcpy(id.name, f->name, sizeof id.name);
+    return copy_to_user(f->pt, a[0], &id, sizeof id);
+}
+
+static long sys_clock(struct fiber *f, const uint64_t *a) {
+    (void)f, (void)a;
+    return (long)timer_ns_from_ticks(rdtime());
+}
+
+static const struct {
+    const char *name;
+    syscall_fn fn;
+} syscall_table[SYS_COUNT] = {
+    [SYS_EXIT] = {"exit", sys_exit},
+    [SYS_YIELD] = {"yield", sys_yield},
+    [SYS_SLEEP] = {"sleep", sys_sleep},
+    [SYS_CONSOLE_WRITE] = {"console_write", sys_console_write},
+    [SYS_WAIT] = {"wait", sys_wait},
+    [SYS_SIGNAL] = {"signal", sys_signal},
+    [SYS_BUS_GET] = {"bus_get", sys_bus_get},
+    [SYS_BUS_SET] = {"bus_set", sys_bus_set},
+    [SYS_BUS_LIST] = {"bus_list", sys_bus_list},
+    [SYS_IDENTITY] = {"identity", sys_identity},
+    [SYS_CLOCK] = {"clock", sys_clock},
+};
+
+void syscall_dispatch(struct fiber *f) {
+    uint64_t nr = f->tf.regs[17];
+    const uint64_t *args = &f->tf.regs[10];
+    long ret = -ENOSYS;
+    if (nr < SYS_COUNT && syscall_table[nr].fn)
+        ret = syscall_table[nr].fn(f, args);
+    f->tf.regs[10] = (uint64_t)ret;
+}

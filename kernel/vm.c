@@ -1,0 +1,200 @@
+/*
+ * Sv39 (three levels of 512 entries, 4 KiB pages, 2 MiB megapages). The kernel map is built
+ * once; user address spaces copy its root entries and own only root slot 1 (the user window,
+ * see memlayout.h), so tearing one down never touches kernel tables.
+ */
+#include "vm.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "fdt.h"
+#include "kernel.h"
+#include "mem.h"
+#include "memlayout.h"
+#include "riscv.h"
+
+#define USER_ROOT_SLOT 1 /* VA 0x4000_0000..0x7fff_ffff */
+
+extern char __kernel_start[], __text_end[], __rodata_end[], __kernel_end[];
+
+static pagetable_t kernel_pt;
+
+static inline uint64_t pte_to_pa(pte_t pte) { return (pte >> 10) << 12; }
+static inline pte_t pa_to_pte(uint64_t pa) { return (pa >> 12) << 10; }
+static inline unsigned vpn(uint64_t va, int level) { return (va >> (12 + 9 * level)) & 0x1ff; }
+
+/* The PTE for va at `level` (0 = 4 KiB leaf, 1 = 2 MiB leaf), allocating tables on the way if
+ * alloc is set. NULL if a table is missing (and !alloc) or memory ran out. */
+static pte_t *walk(pagetable_t pt, uint64_t va, int level, int alloc) {
+    for (int l = 2; l > level; l--) {
+        pte_t *pte = &pt[vpn(va, l)];
+        if (*pte & PTE_V) {
+            if (*pte & (PTE_R | PTE_W | PTE_X))
+                return NULL; /* a bigger leaf is already there */
+            pt = (pagetable_t)pte_to_pa(*pte);
+            continue;
+        }
+        if (!alloc)
+            return NULL;
+        pagetable_t next = page_alloc(1);
+        if (!next)
+            return NULL;
+        *pte = pa_to_pte((uint64_t)next) | PTE_V;
+        pt = next;
+    }
+    return &pt[vpn(va, level)];
+}
+
+/* Maps [va, va+size) to pa, with megapages where both are 2 MiB aligned. Kernel mappings are
+ * global and pre-marked accessed/dirty: nothing here relies on A/D tracking. */
+static void map_range(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t size, uint64_t perm) {
+    uint64_t end = va + size;
+    while (va < end) {
+        int mega = !(va % MEGA_SIZE) && !(pa % MEGA_SIZE) && end - va >= MEGA_SIZE;
+        pte_t *pte = walk(pt, va, mega ? 1 : 0, 1);
+        if (!pte)
+            panic("vm: cannot map %#lx", va);
+        *pte = pa_to_pte(pa) | perm | PTE_V | PTE_A | PTE_D | PTE_G;
+        va += mega ? MEGA_SIZE : PAGE_SIZE;
+        pa += mega ? MEGA_SIZE : PAGE_SIZE;
+    }
+}
+
+static void map_device(const struct fdt_range *r) {
+    if (r->size)
+        map_range(kernel_pt, PAGE_ROUND_DOWN(r->base), PAGE_ROUND_DOWN(r->base),
+                  PAGE_ROUND_UP(r->base + r->size) - PAGE_ROUND_DOWN(r->base), PTE_R | PTE_W);
+}
+
+void vm_init(const struct boot_info *bi) {
+    kernel_pt = page_alloc(1);
+    if (!kernel_pt)
+        panic("vm: no page for the kernel root");
+    if (bi->has_uart)
+        map_device(&bi->uart);
+    if (bi->has_plic)
+        map_device(&bi->plic);
+    if (bi->has_test_dev)
+        map_device(&bi->test_dev);
+    for (int i = 0; i < bi->nvirtio; i++)
+        map_device(&bi->virtio[i].reg);
+
+    uint64_t ks = (uint64_t)__kernel_start, te = (uint64_t)__text_end;
+    uint64_t re = (uint64_t)__rodata_end, ram_end = bi->mem.base + bi->mem.size;
+    map_range(kernel_pt, ks, ks, te - ks, PTE_R | PTE_X);
+    map_range(kernel_pt, te, te, re - te, PTE_R);
+    map_range(kernel_pt, re, re, ram_end - re, PTE_R | PTE_W);
+
+    if (kernel_pt[USER_ROOT_SLOT] & PTE_V)
+        panic("vm: a device sits in the user window");
+    csr_write(satp, vm_satp(kernel_pt));
+    sfence_vma();
+}
+
+uint64_t vm_satp(pagetable_t pt) { return SATP_SV39 | ((uint64_t)pt >> 12); }
+
+void vm_use_kernel_map(void) {
+    csr_write(satp, vm_satp(kernel_pt));
+    sfence_vma();
+}
+
+pagetable_t vm_user_create(void) {
+    pagetable_t pt = page_alloc(1);
+    if (pt) {
+        memcpy(pt, kernel_pt, PAGE_SIZE);
+        pt[USER_ROOT_SLOT] = 0;
+    }
+    return pt;
+}
+
+/* Frees a user-window table at `level` and everything below it. */
+static void free_user_table(pagetable_t t, int level) {
+    for (int i = 0; i < 512; i++) {
+        pte_t pte = t[i];
+        if (!(pte & PTE_V))
+            continue;
+        if (level == 0 || (pte & (PTE_R | PTE_W | PTE_X)))
+            page_free((void *)pte_to_pa(pte), 1); /* user leaves are 4 KiB */
+        else
+            free_user_table((pagetable_t)pte_to_pa(pte), level - 1);
+    }
+    page_free(t, 1);
+}
+
+void vm_user_destroy(pagetable_t pt) {
+    if (pt[USER_ROOT_SLOT] & PTE_V)
+        free_user_table((pagetable_t)pte_to_pa(pt[USER_ROOT_SLOT]), 1);
+    page_free(pt, 1);
+}
+
+void *vm_user_map_page(pagetable_t pt, uint64_t va, uint64_t perm) {
+    if (va < USER_BASE || va >= USER_TOP || va % PAGE_SIZE)
+        return NULL;
+    pte_t *pte = walk(pt, va, 0, 1);
+    if (!pte || (*pte & PTE_V))
+        return NULL;
+    void *page = page_alloc(1);
+    if (!page)
+        return NULL;
+    *pte = pa_to_pte((uint64_t)page) | perm | PTE_U | PTE_V | PTE_A | PTE_D;
+    return page;
+}
+
+/* Kernel address of user va if it is mapped for U-mode with all of `need`, else NULL. */
+static void *user_addr(pagetable_t pt, uint64_t va, uint64_t need) {
+    if (va < USER_BASE || va >= USER_TOP)
+        return NULL;
+    pte_t *pte = walk(pt, va, 0, 0);
+    if (!pte || (*pte & (PTE_V | PTE_U | need)) != (PTE_V | PTE_U | need))
+        return NULL;
+    return (void *)(pte_to_pa(*pte) + (va % PAGE_SIZE));
+}
+
+/* Calls fn on each page-sized piece of [uva, uva+len) after checking it; -EFAULT stops. */
+static int for_user_range(pagetable_t pt, uint64_t uva, size_t len, uint64_t need,
+                          void (*fn)(void *kaddr, size_t off, size_t n, void *ctx), void *ctx) {
+    if (uva + len < uva || uva + len > USER_TOP)
+        return -EFAULT;
+    size_t done = 0;
+    while (done < len) {
+        uint64_t va = uva + done;
+        size_t n = PAGE_SIZE - (va % PAGE_SIZE);
+        if (n > len - done)
+            n = len - done;
+        void *k = user_addr(pt, va, need);
+        if (!k)
+            return -EFAULT;
+        fn(k, done, n, ctx);
+        done += n;
+    }
+    return 0;
+}
+
+static void no_piece(void *k, size_t off, size_t n, void *ctx) { (void)k, (void)off, (void)n, (void)ctx; }
+static void copy_out_piece(void *k, size_t off, size_t n, void *src) { memcpy(k, (char *)src + off, n); }
+static void copy_in_piece(void *k, size_t off, size_t n, void *dst) { memcpy((char *)dst + off, k, n); }
+
+int copy_to_user(pagetable_t pt, uint64_t uva, const void *src, size_t len) {
+    /* Check the whole range first, so a bad range leaves user memory untouched. */
+    int err = for_user_range(pt, uva, len, PTE_W, no_piece, NULL);
+    if (err)
+        return err;
+    return for_user_range(pt, uva, len, PTE_W, copy_out_piece, (void *)src);
+}
+
+int copy_from_user(pagetable_t pt, void *dst, uint64_t uva, size_t len) {
+    return for_user_range(pt, uva, len, PTE_R, copy_in_piece, dst);
+}
+
+int copy_str_from_user(pagetable_t pt, char *dst, uint64_t uva, size_t max) {
+    for (size_t i = 0; i < max; i++) {
+        const char *k = user_addr(pt, uva + i, PTE_R);
+        if (uva + i < uva || !k)
+            return -EFAULT;
+        dst[i] = *k;
+        if (!*k)
+            return 0;
+    }
+    return -ENAMETOOLONG;
+}

@@ -1,0 +1,671 @@
+/*
+ * Host tests for kernel/fdt.c: facts from device trees QEMU really generates (tests/host/data,
+ * dumped with -machine virt,dumpdtb=...), then malformed blobs. Every parse of a damaged blob
+ * runs on a malloc'd copy of exactly the length passed, so ASan reports any over-read.
+ *
+ * Usage: test_fdt <data-dir>
+ */
+#include "check.h"
+#include "fdt.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIB (1024u * 1024u)
+
+/* Header field offsets (devicetree spec 5.2). */
+#define H_TOTALSIZE    4
+#define H_OFF_STRUCT   8
+#define H_OFF_STRINGS  12
+#define H_VERSION      20
+#define H_LAST_COMP    24
+#define H_SIZE_STRINGS 32
+#define H_SIZE_STRUCT  36
+#define HEADER_SIZE    40
+
+struct blob {
+    uint8_t *data;
+    size_t len;
+};
+
+static uint32_t get32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static struct blob load(const char *dir, const char *name) {
+    char path[512];
+    struct blob b = {NULL, 0};
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "test_fdt: cannot open %s\n", path);
+        exit(2);
+    }
+    fseek(f, 0, SEEK_END);
+    b.len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b.data = malloc(b.len);
+    if (!b.data || fread(b.data, 1, b.len, f) != b.len) {
+        fprintf(stderr, "test_fdt: cannot read %s\n", path);
+        exit(2);
+    }
+    fclose(f);
+    return b;
+}
+
+/* Parses the first n bytes of src from a heap buffer of exactly n bytes. */
+static int parse_exact(const uint8_t *src, size_t n, uint32_t hart, struct boot_info *bi) {
+    uint8_t *copy = malloc(n ? n : 1);
+    memcpy(copy, src, n);
+    int rc = fdt_parse(copy, n, hart, bi);
+    free(copy);
+    return rc;
+}
+
+/* Parses a copy of `b` with the 32-bit word at `off` replaced by v. */
+static int parse_patched(struct blob b, size_t off, uint32_t v) {
+    struct boot_info bi;
+    uint8_t *copy = malloc(b.len);
+    memcpy(copy, b.data, b.len);
+    put32(copy + off, v);
+    int rc = fdt_parse(copy, b.len, 0, &bi);
+    free(copy);
+    return rc;
+}
+
+static int is_fdt_code(int rc) {
+    return rc <= FDT_OK && rc >= FDT_ERR_NOMEM;
+}
+
+/* ---- a tiny blob builder for hand-made trees ---- */
+
+static struct {
+    uint8_t st[16384];
+    size_t st_len;
+    char strings[1024];
+    size_t strings_len;
+    uint8_t out[HEADER_SIZE + 16 + 16384 + 1024];
+} bld;
+
+static void b_reset(void) {
+    memset(&bld, 0, sizeof bld);
+}
+
+static void b_token(uint32_t t) {
+    put32(bld.st + bld.st_len, t);
+    bld.st_len += 4;
+}
+
+static void b_bytes(const void *p, size_t n) {
+    memcpy(bld.st + bld.st_len, p, n);
+    bld.st_len += (n + 3) & ~(size_t)3; /* the buffer is zeroed, so padding is NUL */
+}
+
+static void b_begin(const char *name) {
+    b_token(1);
+    b_bytes(name, strlen(name) + 1);
+}
+
+static void b_end(void) {
+    b_token(2);
+}
+
+static void b_prop(const char *name, const void *val, size_t len) {
+    b_token(3);
+    b_token((uint32_t)len);
+    b_token((uint32_t)bld.strings_len);
+    strcpy(bld.strings + bld.strings_len, name);
+    bld.strings_len += strlen(name) + 1;
+    b_bytes(val, len);
+}
+
+static void b_str(const char *name, const char *s) {
+    b_prop(name, s, strlen(s) + 1);
+}
+
+/* A property of n 32-bit cells. */
+static void b_cells(const char *name, int n, ...) {
+    uint8_t v[64];
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++)
+        put32(v + 4 * i, va_arg(ap, uint32_t));
+    va_end(ap);
+    b_prop(name, v, 4 * (size_t)n);
+}
+
+/* Lays out header, empty reservation map, structure and strings; returns the blob. */
+static struct blob b_finish_version(uint32_t version) {
+    uint8_t *o = bld.out;
+    b_token(9);
+    size_t off_struct = HEADER_SIZE + 16, off_strings = off_struct + bld.st_len;
+    size_t total = off_strings + bld.strings_len;
+    put32(o, 0xd00dfeed);
+    put32(o + H_TOTALSIZE, (uint32_t)total);
+    put32(o + H_OFF_STRUCT, (uint32_t)off_struct);
+    put32(o + H_OFF_STRINGS, (uint32_t)off_strings);
+    put32(o + 16, HEADER_SIZE); /* off_mem_rsvmap */
+    put32(o + H_VERSION, version);
+    put32(o + H_LAST_COMP, 16);
+    put32(o + H_SIZE_STRINGS, (uint32_t)bld.strings_len);
+    put32(o + H_SIZE_STRUCT, version >= 17 ? (uint32_t)bld.st_len : 0xdeadbeef);
+    memcpy(o + off_struct, bld.st, bld.st_len);
+    memcpy(o + off_strings, bld.strings, bld.strings_len);
+    return (struct blob){o, total};
+}
+
+static struct blob b_finish(void) {
+    return b_finish_version(17);
+}
+
+static int parse_built(struct boot_info *bi) {
+    struct blob b = b_finish();
+    return parse_exact(b.data, b.len, 0, bi);
+}
+
+/* ---- real QEMU trees ---- */
+
+static void test_virt_common(const char *tag, const struct boot_info *bi) {
+    char name[96];
+#define CHECK_AS(what, cond) \
+    do { snprintf(name, sizeof name, "%s.%s", tag, what); CHECK(name, cond); } while (0)
+    CHECK_AS("mem_base", bi->mem.base == 0x80000000u);
+    CHECK_AS("timebase", bi->timebase_hz == 10000000u);
+    CHECK_AS("uart", bi->has_uart && bi->uart.base == 0x10000000u && bi->uart.size == 0x100);
+    CHECK_AS("uart_irq", bi->uart_irq == 10);
+    CHECK_AS("plic", bi->has_plic && bi->plic.base == 0xc000000u && bi->plic.size == 0x600000);
+    /* QEMU 7.2 writes riscv,ndev = 0x60 (VIRT_IRQCHIP_NUM_SOURCES - 1 would be 0x5f in
+     * other versions): check what the blob really holds. */
+    CHECK_AS("plic_ndev", bi->plic_ndev == 0x60);
+    CHECK_AS("test_dev", bi->has_test_dev && bi->test_dev.base == 0x100000u &&
+                             bi->test_dev.size == 0x1000);
+    /* QEMU always makes 8 virtio-mmio transports and emits them highest address first. */
+    CHECK_AS("nvirtio", bi->nvirtio == 8);
+    int order_ok = 1;
+    for (int i = 0; i < bi->nvirtio; i++) {
+        const struct fdt_virtio *v = &bi->virtio[i];
+        order_ok &= v->reg.base == 0x10008000u - 0x1000u * (unsigned)i &&
+                    v->reg.size == 0x1000 && v->irq == 8u - (unsigned)i;
+    }
+    CHECK_AS("virtio_order", order_ok);
+#undef CHECK_AS
+}
+
+static void test_real(const char *dir) {
+    struct boot_info bi;
+    struct blob d = load(dir, "virt-default.dtb");
+    struct blob n = load(dir, "virt-net-rng.dtb");
+    struct blob s = load(dir, "virt-smp2.dtb");
+
+    CHECK("total_size.default", fdt_total_size(d.data) == d.len);
+    CHECK("total_size.smp2", fdt_total_size(s.data) == s.len);
+
+    CHECK("default.parse", fdt_parse(d.data, d.len, 0, &bi) == FDT_OK);
+    test_virt_common("default", &bi);
+    CHECK("default.mem_size", bi.mem.size == 128 * MIB);
+    CHECK("default.s_context", bi.plic_s_context == 1);
+    CHECK("default.no_bootargs", bi.bootargs[0] == '\0');
+    CHECK("default.max_len_larger_ok", parse_exact(d.data, d.len, 0, &bi) == FDT_OK);
+
+    CHECK("default.absent_hart", fdt_parse(d.data, d.len, 1, &bi) == FDT_OK);
+    CHECK("default.absent_hart_no_context", bi.plic_s_context == -1);
+
+    CHECK("net_rng.parse", fdt_parse(n.data, n.len, 0, &bi) == FDT_OK);
+    test_virt_common("net_rng", &bi);
+    CHECK("net_rng.mem_size", bi.mem.size == 256 * MIB);
+    CHECK("net_rng.bootargs", strcmp(bi.bootargs, "selftest watchdog=200") == 0);
+
+    CHECK("smp2.parse_hart0", fdt_parse(s.data, s.len, 0, &bi) == FDT_OK);
+    test_virt_common("smp2", &bi);
+    CHECK("smp2.s_context_hart0", bi.plic_s_context == 1);
+    CHECK("smp2.parse_hart1", fdt_parse(s.data, s.len, 1, &bi) == FDT_OK);
+    CHECK("smp2.s_context_hart1", bi.plic_s_context == 3);
+
+    free(d.data);
+    free(n.data);
+    free(s.data);
+}
+
+/* ---- damaged real blobs ---- */
+
+static void test_truncation(struct blob b) {
+    struct boot_info bi;
+    int all_err = 1, consistent_err = 1;
+    for (size_t n = 0; n < b.len; n++)
+        all_err &= parse_exact(b.data, n, 0, &bi) < 0;
+    CHECK("truncated.every_length", all_err);
+
+    /* Same, but with totalsize claiming the cut length, so the block checks and the walker
+     * (not just the totalsize check) meet the missing bytes. */
+    uint8_t *copy = malloc(b.len);
+    for (size_t n = 8; n < b.len; n++) {
+        memcpy(copy, b.data, b.len);
+        put32(copy + H_TOTALSIZE, (uint32_t)n);
+        int rc = parse_exact(copy, n, 0, &bi);
+        consistent_err &= rc < 0 && is_fdt_code(rc);
+    }
+    free(copy);
+    CHECK("truncated.every_length_consistent_header", consistent_err);
+
+    /* Cut the structure block at every length: no cut keeps the FDT_END token. */
+    uint32_t size_struct = get32(b.data + H_SIZE_STRUCT);
+    int struct_err = 1;
+    for (uint32_t k = 0; k < size_struct; k++)
+        struct_err &= parse_patched(b, H_SIZE_STRUCT, k) < 0;
+    CHECK("truncated.struct_block_every_length", struct_err);
+
+    /* Cut the strings block: a name then loses its NUL; must never over-read. */
+    uint32_t size_strings = get32(b.data + H_SIZE_STRINGS);
+    int strings_ok = 1;
+    for (uint32_t k = 0; k < size_strings; k++)
+        strings_ok &= parse_patched(b, H_SIZE_STRINGS, k) == FDT_ERR_STRUCTURE;
+    CHECK("truncated.strings_block_every_length", strings_ok);
+}
+
+static void test_header(struct blob b) {
+    struct boot_info bi;
+    uint32_t total = (uint32_t)b.len;
+    CHECK("header.bad_magic", parse_patched(b, 0, 0xd00dfeee) == FDT_ERR_MAGIC);
+    CHECK("header.total_size_bad_magic", fdt_total_size("\xd0\x0d\xfe\xee\0\0\x10\0") == 0);
+    CHECK("header.version_too_old", parse_patched(b, H_VERSION, 15) == FDT_ERR_VERSION);
+    CHECK("header.last_comp_too_new", parse_patched(b, H_LAST_COMP, 18) == FDT_ERR_VERSION);
+    CHECK("header.newer_compatible_version", parse_patched(b, H_VERSION, 20) == FDT_OK);
+    CHECK("header.totalsize_beyond_max_len",
+          parse_patched(b, H_TOTALSIZE, total + 1) == FDT_ERR_TRUNCATED);
+    CHECK("header.totalsize_huge", parse_patched(b, H_TOTALSIZE, 0xffffffff) == FDT_ERR_TRUNCATED);
+    CHECK("header.totalsize_below_header", parse_patched(b, H_TOTALSIZE, 39) == FDT_ERR_TRUNCATED);
+    CHECK("header.struct_offset_out_of_range",
+          parse_patched(b, H_OFF_STRUCT, total + 4) == FDT_ERR_STRUCTURE);
+    CHECK("header.struct_offset_huge",
+          parse_patched(b, H_OFF_STRUCT, 0xfffffffc) == FDT_ERR_STRUCTURE);
+    CHECK("header.struct_offset_unaligned",
+          parse_patched(b, H_OFF_STRUCT, get32(b.data + H_OFF_STRUCT) + 1) == FDT_ERR_STRUCTURE);
+    CHECK("header.strings_offset_out_of_range",
+          parse_patched(b, H_OFF_STRINGS, total + 1) == FDT_ERR_STRUCTURE);
+    CHECK("header.struct_size_past_end",
+          parse_patched(b, H_SIZE_STRUCT, total) == FDT_ERR_TRUNCATED);
+    CHECK("header.strings_size_overflow",
+          parse_patched(b, H_SIZE_STRINGS, 0xffffffff) == FDT_ERR_TRUNCATED);
+    CHECK("header.short_buffers", parse_exact(b.data, 3, 0, &bi) == FDT_ERR_TRUNCATED &&
+                                      parse_exact(b.data, 39, 0, &bi) == FDT_ERR_TRUNCATED);
+
+    /* Flip each header bit pattern in turn: any outcome but a crash or a stray code. */
+    int flips_ok = 1;
+    uint8_t *copy = malloc(b.len);
+    static const uint8_t masks[] = {0x01, 0x80, 0xff};
+    for (size_t i = 0; i < HEADER_SIZE; i++) {
+        for (size_t m = 0; m < sizeof masks; m++) {
+            memcpy(copy, b.data, b.len);
+            copy[i] ^= masks[m];
+            flips_ok &= is_fdt_code(fdt_parse(copy, b.len, 0, &bi));
+        }
+    }
+    free(copy);
+    CHECK("header.every_byte_flipped", flips_ok);
+}
+
+/* QEMU's root node starts the structure block: BEGIN_NODE, "" padded to 4, then its first
+ * property (#address-cells). Its len and nameoff words follow that PROP token. */
+static void test_struct(struct blob b) {
+    size_t root = get32(b.data + H_OFF_STRUCT);
+    size_t prop = root + 8;
+    CHECK("struct.first_prop_located", get32(b.data + root) == 1 && get32(b.data + prop) == 3);
+    CHECK("struct.prop_len_past_block", parse_patched(b, prop + 4, 0x7ffffff0) == FDT_ERR_STRUCTURE);
+    CHECK("struct.prop_len_max", parse_patched(b, prop + 4, 0xffffffff) == FDT_ERR_STRUCTURE);
+    CHECK("struct.string_offset_out_of_range",
+          parse_patched(b, prop + 8, get32(b.data + H_SIZE_STRINGS)) == FDT_ERR_STRUCTURE);
+    CHECK("struct.string_offset_huge", parse_patched(b, prop + 8, 0xffffffff) == FDT_ERR_STRUCTURE);
+    CHECK("struct.bad_token", parse_patched(b, prop, 7) == FDT_ERR_STRUCTURE);
+    CHECK("struct.end_too_early", parse_patched(b, prop, 9) == FDT_ERR_STRUCTURE);
+    CHECK("struct.missing_root_begin", parse_patched(b, root, 4) == FDT_ERR_STRUCTURE);
+
+    /* Every byte of the structure block flipped: any defined outcome, no over-read. */
+    size_t size_struct = get32(b.data + H_SIZE_STRUCT);
+    int flips_ok = 1;
+    uint8_t *copy = malloc(b.len);
+    struct boot_info bi;
+    for (size_t i = root; i < root + size_struct; i++) {
+        memcpy(copy, b.data, b.len);
+        copy[i] ^= 0xff;
+        flips_ok &= is_fdt_code(fdt_parse(copy, b.len, 0, &bi));
+        flips_ok &= memchr(bi.bootargs, 0, sizeof bi.bootargs) != NULL;
+    }
+    free(copy);
+    CHECK("struct.every_byte_flipped", flips_ok);
+}
+
+/* ---- hand-built trees ---- */
+
+static void b_memory_node(const char *name, int ncells, uint32_t a, uint32_t b, uint32_t c) {
+    b_begin(name);
+    b_str("device_type", "memory");
+    if (ncells == 2)
+        b_cells("reg", 2, a, b);
+    else
+        b_cells("reg", 3, a, b, c);
+    b_end();
+}
+
+static void test_cells(void) {
+    struct boot_info bi;
+
+    b_reset();
+    b_begin("");
+    b_cells("#address-cells", 1, 1u);
+    b_cells("#size-cells", 1, 1u);
+    b_memory_node("memory@1000", 2, 0x1000, 0x2000, 0);
+    b_end();
+    CHECK("built.cells_1_1", parse_built(&bi) == FDT_OK && bi.mem.base == 0x1000 &&
+                                 bi.mem.size == 0x2000);
+
+    /* No cell properties: the spec defaults are 2 address cells and 1 size cell. */
+    b_reset();
+    b_begin("");
+    b_memory_node("mem", 3, 0x1, 0x80000000u, 0x4000);
+    b_end();
+    CHECK("built.cells_default_2_1", parse_built(&bi) == FDT_OK &&
+                                         bi.mem.base == 0x180000000ull && bi.mem.size == 0x4000);
+
+    b_reset();
+    b_begin("");
+    b_cells("#address-cells", 1, 3u);
+    b_memory_node("memory@0", 3, 0, 0, 0x1000);
+    b_end();
+    CHECK("built.cells_3_ignored", parse_built(&bi) == FDT_ERR_NOMEM);
+
+    /* Cells are per parent: /soc's 1/1 apply to its child, not to the root's other child. */
+    b_reset();
+    b_begin("");
+    b_cells("#address-cells", 1, 2u);
+    b_cells("#size-cells", 1, 2u);
+    b_begin("soc");
+    b_cells("#address-cells", 1, 1u);
+    b_cells("#size-cells", 1, 1u);
+    b_begin("serial@3000");
+    b_str("compatible", "ns16550a");
+    b_cells("reg", 2, 0x3000u, 0x100u);
+    b_end();
+    b_end();
+    b_begin("memory@80000000");
+    b_str("device_type", "memory");
+    b_cells("reg", 4, 0u, 0x80000000u, 0u, 0x1000000u);
+    b_end();
+    b_end();
+    CHECK("built.cells_per_parent", parse_built(&bi) == FDT_OK && bi.has_uart &&
+                                        bi.uart.base == 0x3000 && bi.uart.size == 0x100 &&
+                                        bi.mem.base == 0x80000000u && bi.mem.size == 0x1000000);
+}
+
+static void test_memory(void) {
+    struct boot_info bi;
+
+    b_reset();
+    b_begin("");
+    b_begin("chosen");
+    b_end();
+    b_end();
+    CHECK("built.no_memory", parse_built(&bi) == FDT_ERR_NOMEM);
+
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 3, 0, 0, 0);
+    b_end();
+    CHECK("built.memory_size_zero", parse_built(&bi) == FDT_ERR_NOMEM);
+
+    /* A reg too short for the cells is ignored, not over-read. */
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 2, 0, 0x1000, 0);
+    b_end();
+    CHECK("built.memory_reg_short", parse_built(&bi) == FDT_ERR_NOMEM);
+
+    /* Recognised by name alone, and the first usable node wins. */
+    b_reset();
+    b_begin("");
+    b_begin("memory@40000000");
+    b_cells("reg", 3, 0u, 0x40000000u, 0x1000u);
+    b_end();
+    b_memory_node("ram", 3, 0, 0x80000000u, 0x2000);
+    b_end();
+    CHECK("built.memory_by_name", parse_built(&bi) == FDT_OK && bi.mem.base == 0x40000000u &&
+                                      bi.mem.size == 0x1000);
+
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 3, 0xffffffffu, 0xfffff000u, 0x2000);
+    b_end();
+    CHECK("built.memory_range_wraps", parse_built(&bi) == FDT_ERR_NOMEM);
+}
+
+/* Writes /cpus with one cpu@<hart> node whose interrupt-controller has phandle `ph`. */
+static void b_cpu(uint32_t hart, uint32_t ph) {
+    char name[16];
+    snprintf(name, sizeof name, "cpu@%u", hart);
+    b_begin(name);
+    b_str("device_type", "cpu");
+    b_cells("reg", 1, hart);
+    b_begin("interrupt-controller");
+    b_prop("interrupt-controller", "", 0);
+    b_cells("phandle", 1, ph);
+    b_end();
+    b_end();
+}
+
+static void test_cpus_after_plic(void) {
+    struct boot_info bi;
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 3, 0, 0, 0x1000);
+    b_begin("plic@c000000");
+    b_prop("compatible", "sifive,plic-1.0.0\0riscv,plic0", 30);
+    b_cells("reg", 3, 0u, 0xc000000u, 0x600000u);
+    b_cells("riscv,ndev", 1, 31u);
+    b_cells("interrupts-extended", 8, 5u, 11u, 5u, 9u, 7u, 11u, 7u, 9u);
+    b_end();
+    b_begin("cpus");
+    b_cells("#address-cells", 1, 1u);
+    b_cells("#size-cells", 1, 0u);
+    b_cpu(3, 5);
+    b_cpu(4, 7);
+    b_end();
+    b_end();
+    struct blob b = b_finish();
+    CHECK("built.plic_before_cpus", parse_exact(b.data, b.len, 4, &bi) == FDT_OK &&
+                                        bi.has_plic && bi.plic_ndev == 31 &&
+                                        bi.plic_s_context == 3);
+    CHECK("built.plic_before_cpus_hart3",
+          parse_exact(b.data, b.len, 3, &bi) == FDT_OK && bi.plic_s_context == 1);
+    CHECK("built.timebase_absent", bi.timebase_hz == 0);
+}
+
+static void test_timebase(void) {
+    struct boot_info bi;
+
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 3, 0, 0, 0x1000);
+    b_begin("cpus");
+    b_cells("#address-cells", 1, 1u);
+    b_cells("#size-cells", 1, 0u);
+    b_begin("cpu@0");
+    b_str("device_type", "cpu");
+    b_cells("timebase-frequency", 2, 1u, 2u);
+    b_end();
+    b_end();
+    b_end();
+    CHECK("built.timebase_cpu_2_cells",
+          parse_built(&bi) == FDT_OK && bi.timebase_hz == 0x100000002ull);
+
+    /* /cpus takes precedence over a cpu node (the cpu node comes later in the blob). */
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 3, 0, 0, 0x1000);
+    b_begin("cpus");
+    b_cells("timebase-frequency", 1, 1000u);
+    b_begin("cpu@0");
+    b_str("device_type", "cpu");
+    b_cells("timebase-frequency", 1, 2000u);
+    b_end();
+    b_end();
+    b_end();
+    CHECK("built.timebase_cpus_first", parse_built(&bi) == FDT_OK && bi.timebase_hz == 1000);
+}
+
+static void b_chosen_bootargs(const void *val, size_t len) {
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 3, 0, 0, 0x1000);
+    b_begin("chosen");
+    b_prop("bootargs", val, len);
+    b_end();
+    b_end();
+}
+
+static void test_bootargs(void) {
+    struct boot_info bi;
+    char longer[400];
+
+    b_chosen_bootargs("abc", 3); /* not NUL-terminated */
+    CHECK("built.bootargs_unterminated", parse_built(&bi) == FDT_OK &&
+                                             strcmp(bi.bootargs, "abc") == 0);
+
+    memset(longer, 'x', sizeof longer);
+    b_chosen_bootargs(longer, sizeof longer);
+    CHECK("built.bootargs_truncated", parse_built(&bi) == FDT_OK &&
+                                          strlen(bi.bootargs) == FDT_BOOTARGS_MAX - 1);
+
+    b_chosen_bootargs("", 0);
+    CHECK("built.bootargs_empty_prop", parse_built(&bi) == FDT_OK && bi.bootargs[0] == '\0');
+}
+
+static void test_virtio_limit(void) {
+    struct boot_info bi;
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 3, 0, 0, 0x1000);
+    for (uint32_t i = 0; i < FDT_MAX_VIRTIO + 4; i++) {
+        b_begin("virtio_mmio");
+        b_str("compatible", "virtio,mmio");
+        b_cells("reg", 3, 0u, 0x10000000u + i * 0x1000u, 0x1000u);
+        b_cells("interrupts", 1, i + 1);
+        b_end();
+    }
+    b_end();
+    CHECK("built.virtio_limit", parse_built(&bi) == FDT_OK && bi.nvirtio == FDT_MAX_VIRTIO &&
+                                    bi.virtio[FDT_MAX_VIRTIO - 1].irq == FDT_MAX_VIRTIO);
+}
+
+/* A root holding `depth - 1` nested children, the innermost a memory node. */
+static int parse_nested(int depth) {
+    struct boot_info bi;
+    b_reset();
+    b_begin("");
+    for (int i = 1; i < depth; i++)
+        b_begin(i == depth - 1 ? "memory@0" : "n");
+    b_cells("reg", 3, 0u, 0u, 0x1000u);
+    for (int i = 0; i < depth; i++)
+        b_end();
+    return parse_built(&bi);
+}
+
+static void test_structure(void) {
+    struct boot_info bi;
+
+    CHECK("built.depth_16_ok", parse_nested(16) == FDT_OK);
+    CHECK("built.depth_17_rejected", parse_nested(17) == FDT_ERR_STRUCTURE);
+    CHECK("built.depth_1000_rejected", parse_nested(1000) == FDT_ERR_STRUCTURE);
+
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 3, 0, 0, 0x1000);
+    b_end();
+    b_end();
+    CHECK("built.extra_end_node", parse_built(&bi) == FDT_ERR_STRUCTURE);
+
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 3, 0, 0, 0x1000);
+    CHECK("built.missing_end_node", parse_built(&bi) == FDT_ERR_STRUCTURE);
+
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 3, 0, 0, 0x1000);
+    b_end();
+    b_begin("");
+    b_end();
+    CHECK("built.second_root", parse_built(&bi) == FDT_ERR_STRUCTURE);
+
+    b_reset();
+    CHECK("built.empty_struct", parse_built(&bi) == FDT_ERR_STRUCTURE);
+
+    b_reset();
+    b_begin("");
+    b_begin("a");
+    b_end();
+    b_str("model", "late"); /* the spec puts properties before subnodes */
+    b_end();
+    CHECK("built.property_after_subnode", parse_built(&bi) == FDT_ERR_STRUCTURE);
+
+    b_reset();
+    b_token(4);
+    b_begin("");
+    b_token(4);
+    b_memory_node("memory@0", 3, 0, 0, 0x1000);
+    b_end();
+    b_token(4);
+    CHECK("built.nops", parse_built(&bi) == FDT_OK && bi.mem.size == 0x1000);
+
+    /* Version 16 has no size_dt_struct; the builder puts garbage there. */
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 3, 0, 0, 0x1000);
+    b_end();
+    struct blob v16 = b_finish_version(16);
+    CHECK("built.version_16", parse_exact(v16.data, v16.len, 0, &bi) == FDT_OK);
+}
+
+static void test_strerror(void) {
+    int distinct = 1;
+    for (int a = FDT_ERR_NOMEM; a <= FDT_OK; a++) {
+        for (int b = a + 1; b <= FDT_OK; b++)
+            distinct &= strcmp(fdt_strerror(a), fdt_strerror(b)) != 0;
+    }
+    CHECK("strerror.distinct", distinct);
+    CHECK("strerror.unknown", strcmp(fdt_strerror(-99), "unknown error") == 0 &&
+                                  strcmp(fdt_strerror(1), "unknown error") == 0);
+}
+
+int main(int argc, char **argv) {
+    check_suite = "fdt";
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s <data-dir>\n", argv[0]);
+        return 2;
+    }
+    test_real(argv[1]);
+
+    struct blob b = load(argv[1], "virt-net-rng.dtb");
+    test_truncation(b);
+    test_header(b);
+    test_struct(b);
+    free(b.data);
+
+    test_cells();
+    test_memory();
+    test_cpus_after_plic();
+    test_timebase();
+    test_bootargs();
+    test_virtio_limit();
+    test_structure();
+    test_strerror();
+    return check_exit();
+}

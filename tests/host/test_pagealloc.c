@@ -1,0 +1,84 @@
+/* Host tests for the physical page allocator (kernel/pagealloc.c) over a malloc'd arena. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "pagealloc.h"
+
+#define ARENA_PAGES 300
+
+static int by_address(const void *a, const void *b) {
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return (x > y) - (x < y);
+}
+
+static uintptr_t arena_start(void **mem) {
+    *mem = aligned_alloc(PA_PAGE_SIZE, (ARENA_PAGES + 1) * PA_PAGE_SIZE);
+    return (uintptr_t)*mem;
+}
+
+int main(void) {
+    check_suite = "pagealloc";
+    void *mem;
+    uintptr_t start = arena_start(&mem);
+    struct page_pool pool;
+
+    CHECK("init_ok", pagepool_init(&pool, start, start + ARENA_PAGES * PA_PAGE_SIZE) == 0);
+    CHECK("bitmap_takes_one_page", pool.npages == ARENA_PAGES - 1 && pool.nfree == pool.npages);
+    CHECK("first_page_after_bitmap", pool.first == start + PA_PAGE_SIZE);
+
+    uintptr_t p = pagepool_alloc(&pool, 1);
+    CHECK("alloc_one", p >= pool.first && p % PA_PAGE_SIZE == 0 && pool.nfree == pool.npages - 1);
+    memset((void *)p, 0xab, PA_PAGE_SIZE);
+    CHECK("free_one", pagepool_free(&pool, p, 1) == 0 && pool.nfree == pool.npages);
+    CHECK("double_free_refused", pagepool_free(&pool, p, 1) == -1 && pool.bad_frees == 1);
+    CHECK("nfree_unchanged_after_bad_free", pool.nfree == pool.npages);
+    CHECK("unaligned_free_refused", pagepool_free(&pool, pool.first + 8, 1) == -1);
+    CHECK("outside_free_refused", pagepool_free(&pool, start, 1) == -1 &&
+                                      pagepool_free(&pool, pool.first + pool.npages * PA_PAGE_SIZE, 1) == -1);
+    CHECK("overlong_free_refused", pagepool_free(&pool, pool.first, pool.npages + 1) == -1);
+
+    uintptr_t z = pagepool_alloc(&pool, 1);
+    int zeroed = 1;
+    for (size_t i = 0; i < PA_PAGE_SIZE; i++)
+        zeroed &= ((unsigned char *)z)[i] == 0;
+    CHECK("pages_come_zeroed", zeroed);
+    pagepool_free(&pool, z, 1);
+
+    /* Exhaust the pool one page at a time, then give everything back. */
+    static uintptr_t got[ARENA_PAGES];
+    size_t n = 0;
+    for (uintptr_t a; (a = pagepool_alloc(&pool, 1)) != 0;)
+        got[n++] = a;
+    CHECK("exhaust_gets_every_page", n == pool.npages && pool.nfree == 0);
+    CHECK("alloc_when_empty_fails", pagepool_alloc(&pool, 1) == 0);
+    int distinct = 1;
+    for (size_t i = 1; i < n; i++)
+        distinct &= got[i] != got[i - 1];
+    CHECK("pages_distinct", distinct);
+    for (size_t i = 0; i < n; i++)
+        pagepool_free(&pool, got[i], 1);
+    CHECK("free_all_restores_count", pool.nfree == pool.npages);
+
+    /* Contiguous runs, including fragmentation: free every other page, then ask for two. */
+    uintptr_t run = pagepool_alloc(&pool, 4);
+    CHECK("run_of_four", run != 0 && pool.nfree == pool.npages - 4);
+    CHECK("run_free", pagepool_free(&pool, run, 4) == 0);
+    n = 0;
+    for (uintptr_t a; (a = pagepool_alloc(&pool, 1)) != 0;)
+        got[n++] = a;
+    qsort(got, n, sizeof got[0], by_address); /* next-fit hands pages out from its cursor */
+    for (size_t i = 0; i < n; i += 2)
+        pagepool_free(&pool, got[i], 1);
+    CHECK("fragmented_run_refused", pagepool_alloc(&pool, 2) == 0);
+    pagepool_free(&pool, got[3], 1); /* frees 2,3,4 as a run */
+    uintptr_t two = pagepool_alloc(&pool, 2);
+    CHECK("run_found_after_merge", two == got[2] || two == got[3]);
+    CHECK("partial_run_free_refused_when_not_owned", pagepool_free(&pool, got[0], 2) == -1);
+
+    CHECK("tiny_region_refused", pagepool_init(&pool, start, start + PA_PAGE_SIZE) == -1);
+    CHECK("empty_region_refused", pagepool_init(&pool, start + 10, start + 20) == -1);
+    free(mem);
+    return check_exit();
+}

@@ -1,0 +1,225 @@
+/*
+ * The self-test probe: one user image, many behaviours, chosen by argv[1]. Some modes misbehave
+ * on purpose (the kernel runner checks how they die); the others check syscall behaviour from
+ * U-mode and print one line per check:
+ *     TEST <name>: ok            TEST <name>: FAIL <what was observed>
+ * and exit with the number of failed checks.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nexus.h"
+
+#define KERNEL_ADDR   0x80200000ul /* kernel text: mapped, but not for U-mode */
+#define UNMAPPED_ADDR 0x50000000ul /* inside the user window, never mapped by these images */
+#define ISO_CHANNEL   10
+#define WAKE_CHANNEL  11
+
+static int failures;
+
+/* Prints the check's result line; fmt describes what was observed when it failed. */
+__attribute__((format(printf, 3, 4))) static void check(const char *name, int ok, const char *fmt, ...) {
+    if (ok) {
+        printf("TEST %s: ok\n", name);
+        return;
+    }
+    char detail[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    failures++;
+    printf("TEST %s: FAIL %s\n", name, detail);
+}
+
+#define EXPECT_EQ(name, got, want) \
+    check((name), (long)(got) == (long)(want), "got %ld, want %ld", (long)(got), (long)(want))
+
+/* ---- modes that must be killed ---- */
+
+static volatile uint64_t sink;
+static volatile uint32_t data_word = 0x00008067; /* "ret", but in a non-executable page */
+
+static void mode_kread(void) { sink = *(volatile uint64_t *)KERNEL_ADDR; }
+static void mode_kwrite(void) { *(volatile uint64_t *)KERNEL_ADDR = 0; }
+static void mode_null(void) { sink = *(volatile uint64_t *)0; }
+static void mode_illegal(void) { __asm__ volatile("csrw satp, zero"); }
+static void mode_exec_data(void) { ((void (*)(void))(uintptr_t)&data_word)(); }
+static void mode_write_text(void) { *(volatile uint32_t *)(uintptr_t)&mode_write_text = 0; }
+static void mode_spin(void) {
+    for (;;)
+        sink++;
+}
+
+/* An atomic on a misaligned address: OpenSBI emulates misaligned plain loads and stores, but
+ * not AMOs, so this one reaches the kernel as a store/AMO misaligned fault. */
+static void mode_misaligned(void) {
+    static uint64_t words[2];
+    volatile uint32_t *p = (volatile uint32_t *)((uintptr_t)words + 2);
+    uint32_t old;
+    __asm__ volatile("amoadd.w %0, %2, (%1)" : "=r"(old) : "r"(p), "r"(1) : "memory");
+    sink = old;
+}
+
+static int recurse(int depth) {
+    volatile char frame[1024];
+    frame[0] = (char)depth;
+    if (depth > 1000000) /* never reached: the 32 KiB stack ends long before */
+        return 0;
+    return recurse(depth + 1) + frame[0];
+}
+static void mode_stack_overflow(void) { sink = (uint64_t)recurse(0); }
+
+/* ---- modes that check and exit ---- */
+
+static void mode_ticker(void) {
+    char value[24];
+    for (unsigned long n = 1;; n++) {
+        snprintf(value, sizeof value, "%lu", n);
+        nx_bus_set("/Bus/test/ticker/count", value);
+        if (n % 5 == 0)
+            printf("ticker: tick %lu\n", n);
+        nx_sleep_ns(NX_MS(20));
+    }
+}
+
+static void mode_syscalls(void) {
+    static const char text[] = "probe: console write\n";
+    char buf[32];
+    EXPECT_EQ("syscall.console_write_ok", nx_console_write(text, strlen(text)), strlen(text));
+    EXPECT_EQ("syscall.kernel_pointer", nx_console_write((void *)KERNEL_ADDR, 16), -EFAULT);
+    EXPECT_EQ("syscall.unmapped_pointer", nx_console_write((void *)UNMAPPED_ADDR, 16), -EFAULT);
+    EXPECT_EQ("syscall.null_pointer", nx_console_write(NULL, 16), -EFAULT);
+    EXPECT_EQ("syscall.absurd_length", nx_console_write(text, 1ul << 40), -EINVAL);
+    EXPECT_EQ("syscall.wrapping_range", nx_console_write((void *)-16l, 256), -EFAULT);
+    EXPECT_EQ("syscall.straddles_stack_top", nx_bus_get("/Bus/boot/timebase_hz", (char *)0x7ffffffcul, 16), -EFAULT);
+    EXPECT_EQ("syscall.readonly_destination", nx_bus_get("/Bus/boot/hart", (char *)(uintptr_t)&mode_syscalls, 16), -EFAULT);
+    EXPECT_EQ("syscall.kernel_path_pointer", nx_bus_get((const char *)KERNEL_ADDR, buf, sizeof buf), -EFAULT);
+    EXPECT_EQ("syscall.identity_kernel_pointer", nx_identity((void *)KERNEL_ADDR), -EFAULT);
+    EXPECT_EQ("syscall.bus_list_absurd_length", nx_bus_list("/Bus", buf, 1ul << 30), -EINVAL);
+    EXPECT_EQ("syscall.unknown_number", nx_syscall(999, 0, 0, 0, 0, 0, 0), -ENOSYS);
+    EXPECT_EQ("syscall.bad_channel", nx_wait(1000, 0), -EINVAL);
+    char long_path[200];
+    memset(long_path, 'a', sizeof long_path - 1);
+    long_path[sizeof long_path - 1] = '\0';
+    memcpy(long_path, "/Bus/", 5);
+    EXPECT_EQ("syscall.path_too_long", nx_bus_set(long_path, "x"), -EINVAL);
+    check("syscall.still_running", 1, "unreachable");
+}
+
+static void mode_bus(const char *myname) {
+    char buf[128], path[64];
+    EXPECT_EQ("bus.set_own_key", nx_bus_set("/Bus/test/probe/x", "42"), 0);
+    EXPECT_EQ("bus.get_length", nx_bus_get("/Bus/test/probe/x", buf, sizeof buf), 2);
+    check("bus.get_value", strcmp(buf, "42") == 0, "got \"%s\"", buf);
+    EXPECT_EQ("bus.get_truncated_length", nx_bus_get("/Bus/test/probe/x", buf, 2), 2);
+    check("bus.get_truncated_terminated", strcmp(buf, "4") == 0, "got \"%s\"", buf);
+    EXPECT_EQ("bus.kernel_key_readonly", nx_bus_set("/Bus/boot/hart", "7"), -EPERM);
+    nx_bus_get("/Bus/boot/hart", buf, sizeof buf);
+    check("bus.kernel_key_unchanged", strcmp(buf, "7") != 0, "hart now \"%s\"", buf);
+    EXPECT_EQ("bus.malformed_path", nx_bus_set("/Bus//x", "1"), -EINVAL);
+    EXPECT_EQ("bus.missing_key", nx_bus_get("/Bus/test/none", buf, sizeof buf), -ENOENT);
+    long n = nx_bus_list("/Bus/test/probe", buf, sizeof buf);
+    check("bus.list_own_key", n > 0 && strstr(buf, "/Bus/test/probe/x=42\n") != NULL, "got %ld bytes", n);
+    struct nexus_identity me;
+    EXPECT_EQ("identity.call", nx_identity(&me), 0);
+    check("identity.name", strcmp(me.name, myname) == 0, "got \"%s\"", me.name);
+    snprintf(path, sizeof path, "/Bus/fibers/%s/id", myname);
+    nx_bus_get(path, buf, sizeof buf);
+    EXPECT_EQ("identity.matches_bus", strtol(buf, NULL, 10), me.id);
+}
+
+static void mode_sleep(void) {
+    uint64_t t0 = nx_clock_ns();
+    nx_sleep_ns(NX_MS(50));
+    uint64_t dt = nx_clock_ns() - t0;
+    check("sched.sleep_at_least", dt >= NX_MS(50), "slept %lu ns", (unsigned long)dt);
+    check("sched.sleep_not_forever", dt < NX_MS(2000), "slept %lu ns", (unsigned long)dt);
+    uint64_t r0 = 0, r1 = 0;
+    __asm__ volatile("rdtime %0" : "=r"(r0));
+    nx_yield();
+    __asm__ volatile("rdtime %0" : "=r"(r1));
+    check("sched.rdtime_from_user", r1 >= r0 && r0 != 0, "rdtime %lu -> %lu", (unsigned long)r0, (unsigned long)r1);
+}
+
+static void mode_wait(void) {
+    EXPECT_EQ("wait.signal_without_waiter", nx_signal(12), 0);
+    EXPECT_EQ("wait.pending_signal_returns_at_once", nx_wait(12, NX_MS(1000)), 0);
+    uint64_t t0 = nx_clock_ns();
+    EXPECT_EQ("wait.timeout", nx_wait(13, NX_MS(30)), -ETIMEDOUT);
+    uint64_t dt = nx_clock_ns() - t0;
+    check("wait.timeout_elapsed", dt >= NX_MS(30), "waited %lu ns", (unsigned long)dt);
+}
+
+static void mode_waiter(void) {
+    uint64_t t0 = nx_clock_ns();
+    EXPECT_EQ("wait.woken_by_other_fiber", nx_wait(WAKE_CHANNEL, NX_MS(3000)), 0);
+    check("wait.woken_before_timeout", nx_clock_ns() - t0 < NX_MS(3000), "timed out");
+}
+
+static void mode_signaller(void) {
+    nx_sleep_ns(NX_MS(30)); /* let the waiter block first */
+    EXPECT_EQ("wait.signal_wakes_one", nx_signal(WAKE_CHANNEL), 1);
+}
+
+/* Both instances run the same image, so `cell` has the same address in each. */
+static volatile uint64_t cell;
+
+static void mode_iso_a(void) {
+    cell = 0xA11CE;
+    nx_bus_set("/Bus/test/iso/a_ready", "1");
+    EXPECT_EQ("isolation.partner_done", nx_wait(ISO_CHANNEL, NX_MS(3000)), 0);
+    check("isolation.write_other", cell == 0xA11CE, "cell is %#lx", (unsigned long)cell);
+}
+
+static void mode_iso_b(void) {
+    char buf[8];
+    for (int i = 0; i < 100 && nx_bus_get("/Bus/test/iso/a_ready", buf, sizeof buf) < 0; i++)
+        nx_sleep_ns(NX_MS(10));
+    check("isolation.read_other", cell == 0, "saw %#lx at the same address", (unsigned long)cell);
+    cell = 0xB0B;
+    nx_signal(ISO_CHANNEL);
+}
+
+static const struct {
+    const char *mode;
+    void (*run)(void);
+} modes[] = {
+    {"kread", mode_kread},           {"kwrite", mode_kwrite},
+    {"null", mode_null},             {"illegal", mode_illegal},
+    {"execdata", mode_exec_data},    {"writetext", mode_write_text},
+    {"spin", mode_spin},             {"misaligned", mode_misaligned},
+    {"stack", mode_stack_overflow},  {"ticker", mode_ticker},
+    {"syscalls", mode_syscalls},     {"sleep", mode_sleep},
+    {"wait", mode_wait},             {"waiter", mode_waiter},
+    {"signaller", mode_signaller},   {"iso-a", mode_iso_a},
+    {"iso-b", mode_iso_b},
+};
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        printf("probe: no mode\n");
+        return 100;
+    }
+    if (strcmp(argv[1], "bus") == 0)
+        mode_bus(argv[0]);
+    else if (strcmp(argv[1], "exit") == 0 && argc > 2)
+        return atoi(argv[2]);
+    else {
+        unsigned i;
+        for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+            if (strcmp(argv[1], modes[i].mode) == 0) {
+                modes[i].run();
+                break;
+            }
+        }
+        if (i == sizeof modes / sizeof modes[0]) {
+            printf("probe: unknown mode %s\n", argv[1]);
+            return 100;
+        }
+    }
+    return failures;
+}

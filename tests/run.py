@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Runs every test group of `make test` and prints the closing line `N passed, N failed`.
+
+Each group is a command whose output has one line per check, `PASS <name>` or
+`FAIL <name>: <detail>`. A group that exits non-zero without reporting a failure counts as one
+failed check of its own, so a crash can never look like success.
+"""
+import argparse
+import glob
+import os
+import subprocess
+import sys
+import time
+
+
+def groups(build, qemu):
+    host = os.path.join(build, "host")
+    for test in sorted(glob.glob(os.path.join(host, "test_*"))):
+        yield os.path.basename(test), [test, "tests/host/data"]
+    for replay in sorted(glob.glob(os.path.join(host, "replay_*"))):
+        target = os.path.basename(replay)[len("replay_"):]
+        corpus = sorted(glob.glob(os.path.join("tests/fuzz/corpus", target, "*")))
+        yield os.path.basename(replay), [replay] + corpus
+    yield "qemu_selftest", [sys.executable, "tests/qemu/run_selftest.py", "--qemu", qemu]
+
+
+def run_group(name, cmd):
+    start = time.monotonic()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = proc.stdout.decode("utf-8", "replace").splitlines()
+    passed = failed = 0
+    for line in out:
+        if line.startswith("PASS "):
+            passed += 1
+        elif line.startswith("FAIL "):
+            failed += 1
+            print(line)
+    if name.startswith("replay_") and proc.returncode == 0:
+        passed += 1  # a replay has no checks of its own: surviving the corpus is the check
+        print(f"PASS fuzz_corpus.{name[len('replay_'):]}")
+    if proc.returncode != 0 and failed == 0:
+        failed += 1
+        print(f"FAIL {name}.exit_status: exited {proc.returncode}")
+        print("\n".join("    " + l for l in out[-20:]))
+    print(f"  {name}: {passed} passed, {failed} failed ({time.monotonic() - start:.1f} s)")
+    return passed, failed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--qemu", required=True)
+    args = ap.parse_args()
+    total_passed = total_failed = 0
+    for name, cmd in groups(args.build, args.qemu):
+        p, f = run_group(name, cmd)
+        total_passed += p
+        total_failed += f
+    print(f"{total_passed} passed, {total_failed} failed")
+    return 1 if total_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
