@@ -142,5 +142,5 @@ bench: all
 clean:
 	rm -rf $(B)/k $(B)/u $(B)/user $(B)/host $(B)/fuzz $(B)/images.S $(B)/nexus.elf
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/k $(B)/u -name '*.d' -type f 2>/dev/null)
 .SECONDARY:

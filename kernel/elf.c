@@ -36,17 +36,14 @@
 
 /* Reads an n-byte little-endian field; callers have already bounds-checked p..p+n. */
 static uint64_t read_le(const uint8_t *p, unsigned n) {
-    uint8_t b[8];
-    memcpy(b, p, n);
     uint64_t v = 0;
     for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | b[i];
+        v = (v << 8) | p[i];
     return v;
 }
 
 static int header_ok(const uint8_t *d) {
-    static const uint8_t magic[4] = {0x7f, 'E', 'L', 'F'};
-    return memcmp(d, magic, sizeof magic) == 0 && d[4] == ELFCLASS64 && d[5] == ELFDATA2LSB &&
+    return memcmp(d, "\177ELF", 4) == 0 && d[4] == ELFCLASS64 && d[5] == ELFDATA2LSB &&
            d[6] == EV_CURRENT && read_le(d + EH_VERSION, 4) == EV_CURRENT &&
            read_le(d + EH_TYPE, 2) == ET_EXEC && read_le(d + EH_MACHINE, 2) == EM_RISCV &&
            read_le(d + EH_PHENTSIZE, 2) == PHDR_SIZE;

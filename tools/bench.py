@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""`make bench`: prints Nexus's figures as a table. Measures; never fails on a number.
+
+Figures so far:
+  - boot to first fiber: wall time from QEMU's launch until the first U-mode fiber prints
+    (the `hello` service), median of 5 boots;
+  - kernel image size: loadable bytes of build/nexus.elf (text + data, services included),
+    and each embedded service image.
+"""
+import argparse
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+FIRST_FIBER_LINE = b"hello from hello"
+
+
+def boot_to_first_fiber(qemu, timeout=60.0):
+    start = time.monotonic()
+    proc = subprocess.Popen(shlex.split(qemu) + ["-append", ""], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for line in proc.stdout:
+            if FIRST_FIBER_LINE in line:
+                return time.monotonic() - start
+            if time.monotonic() - start > timeout:
+                break
+        return None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def loadable_bytes(elf, size_tool):
+    out = subprocess.run([size_tool, elf], capture_output=True, text=True, check=True).stdout
+    text, data = out.splitlines()[1].split()[:2]
+    return int(text) + int(data)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--qemu", required=True)
+    ap.add_argument("--boots", type=int, default=5)
+    args = ap.parse_args()
+    size_tool = "riscv64-unknown-elf-size"
+
+    rows = []
+    times = [t for t in (boot_to_first_fiber(args.qemu) for _ in range(args.boots)) if t is not None]
+    if times:
+        rows.append(("boot to first fiber (median of %d)" % len(times), "%.3f s" % statistics.median(times)))
+        rows.append(("boot to first fiber (min .. max)", "%.3f .. %.3f s" % (min(times), max(times))))
+    else:
+        rows.append(("boot to first fiber", "no fiber output seen"))
+    kernel = os.path.join(args.build, "nexus.elf")
+    rows.append(("kernel image, loadable (services included)", "%d bytes" % loadable_bytes(kernel, size_tool)))
+    for name in sorted(os.listdir(os.path.join(args.build, "user"))):
+        if name.endswith(".elf") and not name.endswith(".full.elf") and "truncated" not in name:
+            path = os.path.join(args.build, "user", name)
+            rows.append(("  embedded image " + name, "%d bytes" % os.path.getsize(path)))
+
+    width = max(len(r[0]) for r in rows)
+    print("Nexus bench")
+    for label, value in rows:
+        print(f"  {label:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
