@@ -294,11 +294,14 @@ static struct fiber *pick_next(void) {
     return NULL;
 }
 
-/* Nothing to run: sleep until an interrupt (timer for sleepers, devices) makes work. */
+/* Nothing to run: sleep until an interrupt (timer for sleepers, devices) makes work.
+ * wfi runs with interrupts globally disabled: it still wakes on a pending enabled interrupt,
+ * which is then taken in the short enabled window. Enabling before wfi would lose a wakeup
+ * whose interrupt arrives between the enable and the wfi. */
 static void idle(void) {
     timer_arm(fiber_next_deadline());
-    irq_enable();
     __asm__ volatile("wfi");
+    irq_enable();
     irq_disable();
 }
 

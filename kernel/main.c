@@ -83,13 +83,6 @@ static void start_manifest(void) {
     }
 }
 
-static void dump_bus(void) {
-    static char listing[16384];
-    int n = bus_list("/Bus", listing, sizeof listing);
-    kprintf("/Bus at end of boot (%d keys):\n%s", bus_count(), listing);
-    if (n >= (int)sizeof listing)
-        kprintf("  ... (%d bytes more)\n", n - (int)sizeof listing + 1);
-}
 
 void kmain(uint64_t hart, const void *fdt) {
     if ((size_t)__tls_size > sizeof kernel_tls)
@@ -137,7 +130,8 @@ void kmain(uint64_t hart, const void *fdt) {
     else
         start_manifest();
     mem_publish();
-    dump_bus();
+    kprintf("/Bus at end of boot (%d keys):\n", bus_count());
+    monitor_print_bus("/Bus");
     kprintf("console: type 'help' for commands; quit QEMU with Ctrl-A X\n");
     scheduler();
 }

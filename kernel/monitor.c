@@ -23,15 +23,16 @@ static uint32_t rx_irq;
 
 static void cmd_help(const char *arg);
 
-static void cmd_bus(const char *arg) {
+void monitor_print_bus(const char *prefix) {
     static char listing[16384];
-    const char *prefix = *arg ? arg : "/Bus";
     int n = bus_list(prefix, listing, sizeof listing);
     if (n < 0)
         kprintf("bus: bad path \"%s\"\n", prefix);
     else
-        kprintf("%s", listing);
+        kprintf("%s%s", listing, n >= (int)sizeof listing ? "... (truncated)\n" : "");
 }
+
+static void cmd_bus(const char *arg) { monitor_print_bus(*arg ? arg : "/Bus"); }
 
 static void cmd_fibers(const char *arg) {
     (void)arg;

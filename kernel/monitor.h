@@ -6,5 +6,7 @@
 
 /* Routes the UART's receive interrupt (PLIC source irq) to the monitor. */
 void monitor_init(uint32_t irq);
+/* Prints the /Bus keys under prefix on the console. */
+void monitor_print_bus(const char *prefix);
 
 #endif

@@ -45,6 +45,7 @@ def main():
         for raw in proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             log.write(line + "\n")
+            log.flush()
             if line.strip():
                 last_line = line
             m = TEST_LINE.match(line)
