@@ -19,30 +19,33 @@ LINKARCH := -march=rv64imac -mabi=lp64 -mcmodel=medany
 PICO     := --specs=picolibc.specs -DPICOLIBC_INTEGER_PRINTF_SCANF
 CFLAGS   := $(ARCH) $(PICO) -std=gnu11 -O2 -g -ffreestanding -fno-common -fno-builtin-printf \
             -Wall -Wextra -Werror -MMD -MP
-KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio
-UCFLAGS  := $(CFLAGS) -Iapps/rt -Ikernel/uapi
+KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio -Inetswitch -Iion
+UCFLAGS  := $(CFLAGS) -Iapps/rt -Ikernel/uapi -Iion
 LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 
-KERNEL_SRCS := $(wildcard kernel/*.c) hal/virtio/virtio_mmio.c
+KERNEL_SRCS := $(wildcard kernel/*.c hal/virtio/*.c netswitch/*.c) ion/ion_pool.c
 KERNEL_ASM  := $(wildcard kernel/*.S)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/k/%.o) $(KERNEL_ASM:%.S=$(B)/k/%.o) $(B)/k/images.o
 RT_OBJS     := $(B)/u/apps/rt/crt0.o $(B)/u/apps/rt/nexus.o
 
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 APPS        := hello uptime
-IMAGES      := $(APPS) probe
+IMAGES      := $(APPS) probe netsvc
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
 HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
-               -fno-sanitize-recover=all -Ikernel
-HOST_TESTS  := fdt bus elf pagealloc bootargs
+               -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion
+HOST_TESTS  := fdt bus elf pagealloc bootargs route ion_ring ion_pool
 HOST_UNIT_SRC_fdt       := kernel/fdt.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
 HOST_UNIT_SRC_elf       := kernel/elf.c
 HOST_UNIT_SRC_pagealloc := kernel/pagealloc.c
 HOST_UNIT_SRC_bootargs  := kernel/bootargs.c
-FUZZ_TARGETS := fdt elf bus bootargs
+HOST_UNIT_SRC_route     := netswitch/route.c
+HOST_UNIT_SRC_ion_ring  :=
+HOST_UNIT_SRC_ion_pool  := ion/ion_pool.c
+FUZZ_TARGETS := fdt elf bus bootargs ion_ring
 
 BOOTSTRAP := $(B)/.bootstrap-done
 
@@ -89,6 +92,7 @@ $(B)/user/%.full.elf: $(RT_OBJS) apps/rt/user.ld
 $(B)/user/hello.full.elf: $(B)/u/apps/hello/hello.o
 $(B)/user/uptime.full.elf: $(B)/u/apps/uptime/uptime.o
 $(B)/user/probe.full.elf: $(B)/u/tests/qemu/probe.o
+$(B)/user/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o
 
 $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
@@ -123,9 +127,14 @@ $(B)/host/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c | $(BOOTSTRAP)
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ikernel $< $(HOST_UNIT_SRC_$*) -o $@
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ikernel -Inetswitch -Iion $< $(HOST_UNIT_SRC_$*) -o $@
 
-host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%)
+# The ring under ThreadSanitizer with two real threads.
+$(B)/host/stress_ion_ring: tests/host/stress_ion_ring.c ion/ion_ring.h tests/host/check.h | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 -O2 -g -fsanitize=thread -Iion $< -o $@ -lpthread
+
+host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring
 
 test: all host-tests
 	python3 tests/run.py --build $(B) --qemu "$(QEMU_BASE)"

@@ -12,6 +12,7 @@ static const struct {
     uint32_t min, max;
 } options[] = {
     {"selftest", ARG_FLAG, offsetof(struct bootargs, selftest), 0, 0},
+    {"nettest", ARG_FLAG, offsetof(struct bootargs, nettest), 0, 0},
     {"watchdog", ARG_UINT, offsetof(struct bootargs, watchdog_ms), BOOTARGS_WATCHDOG_MS_MIN,
      BOOTARGS_WATCHDOG_MS_MAX},
 };

@@ -13,6 +13,7 @@
 
 struct bootargs {
     int selftest;          /* run the in-QEMU self-tests instead of the boot manifest */
+    int nettest;           /* run the network-path tests (driven from the host) */
     uint32_t watchdog_ms;  /* runaway limit; 0 = keep the kernel default */
     int errors;            /* words that were unknown or had a bad value */
     char first_error[32];  /* the first such word, truncated, for the log */

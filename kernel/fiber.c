@@ -14,6 +14,7 @@
 #include "loader.h"
 #include "mem.h"
 #include "memlayout.h"
+#include "netswitch.h"
 #include "riscv.h"
 #include "timer.h"
 
@@ -52,6 +53,13 @@ const char *fiber_end_name(enum fiber_end kind) { return end_names[kind]; }
 void fiber_init(void) { __asm__ volatile("mv %0, tp" : "=r"(kernel_tp)); }
 
 struct fiber *fiber_current(void) { return current; }
+
+struct fiber *fiber_by_id(uint32_t id) {
+    for (int i = 0; i < MAX_FIBERS; i++)
+        if (fibers[i].state != FIBER_FREE && fibers[i].id == id)
+            return &fibers[i];
+    return NULL;
+}
 
 static uint64_t kstack_top(const struct fiber *f) { return (uint64_t)f->kstack + KSTACK_PAGES * PAGE_SIZE; }
 
@@ -98,6 +106,7 @@ static struct fiber *slot_alloc(const char *name) {
         f->ctx.ra = (uint64_t)fiber_start;
         f->ctx.sp = kstack_top(f);
         f->wait_channel = -1;
+        f->net_port = -1;
         return f;
     }
     return NULL;
@@ -236,6 +245,7 @@ static void reap(struct fiber *f) {
                  end_names[f->end.kind], f->end.scause, f->end.stval, f->end.sepc);
     publish(f, "state", state);
     bus_drop_owner(f->id);
+    netswitch_fiber_gone(f);
     ended[ended_next % ENDED_KEPT].id = f->id;
     ended[ended_next % ENDED_KEPT].info = f->end;
     ended_next++;
@@ -299,6 +309,7 @@ static struct fiber *pick_next(void) {
  * which is then taken in the short enabled window. Enabling before wfi would lose a wakeup
  * whose interrupt arrives between the enable and the wfi. */
 static void idle(void) {
+    netswitch_idle();
     timer_arm(fiber_next_deadline());
     __asm__ volatile("wfi");
     irq_enable();

@@ -56,6 +56,7 @@ struct fiber {
     int wait_channel;     /* for WAITING */
     long wake_result;     /* returned by the blocking syscall */
     uint64_t dispatched;  /* ticks when it last got the CPU: the watchdog's reference */
+    int net_port;         /* NetSwitch port this fiber holds, -1 for none */
     void (*kernel_fn)(void *);
     void *kernel_arg;
     struct fiber_end_info end;
@@ -69,6 +70,8 @@ void fiber_init(void);
 int fiber_spawn(const char *name, const char *image, const char *args);
 int fiber_spawn_kernel(const char *name, void (*fn)(void *), void *arg);
 struct fiber *fiber_current(void);
+/* The live fiber with this id, or NULL. */
+struct fiber *fiber_by_id(uint32_t id);
 /* Runs fibers forever; idles with wfi when none is runnable. */
 __attribute__((noreturn)) void scheduler(void);
 

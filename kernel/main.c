@@ -22,7 +22,9 @@
 #include "trap.h"
 #include "uart.h"
 #include "vm.h"
-#include "../hal/virtio/virtio_mmio.h"
+#include "netswitch.h"
+#include "virtio_mmio.h"
+#include "virtio_rng.h"
 
 #define NEXUS_VERSION "0.1"
 #define QEMU_VIRT_UART 0x10000000ul /* where to complain if the device tree is unusable */
@@ -69,6 +71,24 @@ static void probe_virtio(void) {
                 name, id.device_id, id.version);
     }
     kprintf("  virtio-mmio: %d slot(s), %d empty\n", boot.nvirtio, empty);
+}
+
+/* virtio-rng is the entropy source later services draw on; prove it answers at boot. */
+static void start_entropy(void) {
+    for (int i = 0; i < boot.nvirtio; i++) {
+        struct virtio_mmio_id id;
+        virtio_mmio_identify(boot.virtio[i].reg.base, &id);
+        if (id.device_id != VIRTIO_ID_ENTROPY)
+            continue;
+        uint8_t sample[16];
+        if (virtio_rng_init(boot.virtio[i].reg.base, boot.virtio[i].irq) == 0 &&
+            virtio_rng_read(sample, sizeof sample) == (int)sizeof sample)
+            kprintf("  entropy: virtio-rng %#lx ready\n", boot.virtio[i].reg.base);
+        else
+            kprintf("  entropy: virtio-rng %#lx did not answer\n", boot.virtio[i].reg.base);
+        return;
+    }
+    kprintf("  entropy: no virtio-rng device\n");
 }
 
 static void start_manifest(void) {
@@ -122,11 +142,16 @@ void kmain(uint64_t hart, const void *fdt) {
     kprintf("devices:\n  uart ns16550a %#lx irq %u\n  plic %#lx, %u sources, S-context %d\n",
             boot.uart.base, boot.uart_irq, boot.plic.base, boot.plic_ndev, boot.plic_s_context);
     probe_virtio();
+    start_entropy();
+    if (netswitch_init(&boot) != 0)
+        kprintf("  net: no usable virtio-net device; networking is off\n");
     publish_boot_facts(hart);
     monitor_init(boot.uart_irq);
 
     if (args.selftest)
         selftest_start(&boot);
+    else if (args.nettest)
+        nettest_start();
     else
         start_manifest();
     mem_publish();

@@ -62,6 +62,7 @@
 #define PTE_G (1ul << 5)
 #define PTE_A (1ul << 6)
 #define PTE_D (1ul << 7)
+#define PTE_SHARED (1ul << 8) /* RSW bit: page owned elsewhere, not freed with the address space */
 #define SATP_SV39 (8ul << 60)
 
 static inline uint64_t rdtime(void) {

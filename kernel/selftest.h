@@ -6,5 +6,8 @@ struct boot_info;
 
 /* Starts the runner as a kernel fiber; it ends QEMU through the test device with the result. */
 void selftest_start(const struct boot_info *bi);
+/* The network-path tests: binds a test service to every NetSwitch port and waits for the host
+ * harness (tests/qemu/run_nettest.py) to drive frames through them. */
+void nettest_start(void);
 
 #endif

@@ -11,6 +11,7 @@
 #include "bus.h"
 #include "console.h"
 #include "kernel.h"
+#include "netswitch.h"
 #include "riscv.h"
 #include "timer.h"
 #include "uapi/nexus_syscall.h"
@@ -123,6 +124,17 @@ static long sys_clock(struct fiber *f, const uint64_t *a) {
     return (long)timer_ns_from_ticks(rdtime());
 }
 
+static long sys_ion_info(struct fiber *f, const uint64_t *a) {
+    struct nexus_ion_info info;
+    int err = netswitch_info(f, &info);
+    return err ? err : copy_to_user(f->pt, a[0], &info, sizeof info);
+}
+
+static long sys_ion_kick(struct fiber *f, const uint64_t *a) {
+    (void)a;
+    return netswitch_kick(f);
+}
+
 static const struct {
     const char *name;
     syscall_fn fn;
@@ -138,6 +150,8 @@ static const struct {
     [SYS_BUS_LIST] = {"bus_list", sys_bus_list},
     [SYS_IDENTITY] = {"identity", sys_identity},
     [SYS_CLOCK] = {"clock", sys_clock},
+    [SYS_ION_INFO] = {"ion_info", sys_ion_info},
+    [SYS_ION_KICK] = {"ion_kick", sys_ion_kick},
 };
 
 void syscall_dispatch(struct fiber *f) {

@@ -114,8 +114,10 @@ static void free_user_table(pagetable_t t, int level) {
         pte_t pte = t[i];
         if (!(pte & PTE_V))
             continue;
-        if (level == 0 || (pte & (PTE_R | PTE_W | PTE_X)))
-            page_free((void *)pte_to_pa(pte), 1); /* user leaves are 4 KiB */
+        if (level == 0 || (pte & (PTE_R | PTE_W | PTE_X))) {
+            if (!(pte & PTE_SHARED))
+                page_free((void *)pte_to_pa(pte), 1); /* user leaves are 4 KiB */
+        }
         else
             free_user_table((pagetable_t)pte_to_pa(pte), level - 1);
     }
@@ -139,6 +141,23 @@ void *vm_user_map_page(pagetable_t pt, uint64_t va, uint64_t perm) {
         return NULL;
     *pte = pa_to_pte((uint64_t)page) | perm | PTE_U | PTE_V | PTE_A | PTE_D;
     return page;
+}
+
+int vm_user_map_shared(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t perm) {
+    if (va < USER_BASE || va >= USER_TOP || va % PAGE_SIZE || pa % PAGE_SIZE)
+        return -1;
+    pte_t *pte = walk(pt, va, 0, 1);
+    if (!pte || (*pte & PTE_V))
+        return -1;
+    *pte = pa_to_pte(pa) | perm | PTE_U | PTE_V | PTE_A | PTE_D | PTE_SHARED;
+    return 0;
+}
+
+uint64_t vm_user_translate(pagetable_t pt, uint64_t va) {
+    if (va < USER_BASE || va >= USER_TOP)
+        return 0;
+    pte_t *pte = walk(pt, va, 0, 0);
+    return pte && (*pte & PTE_V) ? pte_to_pa(*pte) + va % PAGE_SIZE : 0;
 }
 
 /* Kernel address of user va if it is mapped for U-mode with all of `need`, else NULL. */

@@ -21,6 +21,11 @@ void vm_user_destroy(pagetable_t pt);
 /* Maps one fresh zeroed page at user va with PTE_R/W/X bits `perm`; returns its kernel address
  * or NULL. */
 void *vm_user_map_page(pagetable_t pt, uint64_t va, uint64_t perm);
+/* Maps an existing page (owned by the kernel, e.g. a ring or pool page) at user va. The page
+ * is not freed with the address space. 0 or -1. */
+int vm_user_map_shared(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t perm);
+/* Physical address behind user va (any permission), or 0 if unmapped. */
+uint64_t vm_user_translate(pagetable_t pt, uint64_t va);
 uint64_t vm_satp(pagetable_t pt);
 /* Switches satp to the kernel table (before freeing a user table that may be active). */
 void vm_use_kernel_map(void);

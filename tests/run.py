@@ -21,12 +21,21 @@ def groups(build, qemu):
         target = os.path.basename(replay)[len("replay_"):]
         corpus = sorted(glob.glob(os.path.join("tests/fuzz/corpus", target, "*")))
         yield os.path.basename(replay), [replay] + corpus
+    yield "stress_ion_ring", [os.path.join(host, "stress_ion_ring"), "10000000"]
+    yield "test_wirepeer", [sys.executable, "tests/host/test_wirepeer.py"]
     yield "qemu_selftest", [sys.executable, "tests/qemu/run_selftest.py", "--qemu", qemu]
+    # The network path once per virtio-mmio transport: modern (v2), then legacy (v1).
+    yield "qemu_net_v2", [sys.executable, "tests/qemu/run_nettest.py", "--qemu", qemu,
+                          "--logdir", "build/test-logs/net-v2"]
+    legacy = qemu.replace("virtio-mmio.force-legacy=false", "virtio-mmio.force-legacy=true")
+    yield "qemu_net_v1", [sys.executable, "tests/qemu/run_nettest.py", "--qemu", legacy,
+                          "--logdir", "build/test-logs/net-v1", "--expect-transport", "1"]
 
 
 def run_group(name, cmd):
     start = time.monotonic()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = dict(os.environ, TSAN_OPTIONS="halt_on_error=1")
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     out = proc.stdout.decode("utf-8", "replace").splitlines()
     passed = failed = 0
     for line in out:

@@ -36,6 +36,8 @@ long nx_bus_set(const char *path, const char *value) { return SYS2(SYS_BUS_SET, 
 long nx_bus_list(const char *prefix, char *buf, size_t len) { return SYS3(SYS_BUS_LIST, prefix, buf, len); }
 long nx_identity(struct nexus_identity *out) { return SYS1(SYS_IDENTITY, out); }
 uint64_t nx_clock_ns(void) { return (uint64_t)SYS0(SYS_CLOCK); }
+long nx_ion_info(struct nexus_ion_info *out) { return SYS1(SYS_ION_INFO, out); }
+long nx_ion_kick(void) { return SYS0(SYS_ION_KICK); }
 
 /* picolibc calls this from exit() after running atexit handlers. */
 void _exit(int code) {

@@ -24,6 +24,8 @@ long nx_bus_set(const char *path, const char *value);
 long nx_bus_list(const char *prefix, char *buf, size_t len);
 long nx_identity(struct nexus_identity *out);
 uint64_t nx_clock_ns(void);
+long nx_ion_info(struct nexus_ion_info *out);
+long nx_ion_kick(void);
 
 #define NX_MS(n) ((uint64_t)(n) * 1000000ull)
 

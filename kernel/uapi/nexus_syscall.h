@@ -20,6 +20,9 @@ enum nexus_syscall {
     SYS_BUS_LIST = 8,      /* (const char *prefix, char *buf, size_t len) -> listing length */
     SYS_IDENTITY = 9,      /* (struct nexus_identity *out)          -> 0 */
     SYS_CLOCK = 10,        /* ()                                    -> ns since boot */
+    SYS_ION_INFO = 11,     /* (struct nexus_ion_info *out)          -> 0, -ENODEV if no port */
+    SYS_ION_KICK = 12,     /* ()  kernel drains the caller's TX-active and RX-free rings
+                                                                    -> descriptors taken */
     SYS_COUNT
 };
 
@@ -27,6 +30,29 @@ enum nexus_syscall {
 #define NEXUS_CONSOLE_WRITE_MAX 4096 /* larger writes are -EINVAL */
 #define NEXUS_BUS_LIST_MAX 65536     /* larger buffers are -EINVAL */
 #define NEXUS_CHANNELS 64
+
+/* A network service's view of its NetSwitch port (docs/ion.md). Four rings, one page each,
+ * at rings_va in this order: RX active (kernel -> service), RX free (service -> kernel),
+ * TX active (service -> kernel), TX free (kernel -> service). Buffer handle h is at
+ * pool_va + h * buf_size; received frames are readable there, and the service's own TX
+ * handles [tx_first, tx_first + tx_count) are writable. */
+struct nexus_ion_info {
+    uint64_t rings_va;
+    uint64_t pool_va;
+    uint32_t ring_capacity;
+    uint32_t buf_size;
+    uint32_t tx_first;
+    uint32_t tx_count;
+    uint32_t channel; /* wait on it: signalled when the RX-active or TX-free ring gets work */
+    uint32_t port;
+    uint8_t mac[6];   /* the NIC's address */
+    uint16_t pad;
+};
+
+#define NEXUS_ION_RING_RX_ACTIVE 0
+#define NEXUS_ION_RING_RX_FREE   1
+#define NEXUS_ION_RING_TX_ACTIVE 2
+#define NEXUS_ION_RING_TX_FREE   3
 
 struct nexus_identity {
     uint32_t id;   /* fiber id, unique for the boot */

@@ -12,6 +12,8 @@ int main(void) {
     CHECK("empty", !a.selftest && a.watchdog_ms == 0 && a.errors == 0);
     bootargs_parse("selftest", &a);
     CHECK("flag", a.selftest && a.errors == 0);
+    bootargs_parse("nettest", &a);
+    CHECK("nettest_flag", a.nettest && !a.selftest && a.errors == 0);
     bootargs_parse("  selftest\twatchdog=150  ", &a);
     CHECK("flag_and_value_with_spaces", a.selftest && a.watchdog_ms == 150 && a.errors == 0);
     bootargs_parse("watchdog=10 watchdog=60000", &a);

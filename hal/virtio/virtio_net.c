@@ -1,0 +1,99 @@
+#include "virtio_net.h"
+
+#include "kernel.h"
+#include "plic.h"
+#include "virtio_mmio.h"
+#include "virtqueue.h"
+
+#define NET_F_MAC    5
+#define NET_F_STATUS 16
+#define NET_S_LINK_UP 1
+#define QUEUE_RX 0
+#define QUEUE_TX 1
+#define QUEUE_SIZE 128
+
+static struct virtio_dev dev;
+static struct virtq rxq, txq;
+static struct virtio_net_info info;
+static const struct virtio_net_client *client;
+static int rx_pending_notify, tx_pending_notify;
+/* The header every transmitted frame carries: all zero (no offloads). Never written. */
+static const uint8_t tx_header[12] __attribute__((aligned(16)));
+
+static void net_interrupt(void) {
+    if (virtio_dev_ack_interrupt(&dev) & 2)
+        info.link_up = virtio_dev_has(&dev, NET_F_STATUS) ? virtio_dev_config16(&dev, 6) & NET_S_LINK_UP : 1;
+    virtio_net_poll();
+}
+
+static int setup_queue(struct virtq *vq, uint32_t index) {
+    uint32_t max = virtio_dev_queue_max(&dev, index);
+    uint16_t n = QUEUE_SIZE;
+    while (n > max && n > 1)
+        n /= 2;
+    return virtq_create(vq, n) == 0 && virtio_dev_setup_queue(&dev, index, vq) == 0 ? 0 : -1;
+}
+
+int virtio_net_init(uint64_t base, uint32_t irq, const struct virtio_net_client *c) {
+    client = c;
+    if (virtio_dev_init(&dev, base, irq, (1ull << NET_F_MAC) | (1ull << NET_F_STATUS)) != 0)
+        return -1;
+    info.version = dev.version;
+    /* The header has num_buffers only with VERSION_1 (or MRG_RXBUF, not negotiated). */
+    info.hdr_len = virtio_dev_has(&dev, VIRTIO_F_VERSION_1) ? 12 : 10;
+    if (setup_queue(&rxq, QUEUE_RX) || setup_queue(&txq, QUEUE_TX))
+        return -1;
+    info.rx_slots = rxq.num;
+    info.tx_slots = txq.num;
+    for (int i = 0; i < 6; i++)
+        info.mac[i] = virtio_dev_has(&dev, NET_F_MAC) ? virtio_dev_config8(&dev, (uint32_t)i) : 0;
+    info.link_up = virtio_dev_has(&dev, NET_F_STATUS) ? virtio_dev_config16(&dev, 6) & NET_S_LINK_UP : 1;
+    if (plic_enable(irq, net_interrupt) != 0)
+        return -1;
+    virtio_dev_ready(&dev);
+    return 0;
+}
+
+const struct virtio_net_info *virtio_net_info(void) { return &info; }
+
+int virtio_net_post_rx(uint32_t handle) {
+    struct virtq_buf b = {client->buffer_addr(handle), client->buf_size, 1};
+    if (virtq_add(&rxq, &b, 1, handle) != 0)
+        return -1;
+    rx_pending_notify = 1;
+    return 0;
+}
+
+int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, uint32_t len) {
+    /* Three descriptors: the virtio header alone (legacy devices without ANY_LAYOUT require
+     * that), the Ethernet header, the payload in place. */
+    struct virtq_buf b[3] = {
+        {(uint64_t)tx_header, info.hdr_len, 0},
+        {(uint64_t)eth, 14, 0},
+        {client->buffer_addr(handle) + offset, len, 0},
+    };
+    if (virtq_add(&txq, b, len ? 3 : 2, handle) != 0)
+        return -1;
+    tx_pending_notify = 1;
+    return 0;
+}
+
+void virtio_net_flush(void) {
+    if (rx_pending_notify)
+        virtio_dev_notify(&dev, QUEUE_RX);
+    if (tx_pending_notify)
+        virtio_dev_notify(&dev, QUEUE_TX);
+    rx_pending_notify = tx_pending_notify = 0;
+}
+
+void virtio_net_poll(void) {
+    uint32_t handle, len;
+    while (virtq_take_used(&txq, &handle, &len))
+        client->tx_done(handle);
+    while (virtq_take_used(&rxq, &handle, &len)) {
+        if (len < info.hdr_len)
+            len = info.hdr_len; /* a device bug: hand up an empty frame, the switch drops it */
+        client->rx(handle, info.hdr_len, len - info.hdr_len);
+    }
+    virtio_net_flush();
+}

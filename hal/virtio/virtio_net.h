@@ -1,0 +1,46 @@
+/*
+ * virtio-net (Virtio 1.2, section 5.1) over virtio-mmio. Frames live in packet-pool buffers
+ * owned by the NetSwitch: the driver posts empty buffers to the receive queue, the device DMAs
+ * header + frame into them, and the driver hands (handle, offset of the frame, length) up
+ * without touching a byte. Transmit chains a shared zeroed header to the caller's buffer, so
+ * sending copies nothing either.
+ */
+#ifndef NEXUS_VIRTIO_NET_H
+#define NEXUS_VIRTIO_NET_H
+
+#include <stdint.h>
+
+/* What the driver needs from its user (the NetSwitch). */
+struct virtio_net_client {
+    /* Physical address of pool buffer `handle` (buffers are `buf_size` bytes). */
+    uint64_t (*buffer_addr)(uint32_t handle);
+    uint32_t buf_size;
+    /* A received frame: the first `len` bytes at `offset` in buffer `handle`. */
+    void (*rx)(uint32_t handle, uint32_t offset, uint32_t len);
+    /* The device is done sending buffer `handle`. */
+    void (*tx_done)(uint32_t handle);
+};
+
+struct virtio_net_info {
+    uint8_t mac[6];
+    int link_up;
+    uint32_t version;  /* transport */
+    uint32_t hdr_len;  /* 10 legacy, 12 with VERSION_1 */
+    uint32_t rx_slots, tx_slots;
+};
+
+/* Initialises the device at base/irq. 0 or -1. */
+int virtio_net_init(uint64_t base, uint32_t irq, const struct virtio_net_client *client);
+const struct virtio_net_info *virtio_net_info(void);
+/* Gives an empty buffer to the device. 0, or -1 if the receive queue is full. */
+int virtio_net_post_rx(uint32_t handle);
+/* Queues a frame for sending: its 14-byte Ethernet header from `eth` (kernel memory that stays
+ * untouched until tx_done) and `len` payload bytes at `offset` in buffer `handle`. 0, or -1 if
+ * the transmit queue is full. */
+int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, uint32_t len);
+/* Tells the device about buffers posted or queued since the last flush. */
+void virtio_net_flush(void);
+/* Collects used receive and transmit buffers (also called from the interrupt). */
+void virtio_net_poll(void);
+
+#endif

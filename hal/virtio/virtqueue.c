@@ -1,0 +1,85 @@
+#include "virtqueue.h"
+
+#include <string.h>
+
+#include "mem.h"
+
+#define PAGE 4096u
+
+/* Orders our ring writes before the device can see them (and its writes before our reads).
+ * "iorw" also orders them against the MMIO notify that follows. */
+static inline void dma_fence(void) { __asm__ volatile("fence iorw, iorw" ::: "memory"); }
+
+int virtq_create(struct virtq *vq, uint16_t num) {
+    if (num == 0 || num > VIRTQ_MAX || (num & (num - 1)))
+        return -1;
+    /* Legacy layout, also fine for modern devices: descriptors and the available ring, then
+     * the used ring on the next page boundary (QueueAlign = 4096). */
+    uint32_t desc_avail = 16u * num + 6u + 2u * num;
+    uint32_t used_off = (desc_avail + PAGE - 1) & ~(PAGE - 1);
+    uint32_t total = used_off + 6u + 8u * num;
+    uint32_t pages = (total + PAGE - 1) / PAGE;
+    uint8_t *mem = page_alloc(pages);
+    if (!mem)
+        return -1;
+    memset(vq, 0, sizeof *vq);
+    vq->num = num;
+    vq->mem = mem;
+    vq->mem_pages = pages;
+    vq->desc = (struct virtq_desc *)mem;
+    vq->avail = (struct virtq_avail *)(mem + 16u * num);
+    vq->used = (struct virtq_used *)(mem + used_off);
+    for (uint16_t i = 0; i < num; i++)
+        vq->desc[i].next = (uint16_t)(i + 1);
+    vq->num_free = num;
+    return 0;
+}
+
+int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n, uint32_t cookie) {
+    if (n <= 0 || n > vq->num_free)
+        return -1;
+    uint16_t head = vq->free_head, d = head;
+    for (int i = 0; i < n; i++) {
+        struct virtq_desc *desc = &vq->desc[d];
+        desc->addr = bufs[i].addr;
+        desc->len = bufs[i].len;
+        desc->flags = (uint16_t)((bufs[i].device_writes ? VIRTQ_DESC_F_WRITE : 0) |
+                                 (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+        if (i + 1 < n)
+            d = desc->next;
+    }
+    vq->free_head = vq->desc[d].next;
+    vq->num_free = (uint16_t)(vq->num_free - n);
+    vq->cookie[head] = cookie;
+    uint16_t idx = vq->avail->idx;
+    vq->avail->ring[idx & (vq->num - 1)] = head;
+    dma_fence(); /* the descriptors and ring entry before the index that publishes them */
+    vq->avail->idx = (uint16_t)(idx + 1);
+    dma_fence();
+    return 0;
+}
+
+int virtq_has_used(const struct virtq *vq) {
+    return *(volatile const uint16_t *)&vq->used->idx != vq->last_used;
+}
+
+int virtq_take_used(struct virtq *vq, uint32_t *cookie, uint32_t *len) {
+    if (!virtq_has_used(vq))
+        return 0;
+    dma_fence(); /* the index before the entry it covers */
+    struct virtq_used_elem e = vq->used->ring[vq->last_used & (vq->num - 1)];
+    vq->last_used++;
+    uint16_t head = (uint16_t)(e.id % vq->num);
+    *cookie = vq->cookie[head];
+    *len = e.len;
+    /* Return the chain's descriptors to the free list. */
+    uint16_t d = head, n = 1;
+    while (vq->desc[d].flags & VIRTQ_DESC_F_NEXT) {
+        d = vq->desc[d].next;
+        n++;
+    }
+    vq->desc[d].next = vq->free_head;
+    vq->free_head = head;
+    vq->num_free = (uint16_t)(vq->num_free + n);
+    return 1;
+}

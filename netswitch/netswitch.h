@@ -1,0 +1,48 @@
+/*
+ * The NetSwitch: moves frames between virtio-net and the services' ION rings, reading only the
+ * EtherType (DESIGN.md section 4). Receive is zero-copy: the device DMAs into a pool buffer and
+ * the service reads it in place. Transmit sends the service's buffer in place after checking
+ * its EtherType against the port's grant; only the 14-byte Ethernet header is copied into
+ * kernel memory, so the checked EtherType is the one sent.
+ */
+#ifndef NEXUS_NETSWITCH_H
+#define NEXUS_NETSWITCH_H
+
+#include <stdint.h>
+
+#include "route.h"
+
+struct boot_info;
+struct fiber;
+struct nexus_ion_info;
+
+/* Finds the first virtio-net device, allocates the pool and the rings, posts receive buffers.
+ * 0, or -1 without a usable device (networking then stays off; nothing else depends on it). */
+int netswitch_init(const struct boot_info *bi);
+int netswitch_up(void);
+
+/* Gives fiber f the port: maps its rings and the pool into f's address space. 0 or -errno. */
+int netswitch_bind(unsigned port, struct fiber *f);
+/* The fiber holding a port died: every buffer it held comes back. */
+void netswitch_fiber_gone(struct fiber *f);
+
+/* Syscall backends for the fiber bound to a port. */
+int netswitch_info(struct fiber *f, struct nexus_ion_info *out);
+long netswitch_kick(struct fiber *f);
+
+/* Refreshes /Bus/net/switch/... (called when idle, and by whoever reads the counters). */
+void netswitch_publish(void);
+
+/* Publishes changed counters; the scheduler calls it before going idle. */
+void netswitch_idle(void);
+/* Median guest instructions spent in the RX demux + enqueue path over every frame delivered
+ * so far (*frames gets how many). */
+uint32_t netswitch_instret_median(uint64_t *frames);
+
+/* For the self-tests: the device DMA address of buffer h. */
+uint64_t netswitch_buffer_addr(uint32_t handle);
+/* Pool buffers currently free in the kernel or posted to the device (the baseline for leak
+ * checks: it returns to its starting value when every service has given its buffers back). */
+uint32_t netswitch_rx_buffers_home(void);
+
+#endif

@@ -1,0 +1,50 @@
+#include "route.h"
+
+const struct ns_route ns_routes[] = {
+    {0x0800, PORT_MEMBRANE}, /* IPv4 */
+    {0x0806, PORT_MEMBRANE}, /* ARP */
+    {0x86DD, PORT_MEMBRANE}, /* IPv6 */
+    {0x88B5, PORT_UTCP},
+    {0x4C57, PORT_LWF},
+};
+const unsigned ns_route_count = sizeof ns_routes / sizeof ns_routes[0];
+
+const char *const ns_port_names[NS_PORTS] = {
+    [PORT_MEMBRANE] = "membrane",
+    [PORT_UTCP] = "utcp",
+    [PORT_LWF] = "lwf",
+};
+
+const char *const ns_drop_names[NS_DROPS] = {
+    [DROP_RUNT] = "runt",
+    [DROP_OVERSIZED] = "oversized",
+    [DROP_UNKNOWN] = "unknown_ethertype",
+    [DROP_NO_SERVICE] = "no_service",
+    [DROP_RING_FULL] = "ring_full",
+};
+
+int ns_route_index(uint16_t ethertype) {
+    for (unsigned i = 0; i < ns_route_count; i++)
+        if (ns_routes[i].ethertype == ethertype)
+            return (int)i;
+    return -1;
+}
+
+int ns_route_lookup(uint16_t ethertype) {
+    int i = ns_route_index(ethertype);
+    return i >= 0 ? ns_routes[i].port : -1;
+}
+
+int ns_classify(const uint8_t *frame, uint32_t len) {
+    if (len < ETH_HDR_LEN)
+        return -(1 + DROP_RUNT);
+    if (len > ETH_FRAME_MAX)
+        return -(1 + DROP_OVERSIZED);
+    int route = ns_route_index(ns_ethertype(frame));
+    return route >= 0 ? route : -(1 + DROP_UNKNOWN);
+}
+
+int ns_tx_granted(unsigned port, uint16_t ethertype) {
+    int p = ns_route_lookup(ethertype);
+    return p >= 0 && (unsigned)p == port;
+}
