@@ -5,8 +5,14 @@ Figures so far:
   - boot to first fiber: wall time from QEMU's launch until the first U-mode fiber prints
     (the `hello` service), median of 5 boots;
   - kernel image size: loadable bytes of build/nexus.elf (text + data, services included),
-    and each embedded service image.
+    and each embedded service image;
+  - NetSwitch guest instructions per received frame (demux + enqueue, rdinstret), median
+    over every frame of a 3 s flood. QEMU's instret is only a guest instruction count with
+    -icount, so that run uses `-icount shift=0`;
+  - frames/s from the wire peer into a sink service, and the frames the switch dropped
+    (ring full) meanwhile, from a run without -icount.
 """
+import re
 import argparse
 import os
 import shlex
@@ -32,6 +38,17 @@ def boot_to_first_fiber(qemu, timeout=60.0):
     finally:
         proc.kill()
         proc.wait()
+
+
+def net_bench(qemu, logdir):
+    """Runs tests/qemu/run_nettest.py --bench; returns its BENCH/INSTRET figures as a dict."""
+    out = subprocess.run([sys.executable, "tests/qemu/run_nettest.py", "--qemu", qemu, "--bench",
+                          "--logdir", logdir], capture_output=True, text=True).stdout
+    figures = {}
+    for m in re.finditer(r"(\w+)=([0-9.]+)", " ".join(l for l in out.splitlines()
+                                                    if l.startswith(("BENCH", "NETTEST INSTRET")))):
+        figures[m.group(1)] = float(m.group(2))
+    return figures
 
 
 def loadable_bytes(elf, size_tool):
@@ -61,6 +78,19 @@ def main():
         if name.endswith(".elf") and not name.endswith(".full.elf") and "truncated" not in name:
             path = os.path.join(args.build, "user", name)
             rows.append(("  embedded image " + name, "%d bytes" % os.path.getsize(path)))
+
+    counted = net_bench(args.qemu + " -icount shift=0", os.path.join(args.build, "bench-icount"))
+    if "median" in counted:
+        rows.append(("NetSwitch instructions per RX frame (median)",
+                     "%d over %d frames (-icount)" % (counted["median"], counted["frames"])))
+    rate = net_bench(args.qemu, os.path.join(args.build, "bench-rate"))
+    if "sink_frames" in rate:
+        rows.append(("frames/s, wire peer into a sink service",
+                     "%.0f (%d delivered in %.1f s, %d offered)" % (
+                         rate["sink_frames"] / rate["seconds"], rate["sink_frames"], rate["seconds"],
+                         rate["frames_sent"])))
+        rows.append(("frames dropped by the switch meanwhile", "%d" % rate["dropped_in_switch"]))
+        rows.append(("RX payload bytes copied (/Bus/net/switch/rx_copied_bytes)", "%d" % rate["rx_copied_bytes"]))
 
     width = max(len(r[0]) for r in rows)
     print("Nexus bench")

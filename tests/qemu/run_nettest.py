@@ -306,7 +306,8 @@ def main():
         # 9 route frames, the post-flood frame, SINK and the FINISH frames before it.
         got = int(counters.get("/Bus/net/switch/port/lwf/rx_frames", "0")) - 11
         dropped = sum(int(v) for k, v in counters.items() if k.startswith("/Bus/net/switch/drop/"))
-        print(f"BENCH sink_frames={got} dropped_in_switch={dropped}", flush=True)
+        copied = counters.get("/Bus/net/switch/rx_copied_bytes", "-1")
+        print(f"BENCH sink_frames={got} dropped_in_switch={dropped} rx_copied_bytes={copied}", flush=True)
     done = any(l.startswith("SELFTEST DONE") for l in console.all)
     res.check("harness.completed", done, f"no SELFTEST DONE (QEMU status {proc.returncode})")
     res.check("harness.no_panic", not any(l.startswith("PANIC") for l in console.all), "the kernel panicked")
