@@ -22,6 +22,7 @@
 #include "netswitch.h"
 #include "riscv.h"
 #include "timer.h"
+#include "virtio_rng.h"
 
 #define STEP_TIMEOUT_MS 5000
 #define POLL_MS         5
@@ -153,6 +154,10 @@ static void check_boot(void) {
     check("boot.bus_facts", bus_get("/Bus/mem/pages_total", v, sizeof v) > 0 &&
                                 bus_get("/Bus/boot/bootargs", v, sizeof v) >= 0 && strstr(v, "selftest"),
           "missing /Bus boot keys");
+    uint8_t a[32], b[32], zero[32] = {0};
+    int na = virtio_rng_read(a, sizeof a), nb = virtio_rng_read(b, sizeof b);
+    check("entropy.virtio_rng", na == 32 && nb == 32 && memcmp(a, b, 32) != 0 && memcmp(a, zero, 32) != 0,
+          "read %d and %d bytes%s", na, nb, na == 32 && nb == 32 ? ", equal or zero" : "");
     uint64_t t0 = rdtime();
     sleep_ms(20);
     uint64_t dt = timer_ns_from_ticks(rdtime() - t0);
