@@ -16,6 +16,9 @@
  *   0x4000_0000 +============================+  root slot 1: USER WINDOW (per fiber)
  *               | ELF image (text, data, bss)|  USER_BASE, linked by apps/rt/user.ld
  *               |            ...             |
+ *   0x6000_0000 | ION rings (4 pages)        |  only in a fiber bound to a NetSwitch port:
+ *   0x6100_0000 | packet pool (448 x 2 KiB)  |  RX buffers R (RW: Membrane), own TX area RW,
+ *               |            ...             |  other ports' TX areas unmapped (docs/ion.md)
  *               | guard (unmapped)           |
  *   0x7ffe_0000 | user stack (USER_STACK_SIZE)|  args + TLS block at the top
  *   0x8000_0000 +============================+  root slot 2.. (kernel only, not U)
@@ -37,6 +40,9 @@
 #define USER_STACK_SIZE (64ul * 1024)
 #define USER_STACK_TOP  USER_TOP
 #define USER_STACK_BASE (USER_STACK_TOP - USER_STACK_SIZE)
+
+#define ION_RINGS_VA 0x60000000ul /* a port's four rings, one page each */
+#define ION_POOL_VA  0x61000000ul /* buffer h at ION_POOL_VA + h * 2048 */
 
 #define KSTACK_PAGES 2 /* per-fiber kernel stack: 8 KiB, physically contiguous */
 

@@ -10,6 +10,7 @@
 #include "ion_ring.h"
 #include "kernel.h"
 #include "mem.h"
+#include "memlayout.h"
 #include "riscv.h"
 #include "uapi/nexus_syscall.h"
 #include "virtio_mmio.h"
@@ -26,9 +27,6 @@
 #define PORT_CHANNEL_BASE 48 /* wait/signal channels 48.. are the ports' doorbells */
 #define BATCH           32
 
-/* User addresses of a port's rings and of the pool (same in every service). */
-#define ION_RINGS_VA 0x60000000ul
-#define ION_POOL_VA  0x61000000ul
 
 enum { OWNER_KERNEL = 0, OWNER_DEVICE = 1, OWNER_PORT0 = 2 };
 
