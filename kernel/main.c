@@ -30,6 +30,7 @@
 #define QEMU_VIRT_UART 0x10000000ul /* where to complain if the device tree is unusable */
 
 static struct boot_info boot;
+static uint32_t virtio_device_ids[FDT_MAX_VIRTIO]; /* what probe_virtio found in each slot */
 static struct bootargs args;
 static _Alignas(16) uint8_t kernel_tls[256];
 extern char __kernel_start[], __kernel_end[], __tls_size[];
@@ -55,6 +56,7 @@ static void probe_virtio(void) {
         struct virtio_mmio_id id;
         const struct fdt_virtio *v = &boot.virtio[i];
         virtio_mmio_identify(v->reg.base, &id);
+        virtio_device_ids[i] = id.device_id;
         const char *name = virtio_device_name(id.device_id);
         char key[BUS_PATH_MAX];
         snprintf(key, sizeof key, "/Bus/dev/virtio/%#lx/device", v->reg.base);
@@ -73,22 +75,30 @@ static void probe_virtio(void) {
     kprintf("  virtio-mmio: %d slot(s), %d empty\n", boot.nvirtio, empty);
 }
 
+/* The first slot probe_virtio found holding `device_id`, or NULL. */
+static const struct fdt_virtio *first_virtio(uint32_t device_id) {
+    for (int i = 0; i < boot.nvirtio; i++)
+        if (virtio_device_ids[i] == device_id)
+            return &boot.virtio[i];
+    return NULL;
+}
+
 /* virtio-rng is the entropy source later services draw on; prove it answers at boot. */
 static void start_entropy(void) {
-    for (int i = 0; i < boot.nvirtio; i++) {
-        struct virtio_mmio_id id;
-        virtio_mmio_identify(boot.virtio[i].reg.base, &id);
-        if (id.device_id != VIRTIO_ID_ENTROPY)
-            continue;
-        uint8_t sample[16];
-        if (virtio_rng_init(boot.virtio[i].reg.base, boot.virtio[i].irq) == 0 &&
-            virtio_rng_read(sample, sizeof sample) == (int)sizeof sample)
-            kprintf("  entropy: virtio-rng %#lx ready\n", boot.virtio[i].reg.base);
-        else
-            kprintf("  entropy: virtio-rng %#lx did not answer\n", boot.virtio[i].reg.base);
-        return;
-    }
-    kprintf("  entropy: no virtio-rng device\n");
+    const struct fdt_virtio *rng = first_virtio(VIRTIO_ID_ENTROPY);
+    uint8_t sample[16];
+    if (!rng)
+        kprintf("  entropy: no virtio-rng device\n");
+    else if (virtio_rng_init(rng->reg.base, rng->irq) == 0 && virtio_rng_read(sample, sizeof sample) == (int)sizeof sample)
+        kprintf("  entropy: virtio-rng %#lx ready\n", rng->reg.base);
+    else
+        kprintf("  entropy: virtio-rng %#lx did not answer\n", rng->reg.base);
+}
+
+static void start_network(void) {
+    const struct fdt_virtio *nic = first_virtio(VIRTIO_ID_NET);
+    if (!nic || netswitch_init(nic->reg.base, nic->irq) != 0)
+        kprintf("  net: no usable virtio-net device; networking is off\n");
 }
 
 static void start_manifest(void) {
@@ -102,7 +112,6 @@ static void start_manifest(void) {
             kprintf("  started %s#%d (image %s)\n", m->name, id, m->image);
     }
 }
-
 
 void kmain(uint64_t hart, const void *fdt) {
     if ((size_t)__tls_size > sizeof kernel_tls)
@@ -143,8 +152,7 @@ void kmain(uint64_t hart, const void *fdt) {
             boot.uart.base, boot.uart_irq, boot.plic.base, boot.plic_ndev, boot.plic_s_context);
     probe_virtio();
     start_entropy();
-    if (netswitch_init(&boot) != 0)
-        kprintf("  net: no usable virtio-net device; networking is off\n");
+    start_network();
     publish_boot_facts(hart);
     monitor_init(boot.uart_irq);
 

@@ -114,12 +114,11 @@ static void free_user_table(pagetable_t t, int level) {
         pte_t pte = t[i];
         if (!(pte & PTE_V))
             continue;
-        if (level == 0 || (pte & (PTE_R | PTE_W | PTE_X))) {
-            if (!(pte & PTE_SHARED))
-                page_free((void *)pte_to_pa(pte), 1); /* user leaves are 4 KiB */
-        }
-        else
+        int leaf = level == 0 || (pte & (PTE_R | PTE_W | PTE_X));
+        if (!leaf)
             free_user_table((pagetable_t)pte_to_pa(pte), level - 1);
+        else if (!(pte & PTE_SHARED))
+            page_free((void *)pte_to_pa(pte), 1); /* user leaves are 4 KiB */
     }
     page_free(t, 1);
 }
@@ -130,27 +129,30 @@ void vm_user_destroy(pagetable_t pt) {
     page_free(pt, 1);
 }
 
-void *vm_user_map_page(pagetable_t pt, uint64_t va, uint64_t perm) {
-    if (va < USER_BASE || va >= USER_TOP || va % PAGE_SIZE)
-        return NULL;
-    pte_t *pte = walk(pt, va, 0, 1);
-    if (!pte || (*pte & PTE_V))
-        return NULL;
-    void *page = page_alloc(1);
-    if (!page)
-        return NULL;
-    *pte = pa_to_pte((uint64_t)page) | perm | PTE_U | PTE_V | PTE_A | PTE_D;
-    return page;
-}
-
-int vm_user_map_shared(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t perm) {
+/* Installs a 4 KiB user leaf va -> pa (`flags` adds PTE_SHARED where the page is not ours to
+ * free). 0, or -1 for an address outside the window, misaligned, already mapped, or no memory
+ * for a page table. */
+static int map_user_leaf(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t flags) {
     if (va < USER_BASE || va >= USER_TOP || va % PAGE_SIZE || pa % PAGE_SIZE)
         return -1;
     pte_t *pte = walk(pt, va, 0, 1);
     if (!pte || (*pte & PTE_V))
         return -1;
-    *pte = pa_to_pte(pa) | perm | PTE_U | PTE_V | PTE_A | PTE_D | PTE_SHARED;
+    *pte = pa_to_pte(pa) | flags | PTE_U | PTE_V | PTE_A | PTE_D;
     return 0;
+}
+
+void *vm_user_map_page(pagetable_t pt, uint64_t va, uint64_t perm) {
+    void *page = page_alloc(1);
+    if (page && map_user_leaf(pt, va, (uint64_t)page, perm) != 0) {
+        page_free(page, 1);
+        page = NULL;
+    }
+    return page;
+}
+
+int vm_user_map_shared(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t perm) {
+    return map_user_leaf(pt, va, pa, perm | PTE_SHARED);
 }
 
 uint64_t vm_user_translate(pagetable_t pt, uint64_t va) {

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "bus.h"
-#include "fdt.h"
 #include "fiber.h"
 #include "ion_pool.h"
 #include "ion_ring.h"
@@ -13,7 +12,6 @@
 #include "memlayout.h"
 #include "riscv.h"
 #include "uapi/nexus_syscall.h"
-#include "virtio_mmio.h"
 #include "virtio_net.h"
 
 #define BUF_SIZE        2048u
@@ -143,24 +141,7 @@ static const struct virtio_net_client client = {
     .tx_done = on_tx_done,
 };
 
-static int find_net_device(const struct boot_info *bi, uint64_t *base, uint32_t *irq) {
-    for (int i = 0; i < bi->nvirtio; i++) {
-        struct virtio_mmio_id id;
-        virtio_mmio_identify(bi->virtio[i].reg.base, &id);
-        if (id.device_id == VIRTIO_ID_NET) {
-            *base = bi->virtio[i].reg.base;
-            *irq = bi->virtio[i].irq;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-int netswitch_init(const struct boot_info *bi) {
-    uint64_t base;
-    uint32_t irq;
-    if (find_net_device(bi, &base, &irq) != 0)
-        return -1;
+int netswitch_init(uint64_t base, uint32_t irq) {
     pool = page_alloc(POOL_BUFS * BUF_SIZE / PAGE_SIZE);
     if (!pool)
         return -1;

@@ -12,13 +12,13 @@
 
 #include "route.h"
 
-struct boot_info;
 struct fiber;
 struct nexus_ion_info;
 
-/* Finds the first virtio-net device, allocates the pool and the rings, posts receive buffers.
- * 0, or -1 without a usable device (networking then stays off; nothing else depends on it). */
-int netswitch_init(const struct boot_info *bi);
+/* Drives the virtio-net device at base/irq: allocates the pool and the rings, posts receive
+ * buffers. 0, or -1 if the device is unusable (networking then stays off; nothing else
+ * depends on it). */
+int netswitch_init(uint64_t base, uint32_t irq);
 int netswitch_up(void);
 
 /* Gives fiber f the port: maps its rings and the pool into f's address space. 0 or -errno. */
