@@ -28,9 +28,29 @@ KERNEL_ASM  := $(wildcard kernel/*.S)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/k/%.o) $(KERNEL_ASM:%.S=$(B)/k/%.o) $(B)/k/images.o
 RT_OBJS     := $(B)/u/apps/rt/crt0.o $(B)/u/apps/rt/nexus.o
 
+# lwIP comes from Debian's source package (tools/sources.lock), unpacked into the build tree and
+# compiled unpatched with the port in lwip/. The Membrane links it; nothing else does.
+LWIP_VERSION := $(shell awk '$$1 == "lwip" { print $$2 }' tools/sources.lock)
+LWIP_DIR     := $(B)/third_party/lwip
+LWIP_STAMP   := $(LWIP_DIR)/.fetched-$(LWIP_VERSION)
+LWIP_CORE    := init def dns inet_chksum ip mem memp netif pbuf raw stats sys tcp tcp_in tcp_out \
+                timeouts udp ipv4/dhcp ipv4/etharp ipv4/icmp ipv4/igmp ipv4/ip4 ipv4/ip4_addr \
+                ipv4/ip4_frag ipv4/autoip ipv6/dhcp6 ipv6/ethip6 ipv6/icmp6 ipv6/inet6 ipv6/ip6 \
+                ipv6/ip6_addr ipv6/ip6_frag ipv6/mld6 ipv6/nd6
+LWIP_OBJS    := $(LWIP_CORE:%=$(B)/lwip/core/%.o) $(B)/lwip/netif/ethernet.o
+LWIP_INC     := -Ilwip -I$(LWIP_DIR)/src/include
+# lwIP's own sources are third-party: warnings are theirs, so no -Werror for them.
+LWIP_CFLAGS  := $(filter-out -Werror -Wextra,$(UCFLAGS)) $(LWIP_INC)
+MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(B)/m/membrane/sockserver.o $(B)/m/membrane/sockproto.o \
+                 $(B)/m/lwip/netif_ion.o $(LWIP_OBJS)
+
+# Apps using sockets compile against the POSIX headers of libnexus and link it.
+LIBNEXUS_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard membrane/libnexus/*.c)) $(B)/u/membrane/sockproto.o
+POSIX_CFLAGS  := -Imembrane/include -Imembrane
+
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
-APPS        := hello uptime
-IMAGES      := $(APPS) probe netsvc
+APPS        := hello uptime posixcheck
+IMAGES      := $(APPS) membrane probe netsvc
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
 HOST_CC     := gcc
@@ -79,7 +99,18 @@ $(B)/nexus.elf: $(KERNEL_OBJS) linker.ld
 # ---- user images ----
 $(B)/u/%.o: %.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) -c $< -o $@
+	$(CC) $(UCFLAGS) $(POSIX_CFLAGS) -c $< -o $@
+
+$(LWIP_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
+	tools/fetch-source.sh lwip
+
+$(B)/lwip/%.o: $(LWIP_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LWIP_CFLAGS) -c $(LWIP_DIR)/src/$*.c -o $@
+
+$(B)/m/%.o: %.c $(LWIP_STAMP) | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) $(LWIP_INC) -Imembrane -c $< -o $@
 
 $(B)/u/%.o: %.S | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
@@ -93,6 +124,8 @@ $(B)/user/hello.full.elf: $(B)/u/apps/hello/hello.o
 $(B)/user/uptime.full.elf: $(B)/u/apps/uptime/uptime.o
 $(B)/user/probe.full.elf: $(B)/u/tests/qemu/probe.o
 $(B)/user/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o
+$(B)/user/membrane.full.elf: $(MEMBRANE_OBJS)
+$(B)/user/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
 
 $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
@@ -149,7 +182,7 @@ bench: all
 	python3 tools/bench.py --build $(B) --qemu "$(QEMU_BASE)"
 
 clean:
-	rm -rf $(B)/k $(B)/u $(B)/user $(B)/host $(B)/fuzz $(B)/images.S $(B)/nexus.elf
+	rm -rf $(B)/k $(B)/u $(B)/m $(B)/lwip $(B)/user $(B)/host $(B)/fuzz $(B)/images.S $(B)/nexus.elf
 
--include $(shell find $(B)/k $(B)/u -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(B)/k $(B)/u $(B)/m $(B)/lwip -name '*.d' -type f 2>/dev/null)
 .SECONDARY:

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
-enum arg_kind { ARG_FLAG, ARG_UINT };
+enum arg_kind { ARG_FLAG, ARG_UINT, ARG_TEXT };
 
 static const struct {
     const char *key;
@@ -15,7 +15,20 @@ static const struct {
     {"nettest", ARG_FLAG, offsetof(struct bootargs, nettest), 0, 0},
     {"watchdog", ARG_UINT, offsetof(struct bootargs, watchdog_ms), BOOTARGS_WATCHDOG_MS_MIN,
      BOOTARGS_WATCHDOG_MS_MAX},
+    {"app", ARG_TEXT, offsetof(struct bootargs, app), 1, BOOTARGS_TEXT_MAX - 1},
 };
+
+/* Between min and max bytes, none of them a control character. */
+static int parse_text(const char *s, size_t len, uint32_t min, uint32_t max, char *out) {
+    if (len < min || len > max)
+        return -1;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+            return -1;
+    memcpy(out, s, len);
+    out[len] = '\0';
+    return 0;
+}
 
 /* Decimal in [min, max], all of [s, s+len); returns 0 on success. */
 static int parse_uint(const char *s, size_t len, uint32_t min, uint32_t max, uint32_t *out) {
@@ -48,6 +61,8 @@ static int apply_word(const char *w, size_t len, struct bootargs *out) {
         }
         if (!eq)
             return -1;
+        if (options[i].kind == ARG_TEXT)
+            return parse_text(eq + 1, len - keylen - 1, options[i].min, options[i].max, field);
         return parse_uint(eq + 1, len - keylen - 1, options[i].min, options[i].max, (uint32_t *)field);
     }
     return -1;

@@ -11,6 +11,7 @@
 #include "bus.h"
 #include "images.h"
 #include "kernel.h"
+#include "link.h"
 #include "loader.h"
 #include "mem.h"
 #include "memlayout.h"
@@ -61,6 +62,13 @@ struct fiber *fiber_by_id(uint32_t id) {
     return NULL;
 }
 
+struct fiber *fiber_by_name(const char *name) {
+    for (int i = 0; i < MAX_FIBERS; i++)
+        if (fibers[i].state != FIBER_FREE && fibers[i].state != FIBER_DEAD && !strcmp(fibers[i].name, name))
+            return &fibers[i];
+    return NULL;
+}
+
 static uint64_t kstack_top(const struct fiber *f) { return (uint64_t)f->kstack + KSTACK_PAGES * PAGE_SIZE; }
 
 static void publish(const struct fiber *f, const char *key, const char *value) {
@@ -105,7 +113,7 @@ static struct fiber *slot_alloc(const char *name) {
         snprintf(f->name, sizeof f->name, "%s", name);
         f->ctx.ra = (uint64_t)fiber_start;
         f->ctx.sp = kstack_top(f);
-        f->wait_channel = -1;
+        f->wait_mask = 0;
         f->net_port = -1;
         return f;
     }
@@ -148,6 +156,8 @@ int fiber_spawn(const char *name, const char *image, const char *args) {
     int err = loader_load(f->pt, img->data, img->size, &f->tf.sepc);
     if (!err)
         err = loader_setup_stack(f->pt, name, args, &f->tf);
+    if (!err)
+        err = link_attach(f);
     if (err) {
         slot_release(f);
         return err;
@@ -186,25 +196,32 @@ void fiber_sleep_ticks(uint64_t ticks) {
     sched();
 }
 
-long fiber_wait(int ch, uint64_t deadline) {
-    if (channel_pending[ch]) {
-        channel_pending[ch] = 0;
-        return 0;
+long fiber_wait_any(uint64_t mask, uint64_t deadline) {
+    for (int ch = 0; ch < NCHANNELS; ch++) {
+        if ((mask >> ch & 1) && channel_pending[ch]) {
+            channel_pending[ch] = 0;
+            return ch;
+        }
     }
-    current->wait_channel = ch;
+    current->wait_mask = mask;
     current->wake_at = deadline;
     current->state = FIBER_WAITING;
     sched();
-    current->wait_channel = -1;
+    current->wait_mask = 0;
     return current->wake_result;
+}
+
+long fiber_wait(int ch, uint64_t deadline) {
+    long r = fiber_wait_any(1ull << ch, deadline);
+    return r < 0 ? r : 0;
 }
 
 int channel_signal(int ch) {
     int woken = 0;
     for (int i = 0; i < MAX_FIBERS; i++) {
         struct fiber *f = &fibers[i];
-        if (f->state == FIBER_WAITING && f->wait_channel == ch) {
-            f->wake_result = 0;
+        if (f->state == FIBER_WAITING && (f->wait_mask >> ch & 1)) {
+            f->wake_result = ch;
             f->state = FIBER_RUNNABLE;
             woken++;
         }

@@ -53,7 +53,7 @@ struct fiber {
     void *kstack; /* KSTACK_PAGES pages */
     pagetable_t pt;
     uint64_t wake_at;     /* timer ticks; for SLEEPING and timed WAITING */
-    int wait_channel;     /* for WAITING */
+    uint64_t wait_mask;   /* for WAITING: the channels that wake it */
     long wake_result;     /* returned by the blocking syscall */
     uint64_t dispatched;  /* ticks when it last got the CPU: the watchdog's reference */
     int net_port;         /* NetSwitch port this fiber holds, -1 for none */
@@ -72,6 +72,8 @@ int fiber_spawn_kernel(const char *name, void (*fn)(void *), void *arg);
 struct fiber *fiber_current(void);
 /* The live fiber with this id, or NULL. */
 struct fiber *fiber_by_id(uint32_t id);
+/* The live (not dead) fiber called name, or NULL. */
+struct fiber *fiber_by_name(const char *name);
 /* Runs fibers forever; idles with wfi when none is runnable. */
 __attribute__((noreturn)) void scheduler(void);
 
@@ -81,6 +83,9 @@ void fiber_sleep_ticks(uint64_t ticks);
 /* Blocks until channel ch is signalled (0) or the deadline passes (-ETIMEDOUT). deadline is in
  * ticks, UINT64_MAX for none. */
 long fiber_wait(int ch, uint64_t deadline);
+/* Blocks until any channel in mask is signalled (returns its number) or the deadline passes
+ * (-ETIMEDOUT). A channel already pending returns at once, lowest number first. */
+long fiber_wait_any(uint64_t mask, uint64_t deadline);
 int channel_signal(int ch);
 __attribute__((noreturn)) void fiber_exit(int code);
 /* Kills the current fiber for the trap it caused (or the watchdog) and logs why. */

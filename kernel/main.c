@@ -12,6 +12,7 @@
 #include "fdt.h"
 #include "fiber.h"
 #include "kernel.h"
+#include "link.h"
 #include "manifest.h"
 #include "mem.h"
 #include "monitor.h"
@@ -101,15 +102,51 @@ static void start_network(void) {
         kprintf("  net: no usable virtio-net device; networking is off\n");
 }
 
-static void start_manifest(void) {
+/* bootargs "app=image,arg,arg": one more app with a link to the Membrane (tests use it). */
+static void start_extra_app(const char *spec) {
+    static char image[FIBER_NAME_MAX], argv[BOOTARGS_TEXT_MAX];
+    size_t n = strcspn(spec, ",");
+    if (n == 0 || n >= sizeof image) {
+        kprintf("  app=%s: bad image name\n", spec);
+        return;
+    }
+    memcpy(image, spec, n);
+    snprintf(argv, sizeof argv, "%s", spec[n] ? spec + n + 1 : "");
+    for (char *c = argv; *c; c++)
+        if (*c == ',')
+            *c = ' ';
+    int err = link_create(image, "membrane");
+    int id = err < 0 ? err : fiber_spawn(image, image, argv);
+    if (id < 0)
+        kprintf("  %s: cannot start (error %d)\n", image, -id);
+    else
+        kprintf("  started %s#%d (bootargs app=)\n", image, id);
+}
+
+static void start_manifest(const char *extra_app) {
     kprintf("fibers:\n");
+    if (extra_app[0])
+        start_extra_app(extra_app);
+    /* Links first: a fiber maps its links when it starts, whichever end starts first. */
+    for (unsigned i = 0; i < boot_manifest_len; i++) {
+        const struct manifest_entry *m = &boot_manifest[i];
+        int err = m->link_to ? link_create(m->name, m->link_to) : 0;
+        if (err < 0)
+            kprintf("  %s: cannot link to %s (error %d)\n", m->name, m->link_to, -err);
+    }
     for (unsigned i = 0; i < boot_manifest_len; i++) {
         const struct manifest_entry *m = &boot_manifest[i];
         int id = fiber_spawn(m->name, m->image, m->args);
-        if (id < 0)
+        if (id < 0) {
             kprintf("  %s: cannot start image %s (error %d)\n", m->name, m->image, -id);
-        else
-            kprintf("  started %s#%d (image %s)\n", m->name, id, m->image);
+            continue;
+        }
+        kprintf("  started %s#%d (image %s)\n", m->name, id, m->image);
+        if (m->net_port != MANIFEST_NO_PORT) {
+            int err = netswitch_bind((unsigned)m->net_port, fiber_by_id((uint32_t)id));
+            if (err)
+                kprintf("  %s: no NetSwitch port %d (error %d)\n", m->name, m->net_port, -err);
+        }
     }
 }
 
@@ -161,7 +198,7 @@ void kmain(uint64_t hart, const void *fdt) {
     else if (args.nettest)
         nettest_start();
     else
-        start_manifest();
+        start_manifest(args.app);
     mem_publish();
     kprintf("/Bus at end of boot (%d keys):\n", bus_count());
     monitor_print_bus("/Bus");

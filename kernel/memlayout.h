@@ -19,6 +19,9 @@
  *   0x6000_0000 | ION rings (4 pages)        |  only in a fiber bound to a NetSwitch port:
  *   0x6100_0000 | packet pool (448 x 2 KiB)  |  RX buffers R (RW: Membrane), own TX area RW,
  *               |            ...             |  other ports' TX areas unmapped (docs/ion.md)
+ *   0x6200_0000 | link to a server (client)  |  LINK_PAGES, RW, in an app with a socket link
+ *   0x6400_0000 | links 0..7 (server side)   |  LINK_SPAN apart, RW, in the Membrane
+ *               |            ...             |  (kernel/link.c, membrane/sockproto.h)
  *               | guard (unmapped)           |
  *   0x7ffe_0000 | user stack (USER_STACK_SIZE)|  args + TLS block at the top
  *   0x8000_0000 +============================+  root slot 2.. (kernel only, not U)
@@ -43,6 +46,11 @@
 
 #define ION_RINGS_VA 0x60000000ul /* a port's four rings, one page each */
 #define ION_POOL_VA  0x61000000ul /* buffer h at ION_POOL_VA + h * 2048 */
+
+#define LINK_CLIENT_VA 0x62000000ul
+#define LINK_SERVER_VA 0x64000000ul
+#define LINK_SPAN      0x40000ul /* 256 KiB of address space per server-side link */
+#define LINK_PAGES     36        /* 144 KiB: the socket protocol's rings, slots and data */
 
 #define KSTACK_PAGES 2 /* per-fiber kernel stack: 8 KiB, physically contiguous */
 

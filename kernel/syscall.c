@@ -11,6 +11,7 @@
 #include "bus.h"
 #include "console.h"
 #include "kernel.h"
+#include "link.h"
 #include "netswitch.h"
 #include "riscv.h"
 #include "timer.h"
@@ -56,6 +57,14 @@ static long sys_wait(struct fiber *f, const uint64_t *a) {
         return -EINVAL;
     uint64_t deadline = a[1] == NEXUS_WAIT_FOREVER ? UINT64_MAX : rdtime() + timer_ticks_from_ns(a[1]);
     return fiber_wait((int)a[0], deadline);
+}
+
+static long sys_wait_any(struct fiber *f, const uint64_t *a) {
+    (void)f;
+    if (a[0] == 0)
+        return -EINVAL;
+    uint64_t deadline = a[1] == NEXUS_WAIT_FOREVER ? UINT64_MAX : rdtime() + timer_ticks_from_ns(a[1]);
+    return fiber_wait_any(a[0], deadline);
 }
 
 static long sys_signal(struct fiber *f, const uint64_t *a) {
@@ -135,6 +144,14 @@ static long sys_ion_kick(struct fiber *f, const uint64_t *a) {
     return netswitch_kick(f);
 }
 
+static long sys_link_info(struct fiber *f, const uint64_t *a) {
+    struct nexus_link_info info;
+    int err = link_info(f, a[0] > UINT32_MAX ? UINT32_MAX : (unsigned)a[0], &info);
+    if (err)
+        return err;
+    return copy_to_user(f->pt, a[1], &info, sizeof info);
+}
+
 static const struct {
     const char *name;
     syscall_fn fn;
@@ -152,6 +169,8 @@ static const struct {
     [SYS_CLOCK] = {"clock", sys_clock},
     [SYS_ION_INFO] = {"ion_info", sys_ion_info},
     [SYS_ION_KICK] = {"ion_kick", sys_ion_kick},
+    [SYS_WAIT_ANY] = {"wait_any", sys_wait_any},
+    [SYS_LINK_INFO] = {"link_info", sys_link_info},
 };
 
 void syscall_dispatch(struct fiber *f) {

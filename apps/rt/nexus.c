@@ -38,10 +38,22 @@ long nx_identity(struct nexus_identity *out) { return SYS1(SYS_IDENTITY, out); }
 uint64_t nx_clock_ns(void) { return (uint64_t)SYS0(SYS_CLOCK); }
 long nx_ion_info(struct nexus_ion_info *out) { return SYS1(SYS_ION_INFO, out); }
 long nx_ion_kick(void) { return SYS0(SYS_ION_KICK); }
+long nx_wait_any(uint64_t channel_mask, uint64_t timeout_ns) { return SYS2(SYS_WAIT_ANY, channel_mask, timeout_ns); }
+long nx_link_info(unsigned index, struct nexus_link_info *out) { return SYS2(SYS_LINK_INFO, index, out); }
 
 /* picolibc calls this from exit() after running atexit handlers. */
 void _exit(int code) {
     SYS1(SYS_EXIT, code);
+    __builtin_unreachable();
+}
+
+/* picolibc's abort() raises SIGABRT through kill(getpid()), which a fiber does not have: end the
+ * fiber with the shell's "killed by SIGABRT" status instead. */
+void abort(void) {
+    static const char msg[] = "abort() called\n";
+    fflush(stdout);
+    nx_console_write(msg, sizeof msg - 1);
+    SYS1(SYS_EXIT, 134);
     __builtin_unreachable();
 }
 

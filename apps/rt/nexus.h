@@ -26,6 +26,8 @@ long nx_identity(struct nexus_identity *out);
 uint64_t nx_clock_ns(void);
 long nx_ion_info(struct nexus_ion_info *out);
 long nx_ion_kick(void);
+long nx_wait_any(uint64_t channel_mask, uint64_t timeout_ns);
+long nx_link_info(unsigned index, struct nexus_link_info *out);
 
 #define NX_MS(n) ((uint64_t)(n) * 1000000ull)
 

@@ -23,6 +23,10 @@ enum nexus_syscall {
     SYS_ION_INFO = 11,     /* (struct nexus_ion_info *out)          -> 0, -ENODEV if no port */
     SYS_ION_KICK = 12,     /* ()  kernel drains the caller's TX-active and RX-free rings
                                                                     -> descriptors taken */
+    SYS_WAIT_ANY = 13,     /* (uint64_t channel_mask, uint64_t timeout_ns)
+                                                                    -> channel number, -ETIMEDOUT */
+    SYS_LINK_INFO = 14,    /* (unsigned index, struct nexus_link_info *out)
+                                                                    -> 0, -ENOENT past the last */
     SYS_COUNT
 };
 
@@ -53,6 +57,28 @@ struct nexus_ion_info {
 #define NEXUS_ION_RING_RX_FREE   1
 #define NEXUS_ION_RING_TX_ACTIVE 2
 #define NEXUS_ION_RING_TX_FREE   3
+
+/* A link: pages shared between a client fiber (an app) and a server fiber (the Membrane),
+ * created by the boot manifest; what the pages hold is the two parties' protocol
+ * (membrane/sockproto.h for socket links). A fiber sees its links as index 0, 1, ...; a client
+ * has at most one, a server one per client. Each side waits on its own channel and signals the
+ * peer's. The kernel keeps the pages across a restart of either side. */
+struct nexus_link_info {
+    uint64_t va;           /* where the link's pages are mapped in the caller, read-write */
+    uint32_t size;         /* bytes */
+    uint32_t id;           /* link number, unique for the boot */
+    uint32_t wait_channel; /* the caller waits here */
+    uint32_t peer_channel; /* the caller signals here to wake the other side */
+    uint32_t is_server;
+    uint32_t peer_alive;   /* the other side's fiber is running now */
+    char peer[16];         /* the other side's fiber name, NUL-terminated */
+};
+
+/* Channel plan: 0..31 free for fibers' own use, 32+k the server end of link k, 40+k its client
+ * end, 48+p the NetSwitch port p doorbell. */
+#define NEXUS_LINK_SERVER_CHANNEL(k) (32u + (k))
+#define NEXUS_LINK_CLIENT_CHANNEL(k) (40u + (k))
+#define NEXUS_LINKS_MAX 8
 
 struct nexus_identity {
     uint32_t id;   /* fiber id, unique for the boot */

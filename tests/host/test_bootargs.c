@@ -32,6 +32,15 @@ int main(void) {
     CHECK("unknown_word_counted_rest_applied", a.selftest && a.errors == 1 && strcmp(a.first_error, "console=ttyS0") == 0);
     bootargs_parse("selftestx", &a);
     CHECK("prefix_is_not_a_match", !a.selftest && a.errors == 1);
+    bootargs_parse("app=posixcheck,10.0.2.2,5555 selftest", &a);
+    CHECK("app_text", strcmp(a.app, "posixcheck,10.0.2.2,5555") == 0 && a.selftest && a.errors == 0);
+    bootargs_parse("app=", &a);
+    CHECK("app_empty_refused", a.app[0] == 0 && a.errors == 1);
+    char longapp[BOOTARGS_TEXT_MAX + 8] = "app=";
+    memset(longapp + 4, 'a', BOOTARGS_TEXT_MAX);
+    longapp[4 + BOOTARGS_TEXT_MAX] = 0;
+    bootargs_parse(longapp, &a);
+    CHECK("app_too_long_refused", a.app[0] == 0 && a.errors == 1);
     char longword[100];
     memset(longword, 'z', sizeof longword - 1);
     longword[sizeof longword - 1] = '\0';

@@ -1,0 +1,107 @@
+/*
+ * Links between a client fiber and a server fiber (link.h). The pages are allocated once, at
+ * link creation, and belong to the kernel: both address spaces map them with the shared bit, so
+ * neither side's death frees them, and a restarted fiber maps the same pages again. Where they
+ * appear (kernel/memlayout.h): a client sees its link at LINK_CLIENT_VA; a server sees link k of
+ * its own at LINK_SERVER_VA + k * LINK_SPAN.
+ */
+#include "link.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "bus.h"
+#include "fiber.h"
+#include "kernel.h"
+#include "mem.h"
+#include "memlayout.h"
+#include "uapi/nexus_syscall.h"
+#include "riscv.h"
+#include "vm.h"
+
+struct link {
+    char client[FIBER_NAME_MAX];
+    char server[FIBER_NAME_MAX];
+    void *pages; /* LINK_PAGES contiguous pages */
+};
+
+static struct link links[NEXUS_LINKS_MAX];
+static unsigned nlinks;
+
+int link_create(const char *client, const char *server) {
+    if (nlinks == NEXUS_LINKS_MAX)
+        return -ENOSPC;
+    if (strlen(client) >= FIBER_NAME_MAX || strlen(server) >= FIBER_NAME_MAX || !strcmp(client, server))
+        return -EINVAL;
+    struct link *l = &links[nlinks];
+    l->pages = page_alloc(LINK_PAGES);
+    if (!l->pages)
+        return -ENOMEM;
+    strcpy(l->client, client);
+    strcpy(l->server, server);
+    char key[BUS_PATH_MAX];
+    snprintf(key, sizeof key, "/Bus/links/%u", nlinks);
+    bus_setf(BUS_OWNER_KERNEL, key, "%s -> %s", client, server);
+    return (int)nlinks++;
+}
+
+/* The n-th link (0-based) that `name` is the server (or client) of, or NULL. */
+static const struct link *nth_link(const char *name, int as_server, unsigned n, unsigned *id) {
+    for (unsigned i = 0; i < nlinks; i++) {
+        if (strcmp(as_server ? links[i].server : links[i].client, name) != 0)
+            continue;
+        if (n-- == 0) {
+            *id = i;
+            return &links[i];
+        }
+    }
+    return NULL;
+}
+
+static uint64_t link_va(int as_server, unsigned n) {
+    return as_server ? LINK_SERVER_VA + (uint64_t)n * LINK_SPAN : LINK_CLIENT_VA;
+}
+
+static int map_link(pagetable_t pt, const struct link *l, uint64_t va) {
+    for (unsigned p = 0; p < LINK_PAGES; p++)
+        if (vm_user_map_shared(pt, va + p * PAGE_SIZE, (uint64_t)l->pages + p * PAGE_SIZE, PTE_R | PTE_W))
+            return -ENOMEM;
+    return 0;
+}
+
+int link_attach(struct fiber *f) {
+    for (int as_server = 0; as_server < 2; as_server++) {
+        unsigned id;
+        const struct link *l;
+        /* A client maps one link only: there is one client window. */
+        for (unsigned n = 0; (l = nth_link(f->name, as_server, n, &id)) && (as_server || n == 0); n++)
+            if (map_link(f->pt, l, link_va(as_server, n)))
+                return -ENOMEM;
+    }
+    return 0;
+}
+
+int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out) {
+    unsigned id;
+    const struct link *l = nth_link(f->name, 1, index, &id);
+    int as_server = l != NULL;
+    if (!l) {
+        unsigned servers = 0;
+        while (nth_link(f->name, 1, servers, &id))
+            servers++;
+        l = index == servers ? nth_link(f->name, 0, 0, &id) : NULL;
+    }
+    if (!l)
+        return -ENOENT;
+    memset(out, 0, sizeof *out);
+    out->va = link_va(as_server, as_server ? index : 0);
+    out->size = LINK_PAGES * PAGE_SIZE;
+    out->id = id;
+    out->is_server = (uint32_t)as_server;
+    out->wait_channel = as_server ? NEXUS_LINK_SERVER_CHANNEL(id) : NEXUS_LINK_CLIENT_CHANNEL(id);
+    out->peer_channel = as_server ? NEXUS_LINK_CLIENT_CHANNEL(id) : NEXUS_LINK_SERVER_CHANNEL(id);
+    const char *peer = as_server ? l->client : l->server;
+    snprintf(out->peer, sizeof out->peer, "%s", peer);
+    out->peer_alive = fiber_by_name(peer) != NULL;
+    return 0;
+}

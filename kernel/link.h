@@ -1,0 +1,24 @@
+/*
+ * Links: pages shared between two fibers named in the boot manifest, a client (an app) and a
+ * server (the Membrane), plus a wait channel for each end. The kernel only provides the memory
+ * and the doorbells; the protocol inside (socket requests, membrane/sockproto.h) belongs to the
+ * two parties and is validated by each of them, never by the kernel.
+ */
+#ifndef NEXUS_LINK_H
+#define NEXUS_LINK_H
+
+#include <stdint.h>
+
+struct fiber;
+struct nexus_link_info;
+
+/* A link between the fibers that will be called `client` and `server`. The names need not be
+ * running yet: each end is mapped when a fiber of that name starts (also after a restart).
+ * Returns the link id or -errno. */
+int link_create(const char *client, const char *server);
+/* Maps into a starting fiber every link it is a party of. 0 or -ENOMEM. */
+int link_attach(struct fiber *f);
+/* The caller's index-th link (syscall backend). 0 or -ENOENT. */
+int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out);
+
+#endif

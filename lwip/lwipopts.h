@@ -1,0 +1,100 @@
+/*
+ * lwIP configuration for the Membrane: one thread, no OS (NO_SYS=1, raw API only), IPv4 with
+ * DHCP, IPv6 with link-local and SLAAC, TCP, UDP, ICMP, DNS, and a loopback interface for
+ * 127.0.0.1. Memory is static (lwIP's own heap and pools live in the Membrane's .bss); sizes are
+ * chosen for tens of concurrent connections and bulk transfers through QEMU's user network.
+ */
+#ifndef NEXUS_LWIPOPTS_H
+#define NEXUS_LWIPOPTS_H
+
+/* One thread, raw API: the Membrane's event loop is the only caller. */
+#define NO_SYS 1
+#define LWIP_SOCKET 0
+#define LWIP_NETCONN 0
+#define SYS_LIGHTWEIGHT_PROT 0
+#define LWIP_TIMERS 1
+
+/* Memory. 64-bit target: 8-byte alignment (PITFALLS.md). */
+#define MEM_ALIGNMENT 8
+#define MEM_SIZE (640 * 1024)
+#define MEMP_NUM_PBUF 256          /* PBUF_REF/ROM headers, e.g. lwIP's own references */
+#define PBUF_POOL_SIZE 64
+#define MEMP_NUM_TCP_PCB 80
+#define MEMP_NUM_TCP_PCB_LISTEN 8
+#define MEMP_NUM_UDP_PCB 16
+#define MEMP_NUM_REASSDATA 8
+#define MEMP_NUM_FRAG_PBUF 16
+#define MEMP_NUM_ARP_QUEUE 32
+#define MEMP_NUM_ND6_QUEUE 16
+
+/* TCP: a window of 16 segments without scaling; a send buffer deep enough to keep the path
+ * through QEMU's user network busy. MEMP_NUM_TCP_SEG must cover TCP_SND_QUEUELEN (PITFALLS.md). */
+#define LWIP_TCP 1
+#define TCP_MSS 1460
+#define TCP_WND (16 * TCP_MSS)
+#define TCP_SND_BUF (44 * TCP_MSS)
+#define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
+#define MEMP_NUM_TCP_SEG 1024
+#define TCP_LISTEN_BACKLOG 1
+#define TCP_DEFAULT_LISTEN_BACKLOG 64
+#define LWIP_TCP_KEEPALIVE 1
+#define TCP_QUEUE_OOSEQ 1
+#define SO_REUSE 1
+#define LWIP_TCP_SACK_OUT 0
+#define LWIP_CALLBACK_API 1
+
+#define LWIP_UDP 1
+#define LWIP_ICMP 1
+#define LWIP_RAW 0
+#define LWIP_IGMP 0
+#define LWIP_AUTOIP 0
+
+/* IPv4 with DHCP; the DNS servers come from the lease. */
+#define LWIP_IPV4 1
+#define LWIP_DHCP 1
+#define LWIP_DHCP_DOES_ACD_CHECK 0
+#define DHCP_DOES_ARP_CHECK 0
+#define LWIP_DNS 1
+#define DNS_MAX_SERVERS 2
+#define DNS_TABLE_SIZE 8
+#define DNS_MAX_NAME_LENGTH 256
+#define IP_REASSEMBLY 1
+#define IP_FRAG 1
+#define ARP_TABLE_SIZE 16
+#define ARP_QUEUEING 1
+#define ETHARP_SUPPORT_STATIC_ENTRIES 0
+
+/* IPv6: link-local and stateless autoconfiguration. IPV6_FRAG_COPYHEADER is required on 64-bit
+ * targets (PITFALLS.md). */
+#define LWIP_IPV6 1
+#define LWIP_IPV6_AUTOCONFIG 1
+#define LWIP_IPV6_DHCP6 0
+#define LWIP_IPV6_MLD 1
+#define LWIP_ND6_NUM_DESTINATIONS 16
+#define IPV6_FRAG_COPYHEADER 1
+#define LWIP_IPV6_SEND_ROUTER_SOLICIT 1
+
+/* Interfaces: the virtio NIC through the NetSwitch, and loopback for 127.0.0.1. */
+#define LWIP_SINGLE_NETIF 0
+#define LWIP_HAVE_LOOPIF 1
+#define LWIP_NETIF_LOOPBACK 1
+#define LWIP_LOOPBACK_MAX_PBUFS 64
+#define LWIP_NETIF_STATUS_CALLBACK 1
+#define LWIP_NETIF_LINK_CALLBACK 1
+#define LWIP_NETIF_HOSTNAME 1
+#define LWIP_NETIF_TX_SINGLE_PBUF 0
+#define ETH_PAD_SIZE 0
+
+/* Checksums in software, all of them, both ways. */
+#define LWIP_CHKSUM_ALGORITHM 3
+
+#define LWIP_STATS 0
+#define LWIP_DEBUG_TIMERNAMES 0
+
+/* lwIP draws TCP initial sequence numbers, ports and DHCP transaction ids from this. */
+#define LWIP_RAND() membrane_random32()
+#ifndef __ASSEMBLER__
+unsigned int membrane_random32(void);
+#endif
+
+#endif

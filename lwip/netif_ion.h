@@ -1,0 +1,32 @@
+/*
+ * An lwIP network interface over the caller's NetSwitch port (docs/ion.md). Receive is zero
+ * copy: each frame is handed to lwIP as a custom pbuf over the pool buffer the device wrote,
+ * and the buffer goes back on the RX-free ring when lwIP frees the pbuf. Transmit copies the
+ * outgoing pbuf chain into one of the port's TX buffers (lwIP's own memory is not device
+ * visible) and the kernel checks its EtherType before the device sends it.
+ */
+#ifndef NEXUS_NETIF_ION_H
+#define NEXUS_NETIF_ION_H
+
+#include <stdint.h>
+
+#include "lwip/netif.h"
+
+struct ion_netif_stats {
+    uint64_t rx_frames, rx_bad_handle, tx_frames, tx_no_buffer, tx_oversize;
+};
+
+/* Attaches to the port and adds `netif` to lwIP (not yet up). 0, or -errno if this fiber holds
+ * no port. */
+int ion_netif_add(struct netif *netif);
+/* Feeds up to one batch of received frames to lwIP. Returns how many. */
+unsigned ion_netif_poll(struct netif *netif);
+/* Hands queued TX frames and returned RX buffers to the kernel (one syscall, only if needed). */
+void ion_netif_flush(void);
+/* Before sleeping: 1 if nothing is waiting on the RX ring (and the kernel will signal). */
+int ion_netif_sleep_prepare(void);
+/* The channel the kernel signals when frames arrive. */
+uint32_t ion_netif_channel(void);
+const struct ion_netif_stats *ion_netif_stats(void);
+
+#endif

@@ -1,0 +1,428 @@
+/*
+ * libnexus: the POSIX socket calls over the link to the Membrane (DESIGN.md section 5).
+ * The Membrane never blocks; blocking behaviour lives here: a call that would block waits on
+ * the socket's status word (membrane/sockproto.h) and tries again, unless the descriptor is
+ * O_NONBLOCK or the call passes MSG_DONTWAIT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "libnexus.h"
+#include "nexus.h"
+
+static struct nxl_fd fds[NXL_FDS];
+
+long nxl_result(long r) {
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
+
+struct nxl_fd *nxl_fd_get(int fd) {
+    if (fd < NXL_FD_FIRST || fd >= NXL_FD_FIRST + NXL_FDS || !fds[fd - NXL_FD_FIRST].used) {
+        errno = EBADF;
+        return NULL;
+    }
+    return &fds[fd - NXL_FD_FIRST];
+}
+
+int nxl_fd_alloc(int32_t sock, int type, int family, int nonblock) {
+    for (int i = 0; i < NXL_FDS; i++) {
+        if (!fds[i].used) {
+            memset(&fds[i], 0, sizeof fds[i]);
+            fds[i].used = 1;
+            fds[i].sock = sock;
+            fds[i].type = (uint8_t)type;
+            fds[i].family = (uint8_t)family;
+            fds[i].nonblock = (uint8_t)(nonblock != 0);
+            fds[i].epoch = nxl_epoch();
+            return i + NXL_FD_FIRST;
+        }
+    }
+    return -EMFILE;
+}
+
+void nxl_fd_free(int fd) { fds[fd - NXL_FD_FIRST].used = 0; }
+
+int nxl_fd_live(const struct nxl_fd *f) { return f->epoch == nxl_epoch() ? 0 : -ECONNRESET; }
+
+int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns) {
+    uint64_t start = nx_clock_ns();
+    for (;;) {
+        uint32_t seen = nxl_status_seq();
+        if (nxl_fd_live(f))
+            return -ECONNRESET;
+        if (nxl_status(f->sock) & (events | NXS_EV_ERR | NXS_EV_HUP))
+            return 0;
+        if (f->nonblock)
+            return -EAGAIN;
+        uint64_t left = UINT64_MAX;
+        if (timeout_ns) {
+            uint64_t waited = nx_clock_ns() - start;
+            if (waited >= timeout_ns)
+                return -EAGAIN; /* SO_RCVTIMEO/SO_SNDTIMEO expiry reads as EAGAIN, as on Linux */
+            left = timeout_ns - waited;
+        }
+        int err = nxl_wait_change(seen, left);
+        if (err == -ECONNRESET)
+            return err;
+    }
+}
+
+/* A request on an open socket; fails fast if the socket belongs to a dead Membrane. */
+static long sock_call(const struct nxl_fd *f, struct nxs_msg *m, const void *in, uint32_t in_len, void *out,
+                      uint32_t out_room) {
+    if (nxl_fd_live(f))
+        return -ECONNRESET;
+    m->sock = f->sock;
+    return nxl_call(m, in, in_len, out, out_room);
+}
+
+static void put_addr(const struct nxs_msg *m, struct sockaddr *addr, socklen_t *addrlen) {
+    if (!addr || !addrlen)
+        return;
+    socklen_t n = m->addr_len < *addrlen ? m->addr_len : *addrlen;
+    memcpy(addr, m->addr, n);
+    *addrlen = m->addr_len;
+}
+
+static long set_addr(struct nxs_msg *m, const struct sockaddr *addr, socklen_t len) {
+    if (!addr)
+        return -EFAULT;
+    if (len > NXS_ADDR_MAX)
+        len = NXS_ADDR_MAX;
+    memcpy(m->addr, addr, len);
+    m->addr_len = len;
+    return 0;
+}
+
+int socket(int domain, int type, int protocol) {
+    long err = nxl_ready();
+    if (err)
+        return (int)nxl_result(err);
+    struct nxs_msg m = {.op = NXS_OP_SOCKET, .sock = -1};
+    m.arg[0] = (uint32_t)domain;
+    m.arg[1] = (uint32_t)(type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC));
+    m.arg[2] = (uint32_t)protocol;
+    long s = nxl_call(&m, NULL, 0, NULL, 0);
+    if (s < 0)
+        return (int)nxl_result(s);
+    int fd = nxl_fd_alloc((int32_t)s, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), domain, type & SOCK_NONBLOCK);
+    if (fd < 0) {
+        struct nxs_msg c = {.op = NXS_OP_CLOSE, .sock = (int32_t)s};
+        nxl_call(&c, NULL, 0, NULL, 0);
+    }
+    return (int)nxl_result(fd);
+}
+
+static int simple(int fd, struct nxs_msg *m) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
+    return (int)nxl_result(sock_call(f, m, NULL, 0, NULL, 0));
+}
+
+int bind(int fd, const struct sockaddr *addr, socklen_t len) {
+    struct nxs_msg m = {.op = NXS_OP_BIND};
+    long err = set_addr(&m, addr, len);
+    return err ? (int)nxl_result(err) : simple(fd, &m);
+}
+
+int listen(int fd, int backlog) {
+    struct nxs_msg m = {.op = NXS_OP_LISTEN};
+    m.arg[0] = backlog < 0 ? 0 : (uint32_t)backlog;
+    return simple(fd, &m);
+}
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
+    for (;;) {
+        struct nxs_msg m = {.op = NXS_OP_ACCEPT};
+        long s = sock_call(f, &m, NULL, 0, NULL, 0);
+        if (s >= 0) {
+            int nfd = nxl_fd_alloc((int32_t)s, SOCK_STREAM, f->family, flags & SOCK_NONBLOCK);
+            if (nfd < 0) {
+                struct nxs_msg c = {.op = NXS_OP_CLOSE, .sock = (int32_t)s};
+                nxl_call(&c, NULL, 0, NULL, 0);
+                return (int)nxl_result(nfd);
+            }
+            put_addr(&m, addr, addrlen);
+            return nfd;
+        }
+        if (s != -EAGAIN)
+            return (int)nxl_result(s);
+        long w = nxl_wait_events(f, NXS_EV_IN, f->rcvtimeo_ns);
+        if (w)
+            return (int)nxl_result(w);
+    }
+}
+
+int accept(int fd, struct sockaddr *addr, socklen_t *addrlen) { return accept4(fd, addr, addrlen, 0); }
+
+static long pending_error(const struct nxl_fd *f) {
+    int value = 0;
+    struct nxs_msg m = {.op = NXS_OP_GETSOCKOPT};
+    m.arg[0] = SOL_SOCKET;
+    m.arg[1] = SO_ERROR;
+    m.len = sizeof value;
+    long r = sock_call(f, &m, NULL, 0, &value, sizeof value);
+    return r < 0 ? r : -value;
+}
+
+int connect(int fd, const struct sockaddr *addr, socklen_t len) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
+    struct nxs_msg m = {.op = NXS_OP_CONNECT};
+    long r = set_addr(&m, addr, len);
+    if (!r)
+        r = sock_call(f, &m, NULL, 0, NULL, 0);
+    if (r != -EINPROGRESS || f->nonblock)
+        return (int)nxl_result(r);
+    r = nxl_wait_events(f, NXS_EV_OUT, f->sndtimeo_ns);
+    if (r == -EAGAIN)
+        r = -ETIMEDOUT;
+    if (!r)
+        r = pending_error(f);
+    return (int)nxl_result(r);
+}
+
+static ssize_t send_common(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+                           socklen_t tolen) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
+    if (len && !buf)
+        return nxl_result(-EFAULT);
+    if (f->type == SOCK_DGRAM && len > NXS_SLOT_DATA)
+        return nxl_result(-EMSGSIZE);
+    const uint8_t *p = buf;
+    size_t done = 0;
+    int nonblock = f->nonblock || (flags & MSG_DONTWAIT);
+    do {
+        struct nxs_msg m = {.op = NXS_OP_SEND};
+        m.flags = (uint32_t)flags;
+        if (to)
+            set_addr(&m, to, tolen);
+        uint32_t chunk = len - done > NXS_SLOT_DATA ? NXS_SLOT_DATA : (uint32_t)(len - done);
+        m.len = chunk;
+        long r = sock_call(f, &m, p + done, chunk, NULL, 0);
+        if (r > 0) {
+            done += (size_t)r;
+            continue;
+        }
+        if (r == 0 && len == 0)
+            return 0;
+        if (r == -EAGAIN && !nonblock) {
+            r = nxl_wait_events(f, NXS_EV_OUT, f->sndtimeo_ns);
+            if (!r)
+                continue;
+        }
+        return done ? (ssize_t)done : nxl_result(r < 0 ? r : -EIO);
+    } while (done < len);
+    return (ssize_t)done;
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags) { return send_common(fd, buf, len, flags, NULL, 0); }
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen) {
+    return send_common(fd, buf, len, flags, to, to ? tolen : 0);
+}
+
+static ssize_t recv_common(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
+    if (len && !buf)
+        return nxl_result(-EFAULT);
+    uint8_t *p = buf;
+    size_t done = 0;
+    int nonblock = f->nonblock || (flags & MSG_DONTWAIT);
+    for (;;) {
+        struct nxs_msg m = {.op = NXS_OP_RECV};
+        m.flags = (uint32_t)(flags & (MSG_PEEK));
+        uint32_t want = len - done > NXS_SLOT_DATA ? NXS_SLOT_DATA : (uint32_t)(len - done);
+        m.len = want;
+        long r = sock_call(f, &m, NULL, 0, p + done, want);
+        if (r > 0) {
+            put_addr(&m, from, fromlen);
+            done += (size_t)r;
+            /* MSG_WAITALL on a stream keeps reading until the buffer is full. */
+            if (!(flags & MSG_WAITALL) || f->type != SOCK_STREAM || done == len)
+                return (ssize_t)done;
+            continue;
+        }
+        if (r == 0 || done)
+            return (ssize_t)done;
+        if (r == -EAGAIN && !nonblock) {
+            r = nxl_wait_events(f, NXS_EV_IN, f->rcvtimeo_ns);
+            if (!r)
+                continue;
+        }
+        return nxl_result(r);
+    }
+}
+
+ssize_t recv(int fd, void *buf, size_t len, int flags) { return recv_common(fd, buf, len, flags, NULL, NULL); }
+
+ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen) {
+    return recv_common(fd, buf, len, flags, from, fromlen);
+}
+
+int shutdown(int fd, int how) {
+    struct nxs_msg m = {.op = NXS_OP_SHUTDOWN};
+    m.arg[0] = (uint32_t)how;
+    return simple(fd, &m);
+}
+
+/* Closing a socket of a dead Membrane only frees the descriptor. */
+static int close_socket(int fd) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
+    long r = 0;
+    if (!nxl_fd_live(f)) {
+        struct nxs_msg m = {.op = NXS_OP_CLOSE};
+        r = sock_call(f, &m, NULL, 0, NULL, 0);
+        if (r == -ECONNRESET || r == -EBADF)
+            r = 0;
+    }
+    nxl_fd_free(fd);
+    return (int)nxl_result(r);
+}
+
+static uint64_t timeval_ns(const struct timeval *tv) {
+    return (uint64_t)tv->tv_sec * 1000000000ull + (uint64_t)tv->tv_usec * 1000ull;
+}
+
+int setsockopt(int fd, int level, int name, const void *value, socklen_t len) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
+    if (!value && len)
+        return (int)nxl_result(-EFAULT);
+    if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
+        if (len < sizeof(struct timeval))
+            return (int)nxl_result(-EINVAL);
+        uint64_t ns = timeval_ns(value);
+        *(name == SO_RCVTIMEO ? &f->rcvtimeo_ns : &f->sndtimeo_ns) = ns;
+        return 0;
+    }
+    struct nxs_msg m = {.op = NXS_OP_SETSOCKOPT};
+    m.arg[0] = (uint32_t)level;
+    m.arg[1] = (uint32_t)name;
+    m.len = len > 64 ? 64 : len;
+    return (int)nxl_result(sock_call(f, &m, value, m.len, NULL, 0));
+}
+
+int getsockopt(int fd, int level, int name, void *value, socklen_t *len) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
+    if (!value || !len)
+        return (int)nxl_result(-EFAULT);
+    if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
+        uint64_t ns = name == SO_RCVTIMEO ? f->rcvtimeo_ns : f->sndtimeo_ns;
+        struct timeval tv = {(time_t)(ns / 1000000000ull), (suseconds_t)(ns % 1000000000ull / 1000)};
+        socklen_t n = *len < sizeof tv ? *len : sizeof tv;
+        memcpy(value, &tv, n);
+        *len = n;
+        return 0;
+    }
+    int v = 0;
+    struct nxs_msg m = {.op = NXS_OP_GETSOCKOPT};
+    m.arg[0] = (uint32_t)level;
+    m.arg[1] = (uint32_t)name;
+    m.len = sizeof v;
+    long r = sock_call(f, &m, NULL, 0, &v, sizeof v);
+    if (r < 0)
+        return (int)nxl_result(r);
+    socklen_t n = *len < sizeof v ? *len : sizeof v;
+    memcpy(value, &v, n);
+    *len = n;
+    return 0;
+}
+
+static int sockname(int fd, struct sockaddr *addr, socklen_t *len, int op) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
+    if (!addr || !len)
+        return (int)nxl_result(-EFAULT);
+    struct nxs_msg m = {.op = (uint32_t)op};
+    long r = sock_call(f, &m, NULL, 0, NULL, 0);
+    if (r < 0)
+        return (int)nxl_result(r);
+    put_addr(&m, addr, len);
+    return 0;
+}
+
+int getsockname(int fd, struct sockaddr *addr, socklen_t *len) { return sockname(fd, addr, len, NXS_OP_GETSOCKNAME); }
+int getpeername(int fd, struct sockaddr *addr, socklen_t *len) { return sockname(fd, addr, len, NXS_OP_GETPEERNAME); }
+
+int socketpair(int domain, int type, int protocol, int sv[2]) {
+    (void)domain;
+    (void)type;
+    (void)protocol;
+    (void)sv;
+    return (int)nxl_result(-EOPNOTSUPP); /* AF_UNIX pairs come with the Chimera bridge */
+}
+
+/* ---- the file calls, for descriptors that are sockets (0..2 are the console) ---- */
+
+ssize_t read(int fd, void *buf, size_t len) {
+    if (fd < NXL_FD_FIRST)
+        return nxl_result(-EBADF);
+    return recv_common(fd, buf, len, 0, NULL, NULL);
+}
+
+ssize_t write(int fd, const void *buf, size_t len) {
+    if (fd == 1 || fd == 2) {
+        size_t done = 0;
+        while (done < len) {
+            size_t n = len - done > NEXUS_CONSOLE_WRITE_MAX ? NEXUS_CONSOLE_WRITE_MAX : len - done;
+            long r = nx_console_write((const char *)buf + done, n);
+            if (r < 0)
+                return done ? (ssize_t)done : nxl_result(r);
+            done += (size_t)r;
+        }
+        return (ssize_t)done;
+    }
+    if (fd < NXL_FD_FIRST)
+        return nxl_result(-EBADF);
+    return send_common(fd, buf, len, 0, NULL, 0);
+}
+
+int close(int fd) {
+    if (fd >= 0 && fd < NXL_FD_FIRST)
+        return 0; /* the console stays */
+    return close_socket(fd);
+}
+
+int fcntl(int fd, int cmd, ...) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
+    va_list ap;
+    va_start(ap, cmd);
+    int arg = cmd == F_SETFL || cmd == F_SETFD ? va_arg(ap, int) : 0;
+    va_end(ap);
+    switch (cmd) {
+    case F_GETFL: return O_RDWR | (f->nonblock ? O_NONBLOCK : 0);
+    case F_SETFL: f->nonblock = (arg & O_NONBLOCK) != 0; return 0;
+    case F_GETFD:
+    case F_SETFD: return 0;
+    default: return (int)nxl_result(-EINVAL);
+    }
+}

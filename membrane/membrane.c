@@ -1,0 +1,178 @@
+/*
+ * The Membrane: lwIP in a user-mode fiber (DESIGN.md section 5). One thread, one loop:
+ *   frames from the NetSwitch -> lwIP, socket requests from apps -> lwIP, lwIP's timers,
+ *   the network state to /Bus, socket statuses to apps, queued frames to the kernel,
+ *   then sleep on the port's and the links' channels until the next timer.
+ * A crash here ends this fiber only; the kernel and every other fiber go on.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lwip/dhcp.h"
+#include "lwip/dns.h"
+#include "lwip/init.h"
+#include "lwip/ip_addr.h"
+#include "lwip/netif.h"
+#include "lwip/timeouts.h"
+#include "netif_ion.h"
+#include "nexus.h"
+#include "sockserver.h"
+
+#define IDLE_WAIT_MAX_MS 1000 /* even without lwIP timers, look around this often */
+#define PUBLISH_EVERY_MS 100
+
+static struct netif nic;
+static struct netif *loopback;
+static uint32_t random_state;
+static int state_changed = 1;
+
+/* xorshift32, seeded from the clock and the MAC at start (see docs/security.md). */
+unsigned int membrane_random32(void) {
+    uint32_t x = random_state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    random_state = x ? x : 0x9e3779b9u;
+    return random_state;
+}
+
+u32_t sys_now(void) { return (u32_t)(nx_clock_ns() / 1000000u); }
+
+static void seed_random(const uint8_t *mac) {
+    uint64_t t = nx_clock_ns();
+    random_state = (uint32_t)t ^ (uint32_t)(t >> 32) ^ (uint32_t)mac[2] << 24 ^ (uint32_t)mac[3] << 16 ^
+                   (uint32_t)mac[4] << 8 ^ mac[5];
+    membrane_random32();
+}
+
+/* ---- the network state under /Bus/net ---- */
+
+struct published {
+    char key[48];
+    char value[64];
+};
+
+static struct published state[16];
+
+/* Writes key=value to /Bus only when it changed since the last time. */
+static void publish(int slot, const char *key, const char *value) {
+    struct published *p = &state[slot];
+    if (!strcmp(p->key, key) && !strcmp(p->value, value))
+        return;
+    snprintf(p->key, sizeof p->key, "%s", key);
+    snprintf(p->value, sizeof p->value, "%s", value);
+    nx_bus_set(key, value);
+}
+
+static void publish_ip(int slot, const char *key, const ip_addr_t *ip) {
+    char text[IPADDR_STRLEN_MAX];
+    publish(slot, key, ip ? ipaddr_ntoa_r(ip, text, sizeof text) : "none");
+}
+
+static void publish_state(void) {
+    const ip4_addr_t *a = netif_ip4_addr(&nic);
+    int leased = dhcp_supplied_address(&nic);
+    publish(0, "/Bus/net/ipv4/state", leased ? "bound" : "requesting");
+    ip_addr_t v;
+    ip_addr_copy_from_ip4(v, *a);
+    publish_ip(1, "/Bus/net/ipv4/addr", &v);
+    ip_addr_copy_from_ip4(v, *netif_ip4_netmask(&nic));
+    publish_ip(2, "/Bus/net/ipv4/netmask", &v);
+    ip_addr_copy_from_ip4(v, *netif_ip4_gw(&nic));
+    publish_ip(3, "/Bus/net/ipv4/gateway", &v);
+    publish_ip(4, "/Bus/net/ipv4/dns", dns_getserver(0));
+    static const char *const v6keys[LWIP_IPV6_NUM_ADDRESSES] = {"/Bus/net/ipv6/linklocal", "/Bus/net/ipv6/addr1",
+                                                                 "/Bus/net/ipv6/addr2"};
+    for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
+        char text[IPADDR_STRLEN_MAX + 16];
+        u8_t st = netif_ip6_addr_state(&nic, i);
+        if (ip6_addr_isinvalid(st)) {
+            publish(5 + i, v6keys[i], "none");
+            continue;
+        }
+        ipaddr_ntoa_r(netif_ip_addr6(&nic, i), text, IPADDR_STRLEN_MAX);
+        if (ip6_addr_istentative(st))
+            strcat(text, " (tentative)");
+        publish(5 + i, v6keys[i], text);
+    }
+}
+
+static void publish_counters(void) {
+    const struct ion_netif_stats *n = ion_netif_stats();
+    const struct sockserver_stats *s = sockserver_stats();
+    char v[64];
+    snprintf(v, sizeof v, "%llu", (unsigned long long)n->rx_frames);
+    publish(9, "/Bus/net/membrane/rx_frames", v);
+    snprintf(v, sizeof v, "%llu", (unsigned long long)n->tx_frames);
+    publish(10, "/Bus/net/membrane/tx_frames", v);
+    snprintf(v, sizeof v, "%llu", (unsigned long long)n->tx_no_buffer);
+    publish(11, "/Bus/net/membrane/tx_no_buffer", v);
+    snprintf(v, sizeof v, "%llu", (unsigned long long)s->requests);
+    publish(12, "/Bus/net/membrane/socket_requests", v);
+    snprintf(v, sizeof v, "%llu", (unsigned long long)(s->bad_slots + s->bad_rings + n->rx_bad_handle));
+    publish(13, "/Bus/net/membrane/rejected", v);
+    snprintf(v, sizeof v, "%llu", (unsigned long long)s->accept_refused);
+    publish(14, "/Bus/net/membrane/accept_refused", v);
+}
+
+static void on_netif_status(struct netif *netif) {
+    (void)netif;
+    state_changed = 1;
+}
+
+/* Frames lwIP sent to itself (127.0.0.1, or its own address) wait for netif_poll_all(). */
+static int loopback_pending(void) { return nic.loop_first || (loopback && loopback->loop_first); }
+
+static void bring_up(void) {
+    char mac[24];
+    snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", nic.hwaddr[0], nic.hwaddr[1], nic.hwaddr[2],
+             nic.hwaddr[3], nic.hwaddr[4], nic.hwaddr[5]);
+    nx_bus_set("/Bus/net/mac", mac);
+    netif_set_status_callback(&nic, on_netif_status);
+    netif_set_default(&nic);
+    netif_create_ip6_linklocal_address(&nic, 1);
+    nic.ip6_autoconfig_enabled = 1;
+    netif_set_up(&nic);
+    netif_set_link_up(&nic);
+    dhcp_start(&nic);
+}
+
+int main(void) {
+    lwip_init();
+    if (ion_netif_add(&nic) != 0) {
+        printf("membrane: this fiber holds no NetSwitch port; nothing to do\n");
+        return 1;
+    }
+    seed_random(nic.hwaddr);
+    bring_up();
+    loopback = netif_find("lo0");
+    unsigned apps = sockserver_attach();
+    printf("membrane: lwIP %s on %c%c, %u app link(s), DHCP started\n", LWIP_VERSION_STRING, nic.name[0],
+           nic.name[1], apps);
+    uint64_t wait_mask = sockserver_wait_mask() | 1ull << ion_netif_channel();
+    uint32_t last_publish = 0;
+    for (;;) {
+        unsigned work = ion_netif_poll(&nic);
+        work += sockserver_poll();
+        netif_poll_all(); /* loopback (127.0.0.1) traffic queued by the work above */
+        sys_check_timeouts();
+        if (state_changed || sys_now() - last_publish >= PUBLISH_EVERY_MS) {
+            state_changed = 0;
+            last_publish = sys_now();
+            publish_state();
+            publish_counters();
+        }
+        sockserver_flush();
+        ion_netif_flush();
+        if (work || loopback_pending())
+            continue;
+        /* Sleep only if every source is still empty once the wake flags are set. */
+        if (!ion_netif_sleep_prepare() || !sockserver_sleep_prepare())
+            continue;
+        u32_t sleep_ms = sys_timeouts_sleeptime();
+        if (sleep_ms > IDLE_WAIT_MAX_MS)
+            sleep_ms = IDLE_WAIT_MAX_MS;
+        if (sleep_ms)
+            nx_wait_any(wait_mask, NX_MS(sleep_ms));
+    }
+}
