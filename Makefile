@@ -49,14 +49,14 @@ LIBNEXUS_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard membrane/libnexus/*.c)) $(
 POSIX_CFLAGS  := -Imembrane/include -Imembrane
 
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
-APPS        := hello uptime posixcheck
+APPS        := hello uptime httpd posixcheck
 IMAGES      := $(APPS) membrane probe netsvc
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
 HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
-               -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion
-HOST_TESTS  := fdt bus elf pagealloc bootargs route ion_ring ion_pool
+               -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Imembrane
+HOST_TESTS  := fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto
 HOST_UNIT_SRC_fdt       := kernel/fdt.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
 HOST_UNIT_SRC_elf       := kernel/elf.c
@@ -65,7 +65,9 @@ HOST_UNIT_SRC_bootargs  := kernel/bootargs.c
 HOST_UNIT_SRC_route     := netswitch/route.c
 HOST_UNIT_SRC_ion_ring  :=
 HOST_UNIT_SRC_ion_pool  := ion/ion_pool.c
-FUZZ_TARGETS := fdt elf bus bootargs ion_ring
+HOST_UNIT_SRC_inet      :=
+HOST_UNIT_SRC_sockproto := membrane/sockproto.c
+FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto
 
 BOOTSTRAP := $(B)/.bootstrap-done
 
@@ -126,6 +128,8 @@ $(B)/user/probe.full.elf: $(B)/u/tests/qemu/probe.o
 $(B)/user/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o
 $(B)/user/membrane.full.elf: $(MEMBRANE_OBJS)
 $(B)/user/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
+$(B)/user/httpd.full.elf: $(B)/u/apps/httpd/httpd.o $(B)/u/apps/httpd/http_parse.o $(B)/u/apps/httpd/sysinfo_nexus.o \
+                          $(LIBNEXUS_OBJS)
 
 $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
@@ -135,19 +139,26 @@ $(B)/user/probe-truncated.elf: $(B)/user/probe.elf
 	head -c 300 $< > $@
 
 # ---- run ----
-QEMU_BASE := $(QEMU) -machine virt -cpu rv64 -smp 1 -m $(MEM) -nographic -bios $(OPENSBI) \
-             -kernel $(B)/nexus.elf -global virtio-mmio.force-legacy=false \
-             -netdev user,id=net0,restrict=on -device virtio-net-device,netdev=net0 \
-             -device virtio-rng-device
+# The machine; each use adds its own network backend for net0. Tests replace it with theirs.
+QEMU_MACHINE := $(QEMU) -machine virt -cpu rv64 -smp 1 -m $(MEM) -nographic -bios $(OPENSBI) \
+                -kernel $(B)/nexus.elf -global virtio-mmio.force-legacy=false \
+                -device virtio-net-device,netdev=net0 -device virtio-rng-device
+QEMU_BASE    := $(QEMU_MACHINE) -netdev user,id=net0,restrict=on
+# make run: QEMU's user network, the guest's port 80 forwarded to the host's loopback PORT.
+# PCAP=file.pcap also records every frame of the NIC (QEMU's filter-dump).
+RUN_NETDEV   := -netdev user,id=net0,hostfwd=tcp:127.0.0.1:$(PORT)-:80 \
+                $(if $(PCAP),-object filter-dump,id=pcap0,netdev=net0,file=$(PCAP))
 
 run: $(B)/nexus.elf
 	@echo "Booting Nexus under QEMU (quit: Ctrl-A X; console commands: help)."
-	$(QEMU_BASE) -append "$(BOOTARGS)"
+	@echo "Once the console shows 'httpd: listening', from another terminal:"
+	@echo "    curl http://127.0.0.1:$(PORT)/"
+	$(QEMU_MACHINE) $(RUN_NETDEV) -append "$(BOOTARGS)"
 
 debug: $(B)/nexus.elf
 	@echo "QEMU waits for gdb on tcp::1234. In another terminal:"
 	@echo "  gdb-multiarch $(B)/nexus.elf -ex 'target remote :1234'"
-	$(QEMU_BASE) -append "$(BOOTARGS)" -s -S
+	$(QEMU_MACHINE) $(RUN_NETDEV) -append "$(BOOTARGS)" -s -S
 
 # ---- tests ----
 $(B)/host/test_%: tests/host/test_%.c tests/host/check.h | $(BOOTSTRAP)
@@ -160,14 +171,25 @@ $(B)/host/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c | $(BOOTSTRAP)
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ikernel -Inetswitch -Iion $< $(HOST_UNIT_SRC_$*) -o $@
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ikernel -Inetswitch -Iion -Imembrane $< $(HOST_UNIT_SRC_$*) -o $@
+
+# inet.c is included by its test and fuzz target (under a prefix, to compare with glibc's).
+$(B)/host/test_inet $(B)/host/replay_inet $(B)/fuzz/fuzz_inet: membrane/libnexus/inet.c
+
+# posixcheck built against glibc's own headers: proves the program is plain POSIX and its
+# checks are right, before they run on Nexus.
+$(B)/host/posixcheck_host: apps/posixcheck/posixcheck.c | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
+	  -fno-sanitize-recover=all $< -o $@
 
 # The ring under ThreadSanitizer with two real threads.
 $(B)/host/stress_ion_ring: tests/host/stress_ion_ring.c ion/ion_ring.h tests/host/check.h | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=gnu11 -O2 -g -fsanitize=thread -Iion $< -o $@ -lpthread
 
-host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring
+host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring \
+            $(B)/host/posixcheck_host
 
 test: all host-tests
 	python3 tests/run.py --build $(B) --qemu "$(QEMU_BASE)"

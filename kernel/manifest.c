@@ -7,7 +7,7 @@
  * link to it. */
 const struct manifest_entry boot_manifest[] = {
     {"membrane", "membrane", "", 0, NULL},
-    //{"httpd", "httpd", "80", MANIFEST_NO_PORT, "membrane"},
+    {"httpd", "httpd", "80", MANIFEST_NO_PORT, "membrane"},
     {"uptime", "uptime", "1000", MANIFEST_NO_PORT, NULL},
 };
 const unsigned boot_manifest_len = ARRAY_LEN(boot_manifest);

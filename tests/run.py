@@ -23,10 +23,15 @@ def groups(build, qemu):
         yield os.path.basename(replay), [replay] + corpus
     yield "stress_ion_ring", [os.path.join(host, "stress_ion_ring"), "10000000"]
     yield "test_wirepeer", [sys.executable, "tests/host/test_wirepeer.py"]
+    yield "posixcheck_host", [sys.executable, "tests/e2e/run_host_posixcheck.py", "--binary",
+                              os.path.join(host, "posixcheck_host")]
     yield "qemu_selftest", [sys.executable, "tests/qemu/run_selftest.py", "--qemu", qemu]
     # The network path once per virtio-mmio transport: modern (v2), then legacy (v1).
     yield "qemu_net_v2", [sys.executable, "tests/qemu/run_nettest.py", "--qemu", qemu,
                           "--logdir", "build/test-logs/net-v2"]
+    # The Membrane end to end: httpd from the host, posixcheck inside, DNS, UDP.
+    yield "qemu_e2e", [sys.executable, "tests/e2e/run_qemu_e2e.py", "--qemu", qemu,
+                       "--logdir", "build/test-logs/e2e"]
     legacy = qemu.replace("virtio-mmio.force-legacy=false", "virtio-mmio.force-legacy=true")
     yield "qemu_net_v1", [sys.executable, "tests/qemu/run_nettest.py", "--qemu", legacy,
                           "--logdir", "build/test-logs/net-v1", "--expect-transport", "1"]

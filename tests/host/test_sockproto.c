@@ -1,0 +1,64 @@
+/* Host tests for the socket protocol's checks and address codec (membrane/sockproto.c): what
+ * the Membrane relies on before it touches a request an app wrote. */
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "sockproto.h"
+
+static struct nxs_msg msg(uint32_t op, int32_t sock, uint32_t len, uint32_t addr_len) {
+    struct nxs_msg m;
+    memset(&m, 0, sizeof m);
+    m.op = op;
+    m.sock = sock;
+    m.len = len;
+    m.addr_len = addr_len;
+    return m;
+}
+
+int main(void) {
+    check_suite = "sockproto";
+    struct nxs_msg m = msg(NXS_OP_SOCKET, -1, 0, 0);
+    CHECK("socket_needs_no_number", nxs_msg_check(&m) == 0);
+    m = msg(0, 0, 0, 0);
+    CHECK("op_zero_refused", nxs_msg_check(&m) == -ENOSYS);
+    m = msg(NXS_OP_COUNT, 0, 0, 0);
+    CHECK("op_past_end_refused", nxs_msg_check(&m) == -ENOSYS);
+    m = msg(0xffffffffu, 0, 0, 0);
+    CHECK("op_huge_refused", nxs_msg_check(&m) == -ENOSYS);
+    int bad_socket = 0;
+    for (uint32_t op = NXS_OP_BIND; op <= NXS_OP_GETPEERNAME; op++) {
+        struct nxs_msg a = msg(op, -1, 0, 0), b = msg(op, NXS_SOCKETS, 0, 0), c = msg(op, NXS_SOCKETS - 1, 0, 0);
+        bad_socket += nxs_msg_check(&a) != -EBADF || nxs_msg_check(&b) != -EBADF || nxs_msg_check(&c) != 0;
+    }
+    CHECK("socket_number_bounds_every_op", bad_socket == 0);
+    m = msg(NXS_OP_SEND, 0, NXS_SLOT_DATA, 0);
+    CHECK("data_up_to_slot", nxs_msg_check(&m) == 0);
+    m = msg(NXS_OP_SEND, 0, NXS_SLOT_DATA + 1, 0);
+    CHECK("data_past_slot_refused", nxs_msg_check(&m) == -EINVAL);
+    m = msg(NXS_OP_CONNECT, 0, 0, NXS_ADDR_MAX + 1);
+    CHECK("addr_past_field_refused", nxs_msg_check(&m) == -EINVAL);
+    m = msg(NXS_OP_RESOLVE, -5, 10, 0);
+    CHECK("resolve_ignores_socket", nxs_msg_check(&m) == 0);
+
+    struct nxs_addr a = {.family = 2, .port = 8080, .ip = {10, 0, 2, 15}}, b;
+    uint8_t raw[NXS_ADDR_MAX];
+    uint32_t n = nxs_addr_encode(&a, raw, sizeof raw);
+    CHECK("inet_encode_len", n == 16 && raw[0] == 2 && raw[1] == 0 && raw[2] == 0x1f && raw[3] == 0x90 && raw[4] == 10);
+    CHECK("inet_roundtrip", nxs_addr_decode(raw, n, &b) == 0 && b.family == 2 && b.port == 8080 && !memcmp(b.ip, a.ip, 4));
+    CHECK("inet_short_refused", nxs_addr_decode(raw, 15, &b) == -EINVAL);
+    struct nxs_addr a6 = {.family = 10, .port = 443, .scope = 3, .ip = {0xfe, 0x80, [15] = 1}};
+    n = nxs_addr_encode(&a6, raw, sizeof raw);
+    CHECK("inet6_roundtrip", n == 28 && nxs_addr_decode(raw, n, &b) == 0 && b.family == 10 && b.port == 443 &&
+                                 b.scope == 3 && !memcmp(b.ip, a6.ip, 16));
+    CHECK("inet6_short_refused", nxs_addr_decode(raw, 27, &b) == -EINVAL);
+    raw[0] = 1;
+    CHECK("unix_family_refused", nxs_addr_decode(raw, 28, &b) == -EAFNOSUPPORT);
+    CHECK("empty_refused", nxs_addr_decode(raw, 1, &b) == -EINVAL);
+    uint8_t small[8];
+    memset(small, 0xee, sizeof small);
+    CHECK("encode_truncates_to_room", nxs_addr_encode(&a6, small, 4) == 4 && small[4] == 0xee);
+    CHECK("layout_fits_link", NXS_LINK_BYTES == 36 * 4096 && sizeof(struct nxs_header) <= 4096 &&
+                                  NXS_SLOTS * sizeof(struct nxs_msg) <= 4096);
+    return check_exit();
+}
