@@ -34,6 +34,7 @@ struct port {
     struct ion_ring ring[RINGS_PER_PORT];  /* our trusted views */
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
     uint64_t rx_ring_full, tx_refused_ethertype, tx_refused_handle, tx_bad_length, tx_queue_full;
+    int tx_blocked; /* frames wait on TX-active for device descriptors */
 };
 
 static int up;
@@ -118,6 +119,8 @@ static void on_rx(uint32_t h, uint32_t offset, uint32_t len) {
     dirty = 1;
 }
 
+static void on_tx_space(void);
+
 static void on_tx_done(uint32_t h) {
     unsigned p = (h - RX_BUFS) / TX_BUFS_PER_PORT;
     if (p >= NS_PORTS || ion_pool_transfer(&owner_table, h, OWNER_DEVICE, OWNER_KERNEL) != 0)
@@ -139,6 +142,7 @@ static const struct virtio_net_client client = {
     .buf_size = BUF_SIZE,
     .rx = on_rx,
     .tx_done = on_tx_done,
+    .tx_space = on_tx_space,
 };
 
 int netswitch_init(uint64_t base, uint32_t irq) {
@@ -294,8 +298,7 @@ static void send_one(struct port *p, unsigned port, const struct ion_desc *d) {
     memcpy(eth + 6, virtio_net_info()->mac, 6);
     ion_pool_transfer(&owner_table, h, port_owner(port), OWNER_DEVICE);
     if (virtio_net_tx_split(h, eth, (uint32_t)d->offset + ETH_HDR_LEN, d->length - ETH_HDR_LEN) != 0) {
-        ion_pool_transfer(&owner_table, h, OWNER_DEVICE, port_owner(port));
-        p->tx_queue_full++;
+        ion_pool_transfer(&owner_table, h, OWNER_DEVICE, port_owner(port)); /* cannot happen: drain_tx checks room */
         tx_give_back(p, port, h);
         return;
     }
@@ -303,20 +306,46 @@ static void send_one(struct port *p, unsigned port, const struct ion_desc *d) {
     p->tx_bytes += d->length;
 }
 
+/* Sends what the port queued, as far as the device has descriptors. What does not fit stays on
+ * TX-active (never dropped: TCP would wait for a retransmission timeout) and goes out from
+ * on_tx_space when the device finishes earlier frames. */
+static long drain_tx(struct port *p, unsigned port) {
+    struct ion_desc d[BATCH];
+    long taken = 0;
+    for (;;) {
+        uint32_t room = virtio_net_tx_room();
+        if (room == 0) {
+            if (ion_ring_count(&p->ring[NEXUS_ION_RING_TX_ACTIVE]) && !p->tx_blocked) {
+                p->tx_blocked = 1;
+                p->tx_queue_full++;
+            }
+            return taken;
+        }
+        uint32_t n = ion_ring_dequeue_batch(&p->ring[NEXUS_ION_RING_TX_ACTIVE], d, room < BATCH ? room : BATCH);
+        if (n == 0) {
+            p->tx_blocked = 0;
+            return taken;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            send_one(p, port, &d[i]);
+        taken += n;
+    }
+}
+
+static void on_tx_space(void) {
+    for (unsigned port = 0; port < NS_PORTS; port++)
+        if (ports[port].fiber && ports[port].tx_blocked)
+            drain_tx(&ports[port], port);
+}
+
 long netswitch_kick(struct fiber *f) {
     int port = port_of_fiber(f);
     if (port < 0)
         return -ENODEV;
     struct port *p = &ports[port];
-    long taken = 0;
     take_rx_returns(p, (unsigned)port);
-    struct ion_desc d[BATCH];
-    uint32_t n;
-    while ((n = ion_ring_dequeue_batch(&p->ring[NEXUS_ION_RING_TX_ACTIVE], d, BATCH)) > 0) {
-        for (uint32_t i = 0; i < n; i++)
-            send_one(p, (unsigned)port, &d[i]);
-        taken += n;
-    }
+    virtio_net_reap_tx();
+    long taken = drain_tx(p, (unsigned)port);
     virtio_net_flush();
     dirty = 1;
     return taken;

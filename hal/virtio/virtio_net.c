@@ -78,6 +78,15 @@ int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, ui
     return 0;
 }
 
+/* A frame takes three descriptors (virtio_net_tx_split). */
+uint32_t virtio_net_tx_room(void) { return txq.num_free / 3u; }
+
+void virtio_net_reap_tx(void) {
+    uint32_t handle, len;
+    while (virtq_take_used(&txq, &handle, &len))
+        client->tx_done(handle);
+}
+
 void virtio_net_flush(void) {
     if (rx_pending_notify)
         virtio_dev_notify(&dev, QUEUE_RX);
@@ -88,8 +97,13 @@ void virtio_net_flush(void) {
 
 void virtio_net_poll(void) {
     uint32_t handle, len;
-    while (virtq_take_used(&txq, &handle, &len))
+    int sent = 0;
+    while (virtq_take_used(&txq, &handle, &len)) {
         client->tx_done(handle);
+        sent = 1;
+    }
+    if (sent && client->tx_space)
+        client->tx_space();
     while (virtq_take_used(&rxq, &handle, &len)) {
         if (len < info.hdr_len)
             len = info.hdr_len; /* a device bug: hand up an empty frame, the switch drops it */

@@ -19,6 +19,8 @@ struct virtio_net_client {
     void (*rx)(uint32_t handle, uint32_t offset, uint32_t len);
     /* The device is done sending buffer `handle`. */
     void (*tx_done)(uint32_t handle);
+    /* Transmit descriptors came free (after a batch of tx_done): frames held back can go. */
+    void (*tx_space)(void);
 };
 
 struct virtio_net_info {
@@ -38,6 +40,10 @@ int virtio_net_post_rx(uint32_t handle);
  * untouched until tx_done) and `len` payload bytes at `offset` in buffer `handle`. 0, or -1 if
  * the transmit queue is full. */
 int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, uint32_t len);
+/* Frames virtio_net_tx_split can queue right now. */
+uint32_t virtio_net_tx_room(void);
+/* Collects finished transmissions (tx_done for each) without touching the receive queue. */
+void virtio_net_reap_tx(void);
 /* Tells the device about buffers posted or queued since the last flush. */
 void virtio_net_flush(void);
 /* Collects used receive and transmit buffers (also called from the interrupt). */
