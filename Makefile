@@ -55,8 +55,8 @@ IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
 HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
-               -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Imembrane
-HOST_TESTS  := fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto
+               -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Imembrane -Iapps/httpd
+HOST_TESTS  := fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse
 HOST_UNIT_SRC_fdt       := kernel/fdt.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
 HOST_UNIT_SRC_elf       := kernel/elf.c
@@ -67,7 +67,8 @@ HOST_UNIT_SRC_ion_ring  :=
 HOST_UNIT_SRC_ion_pool  := ion/ion_pool.c
 HOST_UNIT_SRC_inet      :=
 HOST_UNIT_SRC_sockproto := membrane/sockproto.c
-FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto
+HOST_UNIT_SRC_http_parse := apps/httpd/http_parse.c
+FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse
 
 BOOTSTRAP := $(B)/.bootstrap-done
 
@@ -171,7 +172,7 @@ $(B)/host/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c | $(BOOTSTRAP)
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ikernel -Inetswitch -Iion -Imembrane $< $(HOST_UNIT_SRC_$*) -o $@
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ikernel -Inetswitch -Iion -Imembrane -Iapps/httpd $< $(HOST_UNIT_SRC_$*) -o $@
 
 # inet.c is included by its test and fuzz target (under a prefix, to compare with glibc's).
 $(B)/host/test_inet $(B)/host/replay_inet $(B)/fuzz/fuzz_inet: membrane/libnexus/inet.c
@@ -188,8 +189,15 @@ $(B)/host/stress_ion_ring: tests/host/stress_ion_ring.c ion/ion_ring.h tests/hos
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=gnu11 -O2 -g -fsanitize=thread -Iion $< -o $@ -lpthread
 
+# httpd itself on the host (glibc sockets, a fixed /Bus tree): its HTTP checks run against it
+# under ASan/UBSan before they run against Nexus.
+$(B)/host/httpd_host: apps/httpd/httpd.c apps/httpd/http_parse.c tests/host/httpd_host_sysinfo.c | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
+	  -fno-sanitize-recover=all -Iapps/httpd $^ -o $@
+
 host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring \
-            $(B)/host/posixcheck_host
+            $(B)/host/posixcheck_host $(B)/host/httpd_host
 
 test: all host-tests
 	python3 tests/run.py --build $(B) --qemu "$(QEMU_BASE)"

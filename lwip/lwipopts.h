@@ -19,7 +19,7 @@
 #define MEM_SIZE (640 * 1024)
 #define MEMP_NUM_PBUF 256          /* PBUF_REF/ROM headers, e.g. lwIP's own references */
 #define PBUF_POOL_SIZE 64
-#define MEMP_NUM_TCP_PCB 80
+#define MEMP_NUM_TCP_PCB 128
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_UDP_PCB 16
 #define MEMP_NUM_REASSDATA 8

@@ -25,6 +25,8 @@ def groups(build, qemu):
     yield "test_wirepeer", [sys.executable, "tests/host/test_wirepeer.py"]
     yield "posixcheck_host", [sys.executable, "tests/e2e/run_host_posixcheck.py", "--binary",
                               os.path.join(host, "posixcheck_host")]
+    yield "httpd_host", [sys.executable, "tests/e2e/run_host_httpd.py", "--binary",
+                         os.path.join(host, "httpd_host")]
     yield "qemu_selftest", [sys.executable, "tests/qemu/run_selftest.py", "--qemu", qemu]
     # The network path once per virtio-mmio transport: modern (v2), then legacy (v1).
     yield "qemu_net_v2", [sys.executable, "tests/qemu/run_nettest.py", "--qemu", qemu,
