@@ -10,7 +10,9 @@
 #define NET_S_LINK_UP 1
 #define QUEUE_RX 0
 #define QUEUE_TX 1
-#define QUEUE_SIZE 128
+#define RX_QUEUE_SIZE 128
+/* Three descriptors a frame: 256 keep a port's 64 TX buffers in flight with room to spare. */
+#define TX_QUEUE_SIZE 256
 
 static struct virtio_dev dev;
 static struct virtq rxq, txq;
@@ -26,9 +28,8 @@ static void net_interrupt(void) {
     virtio_net_poll();
 }
 
-static int setup_queue(struct virtq *vq, uint32_t index) {
+static int setup_queue(struct virtq *vq, uint32_t index, uint16_t n) {
     uint32_t max = virtio_dev_queue_max(&dev, index);
-    uint16_t n = QUEUE_SIZE;
     while (n > max && n > 1)
         n /= 2;
     return virtq_create(vq, n) == 0 && virtio_dev_setup_queue(&dev, index, vq) == 0 ? 0 : -1;
@@ -41,7 +42,7 @@ int virtio_net_init(uint64_t base, uint32_t irq, const struct virtio_net_client 
     info.version = dev.version;
     /* The header has num_buffers only with VERSION_1 (or MRG_RXBUF, not negotiated). */
     info.hdr_len = virtio_dev_has(&dev, VIRTIO_F_VERSION_1) ? 12 : 10;
-    if (setup_queue(&rxq, QUEUE_RX) || setup_queue(&txq, QUEUE_TX))
+    if (setup_queue(&rxq, QUEUE_RX, RX_QUEUE_SIZE) || setup_queue(&txq, QUEUE_TX, TX_QUEUE_SIZE))
         return -1;
     info.rx_slots = rxq.num;
     info.tx_slots = txq.num;
