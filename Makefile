@@ -153,7 +153,7 @@ RUN_NETDEV   := -netdev user,id=net0,hostfwd=tcp:127.0.0.1:$(PORT)-:80 \
 run: $(B)/nexus.elf
 	@echo "Booting Nexus under QEMU (quit: Ctrl-A X; console commands: help)."
 	@echo "Once the console shows 'httpd: listening', from another terminal:"
-	@echo "    curl http://127.0.0.1:$(PORT)/"
+	@echo "    curl 127.0.0.1:$(PORT)/"
 	$(QEMU_MACHINE) $(RUN_NETDEV) -append "$(BOOTARGS)"
 
 debug: $(B)/nexus.elf
