@@ -113,7 +113,7 @@ $(B)/lwip/%.o: $(LWIP_STAMP)
 
 $(B)/m/%.o: %.c $(LWIP_STAMP) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) $(LWIP_INC) -Imembrane -c $< -o $@
+	$(CC) $(UCFLAGS) $(LWIP_INC) -Imembrane -Imembrane/include -c $< -o $@
 
 $(B)/u/%.o: %.S | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)

@@ -81,20 +81,23 @@ int link_attach(struct fiber *f) {
     return 0;
 }
 
+static unsigned links_served(const char *name) {
+    unsigned n = 0, id;
+    while (nth_link(name, 1, n, &id))
+        n++;
+    return n;
+}
+
 int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out) {
-    unsigned id;
-    const struct link *l = nth_link(f->name, 1, index, &id);
-    int as_server = l != NULL;
-    if (!l) {
-        unsigned servers = 0;
-        while (nth_link(f->name, 1, servers, &id))
-            servers++;
-        l = index == servers ? nth_link(f->name, 0, 0, &id) : NULL;
-    }
+    /* Index order: the links this fiber serves, then its one client link. */
+    unsigned served = links_served(f->name), id;
+    int as_server = index < served;
+    const struct link *l = as_server ? nth_link(f->name, 1, index, &id)
+                           : index == served ? nth_link(f->name, 0, 0, &id) : NULL;
     if (!l)
         return -ENOENT;
     memset(out, 0, sizeof *out);
-    out->va = link_va(as_server, as_server ? index : 0);
+    out->va = link_va(as_server, index);
     out->size = LINK_PAGES * PAGE_SIZE;
     out->id = id;
     out->is_server = (uint32_t)as_server;

@@ -88,6 +88,10 @@
 /* Checksums in software, all of them, both ways. */
 #define LWIP_CHKSUM_ALGORITHM 3
 
+/* The Membrane includes the apps' POSIX headers (picolibc's byte-order macros) for the socket
+ * constants; lwIP's own aliases would redefine htons and friends. */
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
+
 #define LWIP_STATS 0
 #define LWIP_DEBUG_TIMERNAMES 0
 

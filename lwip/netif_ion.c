@@ -49,19 +49,21 @@ static void rx_pbuf_free(struct pbuf *p) {
     enqueue_for_kernel(&rx_free, &back);
 }
 
-static int rx_handle_valid(const struct ion_desc *d) {
-    return d->handle < port.tx_first && d->handle < MAX_HANDLES && !rx_pbufs[d->handle].in_use &&
-           d->length >= ETH_MIN && (uint32_t)d->offset + d->length <= port.buf_size;
+/* An RX handle the kernel may give us and that we do not already hold. */
+static int rx_handle_free(uint32_t h) { return h < port.tx_first && h < MAX_HANDLES && !rx_pbufs[h].in_use; }
+
+static int rx_frame_fits(const struct ion_desc *d) {
+    return d->length >= ETH_MIN && (uint32_t)d->offset + d->length <= port.buf_size;
 }
 
 unsigned ion_netif_poll(struct netif *netif) {
     struct ion_desc d[RX_BATCH];
     uint32_t n = ion_ring_dequeue_batch(&rx_active, d, RX_BATCH);
     for (uint32_t i = 0; i < n; i++) {
-        if (!rx_handle_valid(&d[i])) {
-            /* Not ours to use; give it back only if it is a real RX handle we do not hold. */
+        if (!rx_handle_free(d[i].handle) || !rx_frame_fits(&d[i])) {
+            /* Not usable; give it back only if it is a real RX handle we do not hold. */
             stats.rx_bad_handle++;
-            if (d[i].handle < port.tx_first && d[i].handle < MAX_HANDLES && !rx_pbufs[d[i].handle].in_use) {
+            if (rx_handle_free(d[i].handle)) {
                 struct ion_desc back = {d[i].handle, 0, 0};
                 enqueue_for_kernel(&rx_free, &back);
             }

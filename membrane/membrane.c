@@ -54,9 +54,16 @@ struct published {
 
 static struct published state[16];
 
-/* Writes key=value to /Bus only when it changed since the last time. */
-static void publish(int slot, const char *key, const char *value) {
-    struct published *p = &state[slot];
+/* Writes key=value to /Bus only when it changed since the last time (state[] remembers). */
+static void publish(const char *key, const char *value) {
+    struct published *p = NULL;
+    for (size_t i = 0; i < sizeof state / sizeof state[0] && !p; i++)
+        if (!strcmp(state[i].key, key) || !state[i].key[0])
+            p = &state[i];
+    if (!p) {
+        nx_bus_set(key, value); /* more keys than remembered: publish every time */
+        return;
+    }
     if (!strcmp(p->key, key) && !strcmp(p->value, value))
         return;
     snprintf(p->key, sizeof p->key, "%s", key);
@@ -64,55 +71,58 @@ static void publish(int slot, const char *key, const char *value) {
     nx_bus_set(key, value);
 }
 
-static void publish_ip(int slot, const char *key, const ip_addr_t *ip) {
+static void publish_ip(const char *key, const ip_addr_t *ip) {
     char text[IPADDR_STRLEN_MAX];
-    publish(slot, key, ip ? ipaddr_ntoa_r(ip, text, sizeof text) : "none");
+    publish(key, ip ? ipaddr_ntoa_r(ip, text, sizeof text) : "none");
 }
 
 static void publish_state(void) {
     const ip4_addr_t *a = netif_ip4_addr(&nic);
     int leased = dhcp_supplied_address(&nic);
-    publish(0, "/Bus/net/ipv4/state", leased ? "bound" : "requesting");
+    publish("/Bus/net/ipv4/state", leased ? "bound" : "requesting");
     ip_addr_t v;
     ip_addr_copy_from_ip4(v, *a);
-    publish_ip(1, "/Bus/net/ipv4/addr", &v);
+    publish_ip("/Bus/net/ipv4/addr", &v);
     ip_addr_copy_from_ip4(v, *netif_ip4_netmask(&nic));
-    publish_ip(2, "/Bus/net/ipv4/netmask", &v);
+    publish_ip("/Bus/net/ipv4/netmask", &v);
     ip_addr_copy_from_ip4(v, *netif_ip4_gw(&nic));
-    publish_ip(3, "/Bus/net/ipv4/gateway", &v);
-    publish_ip(4, "/Bus/net/ipv4/dns", dns_getserver(0));
+    publish_ip("/Bus/net/ipv4/gateway", &v);
+    publish_ip("/Bus/net/ipv4/dns", dns_getserver(0));
     static const char *const v6keys[LWIP_IPV6_NUM_ADDRESSES] = {"/Bus/net/ipv6/linklocal", "/Bus/net/ipv6/addr1",
                                                                  "/Bus/net/ipv6/addr2"};
     for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
         char text[IPADDR_STRLEN_MAX + 16];
         u8_t st = netif_ip6_addr_state(&nic, i);
         if (ip6_addr_isinvalid(st)) {
-            publish(5 + i, v6keys[i], "none");
+            publish(v6keys[i], "none");
             continue;
         }
         ipaddr_ntoa_r(netif_ip_addr6(&nic, i), text, IPADDR_STRLEN_MAX);
         if (ip6_addr_istentative(st))
             strcat(text, " (tentative)");
-        publish(5 + i, v6keys[i], text);
+        publish(v6keys[i], text);
     }
 }
 
 static void publish_counters(void) {
     const struct ion_netif_stats *n = ion_netif_stats();
     const struct sockserver_stats *s = sockserver_stats();
-    char v[64];
-    snprintf(v, sizeof v, "%llu", (unsigned long long)n->rx_frames);
-    publish(9, "/Bus/net/membrane/rx_frames", v);
-    snprintf(v, sizeof v, "%llu", (unsigned long long)n->tx_frames);
-    publish(10, "/Bus/net/membrane/tx_frames", v);
-    snprintf(v, sizeof v, "%llu", (unsigned long long)n->tx_no_buffer);
-    publish(11, "/Bus/net/membrane/tx_no_buffer", v);
-    snprintf(v, sizeof v, "%llu", (unsigned long long)s->requests);
-    publish(12, "/Bus/net/membrane/socket_requests", v);
-    snprintf(v, sizeof v, "%llu", (unsigned long long)(s->bad_slots + s->bad_rings + n->rx_bad_handle));
-    publish(13, "/Bus/net/membrane/rejected", v);
-    snprintf(v, sizeof v, "%llu", (unsigned long long)s->accept_refused);
-    publish(14, "/Bus/net/membrane/accept_refused", v);
+    const struct {
+        const char *key;
+        uint64_t value;
+    } counters[] = {
+        {"/Bus/net/membrane/rx_frames", n->rx_frames},
+        {"/Bus/net/membrane/tx_frames", n->tx_frames},
+        {"/Bus/net/membrane/tx_no_buffer", n->tx_no_buffer},
+        {"/Bus/net/membrane/socket_requests", s->requests},
+        {"/Bus/net/membrane/rejected", s->bad_slots + s->bad_rings + n->rx_bad_handle},
+        {"/Bus/net/membrane/accept_refused", s->accept_refused},
+    };
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+        char v[24];
+        snprintf(v, sizeof v, "%llu", (unsigned long long)counters[i].value);
+        publish(counters[i].key, v);
+    }
 }
 
 static void on_netif_status(struct netif *netif) {

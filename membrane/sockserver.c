@@ -11,7 +11,10 @@
 #include "sockserver.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "ion_ring.h"
 #include "lwip/dns.h"
@@ -21,28 +24,8 @@
 #include "nexus.h"
 #include "sockproto.h"
 
-#define FAMILY_INET 2
-#define FAMILY_INET6 10
-#define TYPE_STREAM 1
-#define TYPE_DGRAM 2
+/* The socket constants are the apps' own: membrane/include (Linux values, see sockproto.h). */
 #define TYPE_MASK 0xf /* SOCK_NONBLOCK/SOCK_CLOEXEC are libnexus's business */
-#define SOL_SOCKET_ 1
-#define IPPROTO_TCP_ 6
-#define IPPROTO_IPV6_ 41
-#define SO_REUSEADDR_ 2
-#define SO_TYPE_ 3
-#define SO_ERROR_ 4
-#define SO_BROADCAST_ 6
-#define SO_SNDBUF_ 7
-#define SO_RCVBUF_ 8
-#define SO_KEEPALIVE_ 9
-#define SO_LINGER_ 13
-#define TCP_NODELAY_ 1
-#define IPV6_V6ONLY_ 26
-#define MSG_PEEK_ 0x2
-#define SHUT_RD_ 0
-#define SHUT_WR_ 1
-#define SHUT_RDWR_ 2
 
 #define UDP_QUEUE 16
 #define ACCEPT_QUEUE 64
@@ -58,6 +41,7 @@ struct dgram {
 struct msock {
     uint8_t used, type, family, listening, connecting, connected, eof, rd_shut, wr_shut, dirty;
     uint8_t embryonic; /* accepted by lwIP, not yet by the app */
+    int16_t listener;  /* while embryonic: the socket number of the listener queueing it */
     int err;           /* pending error (positive errno), reported once */
     union {
         struct tcp_pcb *tcp;
@@ -125,13 +109,13 @@ static int errno_of(err_t e) {
 }
 
 static int to_ip(const struct nxs_addr *a, ip_addr_t *ip) {
-    if (a->family == FAMILY_INET) {
+    if (a->family == AF_INET) {
         uint32_t v;
         memcpy(&v, a->ip, 4);
         ip_addr_set_ip4_u32(ip, v);
         return 0;
     }
-    if (a->family == FAMILY_INET6) {
+    if (a->family == AF_INET6) {
         uint32_t w[4];
         memcpy(w, a->ip, 16);
         IP_ADDR6(ip, w[0], w[1], w[2], w[3]);
@@ -150,17 +134,17 @@ static int to_ip(const struct nxs_addr *a, ip_addr_t *ip) {
 static void from_ip(const ip_addr_t *ip, u16_t port, int family, struct nxs_addr *out) {
     memset(out, 0, sizeof *out);
     out->port = port;
-    if (IP_IS_V4(ip) && family == FAMILY_INET) {
-        out->family = FAMILY_INET;
+    if (IP_IS_V4(ip) && family == AF_INET) {
+        out->family = AF_INET;
         uint32_t v = ip4_addr_get_u32(ip_2_ip4(ip));
         memcpy(out->ip, &v, 4);
     } else if (IP_IS_V4(ip)) {
-        out->family = FAMILY_INET6;
+        out->family = AF_INET6;
         out->ip[10] = out->ip[11] = 0xff;
         uint32_t v = ip4_addr_get_u32(ip_2_ip4(ip));
         memcpy(out->ip + 12, &v, 4);
     } else {
-        out->family = FAMILY_INET6;
+        out->family = AF_INET6;
         memcpy(out->ip, ip_2_ip6(ip)->addr, 16);
     }
 }
@@ -226,7 +210,7 @@ static void tcp_close_pcb(struct msock *s) {
 }
 
 static void sock_release(struct msock *s) {
-    if (s->type == TYPE_STREAM) {
+    if (s->type == SOCK_STREAM) {
         for (unsigned i = 0; i < s->npending; i++)
             sock_release(&s->link->socks[s->pending[i]]);
         s->npending = 0;
@@ -246,7 +230,7 @@ static uint32_t status_of(const struct msock *s) {
     uint32_t ev = NXS_EV_OPEN;
     if (s->err)
         ev |= NXS_EV_ERR;
-    if (s->type == TYPE_DGRAM)
+    if (s->type == SOCK_DGRAM)
         return ev | NXS_EV_OUT | (s->dq_count ? NXS_EV_IN : 0);
     if (s->listening)
         return ev | (s->npending ? NXS_EV_IN : 0);
@@ -298,6 +282,12 @@ static err_t on_tcp_sent(void *arg, struct tcp_pcb *pcb, u16_t len) {
     return ERR_OK;
 }
 
+static void pending_remove(struct msock *l, unsigned k) {
+    memmove(&l->pending[k], &l->pending[k + 1], (l->npending - k - 1) * sizeof l->pending[0]);
+    l->npending--;
+    touch(l);
+}
+
 /* The pcb is already gone when lwIP reports an error. */
 static void on_tcp_err(void *arg, err_t err) {
     struct msock *s = arg;
@@ -306,20 +296,12 @@ static void on_tcp_err(void *arg, err_t err) {
     s->pcb.tcp = NULL;
     s->err = s->connecting && err == ERR_RST ? ECONNREFUSED : errno_of(err);
     if (s->embryonic) {
-        s->embryonic = 0; /* lwIP freed it; the listener's queue entry is dropped below */
-        struct msock *l = NULL;
-        for (int i = 0; i < NXS_SOCKETS && !l; i++) {
-            struct msock *c = &s->link->socks[i];
-            for (unsigned k = 0; c->used && c->listening && k < c->npending; k++) {
-                if (c->pending[k] == sock_number(s)) {
-                    memmove(&c->pending[k], &c->pending[k + 1], (c->npending - k - 1) * sizeof c->pending[0]);
-                    c->npending--;
-                    l = c;
-                    touch(c);
-                    break;
-                }
-            }
-        }
+        /* Reset before the app accepted it: it leaves the listener's queue and the table. */
+        struct msock *l = &s->link->socks[s->listener];
+        for (unsigned k = 0; k < l->npending; k++)
+            if (l->pending[k] == sock_number(s))
+                pending_remove(l, k);
+        s->embryonic = 0;
         drop_rx(s);
         s->used = 0;
     }
@@ -356,10 +338,11 @@ static err_t on_tcp_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
         tcp_abort(newpcb);
         return ERR_ABRT;
     }
-    s->type = TYPE_STREAM;
+    s->type = SOCK_STREAM;
     s->family = l->family;
     s->connected = 1;
     s->embryonic = 1;
+    s->listener = (int16_t)sock_number(l);
     tcp_attach(s, newpcb);
     tcp_backlog_delayed(newpcb); /* counts against the listen backlog until the app accepts */
     l->pending[l->npending++] = (int16_t)sock_number(s);
@@ -386,19 +369,19 @@ static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip
 
 static long op_socket(struct link_state *l, struct nxs_msg *m) {
     int family = (int)m->arg[0], type = (int)(m->arg[1] & TYPE_MASK), proto = (int)m->arg[2];
-    if (family != FAMILY_INET && family != FAMILY_INET6)
+    if (family != AF_INET && family != AF_INET6)
         return -EAFNOSUPPORT;
-    if (type != TYPE_STREAM && type != TYPE_DGRAM)
+    if (type != SOCK_STREAM && type != SOCK_DGRAM)
         return -EINVAL;
-    if (proto != 0 && proto != (type == TYPE_STREAM ? 6 : 17))
+    if (proto != 0 && proto != (type == SOCK_STREAM ? 6 : 17))
         return -EPROTONOSUPPORT;
     struct msock *s = sock_alloc(l);
     if (!s)
         return -EMFILE;
     s->type = (uint8_t)type;
     s->family = (uint8_t)family;
-    u8_t iptype = family == FAMILY_INET ? IPADDR_TYPE_V4 : IPADDR_TYPE_ANY;
-    if (type == TYPE_STREAM) {
+    u8_t iptype = family == AF_INET ? IPADDR_TYPE_V4 : IPADDR_TYPE_ANY;
+    if (type == SOCK_STREAM) {
         struct tcp_pcb *pcb = tcp_new_ip_type(iptype);
         if (pcb)
             tcp_attach(s, pcb);
@@ -420,7 +403,7 @@ static int decode_addr(const struct msock *s, const struct nxs_msg *m, ip_addr_t
     int err = nxs_addr_decode(m->addr, m->addr_len, &a);
     if (err)
         return err;
-    if (s->family == FAMILY_INET && a.family != FAMILY_INET)
+    if (s->family == AF_INET && a.family != AF_INET)
         return -EAFNOSUPPORT;
     *port = a.port;
     return to_ip(&a, ip);
@@ -432,9 +415,9 @@ static long op_bind(struct msock *s, struct nxs_msg *m) {
     int err = decode_addr(s, m, &ip, &port);
     if (err)
         return err;
-    if (s->family == FAMILY_INET6 && ip_addr_isany(&ip))
+    if (s->family == AF_INET6 && ip_addr_isany(&ip))
         ip = *IP_ANY_TYPE;
-    if (s->type == TYPE_STREAM) {
+    if (s->type == SOCK_STREAM) {
         if (!s->pcb.tcp || s->listening || s->connected)
             return -EINVAL;
         return -errno_of(tcp_bind(s->pcb.tcp, &ip, port));
@@ -443,7 +426,7 @@ static long op_bind(struct msock *s, struct nxs_msg *m) {
 }
 
 static long op_listen(struct msock *s, struct nxs_msg *m) {
-    if (s->type != TYPE_STREAM)
+    if (s->type != SOCK_STREAM)
         return -EOPNOTSUPP;
     if (s->listening)
         return 0;
@@ -476,8 +459,7 @@ static long op_accept(struct msock *s, struct nxs_msg *m) {
     if (!s->npending)
         return -EAGAIN;
     struct msock *c = &s->link->socks[s->pending[0]];
-    memmove(&s->pending[0], &s->pending[1], (s->npending - 1) * sizeof s->pending[0]);
-    s->npending--;
+    pending_remove(s, 0);
     c->embryonic = 0;
     if (c->pcb.tcp) {
         tcp_backlog_accepted(c->pcb.tcp);
@@ -494,7 +476,7 @@ static long op_connect(struct msock *s, struct nxs_msg *m) {
     int err = decode_addr(s, m, &ip, &port);
     if (err)
         return err;
-    if (s->type == TYPE_DGRAM) {
+    if (s->type == SOCK_DGRAM) {
         touch(s);
         return -errno_of(udp_connect(s->pcb.udp, &ip, port));
     }
@@ -569,7 +551,7 @@ static long udp_send_op(struct msock *s, struct nxs_msg *m, const uint8_t *data)
 }
 
 static long op_send(struct msock *s, struct nxs_msg *m, const uint8_t *data) {
-    if (s->type == TYPE_DGRAM)
+    if (s->type == SOCK_DGRAM)
         return m->len > 65507 ? -EMSGSIZE : udp_send_op(s, m, data);
     return tcp_send_op(s, data, m->len);
 }
@@ -578,7 +560,7 @@ static long tcp_recv_op(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     if (s->rx) {
         uint32_t n = m->len < s->rx->tot_len ? m->len : s->rx->tot_len;
         pbuf_copy_partial(s->rx, data, (u16_t)n, 0);
-        if (!(m->flags & MSG_PEEK_)) {
+        if (!(m->flags & MSG_PEEK)) {
             s->rx = pbuf_free_header(s->rx, (u16_t)n);
             if (s->pcb.tcp)
                 tcp_recved(s->pcb.tcp, (u16_t)n);
@@ -603,7 +585,7 @@ static long udp_recv_op(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     pbuf_copy_partial(d->p, data, (u16_t)n, 0);
     reply_addr(m, &d->from, d->port, s->family);
     m->arg[0] = d->p->tot_len; /* the datagram's real length (MSG_TRUNC) */
-    if (!(m->flags & MSG_PEEK_)) {
+    if (!(m->flags & MSG_PEEK)) {
         pbuf_free(d->p);
         s->dq_head = (s->dq_head + 1) % UDP_QUEUE;
         s->dq_count--;
@@ -613,18 +595,18 @@ static long udp_recv_op(struct msock *s, struct nxs_msg *m, uint8_t *data) {
 }
 
 static long op_recv(struct msock *s, struct nxs_msg *m, uint8_t *data) {
-    long n = s->type == TYPE_DGRAM ? udp_recv_op(s, m, data) : tcp_recv_op(s, m, data);
+    long n = s->type == SOCK_DGRAM ? udp_recv_op(s, m, data) : tcp_recv_op(s, m, data);
     m->len = n > 0 ? (uint32_t)n : 0;
     return n;
 }
 
 static long op_shutdown(struct msock *s, struct nxs_msg *m) {
     unsigned how = m->arg[0];
-    if (how > SHUT_RDWR_)
+    if (how > SHUT_RDWR)
         return -EINVAL;
-    if (s->type != TYPE_STREAM || !s->connected)
+    if (s->type != SOCK_STREAM || !s->connected)
         return -ENOTCONN;
-    int rd = how != SHUT_WR_, wr = how != SHUT_RD_;
+    int rd = how != SHUT_WR, wr = how != SHUT_RD;
     if (rd) {
         s->rd_shut = 1;
         if (s->rx && s->pcb.tcp)
@@ -652,35 +634,35 @@ static int int_value(const struct nxs_msg *m, const uint8_t *data, int *v) {
 }
 
 static struct ip_pcb *ip_part(struct msock *s) {
-    return s->type == TYPE_STREAM ? (struct ip_pcb *)(void *)s->pcb.tcp : (struct ip_pcb *)(void *)s->pcb.udp;
+    return s->type == SOCK_STREAM ? (struct ip_pcb *)(void *)s->pcb.tcp : (struct ip_pcb *)(void *)s->pcb.udp;
 }
 
 static long op_setsockopt(struct msock *s, struct nxs_msg *m, const uint8_t *data) {
     uint32_t level = m->arg[0], name = m->arg[1];
     int v;
-    if (int_value(m, data, &v) && !(level == SOL_SOCKET_ && name == SO_LINGER_))
+    if (int_value(m, data, &v) && !(level == SOL_SOCKET && name == SO_LINGER))
         return -EINVAL;
     if (!s->pcb.tcp)
         return s->err ? -s->err : -EINVAL;
-    struct tcp_pcb *tcp = s->type == TYPE_STREAM ? s->pcb.tcp : NULL;
-    if (level == SOL_SOCKET_ && (name == SO_REUSEADDR_ || name == SO_BROADCAST_ || name == SO_KEEPALIVE_)) {
-        u8_t opt = name == SO_REUSEADDR_ ? SOF_REUSEADDR : name == SO_BROADCAST_ ? SOF_BROADCAST : SOF_KEEPALIVE;
+    struct tcp_pcb *tcp = s->type == SOCK_STREAM ? s->pcb.tcp : NULL;
+    if (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_BROADCAST || name == SO_KEEPALIVE)) {
+        u8_t opt = name == SO_REUSEADDR ? SOF_REUSEADDR : name == SO_BROADCAST ? SOF_BROADCAST : SOF_KEEPALIVE;
         if (v)
             ip_set_option(ip_part(s), opt);
         else
             ip_reset_option(ip_part(s), opt);
         return 0;
     }
-    if (level == SOL_SOCKET_ && (name == SO_SNDBUF_ || name == SO_RCVBUF_ || name == SO_LINGER_))
+    if (level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF || name == SO_LINGER))
         return 0; /* accepted; lwIP's buffers are fixed at build time */
-    if (level == IPPROTO_TCP_ && name == TCP_NODELAY_ && tcp) {
+    if (level == IPPROTO_TCP && name == TCP_NODELAY && tcp) {
         if (v)
             tcp_nagle_disable(tcp);
         else
             tcp_nagle_enable(tcp);
         return 0;
     }
-    if (level == IPPROTO_IPV6_ && name == IPV6_V6ONLY_)
+    if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY)
         return 0;
     return -ENOPROTOOPT;
 }
@@ -688,20 +670,20 @@ static long op_setsockopt(struct msock *s, struct nxs_msg *m, const uint8_t *dat
 static long op_getsockopt(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     uint32_t level = m->arg[0], name = m->arg[1];
     int v;
-    if (level == SOL_SOCKET_ && name == SO_ERROR_) {
+    if (level == SOL_SOCKET && name == SO_ERROR) {
         v = s->err;
         s->err = 0;
         touch(s);
-    } else if (level == SOL_SOCKET_ && name == SO_TYPE_) {
+    } else if (level == SOL_SOCKET && name == SO_TYPE) {
         v = s->type;
-    } else if (level == SOL_SOCKET_ && name == SO_SNDBUF_) {
+    } else if (level == SOL_SOCKET && name == SO_SNDBUF) {
         v = TCP_SND_BUF;
-    } else if (level == SOL_SOCKET_ && name == SO_RCVBUF_) {
+    } else if (level == SOL_SOCKET && name == SO_RCVBUF) {
         v = TCP_WND;
-    } else if (level == SOL_SOCKET_ && (name == SO_REUSEADDR_ || name == SO_KEEPALIVE_ || name == SO_BROADCAST_)) {
-        u8_t opt = name == SO_REUSEADDR_ ? SOF_REUSEADDR : name == SO_BROADCAST_ ? SOF_BROADCAST : SOF_KEEPALIVE;
+    } else if (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_KEEPALIVE || name == SO_BROADCAST)) {
+        u8_t opt = name == SO_REUSEADDR ? SOF_REUSEADDR : name == SO_BROADCAST ? SOF_BROADCAST : SOF_KEEPALIVE;
         v = s->pcb.tcp ? ip_get_option(ip_part(s), opt) != 0 : 0;
-    } else if (level == IPPROTO_TCP_ && name == TCP_NODELAY_ && s->type == TYPE_STREAM) {
+    } else if (level == IPPROTO_TCP && name == TCP_NODELAY && s->type == SOCK_STREAM) {
         v = s->pcb.tcp ? tcp_nagle_disabled(s->pcb.tcp) != 0 : 0;
     } else {
         return -ENOPROTOOPT;
@@ -716,7 +698,7 @@ static long op_getsockopt(struct msock *s, struct nxs_msg *m, uint8_t *data) {
 static long op_sockname(struct msock *s, struct nxs_msg *m, int peer) {
     if (!s->pcb.tcp)
         return peer ? -ENOTCONN : -EINVAL;
-    if (s->type == TYPE_STREAM) {
+    if (s->type == SOCK_STREAM) {
         struct tcp_pcb *p = s->pcb.tcp;
         if (peer && !s->connected)
             return -ENOTCONN;
@@ -733,9 +715,9 @@ static long op_sockname(struct msock *s, struct nxs_msg *m, int peer) {
         else
             reply_addr(m, &p->local_ip, p->local_port, s->family);
     }
-    if (!peer && s->family == FAMILY_INET6 && IP_IS_ANY_TYPE_VAL(s->pcb.tcp->local_ip)) {
+    if (!peer && s->family == AF_INET6 && IP_IS_ANY_TYPE_VAL(s->pcb.tcp->local_ip)) {
         static const ip_addr_t any6 = IPADDR6_INIT(0, 0, 0, 0);
-        reply_addr(m, &any6, s->type == TYPE_STREAM ? s->pcb.tcp->local_port : s->pcb.udp->local_port, s->family);
+        reply_addr(m, &any6, s->type == SOCK_STREAM ? s->pcb.tcp->local_port : s->pcb.udp->local_port, s->family);
     }
     return 0;
 }
@@ -751,7 +733,7 @@ static void finish_lookup(struct lookup *q, const ip_addr_t *ip) {
         m->len = 0;
     } else {
         struct nxs_addr a;
-        from_ip(ip, 0, IP_IS_V4(ip) ? FAMILY_INET : FAMILY_INET6, &a);
+        from_ip(ip, 0, IP_IS_V4(ip) ? AF_INET : AF_INET6, &a);
         memcpy(slot_data(q->link, q->slot), &a, sizeof a);
         m->len = sizeof a;
         m->result = 1;
@@ -788,7 +770,7 @@ static int op_resolve(struct link_state *l, uint32_t slot, struct nxs_msg *m, lo
         *result = -EAGAIN;
         return 0;
     }
-    u8_t type = m->arg[0] == FAMILY_INET6 ? LWIP_DNS_ADDRTYPE_IPV6 : m->arg[0] == FAMILY_INET ? LWIP_DNS_ADDRTYPE_IPV4 : LWIP_DNS_ADDRTYPE_IPV4_IPV6;
+    u8_t type = m->arg[0] == AF_INET6 ? LWIP_DNS_ADDRTYPE_IPV6 : m->arg[0] == AF_INET ? LWIP_DNS_ADDRTYPE_IPV4 : LWIP_DNS_ADDRTYPE_IPV4_IPV6;
     ip_addr_t ip;
     q->link = l;
     q->slot = slot;

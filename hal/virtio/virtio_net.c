@@ -82,10 +82,12 @@ int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, ui
 /* A frame takes three descriptors (virtio_net_tx_split). */
 uint32_t virtio_net_tx_room(void) { return txq.num_free / 3u; }
 
-void virtio_net_reap_tx(void) {
+int virtio_net_reap_tx(void) {
     uint32_t handle, len;
-    while (virtq_take_used(&txq, &handle, &len))
+    int n = 0;
+    for (; virtq_take_used(&txq, &handle, &len); n++)
         client->tx_done(handle);
+    return n;
 }
 
 void virtio_net_flush(void) {
@@ -98,12 +100,7 @@ void virtio_net_flush(void) {
 
 void virtio_net_poll(void) {
     uint32_t handle, len;
-    int sent = 0;
-    while (virtq_take_used(&txq, &handle, &len)) {
-        client->tx_done(handle);
-        sent = 1;
-    }
-    if (sent && client->tx_space)
+    if (virtio_net_reap_tx() && client->tx_space)
         client->tx_space();
     while (virtq_take_used(&rxq, &handle, &len)) {
         if (len < info.hdr_len)

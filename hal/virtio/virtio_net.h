@@ -42,8 +42,9 @@ int virtio_net_post_rx(uint32_t handle);
 int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, uint32_t len);
 /* Frames virtio_net_tx_split can queue right now. */
 uint32_t virtio_net_tx_room(void);
-/* Collects finished transmissions (tx_done for each) without touching the receive queue. */
-void virtio_net_reap_tx(void);
+/* Collects finished transmissions (tx_done for each) without touching the receive queue.
+ * Returns how many. */
+int virtio_net_reap_tx(void);
 /* Tells the device about buffers posted or queued since the last flush. */
 void virtio_net_flush(void);
 /* Collects used receive and transmit buffers (also called from the interrupt). */

@@ -10,6 +10,8 @@ import statistics
 import subprocess
 import time
 
+from http_checks import stream_body
+
 
 def free_port():
     s = socket.socket()
@@ -71,13 +73,7 @@ def bulk_mb_s(port, size=64 << 20):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     start = time.monotonic()
     conn.request("GET", f"/bytes/{size}")
-    r = conn.getresponse()
-    got = 0
-    while True:
-        chunk = r.read(1 << 20)
-        if not chunk:
-            break
-        got += len(chunk)
+    got = stream_body(conn.getresponse())
     conn.close()
     return got / (time.monotonic() - start) / 1e6 if got == size else None
 

@@ -168,6 +168,18 @@ def bus_json(t):
     expect(all(isinstance(k, str) and isinstance(v, str) for k, v in tree.items()), "a non-string key or value")
 
 
+def stream_body(r, on_chunk=None):
+    """Reads a response body in 1 MiB pieces (never whole into memory); returns its length."""
+    got = 0
+    while True:
+        chunk = r.read(1 << 20)
+        if not chunk:
+            return got
+        if on_chunk:
+            on_chunk(chunk)
+        got += len(chunk)
+
+
 @check
 def bytes_16m(t):
     n = 16 << 20
@@ -179,13 +191,7 @@ def bytes_16m(t):
         expect(r.status == 200, f"status {r.status}")
         expect(r.getheader("Content-Length") == str(n), f"Content-Length {r.getheader('Content-Length')!r}")
         h = hashlib.sha256()
-        got = 0
-        while True:
-            chunk = r.read(1 << 20)
-            if not chunk:
-                break
-            h.update(chunk)
-            got += len(chunk)
+        got = stream_body(r, h.update)
         elapsed = max(time.monotonic() - start, 1e-9)
     finally:
         c.close()
