@@ -56,7 +56,7 @@ IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Imembrane -Iapps/httpd
-HOST_TESTS  := fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse
+HOST_TESTS  := fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace
 HOST_UNIT_SRC_fdt       := kernel/fdt.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
 HOST_UNIT_SRC_elf       := kernel/elf.c
@@ -68,7 +68,9 @@ HOST_UNIT_SRC_ion_pool  := ion/ion_pool.c
 HOST_UNIT_SRC_inet      :=
 HOST_UNIT_SRC_sockproto := membrane/sockproto.c
 HOST_UNIT_SRC_http_parse := apps/httpd/http_parse.c
-FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse
+HOST_UNIT_SRC_pledge    := kernel/pledge.c
+HOST_UNIT_SRC_cspace    := kernel/cspace.c
+FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace
 
 BOOTSTRAP := $(B)/.bootstrap-done
 
@@ -139,6 +141,44 @@ $(B)/user/%.elf: $(B)/user/%.full.elf
 $(B)/user/probe-truncated.elf: $(B)/user/probe.elf
 	head -c 300 $< > $@
 
+# ---- test build ----
+# build/nexus-test.elf: the same kernel with the test manifests (kernel/manifest.c built with
+# NEXUS_TEST_BUILD), a Membrane that can be made to fault on demand (membrane/fault_inject.c)
+# and the capcheck image. Only the tests boot it; none of it is in build/nexus.elf.
+TEST_IMAGE_ELFS := $(filter-out $(B)/user/membrane.elf,$(IMAGE_ELFS)) $(B)/user/capcheck.elf \
+                   $(B)/user-test/membrane.elf
+KERNEL_TEST_OBJS := $(filter-out $(B)/k/kernel/manifest.o $(B)/k/images.o,$(KERNEL_OBJS)) \
+                    $(B)/kt/kernel/manifest.o $(B)/kt/images.o
+MEMBRANE_TEST_OBJS := $(B)/mt/membrane/membrane.o $(B)/mt/membrane/fault_inject.o \
+                      $(filter-out $(B)/m/membrane/membrane.o,$(MEMBRANE_OBJS))
+
+$(B)/kt/kernel/manifest.o: kernel/manifest.c | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -DNEXUS_TEST_BUILD -c $< -o $@
+
+$(B)/mt/%.o: %.c $(LWIP_STAMP) | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) $(LWIP_INC) -Imembrane -Imembrane/include -DNEXUS_FAULT_INJECTION -c $< -o $@
+
+$(B)/user-test/membrane.full.elf: $(RT_OBJS) $(MEMBRANE_TEST_OBJS) apps/rt/user.ld
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -T apps/rt/user.ld $(filter %.o,$^) -o $@
+
+$(B)/user-test/%.elf: $(B)/user-test/%.full.elf
+	$(OBJCOPY) --strip-all $< $@
+
+$(B)/user/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)
+
+$(B)/images-test.S: Makefile $(TEST_IMAGE_ELFS) $(B)/user/probe-truncated.elf tools/gen-images.sh
+	tools/gen-images.sh $@ $(TEST_IMAGE_ELFS) $(B)/user/probe-truncated.elf
+
+$(B)/kt/images.o: $(B)/images-test.S
+	@mkdir -p $(dir $@)
+	$(CC) $(ARCH) -c $< -o $@
+
+$(B)/nexus-test.elf: $(KERNEL_TEST_OBJS) linker.ld
+	$(CC) $(LDFLAGS) -T linker.ld $(KERNEL_TEST_OBJS) -o $@
+
 # ---- run ----
 # The machine; each use adds its own network backend for net0. Tests replace it with theirs.
 QEMU_MACHINE := $(QEMU) -machine virt -cpu rv64 -smp 1 -m $(MEM) -nographic -bios $(OPENSBI) \
@@ -206,7 +246,7 @@ $(B)/host/test_sockproto $(B)/host/replay_sockproto $(B)/fuzz/fuzz_sockproto: me
 host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring \
             $(B)/host/posixcheck_host $(B)/host/httpd_host
 
-test: all host-tests
+test: all $(B)/nexus-test.elf host-tests
 	python3 tests/run.py --build $(B) --qemu "$(QEMU_BASE)"
 
 # libFuzzer, FUZZ_SECONDS per target; new finds go to build/fuzz/<target>/, not the corpus.
@@ -215,11 +255,12 @@ fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do mkdir -p $(B)/fuzz/$$t; \
 	  $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/$$t tests/fuzz/corpus/$$t || exit 1; done
 
-bench: all
+bench: all $(B)/nexus-test.elf
 	python3 tools/bench.py --build $(B) --qemu "$(QEMU_BASE)"
 
 clean:
-	rm -rf $(B)/k $(B)/u $(B)/m $(B)/lwip $(B)/user $(B)/host $(B)/fuzz $(B)/images.S $(B)/nexus.elf
+	rm -rf $(B)/k $(B)/u $(B)/m $(B)/lwip $(B)/user $(B)/host $(B)/fuzz $(B)/images.S $(B)/nexus.elf \
+	  $(B)/kt $(B)/mt $(B)/user-test $(B)/images-test.S $(B)/nexus-test.elf
 
--include $(shell find $(B)/k $(B)/u $(B)/m $(B)/lwip -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(B)/k $(B)/kt $(B)/u $(B)/m $(B)/mt $(B)/lwip -name '*.d' -type f 2>/dev/null)
 .SECONDARY:

@@ -16,6 +16,7 @@ static const struct {
     {"watchdog", ARG_UINT, offsetof(struct bootargs, watchdog_ms), BOOTARGS_WATCHDOG_MS_MIN,
      BOOTARGS_WATCHDOG_MS_MAX},
     {"app", ARG_TEXT, offsetof(struct bootargs, app), 1, BOOTARGS_TEXT_MAX - 1},
+    {"manifest", ARG_TEXT, offsetof(struct bootargs, manifest), 1, BOOTARGS_NAME_MAX - 1},
 };
 
 /* Between min and max bytes, none of them a control character. */

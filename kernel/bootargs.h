@@ -11,12 +11,14 @@
 #define BOOTARGS_WATCHDOG_MS_MIN 10
 #define BOOTARGS_WATCHDOG_MS_MAX 60000
 #define BOOTARGS_TEXT_MAX 96
+#define BOOTARGS_NAME_MAX 16
 
 struct bootargs {
     int selftest;          /* run the in-QEMU self-tests instead of the boot manifest */
     int nettest;           /* run the network-path tests (driven from the host) */
     uint32_t watchdog_ms;  /* runaway limit; 0 = keep the kernel default */
     char app[BOOTARGS_TEXT_MAX]; /* "image,arg,arg": one more app, linked to the Membrane */
+    char manifest[BOOTARGS_NAME_MAX]; /* which boot manifest (kernel/manifest.c); "" = default */
     int errors;            /* words that were unknown or had a bad value */
     char first_error[32];  /* the first such word, truncated, for the log */
 };

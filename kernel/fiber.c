@@ -16,7 +16,9 @@
 #include "mem.h"
 #include "memlayout.h"
 #include "netswitch.h"
+#include "pledge.h"
 #include "riscv.h"
+#include "supervisor.h"
 #include "timer.h"
 
 #define KSTACK_CANARY 0x6e657875736b7374ull /* at the lowest word of every kernel stack */
@@ -47,6 +49,7 @@ static const char *const state_names[] = {
 };
 static const char *const end_names[] = {
     [END_NONE] = "alive", [END_EXIT] = "exited", [END_FAULT] = "fault", [END_RUNAWAY] = "runaway",
+    [END_PLEDGE] = "pledge",
 };
 
 const char *fiber_end_name(enum fiber_end kind) { return end_names[kind]; }
@@ -115,6 +118,7 @@ static struct fiber *slot_alloc(const char *name) {
         f->ctx.sp = kstack_top(f);
         f->wait_mask = 0;
         f->net_port = -1;
+        f->started = rdtime();
         return f;
     }
     return NULL;
@@ -141,13 +145,36 @@ static void became_runnable(struct fiber *f) {
     mem_publish();
 }
 
-int fiber_spawn(const char *name, const char *image, const char *args) {
-    const struct embedded_image *img = image_find(image);
+/* Fills the CSpace from the grant text: own channels and a port here, links from the link
+ * table (link_attach, which also maps them). */
+static int apply_grants(struct fiber *f, const char *text) {
+    struct grant g[GRANTS_MAX];
+    int n = grants_parse(text ? text : "", g, GRANTS_MAX);
+    if (n < 0)
+        return n;
+    for (int i = 0; i < n; i++) {
+        int err = 0;
+        if (g[i].kind == GRANT_CHANNEL)
+            err = cspace_grant(&f->caps, g[i].number, g[i].rights);
+        else if (g[i].kind == GRANT_PORT)
+            err = netswitch_bind(g[i].number, f, g[i].rights);
+        if (err)
+            return err;
+    }
+    return link_attach(f);
+}
+
+int fiber_spawn(const struct fiber_spec *spec) {
+    const struct embedded_image *img = image_find(spec->image);
     if (!img)
         return -ENOENT;
-    struct fiber *f = slot_alloc(name);
+    uint32_t pledge;
+    if (pledge_parse(spec->pledge ? spec->pledge : "", &pledge))
+        return -EINVAL;
+    struct fiber *f = slot_alloc(spec->name);
     if (!f)
         return -EAGAIN;
+    f->pledge = pledge;
     f->pt = vm_user_create();
     if (!f->pt) {
         slot_release(f);
@@ -155,10 +182,11 @@ int fiber_spawn(const char *name, const char *image, const char *args) {
     }
     int err = loader_load(f->pt, img->data, img->size, &f->tf.sepc);
     if (!err)
-        err = loader_setup_stack(f->pt, name, args, &f->tf);
+        err = loader_setup_stack(f->pt, spec->name, spec->args ? spec->args : "", &f->tf);
     if (!err)
-        err = link_attach(f);
+        err = apply_grants(f, spec->grants);
     if (err) {
+        netswitch_fiber_gone(f);
         slot_release(f);
         return err;
     }
@@ -252,21 +280,42 @@ void fiber_kill_current(enum fiber_end kind, uint64_t scause, uint64_t stval, ui
     __builtin_unreachable();
 }
 
-/* Frees a dead fiber's resources (from the scheduler's stack, never its own). */
-static void reap(struct fiber *f) {
-    char state[BUS_VALUE_MAX];
-    if (f->end.kind == END_EXIT)
-        snprintf(state, sizeof state, "exited %d", f->end.code);
+void fiber_kill_pledge(const char *syscall, uint32_t promise) {
+    kprintf("fiber %s#%u killed: pledge: %s needs \"%s\"\n", current->name, current->id, syscall,
+            promise_name(promise));
+    end_current((struct fiber_end_info){.kind = END_PLEDGE, .syscall = syscall, .promise = promise,
+                                        .sepc = current->tf.sepc});
+    __builtin_unreachable();
+}
+
+void fiber_end_describe(const struct fiber_end_info *e, char *buf, size_t len) {
+    if (e->kind == END_EXIT)
+        snprintf(buf, len, "exited %d", e->code);
+    else if (e->kind == END_PLEDGE)
+        snprintf(buf, len, "pledge: %s needs %s", e->syscall, promise_name(e->promise));
     else
-        snprintf(state, sizeof state, "killed %s scause=%#lx stval=%#lx sepc=%#lx",
-                 end_names[f->end.kind], f->end.scause, f->end.stval, f->end.sepc);
+        snprintf(buf, len, "%s scause=%#lx stval=%#lx sepc=%#lx", end_names[e->kind], e->scause, e->stval,
+                 e->sepc);
+}
+
+/* Frees a dead fiber's resources (from the scheduler's stack, never its own), then lets the
+ * supervisor decide whether it comes back. */
+static void reap(struct fiber *f) {
+    char how[BUS_VALUE_MAX - 8], state[BUS_VALUE_MAX];
+    fiber_end_describe(&f->end, how, sizeof how);
+    snprintf(state, sizeof state, "%s%s", f->end.kind == END_EXIT ? "" : "killed ", how);
     publish(f, "state", state);
     bus_drop_owner(f->id);
     netswitch_fiber_gone(f);
     ended[ended_next % ENDED_KEPT].id = f->id;
     ended[ended_next % ENDED_KEPT].info = f->end;
     ended_next++;
+    char name[FIBER_NAME_MAX];
+    memcpy(name, f->name, sizeof name);
+    struct fiber_end_info end = f->end;
+    uint64_t ran = rdtime() - f->started;
     slot_release(f);
+    supervisor_ended(name, &end, ran);
 }
 
 int fiber_end_of(uint32_t id, struct fiber_end_info *out) {
@@ -302,6 +351,9 @@ uint64_t fiber_next_deadline(void) {
         if ((f->state == FIBER_SLEEPING || f->state == FIBER_WAITING) && f->wake_at < next)
             next = f->wake_at;
     }
+    uint64_t restart = supervisor_next_due();
+    if (restart < next)
+        next = restart;
     if (current && !current->is_kernel) {
         uint64_t dog = current->dispatched + timer_ticks_from_ns(watchdog_ns);
         if (dog < next)
@@ -335,6 +387,7 @@ static void idle(void) {
 
 void scheduler(void) {
     for (;;) {
+        supervisor_tick(rdtime());
         struct fiber *f = pick_next();
         if (!f) {
             idle();

@@ -8,8 +8,10 @@
 #ifndef NEXUS_FIBER_H
 #define NEXUS_FIBER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "cspace.h"
 #include "vm.h"
 
 #define MAX_FIBERS     32
@@ -34,6 +36,7 @@ enum fiber_end {
     END_EXIT,    /* called exit(code) */
     END_FAULT,   /* killed by a trap it caused */
     END_RUNAWAY, /* killed by the watchdog */
+    END_PLEDGE,  /* killed for a syscall outside its pledge */
 };
 
 /* How a fiber ended; kept after its slot is freed so a waiter can read it. */
@@ -41,6 +44,18 @@ struct fiber_end_info {
     enum fiber_end kind;
     int code;
     uint64_t scause, stval, sepc;
+    const char *syscall; /* END_PLEDGE: the syscall refused */
+    uint32_t promise;    /* END_PLEDGE: the promise it needed */
+};
+
+/* What to start: an embedded image under a fiber name, with its arguments, the channels and
+ * objects it is granted (cspace.h grant text) and its promises (pledge.h names). */
+struct fiber_spec {
+    const char *name;
+    const char *image;
+    const char *args;   /* argv[1..], space separated */
+    const char *grants;
+    const char *pledge;
 };
 
 struct fiber {
@@ -57,6 +72,9 @@ struct fiber {
     long wake_result;     /* returned by the blocking syscall */
     uint64_t dispatched;  /* ticks when it last got the CPU: the watchdog's reference */
     int net_port;         /* NetSwitch port this fiber holds, -1 for none */
+    struct cspace caps;   /* the channels it may wait on (READ) or signal (WRITE) */
+    uint32_t pledge;      /* promise bits (pledge.h); only ever narrowed */
+    uint64_t started;     /* ticks at spawn */
     void (*kernel_fn)(void *);
     void *kernel_arg;
     struct fiber_end_info end;
@@ -65,9 +83,11 @@ struct fiber {
 extern uint64_t watchdog_ns;
 
 void fiber_init(void);
-/* Loads the embedded image `image` as a new user fiber called `name`, with the space-separated
- * words of `args` as argv[1..]. Returns the fiber id (> 0) or -errno. */
-int fiber_spawn(const char *name, const char *image, const char *args);
+/* Loads spec->image as a new user fiber: its address space, its CSpace filled from the grants
+ * (a port is bound, links are mapped) and its pledge. Returns the fiber id (> 0) or -errno:
+ * -ENOENT unknown image, -ENOEXEC bad image, -EINVAL bad grant or pledge text, -EBUSY port
+ * taken, -ENOMEM, -EAGAIN no fiber slot. */
+int fiber_spawn(const struct fiber_spec *spec);
 int fiber_spawn_kernel(const char *name, void (*fn)(void *), void *arg);
 struct fiber *fiber_current(void);
 /* The live fiber with this id, or NULL. */
@@ -92,6 +112,9 @@ __attribute__((noreturn)) void fiber_exit(int code);
 __attribute__((noreturn)) void fiber_kill_current(enum fiber_end kind, uint64_t scause,
                                                   uint64_t stval, uint64_t sepc);
 
+/* Kills the current fiber for calling `syscall` without `promise` in its pledge, and logs it. */
+__attribute__((noreturn)) void fiber_kill_pledge(const char *syscall, uint32_t promise);
+
 /* For the timer: wakes sleepers whose time has come; kills a runaway current fiber. */
 void fiber_timer_tick(int from_user);
 /* The earliest tick at which the timer must fire (sleepers, watchdog), UINT64_MAX if none. */
@@ -102,5 +125,8 @@ int fiber_end_of(uint32_t id, struct fiber_end_info *out);
 /* Writes one line per live fiber (for the console and /Bus). */
 void fiber_dump(void);
 const char *fiber_end_name(enum fiber_end kind);
+/* One line on how a fiber ended ("fault scause=0xd stval=0 sepc=0x1024", "pledge: signal needs
+ * inet", "exited 3"). */
+void fiber_end_describe(const struct fiber_end_info *end, char *buf, size_t len);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "cspace.h"
 #include "fiber.h"
 #include "kernel.h"
 #include "mem.h"
@@ -22,16 +23,18 @@
 struct link {
     char client[FIBER_NAME_MAX];
     char server[FIBER_NAME_MAX];
+    unsigned client_rights;
     void *pages; /* LINK_PAGES contiguous pages */
 };
 
 static struct link links[NEXUS_LINKS_MAX];
 static unsigned nlinks;
 
-int link_create(const char *client, const char *server) {
+int link_create(const char *client, const char *server, unsigned client_rights) {
     if (nlinks == NEXUS_LINKS_MAX)
         return -ENOSPC;
-    if (strlen(client) >= FIBER_NAME_MAX || strlen(server) >= FIBER_NAME_MAX || !strcmp(client, server))
+    if (strlen(client) >= FIBER_NAME_MAX || strlen(server) >= FIBER_NAME_MAX || !strcmp(client, server) ||
+        !client_rights || (client_rights & ~CAP_RW))
         return -EINVAL;
     struct link *l = &links[nlinks];
     l->pages = page_alloc(LINK_PAGES);
@@ -39,9 +42,10 @@ int link_create(const char *client, const char *server) {
         return -ENOMEM;
     strcpy(l->client, client);
     strcpy(l->server, server);
+    l->client_rights = client_rights;
     char key[BUS_PATH_MAX];
     snprintf(key, sizeof key, "/Bus/links/%u", nlinks);
-    bus_setf(BUS_OWNER_KERNEL, key, "%s -> %s", client, server);
+    bus_setf(BUS_OWNER_KERNEL, key, "%s -> %s%s", client, server, client_rights & CAP_WRITE ? "" : " (read-only)");
     return (int)nlinks++;
 }
 
@@ -62,9 +66,17 @@ static uint64_t link_va(int as_server, unsigned n) {
     return as_server ? LINK_SERVER_VA + (uint64_t)n * LINK_SPAN : LINK_CLIENT_VA;
 }
 
-static int map_link(pagetable_t pt, const struct link *l, uint64_t va) {
+/* Grants both channels of link id with `rights` and maps its pages: readable always, writable
+ * only with WRITE (a page cannot be write-only). */
+static int attach_one(struct fiber *f, const struct link *l, unsigned id, unsigned rights, uint64_t va) {
+    int err = cspace_grant(&f->caps, NEXUS_LINK_SERVER_CHANNEL(id), rights);
+    if (!err)
+        err = cspace_grant(&f->caps, NEXUS_LINK_CLIENT_CHANNEL(id), rights);
+    if (err)
+        return err;
+    uint64_t perm = PTE_R | (rights & CAP_WRITE ? PTE_W : 0);
     for (unsigned p = 0; p < LINK_PAGES; p++)
-        if (vm_user_map_shared(pt, va + p * PAGE_SIZE, (uint64_t)l->pages + p * PAGE_SIZE, PTE_R | PTE_W))
+        if (vm_user_map_shared(f->pt, va + p * PAGE_SIZE, (uint64_t)l->pages + p * PAGE_SIZE, perm))
             return -ENOMEM;
     return 0;
 }
@@ -74,9 +86,11 @@ int link_attach(struct fiber *f) {
         unsigned id;
         const struct link *l;
         /* A client maps one link only: there is one client window. */
-        for (unsigned n = 0; (l = nth_link(f->name, as_server, n, &id)) && (as_server || n == 0); n++)
-            if (map_link(f->pt, l, link_va(as_server, n)))
-                return -ENOMEM;
+        for (unsigned n = 0; (l = nth_link(f->name, as_server, n, &id)) && (as_server || n == 0); n++) {
+            int err = attach_one(f, l, id, as_server ? CAP_RW : l->client_rights, link_va(as_server, n));
+            if (err)
+                return err;
+        }
     }
     return 0;
 }

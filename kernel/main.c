@@ -9,6 +9,7 @@
 
 #include "bootargs.h"
 #include "bus.h"
+#include "cspace.h"
 #include "fdt.h"
 #include "fiber.h"
 #include "kernel.h"
@@ -19,6 +20,7 @@
 #include "plic.h"
 #include "riscv.h"
 #include "selftest.h"
+#include "supervisor.h"
 #include "timer.h"
 #include "trap.h"
 #include "uart.h"
@@ -102,9 +104,11 @@ static void start_network(void) {
         kprintf("  net: no usable virtio-net device; networking is off\n");
 }
 
-/* bootargs "app=image,arg,arg": one more app with a link to the Membrane (tests use it). */
+/* bootargs "app=image,arg,arg": one more app with a link to the Membrane and the promises a
+ * socket app needs; not restarted (tests use it). */
 static void start_extra_app(const char *spec) {
     static char image[FIBER_NAME_MAX], argv[BOOTARGS_TEXT_MAX];
+    static struct manifest_entry entry = {.grants = "link:membrane", .pledge = "stdio rbus inet", .restart = "never"};
     size_t n = strcspn(spec, ",");
     if (n == 0 || n >= sizeof image) {
         kprintf("  app=%s: bad image name\n", spec);
@@ -115,39 +119,26 @@ static void start_extra_app(const char *spec) {
     for (char *c = argv; *c; c++)
         if (*c == ',')
             *c = ' ';
-    int err = link_create(image, "membrane");
-    int id = err < 0 ? err : fiber_spawn(image, image, argv);
+    entry.name = entry.image = image;
+    entry.args = argv;
+    int err = link_create(image, "membrane", CAP_RW);
+    int id = err < 0 ? err : supervisor_start(&entry);
     if (id < 0)
         kprintf("  %s: cannot start (error %d)\n", image, -id);
     else
         kprintf("  started %s#%d (bootargs app=)\n", image, id);
 }
 
-static void start_manifest(const char *extra_app) {
-    kprintf("fibers:\n");
+static void start_manifest(const char *name, const char *extra_app) {
+    const struct manifest *m = manifest_find(name);
+    kprintf("fibers (manifest %s):\n", m ? m->name : name);
+    if (!m) {
+        kprintf("  no manifest called \"%s\" in this build; nothing started\n", name);
+        return;
+    }
     if (extra_app[0])
         start_extra_app(extra_app);
-    /* Links first: a fiber maps its links when it starts, whichever end starts first. */
-    for (unsigned i = 0; i < boot_manifest_len; i++) {
-        const struct manifest_entry *m = &boot_manifest[i];
-        int err = m->link_to ? link_create(m->name, m->link_to) : 0;
-        if (err < 0)
-            kprintf("  %s: cannot link to %s (error %d)\n", m->name, m->link_to, -err);
-    }
-    for (unsigned i = 0; i < boot_manifest_len; i++) {
-        const struct manifest_entry *m = &boot_manifest[i];
-        int id = fiber_spawn(m->name, m->image, m->args);
-        if (id < 0) {
-            kprintf("  %s: cannot start image %s (error %d)\n", m->name, m->image, -id);
-            continue;
-        }
-        kprintf("  started %s#%d (image %s)\n", m->name, id, m->image);
-        if (m->net_port != MANIFEST_NO_PORT) {
-            int err = netswitch_bind((unsigned)m->net_port, fiber_by_id((uint32_t)id));
-            if (err)
-                kprintf("  %s: no NetSwitch port %d (error %d)\n", m->name, m->net_port, -err);
-        }
-    }
+    supervisor_start_manifest(m);
 }
 
 void kmain(uint64_t hart, const void *fdt) {
@@ -198,7 +189,7 @@ void kmain(uint64_t hart, const void *fdt) {
     else if (args.nettest)
         nettest_start();
     else
-        start_manifest(args.app);
+        start_manifest(args.manifest, args.app);
     mem_publish();
     kprintf("/Bus at end of boot (%d keys):\n", bus_count());
     monitor_print_bus("/Bus");

@@ -1,19 +1,28 @@
-/* Boot manifests: which images start as fibers, under what name, with which arguments, and
- * what they are wired to. */
+/* Boot manifests: which images start as fibers, under what name, with which arguments, what
+ * they are granted (channels, a NetSwitch port, links), what they promise, and what the
+ * supervisor does when they end. */
 #ifndef NEXUS_MANIFEST_H
 #define NEXUS_MANIFEST_H
 
-#define MANIFEST_NO_PORT (-1)
-
 struct manifest_entry {
-    const char *name;   /* fiber name, also its /Bus/fibers/<name> directory */
-    const char *image;  /* embedded image (images.h) */
-    const char *args;   /* argv[1..], space separated */
-    int net_port;       /* NetSwitch port it holds (route.c), or MANIFEST_NO_PORT */
-    const char *link_to; /* server fiber it gets a link to (link.h), or NULL */
+    const char *name;    /* fiber name, also its /Bus/fibers/<name> directory */
+    const char *image;   /* embedded image (images.h) */
+    const char *args;    /* argv[1..], space separated */
+    const char *grants;  /* CSpace grants (cspace.h): "port:0", "link:membrane", "chan:3:r" */
+    const char *pledge;  /* promises (pledge.h): "stdio rbus inet" */
+    const char *restart; /* restart policy (supervisor.c): "never", "service", "fragile" */
 };
 
-extern const struct manifest_entry boot_manifest[];
-extern const unsigned boot_manifest_len;
+struct manifest {
+    const char *name; /* chosen with bootargs manifest=<name>; the first is the default */
+    const struct manifest_entry *entries;
+    unsigned count;
+};
+
+extern const struct manifest manifests[];
+extern const unsigned manifest_count;
+
+/* The manifest called name ("" for the default), or NULL. */
+const struct manifest *manifest_find(const char *name);
 
 #endif

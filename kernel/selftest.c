@@ -20,6 +20,7 @@
 #include "mem.h"
 #include "monitor.h"
 #include "netswitch.h"
+#include "pledge.h"
 #include "riscv.h"
 #include "timer.h"
 #include "virtio_rng.h"
@@ -70,7 +71,13 @@ struct step {
     uint64_t scause;       /* for END_FAULT */
     int code;              /* for END_EXIT */
     uint64_t scause_alt;   /* another acceptable cause for END_FAULT, or 0 */
+    const char *grants;    /* NULL: the probes' usual channels */
+    const char *pledge;    /* NULL: the probes' usual promises */
+    uint32_t promise;      /* for END_PLEDGE: the promise it lacked */
 };
+
+#define PROBE_GRANTS "chan:10 chan:11 chan:12 chan:13"
+#define PROBE_PLEDGE "stdio rbus wbus"
 
 #define FAULT(name, mode, cause) {.check = name, .args = mode, .expect = END_FAULT, .scause = cause}
 #define EXITS(name, mode, partner_mode, exit_code) \
@@ -96,6 +103,11 @@ static const struct step steps[] = {
     EXITS("probe.wait_cross_fiber", "waiter", "signaller", 0),
     EXITS("probe.isolation", "iso-a", "iso-b", 0),
     EXITS("exit.code", "exit 42", NULL, 42),
+    /* Capabilities and pledge: the probe checks the refusals, then uses /Bus after pledging it
+     * away and must be killed for it. */
+    {.check = "pledge.violation_kills", .args = "caps", .expect = END_PLEDGE, .promise = PROMISE_RBUS,
+     .grants = "chan:10:r chan:11:w", .pledge = "stdio rbus wbus"},
+    {.check = "pledge.net_syscall_without_net", .args = "ioninfo", .expect = END_PLEDGE, .promise = PROMISE_NET},
 };
 
 static int ended_as_expected(const struct step *s, const struct fiber_end_info *e) {
@@ -105,6 +117,8 @@ static int ended_as_expected(const struct step *s, const struct fiber_end_info *
         return e->scause == s->scause || (s->scause_alt && e->scause == s->scause_alt);
     if (s->expect == END_EXIT)
         return e->code == s->code;
+    if (s->expect == END_PLEDGE)
+        return e->promise == s->promise;
     return 1;
 }
 
@@ -120,8 +134,11 @@ static void run_step(const struct step *s) {
     char name[80];
     size_t free_before = mem_free_pages();
     long ticks_before = ticker_count();
-    int id = fiber_spawn("probe", "probe", s->args);
-    int partner = s->partner ? fiber_spawn("partner", "probe", s->partner) : 0;
+    struct fiber_spec probe = {"probe", "probe", s->args, s->grants ? s->grants : PROBE_GRANTS,
+                               s->pledge ? s->pledge : PROBE_PLEDGE};
+    struct fiber_spec partner_spec = {"partner", "probe", s->partner, PROBE_GRANTS, PROBE_PLEDGE};
+    int id = fiber_spawn(&probe);
+    int partner = s->partner ? fiber_spawn(&partner_spec) : 0;
     if (id < 0 || partner < 0) {
         check(s->check, 0, "spawn failed: %d/%d", id, partner);
         return;
@@ -166,8 +183,17 @@ static void check_boot(void) {
 
 static void check_spawn_errors(void) {
     size_t before = mem_free_pages();
-    check("spawn.unknown_image", fiber_spawn("x", "no-such-image", "") == -ENOENT, "not -ENOENT");
-    check("spawn.corrupt_image", fiber_spawn("x", "probe-truncated", "") == -ENOEXEC, "not -ENOEXEC");
+    static const struct fiber_spec unknown = {"x", "no-such-image", "", "", "stdio"};
+    static const struct fiber_spec corrupt = {"x", "probe-truncated", "", "", "stdio"};
+    static const struct fiber_spec bad_grant = {"x", "probe", "", "chan:99", "stdio"};
+    static const struct fiber_spec bad_pledge = {"x", "probe", "", "", "stdio root"};
+    static const struct fiber_spec port_taken = {"x", "probe", "", "port:0 port:0", "stdio"};
+    check("spawn.unknown_image", fiber_spawn(&unknown) == -ENOENT, "not -ENOENT");
+    check("spawn.corrupt_image", fiber_spawn(&corrupt) == -ENOEXEC, "not -ENOEXEC");
+    check("spawn.bad_grant", fiber_spawn(&bad_grant) == -EINVAL, "not -EINVAL");
+    check("spawn.bad_pledge", fiber_spawn(&bad_pledge) == -EINVAL, "not -EINVAL");
+    int twice = fiber_spawn(&port_taken);
+    check("spawn.port_granted_twice", twice == -EBUSY || (twice == -ENODEV && !netswitch_up()), "got %d", twice);
     check("spawn.corrupt_image_pages_freed", mem_free_pages() == before, "leaked %ld pages",
           (long)before - (long)mem_free_pages());
 }
@@ -192,7 +218,8 @@ static void runner(void *arg) {
     kprintf("SELFTEST START\n");
     check_boot();
     check_spawn_errors();
-    int ticker = fiber_spawn("ticker", "probe", "ticker");
+    static const struct fiber_spec ticker_spec = {"ticker", "probe", "ticker", "", PROBE_PLEDGE};
+    int ticker = fiber_spawn(&ticker_spec);
     check("fiber.ticker_started", ticker > 0, "spawn returned %d", ticker);
     sleep_ms(60);
     check("fiber.user_mode_runs", ticker_count() > 0, "ticker count %ld", ticker_count());
@@ -239,11 +266,13 @@ static void net_runner(void *arg) {
     for (unsigned p = 0; p < NS_PORTS; p++) {
         char name[32];
         snprintf(name, sizeof name, "net-%s", ns_port_names[p]);
-        int id = fiber_spawn(name, "netsvc", ns_port_names[p]);
-        int bound = id > 0 ? netswitch_bind(p, fiber_by_id((uint32_t)id)) : id;
+        char grant[16];
+        snprintf(grant, sizeof grant, "port:%u", p);
+        struct fiber_spec spec = {name, "netsvc", ns_port_names[p], grant, "stdio net wbus"};
+        int id = fiber_spawn(&spec);
         net_services[p] = id > 0 ? (uint32_t)id : 0;
         snprintf(name, sizeof name, "net.bind_%s", ns_port_names[p]);
-        check(name, bound == 0, "spawn %d, bind %d", id, bound);
+        check(name, id > 0, "spawn and bind: error %d", id);
     }
     sleep_ms(200);
     uint32_t baseline = netswitch_rx_buffers_home();

@@ -1,7 +1,10 @@
 /*
- * The syscall gate: a table from number to handler, in the OpenBSD manner. Handlers get the
- * raw argument registers and check everything: a user pointer is only ever used through
- * copy_from_user/copy_to_user, which refuse anything outside the caller's mapped user window.
+ * The syscall gate: a table from number to handler and the promise it needs, in the OpenBSD
+ * manner. A call outside the caller's pledge kills it. Calls on channels also need the channel's
+ * promise (by class, below) and the right in the caller's CSpace (an error, not a kill).
+ * Handlers get the raw argument registers and check everything: a user pointer is only ever
+ * used through copy_from_user/copy_to_user, which refuse anything outside the caller's mapped
+ * user window.
  */
 #include "syscall.h"
 
@@ -10,14 +13,42 @@
 
 #include "bus.h"
 #include "console.h"
+#include "cspace.h"
 #include "kernel.h"
 #include "link.h"
 #include "netswitch.h"
+#include "pledge.h"
 #include "riscv.h"
 #include "timer.h"
 #include "uapi/nexus_syscall.h"
 
 typedef long (*syscall_fn)(struct fiber *f, const uint64_t *a);
+
+/* The promise each class of channel needs (nexus_syscall.h channel plan). */
+static const struct {
+    unsigned first, last;
+    uint32_t promise;
+} channel_classes[] = {
+    {0, NEXUS_OWN_CHANNELS - 1, PROMISE_STDIO},
+    {NEXUS_LINK_SERVER_CHANNEL(0), NEXUS_LINK_CLIENT_CHANNEL(NEXUS_LINKS_MAX - 1), PROMISE_INET},
+    {NEXUS_PORT_CHANNEL(0), NEXUS_CHANNELS - 1, PROMISE_NET},
+};
+
+static uint32_t channel_promise(unsigned ch) {
+    for (unsigned i = 0; i < ARRAY_LEN(channel_classes); i++)
+        if (ch >= channel_classes[i].first && ch <= channel_classes[i].last)
+            return channel_classes[i].promise;
+    return PROMISE_ALL;
+}
+
+/* May f use channel ch (< NEXUS_CHANNELS) with `right`? Kills it outside its pledge;
+ * 0 or -EPERM without the right. */
+static long channel_use(struct fiber *f, const char *syscall, unsigned ch, unsigned right) {
+    uint32_t need = channel_promise(ch);
+    if ((f->pledge & need) != need)
+        fiber_kill_pledge(syscall, need & ~f->pledge);
+    return cspace_rights(&f->caps, ch) & right ? 0 : -EPERM;
+}
 
 static long sys_exit(struct fiber *f, const uint64_t *a) {
     (void)f;
@@ -52,25 +83,33 @@ static long sys_console_write(struct fiber *f, const uint64_t *a) {
 }
 
 static long sys_wait(struct fiber *f, const uint64_t *a) {
-    (void)f;
     if (a[0] >= NEXUS_CHANNELS)
         return -EINVAL;
+    long err = channel_use(f, "wait", (unsigned)a[0], CAP_READ);
+    if (err)
+        return err;
     uint64_t deadline = a[1] == NEXUS_WAIT_FOREVER ? UINT64_MAX : rdtime() + timer_ticks_from_ns(a[1]);
     return fiber_wait((int)a[0], deadline);
 }
 
 static long sys_wait_any(struct fiber *f, const uint64_t *a) {
-    (void)f;
     if (a[0] == 0)
         return -EINVAL;
+    for (unsigned ch = 0; ch < NEXUS_CHANNELS; ch++) {
+        long err = a[0] >> ch & 1 ? channel_use(f, "wait_any", ch, CAP_READ) : 0;
+        if (err)
+            return err;
+    }
     uint64_t deadline = a[1] == NEXUS_WAIT_FOREVER ? UINT64_MAX : rdtime() + timer_ticks_from_ns(a[1]);
     return fiber_wait_any(a[0], deadline);
 }
 
 static long sys_signal(struct fiber *f, const uint64_t *a) {
-    (void)f;
     if (a[0] >= NEXUS_CHANNELS)
         return -EINVAL;
+    long err = channel_use(f, "signal", (unsigned)a[0], CAP_WRITE);
+    if (err)
+        return err;
     return channel_signal((int)a[0]);
 }
 
@@ -152,32 +191,55 @@ static long sys_link_info(struct fiber *f, const uint64_t *a) {
     return copy_to_user(f->pt, a[1], &info, sizeof info);
 }
 
+/* Narrow only: asking for a promise not held is -EPERM and changes nothing. */
+static long sys_pledge(struct fiber *f, const uint64_t *a) {
+    char text[PLEDGE_TEXT_MAX];
+    int err = copy_str_from_user(f->pt, text, a[0], sizeof text);
+    if (err)
+        return err == -ENAMETOOLONG ? -EINVAL : err;
+    uint32_t want;
+    if (pledge_parse(text, &want))
+        return -EINVAL;
+    if (want & ~f->pledge)
+        return -EPERM;
+    f->pledge = want;
+    return 0;
+}
+
+/* exit and pledge need no promise: a fiber can always end or give up more. The channel calls
+ * need the channel's promise (channel_use). */
 static const struct {
     const char *name;
     syscall_fn fn;
+    uint32_t promise;
 } syscall_table[SYS_COUNT] = {
-    [SYS_EXIT] = {"exit", sys_exit},
-    [SYS_YIELD] = {"yield", sys_yield},
-    [SYS_SLEEP] = {"sleep", sys_sleep},
-    [SYS_CONSOLE_WRITE] = {"console_write", sys_console_write},
-    [SYS_WAIT] = {"wait", sys_wait},
-    [SYS_SIGNAL] = {"signal", sys_signal},
-    [SYS_BUS_GET] = {"bus_get", sys_bus_get},
-    [SYS_BUS_SET] = {"bus_set", sys_bus_set},
-    [SYS_BUS_LIST] = {"bus_list", sys_bus_list},
-    [SYS_IDENTITY] = {"identity", sys_identity},
-    [SYS_CLOCK] = {"clock", sys_clock},
-    [SYS_ION_INFO] = {"ion_info", sys_ion_info},
-    [SYS_ION_KICK] = {"ion_kick", sys_ion_kick},
-    [SYS_WAIT_ANY] = {"wait_any", sys_wait_any},
-    [SYS_LINK_INFO] = {"link_info", sys_link_info},
+    [SYS_EXIT] = {"exit", sys_exit, 0},
+    [SYS_YIELD] = {"yield", sys_yield, PROMISE_STDIO},
+    [SYS_SLEEP] = {"sleep", sys_sleep, PROMISE_STDIO},
+    [SYS_CONSOLE_WRITE] = {"console_write", sys_console_write, PROMISE_STDIO},
+    [SYS_WAIT] = {"wait", sys_wait, 0},
+    [SYS_SIGNAL] = {"signal", sys_signal, 0},
+    [SYS_BUS_GET] = {"bus_get", sys_bus_get, PROMISE_RBUS},
+    [SYS_BUS_SET] = {"bus_set", sys_bus_set, PROMISE_WBUS},
+    [SYS_BUS_LIST] = {"bus_list", sys_bus_list, PROMISE_RBUS},
+    [SYS_IDENTITY] = {"identity", sys_identity, PROMISE_STDIO},
+    [SYS_CLOCK] = {"clock", sys_clock, PROMISE_STDIO},
+    [SYS_ION_INFO] = {"ion_info", sys_ion_info, PROMISE_NET},
+    [SYS_ION_KICK] = {"ion_kick", sys_ion_kick, PROMISE_NET},
+    [SYS_WAIT_ANY] = {"wait_any", sys_wait_any, 0},
+    [SYS_LINK_INFO] = {"link_info", sys_link_info, PROMISE_INET},
+    [SYS_PLEDGE] = {"pledge", sys_pledge, 0},
 };
 
 void syscall_dispatch(struct fiber *f) {
     uint64_t nr = f->tf.regs[17];
     const uint64_t *args = &f->tf.regs[10];
     long ret = -ENOSYS;
-    if (nr < SYS_COUNT && syscall_table[nr].fn)
+    if (nr < SYS_COUNT && syscall_table[nr].fn) {
+        uint32_t need = syscall_table[nr].promise;
+        if ((f->pledge & need) != need)
+            fiber_kill_pledge(syscall_table[nr].name, need & ~f->pledge);
         ret = syscall_table[nr].fn(f, args);
+    }
     f->tf.regs[10] = (uint64_t)ret;
 }

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef NEXUS_FAULT_INJECTION
+#include "fault_inject.h"
+#endif
 #include "lwip/dhcp.h"
 #include "lwip/dns.h"
 #include "lwip/init.h"
@@ -155,6 +158,9 @@ int main(void) {
     }
     seed_random(nic.hwaddr);
     bring_up();
+#ifdef NEXUS_FAULT_INJECTION
+    fault_inject_start();
+#endif
     loopback = netif_find("lo0");
     unsigned apps = sockserver_attach();
     printf("membrane: lwIP %s on %c%c, %u app link(s), DHCP started\n", LWIP_VERSION_STRING, nic.name[0],

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "cspace.h"
 #include "fiber.h"
 #include "ion_pool.h"
 #include "ion_ring.h"
@@ -22,7 +23,7 @@
  * ring (dropped and counted here) before the device runs dry (which would drop uncounted). */
 #define RING_CAPACITY   64u
 #define RINGS_PER_PORT  4
-#define PORT_CHANNEL_BASE 48 /* wait/signal channels 48.. are the ports' doorbells */
+#define PORT_CHANNEL_BASE NEXUS_PORT_CHANNEL(0) /* wait/signal channels 48.. are the ports' doorbells */
 #define BATCH           32
 
 
@@ -173,34 +174,38 @@ int netswitch_init(uint64_t base, uint32_t irq) {
     return 0;
 }
 
-/* Maps the port's rings (read-write: each side writes its own index) and the pool: RX buffers
- * readable (writable for the Membrane, which lwIP needs: DESIGN.md section 4), the port's own
- * TX buffers writable, nobody else's TX buffers at all. */
-static int map_port(unsigned port, pagetable_t pt) {
+/* Maps the port's rings (with WRITE read-write: each side writes its own index) and the pool:
+ * RX buffers readable (writable for the Membrane, which lwIP needs: DESIGN.md section 4), the
+ * port's own TX buffers writable, nobody else's TX buffers at all. Without WRITE, everything
+ * is read-only. */
+static int map_port(unsigned port, pagetable_t pt, unsigned rights) {
+    uint64_t rw = rights & CAP_WRITE ? PTE_R | PTE_W : PTE_R;
     for (int r = 0; r < RINGS_PER_PORT; r++)
-        if (vm_user_map_shared(pt, ION_RINGS_VA + (uint64_t)r * PAGE_SIZE, (uint64_t)ports[port].ring_pages[r],
-                               PTE_R | PTE_W))
+        if (vm_user_map_shared(pt, ION_RINGS_VA + (uint64_t)r * PAGE_SIZE, (uint64_t)ports[port].ring_pages[r], rw))
             return -ENOMEM;
-    uint64_t rx_perm = port == PORT_MEMBRANE ? PTE_R | PTE_W : PTE_R;
+    uint64_t rx_perm = port == PORT_MEMBRANE ? rw : PTE_R;
     for (uint64_t off = 0; off < RX_BUFS * BUF_SIZE; off += PAGE_SIZE)
         if (vm_user_map_shared(pt, ION_POOL_VA + off, (uint64_t)pool + off, rx_perm))
             return -ENOMEM;
     uint64_t tx_off = (uint64_t)tx_first(port) * BUF_SIZE;
     for (uint64_t off = tx_off; off < tx_off + TX_BUFS_PER_PORT * BUF_SIZE; off += PAGE_SIZE)
-        if (vm_user_map_shared(pt, ION_POOL_VA + off, (uint64_t)pool + off, PTE_R | PTE_W))
+        if (vm_user_map_shared(pt, ION_POOL_VA + off, (uint64_t)pool + off, rw))
             return -ENOMEM;
     return 0;
 }
 
-int netswitch_bind(unsigned port, struct fiber *f) {
+int netswitch_bind(unsigned port, struct fiber *f, unsigned rights) {
     if (!up)
         return -ENODEV;
-    if (port >= NS_PORTS || ports[port].fiber || !f->pt)
+    if (port >= NS_PORTS || ports[port].fiber || !f->pt || f->net_port >= 0)
         return -EBUSY;
-    int err = map_port(port, f->pt);
+    int err = cspace_grant(&f->caps, PORT_CHANNEL_BASE + port, rights);
+    if (!err)
+        err = map_port(port, f->pt, rights);
     if (err)
         return err;
     struct port *p = &ports[port];
+    p->tx_blocked = 0;
     for (int r = 0; r < RINGS_PER_PORT; r++)
         ion_ring_init(&p->ring[r], p->ring_pages[r], RING_CAPACITY);
     /* Every TX buffer of the port that is home goes to the new service. */
@@ -342,6 +347,8 @@ long netswitch_kick(struct fiber *f) {
     int port = port_of_fiber(f);
     if (port < 0)
         return -ENODEV;
+    if (!(cspace_rights(&f->caps, PORT_CHANNEL_BASE + (unsigned)port) & CAP_WRITE))
+        return -EPERM;
     struct port *p = &ports[port];
     take_rx_returns(p, (unsigned)port);
     virtio_net_reap_tx();
@@ -389,6 +396,10 @@ void netswitch_publish(void) {
     bus_setf(0, "/Bus/net/switch/rx_copied_bytes", "%lu", rx_copied_bytes);
     bus_setf(0, "/Bus/net/switch/returns_refused", "%lu", returns_refused);
     bus_setf(0, "/Bus/net/pool/home", "%u", netswitch_rx_buffers_home());
+    for (unsigned p = 0; p < NS_PORTS; p++) {
+        snprintf(path, sizeof path, "/Bus/net/pool/held/%s", ns_port_names[p]);
+        bus_setf(0, path, "%u", ion_pool_count(&owner_table, port_owner(p)));
+    }
     bus_setf(0, "/Bus/net/pool/refused_transfers", "%lu", owner_table.refused);
     bus_setf(0, "/Bus/net/nic/link", "%s", virtio_net_info()->link_up ? "up" : "down");
     dirty = 0;

@@ -21,8 +21,9 @@ struct nexus_ion_info;
 int netswitch_init(uint64_t base, uint32_t irq);
 int netswitch_up(void);
 
-/* Gives fiber f the port: maps its rings and the pool into f's address space. 0 or -errno. */
-int netswitch_bind(unsigned port, struct fiber *f);
+/* Gives fiber f the port with `rights` (cspace.h CAP_*): grants its doorbell channel and maps
+ * its rings and the pool into f's address space, writable only with WRITE. 0 or -errno. */
+int netswitch_bind(unsigned port, struct fiber *f, unsigned rights);
 /* The fiber holding a port died: every buffer it held comes back. */
 void netswitch_fiber_gone(struct fiber *f);
 

@@ -53,7 +53,8 @@ enum {
 
 #define IDLE_TIMEOUT_MS 60000ull   /* no byte moved for this long: the peer is gone */
 #define LINGER_MS 5000ull          /* after our FIN, how long to drain the peer before close */
-#define RETRY_MS 500               /* listener setup retry period */
+#define RETRY_MS 50                /* listener setup retry period: a restarted Membrane is quick */
+#define REBUILD_PAUSE_MS 10        /* after losing the network, before listening again */
 #define ACCEPT_BACKOFF_MS 100ull   /* out of descriptors or buffers: let some close first */
 #define ECHO_MAX (64ull << 20)
 #define BYTES_MAX (1ull << 40)
@@ -1229,6 +1230,6 @@ int main(int argc, char **argv) {
         drop_everything(listener);
         printf("httpd: network gone; rebuilding the listener\n");
         fflush(stdout);
-        poll(NULL, 0, RETRY_MS);
+        poll(NULL, 0, REBUILD_PAUSE_MS);
     }
 }

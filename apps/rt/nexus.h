@@ -28,6 +28,9 @@ long nx_ion_info(struct nexus_ion_info *out);
 long nx_ion_kick(void);
 long nx_wait_any(uint64_t channel_mask, uint64_t timeout_ns);
 long nx_link_info(unsigned index, struct nexus_link_info *out);
+/* Narrows the caller's promises to the names in `promises` ("stdio inet"); -EPERM if that
+ * would add one. */
+long nx_pledge(const char *promises);
 
 #define NX_MS(n) ((uint64_t)(n) * 1000000ull)
 

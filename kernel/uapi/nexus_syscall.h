@@ -27,6 +27,8 @@ enum nexus_syscall {
                                                                     -> channel number, -ETIMEDOUT */
     SYS_LINK_INFO = 14,    /* (unsigned index, struct nexus_link_info *out)
                                                                     -> 0, -ENOENT past the last */
+    SYS_PLEDGE = 15,       /* (const char *promises)  narrows the caller's pledge
+                                                  -> 0, -EINVAL unknown name, -EPERM widening */
     SYS_COUNT
 };
 
@@ -75,9 +77,13 @@ struct nexus_link_info {
 };
 
 /* Channel plan: 0..31 free for fibers' own use, 32+k the server end of link k, 40+k its client
- * end, 48+p the NetSwitch port p doorbell. */
+ * end, 48+p the NetSwitch port p doorbell. Waiting on a channel takes READ on it in the caller's
+ * CSpace, signalling it WRITE (-EPERM otherwise); and a promise by class: stdio for 0..31,
+ * inet for links (every link is a socket link to the Membrane), net for ports. */
+#define NEXUS_OWN_CHANNELS 32
 #define NEXUS_LINK_SERVER_CHANNEL(k) (32u + (k))
 #define NEXUS_LINK_CLIENT_CHANNEL(k) (40u + (k))
+#define NEXUS_PORT_CHANNEL(p) (48u + (p))
 #define NEXUS_LINKS_MAX 8
 
 struct nexus_identity {

@@ -34,6 +34,10 @@ int main(void) {
     CHECK("prefix_is_not_a_match", !a.selftest && a.errors == 1);
     bootargs_parse("app=posixcheck,10.0.2.2,5555 selftest", &a);
     CHECK("app_text", strcmp(a.app, "posixcheck,10.0.2.2,5555") == 0 && a.selftest && a.errors == 0);
+    bootargs_parse("manifest=containment", &a);
+    CHECK("manifest_name", strcmp(a.manifest, "containment") == 0 && a.errors == 0);
+    bootargs_parse("manifest=0123456789abcdef", &a);
+    CHECK("manifest_name_too_long_refused", a.manifest[0] == 0 && a.errors == 1);
     bootargs_parse("app=", &a);
     CHECK("app_empty_refused", a.app[0] == 0 && a.errors == 1);
     char longapp[BOOTARGS_TEXT_MAX + 8] = "app=";

@@ -184,10 +184,40 @@ static void mode_iso_b(void) {
     nx_signal(ISO_CHANNEL);
 }
 
+/* Granted chan:10:r and chan:11:w, pledged "stdio rbus wbus". Ends by using /Bus after
+ * pledging it away: the kernel must kill it (the self-test checks that). */
+static void mode_caps(void) {
+    char buf[16];
+    EXPECT_EQ("caps.wait_ungranted", nx_wait(20, 0), -EPERM);
+    EXPECT_EQ("caps.signal_ungranted", nx_signal(20), -EPERM);
+    EXPECT_EQ("caps.signal_read_only", nx_signal(10), -EPERM);
+    EXPECT_EQ("caps.wait_write_only", nx_wait(11, 0), -EPERM);
+    EXPECT_EQ("caps.wait_any_one_ungranted", nx_wait_any(1ull << 10 | 1ull << 20, 0), -EPERM);
+    EXPECT_EQ("caps.wait_read", nx_wait(10, NX_MS(5)), -ETIMEDOUT);
+    EXPECT_EQ("caps.signal_write", nx_signal(11), 0);
+    EXPECT_EQ("pledge.widen_refused", nx_pledge("stdio rbus wbus inet"), -EPERM);
+    EXPECT_EQ("pledge.unknown_name", nx_pledge("stdio root"), -EINVAL);
+    EXPECT_EQ("pledge.still_reads_bus", nx_bus_get("/Bus/boot/hart", buf, sizeof buf) >= 0, 1);
+    EXPECT_EQ("pledge.narrow", nx_pledge("stdio wbus"), 0);
+    EXPECT_EQ("pledge.widen_back_refused", nx_pledge("stdio rbus wbus"), -EPERM);
+    EXPECT_EQ("pledge.kept_promise_works", nx_bus_set("/Bus/test/probe/pledged", "1"), 0);
+    printf("probe: reading /Bus without rbus now; the kernel must kill this fiber\n");
+    nx_bus_get("/Bus/boot/hart", buf, sizeof buf);
+    check("pledge.violation_survived", 0, "bus_get without rbus returned");
+}
+
+/* ion_info needs the net promise, which probes do not have. */
+static void mode_ioninfo(void) {
+    struct nexus_ion_info info;
+    nx_ion_info(&info);
+    check("pledge.ion_info_survived", 0, "ion_info without net returned");
+}
+
 static const struct {
     const char *mode;
     void (*run)(void);
 } modes[] = {
+    {"caps", mode_caps},             {"ioninfo", mode_ioninfo},
     {"kread", mode_kread},           {"kwrite", mode_kwrite},
     {"null", mode_null},             {"illegal", mode_illegal},
     {"execdata", mode_exec_data},    {"writetext", mode_write_text},

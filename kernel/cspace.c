@@ -1,0 +1,137 @@
+#include "cspace.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define CHANNELS 64
+
+int cspace_grant(struct cspace *cs, unsigned channel, unsigned rights) {
+    if (channel >= CHANNELS || rights == 0 || (rights & ~CAP_RW))
+        return -EINVAL;
+    struct cap *free_slot = NULL;
+    for (unsigned i = 0; i < CSPACE_SLOTS; i++) {
+        struct cap *c = &cs->slot[i];
+        if (c->rights && c->channel == channel) {
+            c->rights |= (uint8_t)rights;
+            return 0;
+        }
+        if (!c->rights && !free_slot)
+            free_slot = c;
+    }
+    if (!free_slot)
+        return -ENOSPC;
+    free_slot->channel = (uint8_t)channel;
+    free_slot->rights = (uint8_t)rights;
+    return 0;
+}
+
+unsigned cspace_rights(const struct cspace *cs, unsigned channel) {
+    for (unsigned i = 0; i < CSPACE_SLOTS; i++)
+        if (cs->slot[i].rights && cs->slot[i].channel == channel)
+            return cs->slot[i].rights;
+    return 0;
+}
+
+unsigned cspace_used(const struct cspace *cs) {
+    unsigned n = 0;
+    for (unsigned i = 0; i < CSPACE_SLOTS; i++)
+        n += cs->slot[i].rights != 0;
+    return n;
+}
+
+static const struct {
+    const char *prefix;
+    enum grant_kind kind;
+    unsigned limit; /* numbers must be below it; 0 for a name */
+} grant_kinds[] = {
+    {"chan", GRANT_CHANNEL, GRANT_OWN_CHANNELS},
+    {"port", GRANT_PORT, GRANT_PORTS_MAX},
+    {"link", GRANT_LINK, 0},
+};
+
+static const struct {
+    const char *text;
+    unsigned rights;
+} rights_names[] = {{"r", CAP_READ}, {"w", CAP_WRITE}, {"rw", CAP_RW}};
+
+static int same(const char *s, size_t len, const char *word) { return strlen(word) == len && !memcmp(s, word, len); }
+
+static int parse_number(const char *s, size_t len, unsigned limit, unsigned *out) {
+    if (len == 0 || len > 3)
+        return -EINVAL;
+    unsigned v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    if (v >= limit)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int valid_name(const char *s, size_t len) {
+    if (len == 0 || len >= GRANT_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* One word "kind:object[:rights]" of len bytes. */
+static int parse_word(const char *w, size_t len, struct grant *g) {
+    const char *colon = memchr(w, ':', len);
+    if (!colon)
+        return -EINVAL;
+    size_t kind_len = (size_t)(colon - w);
+    const char *obj = colon + 1;
+    size_t rest = len - kind_len - 1;
+    const char *colon2 = memchr(obj, ':', rest);
+    size_t obj_len = colon2 ? (size_t)(colon2 - obj) : rest;
+    unsigned k = 0;
+    while (k < sizeof grant_kinds / sizeof grant_kinds[0] && !same(w, kind_len, grant_kinds[k].prefix))
+        k++;
+    if (k == sizeof grant_kinds / sizeof grant_kinds[0])
+        return -EINVAL;
+    memset(g, 0, sizeof *g);
+    g->kind = grant_kinds[k].kind;
+    g->rights = CAP_RW;
+    if (grant_kinds[k].limit) {
+        if (parse_number(obj, obj_len, grant_kinds[k].limit, &g->number))
+            return -EINVAL;
+    } else {
+        if (!valid_name(obj, obj_len))
+            return -EINVAL;
+        memcpy(g->server, obj, obj_len);
+    }
+    if (!colon2)
+        return 0;
+    const char *r = colon2 + 1;
+    size_t r_len = rest - obj_len - 1;
+    for (unsigned i = 0; i < sizeof rights_names / sizeof rights_names[0]; i++) {
+        if (same(r, r_len, rights_names[i].text)) {
+            g->rights = rights_names[i].rights;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+static const char SEPARATORS[] = " ,";
+
+int grants_parse(const char *text, struct grant *out, unsigned max) {
+    size_t total = strnlen(text, GRANT_TEXT_MAX);
+    if (total >= GRANT_TEXT_MAX)
+        return -EINVAL;
+    unsigned n = 0;
+    for (size_t at = strspn(text, SEPARATORS); at < total; at += strspn(text + at, SEPARATORS)) {
+        size_t len = strcspn(text + at, SEPARATORS);
+        if (n == max || parse_word(text + at, len, &out[n]))
+            return -EINVAL;
+        n++;
+        at += len;
+    }
+    return (int)n;
+}

@@ -1,0 +1,59 @@
+/*
+ * CSpace: the channels a fiber holds, 64 slots of {channel, rights} (DESIGN.md invariant 5).
+ * READ lets a fiber wait on a channel and read the pages behind it (a link's pages, a port's
+ * rings and pool); WRITE lets it signal the channel and write those pages. Pages are mapped
+ * with exactly the rights held, so a fiber without WRITE that stores into a ring faults.
+ *
+ * Grants come from the boot manifest as text: words separated by spaces or commas,
+ *     chan:N[:rights]     one of the channels 0..31 left for fibers' own use
+ *     port:N[:rights]     NetSwitch port N (its doorbell channel, rings and pool)
+ *     link:SERVER[:rights] a link to the fiber called SERVER (both of its channels, its pages)
+ * with rights "r", "w" or "rw" (the default). Portable C: host tests and a fuzz target use it.
+ */
+#ifndef NEXUS_CSPACE_H
+#define NEXUS_CSPACE_H
+
+#include <stdint.h>
+
+#define CSPACE_SLOTS 64
+#define CAP_READ  1u
+#define CAP_WRITE 2u
+#define CAP_RW    (CAP_READ | CAP_WRITE)
+#define GRANTS_MAX 8               /* grant words per manifest entry */
+#define GRANT_NAME_MAX 16          /* a link's server name, NUL included (FIBER_NAME_MAX) */
+#define GRANT_TEXT_MAX 128         /* longest grant text accepted, NUL included */
+#define GRANT_OWN_CHANNELS 32      /* chan:N takes N below this */
+#define GRANT_PORTS_MAX 16         /* port:N takes N below this */
+
+struct cap {
+    uint8_t channel;
+    uint8_t rights; /* 0: the slot is empty */
+};
+
+struct cspace {
+    struct cap slot[CSPACE_SLOTS];
+};
+
+enum grant_kind { GRANT_CHANNEL, GRANT_PORT, GRANT_LINK };
+
+struct grant {
+    enum grant_kind kind;
+    unsigned number;            /* channel or port */
+    char server[GRANT_NAME_MAX]; /* for GRANT_LINK */
+    unsigned rights;
+};
+
+/* Adds rights on channel to the CSpace (merging with a slot that already names it). 0, -EINVAL
+ * for a bad channel or no rights, -ENOSPC when every slot is taken. */
+int cspace_grant(struct cspace *cs, unsigned channel, unsigned rights);
+/* The rights held on channel (0 for none). */
+unsigned cspace_rights(const struct cspace *cs, unsigned channel);
+/* How many slots are in use. */
+unsigned cspace_used(const struct cspace *cs);
+
+/* Parses grant text (above) into out[0..max). Returns the number of grants, or -EINVAL for any
+ * malformed word, a number out of range (chan >= 32, port >= 16), a bad server name or rights,
+ * a text of GRANT_TEXT_MAX bytes or more, or more than max words. */
+int grants_parse(const char *text, struct grant *out, unsigned max);
+
+#endif

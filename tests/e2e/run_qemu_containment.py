@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+"""Fault containment end to end: supervision, CSpace and pledge, driven from the host.
+
+Boots the test kernel (build/nexus-test.elf, bootargs manifest=containment: the Membrane built
+with fault injection, httpd, uptime, and capcheck fibers that break the rules on purpose) with
+the guest's port 80 and the Membrane's fault-trigger UDP port forwarded to loopback ports. Then:
+  - the rule breakers: socket() without the inet promise and with a read-only link are killed,
+    a pledge cannot be widened, ungranted channels are refused; a service crashing 3 times in
+    10 s stays down and /Bus says so; none of it touches the Membrane or HTTP;
+  - while a client thread keeps sending HTTP requests, the Membrane is made to fault FAULTS
+    times (null and wild stores, an illegal instruction, a runaway loop): after each crash the
+    supervisor restarts it, httpd listens again and a new request succeeds. The time from the
+    fault to that first success is printed per crash;
+  - afterwards the packet pool is back to its baseline (read on the kernel console) and the
+    restart counts on /Bus are right.
+
+Output: PASS/FAIL lines for tests/run.py (and INFO lines with the figures); the console log goes
+to --logdir. tools/bench.py uses measure_recoveries() for make bench.
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_qemu_e2e import Console, free_port  # noqa: E402
+
+FAULT_UDP_PORT = 7357  # membrane/fault_inject.h
+BOOT_TIMEOUT = 90.0
+RECOVERY_LIMIT = 20.0
+# A Membrane must run this long before a crash counts as a new failure rather than a crash
+# loop (the "service" policy's stable_ms in kernel/supervisor.c), so every restart is immediate.
+STABLE_S = 0.6
+# Memory and instruction faults; every tenth crash is a runaway loop, ended by the watchdog.
+FAULT_KINDS = ["null", "wild", "illegal", "null", "wild", "illegal", "null", "wild", "illegal", "spin"]
+
+results = []
+
+
+def report(name, ok, detail=""):
+    results.append(ok)
+    print(f"PASS containment.{name}" if ok else f"FAIL containment.{name}: {detail}", flush=True)
+
+
+class Guest:
+    """The test kernel under QEMU with HTTP and the fault trigger forwarded to loopback."""
+
+    def __init__(self, qemu, kernel, logdir):
+        self.http_port = free_port(socket.SOCK_STREAM)
+        self.fault_port = free_port(socket.SOCK_DGRAM)
+        cmd = shlex.split(qemu)
+        cmd[cmd.index("-kernel") + 1] = kernel
+        cmd[cmd.index("-netdev") + 1] = (
+            f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.http_port}-:80,"
+            f"hostfwd=udp:127.0.0.1:{self.fault_port}-:{FAULT_UDP_PORT}")
+        cmd += ["-append", "manifest=containment"]
+        os.makedirs(logdir, exist_ok=True)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.console = Console(self.proc, os.path.join(logdir, "console.log"))
+        self.trigger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def get(self, path, timeout=5.0):
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
+        try:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def bus(self):
+        status, body = self.get("/bus.json", timeout=30)
+        return json.loads(body)["bus"] if status == 200 else {}
+
+    def count(self, text):
+        with self.console.cond:
+            return sum(text in line for line in self.console.lines)
+
+    def wait_count(self, text, n, timeout):
+        deadline = time.monotonic() + timeout
+        with self.console.cond:
+            while sum(text in line for line in self.console.lines) < n:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.alive():
+                    return False
+                self.console.cond.wait(left)
+        return True
+
+    def console_bus(self, prefix):
+        """Reads keys under prefix on the kernel console (the monitor's `bus` command), which
+        answers even with the network down and adds no traffic of its own."""
+        with self.console.cond:
+            start = len(self.console.lines)
+        self.proc.stdin.write(f"bus {prefix}\r".encode())
+        self.proc.stdin.flush()
+        deadline = time.monotonic() + 10
+        values = {}
+        while time.monotonic() < deadline and not values:
+            time.sleep(0.3)  # the monitor prints the whole listing at once
+            with self.console.cond:
+                fresh = self.console.lines[start:]
+            values = dict(l.split("=", 1) for l in fresh if l.startswith(prefix) and "=" in l)
+        return values
+
+    def fault(self, kind):
+        self.trigger.sendto(kind.encode(), ("127.0.0.1", self.fault_port))
+
+    def first_success(self, limit):
+        """Monotonic time of the first 200 for a fresh GET, or None. Each try gives up after
+        100 ms: QEMU's user network accepts the host connection at once and retries a SYN the
+        guest did not answer only after seconds."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline and self.alive():
+            try:
+                if self.get("/bytes/10", timeout=0.1)[0] == 200:
+                    return time.monotonic()
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.001)
+        return None
+
+    def close(self):
+        self.trigger.close()
+        if self.alive():
+            self.proc.kill()
+        self.proc.wait()
+
+
+class Load:
+    """A client that keeps requesting while the Membrane crashes, reconnecting after errors."""
+
+    def __init__(self, port):
+        self.port = port
+        self.ok = self.errors = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        conn = None
+        while not self._stop.is_set():
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=0.5)
+                conn.request("GET", "/bytes/512")
+                r = conn.getresponse()
+                body = r.read()
+                if r.status == 200 and len(body) == 512:
+                    self.ok += 1
+                else:
+                    self.errors += 1
+            except (OSError, http.client.HTTPException):
+                self.errors += 1
+                if conn is not None:
+                    conn.close()
+                conn = None
+                time.sleep(0.005)
+        if conn is not None:
+            conn.close()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+def pool_state(guest):
+    time.sleep(1.0)  # let lwIP hand back what it holds and the device finish sending
+    v = guest.console_bus("/Bus/net/pool")
+    return v.get("/Bus/net/pool/home"), v.get("/Bus/net/pool/held/membrane")
+
+
+def crash_membrane(guest, kind, nth):
+    """One fault; returns (seconds from the trigger to the next HTTP 200, or None, detail)."""
+    sent = time.monotonic()
+    guest.fault(kind)
+    if not guest.wait_count("restarted membrane#", nth, 10):
+        return None, "no restart seen on the console"
+    done = guest.first_success(RECOVERY_LIMIT)
+    if done is None:
+        return None, f"no HTTP 200 within {RECOVERY_LIMIT} s"
+    return done - sent, ""
+
+
+def measure_recoveries(guest, count, kinds):
+    """Crashes the Membrane `count` times; returns [(kind, seconds or None, detail)]."""
+    out = []
+    for i in range(count):
+        kind = kinds[i % len(kinds)]
+        seconds, detail = crash_membrane(guest, kind, i + 1)
+        out.append((kind, seconds, detail))
+        if seconds is None:
+            break
+        time.sleep(STABLE_S)
+    return out
+
+
+def check_rule_breakers(guest):
+    c = guest.console
+    line = c.wait_for("fiber noinet#", 30)
+    report("socket_without_inet_killed", line is not None and 'pledge: link_info needs "inet"' in line, line)
+    line = c.wait_for("fiber rolink#", 30)
+    m = re.search(r"scause=(0x[0-9a-f]+) stval=(0x[0-9a-f]+)", line or "")
+    # A store page fault (15) inside the client link window (LINK_CLIENT_VA, 36 pages).
+    report("enqueue_without_write_faults", m is not None and int(m.group(1), 16) == 15
+           and 0x62000000 <= int(m.group(2), 16) < 0x62000000 + 36 * 4096, line)
+    line = c.wait_for("fiber widen#", 30)
+    report("widened_pledge_still_enforced", line is not None and 'pledge: link_info needs "inet"' in line, line)
+    c.wait_for("fiber nocap#", 30)
+    c.wait_for("supervisor: crasher failed", 30)
+    with c.cond:
+        lines = list(c.lines)
+    for l in lines:
+        m = re.match(r"CAPCHECK (\S+): (ok|FAIL)(.*)", l)
+        if m:
+            report("capcheck." + m.group(1), m.group(2) == "ok", m.group(3).strip())
+    report("nothing_survived_its_violation", not any(".survived" in l for l in lines),
+           [l for l in lines if ".survived" in l])
+    report("crasher_given_up", any("supervisor: crasher failed 3 times" in l for l in lines),
+           "no give-up line")
+    bus = guest.bus()
+    report("bus_crasher_down", bus.get("/Bus/fibers/crasher/state", "").startswith("down:")
+           and bus.get("/Bus/fibers/crasher/restarts") == "2" and bus.get("/Bus/fibers/crasher/crashes") == "3",
+           {k: v for k, v in bus.items() if k.startswith("/Bus/fibers/crasher/")})
+    report("bus_noinet_state", bus.get("/Bus/fibers/noinet/state", "").startswith("killed pledge"),
+           bus.get("/Bus/fibers/noinet/state"))
+    report("bus_last_fault_recorded", "scause=0xf" in bus.get("/Bus/fibers/crasher/last_fault", ""),
+           bus.get("/Bus/fibers/crasher/last_fault"))
+    report("others_untouched_membrane", bus.get("/Bus/fibers/membrane/restarts") == "0"
+           and bus.get("/Bus/fibers/membrane/state") == "alive", bus.get("/Bus/fibers/membrane/restarts"))
+    report("others_untouched_network", bus.get("/Bus/net/ipv4/addr") == "10.0.2.15", bus.get("/Bus/net/ipv4/addr"))
+    report("others_untouched_uptime", bus.get("/Bus/fibers/uptime/state") == "alive",
+           bus.get("/Bus/fibers/uptime/state"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qemu", required=True, help="QEMU command line without -append")
+    ap.add_argument("--kernel", default="build/nexus-test.elf")
+    ap.add_argument("--logdir", default="build/test-logs/containment")
+    ap.add_argument("--faults", type=int, default=20)
+    args = ap.parse_args()
+
+    guest = Guest(args.qemu, args.kernel, args.logdir)
+    try:
+        listening = guest.console.wait_for("httpd: listening", BOOT_TIMEOUT)
+        report("boot_httpd_listening", listening is not None, "no 'httpd: listening' on the console")
+        if listening is None:
+            return 1
+        report("fault_injection_in_test_build", guest.console.wait_for("fault injection on udp port", 5) is not None,
+               "the test Membrane did not open its trigger port")
+        check_rule_breakers(guest)
+        home0, held0 = pool_state(guest)
+        report("pool_baseline_read", home0 is not None and held0 is not None, f"home={home0} held={held0}")
+
+        load = Load(guest.http_port)
+        time.sleep(0.5)
+        recoveries = measure_recoveries(guest, args.faults, FAULT_KINDS)
+        load.stop()
+        for i, (kind, seconds, detail) in enumerate(recoveries, 1):
+            shown = f"{seconds * 1000:.1f} ms" if seconds is not None else "none: " + detail
+            print(f"INFO containment: crash {i:2d} ({kind}): recovery {shown}", flush=True)
+        good = [s for _, s, _ in recoveries if s is not None]
+        report("membrane_recovered_every_time", len(good) == args.faults,
+               f"{len(good)} of {args.faults} crashes recovered; " + (recoveries[-1][2] if recoveries else ""))
+        if good:
+            fast = [s for (k, s, _) in recoveries if s is not None and k != "spin"]
+            print(f"INFO containment: recovery median {statistics.median(good) * 1000:.1f} ms, max "
+                  f"{max(good) * 1000:.1f} ms over {len(good)} crashes; without the runaway ones median "
+                  f"{statistics.median(fast) * 1000:.1f} ms, max {max(fast) * 1000:.1f} ms", flush=True)
+        print(f"INFO containment: client load {load.ok} ok, {load.errors} failed requests", flush=True)
+        report("load_served_between_crashes", load.ok > args.faults, f"{load.ok} requests ok")
+        report("kernel_still_running", guest.alive() and guest.count("PANIC") == 0, "QEMU exited or panicked")
+
+        home1, held1 = pool_state(guest)
+        report("pool_back_to_baseline", (home1, held1) == (home0, held0),
+               f"home {home0} -> {home1}, held by the Membrane {held0} -> {held1}")
+        bus = guest.bus()
+        report("bus_membrane_restarts", bus.get("/Bus/fibers/membrane/restarts") == str(args.faults),
+               bus.get("/Bus/fibers/membrane/restarts"))
+        report("bus_membrane_last_fault", bus.get("/Bus/fibers/membrane/last_fault", "") != "",
+               bus.get("/Bus/fibers/membrane/last_fault"))
+        report("httpd_never_restarted", bus.get("/Bus/fibers/httpd/restarts") == "0",
+               bus.get("/Bus/fibers/httpd/restarts"))
+        report("httpd_listened_again", guest.count("httpd: listening") >= args.faults + 1,
+               f"{guest.count('httpd: listening')} 'listening' lines")
+        report("lease_after_restarts", bus.get("/Bus/net/ipv4/addr") == "10.0.2.15", bus.get("/Bus/net/ipv4/addr"))
+    finally:
+        guest.close()
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
