@@ -34,6 +34,10 @@ def groups(build, qemu):
     # The Membrane end to end: httpd from the host, posixcheck inside, DNS, UDP.
     yield "qemu_e2e", [sys.executable, "tests/e2e/run_qemu_e2e.py", "--qemu", qemu,
                        "--logdir", "build/test-logs/e2e"]
+    # Supervision, CSpace and pledge: the test kernel, its rule breakers, 20 Membrane crashes.
+    yield "qemu_containment", [sys.executable, "tests/e2e/run_qemu_containment.py", "--qemu", qemu,
+                               "--kernel", os.path.join(build, "nexus-test.elf"),
+                               "--logdir", "build/test-logs/containment"]
     legacy = qemu.replace("virtio-mmio.force-legacy=false", "virtio-mmio.force-legacy=true")
     yield "qemu_net_v1", [sys.executable, "tests/qemu/run_nettest.py", "--qemu", legacy,
                           "--logdir", "build/test-logs/net-v1", "--expect-transport", "1"]

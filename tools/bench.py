@@ -27,6 +27,28 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 from http_bench import http_bench  # noqa: E402  (the HTTP figures; shares the e2e harness's setup)
+from run_qemu_containment import Guest, measure_recoveries  # noqa: E402  (Membrane recovery)
+
+RECOVERY_CRASHES = 20
+
+
+def recovery_bench(qemu, kernel, logdir):
+    """Membrane crash to the next HTTP 200, over RECOVERY_CRASHES memory and instruction faults
+    of the test build's Membrane (tests/e2e/run_qemu_containment.py)."""
+    guest = Guest(qemu, kernel, logdir)
+    try:
+        if guest.console.wait_for("httpd: listening", 90) is None:
+            return [("Membrane recovery", "the test kernel did not come up")]
+        runs = measure_recoveries(guest, RECOVERY_CRASHES, ["null", "wild", "illegal"])
+    finally:
+        guest.close()
+    times = [s for _, s, _ in runs if s is not None]
+    if not times:
+        return [("Membrane recovery", "no crash recovered")]
+    return [("Membrane crash to next HTTP 200 (median, %d crashes)" % len(times),
+             "%.1f ms" % (statistics.median(times) * 1000)),
+            ("Membrane crash to next HTTP 200 (min .. max)",
+             "%.1f .. %.1f ms" % (min(times) * 1000, max(times) * 1000))]
 
 FIRST_FIBER_LINE = b"hello from hello"
 
@@ -100,6 +122,8 @@ def main():
         rows.append(("RX payload bytes copied (/Bus/net/switch/rx_copied_bytes)", "%d" % rate["rx_copied_bytes"]))
 
     rows += http_bench(args.qemu, args.boots)
+    rows += recovery_bench(args.qemu, os.path.join(args.build, "nexus-test.elf"),
+                           os.path.join(args.build, "bench-recovery"))
 
     width = max(len(r[0]) for r in rows)
     print("Nexus bench")

@@ -36,6 +36,7 @@ from run_qemu_e2e import Console, free_port  # noqa: E402
 FAULT_UDP_PORT = 7357  # membrane/fault_inject.h
 BOOT_TIMEOUT = 90.0
 RECOVERY_LIMIT = 20.0
+ATTEMPT_EVERY_S = 0.005
 # A Membrane must run this long before a crash counts as a new failure rather than a crash
 # loop (the "service" policy's stable_ms in kernel/supervisor.c), so every restart is immediate.
 STABLE_S = 0.6
@@ -118,17 +119,28 @@ class Guest:
         self.trigger.sendto(kind.encode(), ("127.0.0.1", self.fault_port))
 
     def first_success(self, limit):
-        """Monotonic time of the first 200 for a fresh GET, or None. Each try gives up after
-        100 ms: QEMU's user network accepts the host connection at once and retries a SYN the
-        guest did not answer only after seconds."""
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline and self.alive():
+        """Monotonic time of the first 200 for a fresh GET, or None. A new try starts every
+        ATTEMPT_EVERY_S, each in its own thread: QEMU's user network accepts the host
+        connection at once, and a SYN it forwards before the guest can answer is retried only
+        after seconds, so one try at a time would measure slirp's timers, not the guest."""
+        done, lock, first = threading.Event(), threading.Lock(), []
+
+        def attempt():
             try:
-                if self.get("/bytes/10", timeout=0.1)[0] == 200:
-                    return time.monotonic()
+                ok = self.get("/bytes/10", timeout=3.0)[0] == 200
             except (OSError, http.client.HTTPException):
-                time.sleep(0.001)
-        return None
+                ok = False
+            if ok:
+                with lock:
+                    first.append(time.monotonic())
+                done.set()
+
+        deadline = time.monotonic() + limit
+        while not done.is_set() and time.monotonic() < deadline and self.alive():
+            threading.Thread(target=attempt, daemon=True).start()
+            done.wait(ATTEMPT_EVERY_S)
+        with lock:
+            return min(first) if first else None
 
     def close(self):
         self.trigger.close()

@@ -7,8 +7,8 @@
  *   - parsing with a smaller max (into an exact-size heap array) gives the same count when it
  *     fits and -EINVAL when it does not, without writing past the array;
  *   - channel and port grants go into a struct cspace through cspace_grant, which must accept
- *     them, and cspace_rights must then cover every right granted so far. Port N stands for
- *     channel GRANT_OWN_CHANNELS + N here (the kernel's port doorbells are not mapped yet).
+ *     them, and cspace_rights must then cover every right granted so far. Port N is its
+ *     doorbell channel, NEXUS_PORT_CHANNEL(N), as the kernel grants it.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cspace.h"
+#include "uapi/nexus_syscall.h"
 
 
 #define REQUIRE(cond)  \
@@ -27,7 +28,7 @@
 static int name_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; }
 
 static unsigned channel_of(const struct grant *g) {
-    return g->kind == GRANT_CHANNEL ? g->number : GRANT_OWN_CHANNELS + g->number;
+    return g->kind == GRANT_CHANNEL ? g->number : NEXUS_PORT_CHANNEL(g->number);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
