@@ -145,7 +145,7 @@ $(B)/user/probe-truncated.elf: $(B)/user/probe.elf
 # build/nexus-test.elf: the same kernel with the test manifests (kernel/manifest.c built with
 # NEXUS_TEST_BUILD), a Membrane that can be made to fault on demand (membrane/fault_inject.c)
 # and the capcheck image. Only the tests boot it; none of it is in build/nexus.elf.
-TEST_IMAGE_ELFS := $(filter-out $(B)/user/membrane.elf,$(IMAGE_ELFS)) $(B)/user/capcheck.elf \
+TEST_IMAGE_ELFS := $(filter-out $(B)/user/membrane.elf,$(IMAGE_ELFS)) $(B)/user-test/capcheck.elf \
                    $(B)/user-test/membrane.elf
 KERNEL_TEST_OBJS := $(filter-out $(B)/k/kernel/manifest.o $(B)/k/images.o,$(KERNEL_OBJS)) \
                     $(B)/kt/kernel/manifest.o $(B)/kt/images.o
@@ -160,14 +160,16 @@ $(B)/mt/%.o: %.c $(LWIP_STAMP) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) $(LWIP_INC) -Imembrane -Imembrane/include -DNEXUS_FAULT_INJECTION -c $< -o $@
 
-$(B)/user-test/membrane.full.elf: $(RT_OBJS) $(MEMBRANE_TEST_OBJS) apps/rt/user.ld
+$(B)/user-test/%.full.elf: $(RT_OBJS) apps/rt/user.ld
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -T apps/rt/user.ld $(filter %.o,$^) -o $@
+
+$(B)/user-test/membrane.full.elf: $(MEMBRANE_TEST_OBJS)
+$(B)/user-test/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)
 
 $(B)/user-test/%.elf: $(B)/user-test/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
 
-$(B)/user/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)
 
 $(B)/images-test.S: Makefile $(TEST_IMAGE_ELFS) $(B)/user/probe-truncated.elf tools/gen-images.sh
 	tools/gen-images.sh $@ $(TEST_IMAGE_ELFS) $(B)/user/probe-truncated.elf

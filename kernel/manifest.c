@@ -30,6 +30,10 @@ static const struct manifest_entry containment_entries[] = {
     {"widen", "capcheck", "widen", "chan:7", "stdio rbus", "never"},
     /* Signals and waits on channels it was not granted. */
     {"nocap", "capcheck", "channels", "chan:5:r", "stdio", "never"},
+    /* Crashes holding a listener; its restart must be able to listen on the same port. */
+    {"relisten", "capcheck", "relisten", "link:membrane", "stdio rbus inet", "fragile"},
+    /* Holds sockets across the first Membrane crash, then checks they fail and new ones work. */
+    {"survivor", "capcheck", "survivor", "link:membrane", "stdio inet", "never"},
     /* Crashes 50 ms after each start: the supervisor gives up after 3 crashes in 10 s. */
     {"crasher", "capcheck", "crash 50", "", "stdio", "fragile"},
 };

@@ -120,6 +120,7 @@ static void publish_counters(void) {
         {"/Bus/net/membrane/socket_requests", s->requests},
         {"/Bus/net/membrane/rejected", s->bad_slots + s->bad_rings + n->rx_bad_handle},
         {"/Bus/net/membrane/accept_refused", s->accept_refused},
+        {"/Bus/net/membrane/app_restarts", s->app_restarts},
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
         char v[24];

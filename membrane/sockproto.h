@@ -27,6 +27,11 @@
  * epoch: the Membrane writes a new non-zero value each time it (re)starts and clears the
  * status table. A socket opened under another epoch belongs to a dead Membrane: libnexus fails
  * it with ECONNRESET (connected) or ENOTCONN.
+ *
+ * app_start / app_start_ack: the other direction. An app (re)starting writes a new app_start
+ * before its first call and waits until the Membrane echoes it in app_start_ack. Before echoing,
+ * the Membrane closes every socket the link's previous app left open (so a restarted server can
+ * bind its port again) and starts both rings over empty, so nothing of the dead app is answered.
  */
 #ifndef NEXUS_SOCKPROTO_H
 #define NEXUS_SOCKPROTO_H
@@ -58,7 +63,9 @@ struct nxs_header {
     uint32_t epoch;      /* Membrane start count, 0 until the Membrane attached */
     uint32_t status_seq; /* bumped by the Membrane after any status change */
     uint32_t app_waiting;
-    uint32_t pad[12];
+    uint32_t app_start;     /* written by the app: bumped each time an app attaches */
+    uint32_t app_start_ack; /* written by the Membrane: app_start once it has cleaned up */
+    uint32_t pad[10];
     uint32_t status[NXS_SOCKETS];
 };
 

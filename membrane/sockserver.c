@@ -63,6 +63,7 @@ struct link_state {
     struct msock socks[NXS_SOCKETS];
     int dirty;     /* some status word may have changed */
     int completed; /* replies enqueued since the last flush */
+    uint32_t app_start_seen;
 };
 
 /* A name lookup waiting for lwIP's DNS. */
@@ -850,12 +851,40 @@ static void handle_request(struct link_state *l, uint32_t slot) {
     complete(l, slot, &m);
 }
 
+/* The link's app started again (sockproto.h, app_start): close whatever its predecessor left,
+ * forget its lookups, start both rings over, then tell the app it may call. */
+static void restart_app_side(struct link_state *l, uint32_t start) {
+    for (int k = 0; k < NXS_SOCKETS; k++)
+        if (l->socks[k].used && !l->socks[k].embryonic)
+            sock_release(&l->socks[k]); /* a listener takes its embryonic sockets along */
+    for (int k = 0; k < NXS_SOCKETS; k++)
+        if (l->socks[k].used)
+            sock_release(&l->socks[k]);
+    for (unsigned q = 0; q < MAX_LOOKUPS; q++)
+        if (lookups[q].link == l)
+            lookups[q].link = NULL;
+    ion_ring_init(&l->requests, l->base + NXS_OFF_REQUESTS, NXS_RING_CAPACITY);
+    ion_ring_init(&l->completions, l->base + NXS_OFF_COMPLETIONS, NXS_RING_CAPACITY);
+    for (int k = 0; k < NXS_SOCKETS; k++)
+        __atomic_store_n(&l->hdr->status[k], 0, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&l->hdr->status_seq, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&l->hdr->app_start_ack, start, __ATOMIC_RELEASE);
+    stats.app_restarts++;
+    nx_signal((int)l->info.peer_channel);
+}
+
 unsigned sockserver_poll(void) {
     unsigned work = 0;
     for (unsigned i = 0; i < nlinks; i++) {
         struct link_state *l = &links[i];
         struct ion_desc d;
         int r;
+        uint32_t start = __atomic_load_n(&l->hdr->app_start, __ATOMIC_ACQUIRE);
+        if (start != l->app_start_seen) {
+            l->app_start_seen = start;
+            restart_app_side(l, start);
+            work++;
+        }
         while ((r = ion_ring_dequeue(&l->requests, &d)) == ION_RING_OK) {
             work++;
             if (d.handle >= NXS_SLOTS) {
@@ -930,6 +959,9 @@ unsigned sockserver_attach(void) {
         for (int k = 0; k < NXS_SOCKETS; k++)
             l->hdr->status[k] = 0;
         l->hdr->magic = NXS_MAGIC;
+        /* Whatever app is there now starts fresh with us: nothing to clean up. */
+        l->app_start_seen = __atomic_load_n(&l->hdr->app_start, __ATOMIC_ACQUIRE);
+        __atomic_store_n(&l->hdr->app_start_ack, l->app_start_seen, __ATOMIC_RELEASE);
         /* A new epoch tells the app that sockets of an earlier Membrane are gone. */
         uint32_t epoch = l->hdr->epoch + 1;
         __atomic_store_n(&l->hdr->epoch, epoch ? epoch : 1, __ATOMIC_RELEASE);

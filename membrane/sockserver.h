@@ -6,6 +6,7 @@
 
 struct sockserver_stats {
     uint64_t requests, errors, bad_slots, bad_rings, completions_lost, accept_refused, udp_dropped;
+    uint64_t app_restarts; /* links whose app started again: its predecessor's sockets closed */
 };
 
 /* Maps every link this fiber serves, starts a new epoch on each, and returns how many. */

@@ -15,7 +15,7 @@
  * whole. /bytes bodies are sent straight from a read-only pattern table instead.
  *
  * The network service may start after httpd or restart under it, so httpd never gives up:
- * listener setup is retried every 500 ms, and when poll() or accept() fail in a way that means
+ * listener setup is retried every 50 ms, and when poll() or accept() fail in a way that means
  * the service is gone, every socket is dropped and the listener rebuilt.
  */
 #include <arpa/inet.h>

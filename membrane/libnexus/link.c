@@ -16,6 +16,8 @@ static struct {
     struct nxs_header *hdr;
     struct ion_ring requests, completions;
     uint32_t epoch; /* the Membrane our rings were last synchronised with */
+    uint32_t app_start; /* what we announced in the header's app_start */
+    int in_call;    /* a reply may arrive on the completion ring */
     uint32_t tag;
 } link;
 
@@ -45,18 +47,40 @@ static int membrane_up(void) {
     return __atomic_load_n(&link.hdr->magic, __ATOMIC_ACQUIRE) == NXS_MAGIC && nxl_epoch() != 0;
 }
 
-int nxl_ready(void) {
-    if (!link.attached) {
-        if (find_link())
-            return -ENETDOWN;
-        link.attached = 1;
-    }
+/* Waits up to ATTACH_WAIT_NS for up() to hold, on our channel. */
+static int wait_until(int (*up)(void)) {
     uint64_t start = nx_clock_ns();
-    while (!membrane_up()) {
+    while (!up()) {
         if (nx_clock_ns() - start > ATTACH_WAIT_NS)
             return -ENETDOWN;
         nx_wait((int)link.info.wait_channel, NX_MS(50));
     }
+    return 0;
+}
+
+static int app_start_acknowledged(void) {
+    return __atomic_load_n(&link.hdr->app_start_ack, __ATOMIC_ACQUIRE) == link.app_start;
+}
+
+/* This app is new on the link (sockproto.h, app_start): the Membrane closes whatever an earlier
+ * instance of it left open and empties the rings before we make our first call. */
+static int announce_start(void) {
+    link.app_start = __atomic_load_n(&link.hdr->app_start, __ATOMIC_ACQUIRE) + 1;
+    if (link.app_start == 0)
+        link.app_start = 1;
+    __atomic_store_n(&link.hdr->app_start, link.app_start, __ATOMIC_RELEASE);
+    nx_signal((int)link.info.peer_channel);
+    return wait_until(app_start_acknowledged);
+}
+
+int nxl_ready(void) {
+    if (!link.attached) {
+        if (find_link() || wait_until(membrane_up) || announce_start())
+            return -ENETDOWN;
+        link.attached = 1;
+    }
+    if (wait_until(membrane_up))
+        return -ENETDOWN;
     /* A new Membrane started its rings empty: drop whatever our side remembers. */
     uint32_t e = nxl_epoch();
     if (e != link.epoch) {
@@ -81,7 +105,14 @@ int nxl_wait_change(uint32_t seen, uint64_t timeout_ns) {
     for (;;) {
         __atomic_store_n(&link.hdr->app_waiting, 1, __ATOMIC_SEQ_CST);
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (nxl_status_seq() != seen || ion_ring_count(&link.completions))
+        if (nxl_status_seq() != seen)
+            return 0;
+        /* Outside a call, a reply is a leftover (of a call abandoned on an error): drop it, or
+         * the caller would see "something changed" forever and never sleep. */
+        struct ion_desc stray;
+        while (!link.in_call && ion_ring_dequeue(&link.completions, &stray) == ION_RING_OK)
+            ;
+        if (ion_ring_count(&link.completions))
             return 0;
         if (nxl_epoch() != link.epoch)
             return -ECONNRESET;
@@ -137,7 +168,9 @@ long nxl_call(struct nxs_msg *m, const void *in, uint32_t in_len, void *out, uin
                 m->addr_len = NXS_ADDR_MAX;
             return (long)reply.result;
         }
+        link.in_call = 1;
         err = nxl_wait_change(seen, UINT64_MAX);
+        link.in_call = 0;
         if (err)
             return err;
     }

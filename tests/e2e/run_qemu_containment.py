@@ -4,8 +4,10 @@
 Boots the test kernel (build/nexus-test.elf, bootargs manifest=containment: the Membrane built
 with fault injection, httpd, uptime, and capcheck fibers that break the rules on purpose) with
 the guest's port 80 and the Membrane's fault-trigger UDP port forwarded to loopback ports. Then:
+  - an app that crashes holding a listener is restarted and can listen on the same port again;
   - the rule breakers: socket() without the inet promise and with a read-only link are killed,
-    a pledge cannot be widened, ungranted channels are refused; a service crashing 3 times in
+    a pledge cannot be widened, ungranted channels are refused; sockets held across a Membrane
+    crash fail with ECONNRESET or ENOTCONN and new ones work; a service crashing 3 times in
     10 s stays down and /Bus says so; none of it touches the Membrane or HTTP;
   - while a client thread keeps sending HTTP requests, the Membrane is made to fault FAULTS
     times (null and wild stores, an illegal instruction, a runaway loop): after each crash the
@@ -217,6 +219,24 @@ def measure_recoveries(guest, count, kinds):
     return out
 
 
+def report_capcheck(lines, only=None):
+    for l in lines:
+        m = re.match(r"CAPCHECK (\S+): (ok|FAIL)(.*)", l)
+        if m and (only is None or m.group(1).startswith(only)):
+            report("capcheck." + m.group(1), m.group(2) == "ok", m.group(3).strip())
+
+
+def check_survivor(guest):
+    """After the first Membrane crash: the sockets survivor held must have failed with
+    ECONNRESET or ENOTCONN, and new ones must work."""
+    exited = guest.console.wait_for("fiber survivor#", 30)
+    with guest.console.cond:
+        lines = list(guest.console.lines)
+    report_capcheck([l for l in lines if "survivor." in l and "sockets_before_crash" not in l], "survivor.")
+    report("survivor_checked_all", sum("CAPCHECK survivor." in l for l in lines) == 5
+           and exited is not None and "exited with 0" in exited, exited)
+
+
 def check_rule_breakers(guest):
     c = guest.console
     line = c.wait_for("fiber noinet#", 30)
@@ -230,12 +250,13 @@ def check_rule_breakers(guest):
     report("widened_pledge_still_enforced", line is not None and 'pledge: link_info needs "inet"' in line, line)
     c.wait_for("fiber nocap#", 30)
     c.wait_for("supervisor: crasher failed", 30)
+    c.wait_for("capcheck survivor: holding", 30)
+    c.wait_for("fiber relisten#", 30)
+    exited = guest.wait_count("fiber relisten#", 2, 30)  # killed, then the restart exits
+    report("crashed_app_restarted_and_exited", exited, "relisten did not end twice")
     with c.cond:
         lines = list(c.lines)
-    for l in lines:
-        m = re.match(r"CAPCHECK (\S+): (ok|FAIL)(.*)", l)
-        if m:
-            report("capcheck." + m.group(1), m.group(2) == "ok", m.group(3).strip())
+    report_capcheck(lines)
     report("nothing_survived_its_violation", not any(".survived" in l for l in lines),
            [l for l in lines if ".survived" in l])
     report("crasher_given_up", any("supervisor: crasher failed 3 times" in l for l in lines),
@@ -279,6 +300,7 @@ def main():
         time.sleep(0.5)
         recoveries = measure_recoveries(guest, args.faults, FAULT_KINDS)
         load.stop()
+        check_survivor(guest)
         for i, (kind, seconds, detail) in enumerate(recoveries, 1):
             shown = f"{seconds * 1000:.1f} ms" if seconds is not None else "none: " + detail
             print(f"INFO containment: crash {i:2d} ({kind}): recovery {shown}", flush=True)

@@ -11,12 +11,19 @@
  *   widen       pledged "stdio rbus": asks for inet (refused), then calls socket() anyway
  *   channels    granted chan:5:r only: signals and waits where it may and may not
  *   crash MS    sleeps MS ms, then stores through a null pointer
+ *   relisten    listens on TCP 8083 and crashes; restarted by the supervisor, it must be able to
+ *               listen on the same port again (the Membrane closed its predecessor's sockets)
+ *   survivor    holds a TCP listener and a UDP socket across a Membrane crash: both must then
+ *               fail with ECONNRESET or ENOTCONN, and new sockets must work on the new Membrane
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "nexus.h"
 
@@ -66,6 +73,56 @@ static int mode_crash(const char *ms) {
     return 4;
 }
 
+static int gone(int e) { return e == ECONNRESET || e == ENOTCONN; }
+
+static int bound_socket(int type, uint16_t port) {
+    int fd = socket(AF_INET, type, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY)};
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || (type == SOCK_STREAM && listen(fd, 4) < 0))
+        return -1;
+    return fd;
+}
+
+static int mode_survivor(void) {
+    int tcp = bound_socket(SOCK_STREAM, 8081), udp = bound_socket(SOCK_DGRAM, 8082);
+    report("sockets_before_crash", tcp >= 0 && udp >= 0, tcp < 0 ? tcp : udp);
+    printf("capcheck %s: holding a listener and a UDP socket; waiting for the Membrane to die\n", me);
+    fflush(stdout);
+    struct pollfd p[2] = {{.fd = tcp, .events = POLLIN}, {.fd = udp, .events = POLLIN}};
+    int n = poll(p, 2, -1);
+    report("poll_reports_the_loss", n > 0 && (p[0].revents & (POLLERR | POLLHUP)) && (p[1].revents & (POLLERR | POLLHUP)),
+           n > 0 ? (long)p[0].revents << 16 | p[1].revents : n);
+    char byte;
+    errno = 0;
+    int r = accept(tcp, NULL, NULL);
+    report("old_listener_fails", r < 0 && gone(errno), r < 0 ? errno : r);
+    errno = 0;
+    r = (int)recv(udp, &byte, 1, MSG_DONTWAIT);
+    report("old_udp_socket_fails", r < 0 && gone(errno), r < 0 ? errno : r);
+    close(tcp);
+    close(udp);
+    tcp = bound_socket(SOCK_STREAM, 8081);
+    report("new_listener_on_new_membrane", tcp >= 0, tcp < 0 ? errno : tcp);
+    close(tcp);
+    return 0;
+}
+
+static int mode_relisten(void) {
+    char path[48], restarts[16] = "";
+    snprintf(path, sizeof path, "/Bus/fibers/%s/restarts", me);
+    nx_bus_get(path, restarts, sizeof restarts);
+    int fd = bound_socket(SOCK_STREAM, 8083);
+    if (strcmp(restarts, "0") != 0) {
+        report("listen_after_restart", fd >= 0, fd < 0 ? errno : fd);
+        return 0;
+    }
+    report("listen_first_start", fd >= 0, fd < 0 ? errno : fd);
+    printf("capcheck %s: listening on 8083, crashing with the socket open\n", me);
+    fflush(stdout);
+    *(volatile int *)0 = 1;
+    return 4;
+}
+
 int main(int argc, char **argv) {
     struct nexus_identity id;
     snprintf(me, sizeof me, "%s", nx_identity(&id) == 0 ? id.name : "capcheck");
@@ -76,8 +133,12 @@ int main(int argc, char **argv) {
         return mode_widen();
     if (!strcmp(mode, "channels"))
         return mode_channels();
+    if (!strcmp(mode, "relisten"))
+        return mode_relisten();
+    if (!strcmp(mode, "survivor"))
+        return mode_survivor();
     if (!strcmp(mode, "crash"))
         return mode_crash(argc > 2 ? argv[2] : NULL);
-    printf("usage: capcheck socket|widen|channels|crash MS\n");
+    printf("usage: capcheck socket|widen|channels|relisten|survivor|crash MS\n");
     return 2;
 }
