@@ -5,6 +5,14 @@
 
 #define CHANNELS 64
 
+/* Slots are the record; the bitmaps follow them, so checks need no scan. */
+static void note_rights(struct cspace *cs, unsigned channel, unsigned rights) {
+    if (rights & CAP_READ)
+        cs->readable |= 1ull << channel;
+    if (rights & CAP_WRITE)
+        cs->writable |= 1ull << channel;
+}
+
 int cspace_grant(struct cspace *cs, unsigned channel, unsigned rights) {
     if (channel >= CHANNELS || rights == 0 || (rights & ~CAP_RW))
         return -EINVAL;
@@ -13,6 +21,7 @@ int cspace_grant(struct cspace *cs, unsigned channel, unsigned rights) {
         struct cap *c = &cs->slot[i];
         if (c->rights && c->channel == channel) {
             c->rights |= (uint8_t)rights;
+            note_rights(cs, channel, rights);
             return 0;
         }
         if (!c->rights && !free_slot)
@@ -22,14 +31,14 @@ int cspace_grant(struct cspace *cs, unsigned channel, unsigned rights) {
         return -ENOSPC;
     free_slot->channel = (uint8_t)channel;
     free_slot->rights = (uint8_t)rights;
+    note_rights(cs, channel, rights);
     return 0;
 }
 
 unsigned cspace_rights(const struct cspace *cs, unsigned channel) {
-    for (unsigned i = 0; i < CSPACE_SLOTS; i++)
-        if (cs->slot[i].rights && cs->slot[i].channel == channel)
-            return cs->slot[i].rights;
-    return 0;
+    if (channel >= CHANNELS)
+        return 0;
+    return (unsigned)(cs->readable >> channel & 1) * CAP_READ | (unsigned)(cs->writable >> channel & 1) * CAP_WRITE;
 }
 
 unsigned cspace_used(const struct cspace *cs) {

@@ -32,6 +32,7 @@ struct cap {
 
 struct cspace {
     struct cap slot[CSPACE_SLOTS];
+    uint64_t readable, writable; /* the slots as channel bitmaps, for the syscall gate's checks */
 };
 
 enum grant_kind { GRANT_CHANNEL, GRANT_PORT, GRANT_LINK };
@@ -46,7 +47,7 @@ struct grant {
 /* Adds rights on channel to the CSpace (merging with a slot that already names it). 0, -EINVAL
  * for a bad channel or no rights, -ENOSPC when every slot is taken. */
 int cspace_grant(struct cspace *cs, unsigned channel, unsigned rights);
-/* The rights held on channel (0 for none). */
+/* The rights held on channel (0 for none). Constant time. */
 unsigned cspace_rights(const struct cspace *cs, unsigned channel);
 /* How many slots are in use. */
 unsigned cspace_used(const struct cspace *cs);

@@ -95,8 +95,8 @@ static long sys_wait(struct fiber *f, const uint64_t *a) {
 static long sys_wait_any(struct fiber *f, const uint64_t *a) {
     if (a[0] == 0)
         return -EINVAL;
-    for (unsigned ch = 0; ch < NEXUS_CHANNELS; ch++) {
-        long err = a[0] >> ch & 1 ? channel_use(f, "wait_any", ch, CAP_READ) : 0;
+    for (uint64_t m = a[0]; m; m &= m - 1) {
+        long err = channel_use(f, "wait_any", (unsigned)__builtin_ctzll(m), CAP_READ);
         if (err)
             return err;
     }
