@@ -244,6 +244,8 @@ $(B)/host/test_http_parse $(B)/host/replay_http_parse $(B)/fuzz/fuzz_http_parse:
     apps/httpd/http_parse.h
 $(B)/host/test_sockproto $(B)/host/replay_sockproto $(B)/fuzz/fuzz_sockproto: membrane/sockproto.c \
     membrane/sockproto.h
+$(B)/host/test_pledge $(B)/host/replay_pledge $(B)/fuzz/fuzz_pledge: kernel/pledge.c kernel/pledge.h
+$(B)/host/test_cspace $(B)/host/replay_cspace $(B)/fuzz/fuzz_cspace: kernel/cspace.c kernel/cspace.h
 
 host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring \
             $(B)/host/posixcheck_host $(B)/host/httpd_host

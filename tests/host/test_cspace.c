@@ -88,9 +88,12 @@ static void test_cspace_grant(void) {
                                               cspace_used(&cs) == CSPACE_SLOTS);
     CHECK("full_65th_channel_does_not_exist", cspace_grant(&cs, CHANNELS, CAP_READ) == -EINVAL);
 
-    /* -ENOSPC needs a table the API never builds: every slot naming the same channel. */
+    /* -ENOSPC needs a table the API never builds: every slot naming the same channel (with
+     * the bitmaps that go with it). */
+    memset(&cs, 0, sizeof cs);
     for (unsigned i = 0; i < CSPACE_SLOTS; i++)
         cs.slot[i] = (struct cap){.channel = 9, .rights = CAP_READ};
+    cs.readable = 1ull << 9;
     CHECK("enospc_when_slots_full_hand_built", cspace_grant(&cs, 8, CAP_READ) == -ENOSPC &&
                                                    cspace_rights(&cs, 8) == 0 && cspace_used(&cs) == CSPACE_SLOTS);
     CHECK("enospc_table_still_merges", cspace_grant(&cs, 9, CAP_WRITE) == 0 && cspace_rights(&cs, 9) == CAP_RW);
@@ -101,6 +104,7 @@ static void test_cspace_grant(void) {
     /* A free slot before the one naming the channel: the grant must merge, not duplicate. */
     memset(&cs, 0, sizeof cs);
     cs.slot[3] = (struct cap){.channel = 40, .rights = CAP_READ};
+    cs.readable = 1ull << 40;
     CHECK("merge_past_free_slot", cspace_grant(&cs, 40, CAP_WRITE) == 0 && cspace_used(&cs) == 1 &&
                                       cs.slot[3].rights == CAP_RW && cspace_rights(&cs, 40) == CAP_RW);
 }
