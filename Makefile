@@ -208,11 +208,11 @@ $(B)/host/test_%: tests/host/test_%.c tests/host/check.h | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_UNIT_SRC_$*) -o $@
 
-$(B)/host/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c | $(BOOTSTRAP)
+$(B)/host/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz_cstring.h | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) tests/fuzz/replay.c $< $(HOST_UNIT_SRC_$*) -o $@
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c | $(BOOTSTRAP)
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_cstring.h | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ikernel -Inetswitch -Iion -Imembrane -Iapps/httpd $< $(HOST_UNIT_SRC_$*) -o $@
 
@@ -244,8 +244,8 @@ $(B)/host/test_http_parse $(B)/host/replay_http_parse $(B)/fuzz/fuzz_http_parse:
     apps/httpd/http_parse.h
 $(B)/host/test_sockproto $(B)/host/replay_sockproto $(B)/fuzz/fuzz_sockproto: membrane/sockproto.c \
     membrane/sockproto.h
-$(B)/host/test_pledge $(B)/host/replay_pledge $(B)/fuzz/fuzz_pledge: kernel/pledge.c kernel/pledge.h
-$(B)/host/test_cspace $(B)/host/replay_cspace $(B)/fuzz/fuzz_cspace: kernel/cspace.c kernel/cspace.h
+$(B)/host/test_pledge $(B)/host/replay_pledge $(B)/fuzz/fuzz_pledge: kernel/pledge.c kernel/pledge.h kernel/wordlist.h
+$(B)/host/test_cspace $(B)/host/replay_cspace $(B)/fuzz/fuzz_cspace: kernel/cspace.c kernel/cspace.h kernel/wordlist.h
 
 host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring \
             $(B)/host/posixcheck_host $(B)/host/httpd_host

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "wordlist.h"
+
 #define CHANNELS 64
 
 /* Slots are the record; the bitmaps follow them, so checks need no scan. */
@@ -128,19 +130,16 @@ static int parse_word(const char *w, size_t len, struct grant *g) {
     return -EINVAL;
 }
 
-static const char SEPARATORS[] = " ,";
-
 int grants_parse(const char *text, struct grant *out, unsigned max) {
     size_t total = strnlen(text, GRANT_TEXT_MAX);
     if (total >= GRANT_TEXT_MAX)
         return -EINVAL;
     unsigned n = 0;
-    for (size_t at = strspn(text, SEPARATORS); at < total; at += strspn(text + at, SEPARATORS)) {
-        size_t len = strcspn(text + at, SEPARATORS);
+    size_t len;
+    for (size_t at = 0; (len = wordlist_next(text, total, &at)) != 0; at += len) {
         if (n == max || parse_word(text + at, len, &out[n]))
             return -EINVAL;
         n++;
-        at += len;
     }
     return (int)n;
 }

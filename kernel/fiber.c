@@ -6,6 +6,7 @@
 #include "fiber.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "bus.h"
@@ -74,9 +75,13 @@ struct fiber *fiber_by_name(const char *name) {
 
 static uint64_t kstack_top(const struct fiber *f) { return (uint64_t)f->kstack + KSTACK_PAGES * PAGE_SIZE; }
 
-static void publish(const struct fiber *f, const char *key, const char *value) {
-    char path[BUS_PATH_MAX];
-    snprintf(path, sizeof path, "/Bus/fibers/%s/%s", f->name, key);
+void fiber_publish(const char *name, const char *key, const char *fmt, ...) {
+    char path[BUS_PATH_MAX], value[BUS_VALUE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(value, sizeof value, fmt, ap);
+    va_end(ap);
+    snprintf(path, sizeof path, "/Bus/fibers/%s/%s", name, key);
     bus_set(path, value, BUS_OWNER_KERNEL);
 }
 
@@ -137,10 +142,8 @@ static void slot_release(struct fiber *f) {
 }
 
 static void became_runnable(struct fiber *f) {
-    char id[16];
-    snprintf(id, sizeof id, "%u", f->id);
-    publish(f, "id", id);
-    publish(f, "state", "alive");
+    fiber_publish(f->name, "id", "%u", f->id);
+    fiber_publish(f->name, "state", "alive");
     f->state = FIBER_RUNNABLE;
     mem_publish();
 }
@@ -301,10 +304,9 @@ void fiber_end_describe(const struct fiber_end_info *e, char *buf, size_t len) {
 /* Frees a dead fiber's resources (from the scheduler's stack, never its own), then lets the
  * supervisor decide whether it comes back. */
 static void reap(struct fiber *f) {
-    char how[BUS_VALUE_MAX - 8], state[BUS_VALUE_MAX];
+    char how[BUS_VALUE_MAX - 8];
     fiber_end_describe(&f->end, how, sizeof how);
-    snprintf(state, sizeof state, "%s%s", f->end.kind == END_EXIT ? "" : "killed ", how);
-    publish(f, "state", state);
+    fiber_publish(f->name, "state", "%s%s", f->end.kind == END_EXIT ? "" : "killed ", how);
     bus_drop_owner(f->id);
     netswitch_fiber_gone(f);
     ended[ended_next % ENDED_KEPT].id = f->id;

@@ -122,6 +122,8 @@ uint64_t fiber_next_deadline(void);
 
 /* 1 and *out filled once fiber `id` has ended; 0 while it lives; -ENOENT if never seen. */
 int fiber_end_of(uint32_t id, struct fiber_end_info *out);
+/* Sets /Bus/fibers/<name>/<key> (a kernel key) to the formatted value. */
+void fiber_publish(const char *name, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Writes one line per live fiber (for the console and /Bus). */
 void fiber_dump(void);
 const char *fiber_end_name(enum fiber_end kind);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "wordlist.h"
+
 static const struct {
     const char *name;
     uint32_t bit;
@@ -13,22 +15,19 @@ static const struct {
 };
 #define NPROMISES (sizeof promises / sizeof promises[0])
 
-static const char SEPARATORS[] = " ,";
-
 int pledge_parse(const char *text, uint32_t *out) {
     size_t total = strnlen(text, PLEDGE_TEXT_MAX);
     if (total >= PLEDGE_TEXT_MAX)
         return -EINVAL;
     uint32_t mask = 0;
-    for (size_t at = strspn(text, SEPARATORS); at < total; at += strspn(text + at, SEPARATORS)) {
-        size_t len = strcspn(text + at, SEPARATORS);
+    size_t len;
+    for (size_t at = 0; (len = wordlist_next(text, total, &at)) != 0; at += len) {
         size_t i = 0;
         while (i < NPROMISES && !(strlen(promises[i].name) == len && !memcmp(promises[i].name, text + at, len)))
             i++;
         if (i == NPROMISES)
             return -EINVAL;
         mask |= promises[i].bit;
-        at += len;
     }
     *out = mask;
     return 0;

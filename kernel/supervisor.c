@@ -7,7 +7,6 @@
 #include "supervisor.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "bus.h"
@@ -68,23 +67,11 @@ static struct service *service_find(const char *name) {
     return NULL;
 }
 
-static void publish(const struct service *s, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void publish(const struct service *s, const char *key, const char *fmt, ...) {
-    char path[BUS_PATH_MAX], value[BUS_VALUE_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(value, sizeof value, fmt, ap);
-    va_end(ap);
-    snprintf(path, sizeof path, "/Bus/fibers/%s/%s", s->entry->name, key);
-    bus_set(path, value, BUS_OWNER_KERNEL);
-}
-
 static int spawn(struct service *s) {
     const struct manifest_entry *e = s->entry;
     struct fiber_spec spec = {e->name, e->image, e->args, e->grants, e->pledge};
     int id = fiber_spawn(&spec);
-    s->state = id > 0 ? SVC_RUNNING : SVC_DONE;
+    s->state = id > 0 ? SVC_RUNNING : SVC_DOWN;
     return id;
 }
 
@@ -102,8 +89,8 @@ int supervisor_start(const struct manifest_entry *e) {
     if (id < 0)
         return id;
     nservices++;
-    publish(s, "policy", "%s", p->name);
-    publish(s, "restarts", "0");
+    fiber_publish(s->entry->name, "policy", "%s", p->name);
+    fiber_publish(s->entry->name, "restarts", "0");
     return id;
 }
 
@@ -153,23 +140,23 @@ void supervisor_ended(const char *name, const struct fiber_end_info *end, uint64
     struct service *s = service_find(name);
     if (!s)
         return;
-    char how[BUS_VALUE_MAX - 24];
-    fiber_end_describe(end, how, sizeof how);
-    uint64_t now = rdtime();
     if (end->kind == END_EXIT && end->code == 0) {
         s->state = SVC_DONE;
         return;
     }
+    char how[BUS_VALUE_MAX - 24];
+    fiber_end_describe(end, how, sizeof how);
+    uint64_t now = rdtime();
     s->failed_at[s->failures % CRASH_HISTORY] = now;
     s->failures++;
-    publish(s, "last_fault", "%s at %lu ms", how, timer_ns_from_ticks(now) / 1000000);
-    publish(s, "crashes", "%u", s->failures);
+    fiber_publish(s->entry->name, "last_fault", "%s at %lu ms", how, timer_ns_from_ticks(now) / 1000000);
+    fiber_publish(s->entry->name, "crashes", "%u", s->failures);
     const struct restart_policy *p = s->policy;
     unsigned recent = failures_in_window(s, now);
     if (p->limit == 0 || recent >= p->limit) {
         s->state = SVC_DOWN;
         if (p->limit) {
-            publish(s, "state", "down: %u failures in %u s, not restarted", recent, p->window_ms / 1000);
+            fiber_publish(s->entry->name, "state", "down: %u failures in %u s, not restarted", recent, p->window_ms / 1000);
             kprintf("supervisor: %s failed %u times in %u s; leaving it down\n", name, recent, p->window_ms / 1000);
         }
         return;
@@ -186,7 +173,7 @@ void supervisor_ended(const char *name, const struct fiber_end_info *end, uint64
     }
     s->state = SVC_WAITING;
     s->restart_at = now + timer_ticks_from_ns(delay_ms * 1000000);
-    publish(s, "state", "restarting in %lu ms", delay_ms);
+    fiber_publish(s->entry->name, "state", "restarting in %lu ms", delay_ms);
     recompute_next_due();
     if (delay_ms == 0)
         supervisor_tick(now);
@@ -202,11 +189,11 @@ void supervisor_tick(uint64_t now) {
         int id = spawn(s);
         if (id < 0) {
             kprintf("supervisor: cannot restart %s (error %d); leaving it down\n", s->entry->name, -id);
-            publish(s, "state", "down: restart failed with error %d", -id);
+            fiber_publish(s->entry->name, "state", "down: restart failed with error %d", -id);
             continue;
         }
         s->restarts++;
-        publish(s, "restarts", "%u", s->restarts);
+        fiber_publish(s->entry->name, "restarts", "%u", s->restarts);
         kprintf("supervisor: restarted %s#%d (restart %u)\n", s->entry->name, id, s->restarts);
     }
     recompute_next_due();

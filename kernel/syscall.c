@@ -41,13 +41,22 @@ static uint32_t channel_promise(unsigned ch) {
     return PROMISE_ALL;
 }
 
+/* Kills f unless its pledge holds every promise in need. */
+static void require_promises(struct fiber *f, const char *syscall, uint32_t need) {
+    if ((f->pledge & need) != need)
+        fiber_kill_pledge(syscall, need & ~f->pledge);
+}
+
 /* May f use channel ch (< NEXUS_CHANNELS) with `right`? Kills it outside its pledge;
  * 0 or -EPERM without the right. */
 static long channel_use(struct fiber *f, const char *syscall, unsigned ch, unsigned right) {
-    uint32_t need = channel_promise(ch);
-    if ((f->pledge & need) != need)
-        fiber_kill_pledge(syscall, need & ~f->pledge);
+    require_promises(f, syscall, channel_promise(ch));
     return cspace_rights(&f->caps, ch) & right ? 0 : -EPERM;
+}
+
+/* A wait's timeout (ns, or NEXUS_WAIT_FOREVER) as a deadline in ticks. */
+static uint64_t deadline_after(uint64_t timeout_ns) {
+    return timeout_ns == NEXUS_WAIT_FOREVER ? UINT64_MAX : rdtime() + timer_ticks_from_ns(timeout_ns);
 }
 
 static long sys_exit(struct fiber *f, const uint64_t *a) {
@@ -86,10 +95,7 @@ static long sys_wait(struct fiber *f, const uint64_t *a) {
     if (a[0] >= NEXUS_CHANNELS)
         return -EINVAL;
     long err = channel_use(f, "wait", (unsigned)a[0], CAP_READ);
-    if (err)
-        return err;
-    uint64_t deadline = a[1] == NEXUS_WAIT_FOREVER ? UINT64_MAX : rdtime() + timer_ticks_from_ns(a[1]);
-    return fiber_wait((int)a[0], deadline);
+    return err ? err : fiber_wait((int)a[0], deadline_after(a[1]));
 }
 
 static long sys_wait_any(struct fiber *f, const uint64_t *a) {
@@ -100,8 +106,7 @@ static long sys_wait_any(struct fiber *f, const uint64_t *a) {
         if (err)
             return err;
     }
-    uint64_t deadline = a[1] == NEXUS_WAIT_FOREVER ? UINT64_MAX : rdtime() + timer_ticks_from_ns(a[1]);
-    return fiber_wait_any(a[0], deadline);
+    return fiber_wait_any(a[0], deadline_after(a[1]));
 }
 
 static long sys_signal(struct fiber *f, const uint64_t *a) {
@@ -236,9 +241,7 @@ void syscall_dispatch(struct fiber *f) {
     const uint64_t *args = &f->tf.regs[10];
     long ret = -ENOSYS;
     if (nr < SYS_COUNT && syscall_table[nr].fn) {
-        uint32_t need = syscall_table[nr].promise;
-        if ((f->pledge & need) != need)
-            fiber_kill_pledge(syscall_table[nr].name, need & ~f->pledge);
+        require_promises(f, syscall_table[nr].name, syscall_table[nr].promise);
         ret = syscall_table[nr].fn(f, args);
     }
     f->tf.regs[10] = (uint64_t)ret;

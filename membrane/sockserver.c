@@ -851,6 +851,15 @@ static void handle_request(struct link_state *l, uint32_t slot) {
     complete(l, slot, &m);
 }
 
+/* Both rings empty and every status word clear, for a new Membrane or a new app. */
+static void start_link_over(struct link_state *l) {
+    ion_ring_init(&l->requests, l->base + NXS_OFF_REQUESTS, NXS_RING_CAPACITY);
+    ion_ring_init(&l->completions, l->base + NXS_OFF_COMPLETIONS, NXS_RING_CAPACITY);
+    for (int k = 0; k < NXS_SOCKETS; k++)
+        __atomic_store_n(&l->hdr->status[k], 0, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&l->hdr->status_seq, 1, __ATOMIC_RELEASE);
+}
+
 /* The link's app started again (sockproto.h, app_start): close whatever its predecessor left,
  * forget its lookups, start both rings over, then tell the app it may call. */
 static void restart_app_side(struct link_state *l, uint32_t start) {
@@ -863,11 +872,7 @@ static void restart_app_side(struct link_state *l, uint32_t start) {
     for (unsigned q = 0; q < MAX_LOOKUPS; q++)
         if (lookups[q].link == l)
             lookups[q].link = NULL;
-    ion_ring_init(&l->requests, l->base + NXS_OFF_REQUESTS, NXS_RING_CAPACITY);
-    ion_ring_init(&l->completions, l->base + NXS_OFF_COMPLETIONS, NXS_RING_CAPACITY);
-    for (int k = 0; k < NXS_SOCKETS; k++)
-        __atomic_store_n(&l->hdr->status[k], 0, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&l->hdr->status_seq, 1, __ATOMIC_RELEASE);
+    start_link_over(l);
     __atomic_store_n(&l->hdr->app_start_ack, start, __ATOMIC_RELEASE);
     stats.app_restarts++;
     nx_signal((int)l->info.peer_channel);
@@ -954,10 +959,7 @@ unsigned sockserver_attach(void) {
         l->info = info;
         l->base = (uint8_t *)info.va;
         l->hdr = (struct nxs_header *)(l->base + NXS_OFF_HEADER);
-        ion_ring_init(&l->requests, l->base + NXS_OFF_REQUESTS, NXS_RING_CAPACITY);
-        ion_ring_init(&l->completions, l->base + NXS_OFF_COMPLETIONS, NXS_RING_CAPACITY);
-        for (int k = 0; k < NXS_SOCKETS; k++)
-            l->hdr->status[k] = 0;
+        start_link_over(l);
         l->hdr->magic = NXS_MAGIC;
         /* Whatever app is there now starts fresh with us: nothing to clean up. */
         l->app_start_seen = __atomic_load_n(&l->hdr->app_start, __ATOMIC_ACQUIRE);
@@ -965,7 +967,6 @@ unsigned sockserver_attach(void) {
         /* A new epoch tells the app that sockets of an earlier Membrane are gone. */
         uint32_t epoch = l->hdr->epoch + 1;
         __atomic_store_n(&l->hdr->epoch, epoch ? epoch : 1, __ATOMIC_RELEASE);
-        __atomic_fetch_add(&l->hdr->status_seq, 1, __ATOMIC_RELEASE);
         nx_signal((int)info.peer_channel);
     }
     return nlinks;

@@ -11,21 +11,25 @@ import subprocess
 import time
 
 from http_checks import stream_body
+from run_qemu_e2e import free_port
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def http_get(port, path, timeout):
+    """(status, body) of one GET on a fresh connection to 127.0.0.1:port."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
 
 
 class HttpGuest:
     """Nexus booted with its port 80 forwarded to 127.0.0.1:port."""
 
     def __init__(self, qemu, mem=None):
-        self.port = free_port()
+        self.port = free_port(socket.SOCK_STREAM)
         cmd = shlex.split(qemu)
         i = cmd.index("-netdev")
         cmd[i + 1] = f"user,id=net0,hostfwd=tcp:127.0.0.1:{self.port}-:80"
@@ -36,13 +40,7 @@ class HttpGuest:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def get(self, path, timeout=5.0):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request("GET", path)
-            r = conn.getresponse()
-            return r.status, r.read()
-        finally:
-            conn.close()
+        return http_get(self.port, path, timeout)
 
     def first_200(self, limit=30.0):
         """Seconds from QEMU's launch to the first 200 for GET /, or None. Each try gives up

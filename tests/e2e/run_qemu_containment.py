@@ -33,6 +33,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from http_bench import http_get  # noqa: E402
 from run_qemu_e2e import Console, free_port  # noqa: E402
 
 FAULT_UDP_PORT = 7357  # membrane/fault_inject.h
@@ -75,13 +76,7 @@ class Guest:
         return self.proc.poll() is None
 
     def get(self, path, timeout=5.0):
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
-        try:
-            conn.request("GET", path)
-            r = conn.getresponse()
-            return r.status, r.read()
-        finally:
-            conn.close()
+        return http_get(self.http_port, path, timeout)
 
     def bus(self):
         status, body = self.get("/bus.json", timeout=30)

@@ -5,13 +5,12 @@
 #include <string.h>
 
 #include "bootargs.h"
+#include "fuzz_cstring.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     struct bootargs a;
     bootargs_parse(s, &a);
     if (a.watchdog_ms && (a.watchdog_ms < BOOTARGS_WATCHDOG_MS_MIN || a.watchdog_ms > BOOTARGS_WATCHDOG_MS_MAX))

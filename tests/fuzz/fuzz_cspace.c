@@ -17,6 +17,7 @@
 
 #include "cspace.h"
 #include "uapi/nexus_syscall.h"
+#include "fuzz_cstring.h"
 
 
 #define REQUIRE(cond)  \
@@ -32,11 +33,9 @@ static unsigned channel_of(const struct grant *g) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     struct grant g[GRANTS_MAX];
     int n = grants_parse(s, g, GRANTS_MAX);
     REQUIRE(n == -EINVAL || (n >= 0 && n <= GRANTS_MAX));

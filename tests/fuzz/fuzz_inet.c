@@ -6,6 +6,7 @@
  * prefix so glibc's functions stay callable. */
 #define NX_INET_PREFIX nx_
 #include "../../membrane/libnexus/inet.c"
+#include "fuzz_cstring.h"
 
 #include <stdlib.h>
 
@@ -50,11 +51,9 @@ static void check_address(const uint8_t a[16]) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     check_text(s);
     if (size >= 16)
         check_address(data);

@@ -11,15 +11,14 @@
 #include <string.h>
 
 #include "pledge.h"
+#include "fuzz_cstring.h"
 
 #define UNTOUCHED 0xa5a5a5a5u
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     uint32_t mask = UNTOUCHED;
     int rc = pledge_parse(s, &mask);
     if (rc == 0) {

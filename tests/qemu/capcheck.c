@@ -45,8 +45,6 @@ static int forbidden_socket(void) {
     return 3;
 }
 
-static int mode_socket(void) { return forbidden_socket(); }
-
 static int mode_widen(void) {
     long r = nx_pledge("stdio rbus inet");
     report("widen_refused", r == -EPERM, r);
@@ -128,7 +126,7 @@ int main(int argc, char **argv) {
     snprintf(me, sizeof me, "%s", nx_identity(&id) == 0 ? id.name : "capcheck");
     const char *mode = argc > 1 ? argv[1] : "";
     if (!strcmp(mode, "socket"))
-        return mode_socket();
+        return forbidden_socket();
     if (!strcmp(mode, "widen"))
         return mode_widen();
     if (!strcmp(mode, "channels"))
