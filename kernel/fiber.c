@@ -50,7 +50,7 @@ static const char *const state_names[] = {
 };
 static const char *const end_names[] = {
     [END_NONE] = "alive", [END_EXIT] = "exited", [END_FAULT] = "fault", [END_RUNAWAY] = "runaway",
-    [END_PLEDGE] = "pledge",
+    [END_PLEDGE] = "pledge", [END_STOPPED] = "stopped",
 };
 
 const char *fiber_end_name(enum fiber_end kind) { return end_names[kind]; }
@@ -85,8 +85,15 @@ void fiber_publish(const char *name, const char *key, const char *fmt, ...) {
     bus_set(path, value, BUS_OWNER_KERNEL);
 }
 
-/* Back to U-mode in the current fiber, re-arming the timer for its watchdog. */
+__attribute__((noreturn)) static void end_current(struct fiber_end_info info);
+
+/* Back to U-mode in the current fiber, re-arming the timer for its watchdog; or, if it was asked
+ * to stop, not back at all. */
 __attribute__((noreturn)) static void user_resume(struct fiber *f) {
+    if (f->stop_requested) {
+        kprintf("fiber %s#%u stopped\n", f->name, f->id);
+        end_current((struct fiber_end_info){.kind = END_STOPPED, .sepc = f->tf.sepc});
+    }
     timer_arm(fiber_next_deadline());
     f->tf.kernel_sp = kstack_top(f);
     f->tf.kernel_tp = kernel_tp;
@@ -222,12 +229,16 @@ void fiber_yield(void) {
 }
 
 void fiber_sleep_ticks(uint64_t ticks) {
+    if (current->stop_requested)
+        return;
     current->wake_at = rdtime() + ticks;
     current->state = FIBER_SLEEPING;
     sched();
 }
 
 long fiber_wait_any(uint64_t mask, uint64_t deadline) {
+    if (current->stop_requested)
+        return -EINTR;
     for (int ch = 0; ch < NCHANNELS; ch++) {
         if ((mask >> ch & 1) && channel_pending[ch]) {
             channel_pending[ch] = 0;
@@ -294,6 +305,8 @@ void fiber_kill_pledge(const char *syscall, uint32_t promise) {
 void fiber_end_describe(const struct fiber_end_info *e, char *buf, size_t len) {
     if (e->kind == END_EXIT)
         snprintf(buf, len, "exited %d", e->code);
+    else if (e->kind == END_STOPPED)
+        snprintf(buf, len, "stopped by the operator");
     else if (e->kind == END_PLEDGE)
         snprintf(buf, len, "pledge: %s needs %s", e->syscall, promise_name(e->promise));
     else
@@ -306,7 +319,8 @@ void fiber_end_describe(const struct fiber_end_info *e, char *buf, size_t len) {
 static void reap(struct fiber *f) {
     char how[BUS_VALUE_MAX - 8];
     fiber_end_describe(&f->end, how, sizeof how);
-    fiber_publish(f->name, "state", "%s%s", f->end.kind == END_EXIT ? "" : "killed ", how);
+    int by_itself = f->end.kind == END_EXIT || f->end.kind == END_STOPPED;
+    fiber_publish(f->name, "state", "%s%s", by_itself ? "" : "killed ", how);
     bus_drop_owner(f->id);
     netswitch_fiber_gone(f);
     ended[ended_next % ENDED_KEPT].id = f->id;
@@ -331,6 +345,17 @@ int fiber_end_of(uint32_t id, struct fiber_end_info *out) {
         }
     }
     return -ENOENT;
+}
+
+int fiber_stop(struct fiber *f) {
+    if (f->is_kernel)
+        return -EPERM;
+    f->stop_requested = 1;
+    if (f->state == FIBER_SLEEPING || f->state == FIBER_WAITING) {
+        f->wake_result = -EINTR;
+        f->state = FIBER_RUNNABLE;
+    }
+    return 0;
 }
 
 void fiber_timer_tick(int from_user) {

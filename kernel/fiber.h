@@ -37,6 +37,7 @@ enum fiber_end {
     END_FAULT,   /* killed by a trap it caused */
     END_RUNAWAY, /* killed by the watchdog */
     END_PLEDGE,  /* killed for a syscall outside its pledge */
+    END_STOPPED, /* stopped on request (the console's stop and restart) */
 };
 
 /* How a fiber ended; kept after its slot is freed so a waiter can read it. */
@@ -75,6 +76,7 @@ struct fiber {
     struct cspace caps;   /* the channels it may wait on (READ) or signal (WRITE) */
     uint32_t pledge;      /* promise bits (pledge.h); only ever narrowed */
     uint64_t started;     /* ticks at spawn */
+    int stop_requested;   /* fiber_stop: end at the next return to U-mode */
     void (*kernel_fn)(void *);
     void *kernel_arg;
     struct fiber_end_info end;
@@ -114,6 +116,11 @@ __attribute__((noreturn)) void fiber_kill_current(enum fiber_end kind, uint64_t 
 
 /* Kills the current fiber for calling `syscall` without `promise` in its pledge, and logs it. */
 __attribute__((noreturn)) void fiber_kill_pledge(const char *syscall, uint32_t promise);
+
+/* Asks user fiber f to end (END_STOPPED) the next time it would return to U-mode, which for a
+ * fiber blocked in a syscall is at once: the call is cut short with -EINTR. A safe point because
+ * the fiber then holds no half-done kernel work. 0, or -EPERM for a kernel fiber. */
+int fiber_stop(struct fiber *f);
 
 /* For the timer: wakes sleepers whose time has come; kills a runaway current fiber. */
 void fiber_timer_tick(int from_user);

@@ -6,6 +6,7 @@
  */
 #include "monitor.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "bus.h"
@@ -13,6 +14,7 @@
 #include "kernel.h"
 #include "mem.h"
 #include "plic.h"
+#include "supervisor.h"
 #include "uart.h"
 
 #define LINE_MAX 96
@@ -44,21 +46,66 @@ static void cmd_mem(const char *arg) {
     kprintf("%zu of %zu pages free\n", mem_free_pages(), mem_total_pages());
 }
 
+/* What the operator is told when the supervisor refuses, by error; %s is the service. */
+static const struct {
+    int err;
+    const char *verb; /* NULL: any */
+    const char *say;
+} refusals[] = {
+    {-EALREADY, "start", "%s is already running"},
+    {-EALREADY, "restart", "%s is already running"},
+    {-EALREADY, "stop", "%s is not running"},
+    {-EBUSY, NULL, "%s is still stopping; try again in a moment"},
+};
+
+/* start, stop and restart: the supervisor's operator commands (supervisor.h). */
+static void service_command(const char *verb, const char *name) {
+    char names[128];
+    supervisor_names(names, sizeof names);
+    int err = *name ? supervisor_command(verb, name) : -ENOENT;
+    if (err == 0) {
+        kprintf("%s: %s; its state is /Bus/fibers/%s/state\n", verb, name, name);
+        return;
+    }
+    if (err == -ENOENT) {
+        kprintf("%s: no service called \"%s\"; the services are: %s\n", verb, name, names);
+        return;
+    }
+    for (unsigned i = 0; i < ARRAY_LEN(refusals); i++) {
+        if (refusals[i].err == err && (!refusals[i].verb || !strcmp(refusals[i].verb, verb))) {
+            kprintf("%s: ", verb);
+            kprintf(refusals[i].say, name);
+            kprintf("\n");
+            return;
+        }
+    }
+    kprintf("%s: %s failed with error %d\n", verb, name, -err);
+}
+
+static void cmd_start(const char *arg) { service_command("start", arg); }
+static void cmd_stop(const char *arg) { service_command("stop", arg); }
+static void cmd_restart(const char *arg) { service_command("restart", arg); }
+
 static const struct {
     const char *name;
     void (*run)(const char *arg);
+    const char *args;
     const char *help;
 } commands[] = {
-    {"help", cmd_help, "this list"},
-    {"bus", cmd_bus, "[path] list /Bus keys under path"},
-    {"fibers", cmd_fibers, "live fibers and their states"},
-    {"mem", cmd_mem, "free pages"},
+    {"help", cmd_help, "", "this list"},
+    {"bus", cmd_bus, "[path]", "list /Bus keys and values under path (default /Bus)"},
+    {"fibers", cmd_fibers, "", "live fibers and their states"},
+    {"mem", cmd_mem, "", "free pages"},
+    {"start", cmd_start, "NAME", "start a service of the manifest that is stopped or down"},
+    {"stop", cmd_stop, "NAME", "stop a service; it stays stopped until start"},
+    {"restart", cmd_restart, "NAME", "stop a service and start it again at once"},
 };
 
 static void cmd_help(const char *arg) {
     (void)arg;
     for (unsigned i = 0; i < ARRAY_LEN(commands); i++)
-        kprintf("  %-7s %s\n", commands[i].name, commands[i].help);
+        kprintf("  %-7s %-6s  %s\n", commands[i].name, commands[i].args, commands[i].help);
+    kprintf("  (QEMU's own keys: Ctrl-A X quits, Ctrl-A H lists the rest)\n");
 }
 
 static void run_line(void) {
@@ -78,7 +125,7 @@ static void run_line(void) {
             return;
         }
     }
-    kprintf("unknown command \"%s\" (try help)\n", line);
+    kprintf("unknown command \"%s\"; type help for the list\n", line);
 }
 
 static void uart_rx(void) {

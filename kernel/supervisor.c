@@ -3,6 +3,10 @@
  * code 0. After a failure the service restarts at once if it had run for at least stable_ms;
  * a service that fails sooner is in a crash loop and waits backoff_ms, doubled for each further
  * quick failure up to backoff_max_ms. Reaching `limit` failures within window_ms, it stays down.
+ *
+ * The operator (the console's start, stop and restart) overrides the policy: a stop is never a
+ * failure, and a start forgets the failures before it, so a service the policy left down gets a
+ * whole new window.
  */
 #include "supervisor.h"
 
@@ -38,14 +42,23 @@ static const struct restart_policy policies[] = {
     {"fragile", 3, 10000, 500, 10, 2000},
 };
 
-enum service_state { SVC_RUNNING, SVC_WAITING, SVC_DOWN, SVC_DONE };
+enum service_state {
+    SVC_RUNNING,
+    SVC_WAITING,  /* a restart is due at restart_at */
+    SVC_STOPPING, /* asked to stop by the operator; `then` says what follows its end */
+    SVC_DOWN,     /* left down by its policy */
+    SVC_DONE,     /* exited 0 */
+    SVC_STOPPED,  /* stopped by the operator */
+};
 
 struct service {
     const struct manifest_entry *entry;
     const struct restart_policy *policy;
     enum service_state state;
+    enum service_state then; /* SVC_STOPPING: SVC_STOPPED, or SVC_RUNNING for a restart */
     unsigned restarts, failures, quick_failures;
     uint64_t failed_at[CRASH_HISTORY]; /* ticks of the latest failures, a ring */
+    uint64_t forgiven_until;           /* failures at or before this tick no longer count */
     uint64_t restart_at;
 };
 
@@ -132,14 +145,46 @@ static unsigned failures_in_window(const struct service *s, uint64_t now) {
     uint64_t window = timer_ticks_from_ns((uint64_t)s->policy->window_ms * 1000000);
     unsigned n = 0;
     for (unsigned i = 0; i < CRASH_HISTORY && i < s->failures; i++)
-        n += now - s->failed_at[i] <= window;
+        n += now - s->failed_at[i] <= window && s->failed_at[i] > s->forgiven_until;
     return n;
+}
+
+/* Counts and announces a start that the policy did not make (a restart, or an operator's). */
+static int respawn(struct service *s, const char *why) {
+    int id = spawn(s);
+    if (id < 0) {
+        kprintf("supervisor: cannot restart %s (error %d); leaving it down\n", s->entry->name, -id);
+        fiber_publish(s->entry->name, "state", "down: restart failed with error %d", -id);
+        return id;
+    }
+    s->restarts++;
+    fiber_publish(s->entry->name, "restarts", "%u", s->restarts);
+    kprintf("supervisor: %s %s#%d (restart %u)\n", why, s->entry->name, id, s->restarts);
+    return id;
+}
+
+static void mark_stopped(struct service *s) {
+    s->state = SVC_STOPPED;
+    fiber_publish(s->entry->name, "state", "stopped by the operator");
+    kprintf("supervisor: %s stopped\n", s->entry->name);
+}
+
+/* The end of a service the operator asked to stop: it stays stopped, or comes back at once. */
+static void operator_ended(struct service *s) {
+    if (s->then == SVC_RUNNING)
+        respawn(s, "restarted");
+    else
+        mark_stopped(s);
 }
 
 void supervisor_ended(const char *name, const struct fiber_end_info *end, uint64_t ran) {
     struct service *s = service_find(name);
     if (!s)
         return;
+    if (s->state == SVC_STOPPING) {
+        operator_ended(s);
+        return;
+    }
     if (end->kind == END_EXIT && end->code == 0) {
         s->state = SVC_DONE;
         return;
@@ -186,17 +231,70 @@ void supervisor_tick(uint64_t now) {
         struct service *s = &services[i];
         if (s->state != SVC_WAITING || s->restart_at > now)
             continue;
-        int id = spawn(s);
-        if (id < 0) {
-            kprintf("supervisor: cannot restart %s (error %d); leaving it down\n", s->entry->name, -id);
-            fiber_publish(s->entry->name, "state", "down: restart failed with error %d", -id);
-            continue;
-        }
-        s->restarts++;
-        fiber_publish(s->entry->name, "restarts", "%u", s->restarts);
-        kprintf("supervisor: restarted %s#%d (restart %u)\n", s->entry->name, id, s->restarts);
+        respawn(s, "restarted");
     }
     recompute_next_due();
 }
 
 uint64_t supervisor_next_due(void) { return next_due; }
+
+/* Asks a running service to stop; `then` is what follows its end (operator_ended). */
+static int operator_stop(struct service *s, enum service_state then) {
+    struct fiber *f = fiber_by_name(s->entry->name);
+    if (!f || fiber_stop(f) < 0)
+        return -ESRCH;
+    s->state = SVC_STOPPING;
+    s->then = then;
+    fiber_publish(s->entry->name, "state", "%s", then == SVC_RUNNING ? "restarting" : "stopping");
+    return 0;
+}
+
+static int operator_start(struct service *s) {
+    s->forgiven_until = rdtime();
+    s->quick_failures = 0;
+    int id = respawn(s, "started");
+    recompute_next_due(); /* a start over a pending restart replaces it */
+    return id < 0 ? id : 0;
+}
+
+static int op_stop(struct service *s) {
+    if (s->state == SVC_WAITING) { /* between a failure and its restart: cancel the restart */
+        mark_stopped(s);
+        recompute_next_due();
+        return 0;
+    }
+    return s->state == SVC_RUNNING ? operator_stop(s, SVC_STOPPED) : -EALREADY;
+}
+
+static int op_start(struct service *s) { return s->state == SVC_RUNNING ? -EALREADY : operator_start(s); }
+
+static int op_restart(struct service *s) {
+    return s->state == SVC_RUNNING ? operator_stop(s, SVC_RUNNING) : operator_start(s);
+}
+
+static const struct {
+    const char *verb;
+    int (*run)(struct service *s);
+} operator_verbs[] = {
+    {"stop", op_stop},
+    {"start", op_start},
+    {"restart", op_restart},
+};
+
+int supervisor_command(const char *verb, const char *name) {
+    struct service *s = service_find(name);
+    if (!s)
+        return -ENOENT;
+    for (unsigned i = 0; i < ARRAY_LEN(operator_verbs); i++)
+        if (!strcmp(operator_verbs[i].verb, verb))
+            return s->state == SVC_STOPPING ? -EBUSY : operator_verbs[i].run(s);
+    return -EINVAL;
+}
+
+int supervisor_names(char *buf, size_t len) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < nservices && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? " " : "", services[i].entry->name);
+    return (int)nservices;
+}

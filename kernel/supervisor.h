@@ -7,6 +7,7 @@
 #ifndef NEXUS_SUPERVISOR_H
 #define NEXUS_SUPERVISOR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct fiber_end_info;
@@ -24,5 +25,16 @@ void supervisor_ended(const char *name, const struct fiber_end_info *end, uint64
 void supervisor_tick(uint64_t now);
 /* The tick of the next restart, UINT64_MAX if none is pending. */
 uint64_t supervisor_next_due(void);
+
+/* The operator's commands on service `name`, over its restart policy. verb "stop": it ends and
+ * stays stopped (a pending restart is cancelled); "start": it starts with its failure history
+ * forgiven; "restart": stop, then start at once (a start if it is not running). The stop takes
+ * effect when the fiber next leaves the kernel, so it completes soon after this returns; /Bus
+ * shows each step in /Bus/fibers/<name>/state. Returns 0, or -ENOENT (no such service), -EALREADY
+ * (already running for start, not running for stop), -EBUSY (a stop is still under way),
+ * -EINVAL (unknown verb), or the spawn's error. */
+int supervisor_command(const char *verb, const char *name);
+/* Writes the services' names, space separated, into buf; returns how many there are. */
+int supervisor_names(char *buf, size_t len);
 
 #endif

@@ -96,13 +96,16 @@ class Guest:
                 self.console.cond.wait(left)
         return True
 
+    def type_line(self, line):
+        self.proc.stdin.write(f"{line}\r".encode())
+        self.proc.stdin.flush()
+
     def console_bus(self, prefix):
         """Reads keys under prefix on the kernel console (the monitor's `bus` command), which
         answers even with the network down and adds no traffic of its own."""
         with self.console.cond:
             start = len(self.console.lines)
-        self.proc.stdin.write(f"bus {prefix}\r".encode())
-        self.proc.stdin.flush()
+        self.type_line(f"bus {prefix}")
         deadline = time.monotonic() + 10
         values = {}
         while time.monotonic() < deadline and not values:
@@ -269,6 +272,17 @@ def check_rule_breakers(guest):
     report("others_untouched_network", bus.get("/Bus/net/ipv4/addr") == "10.0.2.15", bus.get("/Bus/net/ipv4/addr"))
     report("others_untouched_uptime", bus.get("/Bus/fibers/uptime/state") == "alive",
            bus.get("/Bus/fibers/uptime/state"))
+    # The operator brings the service back without a reboot; its failures are forgiven, so it
+    # gets a whole new window: three more crashes before the policy gives up again.
+    guest.type_line("start crasher")
+    report("operator_start_after_down", c.wait_for("supervisor: started crasher#", 10) is not None,
+           "no 'supervisor: started crasher' after typing start crasher")
+    report("operator_start_gives_new_window", guest.wait_count("supervisor: crasher failed 3 times", 2, 30),
+           "the restarted crasher was not given three more tries")
+    bus = guest.bus()
+    report("bus_crasher_down_again", bus.get("/Bus/fibers/crasher/crashes") == "6"
+           and bus.get("/Bus/fibers/crasher/state", "").startswith("down:"),
+           {k: v for k, v in bus.items() if k.startswith("/Bus/fibers/crasher/")})
 
 
 def main():
