@@ -1,6 +1,11 @@
 # Nexus build. `make` builds the kernel image (with its embedded service images), `make run`
 # boots it, `make test` runs every test. tools/bootstrap.sh installs what is missing first.
 
+# No built-in rules: every rule is below. (Make's `%: %.o` link rule would otherwise offer to
+# remake the included dependency files as programs.)
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
 CROSS    ?= riscv64-unknown-elf-
 CC       := $(CROSS)gcc
 OBJCOPY  := $(CROSS)objcopy
@@ -9,7 +14,11 @@ QEMU     ?= qemu-system-riscv64
 OPENSBI  ?= /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
 MEM      ?= 128M
 PORT     ?= 8080
+GDBPORT  ?= 1234
 B        := build
+# A literal comma, for QEMU option lists inside make functions such as $(if): a bare comma there
+# would end the function's argument.
+comma    := ,
 
 # rv64imac without floating point: no FPU state to switch, and picolibc's integer printf.
 # Code is compiled with the CSR/fence extensions spelled out (GCC 12 wants them named); the link
@@ -74,7 +83,7 @@ FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge c
 
 BOOTSTRAP := $(B)/.bootstrap-done
 
-.PHONY: all run debug test host-tests fuzz bench clean
+.PHONY: all run debug test host-tests fuzzers fuzz bench clean
 all: $(B)/nexus.elf
 
 $(BOOTSTRAP): tools/bootstrap.sh
@@ -190,7 +199,7 @@ QEMU_BASE    := $(QEMU_MACHINE) -netdev user,id=net0,restrict=on
 # make run: QEMU's user network, the guest's port 80 forwarded to the host's loopback PORT.
 # PCAP=file.pcap also records every frame of the NIC (QEMU's filter-dump).
 RUN_NETDEV   := -netdev user,id=net0,hostfwd=tcp:127.0.0.1:$(PORT)-:80 \
-                $(if $(PCAP),-object filter-dump,id=pcap0,netdev=net0,file=$(PCAP))
+                $(if $(PCAP),-object filter-dump$(comma)id=pcap0$(comma)netdev=net0$(comma)file=$(PCAP))
 
 run: $(B)/nexus.elf
 	@echo "Booting Nexus under QEMU (quit: Ctrl-A X; console commands: help)."
@@ -199,53 +208,61 @@ run: $(B)/nexus.elf
 	$(QEMU_MACHINE) $(RUN_NETDEV) -append "$(BOOTARGS)"
 
 debug: $(B)/nexus.elf
-	@echo "QEMU waits for gdb on tcp::1234. In another terminal:"
-	@echo "  gdb-multiarch $(B)/nexus.elf -ex 'target remote :1234'"
-	$(QEMU_MACHINE) $(RUN_NETDEV) -append "$(BOOTARGS)" -s -S
+	@echo "QEMU waits for gdb on 127.0.0.1:$(GDBPORT), paused before the first instruction. In another terminal:"
+	@echo "    gdb-multiarch $(B)/nexus.elf -ex 'target remote 127.0.0.1:$(GDBPORT)'"
+	$(QEMU_MACHINE) $(RUN_NETDEV) -append "$(BOOTARGS)" -gdb tcp:127.0.0.1:$(GDBPORT) -S
 
 # ---- tests ----
-$(B)/host/test_%: tests/host/test_%.c tests/host/check.h | $(BOOTSTRAP)
-	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_UNIT_SRC_$*) -o $@
+# Host objects (gcc, ASan/UBSan) and fuzz objects (clang, libFuzzer) are compiled one source at a
+# time with compiler-generated dependency files, like the kernel's, so touching any header they
+# include rebuilds exactly them. A program's extra sources are HOST_UNIT_SRC_<name>.
+HOST_OBJ    := $(B)/ho
+FUZZ_OBJ    := $(B)/fo
+HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -MMD -MP -Ikernel -Inetswitch -Iion -Imembrane -Iapps/httpd
 
-$(B)/host/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz_cstring.h | $(BOOTSTRAP)
+$(HOST_OBJ)/%.o: %.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) tests/fuzz/replay.c $< $(HOST_UNIT_SRC_$*) -o $@
+	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_cstring.h | $(BOOTSTRAP)
+# The objects of program NAME's extra sources, under the object folder DIR: $(call unit_objs,DIR,NAME)
+unit_objs = $(addprefix $(1)/,$(HOST_UNIT_SRC_$(2):.c=.o))
+
+$(FUZZ_OBJ)/%.o: %.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ikernel -Inetswitch -Iion -Imembrane -Iapps/httpd $< $(HOST_UNIT_SRC_$*) -o $@
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
-# inet.c is included by its test and fuzz target (under a prefix, to compare with glibc's).
-$(B)/host/test_inet $(B)/host/replay_inet $(B)/fuzz/fuzz_inet: membrane/libnexus/inet.c
+.SECONDEXPANSION:
+$(B)/host/test_%: $(HOST_OBJ)/tests/host/test_%.o $$(call unit_objs,$(HOST_OBJ),$$*)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_SAN) $^ -o $@
+
+$(B)/host/replay_%: $(HOST_OBJ)/tests/fuzz/fuzz_%.o $(HOST_OBJ)/tests/fuzz/replay.o \
+                    $$(call unit_objs,$(HOST_OBJ),$$*)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_SAN) $^ -o $@
+
+$(B)/fuzz/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $$(call unit_objs,$(FUZZ_OBJ),$$*)
+	@mkdir -p $(dir $@)
+	clang -fsanitize=fuzzer,address,undefined $^ -o $@
 
 # posixcheck built against glibc's own headers: proves the program is plain POSIX and its
 # checks are right, before they run on Nexus.
 $(B)/host/posixcheck_host: apps/posixcheck/posixcheck.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
-	  -fno-sanitize-recover=all $< -o $@
+	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HOST_SAN) -MMD -MP -MF $@.d -MT $@ $< -o $@
 
 # The ring under ThreadSanitizer with two real threads.
-$(B)/host/stress_ion_ring: tests/host/stress_ion_ring.c ion/ion_ring.h tests/host/check.h | $(BOOTSTRAP)
+$(B)/host/stress_ion_ring: tests/host/stress_ion_ring.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -std=gnu11 -O2 -g -fsanitize=thread -Iion $< -o $@ -lpthread
+	$(HOST_CC) -std=gnu11 -O2 -g -fsanitize=thread -Iion -MMD -MP -MF $@.d -MT $@ $< -o $@ -lpthread
 
 # httpd itself on the host (glibc sockets, a fixed /Bus tree): its HTTP checks run against it
 # under ASan/UBSan before they run against Nexus.
-$(B)/host/httpd_host: apps/httpd/httpd.c apps/httpd/http_parse.c tests/host/httpd_host_sysinfo.c \
-                     apps/httpd/http_parse.h apps/httpd/sysinfo.h | $(BOOTSTRAP)
+HTTPD_HOST_SRCS := apps/httpd/httpd.c apps/httpd/http_parse.c tests/host/httpd_host_sysinfo.c
+$(B)/host/httpd_host: $(HTTPD_HOST_SRCS:%.c=$(HOST_OBJ)/%.o)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
-	  -fno-sanitize-recover=all -Iapps/httpd $(filter %.c,$^) -o $@
-
-# The parser is not among the pattern rules' prerequisites; a change to it must rebuild these.
-$(B)/host/test_http_parse $(B)/host/replay_http_parse $(B)/fuzz/fuzz_http_parse: apps/httpd/http_parse.c \
-    apps/httpd/http_parse.h
-$(B)/host/test_sockproto $(B)/host/replay_sockproto $(B)/fuzz/fuzz_sockproto: membrane/sockproto.c \
-    membrane/sockproto.h
-$(B)/host/test_pledge $(B)/host/replay_pledge $(B)/fuzz/fuzz_pledge: kernel/pledge.c kernel/pledge.h kernel/wordlist.h
-$(B)/host/test_cspace $(B)/host/replay_cspace $(B)/fuzz/fuzz_cspace: kernel/cspace.c kernel/cspace.h kernel/wordlist.h
+	$(HOST_CC) $(HOST_SAN) $^ -o $@
 
 host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring \
             $(B)/host/posixcheck_host $(B)/host/httpd_host
@@ -255,16 +272,19 @@ test: all $(B)/nexus-test.elf host-tests
 
 # libFuzzer, FUZZ_SECONDS per target; new finds go to build/fuzz/<target>/, not the corpus.
 FUZZ_SECONDS ?= 60
-fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+fuzzers: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+fuzz: fuzzers
 	@for t in $(FUZZ_TARGETS); do mkdir -p $(B)/fuzz/$$t; \
 	  $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/$$t tests/fuzz/corpus/$$t || exit 1; done
 
 bench: all $(B)/nexus-test.elf
 	python3 tools/bench.py --build $(B) --qemu "$(QEMU_BASE)"
 
+# Everything under build/ but the fetched third-party sources and the bootstrap stamp: objects,
+# images, logs and captures alike, so nothing stale survives a clean.
 clean:
-	rm -rf $(B)/k $(B)/u $(B)/m $(B)/lwip $(B)/user $(B)/host $(B)/fuzz $(B)/images.S $(B)/nexus.elf \
-	  $(B)/kt $(B)/mt $(B)/user-test $(B)/images-test.S $(B)/nexus-test.elf
+	find $(B) -mindepth 1 -maxdepth 1 ! -name third_party ! -name $(notdir $(BOOTSTRAP)) -exec rm -rf {} +
 
--include $(shell find $(B)/k $(B)/kt $(B)/u $(B)/m $(B)/mt $(B)/lwip -name '*.d' -type f 2>/dev/null)
+# Every object's compiler-generated dependencies (its headers); lwIP's sources are not ours.
+-include $(shell find $(B) -path $(B)/third_party -prune -o -name '*.d' -type f -print 2>/dev/null)
 .SECONDARY:

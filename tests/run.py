@@ -38,6 +38,10 @@ def groups(build, qemu):
     yield "qemu_containment", [sys.executable, "tests/e2e/run_qemu_containment.py", "--qemu", qemu,
                                "--kernel", os.path.join(build, "nexus-test.elf"),
                                "--logdir", "build/test-logs/containment"]
+    # The front door: every command README.md shows, run as a user types it (tests/frontdoor/).
+    # fuzz before build, so that the dependency checks cover the fuzz objects too.
+    for group in ("coverage", "run", "debug", "fuzz", "build", "bench"):
+        yield f"readme_{group}", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", group]
     legacy = qemu.replace("virtio-mmio.force-legacy=false", "virtio-mmio.force-legacy=true")
     yield "qemu_net_v1", [sys.executable, "tests/qemu/run_nettest.py", "--qemu", legacy,
                           "--logdir", "build/test-logs/net-v1", "--expect-transport", "1"]

@@ -5,7 +5,7 @@
  * excepted: RFC 5952 hex by design) and round-trip too. inet.c is compiled in with an nx_
  * prefix so glibc's functions stay callable. */
 #define NX_INET_PREFIX nx_
-#include "../../membrane/libnexus/inet.c"
+#include "libnexus/inet.c"
 #include "fuzz_cstring.h"
 
 #include <stdlib.h>

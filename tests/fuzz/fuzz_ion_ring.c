@@ -12,7 +12,7 @@
  * model on return codes, counters, returned descriptors, the slot contents and the untouched
  * padding; in particular no batch ever returns more than the capacity or than asked.
  */
-#include "../../ion/ion_ring.h"
+#include "ion_ring.h"
 
 #include <stdint.h>
 #include <stdlib.h>

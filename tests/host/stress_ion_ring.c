@@ -22,7 +22,7 @@
  *
  * Usage: stress_ion_ring [count]   (default 10000000 descriptors)
  */
-#include "../../ion/ion_ring.h"
+#include "ion_ring.h"
 #include "check.h"
 
 #include <inttypes.h>

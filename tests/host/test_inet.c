@@ -6,7 +6,7 @@
  * both implementations live in one program.
  */
 #define NX_INET_PREFIX nx_
-#include "../../membrane/libnexus/inet.c"
+#include "libnexus/inet.c"
 
 #include <stdint.h>
 #include <stdio.h>

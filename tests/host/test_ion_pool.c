@@ -3,7 +3,7 @@
  * succeed only from the real holder, refusals are counted and change nothing, and reclaim gives a
  * dead service's buffers back.
  */
-#include "../../ion/ion_pool.h"
+#include "ion_pool.h"
 #include "check.h"
 
 #include <string.h>

@@ -4,7 +4,7 @@
  * and the wake (signal suppression) protocol. Every ring's shared memory is malloc'd at exactly
  * ion_ring_bytes(capacity) so AddressSanitizer catches any access past the slot array.
  */
-#include "../../ion/ion_ring.h"
+#include "ion_ring.h"
 #include "check.h"
 
 #include <stdlib.h>

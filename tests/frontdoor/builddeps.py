@@ -1,0 +1,111 @@
+"""Checks that make's dependency tracking is exact: for every header of the project, the objects
+`make` would rebuild if it changed (`make -n -W HEADER`) are exactly the objects whose source
+includes it, directly or through other headers.
+
+Which source includes which header is worked out here, independently of the compiler's
+dependency files that make uses: the compile commands come from `make -n -B` (source, object,
+-I folders, -D switches), and a small preprocessor follows #include lines through the project
+and lwIP's headers, taking #ifdef/#ifndef of the build's -D switches as the compiler would and
+every other conditional as taken."""
+import os
+import re
+import shlex
+import subprocess
+
+from tests.frontdoor.terminal import user_env
+
+TARGETS = ["all", "build/nexus-test.elf", "host-tests", "fuzzers"]
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+CONDITIONAL = re.compile(r"^\s*#\s*(ifdef|ifndef|if|elif|else|endif)\b\s*(\w*)")
+
+
+def make_dry(*args):
+    out = subprocess.run(["make", "-n", *args, *TARGETS], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         env=user_env(), check=True).stdout.decode()
+    return out.splitlines()
+
+
+def compiles(lines):
+    """(source, object, include folders, defines) of every compile command."""
+    out = []
+    for line in lines:
+        if " -c " not in line or " -o " not in line:
+            continue
+        words = shlex.split(line)
+        src = words[words.index("-c") + 1]
+        if not src.endswith(".c"):
+            continue
+        obj = words[words.index("-o") + 1]
+        incs = [w[2:] for w in words if w.startswith("-I")]
+        defs = {w[2:].split("=")[0] for w in words if w.startswith("-D")}
+        out.append((os.path.normpath(src), obj, incs, defs))
+    return out
+
+
+class Includes:
+    def __init__(self, switches):
+        self.switches = switches  # macros some compile command defines: the build's switches
+        self.cache = {}
+
+    def closure(self, src, incs, defs):
+        seen, todo = set(), [src]
+        while todo:
+            f = todo.pop()
+            for kind, name in self.direct(f, frozenset(defs)):
+                dirs = ([os.path.dirname(f)] if kind == '"' else []) + incs
+                for d in dirs:
+                    path = os.path.normpath(os.path.join(d, name))
+                    if os.path.isfile(path):
+                        if path not in seen:
+                            seen.add(path)
+                            todo.append(path)
+                        break
+        return seen
+
+    def direct(self, f, defs):
+        key = (f, defs & self.switches)
+        if key not in self.cache:
+            found, live = [], [True]
+            with open(f, encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    c = CONDITIONAL.match(line)
+                    if c:
+                        d, macro = c.groups()
+                        if d in ("ifdef", "ifndef"):
+                            taken = macro not in self.switches or ((macro in defs) == (d == "ifdef"))
+                            live.append(live[-1] and taken)
+                        elif d == "if":
+                            live.append(live[-1])
+                        elif d in ("else", "elif"):
+                            # Only a switch's #else is decided; any other branch stays taken.
+                            live[-1] = live[-2] if len(live) > 1 else True
+                        elif d == "endif" and len(live) > 1:
+                            live.pop()
+                        continue
+                    m = INCLUDE.match(line)
+                    if m and live[-1]:
+                        found.append(m.groups())
+            self.cache[key] = found
+        return self.cache[key]
+
+
+def check_header_dependencies():
+    """(name, ok, detail) per project header."""
+    cmds = compiles(make_dry("-B"))
+    switches = set().union(*(d for _, _, _, d in cmds))
+    inc = Includes(switches)
+    includers = {}
+    for src, obj, incs, defs in cmds:
+        for h in inc.closure(src, incs, defs):
+            includers.setdefault(h, set()).add(obj)
+    headers = subprocess.run(["git", "ls-files", "*.h"], stdout=subprocess.PIPE, check=True).stdout.decode().split()
+    built = sum(os.path.exists(o) for _, o, _, _ in cmds)
+    results = [("compile_commands_found", built > 50, f"{len(cmds)} compile commands, {built} objects built")]
+    for h in headers:
+        # Objects not built yet are made whatever changed: only built ones tell anything.
+        rebuilt = {o for _, o, _, _ in compiles(make_dry("-W", h)) if os.path.exists(o)}
+        want = {o for o in includers.get(h, set()) if os.path.exists(o)}
+        missing, extra = sorted(want - rebuilt), sorted(rebuilt - want)
+        results.append((f"{h}_rebuilds_its_includers", not missing and not extra,
+                        f"{len(want)} includers; not rebuilt {missing[:4]}; rebuilt needlessly {extra[:4]}"))
+    return results

@@ -1,0 +1,440 @@
+#!/usr/bin/env python3
+"""Runs every command README.md shows, exactly as a user types it, and checks what it promises.
+
+Usage: python3 -m tests.frontdoor.run_readme --group GROUP   (from the project root)
+
+Groups (tests/run.py runs each):
+  coverage  every README command is claimed by a handler below, or it fails;
+  run       each `make run ...` line in a pseudo-terminal: the printed curl line answers with the
+            status page and the DHCP address; the plain one also runs the README's curl lines
+            and console commands (and the operator commands' refusals), the PCAP one leaves a
+            capture with the DHCP exchange and the HTTP request, MEM and BOOTARGS show in the
+            boot banner and take effect; each quits with Ctrl-A X;
+  debug     `make debug`: gdb-multiarch -batch attaches, reads pc, detaches, and the guest boots;
+  build     `make` has nothing to do after the test build, `make clean` (in a scratch copy)
+            removes every output, and every object rebuilds when a header it includes changes;
+  bench     `make bench` prints every figure;
+  fuzz      `make fuzz` (FUZZ_SECONDS=5) runs every target.
+A port in a command is replaced by a free one (or added, where the README uses the default).
+
+Output: PASS/FAIL lines for tests/run.py; terminal logs go to build/test-logs/frontdoor/.
+"""
+import argparse
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+from tests.frontdoor import pcap, readme
+from tests.frontdoor.builddeps import check_header_dependencies
+from tests.frontdoor.terminal import CTRL_A_X, Terminal, user_env
+
+LOGDIR = "build/test-logs/frontdoor"
+GUEST_ADDR = "10.0.2.15"
+BOOT_TIMEOUT = 120.0  # includes make's check that the image is up to date
+failures = 0
+
+
+def report(name, ok, detail=""):
+    global failures
+    failures += not ok
+    print(f"PASS readme.{name}" if ok else f"FAIL readme.{name}: {detail}", flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def slug(cmd):
+    return re.sub(r"[^A-Za-z0-9]+", "_", cmd).strip("_")
+
+
+def make_vars(cmd):
+    return dict(w.split("=", 1) for w in shlex.split(cmd)[2:] if "=" in w)
+
+
+def with_var(cmd, name, value):
+    """cmd with make variable name set to value: replaced where the README sets it, else added."""
+    if re.search(rf"\b{name}=\S+", cmd):
+        return re.sub(rf"\b{name}=\S+", f"{name}={value}", cmd)
+    return f"{cmd} {name}={value}"
+
+
+def shell(cmd, timeout=120, stderr=True):
+    """What cmd prints (with its errors, unless stderr is False, as a shell pipe would take it)."""
+    return subprocess.run(["bash", "-c", cmd], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT if stderr else subprocess.DEVNULL,
+                          env=user_env(), timeout=timeout).stdout.decode("utf-8", "replace")
+
+
+def curl_until(cmd, want, limit):
+    """Runs cmd (a curl line) until its output contains want, for up to limit seconds."""
+    deadline, out = time.monotonic() + limit, ""
+    while time.monotonic() < deadline:
+        out = shell(cmd, timeout=30, stderr=False)
+        if want in out:
+            return True, out
+        time.sleep(0.5)
+    return False, out
+
+
+def quit_qemu(term, name):
+    term.send(CTRL_A_X)
+    rc = term.wait_exit(20)
+    report(f"{name}.quits_with_ctrl_a_x", rc == 0, f"exit status {rc}")
+
+
+# ---- make run ----
+
+def console(term, line, until, timeout=10):
+    """Types a console line; the console's answer up to the regex `until` (None if it never came).
+    term.typed is where the answer starts, for checks of what follows it."""
+    term.typed = term.type_line(line)
+    m = term.expect(until, timeout)
+    time.sleep(0.2)  # the monitor prints a whole answer at once; let the rest of it arrive
+    return term.since(term.typed) if m else None
+
+
+def bus_value(term, key):
+    out = console(term, f"bus {key}", rf"^{re.escape(key)}=.*$")
+    m = re.search(rf"^{re.escape(key)}=(.*)$", out or "", re.M)
+    return m.group(1).strip() if m else None
+
+
+def check_help(term, out):
+    listed = re.findall(r"^  (\w+) ", out or "", re.M)
+    shown = {c.split()[0] for c, _ in readme.console_commands()}
+    report("console.help_lists_readme_commands", shown <= set(listed), f"help lists {listed}, README shows {sorted(shown)}")
+    report("console.readme_shows_every_command", set(listed) <= shown, f"help lists {listed}, README shows {sorted(shown)}")
+    for name in listed:  # everything help lists is accepted
+        ans = console(term, name, rf"^{re.escape(name)}\n.+\n")  # its echo, then an answer
+        report(f"console.{name}_accepted", ans is not None and "unknown command" not in ans, ans)
+
+
+def check_stop(term, name, curl):
+    report(f"console.stop_{name}_ends_it", term.expect(rf"supervisor: {name} stopped", 10, start=term.typed) is not None,
+           f"no 'supervisor: {name} stopped'")
+    report(f"console.stop_{name}_on_bus", bus_value(term, f"/Bus/fibers/{name}/state") == "stopped by the operator",
+           bus_value(term, f"/Bus/fibers/{name}/state"))
+    fibers = console(term, "fibers", r"^  httpd ")
+    report(f"console.stop_{name}_not_in_fibers", fibers is not None and f"  {name} " not in fibers, fibers)
+    again = console(term, f"stop {name}", r"^stop: .*$")
+    report(f"console.stop_{name}_twice_refused", again is not None and f"{name} is not running" in again, again)
+
+
+def check_start(term, name, curl):
+    report(f"console.start_{name}_starts_it", term.expect(rf"supervisor: started {name}#\d+", 10, start=term.typed) is not None,
+           f"no 'supervisor: started {name}'")
+    report(f"console.start_{name}_on_bus", bus_value(term, f"/Bus/fibers/{name}/state") == "alive",
+           bus_value(term, f"/Bus/fibers/{name}/state"))
+    again = console(term, f"start {name}", r"^start: .*$")
+    report(f"console.start_{name}_twice_refused", again is not None and f"{name} is already running" in again, again)
+
+
+def check_restart(term, name, curl):
+    report(f"console.restart_{name}_restarts_it", term.expect(rf"supervisor: restarted {name}#\d+", 10, start=term.typed) is not None,
+           f"no 'supervisor: restarted {name}'")
+    ok, out = curl_until(curl, GUEST_ADDR, 30)
+    report(f"console.restart_{name}_serves_again", ok, out[-300:])
+    restarts = bus_value(term, f"/Bus/fibers/{name}/restarts")
+    report(f"console.restart_{name}_counted", restarts is not None and restarts.isdigit() and int(restarts) >= 1,
+           restarts)
+
+
+# Console commands the README shows: the regex that ends the answer, and what else to check.
+CONSOLE_CHECKS = {
+    "help": (r"^  \(QEMU's own keys", lambda term, out, arg, curl: check_help(term, out)),
+    "bus": (r"^/Bus/\S+=", lambda term, out, arg, curl: report(
+        f"console.bus_{slug(arg)}", all(l.startswith(arg) for l in re.findall(r"^/Bus/\S*", out, re.M)), out)),
+    "fibers": (r"^  httpd ", lambda term, out, arg, curl: report(
+        "console.fibers", all(f"  {n} " in out for n in ("membrane", "httpd")), out)),
+    "mem": (r"^\d+ of \d+ pages free$", lambda term, out, arg, curl: report("console.mem", True)),
+    "stop": (r"^stop: ", lambda term, out, arg, curl: check_stop(term, arg, curl)),
+    "start": (r"^start: ", lambda term, out, arg, curl: check_start(term, arg, curl)),
+    "restart": (r"^restart: ", lambda term, out, arg, curl: check_restart(term, arg, curl)),
+}
+
+# Answers to what an operator gets wrong.
+CONSOLE_REFUSALS = [
+    ("frobnicate", r'unknown command "frobnicate"; type help'),
+    ("restart nosuch", r'restart: no service called "nosuch"; the services are: hello membrane httpd uptime'),
+    ("stop", r"stop: no service called \"\"; the services are: "),
+    ("start httpd", r"start: httpd is already running"),
+]
+
+
+def console_session(term, curl):
+    for line, _ in readme.console_commands():
+        verb, _, arg = line.partition(" ")
+        check = CONSOLE_CHECKS.get(verb)
+        if not check:
+            report(f"console.{slug(line)}", False, "README shows a console command this test has no check for")
+            continue
+        out = console(term, line, check[0])
+        report(f"console.{slug(line)}_answers", out is not None and "unknown command" not in out, out)
+        if out is not None:
+            check[1](term, out, arg.strip(), curl)
+    for line, want in CONSOLE_REFUSALS:
+        out = console(term, line, want)
+        report(f"console.refuses_{slug(line)}", out is not None, f"typed {line!r}, wanted /{want}/")
+    # A service that ended by itself (hello exits 0) can be started again.
+    out = console(term, "start hello", r"^hello from hello", timeout=10)
+    report("console.start_finished_service", out is not None, "hello did not greet again")
+
+
+def check_bootargs(term, bootargs, curl):
+    for word in bootargs.split():
+        key, _, value = word.partition("=")
+        check = BOOTARG_CHECKS.get(key)
+        if check is None:
+            report(f"{term.name}.bootargs_{key}", False, "README uses a boot argument this test has no check for")
+        else:
+            check(term, value)
+
+
+def check_watchdog(term, value):
+    m = re.search(r"watchdog (\d+) ms", term.since(0))
+    report(f"{term.name}.bootargs_watchdog_{value}", m is not None and m.group(1) == value, m and m.group(0))
+
+
+def check_app(term, value):
+    image = value.split(",")[0]
+    done = term.expect(rf"^{image}: done", 90)
+    text = term.since(0)
+    passed = re.findall(rf"^PASS {image[:5]}\S*", text, re.M)
+    failed = re.findall(rf"^FAIL .*$", text, re.M)
+    report(f"{term.name}.bootargs_app_{image}_ran", done is not None and passed and not failed,
+           f"{len(passed)} passed, failures {failed[:3]}, done={done is not None}")
+
+
+BOOTARG_CHECKS = {"watchdog": check_watchdog, "app": check_app}
+
+
+def check_mem(term, value):
+    m = re.search(r"^memory: (\d+) MiB", term.since(0), re.M)
+    want = int(value[:-1]) * (1024 if value.upper().endswith("G") else 1)
+    report(f"{term.name}.mem_{value}_in_banner", m is not None and int(m.group(1)) <= want and int(m.group(1)) > want - 8,
+           m and m.group(0))
+
+
+def check_pcap(path, name):
+    try:
+        frames = pcap.frames(path)
+    except (OSError, ValueError) as e:
+        report(f"{name}.pcap_readable", False, str(e))
+        return
+    report(f"{name}.pcap_readable", len(frames) > 0, f"{len(frames)} frames")
+    dhcp = pcap.dhcp_messages(frames)
+    report(f"{name}.pcap_has_dhcp_exchange", all(t in dhcp for t in ("DISCOVER", "OFFER", "REQUEST", "ACK")), dhcp)
+    requests = pcap.http_request_lines(frames)
+    report(f"{name}.pcap_has_http_request", "GET / HTTP/1.1" in requests, requests)
+    if shutil.which("tshark"):  # a second, independent reader where one is installed
+        out = subprocess.run(["tshark", "-r", path, "-Y", "dhcp || http.request", "-T", "fields",
+                              "-e", "dhcp.option.dhcp", "-e", "http.request.uri"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60).stdout.decode()
+        report(f"{name}.tshark_reads_pcap", "5" in out.split() and "/" in out.split(), out[:200])
+
+
+def run_make_run(cmd):
+    name = slug(cmd)
+    port = free_port()
+    line = with_var(cmd, "PORT", port)
+    variables = make_vars(cmd)
+    pcap_path = variables.get("PCAP")
+    if pcap_path and os.path.exists(pcap_path):
+        os.unlink(pcap_path)
+    term = Terminal(line, os.path.join(LOGDIR, name + ".log"))
+    term.name = name
+    try:
+        m = term.expect(r"^\s*(curl \S+)\s*$", BOOT_TIMEOUT)
+        curl = m.group(1) if m else None
+        report(f"{name}.prints_curl_line", curl is not None and f":{port}/" in curl, curl)
+        listening = term.expect(r"httpd: listening", BOOT_TIMEOUT)
+        report(f"{name}.boots_to_httpd", listening is not None,
+               "no 'httpd: listening'; the terminal ends: " + term.since(0)[-400:])
+        if not (curl and listening):
+            return
+        ok, out = curl_until(curl, GUEST_ADDR, 30)
+        report(f"{name}.curl_line_gets_status_page", ok, out[-300:])
+        if "MEM" in variables:
+            check_mem(term, variables["MEM"])
+        if "BOOTARGS" in variables:
+            check_bootargs(term, variables["BOOTARGS"], curl)
+        if not variables:  # the plain `make run`: the README's curl lines and console
+            for readme_curl in CLAIMED["curl"]:
+                check_readme_curl(readme_curl, port)
+            console_session(term, curl)
+        quit_qemu(term, name)
+        if pcap_path:
+            check_pcap(pcap_path, name)
+    finally:
+        term.close()
+
+
+def check_readme_curl(cmd, port):
+    line = cmd.replace(":8080", f":{port}")
+    out = shell(line, timeout=60, stderr=False)
+    name = "curl_" + (slug(cmd.split(":8080", 1)[1]) or "status_page")
+    if line.endswith("/bus.json"):
+        try:
+            bus = json.loads(out)["bus"]
+            ok = bus.get("/Bus/net/ipv4/addr") == GUEST_ADDR
+        except (ValueError, KeyError, TypeError):
+            ok = False
+        report(name, ok, out[:300])
+    else:
+        report(name, GUEST_ADDR in out and "membrane" in out, out[:300])
+
+
+# ---- make debug ----
+
+def run_make_debug(cmd):
+    name = slug(cmd)
+    line = with_var(with_var(cmd, "PORT", free_port()), "GDBPORT", free_port())
+    term = Terminal(line, os.path.join(LOGDIR, name + ".log"))
+    try:
+        m = term.expect(r"^\s*(gdb-multiarch .*)$", BOOT_TIMEOUT)
+        report(f"{name}.prints_gdb_command", m is not None, "no gdb command printed")
+        if not m:
+            return
+        gdb = m.group(1).replace("gdb-multiarch", "gdb-multiarch -batch", 1) + \
+            " -ex 'info registers pc' -ex 'detach'"
+        out = ""
+        for _ in range(20):  # QEMU listens a moment after make prints the line
+            out = shell(gdb, timeout=60)
+            if "Connection refused" not in out:
+                break
+            time.sleep(0.5)
+        report(f"{name}.gdb_reads_pc_at_reset_vector", re.search(r"^pc\s+0x1000\b", out, re.M) is not None, out[-400:])
+        report(f"{name}.gdb_detaches", "detached" in out.lower(), out[-200:])
+        booted = term.expect(r"httpd: listening", BOOT_TIMEOUT)
+        report(f"{name}.boots_after_detach", booted is not None, "no 'httpd: listening' after gdb detached")
+        quit_qemu(term, name)
+    finally:
+        term.close()
+
+
+# ---- make, make clean, dependencies ----
+
+def run_make(cmd):
+    out = shell(cmd, timeout=600)
+    report("make.up_to_date_after_test_build", "Nothing to be done" in out and " -c " not in out, out[-500:])
+
+
+def run_make_clean(cmd):
+    """In a scratch copy (sources copied, build outputs hard-linked), so this run keeps its build."""
+    files = subprocess.run(["git", "ls-files", "-z"], stdout=subprocess.PIPE, check=True).stdout.split(b"\0")
+    with tempfile.TemporaryDirectory() as scratch:
+        for f in filter(None, files):
+            dst = os.path.join(scratch, f.decode())
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            if os.path.isfile(f):
+                shutil.copy2(f, dst)
+        subprocess.run(["cp", "-al", "build", os.path.join(scratch, "build")], check=True)
+        proc = subprocess.run(["bash", "-c", cmd], cwd=scratch, env=user_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=120)
+        left = []
+        for root, dirs, names in os.walk(os.path.join(scratch, "build")):
+            dirs[:] = [d for d in dirs if d != "third_party"]
+            left += [os.path.join(root, n) for n in names if not n.startswith(".bootstrap")]
+        report("make_clean.removes_every_output", proc.returncode == 0 and not left,
+               f"exit {proc.returncode}; left {left[:5]} ({len(left)} files)")
+        report("make_clean.keeps_fetched_sources",
+               os.path.isdir(os.path.join(scratch, "build/third_party/lwip/src")), "build/third_party gone")
+
+
+# ---- make bench, make fuzz ----
+
+BENCH_FIGURES = ["boot to first fiber", "kernel image, loadable", "NetSwitch instructions per RX frame",
+                 "frames/s", "boot to first HTTP 200", "wrk -t1 -c1", "wrk -t1 -c8", "bulk GET",
+                 "smallest -m that serves", "Membrane crash to next HTTP 200"]
+
+
+def run_make_bench(cmd):
+    proc = subprocess.run(["bash", "-c", cmd], env=user_env(), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=1200)
+    out = proc.stdout.decode("utf-8", "replace")
+    with open(os.path.join(LOGDIR, "bench.log"), "w") as f:
+        f.write(out)
+    report("bench.exits_0", proc.returncode == 0, out[-300:])
+    for fig in BENCH_FIGURES:
+        m = re.search(rf"^  {re.escape(fig)}.*\s\d", out, re.M)  # the label, then a figure
+        report(f"bench.figure_{slug(fig)}", m is not None, "missing or without a number")
+    for line in out.splitlines():
+        if line.startswith("  "):
+            print("INFO bench" + line, flush=True)
+
+
+FUZZ_SECONDS = 5
+
+
+def run_make_fuzz(cmd):
+    line = with_var(cmd, "FUZZ_SECONDS", FUZZ_SECONDS)
+    proc = subprocess.run(["bash", "-c", line], env=user_env(), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=1200)
+    out = proc.stdout.decode("utf-8", "replace")
+    with open(os.path.join(LOGDIR, "fuzz.log"), "w") as f:
+        f.write(out)
+    targets = re.search(r"^FUZZ_TARGETS\s*:=\s*(.*)$", open("Makefile").read(), re.M).group(1).split()
+    done = re.findall(r"^Done (\d+) runs in \d+ second", out, re.M)
+    report("fuzz.exits_0", proc.returncode == 0, out[-300:])
+    report("fuzz.every_target_ran", len(done) == len(targets), f"{len(done)} of {len(targets)} targets finished")
+
+
+# ---- which handler runs which README command ----
+
+HANDLERS = [  # (group, regex on the README command, handler; None: collected for another handler)
+    ("run", r"^make run( .*)?$", run_make_run),
+    ("run", r"^curl http://127\.0\.0\.1:8080/\S*$", None),
+    ("debug", r"^make debug$", run_make_debug),
+    ("build", r"^make$", run_make),
+    ("build", r"^make clean$", run_make_clean),
+    ("bench", r"^make bench$", run_make_bench),
+    ("fuzz", r"^make fuzz$", run_make_fuzz),
+    ("test", r"^make test$", None),  # this very run
+]
+CLAIMED = {"curl": []}
+
+
+def claim(cmd):
+    for group, rx, handler in HANDLERS:
+        if re.match(rx, cmd):
+            return group, handler
+    return None, None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz"])
+    args = ap.parse_args()
+    os.makedirs(LOGDIR, exist_ok=True)
+    commands = readme.host_commands()
+    CLAIMED["curl"] = [c for c in commands if c.startswith("curl ")]
+    if args.group == "coverage":
+        report("coverage.readme_has_commands", len(commands) >= 5, commands)
+        for cmd in commands:
+            group, _ = claim(cmd)
+            report(f"coverage.{slug(cmd)}", group is not None, "no test runs this README command")
+        report("coverage.readme_has_console_commands", len(readme.console_commands()) >= 4,
+               readme.console_commands())
+    for cmd in commands:
+        group, handler = claim(cmd)
+        if group == args.group and handler:
+            handler(cmd)
+    if args.group == "build":
+        for name, ok, detail in check_header_dependencies():
+            report(f"deps.{name}", ok, detail)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
