@@ -267,8 +267,9 @@ $(B)/host/httpd_host: $(HTTPD_HOST_SRCS:%.c=$(HOST_OBJ)/%.o)
 host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring \
             $(B)/host/posixcheck_host $(B)/host/httpd_host
 
+# TESTS=REGEX runs only the groups whose name matches (a developer's shortcut; CI runs them all).
 test: all $(B)/nexus-test.elf host-tests
-	python3 tests/run.py --build $(B) --qemu "$(QEMU_BASE)"
+	python3 tests/run.py --build $(B) --qemu "$(QEMU_BASE)" $(if $(TESTS),--only '$(TESTS)')
 
 # libFuzzer, FUZZ_SECONDS per target; new finds go to build/fuzz/<target>/, not the corpus.
 FUZZ_SECONDS ?= 60

@@ -8,6 +8,7 @@ failed check of its own, so a crash can never look like success.
 import argparse
 import glob
 import os
+import re
 import subprocess
 import sys
 import time
@@ -74,9 +75,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--qemu", required=True)
+    ap.add_argument("--only", default="", help="run only the groups whose name matches this regex")
     args = ap.parse_args()
     total_passed = total_failed = 0
     for name, cmd in groups(args.build, args.qemu):
+        if args.only and not re.search(args.only, name):
+            continue
         p, f = run_group(name, cmd)
         total_passed += p
         total_failed += f
