@@ -28,14 +28,14 @@ LINKARCH := -march=rv64imac -mabi=lp64 -mcmodel=medany
 PICO     := --specs=picolibc.specs -DPICOLIBC_INTEGER_PRINTF_SCANF
 CFLAGS   := $(ARCH) $(PICO) -std=gnu11 -O2 -g -ffreestanding -fno-common -fno-builtin-printf \
             -Wall -Wextra -Werror -MMD -MP
-KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio -Inetswitch -Iion
-UCFLAGS  := $(CFLAGS) -Iapps/rt -Ikernel/uapi -Iion
+KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio -Inetswitch -Iion -Iinclude
+UCFLAGS  := $(CFLAGS) -Ilib/rt -Iinclude -Iion
 LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 
 KERNEL_SRCS := $(wildcard kernel/*.c hal/virtio/*.c netswitch/*.c) ion/ion_pool.c
 KERNEL_ASM  := $(wildcard kernel/*.S)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/k/%.o) $(KERNEL_ASM:%.S=$(B)/k/%.o) $(B)/k/images.o
-RT_OBJS     := $(B)/u/apps/rt/crt0.o $(B)/u/apps/rt/nexus.o
+RT_OBJS     := $(B)/u/lib/rt/crt0.o $(B)/u/lib/rt/nexus.o
 
 # lwIP comes from Debian's source package (tools/sources.lock), unpacked into the build tree and
 # compiled unpatched with the port in lwip/. The Membrane links it; nothing else does.
@@ -50,12 +50,16 @@ LWIP_OBJS    := $(LWIP_CORE:%=$(B)/lwip/core/%.o) $(B)/lwip/netif/ethernet.o
 LWIP_INC     := -Ilwip -I$(LWIP_DIR)/src/include
 # lwIP's own sources are third-party: warnings are theirs, so no -Werror for them.
 LWIP_CFLAGS  := $(filter-out -Werror -Wextra,$(UCFLAGS)) $(LWIP_INC)
-MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(B)/m/membrane/sockserver.o $(B)/m/membrane/sockproto.o \
+MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(patsubst %.c,$(B)/m/%.o,$(filter-out membrane/membrane.c \
+                   membrane/fault_inject.c,$(wildcard membrane/*.c))) $(B)/m/lib/link/sockproto.o $(B)/m/lib/link/server.o \
                  $(B)/m/lwip/netif_ion.o $(LWIP_OBJS)
 
+# The Membrane sees the POSIX headers of libnexus for the socket constants it shares with apps.
+MEMBRANE_CFLAGS := -Imembrane -Ilib -Ilib/libnexus/include
+
 # Apps using sockets compile against the POSIX headers of libnexus and link it.
-LIBNEXUS_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard membrane/libnexus/*.c)) $(B)/u/membrane/sockproto.o
-POSIX_CFLAGS  := -Imembrane/include -Imembrane
+LIBNEXUS_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard lib/libnexus/*.c)) $(B)/u/lib/link/sockproto.o
+POSIX_CFLAGS  := -Ilib/libnexus/include -Ilib/libnexus
 
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 APPS        := hello uptime httpd posixcheck
@@ -64,7 +68,7 @@ IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
 HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
-               -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Imembrane -Iapps/httpd
+               -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
 HOST_TESTS  := fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace
 HOST_UNIT_SRC_fdt       := kernel/fdt.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
@@ -75,7 +79,7 @@ HOST_UNIT_SRC_route     := netswitch/route.c
 HOST_UNIT_SRC_ion_ring  :=
 HOST_UNIT_SRC_ion_pool  := ion/ion_pool.c
 HOST_UNIT_SRC_inet      :=
-HOST_UNIT_SRC_sockproto := membrane/sockproto.c
+HOST_UNIT_SRC_sockproto := lib/link/sockproto.c
 HOST_UNIT_SRC_http_parse := apps/httpd/http_parse.c
 HOST_UNIT_SRC_pledge    := kernel/pledge.c
 HOST_UNIT_SRC_cspace    := kernel/cspace.c
@@ -124,15 +128,15 @@ $(B)/lwip/%.o: $(LWIP_STAMP)
 
 $(B)/m/%.o: %.c $(LWIP_STAMP) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) $(LWIP_INC) -Imembrane -Imembrane/include -c $< -o $@
+	$(CC) $(UCFLAGS) $(LWIP_INC) $(MEMBRANE_CFLAGS) -c $< -o $@
 
 $(B)/u/%.o: %.S | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ARCH) -c $< -o $@
 
-$(B)/user/%.full.elf: $(RT_OBJS) apps/rt/user.ld
+$(B)/user/%.full.elf: $(RT_OBJS) lib/rt/user.ld
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -T apps/rt/user.ld $(filter %.o,$^) -o $@
+	$(CC) $(LDFLAGS) -T lib/rt/user.ld $(filter %.o,$^) -o $@
 
 $(B)/user/hello.full.elf: $(B)/u/apps/hello/hello.o
 $(B)/user/uptime.full.elf: $(B)/u/apps/uptime/uptime.o
@@ -167,11 +171,11 @@ $(B)/kt/kernel/manifest.o: kernel/manifest.c | $(BOOTSTRAP)
 
 $(B)/mt/%.o: %.c $(LWIP_STAMP) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) $(LWIP_INC) -Imembrane -Imembrane/include -DNEXUS_FAULT_INJECTION -c $< -o $@
+	$(CC) $(UCFLAGS) $(LWIP_INC) $(MEMBRANE_CFLAGS) -DNEXUS_FAULT_INJECTION -c $< -o $@
 
-$(B)/user-test/%.full.elf: $(RT_OBJS) apps/rt/user.ld
+$(B)/user-test/%.full.elf: $(RT_OBJS) lib/rt/user.ld
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -T apps/rt/user.ld $(filter %.o,$^) -o $@
+	$(CC) $(LDFLAGS) -T lib/rt/user.ld $(filter %.o,$^) -o $@
 
 $(B)/user-test/membrane.full.elf: $(MEMBRANE_TEST_OBJS)
 $(B)/user-test/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)
@@ -219,7 +223,7 @@ debug: $(B)/nexus.elf
 HOST_OBJ    := $(B)/ho
 FUZZ_OBJ    := $(B)/fo
 HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS := -g -O1 -MMD -MP -Ikernel -Inetswitch -Iion -Imembrane -Iapps/httpd
+FUZZ_CFLAGS := -g -O1 -MMD -MP -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
 
 $(HOST_OBJ)/%.o: %.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)

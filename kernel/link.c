@@ -16,7 +16,7 @@
 #include "kernel.h"
 #include "mem.h"
 #include "memlayout.h"
-#include "uapi/nexus_syscall.h"
+#include "nexus/syscall.h"
 #include "riscv.h"
 #include "vm.h"
 

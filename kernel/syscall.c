@@ -20,11 +20,11 @@
 #include "pledge.h"
 #include "riscv.h"
 #include "timer.h"
-#include "uapi/nexus_syscall.h"
+#include "nexus/syscall.h"
 
 typedef long (*syscall_fn)(struct fiber *f, const uint64_t *a);
 
-/* The promise each class of channel needs (nexus_syscall.h channel plan). */
+/* The promise each class of channel needs (nexus/syscall.h channel plan). */
 static const struct {
     unsigned first, last;
     uint32_t promise;

@@ -19,7 +19,8 @@
 #include "lwip/timeouts.h"
 #include "netif_ion.h"
 #include "nexus.h"
-#include "sockserver.h"
+#include "link/server.h"
+#include "sockets.h"
 
 #define IDLE_WAIT_MAX_MS 1000 /* even without lwIP timers, look around this often */
 #define PUBLISH_EVERY_MS 100
@@ -109,7 +110,8 @@ static void publish_state(void) {
 
 static void publish_counters(void) {
     const struct ion_netif_stats *n = ion_netif_stats();
-    const struct sockserver_stats *s = sockserver_stats();
+    const struct link_server_stats *s = link_server_stats();
+    const struct sockets_stats *k = &sockets_counters;
     const struct {
         const char *key;
         uint64_t value;
@@ -118,8 +120,11 @@ static void publish_counters(void) {
         {"/Bus/net/membrane/tx_frames", n->tx_frames},
         {"/Bus/net/membrane/tx_no_buffer", n->tx_no_buffer},
         {"/Bus/net/membrane/socket_requests", s->requests},
+        {"/Bus/net/membrane/socket_errors", s->errors},
         {"/Bus/net/membrane/rejected", s->bad_slots + s->bad_rings + n->rx_bad_handle},
-        {"/Bus/net/membrane/accept_refused", s->accept_refused},
+        {"/Bus/net/membrane/completions_lost", s->completions_lost},
+        {"/Bus/net/membrane/accept_refused", k->accept_refused},
+        {"/Bus/net/membrane/udp_dropped", k->udp_dropped},
         {"/Bus/net/membrane/app_restarts", s->app_restarts},
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
@@ -163,14 +168,14 @@ int main(void) {
     fault_inject_start();
 #endif
     loopback = netif_find("lo0");
-    unsigned apps = sockserver_attach();
+    unsigned apps = sockets_attach();
     printf("membrane: lwIP %s on %c%c, %u app link(s), DHCP started\n", LWIP_VERSION_STRING, nic.name[0],
            nic.name[1], apps);
-    uint64_t wait_mask = sockserver_wait_mask() | 1ull << ion_netif_channel();
+    uint64_t wait_mask = link_server_wait_mask() | 1ull << ion_netif_channel();
     uint32_t last_publish = 0;
     for (;;) {
         unsigned work = ion_netif_poll(&nic);
-        work += sockserver_poll();
+        work += link_server_poll();
         netif_poll_all(); /* loopback (127.0.0.1) traffic queued by the work above */
         sys_check_timeouts();
         if (state_changed || sys_now() - last_publish >= PUBLISH_EVERY_MS) {
@@ -179,12 +184,12 @@ int main(void) {
             publish_state();
             publish_counters();
         }
-        sockserver_flush();
+        link_server_flush();
         ion_netif_flush();
         if (work || loopback_pending())
             continue;
         /* Sleep only if every source is still empty once the wake flags are set. */
-        if (!ion_netif_sleep_prepare() || !sockserver_sleep_prepare())
+        if (!ion_netif_sleep_prepare() || !link_server_sleep_prepare())
             continue;
         u32_t sleep_ms = sys_timeouts_sleeptime();
         if (sleep_ms > IDLE_WAIT_MAX_MS)

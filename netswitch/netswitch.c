@@ -12,7 +12,7 @@
 #include "mem.h"
 #include "memlayout.h"
 #include "riscv.h"
-#include "uapi/nexus_syscall.h"
+#include "nexus/syscall.h"
 #include "virtio_net.h"
 
 #define BUF_SIZE        2048u

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "cspace.h"
-#include "uapi/nexus_syscall.h"
+#include "nexus/syscall.h"
 #include "fuzz_cstring.h"
 
 

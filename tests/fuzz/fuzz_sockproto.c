@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sockproto.h"
+#include "nexus/sockproto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct nxs_msg m;

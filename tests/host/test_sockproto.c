@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "sockproto.h"
+#include "nexus/sockproto.h"
 
 static struct nxs_msg msg(uint32_t op, int32_t sock, uint32_t len, uint32_t addr_len) {
     struct nxs_msg m;

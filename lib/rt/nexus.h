@@ -1,6 +1,6 @@
 /*
  * The user-side runtime for Nexus fibers: thin wrappers over the syscalls of
- * kernel/uapi/nexus_syscall.h. Results follow the kernel: >= 0 success, -errno failure.
+ * include/nexus/syscall.h. Results follow the kernel: >= 0 success, -errno failure.
  * stdout/stderr (picolibc) write to the console, line-buffered.
  */
 #ifndef NEXUS_USER_H
@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nexus_syscall.h"
+#include "nexus/syscall.h"
 
 long nx_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
 

@@ -1,7 +1,7 @@
 /* Checks and conversions of the socket protocol (sockproto.h). Portable C: the Membrane uses
  * it on requests from apps it does not trust, libnexus on its own side, and the host tests and
  * the fuzz target on anything. */
-#include "sockproto.h"
+#include "nexus/sockproto.h"
 
 #include <errno.h>
 #include <string.h>

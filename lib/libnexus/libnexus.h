@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "sockproto.h"
+#include "nexus/sockproto.h"
 
 #define NXL_FD_FIRST 3 /* 0..2 are the console */
 #define NXL_FDS 64

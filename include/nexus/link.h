@@ -1,0 +1,104 @@
+/*
+ * The service link: how an app talks to a service fiber (the Membrane for AF_INET/AF_INET6, and
+ * the services that come next) over one link of the kernel (kernel/link.h): 36 shared pages
+ * that both sides map read-write. The transport is the same for every service; what the
+ * requests mean is the service's protocol (nexus/sockproto.h for sockets). docs/sockets.md
+ * describes it in prose.
+ *
+ *   offset 0x00000  struct nxs_header   magic, epoch, wake flag, the status word of every socket
+ *   offset 0x01000  request ring        app -> service: {slot, 0, 0}
+ *   offset 0x02000  completion ring     service -> app: {slot, 0, 0}
+ *   offset 0x03000  NXS_SLOTS x struct nxs_msg       one request/reply each
+ *   offset 0x04000  NXS_SLOTS x NXS_SLOT_DATA bytes  the slot's data (payload, names, options)
+ *
+ * A call: the app fills a free slot (header + data), enqueues its number on the request ring and
+ * signals the service if it sleeps; the service copies the header into its own memory, checks
+ * it, acts, writes the reply into the same slot and enqueues the slot on the completion ring.
+ * A service never blocks on an app: every operation either completes at once (EAGAIN or
+ * EINPROGRESS when it would block) or completes later (a name lookup). Blocking calls are built
+ * by libnexus from the status words: it sleeps on its link channel until the socket's status
+ * says the call can make progress.
+ *
+ * Status words are written only by the service. When it changes any, it bumps status_seq and,
+ * if the app set app_waiting, clears it and signals the app (the same Dekker pattern as the
+ * ION ring's wake flag: the app sets app_waiting, fences, re-reads the statuses, then sleeps).
+ *
+ * Neither side trusts the other. The service validates every field it reads before use; the
+ * app bounds every length the service returns. A socket number names an entry of the link's
+ * own table, so an app can only ever reach its own sockets.
+ *
+ * epoch: the service writes a new non-zero value each time it (re)starts and clears the status
+ * table. A socket opened under another epoch belongs to a dead service: libnexus fails it with
+ * ECONNRESET (connected) or ENOTCONN.
+ *
+ * app_start / app_start_ack: the other direction. An app (re)starting writes a new app_start
+ * before its first call and waits until the service echoes it in app_start_ack. Before echoing,
+ * the service closes every socket the link's previous app left open (so a restarted server can
+ * bind its port again) and starts both rings over empty, so nothing of the dead app is answered.
+ *
+ * The server half of this transport is lib/link/server.c, the client half lib/link/client.c.
+ */
+#ifndef NEXUS_LINK_PROTO_H
+#define NEXUS_LINK_PROTO_H
+
+#include <stdint.h>
+
+#include "ion_ring.h"
+
+#define NXS_SOCKETS 64 /* sockets per link (per app) */
+#define NXS_SLOTS 4
+#define NXS_SLOT_DATA 32768u
+#define NXS_RING_CAPACITY 8
+#define NXS_PAGE 4096u
+
+#define NXS_OFF_HEADER 0x0000u
+#define NXS_OFF_REQUESTS 0x1000u
+#define NXS_OFF_COMPLETIONS 0x2000u
+#define NXS_OFF_MSGS 0x3000u
+#define NXS_OFF_DATA 0x4000u
+#define NXS_LINK_BYTES (NXS_OFF_DATA + NXS_SLOTS * NXS_SLOT_DATA)
+#define NXS_LINK_PAGES (NXS_LINK_BYTES / NXS_PAGE)
+
+/* Status bits: the poll(2) values, so libnexus passes them through. */
+#define NXS_EV_IN 0x001u   /* data, a pending connection, or end of stream to read */
+#define NXS_EV_OUT 0x004u  /* send would accept bytes / connect finished */
+#define NXS_EV_ERR 0x008u  /* an error is pending (SO_ERROR) */
+#define NXS_EV_HUP 0x010u  /* the connection is gone both ways */
+#define NXS_EV_OPEN 0x80000000u /* the socket exists (cleared when closed or never opened) */
+
+struct nxs_header {
+    uint32_t magic;      /* the service's protocol (NXS_MAGIC_* of its header) */
+    uint32_t epoch;      /* service start count, 0 until the service attached */
+    uint32_t status_seq; /* bumped by the service after any status change */
+    uint32_t app_waiting;
+    uint32_t app_start;     /* written by the app: bumped each time an app attaches */
+    uint32_t app_start_ack; /* written by the service: app_start once it has cleaned up */
+    uint32_t pad[10];
+    uint32_t status[NXS_SOCKETS];
+};
+
+/* A socket address as carried by the link: the POSIX sockaddr bytes of the family (family in
+ * host order first). */
+#define NXS_ADDR_MAX 28
+
+struct nxs_msg {
+    uint32_t op;    /* the service protocol's operation */
+    int32_t sock;
+    uint32_t flags; /* MSG_* for send/recv */
+    uint32_t len;   /* request data length (or room wanted); reply data length */
+    int64_t result; /* reply: >= 0, or -errno */
+    uint32_t arg[3];
+    uint32_t addr_len;
+    uint8_t addr[NXS_ADDR_MAX];
+    uint32_t tag; /* chosen by the app, echoed in the reply */
+};
+
+/* Each part of the layout fits the pages given to it. */
+_Static_assert(sizeof(struct nxs_header) <= NXS_OFF_REQUESTS - NXS_OFF_HEADER, "link header overflows its page");
+_Static_assert(ION_RING_BYTES(NXS_RING_CAPACITY) <= NXS_OFF_COMPLETIONS - NXS_OFF_REQUESTS, "request ring overflows its page");
+_Static_assert(ION_RING_BYTES(NXS_RING_CAPACITY) <= NXS_OFF_MSGS - NXS_OFF_COMPLETIONS, "completion ring overflows its page");
+_Static_assert(NXS_SLOTS * sizeof(struct nxs_msg) <= NXS_OFF_DATA - NXS_OFF_MSGS, "slot headers overflow their page");
+_Static_assert(NXS_LINK_BYTES % NXS_PAGE == 0, "a link is whole pages");
+_Static_assert(NXS_SOCKETS <= 64, "a link's dirty set is one 64-bit word");
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * The socket protocol: what requests over a service link (nexus/link.h) mean when the service
+ * is a socket family's backend, as the Membrane is for AF_INET and AF_INET6. Operations follow
+ * the POSIX calls one to one; libnexus turns them back into blocking calls.
+ */
+#ifndef NEXUS_SOCKPROTO_H
+#define NEXUS_SOCKPROTO_H
+
+#include <stdint.h>
+
+#include "nexus/link.h"
+
+#define NXS_MAGIC 0x4e585331u /* "NXS1": a socket service on the link */
+
+enum nxs_op {
+    NXS_OP_SOCKET = 1,  /* arg0 domain, arg1 type, arg2 protocol        -> socket number */
+    NXS_OP_BIND,        /* addr                                          -> 0 */
+    NXS_OP_LISTEN,      /* arg0 backlog                                  -> 0 */
+    NXS_OP_ACCEPT,      /*                                -> new socket number, addr = peer */
+    NXS_OP_CONNECT,     /* addr                              -> 0, -EINPROGRESS, -errno */
+    NXS_OP_SEND,        /* data[len], flags, addr if addr_len (sendto)   -> bytes taken */
+    NXS_OP_RECV,        /* len = most wanted, flags          -> bytes in data, addr = from */
+    NXS_OP_SHUTDOWN,    /* arg0 how (SHUT_RD/WR/RDWR)                    -> 0 */
+    NXS_OP_CLOSE,       /*                                               -> 0 */
+    NXS_OP_SETSOCKOPT,  /* arg0 level, arg1 name, data[len] value        -> 0 */
+    NXS_OP_GETSOCKOPT,  /* arg0 level, arg1 name, len = room  -> value length, value in data */
+    NXS_OP_GETSOCKNAME, /*                                         -> 0, addr */
+    NXS_OP_GETPEERNAME, /*                                         -> 0, addr */
+    NXS_OP_RESOLVE,     /* data = host name (len bytes, no NUL), arg0 family wanted
+                           -> address count, addresses as struct nxs_addr in data (deferred) */
+    NXS_OP_COUNT
+};
+
+/* A decoded socket address. */
+struct nxs_addr {
+    uint16_t family; /* 2 = AF_INET, 10 = AF_INET6 */
+    uint16_t port;   /* host order */
+    uint32_t scope;
+    uint8_t ip[16];  /* IPv4 in the first 4 bytes, network order */
+};
+
+/* Checks a request header (already copied into trusted memory) against the protocol's bounds:
+ * known op, socket number in range where the op needs one, data length within the slot,
+ * address length within the field. 0, or the -errno to answer. */
+int nxs_msg_check(const struct nxs_msg *m);
+
+/* sockaddr bytes <-> nxs_addr. decode: 0 or -EINVAL/-EAFNOSUPPORT. encode: bytes written. */
+int nxs_addr_decode(const uint8_t *raw, uint32_t len, struct nxs_addr *out);
+uint32_t nxs_addr_encode(const struct nxs_addr *a, uint8_t *raw, uint32_t room);
+
+#endif

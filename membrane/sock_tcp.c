@@ -1,0 +1,317 @@
+/*
+ * TCP sockets (sockets.h): lwIP's callbacks keep each socket's state and mark it for a status
+ * update; the operations never block (EAGAIN, EINPROGRESS). A connection lwIP accepts is
+ * "embryonic" until the app accepts it: it counts against the listen backlog and is queued on
+ * its listener.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lwip/tcp.h"
+#include "sockets.h"
+
+void tcp_sock_drop_rx(struct msock *s) {
+    if (s->rx)
+        pbuf_free(s->rx);
+    s->rx = NULL;
+}
+
+static void detach(struct tcp_pcb *pcb) {
+    tcp_arg(pcb, NULL);
+    tcp_recv(pcb, NULL);
+    tcp_sent(pcb, NULL);
+    tcp_err(pcb, NULL);
+    if (pcb->state != LISTEN)
+        tcp_poll(pcb, NULL, 0);
+}
+
+static void close_pcb(struct msock *s) {
+    struct tcp_pcb *pcb = s->pcb.tcp;
+    s->pcb.tcp = NULL;
+    if (!pcb)
+        return;
+    if (s->listening)
+        tcp_accept(pcb, NULL);
+    else
+        detach(pcb);
+    if (s->embryonic)
+        tcp_backlog_accepted(pcb);
+    if (tcp_close(pcb) != ERR_OK)
+        tcp_abort(pcb);
+}
+
+void tcp_sock_close(struct msock *s) {
+    for (unsigned i = 0; i < s->npending; i++)
+        sock_release(sock_at(s->link, s->pending[i]));
+    s->npending = 0;
+    close_pcb(s);
+    tcp_sock_drop_rx(s);
+}
+
+uint32_t tcp_sock_status(const struct msock *s) {
+    if (s->listening)
+        return s->npending ? NXS_EV_IN : 0;
+    if (s->connecting)
+        return s->err ? NXS_EV_OUT | NXS_EV_HUP : 0;
+    if (!s->connected)
+        return NXS_EV_OUT | NXS_EV_HUP;
+    uint32_t ev = 0;
+    if (s->rx || s->eof || s->err || s->rd_shut)
+        ev |= NXS_EV_IN;
+    struct tcp_pcb *pcb = s->pcb.tcp;
+    if (!pcb || s->wr_shut || (tcp_sndbuf(pcb) > 0 && tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN - 4))
+        ev |= NXS_EV_OUT;
+    if (!pcb || (s->eof && s->wr_shut))
+        ev |= NXS_EV_HUP;
+    return ev;
+}
+
+/* ---- lwIP's callbacks ---- */
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
+    struct msock *s = arg;
+    (void)err;
+    if (!s) {
+        if (p) {
+            tcp_recved(pcb, p->tot_len);
+            pbuf_free(p);
+        }
+        return ERR_OK;
+    }
+    if (!p) {
+        s->eof = 1;
+    } else if (s->rd_shut) {
+        tcp_recved(pcb, p->tot_len);
+        pbuf_free(p);
+    } else if (s->rx) {
+        pbuf_cat(s->rx, p);
+    } else {
+        s->rx = p;
+    }
+    touch(s);
+    return ERR_OK;
+}
+
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len) {
+    (void)pcb;
+    (void)len;
+    if (arg)
+        touch(arg);
+    return ERR_OK;
+}
+
+static void pending_remove(struct msock *l, unsigned k) {
+    memmove(&l->pending[k], &l->pending[k + 1], (l->npending - k - 1) * sizeof l->pending[0]);
+    l->npending--;
+    touch(l);
+}
+
+/* The pcb is already gone when lwIP reports an error. */
+static void on_err(void *arg, err_t err) {
+    struct msock *s = arg;
+    if (!s)
+        return;
+    s->pcb.tcp = NULL;
+    s->err = s->connecting && err == ERR_RST ? ECONNREFUSED : errno_of(err);
+    if (s->embryonic) {
+        /* Reset before the app accepted it: it leaves the listener's queue and the table. */
+        struct msock *l = sock_at(s->link, s->listener);
+        for (unsigned k = 0; k < l->npending; k++)
+            if (l->pending[k] == sock_number(s))
+                pending_remove(l, k);
+        s->embryonic = 0;
+        tcp_sock_drop_rx(s);
+        s->used = 0;
+    }
+    touch(s);
+}
+
+static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err) {
+    struct msock *s = arg;
+    (void)pcb;
+    if (s) {
+        s->connecting = 0;
+        s->connected = err == ERR_OK;
+        s->err = errno_of(err);
+        touch(s);
+    }
+    return ERR_OK;
+}
+
+static void attach(struct msock *s, struct tcp_pcb *pcb) {
+    s->pcb.tcp = pcb;
+    tcp_arg(pcb, s);
+    tcp_recv(pcb, on_recv);
+    tcp_sent(pcb, on_sent);
+    tcp_err(pcb, on_err);
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
+    struct msock *l = arg;
+    if (!l || err != ERR_OK || !newpcb)
+        return ERR_VAL;
+    struct msock *s = l->npending < ACCEPT_QUEUE ? sock_alloc(l->link) : NULL;
+    if (!s) {
+        sockets_counters.accept_refused++;
+        tcp_abort(newpcb);
+        return ERR_ABRT;
+    }
+    s->type = SOCK_STREAM;
+    s->family = l->family;
+    s->connected = 1;
+    s->embryonic = 1;
+    s->listener = (int16_t)sock_number(l);
+    attach(s, newpcb);
+    tcp_backlog_delayed(newpcb); /* counts against the listen backlog until the app accepts */
+    l->pending[l->npending++] = (int16_t)sock_number(s);
+    touch(l);
+    return ERR_OK;
+}
+
+/* ---- operations ---- */
+
+int tcp_sock_open(struct msock *s, u8_t iptype) {
+    struct tcp_pcb *pcb = tcp_new_ip_type(iptype);
+    if (pcb)
+        attach(s, pcb);
+    return pcb != NULL;
+}
+
+long tcp_sock_listen(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    (void)data;
+    if (s->listening)
+        return 0;
+    if (!s->pcb.tcp || s->connected || s->connecting)
+        return -EINVAL;
+    if (s->pcb.tcp->local_port == 0) {
+        err_t e = tcp_bind(s->pcb.tcp, IP_ANY_TYPE, 0);
+        if (e != ERR_OK)
+            return -errno_of(e);
+    }
+    unsigned backlog = m->arg[0] == 0 ? 1 : m->arg[0] > ACCEPT_QUEUE ? ACCEPT_QUEUE : m->arg[0];
+    err_t e;
+    detach(s->pcb.tcp);
+    struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, (u8_t)backlog, &e);
+    if (!lpcb) {
+        attach(s, s->pcb.tcp);
+        return -errno_of(e);
+    }
+    s->pcb.tcp = lpcb;
+    s->listening = 1;
+    tcp_arg(lpcb, s);
+    tcp_accept(lpcb, on_accept);
+    touch(s);
+    return 0;
+}
+
+long tcp_sock_accept(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    (void)data;
+    if (!s->listening)
+        return -EINVAL;
+    if (!s->npending)
+        return -EAGAIN;
+    struct msock *c = sock_at(s->link, s->pending[0]);
+    pending_remove(s, 0);
+    c->embryonic = 0;
+    if (c->pcb.tcp) {
+        tcp_backlog_accepted(c->pcb.tcp);
+        reply_addr(m, &c->pcb.tcp->remote_ip, c->pcb.tcp->remote_port, c->family);
+    }
+    touch(s);
+    touch(c);
+    return sock_number(c);
+}
+
+long tcp_sock_connect(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    (void)data;
+    ip_addr_t ip;
+    u16_t port;
+    int err = decode_addr(s, m, &ip, &port);
+    if (err)
+        return err;
+    if (s->listening)
+        return -EINVAL;
+    if (s->connecting)
+        return -EALREADY;
+    if (s->connected)
+        return -EISCONN;
+    if (!s->pcb.tcp)
+        return s->err ? -s->err : -EINVAL;
+    err_t e = tcp_connect(s->pcb.tcp, &ip, port, on_connected);
+    if (e != ERR_OK)
+        return -errno_of(e);
+    s->connecting = 1;
+    touch(s);
+    return -EINPROGRESS;
+}
+
+long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    uint32_t len = m->len;
+    if (s->err)
+        return take_error(s);
+    if (s->wr_shut || (!s->connected && s->eof))
+        return -EPIPE;
+    if (!s->connected || !s->pcb.tcp)
+        return -ENOTCONN;
+    struct tcp_pcb *pcb = s->pcb.tcp;
+    uint32_t n = len < tcp_sndbuf(pcb) ? len : tcp_sndbuf(pcb);
+    while (n > 0 && tcp_write(pcb, data, (u16_t)(n > 0xffff ? 0xffff : n), TCP_WRITE_FLAG_COPY) != ERR_OK)
+        n /= 2;
+    if (n > 0xffff)
+        n = 0xffff;
+    touch(s);
+    if (n == 0)
+        return len == 0 ? 0 : -EAGAIN;
+    tcp_output(pcb);
+    return n;
+}
+
+static long receive(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    if (s->rx) {
+        uint32_t n = m->len < s->rx->tot_len ? m->len : s->rx->tot_len;
+        pbuf_copy_partial(s->rx, data, (u16_t)n, 0);
+        if (!(m->flags & MSG_PEEK)) {
+            s->rx = pbuf_free_header(s->rx, (u16_t)n);
+            if (s->pcb.tcp)
+                tcp_recved(s->pcb.tcp, (u16_t)n);
+        }
+        touch(s);
+        return n;
+    }
+    if (s->err)
+        return take_error(s);
+    if (s->eof || s->rd_shut)
+        return 0;
+    if (!s->connected)
+        return -ENOTCONN;
+    return -EAGAIN;
+}
+
+long tcp_sock_recv(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    long n = receive(s, m, data);
+    m->len = n > 0 ? (uint32_t)n : 0;
+    return n;
+}
+
+long tcp_sock_shutdown(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    (void)data;
+    unsigned how = m->arg[0];
+    if (how > SHUT_RDWR)
+        return -EINVAL;
+    if (!s->connected)
+        return -ENOTCONN;
+    int rd = how != SHUT_WR, wr = how != SHUT_RD;
+    if (rd) {
+        s->rd_shut = 1;
+        if (s->rx && s->pcb.tcp)
+            tcp_recved(s->pcb.tcp, s->rx->tot_len);
+        tcp_sock_drop_rx(s);
+    }
+    if (wr && !s->wr_shut && s->pcb.tcp) {
+        s->wr_shut = 1;
+        tcp_shutdown(s->pcb.tcp, 0, 1);
+    }
+    touch(s);
+    return 0;
+}

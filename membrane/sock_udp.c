@@ -1,0 +1,114 @@
+/*
+ * UDP sockets (sockets.h): lwIP hands each datagram to on_recv, which queues it on its socket
+ * (UDP_QUEUE deep; past that it is dropped and counted); receive takes the oldest.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lwip/udp.h"
+#include "sockets.h"
+
+#define UDP_PAYLOAD_MAX 65507 /* 65535 less the IPv4 and UDP headers */
+
+static void drop_queue(struct msock *s) {
+    while (s->dq_count) {
+        pbuf_free(s->dq[s->dq_head].p);
+        s->dq_head = (s->dq_head + 1) % UDP_QUEUE;
+        s->dq_count--;
+    }
+}
+
+static void on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port) {
+    struct msock *s = arg;
+    (void)pcb;
+    if (!s || s->dq_count == UDP_QUEUE) {
+        sockets_counters.udp_dropped++;
+        pbuf_free(p);
+        return;
+    }
+    struct dgram *d = &s->dq[(s->dq_head + s->dq_count++) % UDP_QUEUE];
+    d->p = p;
+    ip_addr_copy(d->from, *addr);
+    d->port = port;
+    touch(s);
+}
+
+int udp_sock_open(struct msock *s, u8_t iptype) {
+    s->pcb.udp = udp_new_ip_type(iptype);
+    if (s->pcb.udp)
+        udp_recv(s->pcb.udp, on_recv, s);
+    return s->pcb.udp != NULL;
+}
+
+void udp_sock_close(struct msock *s) {
+    if (s->pcb.udp)
+        udp_remove(s->pcb.udp);
+    s->pcb.udp = NULL;
+    drop_queue(s);
+}
+
+uint32_t udp_sock_status(const struct msock *s) { return NXS_EV_OUT | (s->dq_count ? NXS_EV_IN : 0); }
+
+long udp_sock_connect(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    (void)data;
+    ip_addr_t ip;
+    u16_t port;
+    int err = decode_addr(s, m, &ip, &port);
+    if (err)
+        return err;
+    touch(s);
+    return -errno_of(udp_connect(s->pcb.udp, &ip, port));
+}
+
+long udp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    if (m->len > UDP_PAYLOAD_MAX)
+        return -EMSGSIZE;
+    if (s->err)
+        return take_error(s);
+    struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)m->len, PBUF_RAM);
+    if (!p)
+        return -ENOBUFS;
+    memcpy(p->payload, data, m->len);
+    err_t e;
+    if (m->addr_len) {
+        ip_addr_t ip;
+        u16_t port;
+        int err = decode_addr(s, m, &ip, &port);
+        if (err) {
+            pbuf_free(p);
+            return err;
+        }
+        e = udp_sendto(s->pcb.udp, p, &ip, port);
+    } else if (s->pcb.udp->flags & UDP_FLAGS_CONNECTED) {
+        e = udp_send(s->pcb.udp, p);
+    } else {
+        pbuf_free(p);
+        return -EDESTADDRREQ;
+    }
+    pbuf_free(p);
+    return e == ERR_OK ? (long)m->len : -errno_of(e);
+}
+
+static long receive(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    if (!s->dq_count)
+        return s->err ? take_error(s) : -EAGAIN;
+    struct dgram *d = &s->dq[s->dq_head];
+    uint32_t n = m->len < d->p->tot_len ? m->len : d->p->tot_len;
+    pbuf_copy_partial(d->p, data, (u16_t)n, 0);
+    reply_addr(m, &d->from, d->port, s->family);
+    m->arg[0] = d->p->tot_len; /* the datagram's real length (MSG_TRUNC) */
+    if (!(m->flags & MSG_PEEK)) {
+        pbuf_free(d->p);
+        s->dq_head = (s->dq_head + 1) % UDP_QUEUE;
+        s->dq_count--;
+        touch(s);
+    }
+    return n;
+}
+
+long udp_sock_recv(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    long n = receive(s, m, data);
+    m->len = n > 0 ? (uint32_t)n : 0;
+    return n;
+}

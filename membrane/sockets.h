@@ -1,0 +1,95 @@
+/*
+ * The Membrane's sockets: the AF_INET/AF_INET6 backend behind libnexus. The link transport is
+ * lib/link/server.c; this is what the socket protocol's requests (nexus/sockproto.h) do, with
+ * lwIP's raw API:
+ *   sockets.c   the socket table per link, dispatch by operation, options, names, status words
+ *   sock_tcp.c  TCP: lwIP's callbacks, listen/accept, connect, send, receive, close
+ *   sock_udp.c  UDP: the datagram queue, send, receive
+ *   sock_dns.c  name lookups through lwIP's DNS (answered when DNS answers)
+ * Every operation finishes at once, except name lookups.
+ */
+#ifndef NEXUS_MEMBRANE_SOCKETS_H
+#define NEXUS_MEMBRANE_SOCKETS_H
+
+#include <stdint.h>
+
+#include "lwip/ip_addr.h"
+#include "lwip/pbuf.h"
+#include "nexus/sockproto.h"
+
+#define UDP_QUEUE 16
+#define ACCEPT_QUEUE 64
+
+struct dgram {
+    struct pbuf *p;
+    ip_addr_t from;
+    u16_t port;
+};
+
+struct msock {
+    uint8_t used, type, family, listening, connecting, connected, eof, rd_shut, wr_shut;
+    uint8_t link;      /* the link (app) it belongs to */
+    uint8_t embryonic; /* accepted by lwIP, not yet by the app */
+    int16_t listener;  /* while embryonic: the socket number of the listener queueing it */
+    int err;           /* pending error (positive errno), reported once */
+    union {
+        struct tcp_pcb *tcp;
+        struct udp_pcb *udp;
+    } pcb;
+    struct pbuf *rx;   /* TCP: bytes received, not yet read */
+    struct dgram dq[UDP_QUEUE];
+    unsigned dq_head, dq_count;
+    int16_t pending[ACCEPT_QUEUE]; /* listener: embryonic socket numbers, oldest first */
+    unsigned npending;
+};
+
+/* An operation on an open socket: fills the reply in *m, returns the result. */
+typedef long (*sock_op)(struct msock *s, struct nxs_msg *m, uint8_t *data);
+
+struct sockets_stats {
+    uint64_t accept_refused; /* connections lwIP accepted that found the accept queue full */
+    uint64_t udp_dropped;    /* datagrams that found their socket's queue full */
+};
+
+/* sockets.c */
+/* Serves every link of this fiber (lib/link/server.h); how many. */
+unsigned sockets_attach(void);
+extern struct sockets_stats sockets_counters; /* read by membrane.c for /Bus */
+struct msock *sock_at(unsigned link, int k);
+int sock_number(const struct msock *s);
+struct msock *sock_alloc(unsigned link);
+void sock_release(struct msock *s);
+void touch(struct msock *s);
+int errno_of(err_t e);
+long take_error(struct msock *s);
+int decode_addr(const struct msock *s, const struct nxs_msg *m, ip_addr_t *ip, u16_t *port);
+void from_ip(const ip_addr_t *ip, u16_t port, int family, struct nxs_addr *out);
+void reply_addr(struct nxs_msg *m, const ip_addr_t *ip, u16_t port, int family);
+
+/* sock_tcp.c: what TCP sockets do (status: NXS_EV_* of a TCP socket) */
+int tcp_sock_open(struct msock *s, u8_t iptype);
+void tcp_sock_close(struct msock *s);
+uint32_t tcp_sock_status(const struct msock *s);
+long tcp_sock_listen(struct msock *s, struct nxs_msg *m, uint8_t *data);
+long tcp_sock_accept(struct msock *s, struct nxs_msg *m, uint8_t *data);
+long tcp_sock_connect(struct msock *s, struct nxs_msg *m, uint8_t *data);
+long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data);
+long tcp_sock_recv(struct msock *s, struct nxs_msg *m, uint8_t *data);
+long tcp_sock_shutdown(struct msock *s, struct nxs_msg *m, uint8_t *data);
+void tcp_sock_drop_rx(struct msock *s);
+
+/* sock_udp.c */
+int udp_sock_open(struct msock *s, u8_t iptype);
+void udp_sock_close(struct msock *s);
+uint32_t udp_sock_status(const struct msock *s);
+long udp_sock_connect(struct msock *s, struct nxs_msg *m, uint8_t *data);
+long udp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data);
+long udp_sock_recv(struct msock *s, struct nxs_msg *m, uint8_t *data);
+
+/* sock_dns.c: starts a lookup; its reply goes out when lwIP's DNS answers (LINK_DEFERRED), or
+ * at once with the error. */
+long dns_resolve(unsigned link, uint32_t slot, struct nxs_msg *m, uint8_t *data);
+/* Forgets the lookups of a link whose app started again. */
+void dns_forget(unsigned link);
+
+#endif
