@@ -58,8 +58,9 @@ MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(patsubst %.c,$(B)/m/%.o,$(filter-o
 MEMBRANE_CFLAGS := -Imembrane -Ilib -Ilib/libnexus/include
 
 # Apps using sockets compile against the POSIX headers of libnexus and link it.
-LIBNEXUS_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard lib/libnexus/*.c)) $(B)/u/lib/link/sockproto.o
-POSIX_CFLAGS  := -Ilib/libnexus/include -Ilib/libnexus
+LIBNEXUS_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard lib/libnexus/*.c)) $(B)/u/lib/link/sockproto.o \
+                 $(B)/u/lib/link/client.o
+POSIX_CFLAGS  := -Ilib/libnexus/include -Ilib/libnexus -Ilib
 
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 APPS        := hello uptime httpd posixcheck
@@ -69,8 +70,9 @@ IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
-HOST_TESTS  := fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace
+HOST_TESTS  := family fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace
 HOST_UNIT_SRC_fdt       := kernel/fdt.c
+HOST_UNIT_SRC_family    := lib/libnexus/family.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
 HOST_UNIT_SRC_elf       := kernel/elf.c
 HOST_UNIT_SRC_pagealloc := kernel/pagealloc.c
@@ -224,6 +226,9 @@ HOST_OBJ    := $(B)/ho
 FUZZ_OBJ    := $(B)/fo
 HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -MMD -MP -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
+
+# libnexus's own sources see its POSIX headers (the socket families Nexus adds), as on Nexus.
+$(HOST_OBJ)/lib/libnexus/%.o $(HOST_OBJ)/tests/host/test_family.o: HOST_CFLAGS += -Ilib/libnexus/include
 
 $(HOST_OBJ)/%.o: %.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)

@@ -1,48 +1,54 @@
 /*
- * libnexus internals: the app's end of its link to the Membrane (link.c) and the socket
- * descriptor table (socket.c). Apps never include this; they use the POSIX headers in
- * membrane/include/. The protocol is membrane/sockproto.h.
+ * libnexus internals. Apps never include this; they use the POSIX headers in
+ * lib/libnexus/include/.
+ *
+ * libnexus is the POSIX face of every socket family. A table (family.c) maps each address
+ * family to its backend: the service fiber that implements it, reached over a service link
+ * (lib/link/client.h) with the socket protocol (nexus/sockproto.h). AF_INET and AF_INET6 go to
+ * the Membrane; the rows for AF_LWF, AF_UTCP (their services) and AF_UNIX (local rings between
+ * two apps, the Chimera bridge) are there, without a backend yet. A descriptor remembers its
+ * family's row, so every call on it (socket.c), poll and select across families (poll.c) and
+ * close dispatch through the table.
  */
 #ifndef NEXUS_LIBNEXUS_H
 #define NEXUS_LIBNEXUS_H
 
 #include <stdint.h>
 
+#include "link/client.h"
 #include "nexus/sockproto.h"
 
 #define NXL_FD_FIRST 3 /* 0..2 are the console */
 #define NXL_FDS 64
 
+struct nxl_family {
+    int domain;                 /* AF_* */
+    const char *name;
+    struct link_client *backend; /* NULL: the family is known but not built yet */
+};
+
+/* The row of a family: NULL if libnexus does not know it. */
+const struct nxl_family *nxl_family(int domain);
+/* Calls fn on every family with a backend, once per backend. */
+void nxl_each_backend(void (*fn)(struct link_client *backend, void *arg), void *arg);
+
 struct nxl_fd {
-    uint8_t used, nonblock, type, family;
-    int32_t sock;          /* number in the Membrane's table for this link */
-    uint32_t epoch;        /* the Membrane that holds it */
+    uint8_t used, nonblock, type;
+    const struct nxl_family *family;
+    int32_t sock;          /* number in the service's table for this link */
+    uint32_t epoch;        /* the service instance that holds it */
     uint64_t rcvtimeo_ns;  /* 0: none */
     uint64_t sndtimeo_ns;
 };
 
-/* Attaches to the link on first use. 0, or -ENETDOWN if this app has no link or the Membrane
- * has not come up within a few seconds. */
-int nxl_ready(void);
-/* One request/reply. `in`/`in_len` go to the slot's data; up to out_room reply bytes are
- * copied to `out`. Returns the reply's result (>= 0 or -errno); *m holds the reply header. */
-long nxl_call(struct nxs_msg *m, const void *in, uint32_t in_len, void *out, uint32_t out_room);
-/* The Membrane's current epoch (0 if none). */
-uint32_t nxl_epoch(void);
-/* The status word of socket `sock`. */
-uint32_t nxl_status(int32_t sock);
-/* Status change counter (see sockproto.h). */
-uint32_t nxl_status_seq(void);
-/* Sleeps until a status changes or a reply arrives, at most timeout_ns (UINT64_MAX: no limit),
- * unless status_seq already moved past `seen`. Returns -ECONNRESET if the Membrane died. */
-int nxl_wait_change(uint32_t seen, uint64_t timeout_ns);
-
 /* Descriptor table. */
 struct nxl_fd *nxl_fd_get(int fd); /* NULL (errno EBADF) if fd is not an open socket */
-int nxl_fd_alloc(int32_t sock, int type, int family, int nonblock); /* fd, or -EMFILE */
+int nxl_fd_alloc(const struct nxl_family *family, int32_t sock, int type, int nonblock); /* fd, or -EMFILE */
 void nxl_fd_free(int fd);
-/* 0 if the socket is still in the live Membrane, else -ECONNRESET. */
+/* 0 if the socket is still in the live service instance, else -ECONNRESET. */
 int nxl_fd_live(const struct nxl_fd *f);
+/* The socket's status word (NXS_EV_*). */
+uint32_t nxl_fd_status(const struct nxl_fd *f);
 
 /* Blocks (respecting O_NONBLOCK and the timeout) until the socket's status has one of
  * `events`. 0, -EAGAIN, -ETIMEDOUT mapped to -EAGAIN, or -ECONNRESET. */

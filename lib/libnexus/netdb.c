@@ -111,7 +111,8 @@ static int lookup(const char *node, int family, int flags, struct found *out) {
     m.arg[0] = (uint32_t)family;
     m.len = (uint32_t)len;
     struct nxs_addr a;
-    long r = nxl_call(&m, node, (uint32_t)len, &a, sizeof a);
+    /* Names are looked up by the IP family's service (the Membrane's DNS client). */
+    long r = link_client_call(nxl_family(AF_INET)->backend, &m, node, (uint32_t)len, &a, sizeof a);
     if (r == -ENOENT || r == -EINVAL)
         return EAI_NONAME;
     if (r == -EAGAIN)

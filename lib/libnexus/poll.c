@@ -1,7 +1,8 @@
 /*
- * libnexus: poll(2) and select(2) over the status words the Membrane keeps for each socket
- * (membrane/sockproto.h). Checking readiness costs no request; only sleeping involves the
- * kernel, and the Membrane wakes us when any status word changes.
+ * libnexus: poll(2) and select(2) across socket families. Readiness comes from the status words
+ * each family's service keeps for its sockets (nexus/link.h): checking costs no request. To
+ * sleep, poll asks every service behind the polled descriptors to signal its next change and
+ * waits on all their channels at once, so a change in any family wakes it.
  */
 #include <errno.h>
 #include <poll.h>
@@ -12,13 +13,15 @@
 #include "libnexus.h"
 #include "nexus.h"
 
+#define LIVENESS_PERIOD_NS NX_MS(500) /* a dead service shows on the next scan after this */
+
 static short revents_of(const struct pollfd *p) {
     struct nxl_fd *f = nxl_fd_get(p->fd);
     if (!f)
         return POLLNVAL;
     if (nxl_fd_live(f))
         return POLLERR | POLLHUP;
-    uint32_t st = nxl_status(f->sock);
+    uint32_t st = nxl_fd_status(f);
     short want = (short)(p->events | POLLERR | POLLHUP);
     short got = 0;
     if (st & NXS_EV_IN)
@@ -32,7 +35,32 @@ static short revents_of(const struct pollfd *p) {
     return got & want;
 }
 
-static int scan(struct pollfd *fds, nfds_t n) {
+/* The services behind the polled descriptors, each with the status_seq seen before a scan. */
+struct watch {
+    unsigned n;
+    struct link_client *backend[NXL_FDS];
+    uint32_t seen[NXL_FDS];
+};
+
+static void watch_add(struct watch *w, struct link_client *b) {
+    for (unsigned i = 0; i < w->n; i++)
+        if (w->backend[i] == b)
+            return;
+    w->backend[w->n++] = b;
+}
+
+static void watch_fds(struct watch *w, const struct pollfd *fds, nfds_t n) {
+    w->n = 0;
+    for (nfds_t i = 0; i < n && w->n < NXL_FDS; i++) {
+        struct nxl_fd *f = fds[i].fd >= NXL_FD_FIRST ? nxl_fd_get(fds[i].fd) : NULL;
+        if (f && link_client_ready(f->family->backend) == 0)
+            watch_add(w, f->family->backend);
+    }
+}
+
+static int scan(struct pollfd *fds, nfds_t n, struct watch *w) {
+    for (unsigned i = 0; i < w->n; i++)
+        w->seen[i] = link_client_status_seq(w->backend[i]);
     int ready = 0;
     for (nfds_t i = 0; i < n; i++) {
         fds[i].revents = fds[i].fd < 0 ? 0 : revents_of(&fds[i]);
@@ -41,25 +69,34 @@ static int scan(struct pollfd *fds, nfds_t n) {
     return ready;
 }
 
+/* Sleeps until a watched service changes something, or `limit` ns pass. */
+static void sleep_on(struct watch *w, uint64_t limit) {
+    uint64_t mask = 0;
+    for (unsigned i = 0; i < w->n; i++) {
+        if (link_client_prepare_wait(w->backend[i], w->seen[i]))
+            return; /* changed since the scan (or a service restarted): scan again */
+        mask |= 1ull << link_client_channel(w->backend[i]);
+    }
+    if (!mask)
+        nx_sleep_ns(limit); /* no service involved: poll is only a sleep (poll(NULL, 0, ms)) */
+    else
+        nx_wait_any(mask, limit < LIVENESS_PERIOD_NS ? limit : LIVENESS_PERIOD_NS);
+}
+
 int poll(struct pollfd *fds, nfds_t n, int timeout_ms) {
     if (n && !fds)
         return (int)nxl_result(-EFAULT);
-    int net = nxl_ready() == 0;
+    struct watch w;
+    watch_fds(&w, fds, n);
     uint64_t start = nx_clock_ns();
     uint64_t limit = timeout_ms < 0 ? UINT64_MAX : NX_MS(timeout_ms);
     for (;;) {
-        uint32_t seen = net ? nxl_status_seq() : 0;
-        int ready = scan(fds, n);
+        int ready = scan(fds, n, &w);
         uint64_t waited = nx_clock_ns() - start;
         if (ready || waited >= limit)
             return ready;
-        uint64_t left = limit == UINT64_MAX ? UINT64_MAX : limit - waited;
-        if (!net) {
-            /* No network: poll is only a sleep (e.g. poll(NULL, 0, ms)). */
-            nx_sleep_ns(left == UINT64_MAX ? NX_MS(1000) : left);
-            continue;
-        }
-        nxl_wait_change(seen, left); /* a dead Membrane shows as POLLERR on the next scan */
+        uint64_t left = limit == UINT64_MAX ? NX_MS(1000) : limit - waited;
+        sleep_on(&w, left);
     }
 }
 

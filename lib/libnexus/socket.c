@@ -1,8 +1,8 @@
 /*
- * libnexus: the POSIX socket calls over the link to the Membrane (DESIGN.md section 5).
- * The Membrane never blocks; blocking behaviour lives here: a call that would block waits on
- * the socket's status word (membrane/sockproto.h) and tries again, unless the descriptor is
- * O_NONBLOCK or the call passes MSG_DONTWAIT.
+ * libnexus: the POSIX socket calls, each sent to the backend of the socket's family
+ * (libnexus.h, family.c) over its service link. Services never block; blocking behaviour lives
+ * here: a call that would block waits on the socket's status word (nexus/link.h) and tries
+ * again, unless the descriptor is O_NONBLOCK or the call passes MSG_DONTWAIT.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,16 +35,16 @@ struct nxl_fd *nxl_fd_get(int fd) {
     return &fds[fd - NXL_FD_FIRST];
 }
 
-int nxl_fd_alloc(int32_t sock, int type, int family, int nonblock) {
+int nxl_fd_alloc(const struct nxl_family *family, int32_t sock, int type, int nonblock) {
     for (int i = 0; i < NXL_FDS; i++) {
         if (!fds[i].used) {
             memset(&fds[i], 0, sizeof fds[i]);
             fds[i].used = 1;
             fds[i].sock = sock;
             fds[i].type = (uint8_t)type;
-            fds[i].family = (uint8_t)family;
+            fds[i].family = family;
             fds[i].nonblock = (uint8_t)(nonblock != 0);
-            fds[i].epoch = nxl_epoch();
+            fds[i].epoch = link_client_epoch(family->backend);
             return i + NXL_FD_FIRST;
         }
     }
@@ -53,15 +53,19 @@ int nxl_fd_alloc(int32_t sock, int type, int family, int nonblock) {
 
 void nxl_fd_free(int fd) { fds[fd - NXL_FD_FIRST].used = 0; }
 
-int nxl_fd_live(const struct nxl_fd *f) { return f->epoch == nxl_epoch() ? 0 : -ECONNRESET; }
+int nxl_fd_live(const struct nxl_fd *f) {
+    return f->epoch == link_client_epoch(f->family->backend) ? 0 : -ECONNRESET;
+}
+
+uint32_t nxl_fd_status(const struct nxl_fd *f) { return link_client_status(f->family->backend, f->sock); }
 
 int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns) {
     uint64_t start = nx_clock_ns();
     for (;;) {
-        uint32_t seen = nxl_status_seq();
+        uint32_t seen = link_client_status_seq(f->family->backend);
         if (nxl_fd_live(f))
             return -ECONNRESET;
-        if (nxl_status(f->sock) & (events | NXS_EV_ERR | NXS_EV_HUP))
+        if (nxl_fd_status(f) & (events | NXS_EV_ERR | NXS_EV_HUP))
             return 0;
         if (f->nonblock)
             return -EAGAIN;
@@ -72,19 +76,19 @@ int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns
                 return -EAGAIN; /* SO_RCVTIMEO/SO_SNDTIMEO expiry reads as EAGAIN, as on Linux */
             left = timeout_ns - waited;
         }
-        int err = nxl_wait_change(seen, left);
+        int err = link_client_wait_change(f->family->backend, seen, left);
         if (err == -ECONNRESET)
             return err;
     }
 }
 
-/* A request on an open socket; fails fast if the socket belongs to a dead Membrane. */
+/* A request on an open socket; fails fast if the socket belongs to a dead service instance. */
 static long sock_call(const struct nxl_fd *f, struct nxs_msg *m, const void *in, uint32_t in_len, void *out,
                       uint32_t out_room) {
     if (nxl_fd_live(f))
         return -ECONNRESET;
     m->sock = f->sock;
-    return nxl_call(m, in, in_len, out, out_room);
+    return link_client_call(f->family->backend, m, in, in_len, out, out_room);
 }
 
 static void put_addr(const struct nxs_msg *m, struct sockaddr *addr, socklen_t *addrlen) {
@@ -106,20 +110,23 @@ static long set_addr(struct nxs_msg *m, const struct sockaddr *addr, socklen_t l
 }
 
 int socket(int domain, int type, int protocol) {
-    long err = nxl_ready();
+    const struct nxl_family *family = nxl_family(domain);
+    if (!family || !family->backend)
+        return (int)nxl_result(-EAFNOSUPPORT);
+    long err = link_client_ready(family->backend);
     if (err)
         return (int)nxl_result(err);
     struct nxs_msg m = {.op = NXS_OP_SOCKET, .sock = -1};
     m.arg[0] = (uint32_t)domain;
     m.arg[1] = (uint32_t)(type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC));
     m.arg[2] = (uint32_t)protocol;
-    long s = nxl_call(&m, NULL, 0, NULL, 0);
+    long s = link_client_call(family->backend, &m, NULL, 0, NULL, 0);
     if (s < 0)
         return (int)nxl_result(s);
-    int fd = nxl_fd_alloc((int32_t)s, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), domain, type & SOCK_NONBLOCK);
+    int fd = nxl_fd_alloc(family, (int32_t)s, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), type & SOCK_NONBLOCK);
     if (fd < 0) {
         struct nxs_msg c = {.op = NXS_OP_CLOSE, .sock = (int32_t)s};
-        nxl_call(&c, NULL, 0, NULL, 0);
+        link_client_call(family->backend, &c, NULL, 0, NULL, 0);
     }
     return (int)nxl_result(fd);
 }
@@ -151,10 +158,10 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags) {
         struct nxs_msg m = {.op = NXS_OP_ACCEPT};
         long s = sock_call(f, &m, NULL, 0, NULL, 0);
         if (s >= 0) {
-            int nfd = nxl_fd_alloc((int32_t)s, SOCK_STREAM, f->family, flags & SOCK_NONBLOCK);
+            int nfd = nxl_fd_alloc(f->family, (int32_t)s, SOCK_STREAM, flags & SOCK_NONBLOCK);
             if (nfd < 0) {
                 struct nxs_msg c = {.op = NXS_OP_CLOSE, .sock = (int32_t)s};
-                nxl_call(&c, NULL, 0, NULL, 0);
+                link_client_call(f->family->backend, &c, NULL, 0, NULL, 0);
                 return (int)nxl_result(nfd);
             }
             put_addr(&m, addr, addrlen);
@@ -286,7 +293,7 @@ int shutdown(int fd, int how) {
     return simple(fd, &m);
 }
 
-/* Closing a socket of a dead Membrane only frees the descriptor. */
+/* Closing a socket of a dead service instance only frees the descriptor. */
 static int close_socket(int fd) {
     struct nxl_fd *f = nxl_fd_get(fd);
     if (!f)

@@ -48,6 +48,10 @@ struct linger {
 #define AF_LOCAL AF_UNIX
 #define AF_INET 2
 #define AF_INET6 10
+/* Nexus's own families: node to node by CellID, not by IP (numbers above Linux's AF_MAX, so no
+ * Linux value collides; their services are still to come). */
+#define AF_UTCP 48
+#define AF_LWF 49
 #define PF_UNSPEC AF_UNSPEC
 #define PF_UNIX AF_UNIX
 #define PF_LOCAL AF_LOCAL

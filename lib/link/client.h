@@ -1,0 +1,58 @@
+/*
+ * The client half of the service link (nexus/link.h), the app's end, written once for every
+ * service an app reaches over a link: the Membrane for AF_INET/AF_INET6 now, LWF and UTCP next.
+ * A struct link_client names the service fiber; it attaches on first use (finds the link the
+ * manifest granted to that fiber, waits for the service's epoch, runs the app-start handshake)
+ * and then carries one call at a time (an app is one fiber). Blocking is the caller's: it waits
+ * for status changes with link_client_prepare_wait() and nx_wait_any() on the link's channel.
+ */
+#ifndef NEXUS_LINK_CLIENT_H
+#define NEXUS_LINK_CLIENT_H
+
+#include <stdint.h>
+
+#include "nexus/link.h"
+#include "nexus/syscall.h"
+
+struct link_client {
+    const char *service; /* the server fiber's name: the link is found by it */
+    uint32_t magic;      /* the protocol the service must announce */
+    /* the rest is the client's own */
+    int attached;
+    struct nexus_link_info info;
+    uint8_t *base;
+    struct nxs_header *hdr;
+    struct ion_ring requests, completions;
+    uint32_t epoch;     /* the service instance our rings were last synchronised with */
+    uint32_t app_start; /* what we announced in the header's app_start */
+    int in_call;        /* a reply may arrive on the completion ring */
+    uint32_t tag;
+};
+
+/* Attaches on first use, then waits (a few seconds at most) for a live service. 0, or
+ * -ENETDOWN if this app has no link to the service or it does not come up. */
+int link_client_ready(struct link_client *c);
+/* One request/reply. `in`/`in_len` go to the slot's data; up to out_room reply bytes are
+ * copied to `out`. Returns the reply's result (>= 0 or -errno); *m holds the reply header. */
+long link_client_call(struct link_client *c, struct nxs_msg *m, const void *in, uint32_t in_len, void *out,
+                      uint32_t out_room);
+/* The service's current epoch (0 if none or not attached). */
+uint32_t link_client_epoch(const struct link_client *c);
+/* The status word of socket `sock` (0 if none). */
+uint32_t link_client_status(const struct link_client *c, int32_t sock);
+/* The status change counter (nexus/link.h). */
+uint32_t link_client_status_seq(const struct link_client *c);
+/* Before sleeping on the link's channel: asks the service to signal the next change, then
+ * returns 0 if it is still safe to sleep, 1 if something happened since the caller read
+ * status_seq `seen` (or a reply is waiting), -ECONNRESET if the service instance changed. */
+int link_client_prepare_wait(struct link_client *c, uint32_t seen);
+/* The channel the service signals this app on (for nx_wait_any). */
+int link_client_channel(const struct link_client *c);
+/* 1 if the service's fiber is running now (asked of the kernel). */
+int link_client_peer_alive(const struct link_client *c);
+/* Sleeps until a status changes or a reply arrives, at most timeout_ns (UINT64_MAX: no limit),
+ * unless status_seq already moved past `seen`. 0, -ETIMEDOUT, or -ECONNRESET if the service
+ * died or restarted. */
+int link_client_wait_change(struct link_client *c, uint32_t seen, uint64_t timeout_ns);
+
+#endif
