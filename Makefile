@@ -297,4 +297,6 @@ clean:
 
 # Every object's compiler-generated dependencies (its headers); lwIP's sources are not ours.
 -include $(shell find $(B) -path $(B)/third_party -prune -o -name '*.d' -type f -print 2>/dev/null)
-.SECONDARY:
+# Objects and unstripped images are kept. (Not `.SECONDARY:` for everything: that would make a
+# header that no longer exists an intermediate file, and its old includers would never rebuild.)
+.PRECIOUS: $(B)/%.o $(B)/%.elf
