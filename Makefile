@@ -51,7 +51,7 @@ LWIP_INC     := -Ilwip -I$(LWIP_DIR)/src/include
 # lwIP's own sources are third-party: warnings are theirs, so no -Werror for them.
 LWIP_CFLAGS  := $(filter-out -Werror -Wextra,$(UCFLAGS)) $(LWIP_INC)
 MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(patsubst %.c,$(B)/m/%.o,$(filter-out membrane/membrane.c \
-                   membrane/fault_inject.c,$(wildcard membrane/*.c))) $(B)/m/lib/link/sockproto.o $(B)/m/lib/link/server.o \
+                   membrane/fault_inject.c,$(wildcard membrane/*.c))) $(B)/m/lib/link/sockproto.o $(B)/m/lib/link/server.o $(B)/m/lib/port/port.o \
                  $(B)/m/lwip/netif_ion.o $(LWIP_OBJS)
 
 # The Membrane sees the POSIX headers of libnexus for the socket constants it shares with apps.
@@ -143,7 +143,7 @@ $(B)/user/%.full.elf: $(RT_OBJS) lib/rt/user.ld
 $(B)/user/hello.full.elf: $(B)/u/apps/hello/hello.o
 $(B)/user/uptime.full.elf: $(B)/u/apps/uptime/uptime.o
 $(B)/user/probe.full.elf: $(B)/u/tests/qemu/probe.o
-$(B)/user/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o
+$(B)/user/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.o
 $(B)/user/membrane.full.elf: $(MEMBRANE_OBJS)
 $(B)/user/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
 $(B)/user/httpd.full.elf: $(B)/u/apps/httpd/httpd.o $(B)/u/apps/httpd/http_parse.o $(B)/u/apps/httpd/sysinfo_nexus.o \

@@ -13,7 +13,7 @@
 #include "lwip/netif.h"
 
 struct ion_netif_stats {
-    uint64_t rx_frames, rx_bad_handle, tx_frames, tx_no_buffer, tx_oversize;
+    uint64_t rx_frames, rx_bad_handle, rx_refused, tx_frames, tx_no_buffer, tx_oversize;
 };
 
 /* Attaches to the port and adds `netif` to lwIP (not yet up). 0, or -errno if this fiber holds

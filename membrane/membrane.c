@@ -121,7 +121,7 @@ static void publish_counters(void) {
         {"/Bus/net/membrane/tx_no_buffer", n->tx_no_buffer},
         {"/Bus/net/membrane/socket_requests", s->requests},
         {"/Bus/net/membrane/socket_errors", s->errors},
-        {"/Bus/net/membrane/rejected", s->bad_slots + s->bad_rings + n->rx_bad_handle},
+        {"/Bus/net/membrane/rejected", s->bad_slots + s->bad_rings + n->rx_bad_handle + n->rx_refused},
         {"/Bus/net/membrane/completions_lost", s->completions_lost},
         {"/Bus/net/membrane/accept_refused", k->accept_refused},
         {"/Bus/net/membrane/udp_dropped", k->udp_dropped},

@@ -14,50 +14,32 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ion_ring.h"
 #include "nexus.h"
+#include "port/port.h"
 
 #define TAG_LEN 8
 #define ETH_HDR 14
 #define FRAME_MAX 1514
 #define BATCH 32
 
-static struct nexus_ion_info info;
-static struct ion_ring rx_active, rx_free, tx_active, tx_free;
+static struct port port;
 static char tag[TAG_LEN + 1];
 static char evidence_key[64];
 static int evidence_done, sink_mode;
 static unsigned long answered;
 
-static uint8_t *buffer(uint32_t handle) { return (uint8_t *)(info.pool_va + (uint64_t)handle * info.buf_size); }
-
-static struct ion_ring *ring_at(struct ion_ring *r, int index) {
-    ion_ring_attach(r, (void *)(info.rings_va + (uint64_t)index * 4096), info.ring_capacity);
-    return r;
-}
-
 /* Takes a TX buffer (waiting for one to come back if all are in flight). */
 static uint8_t *tx_buffer(uint32_t *handle) {
-    struct ion_desc d;
-    while (ion_ring_dequeue(&tx_free, &d) != 0) {
-        nx_ion_kick();
-        nx_wait((int)info.channel, NX_MS(10));
-    }
-    *handle = d.handle;
-    return buffer(d.handle);
-}
-
-static void send_frame(uint32_t handle, uint32_t len) {
-    struct ion_desc d = {handle, 0, (uint16_t)len};
-    while (ion_ring_enqueue(&tx_active, &d) != 0)
-        nx_ion_kick();
+    while (port_tx_take(&port, handle) != 0)
+        nx_wait(port_channel(&port), NX_MS(10));
+    return port_buffer(&port, *handle);
 }
 
 static void answer(const uint8_t *frame, uint32_t len, uint16_t ethertype) {
     uint32_t h;
     uint8_t *out = tx_buffer(&h);
     memcpy(out, frame + 6, 6);        /* to the sender */
-    memcpy(out + 6, info.mac, 6);     /* the kernel sets this anyway */
+    memcpy(out + 6, port.info.mac, 6);     /* the kernel sets this anyway */
     out[12] = (uint8_t)(ethertype >> 8);
     out[13] = (uint8_t)ethertype;
     memcpy(out + ETH_HDR, tag, TAG_LEN);
@@ -65,7 +47,7 @@ static void answer(const uint8_t *frame, uint32_t len, uint16_t ethertype) {
     if (ETH_HDR + TAG_LEN + copy > FRAME_MAX)
         copy = FRAME_MAX - ETH_HDR - TAG_LEN;
     memcpy(out + ETH_HDR + TAG_LEN, frame, copy);
-    send_frame(h, ETH_HDR + TAG_LEN + copy);
+    port_send(&port, h, (uint16_t)(ETH_HDR + TAG_LEN + copy));
     answered++;
 }
 
@@ -82,7 +64,7 @@ static void record_evidence(const struct ion_desc *d, const uint8_t *frame) {
 }
 
 static void handle_frame(const struct ion_desc *d) {
-    const uint8_t *frame = buffer(d->handle) + d->offset;
+    const uint8_t *frame = port_buffer(&port, d->handle) + d->offset;
     uint16_t type = (uint16_t)(frame[12] << 8 | frame[13]);
     if (!evidence_done)
         record_evidence(d, frame);
@@ -90,7 +72,7 @@ static void handle_frame(const struct ion_desc *d) {
         nx_sleep_ns(NX_MS(2000));
     } else if (payload_is(frame, d->length, "BADTX")) {
         /* The Membrane's types for the others, UTCP's for the Membrane: never granted. */
-        answer(frame, d->length, info.port == 0 ? 0x88B5 : 0x0800);
+        answer(frame, d->length, port.info.port == 0 ? 0x88B5 : 0x0800);
         return;
     } else if (payload_is(frame, d->length, "FINISH")) {
         nx_bus_set("/Bus/test/nettest/finish", "1");
@@ -103,30 +85,25 @@ static void handle_frame(const struct ion_desc *d) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || nx_ion_info(&info) != 0) {
+    if (argc < 2 || port_attach(&port) != 0) {
         printf("netsvc: no port (argc %d)\n", argc);
         return 1;
     }
     snprintf(tag, sizeof tag, "%-8s", argv[1]);
     snprintf(evidence_key, sizeof evidence_key, "/Bus/test/netsvc/%s/rx_evidence", argv[1]);
-    ring_at(&rx_active, NEXUS_ION_RING_RX_ACTIVE);
-    ring_at(&rx_free, NEXUS_ION_RING_RX_FREE);
-    ring_at(&tx_active, NEXUS_ION_RING_TX_ACTIVE);
-    ring_at(&tx_free, NEXUS_ION_RING_TX_FREE);
-    printf("netsvc %s: port %u, channel %u, %u tx buffers\n", argv[1], info.port, info.channel, info.tx_count);
+    printf("netsvc %s: port %u, channel %u, %u tx buffers\n", argv[1], port.info.port, port.info.channel,
+           port.info.tx_count);
     for (;;) {
         struct ion_desc d[BATCH];
-        uint32_t n = ion_ring_dequeue_batch(&rx_active, d, BATCH);
+        uint32_t n = port_receive(&port, d, BATCH);
         for (uint32_t i = 0; i < n; i++) {
             handle_frame(&d[i]);
-            struct ion_desc back = {d[i].handle, 0, 0};
-            ion_ring_enqueue(&rx_free, &back);
+            port_return(&port, d[i].handle);
         }
-        if (n) {
-            nx_ion_kick();
+        port_flush(&port);
+        if (n)
             continue;
-        }
-        if (ion_ring_consumer_sleep_prepare(&rx_active))
-            nx_wait((int)info.channel, NX_MS(1000));
+        if (port_sleep_prepare(&port))
+            nx_wait(port_channel(&port), NX_MS(1000));
     }
 }

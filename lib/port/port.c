@@ -1,0 +1,87 @@
+/* A network service's end of its NetSwitch port (port.h). */
+#include "port.h"
+
+#include <errno.h>
+
+#include "nexus.h"
+
+#define RING_PAGE 4096u /* each ring has a page of the ring window, in the order of syscall.h */
+
+static void attach_ring(struct port *p, struct ion_ring *r, int index) {
+    ion_ring_attach(r, (void *)(p->info.rings_va + (uint64_t)index * RING_PAGE), p->info.ring_capacity);
+}
+
+int port_attach(struct port *p) {
+    if (nx_ion_info(&p->info) != 0)
+        return -ENODEV;
+    attach_ring(p, &p->rx_active, NEXUS_ION_RING_RX_ACTIVE);
+    attach_ring(p, &p->rx_free, NEXUS_ION_RING_RX_FREE);
+    attach_ring(p, &p->tx_active, NEXUS_ION_RING_TX_ACTIVE);
+    attach_ring(p, &p->tx_free, NEXUS_ION_RING_TX_FREE);
+    p->kick_pending = 0;
+    return 0;
+}
+
+uint8_t *port_buffer(const struct port *p, uint32_t handle) {
+    return (uint8_t *)(p->info.pool_va + (uint64_t)handle * p->info.buf_size);
+}
+
+int port_is_rx_buffer(const struct port *p, uint32_t handle) { return handle < p->info.tx_first; }
+
+static int frame_fits(const struct port *p, const struct ion_desc *d) {
+    return d->length >= PORT_ETH_MIN && (uint32_t)d->offset + d->length <= p->info.buf_size;
+}
+
+/* Enqueues on a ring the kernel drains, kicking it while the ring is full. */
+static void enqueue_for_kernel(struct port *p, struct ion_ring *r, const struct ion_desc *d) {
+    while (ion_ring_enqueue(r, d) == ION_RING_FULL)
+        nx_ion_kick();
+    p->kick_pending = 1;
+}
+
+uint32_t port_receive(struct port *p, struct ion_desc *d, uint32_t max) {
+    uint32_t n = ion_ring_dequeue_batch(&p->rx_active, d, max), kept = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!port_is_rx_buffer(p, d[i].handle) || !frame_fits(p, &d[i])) {
+            p->rx_refused++;
+            if (port_is_rx_buffer(p, d[i].handle))
+                port_return(p, d[i].handle); /* a real RX buffer with a bad length: still ours */
+            continue;
+        }
+        d[kept++] = d[i];
+    }
+    return kept;
+}
+
+void port_return(struct port *p, uint32_t handle) {
+    struct ion_desc back = {handle, 0, 0};
+    enqueue_for_kernel(p, &p->rx_free, &back);
+}
+
+int port_tx_take(struct port *p, uint32_t *handle) {
+    struct ion_desc d;
+    if (ion_ring_dequeue(&p->tx_free, &d) != ION_RING_OK) {
+        nx_ion_kick(); /* reclaims completed transmissions onto TX free */
+        p->kick_pending = 0;
+        if (ion_ring_dequeue(&p->tx_free, &d) != ION_RING_OK)
+            return -ENOBUFS;
+    }
+    if (d.handle < p->info.tx_first || d.handle - p->info.tx_first >= p->info.tx_count)
+        return -ENOBUFS; /* not one of our TX buffers: the kernel would refuse to send it */
+    *handle = d.handle;
+    return 0;
+}
+
+void port_send(struct port *p, uint32_t handle, uint16_t len) {
+    struct ion_desc out = {handle, 0, len};
+    enqueue_for_kernel(p, &p->tx_active, &out);
+}
+
+void port_flush(struct port *p) {
+    if (p->kick_pending) {
+        p->kick_pending = 0;
+        nx_ion_kick();
+    }
+}
+
+int port_sleep_prepare(struct port *p) { return ion_ring_consumer_sleep_prepare(&p->rx_active); }
