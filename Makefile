@@ -70,9 +70,10 @@ IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
-HOST_TESTS  := family fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace
+HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace
 HOST_UNIT_SRC_fdt       := kernel/fdt.c
 HOST_UNIT_SRC_family    := lib/libnexus/family.c
+HOST_UNIT_SRC_manifest  := kernel/manifest.c kernel/cspace.c kernel/pledge.c kernel/restart_policy.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
 HOST_UNIT_SRC_elf       := kernel/elf.c
 HOST_UNIT_SRC_pagealloc := kernel/pagealloc.c
@@ -229,6 +230,8 @@ FUZZ_CFLAGS := -g -O1 -MMD -MP -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps
 
 # libnexus's own sources see its POSIX headers (the socket families Nexus adds), as on Nexus.
 $(HOST_OBJ)/lib/libnexus/%.o $(HOST_OBJ)/tests/host/test_family.o: HOST_CFLAGS += -Ilib/libnexus/include
+# The manifests' host test checks the test build's manifests too.
+$(HOST_OBJ)/kernel/manifest.o: HOST_CFLAGS += -DNEXUS_TEST_BUILD
 
 $(HOST_OBJ)/%.o: %.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)

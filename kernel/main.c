@@ -108,7 +108,7 @@ static void start_network(void) {
  * socket app needs; not restarted (tests use it). */
 static void start_extra_app(const char *spec) {
     static char image[FIBER_NAME_MAX], argv[BOOTARGS_TEXT_MAX];
-    static struct manifest_entry entry = {.grants = "link:membrane", .pledge = "stdio rbus inet", .restart = "never"};
+    static struct manifest_entry entry = {.grants = "link:membrane", .pledge = "stdio rbus inet", .restart = RESTART_NEVER};
     size_t n = strcspn(spec, ",");
     if (n == 0 || n >= sizeof image) {
         kprintf("  app=%s: bad image name\n", spec);

@@ -8,10 +8,14 @@
  * instead.) The Membrane holds NetSwitch port 0 (IPv4, ARP, IPv6) and may publish into /Bus but
  * not read it; apps that use sockets get a link to it and the inet promise. */
 static const struct manifest_entry default_entries[] = {
-    {"hello", "hello", "", "", "stdio", "never"},
-    {"membrane", "membrane", "", "port:0", "stdio net inet wbus", "service"},
-    {"httpd", "httpd", "80", "link:membrane", "stdio rbus inet", "service"},
-    {"uptime", "uptime", "1000", "", "stdio wbus", "service"},
+    {.name = "hello", .image = "hello",
+     .pledge = "stdio", .restart = RESTART_NEVER},
+    {.name = "membrane", .image = "membrane", .grants = "port:0",
+     .pledge = "stdio net inet wbus", .restart = RESTART_SERVICE},
+    {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane",
+     .pledge = "stdio rbus inet", .restart = RESTART_SERVICE},
+    {.name = "uptime", .image = "uptime", .args = "1000",
+     .pledge = "stdio wbus", .restart = RESTART_SERVICE},
 };
 
 #ifdef NEXUS_TEST_BUILD
@@ -19,23 +23,33 @@ static const struct manifest_entry default_entries[] = {
  * break the rules on purpose. Each capcheck mode prints what it observed; the kernel's log and
  * /Bus say how it ended. */
 static const struct manifest_entry containment_entries[] = {
-    {"membrane", "membrane", "", "port:0", "stdio net inet wbus", "service"},
-    {"httpd", "httpd", "80", "link:membrane", "stdio rbus inet", "service"},
-    {"uptime", "uptime", "1000", "", "stdio wbus", "service"},
+    {.name = "membrane", .image = "membrane", .grants = "port:0",
+     .pledge = "stdio net inet wbus", .restart = RESTART_SERVICE},
+    {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane",
+     .pledge = "stdio rbus inet", .restart = RESTART_SERVICE},
+    {.name = "uptime", .image = "uptime", .args = "1000",
+     .pledge = "stdio wbus", .restart = RESTART_SERVICE},
     /* socket() without the inet promise: killed at the syscall gate. */
-    {"noinet", "capcheck", "socket", "link:membrane", "stdio", "never"},
+    {.name = "noinet", .image = "capcheck", .args = "socket", .grants = "link:membrane",
+     .pledge = "stdio", .restart = RESTART_NEVER},
     /* A link held with READ only: the request ring is mapped read-only, the first enqueue faults. */
-    {"rolink", "capcheck", "socket", "link:membrane:r", "stdio inet", "never"},
+    {.name = "rolink", .image = "capcheck", .args = "socket", .grants = "link:membrane:r",
+     .pledge = "stdio inet", .restart = RESTART_NEVER},
     /* Tries to widen its pledge, then to use what it gave up. */
-    {"widen", "capcheck", "widen", "chan:7", "stdio rbus", "never"},
+    {.name = "widen", .image = "capcheck", .args = "widen", .grants = "chan:7",
+     .pledge = "stdio rbus", .restart = RESTART_NEVER},
     /* Signals and waits on channels it was not granted. */
-    {"nocap", "capcheck", "channels", "chan:5:r", "stdio", "never"},
+    {.name = "nocap", .image = "capcheck", .args = "channels", .grants = "chan:5:r",
+     .pledge = "stdio", .restart = RESTART_NEVER},
     /* Crashes holding a listener; its restart must be able to listen on the same port. */
-    {"relisten", "capcheck", "relisten", "link:membrane", "stdio rbus inet", "fragile"},
+    {.name = "relisten", .image = "capcheck", .args = "relisten", .grants = "link:membrane",
+     .pledge = "stdio rbus inet", .restart = RESTART_FRAGILE},
     /* Holds sockets across the first Membrane crash, then checks they fail and new ones work. */
-    {"survivor", "capcheck", "survivor", "link:membrane", "stdio inet", "never"},
+    {.name = "survivor", .image = "capcheck", .args = "survivor", .grants = "link:membrane",
+     .pledge = "stdio inet", .restart = RESTART_NEVER},
     /* Crashes 50 ms after each start: the supervisor gives up after 3 crashes in 10 s. */
-    {"crasher", "capcheck", "crash 50", "", "stdio", "fragile"},
+    {.name = "crasher", .image = "capcheck", .args = "crash 50",
+     .pledge = "stdio", .restart = RESTART_FRAGILE},
 };
 #endif
 

@@ -4,15 +4,20 @@
 #ifndef NEXUS_MANIFEST_H
 #define NEXUS_MANIFEST_H
 
+#include "restart_policy.h"
+
 struct manifest_entry {
     const char *name;    /* fiber name, also its /Bus/fibers/<name> directory */
     const char *image;   /* embedded image (images.h) */
     const char *args;    /* argv[1..], space separated */
     const char *grants;  /* CSpace grants (cspace.h): "port:0", "link:membrane", "chan:3:r" */
     const char *pledge;  /* promises (pledge.h): "stdio rbus inet" */
-    const char *restart; /* restart policy (supervisor.c): "never", "service", "fragile" */
+    enum restart_kind restart; /* what the supervisor does when it fails (restart_policy.h) */
 };
 
+/* Entries are written with designated initialisers; tests/host/test_manifest.c parses every
+ * entry's grants and pledge and checks names and policies, so a bad entry fails `make test`
+ * rather than a boot. */
 struct manifest {
     const char *name; /* chosen with bootargs manifest=<name>; the first is the default */
     const struct manifest_entry *entries;

@@ -19,28 +19,12 @@
 #include "kernel.h"
 #include "link.h"
 #include "manifest.h"
+#include "restart_policy.h"
 #include "riscv.h"
 #include "timer.h"
 
 #define MAX_SERVICES 16
-#define CRASH_HISTORY 32 /* the largest limit a policy may set */
-
-struct restart_policy {
-    const char *name;
-    unsigned limit;          /* failures within window_ms that stop the service; 0: never restart */
-    uint32_t window_ms;
-    uint32_t stable_ms;      /* a run at least this long restarts without delay */
-    uint32_t backoff_ms;     /* first delay in a crash loop */
-    uint32_t backoff_max_ms;
-};
-
-static const struct restart_policy policies[] = {
-    {"never", 0, 0, 0, 0, 0},
-    /* Long-lived services (the Membrane, httpd): come back at once, up to 30 failures a minute. */
-    {"service", 30, 60000, 500, 10, 2000},
-    /* Services that should not keep failing: 3 failures in 10 s and they stay down. */
-    {"fragile", 3, 10000, 500, 10, 2000},
-};
+#define CRASH_HISTORY RESTART_HISTORY_MAX
 
 enum service_state {
     SVC_RUNNING,
@@ -66,13 +50,6 @@ static struct service services[MAX_SERVICES];
 static unsigned nservices;
 static uint64_t next_due = UINT64_MAX;
 
-static const struct restart_policy *policy_find(const char *name) {
-    for (unsigned i = 0; i < ARRAY_LEN(policies); i++)
-        if (!strcmp(policies[i].name, name ? name : "never"))
-            return &policies[i];
-    return NULL;
-}
-
 static struct service *service_find(const char *name) {
     for (unsigned i = 0; i < nservices; i++)
         if (!strcmp(services[i].entry->name, name))
@@ -89,7 +66,7 @@ static int spawn(struct service *s) {
 }
 
 int supervisor_start(const struct manifest_entry *e) {
-    const struct restart_policy *p = policy_find(e->restart);
+    const struct restart_policy *p = restart_policy(e->restart);
     if (!p || p->limit > CRASH_HISTORY)
         return -EINVAL;
     if (nservices == MAX_SERVICES || service_find(e->name))
@@ -129,7 +106,7 @@ void supervisor_start_manifest(const struct manifest *m) {
             kprintf("  %s: cannot start image %s (error %d)\n", e->name, e->image, -id);
         else
             kprintf("  started %s#%d (image %s, pledge \"%s\", restart %s)\n", e->name, id, e->image,
-                    e->pledge, e->restart);
+                    e->pledge, restart_policy(e->restart)->name);
     }
 }
 
