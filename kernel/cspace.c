@@ -5,7 +5,6 @@
 
 #include "wordlist.h"
 
-#define CHANNELS 64
 
 /* Slots are the record; the bitmaps follow them, so checks need no scan. */
 static void note_rights(struct cspace *cs, unsigned channel, unsigned rights) {
@@ -16,7 +15,7 @@ static void note_rights(struct cspace *cs, unsigned channel, unsigned rights) {
 }
 
 int cspace_grant(struct cspace *cs, unsigned channel, unsigned rights) {
-    if (channel >= CHANNELS || rights == 0 || (rights & ~CAP_RW))
+    if (channel >= NEXUS_CHANNELS || rights == 0 || (rights & ~CAP_RW))
         return -EINVAL;
     struct cap *free_slot = NULL;
     for (unsigned i = 0; i < CSPACE_SLOTS; i++) {
@@ -38,7 +37,7 @@ int cspace_grant(struct cspace *cs, unsigned channel, unsigned rights) {
 }
 
 unsigned cspace_rights(const struct cspace *cs, unsigned channel) {
-    if (channel >= CHANNELS)
+    if (channel >= NEXUS_CHANNELS)
         return 0;
     return (unsigned)(cs->readable >> channel & 1) * CAP_READ | (unsigned)(cs->writable >> channel & 1) * CAP_WRITE;
 }
@@ -55,7 +54,7 @@ static const struct {
     enum grant_kind kind;
     unsigned limit; /* numbers must be below it; 0 for a name */
 } grant_kinds[] = {
-    {"chan", GRANT_CHANNEL, GRANT_OWN_CHANNELS},
+    {"chan", GRANT_CHANNEL, NEXUS_OWN_CHANNELS},
     {"port", GRANT_PORT, GRANT_PORTS_MAX},
     {"link", GRANT_LINK, 0},
 };

@@ -15,6 +15,8 @@
 
 #include <stdint.h>
 
+#include "nexus/syscall.h"
+
 #define CSPACE_SLOTS 64
 #define CAP_READ  1u
 #define CAP_WRITE 2u
@@ -22,7 +24,6 @@
 #define GRANTS_MAX 8               /* grant words per manifest entry */
 #define GRANT_NAME_MAX 16          /* a link's server name, NUL included (FIBER_NAME_MAX) */
 #define GRANT_TEXT_MAX 128         /* longest grant text accepted, NUL included */
-#define GRANT_OWN_CHANNELS 32      /* chan:N takes N below this */
 #define GRANT_PORTS_MAX 16         /* port:N takes N below this */
 
 struct cap {
@@ -34,6 +35,7 @@ struct cspace {
     struct cap slot[CSPACE_SLOTS];
     uint64_t readable, writable; /* the slots as channel bitmaps, for the syscall gate's checks */
 };
+_Static_assert(NEXUS_CHANNELS <= 64, "a channel bitmap is one 64-bit word");
 
 enum grant_kind { GRANT_CHANNEL, GRANT_PORT, GRANT_LINK };
 

@@ -32,7 +32,7 @@ static struct fiber *current;
 static struct context scheduler_ctx;
 static uint32_t next_id = 1;
 static unsigned rr_cursor;
-static uint8_t channel_pending[NCHANNELS];
+static uint8_t channel_pending[NEXUS_CHANNELS];
 static uint64_t kernel_tp;
 static struct {
     uint32_t id;
@@ -239,7 +239,7 @@ void fiber_sleep_ticks(uint64_t ticks) {
 long fiber_wait_any(uint64_t mask, uint64_t deadline) {
     if (current->stop_requested)
         return -EINTR;
-    for (int ch = 0; ch < NCHANNELS; ch++) {
+    for (int ch = 0; ch < NEXUS_CHANNELS; ch++) {
         if ((mask >> ch & 1) && channel_pending[ch]) {
             channel_pending[ch] = 0;
             return ch;

@@ -12,11 +12,11 @@
 #include <stdint.h>
 
 #include "cspace.h"
+#include "nexus/syscall.h"
 #include "vm.h"
 
 #define MAX_FIBERS     32
 #define FIBER_NAME_MAX 16
-#define NCHANNELS      64
 
 struct trapframe {
     uint64_t regs[32]; /* x0..x31; regs[0] unused */

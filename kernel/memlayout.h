@@ -36,6 +36,8 @@
 #ifndef NEXUS_MEMLAYOUT_H
 #define NEXUS_MEMLAYOUT_H
 
+#include "nexus/syscall.h"
+
 #define KERNEL_BASE 0x80200000ul
 
 #define USER_BASE       0x40000000ul
@@ -50,7 +52,8 @@
 #define LINK_CLIENT_VA 0x62000000ul
 #define LINK_SERVER_VA 0x64000000ul
 #define LINK_SPAN      0x40000ul /* 256 KiB of address space per server-side link */
-#define LINK_PAGES     36        /* 144 KiB: the socket protocol's rings, slots and data */
+_Static_assert(NEXUS_LINK_PAGES * NEXUS_PAGE_SIZE <= LINK_SPAN, "a link overflows its span of the server's window");
+#define LINK_PAGES     NEXUS_LINK_PAGES /* the ABI's link size (include/nexus/syscall.h) */
 
 #define KSTACK_PAGES 2 /* per-fiber kernel stack: 8 KiB, physically contiguous */
 

@@ -44,12 +44,13 @@
 #include <stdint.h>
 
 #include "ion_ring.h"
+#include "nexus/syscall.h"
 
 #define NXS_SOCKETS 64 /* sockets per link (per app) */
 #define NXS_SLOTS 4
 #define NXS_SLOT_DATA 32768u
 #define NXS_RING_CAPACITY 8
-#define NXS_PAGE 4096u
+#define NXS_PAGE NEXUS_PAGE_SIZE
 
 #define NXS_OFF_HEADER 0x0000u
 #define NXS_OFF_REQUESTS 0x1000u
@@ -57,7 +58,6 @@
 #define NXS_OFF_MSGS 0x3000u
 #define NXS_OFF_DATA 0x4000u
 #define NXS_LINK_BYTES (NXS_OFF_DATA + NXS_SLOTS * NXS_SLOT_DATA)
-#define NXS_LINK_PAGES (NXS_LINK_BYTES / NXS_PAGE)
 
 /* Status bits: the poll(2) values, so libnexus passes them through. */
 #define NXS_EV_IN 0x001u   /* data, a pending connection, or end of stream to read */
@@ -98,7 +98,7 @@ _Static_assert(sizeof(struct nxs_header) <= NXS_OFF_REQUESTS - NXS_OFF_HEADER, "
 _Static_assert(ION_RING_BYTES(NXS_RING_CAPACITY) <= NXS_OFF_COMPLETIONS - NXS_OFF_REQUESTS, "request ring overflows its page");
 _Static_assert(ION_RING_BYTES(NXS_RING_CAPACITY) <= NXS_OFF_MSGS - NXS_OFF_COMPLETIONS, "completion ring overflows its page");
 _Static_assert(NXS_SLOTS * sizeof(struct nxs_msg) <= NXS_OFF_DATA - NXS_OFF_MSGS, "slot headers overflow their page");
-_Static_assert(NXS_LINK_BYTES % NXS_PAGE == 0, "a link is whole pages");
+_Static_assert(NXS_LINK_BYTES == NEXUS_LINK_PAGES * NXS_PAGE, "the layout fills the link the kernel makes");
 _Static_assert(NXS_SOCKETS <= 64, "a link's dirty set is one 64-bit word");
 
 #endif

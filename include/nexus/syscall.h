@@ -85,6 +85,8 @@ struct nexus_link_info {
 #define NEXUS_LINK_CLIENT_CHANNEL(k) (40u + (k))
 #define NEXUS_PORT_CHANNEL(p) (48u + (p))
 #define NEXUS_LINKS_MAX 8
+#define NEXUS_LINK_PAGES 36 /* a link's size: 144 KiB (laid out by nexus/link.h) */
+#define NEXUS_PAGE_SIZE 4096u
 
 struct nexus_identity {
     uint32_t id;   /* fiber id, unique for the boot */

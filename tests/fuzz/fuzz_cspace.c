@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int i = 0; i < n; i++) {
         REQUIRE(g[i].rights == CAP_READ || g[i].rights == CAP_WRITE || g[i].rights == CAP_RW);
         switch (g[i].kind) {
-        case GRANT_CHANNEL: REQUIRE(g[i].number < GRANT_OWN_CHANNELS); break;
+        case GRANT_CHANNEL: REQUIRE(g[i].number < NEXUS_OWN_CHANNELS); break;
         case GRANT_PORT: REQUIRE(g[i].number < GRANT_PORTS_MAX); break;
         case GRANT_LINK: {
             const char *end = memchr(g[i].server, '\0', sizeof g[i].server);
