@@ -94,8 +94,8 @@ def main():
         done = console.wait_for("posixcheck: done", BOOT_TIMEOUT)
         report("posixcheck_finished", done is not None, "posixcheck never reported")
         report.relay(l for l in console.since(0) if l.startswith(("PASS posix.", "FAIL posix.")))
-        report("udp_echo_served", echo.echoed > 0, "the host's echo server saw nothing")
-        report("dns_through_qemu_resolver", dns.queries > 0, "the DNS stub saw no query")
+        report("udp_echo_served", echo.served > 0, "the host's echo server saw nothing")
+        report("dns_through_qemu_resolver", dns.served > 0, "the DNS stub saw no query")
         killed = [l for l in console.since(0) if "killed" in l and "fiber" in l]
         report("no_fiber_killed", not killed, "; ".join(killed[:3]))
         report("qemu_alive", guest.alive(), f"QEMU exited with {guest.proc.poll()}")

@@ -80,6 +80,10 @@ class Guest:
                 pass
         self.proc.wait()
         self.console.join()
+        try:
+            self.proc.stdin.close()
+        except OSError:  # QEMU died with typed bytes still in the pipe
+            pass
 
     def __enter__(self):
         return self

@@ -1,6 +1,6 @@
 """The host's side of a guest's network: free loopback ports, QEMU's user network with guest
-ports forwarded to them, and a UDP echo server for the guest to talk to. Every socket here is
-on 127.0.0.1: tests never send traffic off the machine."""
+ports forwarded to them, and UDP servers for the guest to talk to (an echo; the e2e DNS stub
+builds on them). Every socket here is on loopback: tests never send traffic off the machine."""
 import socket
 import threading
 
@@ -45,15 +45,23 @@ class UserNet:
         return ",".join(options)
 
 
-class UdpEcho:
-    """Echoes every datagram back to its sender, on the host's loopback (.port); counts them."""
+class UdpServer:
+    """Answers every datagram to a loopback port (.port) with reply(datagram), in a thread;
+    reply returns the answer, or None for none. .served counts the datagrams."""
 
-    def __init__(self):
+    def __init__(self, reply, host=LOOPBACK, port=0):
+        if not host.startswith("127."):
+            raise ValueError("test servers serve loopback only")
+        self.reply = reply
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((LOOPBACK, 0))
+        try:
+            self.sock.bind((host, port))
+        except OSError:
+            self.sock.close()
+            raise
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
-        self.echoed = 0
+        self.served = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -66,10 +74,19 @@ class UdpEcho:
                 continue
             except OSError:
                 return
-            self.sock.sendto(data, peer)
-            self.echoed += 1
+            self.served += 1
+            answer = self.reply(data)
+            if answer is not None:
+                self.sock.sendto(answer, peer)
 
     def close(self):
         self._stop.set()
         self._thread.join()
         self.sock.close()
+
+
+class UdpEcho(UdpServer):
+    """Echoes every datagram back to its sender."""
+
+    def __init__(self):
+        super().__init__(lambda datagram: datagram)
