@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """End-to-end tests of the Membrane through QEMU's user network, driven from the host.
 
     python3 -m tests.e2e.run_qemu_e2e --qemu "QEMU COMMAND"   (from the project root)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Drives the zero-copy frame path end to end and turns it into test results.
 
     python3 -m tests.qemu.run_nettest --qemu "QEMU COMMAND" [--bench]   (from the project root)
