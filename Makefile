@@ -291,7 +291,7 @@ fuzz: fuzzers
 	  $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/$$t tests/fuzz/corpus/$$t || exit 1; done
 
 bench: all $(B)/nexus-test.elf
-	python3 tools/bench.py --build $(B) --qemu "$(QEMU_BASE)"
+	python3 -m tools.bench --build $(B) --qemu "$(QEMU_BASE)"
 
 # Everything under build/ but the fetched third-party sources and the bootstrap stamp: objects,
 # images, logs and captures alike, so nothing stale survives a clean.

@@ -3,7 +3,9 @@
 
 Each group is a command whose output has one line per check, `PASS <name>` or
 `FAIL <name>: <detail>`. A group that exits non-zero without reporting a failure counts as one
-failed check of its own, so a crash can never look like success.
+failed check of its own, so a crash can never look like success. The Python groups run as
+modules from the project root (`python3 -m tests.e2e.run_qemu_e2e ...`), so that they share
+the package tests/harness without any sys.path tricks.
 """
 import argparse
 import glob
@@ -23,20 +25,20 @@ def groups(build, qemu):
         corpus = sorted(glob.glob(os.path.join("tests/fuzz/corpus", target, "*")))
         yield os.path.basename(replay), [replay] + corpus
     yield "stress_ion_ring", [os.path.join(host, "stress_ion_ring"), "10000000"]
-    yield "test_wirepeer", [sys.executable, "tests/host/test_wirepeer.py"]
-    yield "posixcheck_host", [sys.executable, "tests/e2e/run_host_posixcheck.py", "--binary",
+    yield "test_wirepeer", [sys.executable, "-m", "tests.tools.test_wirepeer"]
+    yield "posixcheck_host", [sys.executable, "-m", "tests.e2e.run_host_posixcheck", "--binary",
                               os.path.join(host, "posixcheck_host")]
-    yield "httpd_host", [sys.executable, "tests/e2e/run_host_httpd.py", "--binary",
+    yield "httpd_host", [sys.executable, "-m", "tests.e2e.run_host_httpd", "--binary",
                          os.path.join(host, "httpd_host")]
-    yield "qemu_selftest", [sys.executable, "tests/qemu/run_selftest.py", "--qemu", qemu]
+    yield "qemu_selftest", [sys.executable, "-m", "tests.qemu.run_selftest", "--qemu", qemu]
     # The network path once per virtio-mmio transport: modern (v2), then legacy (v1).
-    yield "qemu_net_v2", [sys.executable, "tests/qemu/run_nettest.py", "--qemu", qemu,
+    yield "qemu_net_v2", [sys.executable, "-m", "tests.qemu.run_nettest", "--qemu", qemu,
                           "--logdir", "build/test-logs/net-v2"]
     # The Membrane end to end: httpd from the host, posixcheck inside, DNS, UDP.
-    yield "qemu_e2e", [sys.executable, "tests/e2e/run_qemu_e2e.py", "--qemu", qemu,
+    yield "qemu_e2e", [sys.executable, "-m", "tests.e2e.run_qemu_e2e", "--qemu", qemu,
                        "--logdir", "build/test-logs/e2e"]
     # Supervision, CSpace and pledge: the test kernel, its rule breakers, 20 Membrane crashes.
-    yield "qemu_containment", [sys.executable, "tests/e2e/run_qemu_containment.py", "--qemu", qemu,
+    yield "qemu_containment", [sys.executable, "-m", "tests.e2e.run_qemu_containment", "--qemu", qemu,
                                "--kernel", os.path.join(build, "nexus-test.elf"),
                                "--logdir", "build/test-logs/containment"]
     # The front door: every command README.md shows, run as a user types it (tests/frontdoor/).
@@ -44,7 +46,7 @@ def groups(build, qemu):
     for group in ("coverage", "run", "debug", "fuzz", "build", "bench"):
         yield f"readme_{group}", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", group]
     legacy = qemu.replace("virtio-mmio.force-legacy=false", "virtio-mmio.force-legacy=true")
-    yield "qemu_net_v1", [sys.executable, "tests/qemu/run_nettest.py", "--qemu", legacy,
+    yield "qemu_net_v1", [sys.executable, "-m", "tests.qemu.run_nettest", "--qemu", legacy,
                           "--logdir", "build/test-logs/net-v1", "--expect-transport", "1"]
 
 

@@ -1,5 +1,6 @@
-#!/usr/bin/env python3
 """`make bench`: prints Nexus's figures as a table. Measures; never fails on a number.
+
+    python3 -m tools.bench --qemu "QEMU COMMAND"   (from the project root)
 
 Figures so far:
   - boot to first fiber: wall time from QEMU's launch until the first U-mode fiber prints
@@ -16,18 +17,17 @@ Figures so far:
     with one and eight connections (keep-alive), bulk MB/s of `GET /bytes/64MiB`, the RX bytes
     copied after all that, and the smallest `-m` with which Nexus still serves `GET /`.
 """
-import re
 import argparse
 import os
-import shlex
+import re
 import statistics
 import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
-from http_bench import http_bench  # noqa: E402  (the HTTP figures; shares the e2e harness's setup)
-from run_qemu_containment import Guest, measure_recoveries  # noqa: E402  (Membrane recovery)
+from tests.e2e.http_bench import http_bench
+from tests.e2e.run_qemu_containment import boot_test_kernel, measure_recoveries
+from tests.harness.guest import Guest
 
 RECOVERY_CRASHES = 20
 
@@ -35,13 +35,10 @@ RECOVERY_CRASHES = 20
 def recovery_bench(qemu, kernel, logdir):
     """Membrane crash to the next HTTP 200, over RECOVERY_CRASHES memory and instruction faults
     of the test build's Membrane (tests/e2e/run_qemu_containment.py)."""
-    guest = Guest(qemu, kernel, logdir)
-    try:
+    with boot_test_kernel(qemu, kernel, logdir) as guest:
         if guest.console.wait_for("httpd: listening", 90) is None:
             return [("Membrane recovery", "the test kernel did not come up")]
         runs = measure_recoveries(guest, RECOVERY_CRASHES, ["null", "wild", "illegal"])
-    finally:
-        guest.close()
     times = [s for _, s, _ in runs if s is not None]
     if not times:
         return [("Membrane recovery", "no crash recovered")]
@@ -50,28 +47,20 @@ def recovery_bench(qemu, kernel, logdir):
             ("Membrane crash to next HTTP 200 (min .. max)",
              "%.1f .. %.1f ms" % (min(times) * 1000, max(times) * 1000))]
 
-FIRST_FIBER_LINE = b"hello from hello"
+
+FIRST_FIBER_LINE = "hello from hello"
 
 
 def boot_to_first_fiber(qemu, timeout=60.0):
-    start = time.monotonic()
-    proc = subprocess.Popen(shlex.split(qemu) + ["-append", ""], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        for line in proc.stdout:
-            if FIRST_FIBER_LINE in line:
-                return time.monotonic() - start
-            if time.monotonic() - start > timeout:
-                break
-        return None
-    finally:
-        proc.kill()
-        proc.wait()
+    with Guest(qemu) as guest:
+        if guest.console.wait_for(FIRST_FIBER_LINE, timeout) is None:
+            return None
+        return time.monotonic() - guest.started
 
 
 def net_bench(qemu, logdir):
-    """Runs tests/qemu/run_nettest.py --bench; returns its BENCH/INSTRET figures as a dict."""
-    out = subprocess.run([sys.executable, "tests/qemu/run_nettest.py", "--qemu", qemu, "--bench",
+    """Runs tests.qemu.run_nettest --bench; returns its BENCH/INSTRET figures as a dict."""
+    out = subprocess.run([sys.executable, "-m", "tests.qemu.run_nettest", "--qemu", qemu, "--bench",
                           "--logdir", logdir], capture_output=True, text=True).stdout
     figures = {}
     for m in re.finditer(r"(\w+)=([0-9.]+)", " ".join(l for l in out.splitlines()

@@ -6,7 +6,8 @@ It attaches to QEMU's `-netdev dgram` (UDP, one datagram = one Ethernet frame) a
 127.0.0.1 only, and can send frames, capture frames to a pcap file, and relay frames between
 several nodes with seeded, reproducible impairments. See docs/wirepeer.md.
 
-Library API (put tools/ on sys.path, then `from wirepeer import ...`):
+Library API (from the project root `from tools.wirepeer import ...`; elsewhere put tools/ on
+sys.path, then `from wirepeer import ...`):
 
   Ports. Every port has .send(frame), .recv(timeout) -> bytes | None, .fileno(), .close()
   and counters .rx_frames .rx_bytes .tx_frames .tx_bytes.  .send() refuses an empty frame

@@ -7,7 +7,8 @@ leaves the machine.
 """
 import socket
 import struct
-import threading
+
+from tests.harness.net import UdpServer
 
 TYPE_A = 1
 CLASS_IN = 1
@@ -54,35 +55,10 @@ def answer(msg, records):
     return struct.pack("!HHHHHH", qid, 0x8400 | rd, 1, 1, 0, 0) + question + rr
 
 
-class DnsStub:
-    """Serves `records` ({name: dotted quad}) on host:port (127.0.0.1:53 by default)."""
+class DnsStub(UdpServer):
+    """Serves `records` ({name: dotted quad}) on host:port (127.0.0.1:53 by default); .served
+    counts the queries."""
 
     def __init__(self, records, host="127.0.0.1", port=53):
-        if not host.startswith("127."):
-            raise ValueError("the DNS stub serves loopback only")
         self.records = {k.lower(): v for k, v in records.items()}
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((host, port))
-        self.sock.settimeout(0.2)
-        self.queries = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self):
-        while not self._stop.is_set():
-            try:
-                msg, peer = self.sock.recvfrom(4096)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.queries += 1
-            reply = answer(msg, self.records)
-            if reply is not None:
-                self.sock.sendto(reply, peer)
-
-    def close(self):
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
+        super().__init__(lambda msg: answer(msg, self.records), host, port)

@@ -1,11 +1,10 @@
-#!/usr/bin/env python3
 """HTTP checks for apps/httpd, against any running instance on loopback (standard library only).
 
-    python3 tests/e2e/http_checks.py --host 127.0.0.1 --port P [--expect-addr A] [--only a,b]
+    python3 -m tests.e2e.http_checks --host 127.0.0.1 --port P [--expect-addr A] [--only a,b]
 
 Prints `PASS http.<name>` (with a figure in parentheses for some) or `FAIL http.<name>: <detail>`
 per check; exits 1 if any check failed. The host must be an address in 127.0.0.0/8: the server
-under test is either the host build (tests/e2e/run_host_httpd.py) or Nexus under QEMU, whose
+under test is either the host build (tests.e2e.run_host_httpd) or Nexus under QEMU, whose
 user network forwards a loopback port to the guest. Every socket operation may take up to
 60 s, because the server may run under slow emulation; speed is reported, never judged.
 
@@ -23,25 +22,12 @@ import socket
 import sys
 import threading
 import time
-import traceback
+
+from tests.harness.report import Checks, Fail, Report, expect
 
 TIMEOUT = 60.0
 PERIOD = bytes(range(251))
-CHECKS = []
-
-
-class Fail(Exception):
-    pass
-
-
-def check(fn):
-    CHECKS.append(fn)
-    return fn
-
-
-def expect(cond, detail):
-    if not cond:
-        raise Fail(detail)
+check = Checks()
 
 
 def pattern(n):
@@ -408,23 +394,7 @@ def main():
         print(f"http_checks: refusing {args.host!r}: only IPv4 addresses in 127.0.0.0/8", file=sys.stderr)
         return 2
     wanted = set(args.only.split(",")) if args.only else None
-    t = Target(args.host, args.port, args.expect_addr)
-    failed = 0
-    for fn in CHECKS:
-        if wanted and fn.__name__ not in wanted:
-            continue
-        try:
-            note = fn(t)
-            print(f"PASS http.{fn.__name__}" + (f" ({note})" if note else ""), flush=True)
-        except Fail as e:
-            failed += 1
-            print(f"FAIL http.{fn.__name__}: {e}", flush=True)
-        except Exception as e:  # a crash of the check is a failure of the check, with where
-            failed += 1
-            ours = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == __file__]
-            where = f" (http_checks.py line {ours[-1].lineno})" if ours else ""
-            print(f"FAIL http.{fn.__name__}: {type(e).__name__}: {e}{where}", flush=True)
-    return 1 if failed else 0
+    return check.run(Report("http"), Target(args.host, args.port, args.expect_addr), only=wanted)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Runs tests/e2e/http_checks.py against the host build of apps/httpd (standard library only).
 
-    python3 tests/e2e/run_host_httpd.py --binary build/host/httpd_host
+    python3 -m tests.e2e.run_host_httpd --binary build/host/httpd_host   (from the project root)
 
 Builds nothing. Starts the binary on a free port bound to 127.0.0.1, waits for its
 `httpd: listening on port N` line, runs every HTTP check against it, then stops it. Relays the
@@ -13,21 +12,15 @@ Exits non-zero if any line is a FAIL.
 import argparse
 import os
 import queue
-import socket
 import subprocess
 import sys
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from tests.harness.net import free_port
+from tests.harness.report import Report
+
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer")
-
-
-def free_port():
-    """A port free on 127.0.0.1 right now (another process could still take it first)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pump(stream, sink, lines):
@@ -99,43 +92,22 @@ def main():
     ap.add_argument("--startup-timeout", type=float, default=30.0)
     ap.add_argument("--checks-timeout", type=float, default=1800.0)
     args = ap.parse_args()
+    report = Report("http")
     server, port, problem = start(args.binary, args.startup_timeout)
     if problem:
-        print(f"FAIL http.server_start: {problem}")
+        report("server_start", False, problem)
         print(server.tail())
         return 1
-    failed = 0
-    try:
-        proc = subprocess.run([sys.executable, os.path.join(HERE, "http_checks.py"), "--host", "127.0.0.1",
-                               "--port", str(port), "--expect-addr", "10.0.2.15"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              timeout=args.checks_timeout)
-        out = proc.stdout.splitlines()
-        for line in out:
-            print(line)
-        failed += sum(1 for l in out if l.startswith("FAIL "))
-        if proc.returncode != 0 and failed == 0:
-            failed += 1
-            print(f"FAIL http.checks_exit: http_checks.py exited {proc.returncode}")
-    except subprocess.TimeoutExpired:
-        failed += 1
-        print(f"FAIL http.checks_timeout: checks still running after {args.checks_timeout:.0f} s")
+    report.run_checker([sys.executable, "-m", "tests.e2e.http_checks", "--host", "127.0.0.1", "--port", str(port),
+                        "--expect-addr", "10.0.2.15"], "checks_exit", timeout=args.checks_timeout)
     alive = server.proc.poll() is None
     server.stop()
-    if alive:
-        print("PASS http.server_survived")
-    else:
-        failed += 1
-        print(f"FAIL http.server_survived: exited with status {server.proc.returncode}")
+    report("server_survived", alive, f"exited with status {server.proc.returncode}")
     reports = [l for l in server.stderr if any(m in l for m in SANITIZER_MARKS)]
-    if reports:
-        failed += 1
-        print(f"FAIL http.sanitizers_clean: {reports[0]}")
-    else:
-        print("PASS http.sanitizers_clean")
-    if failed:
+    report("sanitizers_clean", not reports, reports[0] if reports else "")
+    if report.failed:
         print(server.tail(40))
-    return 1 if failed else 0
+    return report.exit_status()
 
 
 if __name__ == "__main__":

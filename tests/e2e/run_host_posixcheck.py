@@ -1,30 +1,19 @@
-#!/usr/bin/env python3
 """Runs apps/posixcheck (built for the host against glibc) against a local UDP echo server.
 
 This proves the checks themselves: every one must pass on Linux before its failure on Nexus can
 be blamed on Nexus. The echo server listens on 127.0.0.1 with a port chosen by the kernel; DNS is
 checked with `localhost` -> 127.0.0.1. posixcheck's PASS/FAIL lines are relayed unchanged and
 its exit status becomes ours. Builds nothing.
+
+    python3 -m tests.e2e.run_host_posixcheck --binary build/host/posixcheck_host   (from the project root)
 """
 import argparse
 import os
-import socket
 import subprocess
 import sys
-import threading
 
-
-def echo_server(sock, stop):
-    """Sends every datagram straight back to where it came from."""
-    sock.settimeout(0.2)
-    while not stop.is_set():
-        try:
-            data, peer = sock.recvfrom(65535)
-        except socket.timeout:
-            continue
-        except OSError:
-            return
-        sock.sendto(data, peer)
+from tests.harness.net import UdpEcho
+from tests.harness.report import Report
 
 
 def main():
@@ -32,34 +21,28 @@ def main():
     ap.add_argument("--binary", default="build/host/posixcheck_host")
     ap.add_argument("--timeout", type=float, default=120.0)
     args = ap.parse_args()
+    report = Report("posix")
     if not os.path.exists(args.binary):
-        print(f"FAIL posix.binary: {args.binary} does not exist (build it first)")
+        report("binary", False, f"{args.binary} does not exist (build it first)")
         return 1
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    stop = threading.Event()
-    server = threading.Thread(target=echo_server, args=(sock, stop), daemon=True)
-    server.start()
+    echo = UdpEcho()
     try:
-        cmd = [args.binary, "127.0.0.1", str(port), "localhost", "127.0.0.1"]
+        cmd = [args.binary, "127.0.0.1", str(echo.port), "localhost", "127.0.0.1"]
         try:
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   timeout=args.timeout)
         except subprocess.TimeoutExpired as e:
             sys.stdout.write((e.stdout or b"").decode("utf-8", "replace"))
-            print(f"FAIL posix.timeout: posixcheck ran longer than {args.timeout:.0f} s")
+            report("timeout", False, f"posixcheck ran longer than {args.timeout:.0f} s")
             return 1
     finally:
-        stop.set()
-        server.join()
-        sock.close()
+        echo.close()
 
     out = proc.stdout.decode("utf-8", "replace")
     sys.stdout.write(out)
     if proc.returncode == 0 and "posixcheck: done" not in out:
-        print("FAIL posix.summary: exited 0 without its closing line")
+        report("summary", False, "exited 0 without its closing line")
         return 1
     return proc.returncode
 

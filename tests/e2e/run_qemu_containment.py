@@ -1,5 +1,6 @@
-#!/usr/bin/env python3
 """Fault containment end to end: supervision, CSpace and pledge, driven from the host.
+
+    python3 -m tests.e2e.run_qemu_containment --qemu "QEMU COMMAND"   (from the project root)
 
 Boots the test kernel (build/nexus-test.elf, bootargs manifest=containment: the Membrane built
 with fault injection, httpd, uptime, and capcheck fibers that break the rules on purpose) with
@@ -21,20 +22,17 @@ to --logdir. tools/bench.py uses measure_recoveries() for make bench.
 """
 import argparse
 import http.client
-import json
 import os
 import re
-import shlex
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_bench import http_get  # noqa: E402
-from run_qemu_e2e import Console, free_port  # noqa: E402
+from tests.harness.guest import Guest
+from tests.harness.net import LOOPBACK, UserNet
+from tests.harness.report import Report
 
 FAULT_UDP_PORT = 7357  # membrane/fault_inject.h
 BOOT_TIMEOUT = 90.0
@@ -46,107 +44,19 @@ STABLE_S = 0.6
 # Memory and instruction faults; every tenth crash is a runaway loop, ended by the watchdog.
 FAULT_KINDS = ["null", "wild", "illegal", "null", "wild", "illegal", "null", "wild", "illegal", "spin"]
 
-results = []
+report = Report("containment")
 
 
-def report(name, ok, detail=""):
-    results.append(ok)
-    print(f"PASS containment.{name}" if ok else f"FAIL containment.{name}: {detail}", flush=True)
+def boot_test_kernel(qemu, kernel, logdir):
+    """The test kernel under QEMU with HTTP and the Membrane's fault trigger forwarded to
+    loopback ports, and nothing else reachable."""
+    return Guest(qemu, UserNet(tcp=[80], udp=[FAULT_UDP_PORT], restrict=True), kernel=kernel,
+                 bootargs="manifest=containment", log=os.path.join(logdir, "console.log"))
 
 
-class Guest:
-    """The test kernel under QEMU with HTTP and the fault trigger forwarded to loopback."""
-
-    def __init__(self, qemu, kernel, logdir):
-        self.http_port = free_port(socket.SOCK_STREAM)
-        self.fault_port = free_port(socket.SOCK_DGRAM)
-        cmd = shlex.split(qemu)
-        cmd[cmd.index("-kernel") + 1] = kernel
-        cmd[cmd.index("-netdev") + 1] = (
-            f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.http_port}-:80,"
-            f"hostfwd=udp:127.0.0.1:{self.fault_port}-:{FAULT_UDP_PORT}")
-        cmd += ["-append", "manifest=containment"]
-        os.makedirs(logdir, exist_ok=True)
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-        self.console = Console(self.proc, os.path.join(logdir, "console.log"))
-        self.trigger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def get(self, path, timeout=5.0):
-        return http_get(self.http_port, path, timeout)
-
-    def bus(self):
-        status, body = self.get("/bus.json", timeout=30)
-        return json.loads(body)["bus"] if status == 200 else {}
-
-    def count(self, text):
-        with self.console.cond:
-            return sum(text in line for line in self.console.lines)
-
-    def wait_count(self, text, n, timeout):
-        deadline = time.monotonic() + timeout
-        with self.console.cond:
-            while sum(text in line for line in self.console.lines) < n:
-                left = deadline - time.monotonic()
-                if left <= 0 or not self.alive():
-                    return False
-                self.console.cond.wait(left)
-        return True
-
-    def type_line(self, line):
-        self.proc.stdin.write(f"{line}\r".encode())
-        self.proc.stdin.flush()
-
-    def console_bus(self, prefix):
-        """Reads keys under prefix on the kernel console (the monitor's `bus` command), which
-        answers even with the network down and adds no traffic of its own."""
-        with self.console.cond:
-            start = len(self.console.lines)
-        self.type_line(f"bus {prefix}")
-        deadline = time.monotonic() + 10
-        values = {}
-        while time.monotonic() < deadline and not values:
-            time.sleep(0.3)  # the monitor prints the whole listing at once
-            with self.console.cond:
-                fresh = self.console.lines[start:]
-            values = dict(l.split("=", 1) for l in fresh if l.startswith(prefix) and "=" in l)
-        return values
-
-    def fault(self, kind):
-        self.trigger.sendto(kind.encode(), ("127.0.0.1", self.fault_port))
-
-    def first_success(self, limit):
-        """Monotonic time of the first 200 for a fresh GET, or None. A new try starts every
-        ATTEMPT_EVERY_S, each in its own thread: QEMU's user network accepts the host
-        connection at once, and a SYN it forwards before the guest can answer is retried only
-        after seconds, so one try at a time would measure slirp's timers, not the guest."""
-        done, lock, first = threading.Event(), threading.Lock(), []
-
-        def attempt():
-            try:
-                ok = self.get("/bytes/10", timeout=3.0)[0] == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-            if ok:
-                with lock:
-                    first.append(time.monotonic())
-                done.set()
-
-        deadline = time.monotonic() + limit
-        while not done.is_set() and time.monotonic() < deadline and self.alive():
-            threading.Thread(target=attempt, daemon=True).start()
-            done.wait(ATTEMPT_EVERY_S)
-        with lock:
-            return min(first) if first else None
-
-    def close(self):
-        self.trigger.close()
-        if self.alive():
-            self.proc.kill()
-        self.proc.wait()
+def inject_fault(guest, kind):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as trigger:
+        trigger.sendto(kind.encode(), (LOOPBACK, guest.net.udp[FAULT_UDP_PORT]))
 
 
 class Load:
@@ -195,10 +105,12 @@ def pool_state(guest):
 def crash_membrane(guest, kind, nth):
     """One fault; returns (seconds from the trigger to the next HTTP 200, or None, detail)."""
     sent = time.monotonic()
-    guest.fault(kind)
-    if not guest.wait_count("restarted membrane#", nth, 10):
+    inject_fault(guest, kind)
+    if not guest.console.wait_count("restarted membrane#", nth, 10):
         return None, "no restart seen on the console"
-    done = guest.first_success(RECOVERY_LIMIT)
+    # Fresh GETs every ATTEMPT_EVERY_S, each waiting up to 3 s: the first to answer is the
+    # moment the guest serves again (http_probe.first_success says why they overlap).
+    done = guest.first_success("/bytes/10", RECOVERY_LIMIT, try_timeout=3.0, every=ATTEMPT_EVERY_S)
     if done is None:
         return None, f"no HTTP 200 within {RECOVERY_LIMIT} s"
     return done - sent, ""
@@ -228,8 +140,7 @@ def check_survivor(guest):
     """After the first Membrane crash: the sockets survivor held must have failed with
     ECONNRESET or ENOTCONN, and new ones must work."""
     exited = guest.console.wait_for("fiber survivor#", 30)
-    with guest.console.cond:
-        lines = list(guest.console.lines)
+    lines = guest.console.since(0)
     report_capcheck([l for l in lines if "survivor." in l and "sockets_before_crash" not in l], "survivor.")
     report("survivor_checked_all", sum("CAPCHECK survivor." in l for l in lines) == 5
            and exited is not None and "exited with 0" in exited, exited)
@@ -250,16 +161,15 @@ def check_rule_breakers(guest):
     c.wait_for("supervisor: crasher failed", 30)
     c.wait_for("capcheck survivor: holding", 30)
     c.wait_for("fiber relisten#", 30)
-    exited = guest.wait_count("fiber relisten#", 2, 30)  # killed, then the restart exits
+    exited = guest.console.wait_count("fiber relisten#", 2, 30)  # killed, then the restart exits
     report("crashed_app_restarted_and_exited", exited, "relisten did not end twice")
-    with c.cond:
-        lines = list(c.lines)
+    lines = c.since(0)
     report_capcheck(lines)
     report("nothing_survived_its_violation", not any(".survived" in l for l in lines),
            [l for l in lines if ".survived" in l])
     report("crasher_given_up", any("supervisor: crasher failed 3 times" in l for l in lines),
            "no give-up line")
-    bus = guest.bus()
+    bus = guest.bus_json()
     report("bus_crasher_down", bus.get("/Bus/fibers/crasher/state", "").startswith("down:")
            and bus.get("/Bus/fibers/crasher/restarts") == "2" and bus.get("/Bus/fibers/crasher/crashes") == "3",
            {k: v for k, v in bus.items() if k.startswith("/Bus/fibers/crasher/")})
@@ -277,9 +187,9 @@ def check_rule_breakers(guest):
     guest.type_line("start crasher")
     report("operator_start_after_down", c.wait_for("supervisor: started crasher#", 10) is not None,
            "no 'supervisor: started crasher' after typing start crasher")
-    report("operator_start_gives_new_window", guest.wait_count("supervisor: crasher failed 3 times", 2, 30),
+    report("operator_start_gives_new_window", guest.console.wait_count("supervisor: crasher failed 3 times", 2, 30),
            "the restarted crasher was not given three more tries")
-    bus = guest.bus()
+    bus = guest.bus_json()
     report("bus_crasher_down_again", bus.get("/Bus/fibers/crasher/crashes") == "6"
            and bus.get("/Bus/fibers/crasher/state", "").startswith("down:"),
            {k: v for k, v in bus.items() if k.startswith("/Bus/fibers/crasher/")})
@@ -293,7 +203,7 @@ def main():
     ap.add_argument("--faults", type=int, default=20)
     args = ap.parse_args()
 
-    guest = Guest(args.qemu, args.kernel, args.logdir)
+    guest = boot_test_kernel(args.qemu, args.kernel, args.logdir)
     try:
         listening = guest.console.wait_for("httpd: listening", BOOT_TIMEOUT)
         report("boot_httpd_listening", listening is not None, "no 'httpd: listening' on the console")
@@ -323,24 +233,24 @@ def main():
                   f"{statistics.median(fast) * 1000:.1f} ms, max {max(fast) * 1000:.1f} ms", flush=True)
         print(f"INFO containment: client load {load.ok} ok, {load.errors} failed requests", flush=True)
         report("load_served_between_crashes", load.ok > args.faults, f"{load.ok} requests ok")
-        report("kernel_still_running", guest.alive() and guest.count("PANIC") == 0, "QEMU exited or panicked")
+        report("kernel_still_running", guest.alive() and guest.console.count("PANIC") == 0, "QEMU exited or panicked")
 
         home1, held1 = pool_state(guest)
         report("pool_back_to_baseline", (home1, held1) == (home0, held0),
                f"home {home0} -> {home1}, held by the Membrane {held0} -> {held1}")
-        bus = guest.bus()
+        bus = guest.bus_json()
         report("bus_membrane_restarts", bus.get("/Bus/fibers/membrane/restarts") == str(args.faults),
                bus.get("/Bus/fibers/membrane/restarts"))
         report("bus_membrane_last_fault", bus.get("/Bus/fibers/membrane/last_fault", "") != "",
                bus.get("/Bus/fibers/membrane/last_fault"))
         report("httpd_never_restarted", bus.get("/Bus/fibers/httpd/restarts") == "0",
                bus.get("/Bus/fibers/httpd/restarts"))
-        report("httpd_listened_again", guest.count("httpd: listening") >= args.faults + 1,
-               f"{guest.count('httpd: listening')} 'listening' lines")
+        report("httpd_listened_again", guest.console.count("httpd: listening") >= args.faults + 1,
+               f"{guest.console.count('httpd: listening')} 'listening' lines")
         report("lease_after_restarts", bus.get("/Bus/net/ipv4/addr") == "10.0.2.15", bus.get("/Bus/net/ipv4/addr"))
     finally:
-        guest.close()
-    return 0 if all(results) else 1
+        guest.stop()
+    return report.exit_status()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-#!/usr/bin/env python3
 """End-to-end tests of the Membrane through QEMU's user network, driven from the host.
+
+    python3 -m tests.e2e.run_qemu_e2e --qemu "QEMU COMMAND"   (from the project root)
 
 Boots the normal manifest (Membrane, httpd, uptime) plus the plain-POSIX `posixcheck` app, with
 the guest's port 80 forwarded to a free loopback port. Then:
-  - tests/e2e/http_checks.py runs its HTTP checks against httpd (curl-like clients, Python);
+  - tests.e2e.http_checks runs its HTTP checks against httpd (curl-like clients, Python);
   - posixcheck's own checks (UDP exchange with an echo server on the host's loopback, a DNS
     lookup through QEMU's resolver, TCP over lwIP's loopback, errno semantics) are read from the
     console;
@@ -16,131 +17,37 @@ the machine, QEMU runs in a private mount namespace whose resolv.conf names a DN
 Output: PASS/FAIL lines for tests/run.py; the console log and a pcap go to --logdir.
 """
 import argparse
-import json
 import os
-import shlex
-import socket
-import subprocess
 import sys
-import threading
 import time
-import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dns_stub import DnsStub  # noqa: E402
+from tests.e2e.dns_stub import DnsStub
+from tests.harness.guest import Guest
+from tests.harness.net import UdpEcho, UserNet
+from tests.harness.report import Report
 
 DNS_NAME, DNS_ADDR = "nexus-test.example", "10.0.2.99"
 GUEST_HOST_ALIAS = "10.0.2.2"  # QEMU's user network maps it to the host's 127.0.0.1
 EXPECTED_ADDR = "10.0.2.15"
 BOOT_TIMEOUT = 90.0
 
-results = []
+report = Report("e2e")
 
 
-def report(name, ok, detail=""):
-    results.append(ok)
-    print(f"PASS e2e.{name}" if ok else f"FAIL e2e.{name}: {detail}", flush=True)
-
-
-def free_port(kind):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class UdpEcho:
-    """Echoes every datagram back to its sender, on the host's loopback."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.echoed = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                data, peer = self.sock.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.sock.sendto(data, peer)
-            self.echoed += 1
-
-    def close(self):
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
-
-
-class Console:
-    """Collects QEMU's console lines (and writes them to a log) in a thread."""
-
-    def __init__(self, proc, log_path):
-        self.proc = proc
-        self.lines = []
-        self.cond = threading.Condition()
-        self.log = open(log_path, "w", encoding="utf-8", errors="replace")
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self):
-        for raw in self.proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            self.log.write(line + "\n")
-            self.log.flush()
-            with self.cond:
-                self.lines.append(line)
-                self.cond.notify_all()
-        with self.cond:
-            self.cond.notify_all()
-
-    def wait_for(self, text, timeout):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines:
-                    if text in line:
-                        return line
-                left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None:
-                    return None
-                self.cond.wait(left)
-
-
-def qemu_command(base, port, pcap, app, resolv):
-    cmd = shlex.split(base)
-    i = cmd.index("-netdev")
-    cmd[i + 1] = f"user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:80"
-    cmd += ["-object", f"filter-dump,id=pcap0,netdev=net0,file={pcap}", "-append", f"app={app}"]
-    # A private mount namespace whose resolv.conf names the DNS stub (see the module comment).
-    return ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv] + cmd
+def with_resolv_conf(resolv):
+    """A command prefix: QEMU in a private mount namespace whose resolv.conf names the DNS stub
+    (see the module comment)."""
+    return ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv]
 
 
 def run_http_checks(port):
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "http_checks.py")
-    proc = subprocess.run([sys.executable, script, "--host", "127.0.0.1", "--port", str(port),
-                           "--expect-addr", EXPECTED_ADDR], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, timeout=900)
-    out = proc.stdout.decode("utf-8", "replace").splitlines()
-    for line in out:
-        if line.startswith(("PASS ", "FAIL ")):
-            print(line, flush=True)
-            results.append(line.startswith("PASS "))
-    if proc.returncode != 0 and not any(l.startswith("FAIL ") for l in out):
-        report("http_checks_exit", False, f"exited {proc.returncode}: " + " | ".join(out[-5:]))
+    report.run_checker([sys.executable, "-m", "tests.e2e.http_checks", "--host", "127.0.0.1", "--port", str(port),
+                        "--expect-addr", EXPECTED_ADDR], "http_checks_exit", timeout=900)
 
 
-def check_bus(port):
+def check_bus(guest):
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/bus.json", timeout=60) as r:
-            bus = json.load(r)["bus"]
+        bus = guest.bus_json(timeout=60)
     except Exception as e:  # noqa: BLE001 - any failure is the check's failure
         report("bus_json_fetch", False, repr(e))
         return
@@ -172,36 +79,30 @@ def main():
     resolv = os.path.abspath(os.path.join(args.logdir, "resolv.conf"))
     with open(resolv, "w") as f:
         f.write("nameserver 127.0.0.1\n")
-    port = free_port(socket.SOCK_STREAM)
     app = f"posixcheck,{GUEST_HOST_ALIAS},{echo.port},{DNS_NAME},{DNS_ADDR}"
-    cmd = qemu_command(args.qemu, port, os.path.join(args.logdir, "nic.pcap"), app, resolv)
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    console = Console(proc, os.path.join(args.logdir, "console.log"))
+    guest = Guest(args.qemu, UserNet(tcp=[80]), log=os.path.join(args.logdir, "console.log"),
+                  bootargs=f"app={app}", pcap=os.path.join(args.logdir, "nic.pcap"), wrap=with_resolv_conf(resolv))
+    console = guest.console
     try:
         listening = console.wait_for("httpd: listening", BOOT_TIMEOUT)
         report("httpd_listening", listening is not None, "no 'httpd: listening' on the console")
         if listening:
-            print(f"  httpd listening {time.monotonic() - started:.2f} s after QEMU started", flush=True)
-            run_http_checks(port)
-            check_bus(port)
+            print(f"  httpd listening {time.monotonic() - guest.started:.2f} s after QEMU started", flush=True)
+            run_http_checks(guest.http_port)
+            check_bus(guest)
         done = console.wait_for("posixcheck: done", BOOT_TIMEOUT)
         report("posixcheck_finished", done is not None, "posixcheck never reported")
-        for line in list(console.lines):
-            if line.startswith(("PASS posix.", "FAIL posix.")):
-                print(line, flush=True)
-                results.append(line.startswith("PASS "))
-        report("udp_echo_served", echo.echoed > 0, "the host's echo server saw nothing")
-        report("dns_through_qemu_resolver", dns.queries > 0, "the DNS stub saw no query")
-        killed = [l for l in console.lines if "killed" in l and "fiber" in l]
+        report.relay(l for l in console.since(0) if l.startswith(("PASS posix.", "FAIL posix.")))
+        report("udp_echo_served", echo.served > 0, "the host's echo server saw nothing")
+        report("dns_through_qemu_resolver", dns.served > 0, "the DNS stub saw no query")
+        killed = [l for l in console.since(0) if "killed" in l and "fiber" in l]
         report("no_fiber_killed", not killed, "; ".join(killed[:3]))
-        report("qemu_alive", proc.poll() is None, f"QEMU exited with {proc.poll()}")
+        report("qemu_alive", guest.alive(), f"QEMU exited with {guest.proc.poll()}")
     finally:
-        proc.kill()
-        proc.wait()
+        guest.stop()
         echo.close()
         dns.close()
-    return 0 if all(results) else 1
+    return report.exit_status()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -33,25 +32,13 @@ import time
 from tests.frontdoor import pcap, readme
 from tests.frontdoor.builddeps import check_header_dependencies
 from tests.frontdoor.terminal import CTRL_A_X, Terminal, user_env
+from tests.harness.net import free_port
+from tests.harness.report import Report
 
 LOGDIR = "build/test-logs/frontdoor"
 GUEST_ADDR = "10.0.2.15"
 BOOT_TIMEOUT = 120.0  # includes make's check that the image is up to date
-failures = 0
-
-
-def report(name, ok, detail=""):
-    global failures
-    failures += not ok
-    print(f"PASS readme.{name}" if ok else f"FAIL readme.{name}: {detail}", flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+report = Report("readme")
 
 
 def slug(cmd):
@@ -371,7 +358,7 @@ def run_make_bench(cmd):
         report(f"bench.figure_{slug(fig)}", m is not None, "missing or without a number")
     for line in out.splitlines():
         if line.startswith("  "):
-            print("INFO bench" + line, flush=True)
+            report.info("bench" + line)
 
 
 FUZZ_SECONDS = 5
@@ -433,7 +420,7 @@ def main():
     if args.group == "build":
         for name, ok, detail in check_header_dependencies():
             report(f"deps.{name}", ok, detail)
-    return 1 if failures else 0
+    return report.exit_status()
 
 
 if __name__ == "__main__":

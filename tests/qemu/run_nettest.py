@@ -1,5 +1,6 @@
-#!/usr/bin/env python3
 """Drives the zero-copy frame path end to end and turns it into test results.
+
+    python3 -m tests.qemu.run_nettest --qemu "QEMU COMMAND" [--bench]   (from the project root)
 
 Boots Nexus with `nettest` in bootargs and its NIC on a `-netdev dgram` socket pair on
 127.0.0.1, with this script as the wire peer (tools/wirepeer.py). The kernel binds a test
@@ -15,82 +16,27 @@ service (tests/qemu/netsvc.c) to every NetSwitch port and prints NETTEST READY. 
     what was sent here.
 
 Output: PASS/FAIL lines (qemu_net.<name>) for tests/run.py. Console log and a pcap of every
-frame the peer saw: build/test-logs/nettest.{log,pcap}. With --bench it also measures frames/s
+frame the peer saw: nettest.{log,pcap} in --logdir. With --bench it also measures frames/s
 into a sink service and prints the kernel's instructions-per-frame figure.
 """
 import argparse
 import os
-import queue
 import random
 import re
-import shlex
 import socket
-import subprocess
 import sys
-import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
-from wirepeer import DgramPort, PcapWriter, ether_frame, mac, parse_ether  # noqa: E402
+from tests.harness.guest import Guest
+from tests.harness.net import free_port
+from tests.harness.report import Report
+from tools.wirepeer import DgramPort, PcapWriter, ether_frame, mac, parse_ether
 
 NIC_MAC = mac("52:54:00:12:34:56")  # QEMU's default for the first NIC
 PEER_MAC = mac("02:00:00:00:00:01")
 ROUTES = {0x0800: "membrane", 0x0806: "membrane", 0x86DD: "membrane", 0x88B5: "utcp", 0x4C57: "lwf"}
 TYPE_OF = {"membrane": 0x0800, "utcp": 0x88B5, "lwf": 0x4C57}
-TEST_LINE = re.compile(r"^TEST (\S+): (ok|FAIL)(?: (.*))?$")
 COUNTER_LINE = re.compile(r"^(/Bus/net/\S+)=(.*)$")
-
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Console:
-    """QEMU's console, read on a thread; lines are logged and queued."""
-
-    def __init__(self, proc, log_path):
-        self.lines = queue.Queue()
-        self.all = []
-        self.log = open(log_path, "w")
-        self.thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
-        self.thread.start()
-
-    def _read(self, proc):
-        for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            self.log.write(line + "\n")
-            self.log.flush()
-            self.all.append(line)
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def wait_for(self, prefix, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                return None
-            if line.startswith(prefix):
-                return line
-        return None
-
-
-class Results:
-    def __init__(self):
-        self.items = []
-
-    def check(self, name, ok, detail=""):
-        self.items.append((name, bool(ok), detail))
-        print(f"PASS qemu_net.{name}" if ok else f"FAIL qemu_net.{name}: {detail}", flush=True)
-
-    @property
-    def failed(self):
-        return [n for n, ok, _ in self.items if not ok]
 
 
 def frame_to_service(ethertype, payload):
@@ -136,11 +82,11 @@ def drive(port, res, rng):
             frame = frame_to_service(etype, bytes(rng.getrandbits(8) for _ in range(size)))
             port.send(frame)
             ok, detail = expect_answer(port, frame, service)
-            res.check(f"route_{etype:04x}_{size}_to_{service}", ok, detail)
+            res(f"route_{etype:04x}_{size}_to_{service}", ok, detail)
     header_only = frame_to_service(0x88B5, b"")
     port.send(header_only)
     ok, detail = expect_answer(port, header_only, "utcp")
-    res.check("header_only_frame", ok, detail)
+    res("header_only_frame", ok, detail)
 
     for etype in (0x1234, 0x8100, 0x0000, 0x88B6):
         port.send(frame_to_service(etype, b"unknown type" * 4))
@@ -151,10 +97,10 @@ def drive(port, res, rng):
     for size in (1515, 1600, 2000):
         port.send(frame_to_service(0x0800, b"x" * (size - 14)))
         sent["oversized"] += 1
-    res.check("bad_frames_get_no_answer", expect_silence(port, 1.0) == 0, "something answered")
+    res("bad_frames_get_no_answer", expect_silence(port, 1.0) == 0, "something answered")
 
     port.send(frame_to_service(0x88B5, b"BADTX"))
-    res.check("ungranted_tx_not_sent", expect_silence(port, 1.0) == 0, "a refused frame reached the wire")
+    res("ungranted_tx_not_sent", expect_silence(port, 1.0) == 0, "a refused frame reached the wire")
 
     port.send(frame_to_service(0x88B5, b"PAUSE"))
     time.sleep(0.3)
@@ -171,14 +117,14 @@ def drive(port, res, rng):
     sent["flood_answers"] = answers - 1  # one answer is the PAUSE frame's
     # UTCP frames sent besides the flood: 3 route sizes, header-only, BADTX, PAUSE.
     sent["utcp_not_flood"] = 6
-    res.check("flood_partly_answered", 0 < sent["flood_answers"] < flood,
-              f"{sent['flood_answers']} of {flood} answered")
+    res("flood_partly_answered", 0 < sent["flood_answers"] < flood,
+        f"{sent['flood_answers']} of {flood} answered")
 
     # After the flood the path must work as before.
     frame = frame_to_service(0x4C57, b"after the flood")
     port.send(frame)
     ok, detail = expect_answer(port, frame, "lwf")
-    res.check("works_after_flood", ok, detail)
+    res("works_after_flood", ok, detail)
     return sent
 
 
@@ -186,29 +132,29 @@ def check_counters(counters, sent, res):
     def get(key):
         return int(counters.get("/Bus/net/switch/" + key, "-1"))
 
-    res.check("counted_unknown_ethertypes", get("drop/unknown_ethertype") == sent["unknown"],
-              f"{get('drop/unknown_ethertype')} counted, {sent['unknown']} sent")
-    res.check("counted_runts", get("drop/runt") == sent["runt"],
-              f"{get('drop/runt')} counted, {sent['runt']} sent")
-    res.check("counted_oversized", get("drop/oversized") == sent["oversized"],
-              f"{get('drop/oversized')} counted, {sent['oversized']} sent")
-    res.check("counted_refused_tx", get("port/utcp/tx_refused_ethertype") == 1,
-              f"{get('port/utcp/tx_refused_ethertype')} refused")
+    res("counted_unknown_ethertypes", get("drop/unknown_ethertype") == sent["unknown"],
+        f"{get('drop/unknown_ethertype')} counted, {sent['unknown']} sent")
+    res("counted_runts", get("drop/runt") == sent["runt"],
+        f"{get('drop/runt')} counted, {sent['runt']} sent")
+    res("counted_oversized", get("drop/oversized") == sent["oversized"],
+        f"{get('drop/oversized')} counted, {sent['oversized']} sent")
+    res("counted_refused_tx", get("port/utcp/tx_refused_ethertype") == 1,
+        f"{get('port/utcp/tx_refused_ethertype')} refused")
     full = get("port/utcp/rx_ring_full")
-    res.check("flood_overran_ring_counted", full > 0 and full == get("drop/ring_full"),
-              f"ring_full {full}, drop/ring_full {get('drop/ring_full')}")
+    res("flood_overran_ring_counted", full > 0 and full == get("drop/ring_full"),
+        f"ring_full {full}, drop/ring_full {get('drop/ring_full')}")
     # Frames the service got = its port's rx_frames less the non-flood ones. A flood also loses
     # frames before the NIC (QEMU stops reading the socket while no buffer is posted and the
     # host drops what overflows): those are outside the guest and reported, not counted.
     delivered = get("port/utcp/rx_frames") - sent["utcp_not_flood"]
-    res.check("flood_every_delivered_frame_answered", delivered == sent["flood_answers"],
-              f"{delivered} delivered, {sent['flood_answers']} answered")
+    res("flood_every_delivered_frame_answered", delivered == sent["flood_answers"],
+        f"{delivered} delivered, {sent['flood_answers']} answered")
     print(f"nettest: flood of {sent['flood']}: {delivered} delivered, {full} dropped on the full ring, "
           f"{sent['flood'] - delivered - full} lost before the NIC", file=sys.stderr)
-    res.check("rx_copied_bytes_zero", get("rx_copied_bytes") == 0, f"{get('rx_copied_bytes')} bytes copied")
-    res.check("no_refused_returns", get("returns_refused") == 0 and
-              int(counters.get("/Bus/net/pool/refused_transfers", "-1")) == 0,
-              "a buffer changed hands wrongly")
+    res("rx_copied_bytes_zero", get("rx_copied_bytes") == 0, f"{get('rx_copied_bytes')} bytes copied")
+    res("no_refused_returns", get("returns_refused") == 0 and
+        int(counters.get("/Bus/net/pool/refused_transfers", "-1")) == 0,
+        "a buffer changed hands wrongly")
 
 
 def bench(port, seconds=3.0):
@@ -237,8 +183,7 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.logdir, exist_ok=True)
 
-    qemu_port = free_udp_port()
-    port = DgramPort(0, qemu_port)
+    port = DgramPort(0, free_port(socket.SOCK_DGRAM))
     pcap = PcapWriter(os.path.join(args.logdir, "nettest.pcap"))
     send, recv = port.send, port.recv
 
@@ -254,18 +199,13 @@ def main():
 
     port.send, port.recv = send_logged, recv_logged
 
-    cmd = shlex.split(args.qemu)
-    i = cmd.index("-netdev")
-    cmd[i + 1] = port.qemu_netdev("net0")
-    cmd += ["-append", "nettest"]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    killer = threading.Timer(args.timeout, proc.kill)
-    killer.start()
-    console = Console(proc, os.path.join(args.logdir, "nettest.log"))
-    res = Results()
+    guest = Guest(args.qemu, port, log=os.path.join(args.logdir, "nettest.log"), bootargs="nettest",
+                  timeout=args.timeout)
+    console = guest.console
+    res = Report("qemu_net")
     try:
         ready = console.wait_for("NETTEST READY", 60)
-        res.check("kernel_ready", ready is not None, "no NETTEST READY")
+        res("kernel_ready", ready is not None, "no NETTEST READY")
         if ready:
             sent = drive(port, res, random.Random(args.seed))
             if args.bench:
@@ -277,20 +217,16 @@ def main():
                 if console.wait_for("NETTEST INSTRET", 1.0):
                     break
             console.wait_for("SELFTEST DONE", 30)
-        status = proc.wait(timeout=30)
+        status = guest.wait_exit(30)
     finally:
-        killer.cancel()
-        if proc.poll() is None:
-            proc.kill()
-        console.thread.join(timeout=5)
+        guest.stop()
         pcap.close()
         port.close()
 
+    for name, ok, detail in console.kernel_tests():
+        res("kernel." + name, ok, detail)
     counters = {}
-    for line in console.all:
-        m = TEST_LINE.match(line)
-        if m:
-            res.check("kernel." + m.group(1), m.group(2) == "ok", m.group(3) or "")
+    for line in console.since(0):
         m = COUNTER_LINE.match(line)
         if m:
             counters[m.group(1)] = m.group(2)
@@ -299,8 +235,8 @@ def main():
     if ready and not args.bench:
         check_counters(counters, sent, res)
         transport = counters.get("/Bus/net/nic/transport", "")
-        res.check("transport_v" + args.expect_transport, transport == "virtio-mmio v" + args.expect_transport,
-                  f"NIC transport is {transport!r}")
+        res("transport_v" + args.expect_transport, transport == "virtio-mmio v" + args.expect_transport,
+            f"NIC transport is {transport!r}")
     if ready and args.bench:
         # Frames the sink got during the bench: everything the LWF port received less the
         # 9 route frames, the post-flood frame, SINK and the FINISH frames before it.
@@ -308,14 +244,15 @@ def main():
         dropped = sum(int(v) for k, v in counters.items() if k.startswith("/Bus/net/switch/drop/"))
         copied = counters.get("/Bus/net/switch/rx_copied_bytes", "-1")
         print(f"BENCH sink_frames={got} dropped_in_switch={dropped} rx_copied_bytes={copied}", flush=True)
-    done = any(l.startswith("SELFTEST DONE") for l in console.all)
-    res.check("harness.completed", done, f"no SELFTEST DONE (QEMU status {proc.returncode})")
-    res.check("harness.no_panic", not any(l.startswith("PANIC") for l in console.all), "the kernel panicked")
-    res.check("harness.exit_status", status == (1 if any(n.startswith("kernel.") for n in res.failed) else 0),
-              f"QEMU exit status {status}")
+    lines = console.since(0)
+    done = any(l.startswith("SELFTEST DONE") for l in lines)
+    res("harness.completed", done, f"no SELFTEST DONE (QEMU status {status})")
+    res("harness.no_panic", not any(l.startswith("PANIC") for l in lines), "the kernel panicked")
+    res("harness.exit_status", status == (1 if any(n.startswith("kernel.") for n in res.failed) else 0),
+        f"QEMU exit status {status}")
     if res.failed:
         print(f"nettest: first failed check: {res.failed[0]}", file=sys.stderr)
-    return 1 if res.failed else 0
+    return res.exit_status()
 
 
 if __name__ == "__main__":

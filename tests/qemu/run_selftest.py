@@ -1,5 +1,6 @@
-#!/usr/bin/env python3
 """Boots Nexus with `selftest` in bootargs and turns its console into test results.
+
+    python3 -m tests.qemu.run_selftest --qemu "QEMU COMMAND"   (from the project root)
 
 The kernel prints `TEST <name>: ok` or `TEST <name>: FAIL <detail>` per check and ends with
 `SELFTEST DONE passed=N failed=M`, then leaves QEMU through the virt test device. This harness
@@ -9,17 +10,16 @@ QEMU's exit status and the lines agree, and names the first failed check. The wh
 is kept in build/test-logs/selftest.log.
 """
 import argparse
-import os
 import re
-import shlex
-import subprocess
 import sys
-import threading
 import time
 
-TEST_LINE = re.compile(r"^TEST (\S+): (ok|FAIL)(?: (.*))?$")
+from tests.harness.guest import Guest
+from tests.harness.report import Report
+
 DONE_LINE = re.compile(r"^SELFTEST DONE passed=(\d+) failed=(\d+)$")
-CONSOLE_COMMAND = "bus /Bus/boot\r"
+CONSOLE_COMMAND = "bus /Bus/boot"
+MONITOR_ANSWER = "/Bus/boot/hart=0"
 
 
 def main():
@@ -30,72 +30,39 @@ def main():
     ap.add_argument("--log", default="build/test-logs/selftest.log")
     args = ap.parse_args()
 
-    os.makedirs(os.path.dirname(args.log), exist_ok=True)
-    cmd = shlex.split(args.qemu) + ["-append", args.append]
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    timer = threading.Timer(args.timeout, proc.kill)
-    timer.start()
+    guest = Guest(args.qemu, log=args.log, bootargs=args.append, timeout=args.timeout)
+    typed_at = None
+    if guest.console.wait_for("SELFTEST INPUT", args.timeout) is not None:
+        typed_at = guest.console.mark()
+        guest.type_line(CONSOLE_COMMAND)
+    status = guest.wait_exit()
+    guest.stop()
+    elapsed = time.monotonic() - guest.started
+    lines = guest.console.since(0)
 
-    results, first_failure = [], None
-    done, panicked, typed, monitor_answered = None, False, False, False
-    last_line = ""
-    with open(args.log, "w") as log:
-        for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            log.write(line + "\n")
-            log.flush()
-            if line.strip():
-                last_line = line
-            m = TEST_LINE.match(line)
-            if m:
-                name, verdict, detail = m.group(1), m.group(2), m.group(3) or ""
-                results.append((name, verdict == "ok", detail))
-                if verdict != "ok" and first_failure is None:
-                    first_failure = name
-                continue
-            if line.startswith("SELFTEST INPUT") and not typed:
-                proc.stdin.write(CONSOLE_COMMAND.encode())
-                proc.stdin.flush()
-                typed = True
-            elif typed and line.strip() == "/Bus/boot/hart=0":
-                monitor_answered = True
-            elif line.startswith("PANIC"):
-                panicked = True
-            m = DONE_LINE.match(line)
-            if m:
-                done = (int(m.group(1)), int(m.group(2)))
-    status = proc.wait()
-    timer.cancel()
-    elapsed = time.monotonic() - started
-
+    report = Report("qemu")
+    results = guest.console.kernel_tests()
     for name, ok, detail in results:
-        print(f"PASS qemu.{name}" if ok else f"FAIL qemu.{name}: {detail}")
-
-    def verdict(name, ok, detail):
-        nonlocal first_failure
-        print(f"PASS qemu.{name}" if ok else f"FAIL qemu.{name}: {detail}")
-        if not ok and first_failure is None:
-            first_failure = name
-
-    verdict("harness.completed", done is not None,
-            f"no SELFTEST DONE line (QEMU status {status}, last line: {last_line!r})")
-    verdict("harness.no_panic", not panicked, "the kernel panicked")
-    verdict("harness.console_monitor_answers", monitor_answered,
-            "no '/Bus/boot/hart=0' after typing a console command")
+        report(name, ok, detail)
+    done = next(((int(m.group(1)), int(m.group(2))) for m in map(DONE_LINE.match, lines) if m), None)
+    last_line = next((l for l in reversed(lines) if l.strip()), "")
+    report("harness.completed", done is not None,
+           f"no SELFTEST DONE line (QEMU status {status}, last line: {last_line!r})")
+    report("harness.no_panic", not any(l.startswith("PANIC") for l in lines), "the kernel panicked")
+    report("harness.console_monitor_answers",
+           typed_at is not None and any(l.strip() == MONITOR_ANSWER for l in lines[typed_at:]),
+           f"no '{MONITOR_ANSWER}' after typing a console command")
     expected_status = 0 if done and done[1] == 0 else 1
-    verdict("harness.exit_status_agrees", done is not None and status == expected_status,
-            f"QEMU exit status {status}, kernel reported {done}")
+    report("harness.exit_status_agrees", done is not None and status == expected_status,
+           f"QEMU exit status {status}, kernel reported {done}")
     if done:
         kernel_failed = sum(1 for r in results if not r[1])
-        verdict("harness.counts_agree", kernel_failed >= done[1],
-                f"kernel says {done[1]} failed, lines show {kernel_failed}")
+        report("harness.counts_agree", kernel_failed >= done[1],
+               f"kernel says {done[1]} failed, lines show {kernel_failed}")
     print(f"selftest: {len(results)} checks in {elapsed:.1f} s; log {args.log}", file=sys.stderr)
-    if first_failure:
-        print(f"selftest: first failed check: {first_failure}", file=sys.stderr)
-        return 1
-    return 0
+    if report.failed:
+        print(f"selftest: first failed check: {report.failed[0]}", file=sys.stderr)
+    return report.exit_status()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Tests of tools/wirepeer.py on loopback, without QEMU (standard library only).
 
-Run from the repository root: python3 tests/host/test_wirepeer.py
+Run from the repository root: python3 -m tests.tools.test_wirepeer
 Prints `PASS wirepeer.<name>` or `FAIL wirepeer.<name>: <detail>` per check; exits 1 if any
 check failed.
 """
@@ -14,34 +13,18 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TOOLS = os.path.join(ROOT, "tools")
-sys.path.insert(0, TOOLS)
+from tests.harness.net import free_ports
+from tests.harness.report import Checks, Fail, Report, expect
+from tools import wirepeer
+from tools.wirepeer import (DgramPort, EmptyFrameError, Impairment, NonLoopbackError, PcapWriter, Relay,
+                            StreamPort, ether_frame, mac, parse_ether, read_pcap)
 
-import wirepeer  # noqa: E402
-from wirepeer import (DgramPort, EmptyFrameError, Impairment, NonLoopbackError,  # noqa: E402
-                      PcapWriter, Relay, StreamPort, ether_frame, mac, parse_ether, read_pcap)
-
-CHECKS = []
+WIREPEER = os.path.join("tools", "wirepeer.py")  # the command line as docs/wirepeer.md shows it
+check = Checks()
 A = mac("02:00:00:00:00:0a")
 B = mac("02:00:00:00:00:0b")
 C = mac("02:00:00:00:00:0c")
-
-
-def check(fn):
-    CHECKS.append(fn)
-    return fn
-
-
-class Fail(Exception):
-    pass
-
-
-def expect(cond, detail):
-    if not cond:
-        raise Fail(detail)
 
 
 def frame(i, size=64, src=A, dst=B):
@@ -49,23 +32,10 @@ def frame(i, size=64, src=A, dst=B):
     return ether_frame(dst, src, 0x88B5, body)
 
 
-def free_udp_ports(n):
-    """n distinct free UDP ports on 127.0.0.1 (bound then released)."""
-    socks = []
-    for _ in range(n):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 def dgram_pair():
     """Two DgramPorts pointed at each other, like the tool and a QEMU dgram netdev."""
     for _ in range(20):
-        pa, pb = free_udp_ports(2)
+        pa, pb = free_ports(2, socket.SOCK_DGRAM)
         try:
             a = DgramPort(pa, pb)
         except OSError:
@@ -626,14 +596,14 @@ def relay_bounded():
 
 
 def cli(*args, timeout=10):
-    return subprocess.run([sys.executable, os.path.join(TOOLS, "wirepeer.py")] + list(args),
+    return subprocess.run([sys.executable, WIREPEER] + list(args),
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=timeout, universal_newlines=True)
 
 
 @check
 def cli_send():
-    pa, pb = free_udp_ports(2)
+    pa, pb = free_ports(2, socket.SOCK_DGRAM)
     node = DgramPort(pb, pa)
     try:
         r = cli("send", "--dgram", "%d:%d" % (pa, pb), "--ethertype", "0x88b5",
@@ -665,12 +635,12 @@ def cli_refusals():
 @check
 def cli_relay_and_capture():
     # node0 -> relay (a subprocess) -> node1; then capture from node0's side
-    p = free_udp_ports(4)
+    p = free_ports(4, socket.SOCK_DGRAM)
     n0, n1 = DgramPort(p[1], p[0]), DgramPort(p[3], p[2])
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "r.pcap")
         proc = subprocess.Popen(
-            [sys.executable, os.path.join(TOOLS, "wirepeer.py"), "relay",
+            [sys.executable, WIREPEER, "relay",
              "--dgram", "%d:%d" % (p[0], p[1]), "--dgram", "%d:%d" % (p[2], p[3]),
              "--seconds", "1.0", "--pcap", path, "--json", "--seed", "3"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -694,7 +664,7 @@ def cli_relay_and_capture():
 
         cap = os.path.join(d, "c.pcap")
         proc = subprocess.Popen(
-            [sys.executable, os.path.join(TOOLS, "wirepeer.py"), "capture",
+            [sys.executable, WIREPEER, "capture",
              "--dgram", "%d:%d" % (p[0], p[1]), "--pcap", cap, "--seconds", "1.0", "-q"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             universal_newlines=True)
@@ -714,26 +684,12 @@ def cli_relay_and_capture():
 
 
 def main():
-    failed = 0
     t0 = time.monotonic()
-    for fn in CHECKS:
-        name = "wirepeer." + fn.__name__
-        try:
-            fn()
-        except Fail as e:
-            failed += 1
-            print("FAIL %s: %s" % (name, e), flush=True)
-        except Exception as e:  # an unexpected error is a failure, with where it happened
-            failed += 1
-            tb = traceback.extract_tb(e.__traceback__)[-1]
-            print("FAIL %s: %s: %s (line %d)" % (name, type(e).__name__, e, tb.lineno),
-                  flush=True)
-        else:
-            print("PASS %s" % name, flush=True)
-    print("# %d checks, %d failed, %.1fs" % (len(CHECKS), failed, time.monotonic() - t0),
+    report = Report("wirepeer")
+    check.run(report)
+    print("# %d checks, %d failed, %.1fs" % (len(check), len(report.failed), time.monotonic() - t0),
           file=sys.stderr)
-    return 1 if failed else 0
-
+    return report.exit_status()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,92 @@
+"""The host's side of a guest's network: free loopback ports, QEMU's user network with guest
+ports forwarded to them, and UDP servers for the guest to talk to (an echo; the e2e DNS stub
+builds on them). Every socket here is on loopback: tests never send traffic off the machine."""
+import socket
+import threading
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_ports(n, kind=socket.SOCK_STREAM):
+    """n distinct ports free on 127.0.0.1 right now: bound together, then released (another
+    process could still take one first)."""
+    socks = []
+    try:
+        for _ in range(n):
+            socks.append(socket.socket(socket.AF_INET, kind))
+            socks[-1].bind((LOOPBACK, 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    return free_ports(1, kind)[0]
+
+
+class UserNet:
+    """QEMU's user network (slirp) with guest ports forwarded from free loopback ports:
+    .tcp[80] is the host port that reaches the guest's port 80. restrict=True cuts the guest
+    off from everything but the forwards (no host alias 10.0.2.2, no DNS relay).
+
+    Like the wire peer's ports, it gives its -netdev option with qemu_netdev(id), so a Guest
+    takes either as its network."""
+
+    def __init__(self, tcp=(), udp=(), restrict=False):
+        self.tcp = {guest: free_port(socket.SOCK_STREAM) for guest in tcp}
+        self.udp = {guest: free_port(socket.SOCK_DGRAM) for guest in udp}
+        self.restrict = restrict
+
+    def qemu_netdev(self, netdev_id):
+        options = [f"user,id={netdev_id}"] + (["restrict=on"] if self.restrict else [])
+        for proto, forwards in (("tcp", self.tcp), ("udp", self.udp)):
+            options += [f"hostfwd={proto}:{LOOPBACK}:{host}-:{guest}" for guest, host in forwards.items()]
+        return ",".join(options)
+
+
+class UdpServer:
+    """Answers every datagram to a loopback port (.port) with reply(datagram), in a thread;
+    reply returns the answer, or None for none. .served counts the datagrams."""
+
+    def __init__(self, reply, host=LOOPBACK, port=0):
+        if not host.startswith("127."):
+            raise ValueError("test servers serve loopback only")
+        self.reply = reply
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self.sock.bind((host, port))
+        except OSError:
+            self.sock.close()
+            raise
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.served = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.served += 1
+            answer = self.reply(data)
+            if answer is not None:
+                self.sock.sendto(answer, peer)
+
+    def close(self):
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+class UdpEcho(UdpServer):
+    """Echoes every datagram back to its sender."""
+
+    def __init__(self):
+        super().__init__(lambda datagram: datagram)
