@@ -47,7 +47,7 @@ static uint32_t rx_spare_count;
 static uint8_t tx_eth[POOL_BUFS][16];       /* the checked Ethernet header of each TX in flight */
 static struct port ports[NS_PORTS];
 static uint64_t drops[NS_DROPS];
-static uint64_t rx_by_route[8];
+static uint64_t rx_by_route[NS_ROUTES];
 static uint64_t rx_copied_bytes;            /* RX payload bytes copied anywhere: must stay 0 */
 static uint64_t returns_refused;
 static int dirty;
@@ -389,7 +389,7 @@ void netswitch_publish(void) {
     }
     for (unsigned p = 0; p < NS_PORTS; p++)
         publish_port(p);
-    for (unsigned r = 0; r < ns_route_count; r++) {
+    for (unsigned r = 0; r < NS_ROUTES; r++) {
         snprintf(path, sizeof path, "/Bus/net/switch/rx/%#06x", ns_routes[r].ethertype);
         bus_setf(0, path, "%lu", rx_by_route[r]);
     }
