@@ -32,7 +32,9 @@ KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio -Inetswitch -Iion -Iinclude
 UCFLAGS  := $(CFLAGS) -Ilib/rt -Iinclude -Iion
 LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 
-KERNEL_SRCS := $(wildcard kernel/*.c hal/virtio/*.c netswitch/*.c) ion/ion_pool.c
+# Sources only the test kernel has (see "test build" below).
+KERNEL_TEST_ONLY_SRCS := netswitch/rx_cost.c
+KERNEL_SRCS := $(filter-out $(KERNEL_TEST_ONLY_SRCS),$(wildcard kernel/*.c hal/virtio/*.c netswitch/*.c)) ion/ion_pool.c
 KERNEL_ASM  := $(wildcard kernel/*.S)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/k/%.o) $(KERNEL_ASM:%.S=$(B)/k/%.o) $(B)/k/images.o
 RT_OBJS     := $(B)/u/lib/rt/crt0.o $(B)/u/lib/rt/nexus.o
@@ -163,12 +165,21 @@ $(B)/user/probe-truncated.elf: $(B)/user/probe.elf
 # and the capcheck image. Only the tests boot it; none of it is in build/nexus.elf.
 TEST_IMAGE_ELFS := $(filter-out $(B)/user/membrane.elf,$(IMAGE_ELFS)) $(B)/user-test/capcheck.elf \
                    $(B)/user-test/membrane.elf
-KERNEL_TEST_OBJS := $(filter-out $(B)/k/kernel/manifest.o $(B)/k/images.o,$(KERNEL_OBJS)) \
-                    $(B)/kt/kernel/manifest.o $(B)/kt/images.o
+# The NetSwitch's instructions-per-RX-frame histogram (make bench) is in the test kernel only:
+# netswitch/rx_cost.c, with the RX demux that records into it and the counters that publish it
+# compiled again with NEXUS_TEST_BUILD.
+NETSWITCH_MEASURED_SRCS := netswitch/rx_demux.c netswitch/counters.c
+KERNEL_TEST_OBJS := $(filter-out $(B)/k/kernel/manifest.o $(B)/k/images.o $(NETSWITCH_MEASURED_SRCS:%.c=$(B)/k/%.o),$(KERNEL_OBJS)) \
+                    $(B)/kt/kernel/manifest.o $(B)/kt/images.o \
+                    $(patsubst %.c,$(B)/kt/%.o,$(NETSWITCH_MEASURED_SRCS) $(KERNEL_TEST_ONLY_SRCS))
 MEMBRANE_TEST_OBJS := $(B)/mt/membrane/membrane.o $(B)/mt/membrane/fault_inject.o \
                       $(filter-out $(B)/m/membrane/membrane.o,$(MEMBRANE_OBJS))
 
 $(B)/kt/kernel/manifest.o: kernel/manifest.c | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -DNEXUS_TEST_BUILD -c $< -o $@
+
+$(B)/kt/netswitch/%.o: netswitch/%.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -DNEXUS_TEST_BUILD -c $< -o $@
 

@@ -292,9 +292,6 @@ static void net_runner(void *arg) {
     }
     uint32_t home = netswitch_rx_buffers_home();
     check("net.pool_back_to_baseline", home == baseline, "%u buffers home, %u before", home, baseline);
-    uint64_t frames;
-    uint32_t median = netswitch_instret_median(&frames);
-    kprintf("NETTEST INSTRET median=%u frames=%lu\n", median, frames);
     netswitch_publish();
     kprintf("NETTEST COUNTERS\n");
     monitor_print_bus("/Bus/net");

@@ -36,9 +36,6 @@ void netswitch_publish(void);
 
 /* Publishes changed counters; the scheduler calls it before going idle. */
 void netswitch_idle(void);
-/* Median guest instructions spent in the RX demux + enqueue path over every frame delivered
- * so far (*frames gets how many). */
-uint32_t netswitch_instret_median(uint64_t *frames);
 
 /* For the self-tests: the device DMA address of buffer h. */
 uint64_t netswitch_buffer_addr(uint32_t handle);

@@ -7,7 +7,7 @@ const struct ns_route ns_routes[] = {
     {0x88B5, PORT_UTCP},
     {0x4C57, PORT_LWF},
 };
-const unsigned ns_route_count = sizeof ns_routes / sizeof ns_routes[0];
+_Static_assert(sizeof ns_routes / sizeof ns_routes[0] == NS_ROUTES, "NS_ROUTES in route.h counts ns_routes[]");
 
 const char *const ns_port_names[NS_PORTS] = {
     [PORT_MEMBRANE] = "membrane",
@@ -24,7 +24,7 @@ const char *const ns_drop_names[NS_DROPS] = {
 };
 
 int ns_route_index(uint16_t ethertype) {
-    for (unsigned i = 0; i < ns_route_count; i++)
+    for (unsigned i = 0; i < NS_ROUTES; i++)
         if (ns_routes[i].ethertype == ethertype)
             return (int)i;
     return -1;

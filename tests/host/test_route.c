@@ -41,6 +41,12 @@ int main(void) {
     CHECK("tx_grant_own_type", ns_tx_granted(PORT_UTCP, 0x88B5) && ns_tx_granted(PORT_MEMBRANE, 0x0806));
     CHECK("tx_grant_refuses_other_types", !ns_tx_granted(PORT_UTCP, 0x0800) && !ns_tx_granted(PORT_LWF, 0x88B5) &&
                                               !ns_tx_granted(PORT_MEMBRANE, 0x1234));
+    /* The route table itself: NS_ROUTES entries (route.c asserts the count at compile time),
+     * each leading to a real port, none shadowed by an earlier entry of the same EtherType. */
+    int routes_ok = 1;
+    for (unsigned r = 0; r < NS_ROUTES; r++)
+        routes_ok &= ns_routes[r].port < NS_PORTS && ns_route_index(ns_routes[r].ethertype) == (int)r;
+    CHECK("every_route_leads_to_a_port_once", routes_ok);
     int names_ok = 1;
     for (unsigned p = 0; p < NS_PORTS; p++)
         names_ok &= ns_port_names[p] != NULL;

@@ -1,0 +1,74 @@
+/*
+ * The switch's figures and their publication under /Bus/net: drops by cause, frames per route,
+ * each port's traffic, refusals and holder, and the pool's buffers by holder. Counting is cheap
+ * (an increment where it happens); publishing formats strings, so it waits until the system is
+ * idle or someone asks.
+ */
+#include "bus.h"
+#include "kernel.h"
+#include "netswitch.h"
+#include "netswitch_internal.h"
+#include "virtio_net.h"
+
+static uint64_t rx_copied_bytes; /* RX payload bytes copied anywhere: must stay 0 */
+
+void ns_publish_port_holder(unsigned port) {
+    char path[BUS_PATH_MAX];
+    snprintf(path, sizeof path, "/Bus/net/switch/port/%s/fiber", ns_port_names[port]);
+    bus_set(path, ns_switch.ports[port].fiber ? ns_switch.ports[port].fiber->name : "none", 0);
+}
+
+static void publish_port(unsigned port) {
+    const struct port *p = &ns_switch.ports[port];
+    static const char *const names[] = {"rx_frames", "rx_bytes", "tx_frames", "tx_bytes", "rx_ring_full",
+                                        "tx_refused_ethertype", "tx_refused_handle", "tx_bad_length",
+                                        "tx_queue_full"};
+    const uint64_t values[] = {p->rx_frames, p->rx_bytes, p->tx_frames, p->tx_bytes, p->rx_ring_full,
+                               p->tx_refused_ethertype, p->tx_refused_handle, p->tx_bad_length,
+                               p->tx_queue_full};
+    _Static_assert(ARRAY_LEN(names) == ARRAY_LEN(values), "a port figure without a name");
+    char path[BUS_PATH_MAX];
+    for (unsigned i = 0; i < ARRAY_LEN(names); i++) {
+        snprintf(path, sizeof path, "/Bus/net/switch/port/%s/%s", ns_port_names[port], names[i]);
+        bus_setf(0, path, "%lu", values[i]);
+    }
+    snprintf(path, sizeof path, "/Bus/net/switch/port/%s/rx_ring_fill", ns_port_names[port]);
+    bus_setf(0, path, "%u", p->fiber ? ion_ring_count(&p->ring[NEXUS_ION_RING_RX_ACTIVE]) : 0);
+}
+
+void netswitch_publish(void) {
+    if (!netswitch_up())
+        return;
+    char path[BUS_PATH_MAX];
+    for (unsigned d = 0; d < NS_DROPS; d++) {
+        snprintf(path, sizeof path, "/Bus/net/switch/drop/%s", ns_drop_names[d]);
+        bus_setf(0, path, "%lu", ns_switch.drops[d]);
+    }
+    for (unsigned p = 0; p < NS_PORTS; p++)
+        publish_port(p);
+    for (unsigned r = 0; r < NS_ROUTES; r++) {
+        snprintf(path, sizeof path, "/Bus/net/switch/rx/%#06x", ns_routes[r].ethertype);
+        bus_setf(0, path, "%lu", ns_switch.rx_by_route[r]);
+    }
+    bus_setf(0, "/Bus/net/switch/rx_copied_bytes", "%lu", rx_copied_bytes);
+    bus_setf(0, "/Bus/net/switch/returns_refused", "%lu", ns_switch.returns_refused);
+    bus_setf(0, "/Bus/net/pool/home", "%u", netswitch_rx_buffers_home());
+    for (unsigned p = 0; p < NS_PORTS; p++) {
+        snprintf(path, sizeof path, "/Bus/net/pool/held/%s", ns_port_names[p]);
+        bus_setf(0, path, "%u", ion_pool_count(&ns_switch.owner_table, port_owner(p)));
+    }
+    bus_setf(0, "/Bus/net/pool/refused_transfers", "%lu", ns_switch.owner_table.refused);
+    bus_setf(0, "/Bus/net/nic/link", "%s", virtio_net_info()->link_up ? "up" : "down");
+    ns_rx_cost_publish();
+    ns_switch.counters_dirty = 0;
+}
+
+void netswitch_idle(void) {
+    /* Sent frames are reaped lazily (TX interrupts are off unless a port waits for room):
+     * take them back before sleeping, so a quiet system holds no buffer in the device's TX
+     * queue and the pool counts settle. */
+    if (netswitch_up() && virtio_net_reap_tx())
+        ns_switch.counters_dirty = 1;
+    if (ns_switch.counters_dirty)
+        netswitch_publish();
+}

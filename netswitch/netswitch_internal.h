@@ -1,0 +1,100 @@
+/*
+ * What the NetSwitch's files share and the rest of the kernel does not see: the pool's layout,
+ * the ports, the switch-wide counters and the calls from one concern to another. The files:
+ *   netswitch.c    bring-up: the pool, the ports' ring pages, the device and its callbacks
+ *   rx_demux.c     device RX -> the ports' RX rings, and RX buffers back to the device
+ *   tx_check.c     the ports' TX rings -> device, after the EtherType grant check
+ *   port_bind.c    a fiber binds a port; a dead fiber's buffers come back
+ *   counters.c     /Bus/net: drops by cause, per-route and per-port figures
+ *   rx_cost.c      test build only: guest instructions per RX frame, for make bench
+ * netswitch.h is the interface for the rest of the kernel.
+ */
+#ifndef NEXUS_NETSWITCH_INTERNAL_H
+#define NEXUS_NETSWITCH_INTERNAL_H
+
+#include <stdint.h>
+
+#include "fiber.h"
+#include "ion_pool.h"
+#include "ion_ring.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "route.h"
+#include "nexus/syscall.h"
+
+#define BUF_SIZE         2048u
+#define RX_BUFS          256u
+#define TX_BUFS_PER_PORT 64u
+#define POOL_BUFS        (RX_BUFS + NS_PORTS * TX_BUFS_PER_PORT)
+/* Smaller than the RX buffers in circulation, so a service that stops reading overruns its
+ * ring (dropped and counted here) before the device runs dry (which would drop uncounted). */
+#define RING_CAPACITY    64u
+#define RINGS_PER_PORT   4
+#define PORT_CHANNEL_BASE NEXUS_PORT_CHANNEL(0) /* wait/signal channels 48.. are the ports' doorbells */
+#define BATCH            32
+
+/* Holders of a pool buffer in the ownership table: port p is OWNER_PORT0 + p. */
+enum { OWNER_KERNEL = 0, OWNER_DEVICE = 1, OWNER_PORT0 = 2 };
+
+/* Everything sized by the number of ports must still fit where it goes. */
+_Static_assert(OWNER_PORT0 + NS_PORTS <= ION_POOL_NO_OWNER, "every port needs an owner id below ION_POOL_NO_OWNER");
+_Static_assert(NEXUS_PORT_CHANNEL(NS_PORTS - 1) < NEXUS_CHANNELS, "every port needs a doorbell channel");
+_Static_assert(ION_RINGS_VA + RINGS_PER_PORT * PAGE_SIZE <= ION_POOL_VA, "a port's rings overlap the pool's window");
+_Static_assert(ION_POOL_VA + (uint64_t)POOL_BUFS * BUF_SIZE <= LINK_CLIENT_VA, "the pool overruns its window");
+_Static_assert(RX_BUFS * BUF_SIZE % PAGE_SIZE == 0 && TX_BUFS_PER_PORT * BUF_SIZE % PAGE_SIZE == 0,
+               "RX and per-port TX areas are mapped with different rights, so each must be whole pages");
+
+struct port {
+    struct fiber *fiber;                   /* NULL while no service holds the port */
+    void *ring_pages[RINGS_PER_PORT];
+    struct ion_ring ring[RINGS_PER_PORT];  /* our trusted views */
+    uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+    uint64_t rx_ring_full, tx_refused_ethertype, tx_refused_handle, tx_bad_length, tx_queue_full;
+    int tx_blocked; /* frames wait on TX-active for device descriptors */
+};
+
+/* The switch's state, in one object: the RX path then reaches all of it from one base address
+ * (as separate globals it costs three more instructions per frame). */
+struct netswitch_state {
+    struct ion_pool owner_table;     /* who holds each pool buffer */
+    uint8_t *pool;                   /* POOL_BUFS * BUF_SIZE, physically contiguous */
+    struct port ports[NS_PORTS];
+    uint64_t drops[NS_DROPS];        /* frames that went nowhere, by cause */
+    uint64_t rx_by_route[NS_ROUTES]; /* frames routed, per route (delivered or not) */
+    uint64_t returns_refused;        /* RX returns of handles the service did not hold */
+    int counters_dirty;              /* something changed since the last publish */
+};
+extern struct netswitch_state ns_switch; /* netswitch.c */
+
+/* counters.c */
+void ns_publish_port_holder(unsigned port);
+
+/* rx_demux.c */
+void ns_rx_frame(uint32_t handle, uint32_t offset, uint32_t len); /* the device's RX callback */
+void ns_rx_buffer_home(uint32_t handle);
+void ns_rx_take_returns(struct port *p, unsigned port);
+
+/* tx_check.c */
+void ns_tx_done(uint32_t handle); /* the device's TX completion callback */
+void ns_tx_space(void);           /* the device has TX descriptors again */
+
+static inline uint8_t *pool_buffer(uint32_t h) { return ns_switch.pool + (uint64_t)h * BUF_SIZE; }
+static inline uint8_t port_owner(unsigned p) { return (uint8_t)(OWNER_PORT0 + p); }
+static inline int is_rx_handle(uint32_t h) { return h < RX_BUFS; }
+static inline uint32_t tx_first(unsigned p) { return RX_BUFS + p * TX_BUFS_PER_PORT; }
+static inline int port_of_fiber(const struct fiber *f) { return f && f->net_port >= 0 ? f->net_port : -1; }
+
+/* rx_cost.c: the RX demux measures each delivered frame in the test build only; in the product
+ * build these compile to nothing. */
+#ifdef NEXUS_TEST_BUILD
+void ns_rx_cost_record(uint64_t instructions);
+void ns_rx_cost_publish(void);
+static inline uint64_t rx_cost_begin(void) { return rdinstret(); }
+static inline void rx_cost_end(uint64_t begin) { ns_rx_cost_record(rdinstret() - begin); }
+#else
+static inline void ns_rx_cost_publish(void) {}
+static inline uint64_t rx_cost_begin(void) { return 0; }
+static inline void rx_cost_end(uint64_t begin) { (void)begin; }
+#endif
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * Ports and the fibers holding them: binding gives a fiber a port's doorbell channel, maps its
+ * rings and the pool into the fiber's address space and hands it the port's TX buffers; when the
+ * fiber dies, every buffer it held comes back. Also answers a holder's ion_info syscall with the
+ * layout it was given.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cspace.h"
+#include "mem.h"
+#include "netswitch.h"
+#include "netswitch_internal.h"
+#include "virtio_net.h"
+
+/* Maps the port's rings (with WRITE read-write: each side writes its own index) and the pool:
+ * RX buffers readable (writable for the Membrane, which lwIP needs: DESIGN.md section 4), the
+ * port's own TX buffers writable, nobody else's TX buffers at all. Without WRITE, everything
+ * is read-only. */
+static int map_port(unsigned port, pagetable_t pt, unsigned rights) {
+    uint64_t rw = rights & CAP_WRITE ? PTE_R | PTE_W : PTE_R;
+    for (int r = 0; r < RINGS_PER_PORT; r++)
+        if (vm_user_map_shared(pt, ION_RINGS_VA + (uint64_t)r * PAGE_SIZE, (uint64_t)ns_switch.ports[port].ring_pages[r], rw))
+            return -ENOMEM;
+    uint64_t rx_perm = port == PORT_MEMBRANE ? rw : PTE_R;
+    for (uint64_t off = 0; off < RX_BUFS * BUF_SIZE; off += PAGE_SIZE)
+        if (vm_user_map_shared(pt, ION_POOL_VA + off, (uint64_t)ns_switch.pool + off, rx_perm))
+            return -ENOMEM;
+    uint64_t tx_off = (uint64_t)tx_first(port) * BUF_SIZE;
+    for (uint64_t off = tx_off; off < tx_off + TX_BUFS_PER_PORT * BUF_SIZE; off += PAGE_SIZE)
+        if (vm_user_map_shared(pt, ION_POOL_VA + off, (uint64_t)ns_switch.pool + off, rw))
+            return -ENOMEM;
+    return 0;
+}
+
+int netswitch_bind(unsigned port, struct fiber *f, unsigned rights) {
+    if (!netswitch_up())
+        return -ENODEV;
+    if (port >= NS_PORTS || ns_switch.ports[port].fiber || !f->pt || f->net_port >= 0)
+        return -EBUSY;
+    int err = cspace_grant(&f->caps, PORT_CHANNEL_BASE + port, rights);
+    if (!err)
+        err = map_port(port, f->pt, rights);
+    if (err)
+        return err;
+    struct port *p = &ns_switch.ports[port];
+    p->tx_blocked = 0;
+    for (int r = 0; r < RINGS_PER_PORT; r++)
+        ion_ring_init(&p->ring[r], p->ring_pages[r], RING_CAPACITY);
+    /* Every TX buffer of the port that is home goes to the new service. */
+    for (uint32_t h = tx_first(port); h < tx_first(port) + TX_BUFS_PER_PORT; h++) {
+        if (ion_pool_transfer(&ns_switch.owner_table, h, OWNER_KERNEL, port_owner(port)) != 0)
+            continue;
+        struct ion_desc d = {h, 0, 0};
+        ion_ring_enqueue(&p->ring[NEXUS_ION_RING_TX_FREE], &d);
+    }
+    p->fiber = f;
+    f->net_port = (int)port;
+    ns_publish_port_holder(port);
+    return 0;
+}
+
+void netswitch_fiber_gone(struct fiber *f) {
+    int port = port_of_fiber(f);
+    if (port < 0)
+        return;
+    struct port *p = &ns_switch.ports[port];
+    /* Buffers the dead service held: RX ones go back to the device, TX ones wait at home for
+     * the next holder. Buffers still with the device come back through the used rings. */
+    for (uint32_t h = 0; h < POOL_BUFS; h++) {
+        if (ion_pool_transfer(&ns_switch.owner_table, h, port_owner((unsigned)port), OWNER_KERNEL) == 0 && is_rx_handle(h))
+            ns_rx_buffer_home(h);
+    }
+    virtio_net_flush();
+    p->fiber = NULL;
+    f->net_port = -1;
+    ns_publish_port_holder((unsigned)port);
+}
+
+int netswitch_info(struct fiber *f, struct nexus_ion_info *out) {
+    int port = port_of_fiber(f);
+    if (port < 0)
+        return -ENODEV;
+    memset(out, 0, sizeof *out);
+    out->rings_va = ION_RINGS_VA;
+    out->pool_va = ION_POOL_VA;
+    out->ring_capacity = RING_CAPACITY;
+    out->buf_size = BUF_SIZE;
+    out->tx_first = tx_first((unsigned)port);
+    out->tx_count = TX_BUFS_PER_PORT;
+    out->channel = PORT_CHANNEL_BASE + (uint32_t)port;
+    out->port = (uint32_t)port;
+    memcpy(out->mac, virtio_net_info()->mac, 6);
+    return 0;
+}
