@@ -47,7 +47,7 @@
 #define USER_STACK_BASE (USER_STACK_TOP - USER_STACK_SIZE)
 
 #define ION_RINGS_VA 0x60000000ul /* a port's four rings, one page each */
-#define ION_POOL_VA  0x61000000ul /* buffer h at ION_POOL_VA + h * 2048 */
+#define ION_POOL_VA  0x61000000ul /* buffer h at ION_POOL_VA + h * NEXUS_ION_BUF_SIZE */
 
 #define LINK_CLIENT_VA 0x62000000ul
 #define LINK_SERVER_VA 0x64000000ul

@@ -11,7 +11,7 @@
 #include "port/port.h"
 
 #define RX_BATCH 32
-#define MAX_HANDLES 512 /* pool handles the kernel may hand out (448 today) */
+#define MAX_HANDLES NEXUS_ION_POOL_BUFS /* pool handles the kernel may hand out */
 
 /* One custom pbuf per pool buffer: a buffer is in lwIP at most once at a time. */
 struct rx_pbuf {
@@ -54,7 +54,7 @@ unsigned ion_netif_poll(struct netif *netif) {
 
 static err_t ion_linkoutput(struct netif *netif, struct pbuf *p) {
     (void)netif;
-    if (p->tot_len < PORT_ETH_MIN || p->tot_len > PORT_ETH_MAX) {
+    if (p->tot_len < NEXUS_ETH_HDR_LEN || p->tot_len > NEXUS_ETH_FRAME_MAX) {
         stats.tx_oversize++;
         return ERR_IF;
     }

@@ -22,10 +22,10 @@
 #include "route.h"
 #include "nexus/syscall.h"
 
-#define BUF_SIZE         2048u
-#define RX_BUFS          256u
-#define TX_BUFS_PER_PORT 64u
-#define POOL_BUFS        (RX_BUFS + NS_PORTS * TX_BUFS_PER_PORT)
+#define BUF_SIZE         NEXUS_ION_BUF_SIZE
+#define RX_BUFS          NEXUS_ION_RX_BUFS
+#define TX_BUFS_PER_PORT NEXUS_ION_TX_BUFS_PER_PORT
+#define POOL_BUFS        NEXUS_ION_POOL_BUFS
 /* Smaller than the RX buffers in circulation, so a service that stops reading overruns its
  * ring (dropped and counted here) before the device runs dry (which would drop uncounted). */
 #define RING_CAPACITY    64u
@@ -37,8 +37,11 @@
 enum { OWNER_KERNEL = 0, OWNER_DEVICE = 1, OWNER_PORT0 = 2 };
 
 /* Everything sized by the number of ports must still fit where it goes. */
+_Static_assert(NS_PORTS == NEXUS_ION_PORTS, "the route table's ports are the ABI's");
+_Static_assert(BUF_SIZE >= NEXUS_ETH_FRAME_MAX, "a pool buffer holds a whole frame");
 _Static_assert(OWNER_PORT0 + NS_PORTS <= ION_POOL_NO_OWNER, "every port needs an owner id below ION_POOL_NO_OWNER");
 _Static_assert(NEXUS_PORT_CHANNEL(NS_PORTS - 1) < NEXUS_CHANNELS, "every port needs a doorbell channel");
+_Static_assert(NEXUS_ION_RING_STRIDE == PAGE_SIZE, "each ring is mapped as one page");
 _Static_assert(ION_RINGS_VA + RINGS_PER_PORT * PAGE_SIZE <= ION_POOL_VA, "a port's rings overlap the pool's window");
 _Static_assert(ION_POOL_VA + (uint64_t)POOL_BUFS * BUF_SIZE <= LINK_CLIENT_VA, "the pool overruns its window");
 _Static_assert(RX_BUFS * BUF_SIZE % PAGE_SIZE == 0 && TX_BUFS_PER_PORT * BUF_SIZE % PAGE_SIZE == 0,

@@ -8,8 +8,10 @@
 
 #include <stdint.h>
 
-#define ETH_HDR_LEN   14
-#define ETH_FRAME_MAX 1514 /* without FCS; 802.1Q tags are not understood (unknown type) */
+#include "nexus/syscall.h"
+
+#define ETH_HDR_LEN   NEXUS_ETH_HDR_LEN
+#define ETH_FRAME_MAX NEXUS_ETH_FRAME_MAX /* 802.1Q tags are not understood (unknown type) */
 
 enum ns_port {
     PORT_MEMBRANE = 0, /* IPv4, ARP, IPv6: lwIP */

@@ -21,6 +21,7 @@ Figures so far:
 import argparse
 import os
 import re
+import shlex
 import statistics
 import subprocess
 import sys

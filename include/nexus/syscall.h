@@ -33,6 +33,7 @@ enum nexus_syscall {
 };
 
 #define NEXUS_WAIT_FOREVER UINT64_MAX
+#define NEXUS_PAGE_SIZE 4096u
 #define NEXUS_CONSOLE_WRITE_MAX 4096 /* larger writes are -EINVAL */
 #define NEXUS_BUS_LIST_MAX 65536     /* larger buffers are -EINVAL */
 #define NEXUS_CHANNELS 64
@@ -54,6 +55,17 @@ struct nexus_ion_info {
     uint8_t mac[6];   /* the NIC's address */
     uint16_t pad;
 };
+
+/* The sizes of the port contract. A service learns its own figures from nexus_ion_info at run
+ * time; these let it size tables at build time, and the kernel builds the pool from them. */
+#define NEXUS_ETH_HDR_LEN 14         /* destination, source, EtherType */
+#define NEXUS_ETH_FRAME_MAX 1514     /* the largest frame on a port: no FCS, no 802.1Q tag */
+#define NEXUS_ION_RING_STRIDE NEXUS_PAGE_SIZE /* ring i is at rings_va + i * stride */
+#define NEXUS_ION_PORTS 3            /* NetSwitch ports: Membrane, UTCP, LWF */
+#define NEXUS_ION_BUF_SIZE 2048u     /* one pool buffer: a whole frame with room before it */
+#define NEXUS_ION_RX_BUFS 256u       /* handles 0.. are RX buffers */
+#define NEXUS_ION_TX_BUFS_PER_PORT 64u
+#define NEXUS_ION_POOL_BUFS (NEXUS_ION_RX_BUFS + NEXUS_ION_PORTS * NEXUS_ION_TX_BUFS_PER_PORT)
 
 #define NEXUS_ION_RING_RX_ACTIVE 0
 #define NEXUS_ION_RING_RX_FREE   1
@@ -86,7 +98,6 @@ struct nexus_link_info {
 #define NEXUS_PORT_CHANNEL(p) (48u + (p))
 #define NEXUS_LINKS_MAX 8
 #define NEXUS_LINK_PAGES 36 /* a link's size: 144 KiB (laid out by nexus/link.h) */
-#define NEXUS_PAGE_SIZE 4096u
 
 struct nexus_identity {
     uint32_t id;   /* fiber id, unique for the boot */

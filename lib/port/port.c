@@ -5,10 +5,8 @@
 
 #include "nexus.h"
 
-#define RING_PAGE 4096u /* each ring has a page of the ring window, in the order of syscall.h */
-
 static void attach_ring(struct port *p, struct ion_ring *r, int index) {
-    ion_ring_attach(r, (void *)(p->info.rings_va + (uint64_t)index * RING_PAGE), p->info.ring_capacity);
+    ion_ring_attach(r, (void *)(p->info.rings_va + (uint64_t)index * NEXUS_ION_RING_STRIDE), p->info.ring_capacity);
 }
 
 int port_attach(struct port *p) {
@@ -29,7 +27,7 @@ uint8_t *port_buffer(const struct port *p, uint32_t handle) {
 int port_is_rx_buffer(const struct port *p, uint32_t handle) { return handle < p->info.tx_first; }
 
 static int frame_fits(const struct port *p, const struct ion_desc *d) {
-    return d->length >= PORT_ETH_MIN && (uint32_t)d->offset + d->length <= p->info.buf_size;
+    return d->length >= NEXUS_ETH_HDR_LEN && (uint32_t)d->offset + d->length <= p->info.buf_size;
 }
 
 /* Enqueues on a ring the kernel drains, kicking it while the ring is full. */

@@ -15,8 +15,6 @@
 #include "ion_ring.h"
 #include "nexus/syscall.h"
 
-#define PORT_ETH_MIN 14   /* an Ethernet header */
-#define PORT_ETH_MAX 1514 /* header and 1500 bytes of payload, no FCS */
 
 struct port {
     struct nexus_ion_info info;

@@ -18,8 +18,8 @@
 #include "port/port.h"
 
 #define TAG_LEN 8
-#define ETH_HDR 14
-#define FRAME_MAX 1514
+#define ETH_HDR NEXUS_ETH_HDR_LEN
+#define FRAME_MAX NEXUS_ETH_FRAME_MAX
 #define BATCH 32
 
 static struct port port;
