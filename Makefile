@@ -140,8 +140,9 @@ $(B)/user/probe.full.elf: $(B)/u/tests/qemu/probe.o
 $(B)/user/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o
 $(B)/user/membrane.full.elf: $(MEMBRANE_OBJS)
 $(B)/user/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
-$(B)/user/httpd.full.elf: $(B)/u/apps/httpd/httpd.o $(B)/u/apps/httpd/http_parse.o $(B)/u/apps/httpd/sysinfo_nexus.o \
-                          $(LIBNEXUS_OBJS)
+HTTPD_SRCS := $(addprefix apps/httpd/,httpd.c conn.c routes.c status_page.c document.c snapshot.c writer.c \
+                                       http_parse.c)
+$(B)/user/httpd.full.elf: $(HTTPD_SRCS:%.c=$(B)/u/%.o) $(B)/u/apps/httpd/sysinfo_nexus.o $(LIBNEXUS_OBJS)
 
 $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
@@ -259,7 +260,7 @@ $(B)/host/stress_ion_ring: tests/host/stress_ion_ring.c | $(BOOTSTRAP)
 
 # httpd itself on the host (glibc sockets, a fixed /Bus tree): its HTTP checks run against it
 # under ASan/UBSan before they run against Nexus.
-HTTPD_HOST_SRCS := apps/httpd/httpd.c apps/httpd/http_parse.c tests/host/httpd_host_sysinfo.c
+HTTPD_HOST_SRCS := $(HTTPD_SRCS) tests/host/httpd_host_sysinfo.c
 $(B)/host/httpd_host: $(HTTPD_HOST_SRCS:%.c=$(HOST_OBJ)/%.o)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_SAN) $^ -o $@
