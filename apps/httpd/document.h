@@ -17,8 +17,9 @@
 #include "writer.h"
 
 /* The room for one piece: a section's opening text, one row, or a section's closing text. Each
- * must fit whole, or its tail would be lost (in both the measurement and the rendering). */
-#define DOC_PIECE_CAP 4096
+ * must fit whole, or its tail would be lost (in both the measurement and the rendering); a
+ * document's rows bound themselves by FIELD_SHOWN_MAX (writer.h) and assert they fit. */
+#define DOC_PIECE_CAP 8192
 
 struct section {
     void (*intro)(const struct snapshot *, struct writer *); /* dynamic text first, or NULL */

@@ -70,6 +70,10 @@ static size_t fiber_name_len(const struct bus_line *l) {
     return n;
 }
 
+/* The widest row: a fiber's name, key and value, each cut to FIELD_SHOWN_MAX bytes and each
+ * byte escaped, plus the cut marks and the markup around them. */
+_Static_assert(3 * (FIELD_SHOWN_MAX * ESCAPED_MAX + 3) + 64 < DOC_PIECE_CAP, "a fiber row must fit one piece");
+
 /* One table row per fiber holding all of its keys; the listing is sorted, so a fiber's keys
  * are adjacent and a new name means a new row. */
 static void row_fiber(const struct bus_line *l, const struct bus_line *prev, struct writer *w) {
