@@ -236,6 +236,10 @@ $(FUZZ_OBJ)/%.o: %.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
+# fuzz_httpdoc checks the contract tests/host/test_httpdoc.c checks, with the same helpers.
+$(HOST_OBJ)/tests/fuzz/fuzz_httpdoc.o: HOST_CFLAGS += -Itests/host
+$(FUZZ_OBJ)/tests/fuzz/fuzz_httpdoc.o: FUZZ_CFLAGS += -Itests/host
+
 .SECONDEXPANSION:
 $(B)/host/test_%: $(HOST_OBJ)/tests/host/test_%.o $$(call unit_objs,$(HOST_OBJ),$$*)
 	@mkdir -p $(dir $@)

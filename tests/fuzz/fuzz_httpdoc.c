@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../host/httpd_script_sysinfo.h"
-#include "../host/httpdoc_check.h"
+#include "httpd_script_sysinfo.h"
+#include "httpdoc_check.h"
 #include "status_page.h"
 
 static const struct document *const documents[] = {&status_page, &bus_json};
