@@ -72,7 +72,7 @@ IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
-HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace
+HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace httpdoc
 HOST_UNIT_SRC_fdt       := kernel/fdt.c
 HOST_UNIT_SRC_family    := lib/libnexus/family.c
 HOST_UNIT_SRC_manifest  := kernel/manifest.c kernel/cspace.c kernel/pledge.c kernel/restart_policy.c
@@ -88,7 +88,10 @@ HOST_UNIT_SRC_sockproto := lib/link/sockproto.c
 HOST_UNIT_SRC_http_parse := apps/httpd/http_parse.c
 HOST_UNIT_SRC_pledge    := kernel/pledge.c
 HOST_UNIT_SRC_cspace    := kernel/cspace.c
-FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace
+# httpd without main(), over a /Bus tree each test chooses (= : HTTPD_SRCS comes further down)
+HOST_UNIT_SRC_httpdoc    = $(filter-out apps/httpd/httpd.c,$(HTTPD_SRCS)) tests/host/httpd_script_sysinfo.c \
+                           tests/host/httpdoc_check.c
+FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace httpdoc
 
 BOOTSTRAP := $(B)/.bootstrap-done
 
@@ -149,8 +152,9 @@ $(B)/user/probe.full.elf: $(B)/u/tests/qemu/probe.o
 $(B)/user/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.o
 $(B)/user/membrane.full.elf: $(MEMBRANE_OBJS)
 $(B)/user/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
-$(B)/user/httpd.full.elf: $(B)/u/apps/httpd/httpd.o $(B)/u/apps/httpd/http_parse.o $(B)/u/apps/httpd/sysinfo_nexus.o \
-                          $(LIBNEXUS_OBJS)
+HTTPD_SRCS := $(addprefix apps/httpd/,httpd.c conn.c routes.c status_page.c document.c snapshot.c writer.c \
+                                       http_parse.c)
+$(B)/user/httpd.full.elf: $(HTTPD_SRCS:%.c=$(B)/u/%.o) $(B)/u/apps/httpd/sysinfo_nexus.o $(LIBNEXUS_OBJS)
 
 $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
@@ -255,6 +259,10 @@ $(FUZZ_OBJ)/%.o: %.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
+# fuzz_httpdoc checks the contract tests/host/test_httpdoc.c checks, with the same helpers.
+$(HOST_OBJ)/tests/fuzz/fuzz_httpdoc.o: HOST_CFLAGS += -Itests/host
+$(FUZZ_OBJ)/tests/fuzz/fuzz_httpdoc.o: FUZZ_CFLAGS += -Itests/host
+
 .SECONDEXPANSION:
 $(B)/host/test_%: $(HOST_OBJ)/tests/host/test_%.o $$(call unit_objs,$(HOST_OBJ),$$*)
 	@mkdir -p $(dir $@)
@@ -282,7 +290,7 @@ $(B)/host/stress_ion_ring: tests/host/stress_ion_ring.c | $(BOOTSTRAP)
 
 # httpd itself on the host (glibc sockets, a fixed /Bus tree): its HTTP checks run against it
 # under ASan/UBSan before they run against Nexus.
-HTTPD_HOST_SRCS := apps/httpd/httpd.c apps/httpd/http_parse.c tests/host/httpd_host_sysinfo.c
+HTTPD_HOST_SRCS := $(HTTPD_SRCS) tests/host/httpd_host_sysinfo.c
 $(B)/host/httpd_host: $(HTTPD_HOST_SRCS:%.c=$(HOST_OBJ)/%.o)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_SAN) $^ -o $@

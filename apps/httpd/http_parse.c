@@ -286,3 +286,18 @@ enum http_parse_status http_parse_request(const char *buf, size_t len, struct ht
         pos = next;
     }
 }
+
+bool http_parse_decimal(const char *s, size_t n, unsigned long long max, unsigned long long *out) {
+    unsigned long long v = 0;
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit((unsigned char)s[i]))
+            return false;
+        v = v * 10 + (unsigned long long)(s[i] - '0');
+        if (v > max)
+            return false;
+    }
+    *out = v;
+    return true;
+}

@@ -81,4 +81,8 @@ enum http_parse_status http_parse_request(const char *buf, size_t len, struct ht
 /* Case-insensitive comparison of a span of buf with a NUL-terminated lower-case string. */
 bool http_span_equals(const char *buf, struct http_span span, const char *lower);
 
+/* A decimal number of n bytes: digits only, no sign, at least one, value <= max (which must stay
+ * below ULLONG_MAX / 10). For /bytes/N and the server's command line. */
+bool http_parse_decimal(const char *s, size_t n, unsigned long long max, unsigned long long *out);
+
 #endif

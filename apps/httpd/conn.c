@@ -1,0 +1,335 @@
+/* Connection I/O (conn.h): reading request heads, producing response bodies into the output
+ * buffer, sending, and closing without losing the last response. */
+#include "conn.h"
+
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "routes.h"
+
+enum {
+    HEAD_ROOM = 1024, /* free output space needed before starting a response */
+    STEP_ROUNDS = 16, /* work per connection per wakeup, so no client starves the rest */
+    STEP_SEND_BUDGET = 256 * 1024,
+    PATTERN_LEN = PATTERN_PERIOD * 128,
+};
+
+#define LINGER_MS 5000ull /* after our FIN, how long to drain the peer before close */
+
+#ifdef MSG_NOSIGNAL
+#define SEND_FLAGS MSG_NOSIGNAL /* a peer reset must be an error code, not SIGPIPE */
+#else
+#define SEND_FLAGS 0
+#endif
+
+unsigned long long now_ms;
+static unsigned char pattern[PATTERN_LEN];
+
+void conn_setup(void) {
+    for (size_t i = 0; i < PATTERN_LEN; i++)
+        pattern[i] = (unsigned char)(i % PATTERN_PERIOD);
+}
+
+void conn_open(struct conn *c, int fd) {
+    memset(c, 0, offsetof(struct conn, in)); /* the buffers need no clearing */
+    c->fd = fd;
+    c->readable = c->writable = c->run_again = true; /* a request may already be waiting */
+    c->last_active_ms = now_ms;
+}
+
+static void body_end(struct conn *c) {
+    if (c->body.kind == BODY_DOCUMENT)
+        snapshot_release(c->body.snap);
+    c->body.kind = BODY_NONE;
+    c->unparsed_lines = c->in_end > c->in_pos; /* a pipelined request may be waiting */
+}
+
+void conn_close(struct conn *c) {
+    body_end(c);
+    close(c->fd);
+    c->fd = -1;
+}
+
+size_t conn_out_room(const struct conn *c) { return OUT_CAP - c->out_end; }
+
+static void out_compact(struct conn *c) {
+    if (c->out_pos == 0)
+        return;
+    memmove(c->out, c->out + c->out_pos, c->out_end - c->out_pos);
+    c->out_end -= c->out_pos;
+    c->out_pos = 0;
+}
+
+void conn_out_put(struct conn *c, const char *s, size_t n) {
+    struct writer w = {c->out + c->out_end, conn_out_room(c), 0};
+    put_bytes(&w, s, n);
+    c->out_end += w.len;
+}
+
+/* recv that folds the non-blocking outcomes into connection state; returns bytes read. */
+static size_t recv_some(struct conn *c, char *buf, size_t cap) {
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, cap, 0);
+        if (n > 0) {
+            c->last_active_ms = now_ms;
+            if ((size_t)n < cap)
+                c->readable = false; /* drained for now; poll says when more comes */
+            return (size_t)n;
+        }
+        c->readable = false;
+        if (n == 0)
+            c->peer_closed = true;
+        else if (errno == EINTR)
+            continue;
+        else if (!would_block(errno))
+            c->broken = true;
+        return 0;
+    }
+}
+
+/* Parses and answers the next buffered request, if one is complete and there is room. */
+static bool start_next_request(struct conn *c) {
+    static struct http_request req; /* large-ish; single-threaded, so static spares the stack */
+    if (c->close_after || !c->unparsed_lines || OUT_CAP - c->out_end < HEAD_ROOM)
+        return false;
+    const char *head = c->in + c->in_pos;
+    switch (http_parse_request(head, c->in_end - c->in_pos, &req)) {
+    case HTTP_PARSE_NEED_MORE:
+        c->unparsed_lines = false;
+        return false;
+    case HTTP_PARSE_ERROR:
+        route_refused_head(c, &req);
+        return true;
+    case HTTP_PARSE_OK:
+        break;
+    }
+    c->in_pos += req.head_len; /* first, so an echo body starts at in_pos */
+    c->unparsed_lines = c->in_end > c->in_pos;
+    route_request(c, head, &req);
+    return true;
+}
+
+/* Small /bytes remainders are copied behind the head so they leave in one send; larger ones
+ * go straight from the pattern table (flush_output). */
+static bool produce_bytes(struct conn *c) {
+    struct body *b = &c->body;
+    if (b->left == 0 || b->left > conn_out_room(c))
+        return false;
+    while (b->left > 0) {
+        size_t at = (size_t)(b->offset % PATTERN_PERIOD);
+        size_t n = (size_t)min_u64(b->left, PATTERN_LEN - at);
+        memcpy(c->out + c->out_end, pattern + at, n);
+        c->out_end += n;
+        b->offset += n;
+        b->left -= n;
+    }
+    return true;
+}
+
+/* Moves request body bytes to the output, never more than the output can take, so a client
+ * that does not read gets backpressure instead of growing our buffers. */
+static bool produce_echo(struct conn *c) {
+    struct body *b = &c->body;
+    bool progress = false;
+    while (b->left > 0 && conn_out_room(c) > 0) {
+        size_t n;
+        if (c->in_end > c->in_pos) { /* body bytes that arrived with the head */
+            n = (size_t)min_u64(min_u64(c->in_end - c->in_pos, b->left), conn_out_room(c));
+            memcpy(c->out + c->out_end, c->in + c->in_pos, n);
+            c->in_pos += n;
+        } else if (c->readable) {
+            n = recv_some(c, c->out + c->out_end, (size_t)min_u64(conn_out_room(c), b->left));
+            if (n == 0) {
+                c->broken |= c->peer_closed; /* the promised length can no longer be met */
+                break;
+            }
+        } else {
+            break;
+        }
+        c->out_end += n;
+        b->left -= n;
+        progress = true;
+    }
+    if (c->in_pos == c->in_end)
+        c->in_pos = c->in_end = 0;
+    return progress;
+}
+
+static bool produce_document(struct conn *c) {
+    struct body *b = &c->body;
+    bool progress = false;
+    while (b->left > 0 && conn_out_room(c) > 0) {
+        struct doc_cursor next = b->cursor;
+        const char *piece;
+        size_t n = document_next(b->doc, b->snap, &next, &piece);
+        if (n <= b->frag_off) { /* shorter than measured: never expected, but never hang */
+            c->broken = true;
+            break;
+        }
+        size_t k = (size_t)min_u64(min_u64(n - b->frag_off, conn_out_room(c)), b->left);
+        memcpy(c->out + c->out_end, piece + b->frag_off, k);
+        c->out_end += k;
+        b->left -= k;
+        progress = true;
+        if (b->frag_off + k == n) {
+            b->cursor = next;
+            b->frag_off = 0;
+        } else {
+            b->frag_off += k;
+        }
+    }
+    return progress;
+}
+
+/* Fills the output from the current body, or starts the next request once the body is done. */
+static bool produce(struct conn *c) {
+    out_compact(c);
+    switch (c->body.kind) {
+    case BODY_BYTES: return produce_bytes(c);
+    case BODY_ECHO: return produce_echo(c);
+    case BODY_DOCUMENT: return produce_document(c);
+    case BODY_NONE: break;
+    }
+    return start_next_request(c);
+}
+
+/* Sends queued output, then large /bytes bodies straight from the pattern. */
+static bool flush_output(struct conn *c, size_t *budget) {
+    bool progress = false;
+    while (c->writable && *budget > 0) {
+        const char *p;
+        size_t n;
+        bool direct = c->out_end == c->out_pos;
+        if (!direct) {
+            p = c->out + c->out_pos;
+            n = c->out_end - c->out_pos;
+        } else if (c->body.kind == BODY_BYTES && c->body.left > 0) {
+            size_t at = (size_t)(c->body.offset % PATTERN_PERIOD);
+            p = (const char *)pattern + at;
+            n = (size_t)min_u64(c->body.left, PATTERN_LEN - at);
+        } else {
+            break;
+        }
+        n = n < *budget ? n : *budget;
+        ssize_t k = send(c->fd, p, n, SEND_FLAGS);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            c->writable = false;
+            c->broken |= !would_block(errno);
+            break;
+        }
+        if (direct) {
+            c->body.offset += (size_t)k;
+            c->body.left -= (size_t)k;
+        } else {
+            c->out_pos += (size_t)k;
+        }
+        *budget -= (size_t)k;
+        if ((size_t)k < n)
+            c->writable = false; /* the socket buffer is full; wait for POLLOUT */
+        if (k > 0) {
+            c->last_active_ms = now_ms;
+            progress = true;
+        }
+    }
+    if (c->out_pos == c->out_end)
+        c->out_pos = c->out_end = 0;
+    return progress;
+}
+
+/* Reads more of the next request head, if one is wanted. */
+static bool read_request_bytes(struct conn *c) {
+    if (c->body.kind != BODY_NONE || c->close_after || c->peer_closed || c->unparsed_lines || !c->readable)
+        return false;
+    if (c->in_pos > 0) {
+        memmove(c->in, c->in + c->in_pos, c->in_end - c->in_pos);
+        c->in_end -= c->in_pos;
+        c->in_pos = 0;
+    }
+    if (c->in_end == IN_CAP)
+        return false;
+    size_t n = recv_some(c, c->in + c->in_end, IN_CAP - c->in_end);
+    if (n > 0 && (memchr(c->in + c->in_end, '\n', n) || c->in_end + n == IN_CAP))
+        c->unparsed_lines = true; /* a full buffer must be parsed too: it is a 431 */
+    c->in_end += n;
+    return n > 0 || c->peer_closed;
+}
+
+static bool output_pending(const struct conn *c) {
+    return c->out_end > c->out_pos || (c->body.kind == BODY_BYTES && c->body.left > 0);
+}
+
+/* With nothing more to send on a closing connection: FIN, then drain until the peer closes,
+ * so unread request bytes do not make our TCP answer with a reset that could destroy the
+ * response before the client reads it. */
+static void begin_close_if_done(struct conn *c) {
+    if (!c->close_after || c->body.kind != BODY_NONE || output_pending(c))
+        return;
+    shutdown(c->fd, SHUT_WR);
+    if (c->peer_closed) {
+        conn_close(c);
+        return;
+    }
+    c->lingering = true;
+    c->readable = true;
+    c->linger_until_ms = now_ms + LINGER_MS;
+}
+
+static void linger_drain(struct conn *c) {
+    while (c->readable && !c->peer_closed && !c->broken)
+        recv_some(c, c->in, IN_CAP);
+    if (c->peer_closed || c->broken)
+        conn_close(c);
+}
+
+/* Does all the work the connection allows right now without blocking. */
+void conn_step(struct conn *c) {
+    if (c->revents & POLLNVAL) {
+        conn_close(c);
+        return;
+    }
+    c->readable |= (c->revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+    c->writable |= (c->revents & (POLLOUT | POLLHUP | POLLERR)) != 0;
+    c->revents = 0;
+    c->run_again = false;
+    size_t send_budget = STEP_SEND_BUDGET;
+    for (int round = 0; round < STEP_ROUNDS; round++) {
+        if (c->lingering) {
+            linger_drain(c);
+            return;
+        }
+        bool progress = flush_output(c, &send_budget);
+        progress |= produce(c);
+        progress |= read_request_bytes(c);
+        if (c->body.kind != BODY_NONE && c->body.left == 0)
+            body_end(c);
+        if (c->broken) {
+            conn_close(c);
+            return;
+        }
+        if (c->peer_closed && c->body.kind == BODY_NONE && !c->unparsed_lines)
+            c->close_after = true; /* nothing complete left to answer */
+        begin_close_if_done(c);
+        if (c->fd < 0)
+            return;
+        if (!progress && !c->lingering)
+            return;
+    }
+    c->run_again = true;
+}
+
+short conn_interest(const struct conn *c) {
+    if (c->lingering)
+        return POLLIN;
+    short events = output_pending(c) || (c->body.kind == BODY_DOCUMENT && c->body.left > 0) ? POLLOUT : 0;
+    bool wants_body = c->body.kind == BODY_ECHO && c->body.left > 0 && c->in_pos == c->in_end &&
+                      conn_out_room(c) > 0;
+    bool wants_head = c->body.kind == BODY_NONE && !c->close_after && !c->unparsed_lines &&
+                      c->in_end - c->in_pos < IN_CAP;
+    if (!c->peer_closed && (wants_body || wants_head))
+        events |= POLLIN;
+    return events ? events : POLLIN; /* never poll for nothing: errors still need noticing */
+}

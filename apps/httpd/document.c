@@ -1,0 +1,52 @@
+/* The document engine (document.h): walking a document's sections over a snapshot, one piece
+ * at a time. */
+#include "document.h"
+
+static char piece_buf[DOC_PIECE_CAP];
+
+struct doc_cursor document_start(void) { return (struct doc_cursor){0, STAGE_OPEN, 0, NO_LINE}; }
+
+size_t document_next(const struct document *d, const struct snapshot *s, struct doc_cursor *cur,
+                     const char **piece) {
+    struct writer w = {piece_buf, sizeof piece_buf, 0};
+    while (w.len == 0 && cur->section < d->section_count) {
+        const struct section *sec = &d->sections[cur->section];
+        struct bus_line line, prev;
+        if (cur->stage == STAGE_OPEN) {
+            if (sec->intro)
+                sec->intro(s, &w);
+            put_str(&w, sec->open);
+            cur->stage = STAGE_ROWS;
+            cur->line = 0;
+            cur->prev = NO_LINE;
+        } else if (cur->stage == STAGE_ROWS) {
+            if (!sec->wants || !line_at(s, cur->line, &line)) {
+                cur->stage = STAGE_CLOSE;
+                continue;
+            }
+            cur->line = line.next;
+            if (line.path_len == 0 || !sec->wants(&line))
+                continue;
+            bool has_prev = cur->prev != NO_LINE && line_at(s, cur->prev, &prev);
+            sec->row(&line, has_prev ? &prev : NULL, &w);
+            cur->prev = line.off;
+        } else {
+            put_str(&w, cur->prev != NO_LINE ? sec->after_rows : sec->if_empty);
+            put_str(&w, sec->close);
+            cur->section++;
+            cur->stage = STAGE_OPEN;
+        }
+    }
+    *piece = piece_buf;
+    return w.len;
+}
+
+unsigned long long document_length(const struct document *d, const struct snapshot *s) {
+    struct doc_cursor cur = document_start();
+    unsigned long long total = 0;
+    const char *piece;
+    size_t n;
+    while ((n = document_next(d, s, &cur, &piece)) > 0)
+        total += n;
+    return total;
+}

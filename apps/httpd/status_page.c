@@ -1,0 +1,158 @@
+/* The status page (status_page.h): which /Bus keys each section of the HTML page shows and
+ * how a row looks, and the JSON rendering of the whole tree. */
+#include "status_page.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+static bool path_has_prefix(const struct bus_line *l, const char *prefix) {
+    size_t k = strlen(prefix);
+    return l->path_len >= k && !memcmp(l->path, prefix, k);
+}
+
+static bool path_contains(const struct bus_line *l, size_t from, const char *word) {
+    size_t k = strlen(word);
+    for (size_t i = from; i + k <= l->path_len; i++)
+        if (!memcmp(l->path + i, word, k))
+            return true;
+    return false;
+}
+
+#define FIBERS_PREFIX "/Bus/fibers/"
+#define SWITCH_PREFIX "/Bus/net/switch/"
+
+static bool any_line(const struct bus_line *l) {
+    (void)l;
+    return true;
+}
+
+static bool is_lease_key(const struct bus_line *l) {
+    return path_has_prefix(l, "/Bus/net/ipv4/") || (l->path_len == 12 && !memcmp(l->path, "/Bus/net/mac", 12));
+}
+
+static bool is_fiber_key(const struct bus_line *l) {
+    return path_has_prefix(l, FIBERS_PREFIX) && l->path_len > strlen(FIBERS_PREFIX);
+}
+
+static bool is_ring_key(const struct bus_line *l) {
+    size_t from = strlen(SWITCH_PREFIX);
+    return path_has_prefix(l, SWITCH_PREFIX) && (path_contains(l, from, "ring") || path_contains(l, from, "fill"));
+}
+
+static bool is_switch_counter(const struct bus_line *l) {
+    return path_has_prefix(l, SWITCH_PREFIX) && !is_ring_key(l);
+}
+
+static void put_cells(struct writer *w, const char *key, size_t key_len, const struct bus_line *l) {
+    put_str(w, "<tr><td>");
+    put_html(w, key, key_len);
+    put_str(w, "</td><td>");
+    put_html(w, l->value, l->value_len);
+    put_str(w, "</td></tr>\n");
+}
+
+static void row_path_value(const struct bus_line *l, const struct bus_line *prev, struct writer *w) {
+    (void)prev;
+    put_cells(w, l->path, l->path_len, l);
+}
+
+static void row_switch_key(const struct bus_line *l, const struct bus_line *prev, struct writer *w) {
+    (void)prev;
+    size_t skip = strlen(SWITCH_PREFIX);
+    put_cells(w, l->path + skip, l->path_len - skip, l);
+}
+
+/* The fiber's name: the path component after /Bus/fibers/. */
+static size_t fiber_name_len(const struct bus_line *l) {
+    size_t skip = strlen(FIBERS_PREFIX), n = 0;
+    while (skip + n < l->path_len && l->path[skip + n] != '/')
+        n++;
+    return n;
+}
+
+/* The widest row: a fiber's name, key and value, each cut to FIELD_SHOWN_MAX bytes and each
+ * byte escaped, plus the cut marks and the markup around them. */
+_Static_assert(3 * (FIELD_SHOWN_MAX * ESCAPED_MAX + 3) + 64 < DOC_PIECE_CAP, "a fiber row must fit one piece");
+
+/* One table row per fiber holding all of its keys; the listing is sorted, so a fiber's keys
+ * are adjacent and a new name means a new row. */
+static void row_fiber(const struct bus_line *l, const struct bus_line *prev, struct writer *w) {
+    const char *name = l->path + strlen(FIBERS_PREFIX);
+    size_t name_len = fiber_name_len(l);
+    bool same_fiber = prev && fiber_name_len(prev) == name_len &&
+                      !memcmp(prev->path + strlen(FIBERS_PREFIX), name, name_len);
+    if (!same_fiber) {
+        put_str(w, prev ? "</td></tr>\n<tr><td>" : "<tr><td>");
+        put_html(w, name, name_len);
+        put_str(w, "</td><td>");
+    }
+    size_t key_from = strlen(FIBERS_PREFIX) + name_len + 1;
+    if (key_from < l->path_len) {
+        put_str(w, "<b>");
+        put_html(w, l->path + key_from, l->path_len - key_from);
+        put_str(w, "</b>=");
+    }
+    put_html(w, l->value, l->value_len);
+    put_str(w, " ");
+}
+
+static void page_top(const struct snapshot *s, struct writer *w) {
+    unsigned long long sec = s->uptime_ms / 1000;
+    put_str(w, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Nexus</title>\n"
+               "<style>body{font-family:monospace;margin:1em 2em}table{border-collapse:collapse}"
+               "td,th{border:1px solid #bbb;padding:2px 8px;text-align:left}.warn{color:#b00}</style>\n"
+               "</head><body>\n<h1>Nexus</h1>\n<p>Uptime: ");
+    put_u64(w, sec / 86400);
+    put_str(w, "d ");
+    put_2digits(w, sec / 3600 % 24);
+    put_char(w, ':');
+    put_2digits(w, sec / 60 % 60);
+    put_char(w, ':');
+    put_2digits(w, sec % 60);
+    put_str(w, " (");
+    put_u64(w, s->uptime_ms);
+    put_str(w, " ms)</p>\n");
+    if (s->list_status < 0) {
+        put_str(w, "<p class=\"warn\">System tree unavailable (error -");
+        put_u64(w, (unsigned long long)-s->list_status);
+        put_str(w, ").</p>\n");
+    }
+    if (s->truncated)
+        put_str(w, "<p class=\"warn\">System tree cut to its first 64 KiB.</p>\n");
+}
+
+#define TABLE_END "</table>\n"
+#define NONE_ROW "<tr><td colspan=\"2\"><i>none</i></td></tr>\n"
+
+static const struct section status_sections[] = {
+    {page_top, NULL, NULL, NULL, NULL, NULL, NULL},
+    {NULL, "<h2>Network</h2>\n<table>\n", is_lease_key, row_path_value, NULL,
+     "<tr><td colspan=\"2\"><i>no lease</i></td></tr>\n", TABLE_END},
+    {NULL, "<h2>Fibers</h2>\n<table>\n", is_fiber_key, row_fiber, "</td></tr>\n", NONE_ROW, TABLE_END},
+    {NULL, "<h2>NetSwitch counters</h2>\n<table>\n", is_switch_counter, row_switch_key, NULL, NONE_ROW,
+     TABLE_END},
+    {NULL, "<h2>Ring fill levels</h2>\n<table>\n", is_ring_key, row_switch_key, NULL, NONE_ROW, TABLE_END},
+    {NULL, "<h2>/Bus</h2>\n<table>\n", any_line, row_path_value, NULL, NONE_ROW,
+     TABLE_END "</body></html>\n"},
+};
+
+static void json_top(const struct snapshot *s, struct writer *w) {
+    put_str(w, "{\"uptime_ms\": ");
+    put_u64(w, s->uptime_ms);
+    put_str(w, ", \"bus\": {");
+}
+
+static void row_json(const struct bus_line *l, const struct bus_line *prev, struct writer *w) {
+    put_str(w, prev ? ",\n  " : "\n  ");
+    put_json_string(w, l->path, l->path_len);
+    put_str(w, ": ");
+    put_json_string(w, l->value, l->value_len);
+}
+
+static const struct section json_sections[] = {
+    {json_top, NULL, any_line, row_json, "\n", NULL, "}}\n"},
+};
+
+const struct document status_page = {"text/html; charset=utf-8", status_sections,
+                                     sizeof status_sections / sizeof status_sections[0]};
+const struct document bus_json = {"application/json", json_sections, sizeof json_sections / sizeof json_sections[0]};
