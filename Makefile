@@ -32,8 +32,9 @@ KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio -Inetswitch -Iion -Iinclude
 UCFLAGS  := $(CFLAGS) -Ilib/rt -Iinclude -Iion
 LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 
-# Sources only the test kernel has (see "test build" below).
-KERNEL_TEST_ONLY_SRCS := netswitch/rx_cost.c
+# Sources only the test kernel has (see "test build" below): the in-QEMU test runners and the
+# NetSwitch's RX cost histogram.
+KERNEL_TEST_ONLY_SRCS := kernel/selftest.c netswitch/rx_cost.c
 KERNEL_SRCS := $(filter-out $(KERNEL_TEST_ONLY_SRCS),$(wildcard kernel/*.c hal/virtio/*.c netswitch/*.c)) ion/ion_pool.c
 KERNEL_ASM  := $(wildcard kernel/*.S)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/k/%.o) $(KERNEL_ASM:%.S=$(B)/k/%.o) $(B)/k/images.o
@@ -65,8 +66,10 @@ LIBNEXUS_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard lib/libnexus/*.c)) $(B)/u/
 POSIX_CFLAGS  := -Ilib/libnexus/include -Ilib/libnexus -Ilib
 
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
-APPS        := hello uptime httpd posixcheck
-IMAGES      := $(APPS) membrane probe netsvc
+# The product image embeds exactly what its boot manifest runs; the test kernel adds the test
+# programs (and replaces the Membrane with its fault-injecting build).
+IMAGES      := hello uptime httpd membrane
+TEST_IMAGES := posixcheck probe netsvc
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
 HOST_CC     := gcc
@@ -111,8 +114,8 @@ $(B)/k/%.o: %.S | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ARCH) -c $< -o $@
 
-$(B)/images.S: Makefile $(IMAGE_ELFS) $(B)/user/probe-truncated.elf tools/gen-images.sh
-	tools/gen-images.sh $@ $(IMAGES:%=$(B)/user/%.elf) $(B)/user/probe-truncated.elf
+$(B)/images.S: Makefile $(IMAGE_ELFS) tools/gen-images.sh
+	tools/gen-images.sh $@ $(IMAGE_ELFS)
 
 $(B)/k/images.o: $(B)/images.S
 	@mkdir -p $(dir $@)
@@ -148,10 +151,7 @@ $(B)/user/%.full.elf: $(RT_OBJS) lib/rt/user.ld
 
 $(B)/user/hello.full.elf: $(B)/u/apps/hello/hello.o
 $(B)/user/uptime.full.elf: $(B)/u/apps/uptime/uptime.o
-$(B)/user/probe.full.elf: $(B)/u/tests/qemu/probe.o
-$(B)/user/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.o
 $(B)/user/membrane.full.elf: $(MEMBRANE_OBJS)
-$(B)/user/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
 HTTPD_SRCS := $(addprefix apps/httpd/,httpd.c conn.c routes.c status_page.c document.c snapshot.c writer.c \
                                        http_parse.c)
 $(B)/user/httpd.full.elf: $(HTTPD_SRCS:%.c=$(B)/u/%.o) $(B)/u/apps/httpd/sysinfo_nexus.o $(LIBNEXUS_OBJS)
@@ -160,30 +160,26 @@ $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
 
 # A deliberately broken image: the loader must refuse it without leaking pages.
-$(B)/user/probe-truncated.elf: $(B)/user/probe.elf
+$(B)/user-test/probe-truncated.elf: $(B)/user-test/probe.elf
 	head -c 300 $< > $@
 
 # ---- test build ----
-# build/nexus-test.elf: the same kernel with the test manifests (kernel/manifest.c built with
-# NEXUS_TEST_BUILD), a Membrane that can be made to fault on demand (membrane/fault_inject.c)
-# and the capcheck image. Only the tests boot it; none of it is in build/nexus.elf.
-TEST_IMAGE_ELFS := $(filter-out $(B)/user/membrane.elf,$(IMAGE_ELFS)) $(B)/user-test/capcheck.elf \
-                   $(B)/user-test/membrane.elf
-# The NetSwitch's instructions-per-RX-frame histogram (make bench) is in the test kernel only:
-# netswitch/rx_cost.c, with the RX demux that records into it and the counters that publish it
+# build/nexus-test.elf: the same kernel with what only tests need: the in-QEMU test runners
+# (kernel/selftest.c, bootargs selftest and nettest), the test manifests, the NetSwitch's
+# instructions-per-RX-frame histogram (make bench), a Membrane that can be made to fault on
+# demand (membrane/fault_inject.c), and the test programs. The tests and make bench boot it;
+# users boot build/nexus.elf, which has none of it. Sources that differ between the two are
 # compiled again with NEXUS_TEST_BUILD.
-NETSWITCH_MEASURED_SRCS := netswitch/rx_demux.c netswitch/counters.c
-KERNEL_TEST_OBJS := $(filter-out $(B)/k/kernel/manifest.o $(B)/k/images.o $(NETSWITCH_MEASURED_SRCS:%.c=$(B)/k/%.o),$(KERNEL_OBJS)) \
-                    $(B)/kt/kernel/manifest.o $(B)/kt/images.o \
-                    $(patsubst %.c,$(B)/kt/%.o,$(NETSWITCH_MEASURED_SRCS) $(KERNEL_TEST_ONLY_SRCS))
+TEST_IMAGE_ELFS := $(filter-out $(B)/user/membrane.elf,$(IMAGE_ELFS)) $(TEST_IMAGES:%=$(B)/user-test/%.elf) \
+                   $(B)/user-test/capcheck.elf $(B)/user-test/membrane.elf $(B)/user-test/probe-truncated.elf
+KERNEL_TEST_REBUILT_SRCS := kernel/main.c kernel/manifest.c netswitch/rx_demux.c netswitch/counters.c
+KERNEL_TEST_OBJS := $(filter-out $(KERNEL_TEST_REBUILT_SRCS:%.c=$(B)/k/%.o) $(B)/k/images.o,$(KERNEL_OBJS)) \
+                    $(patsubst %.c,$(B)/kt/%.o,$(KERNEL_TEST_REBUILT_SRCS) $(KERNEL_TEST_ONLY_SRCS)) \
+                    $(B)/kt/images.o
 MEMBRANE_TEST_OBJS := $(B)/mt/membrane/membrane.o $(B)/mt/membrane/fault_inject.o \
                       $(filter-out $(B)/m/membrane/membrane.o,$(MEMBRANE_OBJS))
 
-$(B)/kt/kernel/manifest.o: kernel/manifest.c | $(BOOTSTRAP)
-	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -DNEXUS_TEST_BUILD -c $< -o $@
-
-$(B)/kt/netswitch/%.o: netswitch/%.c | $(BOOTSTRAP)
+$(B)/kt/%.o: %.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -DNEXUS_TEST_BUILD -c $< -o $@
 
@@ -197,13 +193,16 @@ $(B)/user-test/%.full.elf: $(RT_OBJS) lib/rt/user.ld
 
 $(B)/user-test/membrane.full.elf: $(MEMBRANE_TEST_OBJS)
 $(B)/user-test/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)
+$(B)/user-test/probe.full.elf: $(B)/u/tests/qemu/probe.o
+$(B)/user-test/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.o
+$(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
 
 $(B)/user-test/%.elf: $(B)/user-test/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
 
 
-$(B)/images-test.S: Makefile $(TEST_IMAGE_ELFS) $(B)/user/probe-truncated.elf tools/gen-images.sh
-	tools/gen-images.sh $@ $(TEST_IMAGE_ELFS) $(B)/user/probe-truncated.elf
+$(B)/images-test.S: Makefile $(TEST_IMAGE_ELFS) tools/gen-images.sh
+	tools/gen-images.sh $@ $(TEST_IMAGE_ELFS)
 
 $(B)/kt/images.o: $(B)/images-test.S
 	@mkdir -p $(dir $@)

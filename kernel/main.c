@@ -19,7 +19,9 @@
 #include "monitor.h"
 #include "plic.h"
 #include "riscv.h"
+#ifdef NEXUS_TEST_BUILD
 #include "selftest.h"
+#endif
 #include "supervisor.h"
 #include "timer.h"
 #include "trap.h"
@@ -141,6 +143,24 @@ static void start_manifest(const char *name, const char *extra_app) {
     supervisor_start_manifest(m);
 }
 
+/* The test runners exist in the test kernel only (build/nexus-test.elf). */
+static void start_fibers(void) {
+#ifdef NEXUS_TEST_BUILD
+    if (args.selftest) {
+        selftest_start(&boot);
+        return;
+    }
+    if (args.nettest) {
+        nettest_start();
+        return;
+    }
+#else
+    if (args.selftest || args.nettest)
+        kprintf("selftest, nettest: only the test kernel (build/nexus-test.elf) has them; starting the manifest\n");
+#endif
+    start_manifest(args.manifest, args.app);
+}
+
 void kmain(uint64_t hart, const void *fdt) {
     if ((size_t)__tls_size > sizeof kernel_tls)
         for (;;) /* nothing can print yet; the build checks this too */
@@ -184,12 +204,7 @@ void kmain(uint64_t hart, const void *fdt) {
     publish_boot_facts(hart);
     monitor_init(boot.uart_irq);
 
-    if (args.selftest)
-        selftest_start(&boot);
-    else if (args.nettest)
-        nettest_start();
-    else
-        start_manifest(args.manifest, args.app);
+    start_fibers();
     mem_publish();
     kprintf("/Bus at end of boot (%d keys):\n", bus_count());
     monitor_print_bus("/Bus");

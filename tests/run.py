@@ -18,6 +18,10 @@ import time
 
 def groups(build, qemu):
     host = os.path.join(build, "host")
+    # The self-test and network runners, posixcheck and the test manifests are in the test
+    # kernel only; users boot build/nexus.elf, which the front-door groups test.
+    test_kernel = os.path.join(build, "nexus-test.elf")
+    test_qemu = qemu.replace(os.path.join(build, "nexus.elf"), test_kernel)
     for test in sorted(glob.glob(os.path.join(host, "test_*"))):
         yield os.path.basename(test), [test, "tests/host/data"]
     for replay in sorted(glob.glob(os.path.join(host, "replay_*"))):
@@ -30,22 +34,22 @@ def groups(build, qemu):
                               os.path.join(host, "posixcheck_host")]
     yield "httpd_host", [sys.executable, "-m", "tests.e2e.run_host_httpd", "--binary",
                          os.path.join(host, "httpd_host")]
-    yield "qemu_selftest", [sys.executable, "-m", "tests.qemu.run_selftest", "--qemu", qemu]
+    yield "qemu_selftest", [sys.executable, "-m", "tests.qemu.run_selftest", "--qemu", test_qemu]
     # The network path once per virtio-mmio transport: modern (v2), then legacy (v1).
-    yield "qemu_net_v2", [sys.executable, "-m", "tests.qemu.run_nettest", "--qemu", qemu,
+    yield "qemu_net_v2", [sys.executable, "-m", "tests.qemu.run_nettest", "--qemu", test_qemu,
                           "--logdir", "build/test-logs/net-v2"]
     # The Membrane end to end: httpd from the host, posixcheck inside, DNS, UDP.
-    yield "qemu_e2e", [sys.executable, "-m", "tests.e2e.run_qemu_e2e", "--qemu", qemu,
+    yield "qemu_e2e", [sys.executable, "-m", "tests.e2e.run_qemu_e2e", "--qemu", test_qemu,
                        "--logdir", "build/test-logs/e2e"]
     # Supervision, CSpace and pledge: the test kernel, its rule breakers, 20 Membrane crashes.
     yield "qemu_containment", [sys.executable, "-m", "tests.e2e.run_qemu_containment", "--qemu", qemu,
-                               "--kernel", os.path.join(build, "nexus-test.elf"),
+                               "--kernel", test_kernel,
                                "--logdir", "build/test-logs/containment"]
     # The front door: every command README.md shows, run as a user types it (tests/frontdoor/).
     # fuzz before build, so that the dependency checks cover the fuzz objects too.
     for group in ("coverage", "run", "debug", "fuzz", "build", "bench"):
         yield f"readme_{group}", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", group]
-    legacy = qemu.replace("virtio-mmio.force-legacy=false", "virtio-mmio.force-legacy=true")
+    legacy = test_qemu.replace("virtio-mmio.force-legacy=false", "virtio-mmio.force-legacy=true")
     yield "qemu_net_v1", [sys.executable, "-m", "tests.qemu.run_nettest", "--qemu", legacy,
                           "--logdir", "build/test-logs/net-v1", "--expect-transport", "1"]
 

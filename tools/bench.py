@@ -112,7 +112,7 @@ def main():
         rows.append(("NetSwitch instructions per RX frame (median)",
                      "%d over %d frames (-icount, test kernel)" % (counted["instret_median"],
                                                                    counted["instret_frames"])))
-    rate = net_bench(args.qemu, os.path.join(args.build, "bench-rate"))
+    rate = net_bench(with_kernel(args.qemu, test_kernel), os.path.join(args.build, "bench-rate"))
     if "sink_frames" in rate:
         rows.append(("frames/s, wire peer into a sink service",
                      "%.0f (%d delivered in %.1f s, %d offered)" % (

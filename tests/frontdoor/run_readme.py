@@ -31,6 +31,7 @@ import time
 
 from tests.frontdoor import pcap, readme
 from tests.frontdoor.builddeps import check_header_dependencies
+from tests.frontdoor.product import check_product
 from tests.frontdoor.terminal import CTRL_A_X, Terminal, user_env
 from tests.harness.net import free_port
 from tests.harness.report import Report
@@ -193,17 +194,7 @@ def check_watchdog(term, value):
     report(f"{term.name}.bootargs_watchdog_{value}", m is not None and m.group(1) == value, m and m.group(0))
 
 
-def check_app(term, value):
-    image = value.split(",")[0]
-    done = term.expect(rf"^{image}: done", 90)
-    text = term.since(0)
-    passed = re.findall(rf"^PASS {image[:5]}\S*", text, re.M)
-    failed = re.findall(rf"^FAIL .*$", text, re.M)
-    report(f"{term.name}.bootargs_app_{image}_ran", done is not None and passed and not failed,
-           f"{len(passed)} passed, failures {failed[:3]}, done={done is not None}")
-
-
-BOOTARG_CHECKS = {"watchdog": check_watchdog, "app": check_app}
+BOOTARG_CHECKS = {"watchdog": check_watchdog}
 
 
 def check_mem(term, value):
@@ -420,6 +411,8 @@ def main():
     if args.group == "build":
         for name, ok, detail in check_header_dependencies():
             report(f"deps.{name}", ok, detail)
+        for name, ok, detail in check_product():
+            report(f"product.{name}", ok, detail)
     return report.exit_status()
 
 

@@ -236,11 +236,10 @@ def main():
         transport = counters.get("/Bus/net/nic/transport", "")
         res("transport_v" + args.expect_transport, transport == "virtio-mmio v" + args.expect_transport,
             f"NIC transport is {transport!r}")
-        # The instructions-per-frame histogram is a bench instrument of the test kernel only.
+        # The instructions-per-frame histogram is a bench instrument of the test kernel, which
+        # this runner boots (the product's absence of it: tests/frontdoor/product.py).
         measured = "/Bus/net/switch/rx_instret/median" in counters
-        test_kernel = "nexus-test.elf" in args.qemu
-        res("rx_cost_only_in_test_kernel", measured == test_kernel,
-            f"rx_instret published: {measured}, test kernel: {test_kernel}")
+        res("rx_cost_published_by_test_kernel", measured, "no /Bus/net/switch/rx_instret/median")
     if ready and args.bench:
         # Frames the sink got during the bench: everything the LWF port received less the
         # 9 route frames, the post-flood frame, SINK and the FINISH frames before it.
