@@ -4,18 +4,22 @@
 
 #include "kernel.h"
 
-/* The services of a normal boot. (`selftest` or `nettest` in bootargs start kernel/selftest.c
- * instead.) The Membrane holds NetSwitch port 0 (IPv4, ARP, IPv6) and may publish into /Bus but
- * not read it; apps that use sockets get a link to it and the inet promise. */
+/* The network services every manifest runs. The Membrane holds NetSwitch port 0 (IPv4, ARP,
+ * IPv6) and may publish into /Bus but not read it; apps that use sockets get a link to it and
+ * the inet promise. */
+#define NETWORK_SERVICES                                                                        \
+    {.name = "membrane", .image = "membrane", .grants = "port:0",                               \
+     .pledge = "stdio net inet wbus", .restart = RESTART_SERVICE},                              \
+    {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane",               \
+     .pledge = "stdio rbus inet", .restart = RESTART_SERVICE},                                  \
+    {.name = "uptime", .image = "uptime", .args = "1000", .pledge = "stdio wbus", .restart = RESTART_SERVICE}
+
+/* The services of a normal boot. (In the test kernel, `selftest` or `nettest` in bootargs start
+ * kernel/selftest.c instead.) */
 static const struct manifest_entry default_entries[] = {
     {.name = "hello", .image = "hello",
      .pledge = "stdio", .restart = RESTART_NEVER},
-    {.name = "membrane", .image = "membrane", .grants = "port:0",
-     .pledge = "stdio net inet wbus", .restart = RESTART_SERVICE},
-    {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane",
-     .pledge = "stdio rbus inet", .restart = RESTART_SERVICE},
-    {.name = "uptime", .image = "uptime", .args = "1000",
-     .pledge = "stdio wbus", .restart = RESTART_SERVICE},
+    NETWORK_SERVICES,
 };
 
 #ifdef NEXUS_TEST_BUILD
@@ -23,12 +27,7 @@ static const struct manifest_entry default_entries[] = {
  * break the rules on purpose. Each capcheck mode prints what it observed; the kernel's log and
  * /Bus say how it ended. */
 static const struct manifest_entry containment_entries[] = {
-    {.name = "membrane", .image = "membrane", .grants = "port:0",
-     .pledge = "stdio net inet wbus", .restart = RESTART_SERVICE},
-    {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane",
-     .pledge = "stdio rbus inet", .restart = RESTART_SERVICE},
-    {.name = "uptime", .image = "uptime", .args = "1000",
-     .pledge = "stdio wbus", .restart = RESTART_SERVICE},
+    NETWORK_SERVICES,
     /* socket() without the inet promise: killed at the syscall gate. */
     {.name = "noinet", .image = "capcheck", .args = "socket", .grants = "link:membrane",
      .pledge = "stdio", .restart = RESTART_NEVER},
