@@ -9,7 +9,10 @@ TEST_ONLY_SYMBOLS = ["selftest_start", "nettest_start", "ns_rx_cost_record"]
 
 
 def default_manifest_images(path="kernel/manifest.c"):
-    text = open(path, encoding="utf-8").read()
+    """The images the product's default manifest names, read from the preprocessed source (its
+    entries may come from macros)."""
+    text = subprocess.run(["gcc", "-E", "-P", "-Ikernel", "-Iinclude", path], stdout=subprocess.PIPE,
+                          check=True).stdout.decode()
     block = re.search(r"default_entries\[\] = \{(.*?)\n\};", text, re.S).group(1)
     return sorted(set(re.findall(r'\.image = "([^"]+)"', block)))
 
