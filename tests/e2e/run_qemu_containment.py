@@ -41,6 +41,11 @@ ATTEMPT_EVERY_S = 0.005
 # A Membrane must run this long before a crash counts as a new failure rather than a crash
 # loop (the "service" policy's stable_ms in kernel/supervisor.c), so every restart is immediate.
 STABLE_S = 0.6
+# The watchdog counts wall-clock guest time, which under TCG stalls whenever the host takes
+# QEMU's vCPU thread away: on a loaded host the default 200 ms killed fibers that were only
+# descheduled (httpd, survivor, a Membrane starting up). A second is still far shorter than any
+# check here waits, and the spin fault still ends by it.
+WATCHDOG_MS = 1000
 # Memory and instruction faults; every tenth crash is a runaway loop, ended by the watchdog.
 FAULT_KINDS = ["null", "wild", "illegal", "null", "wild", "illegal", "null", "wild", "illegal", "spin"]
 
@@ -51,7 +56,7 @@ def boot_test_kernel(qemu, kernel, logdir):
     """The test kernel under QEMU with HTTP and the Membrane's fault trigger forwarded to
     loopback ports, and nothing else reachable."""
     return Guest(qemu, UserNet(tcp=[80], udp=[FAULT_UDP_PORT], restrict=True), kernel=kernel,
-                 bootargs="manifest=containment", log=os.path.join(logdir, "console.log"))
+                 bootargs=f"manifest=containment watchdog={WATCHDOG_MS}", log=os.path.join(logdir, "console.log"))
 
 
 def inject_fault(guest, kind):
