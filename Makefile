@@ -53,6 +53,24 @@ LWIP_CFLAGS  := $(filter-out -Werror -Wextra,$(UCFLAGS)) $(LWIP_INC)
 MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(B)/m/membrane/sockserver.o $(B)/m/membrane/sockproto.o \
                  $(B)/m/lwip/netif_ion.o $(LWIP_OBJS)
 
+# libfdt comes from Debian's device-tree-compiler source package (tools/sources.lock), unpacked
+# into the build tree and compiled unpatched into the kernel: the whole library (its
+# Makefile.libfdt's list), a section per function so the link keeps only what kernel/fdt.c
+# calls. Its headers include <fdt.h>, so only libfdt's own folder is on its include path (never
+# kernel/, which has an fdt.h of its own). Its warnings are its own: no -Werror. -fwrapv: its
+# fdt_next_tag (1.7.2) adds a hostile property length near INT_MAX to an int offset; wrapping
+# makes that defined (so the sanitizers' overflow check does not apply), and its own bounds
+# check then refuses the offset.
+LIBFDT_VERSION := $(shell awk '$$1 == "device-tree-compiler" { print $$2 }' tools/sources.lock)
+LIBFDT_DIR     := $(B)/third_party/device-tree-compiler/libfdt
+LIBFDT_STAMP   := $(B)/third_party/device-tree-compiler/.fetched-$(LIBFDT_VERSION)
+LIBFDT_PARTS   := fdt fdt_ro fdt_wip fdt_sw fdt_rw fdt_strerror fdt_empty_tree fdt_addresses \
+                  fdt_overlay fdt_check
+LIBFDT_SRCS    := $(LIBFDT_PARTS:%=$(LIBFDT_DIR)/%.c)
+LIBFDT_CFLAGS  := $(filter-out -Werror -Wextra,$(CFLAGS)) -fwrapv -ffunction-sections -fdata-sections \
+                  -I$(LIBFDT_DIR)
+KERNEL_OBJS    += $(LIBFDT_PARTS:%=$(B)/libfdt/%.o)
+
 # Apps using sockets compile against the POSIX headers of libnexus and link it.
 LIBNEXUS_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard membrane/libnexus/*.c)) $(B)/u/membrane/sockproto.o
 POSIX_CFLAGS  := -Imembrane/include -Imembrane
@@ -66,7 +84,7 @@ HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Imembrane -Iapps/httpd
 HOST_TESTS  := fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace
-HOST_UNIT_SRC_fdt       := kernel/fdt.c
+HOST_UNIT_SRC_fdt       := kernel/fdt.c $(LIBFDT_SRCS)
 HOST_UNIT_SRC_bus       := kernel/bus.c
 HOST_UNIT_SRC_elf       := kernel/elf.c
 HOST_UNIT_SRC_pagealloc := kernel/pagealloc.c
@@ -98,6 +116,18 @@ $(B)/k/%.o: %.c | $(BOOTSTRAP)
 $(B)/k/%.o: %.S | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ARCH) -c $< -o $@
+
+$(LIBFDT_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
+	tools/fetch-source.sh device-tree-compiler
+
+$(B)/libfdt/%.o: $(LIBFDT_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBFDT_CFLAGS) -c $(LIBFDT_DIR)/$*.c -o $@
+
+# kernel/fdt.c reads the device tree through libfdt. libfdt.h includes <fdt.h> too, so libfdt's
+# folder comes first; kernel/fdt.c's own "fdt.h" is found beside it all the same.
+$(B)/k/kernel/fdt.o: $(LIBFDT_STAMP)
+$(B)/k/kernel/fdt.o: KCFLAGS := -I$(LIBFDT_DIR) $(KCFLAGS)
 
 $(B)/images.S: Makefile $(IMAGE_ELFS) $(B)/user/probe-truncated.elf tools/gen-images.sh
 	tools/gen-images.sh $@ $(IMAGES:%=$(B)/user/%.elf) $(B)/user/probe-truncated.elf
@@ -231,6 +261,21 @@ unit_objs = $(addprefix $(1)/,$(HOST_UNIT_SRC_$(2):.c=.o))
 $(FUZZ_OBJ)/%.o: %.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+# kernel/fdt.c and libfdt natively, libfdt with the same sanitizers but without -Werror.
+$(HOST_OBJ)/kernel/fdt.o $(FUZZ_OBJ)/kernel/fdt.o: $(LIBFDT_STAMP)
+$(HOST_OBJ)/kernel/fdt.o: HOST_CFLAGS := -I$(LIBFDT_DIR) $(HOST_CFLAGS)
+$(FUZZ_OBJ)/kernel/fdt.o: FUZZ_CFLAGS := -I$(LIBFDT_DIR) $(FUZZ_CFLAGS)
+
+LIBFDT_NATIVE := -g -O1 -fwrapv -MMD -MP -I$(LIBFDT_DIR) -fno-sanitize=signed-integer-overflow
+
+$(HOST_OBJ)/$(LIBFDT_DIR)/%.o: $(LIBFDT_STAMP)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 $(HOST_SAN) $(LIBFDT_NATIVE) -c $(LIBFDT_DIR)/$*.c -o $@
+
+$(FUZZ_OBJ)/$(LIBFDT_DIR)/%.o: $(LIBFDT_STAMP)
+	@mkdir -p $(dir $@)
+	clang -fsanitize=fuzzer-no-link,address,undefined $(LIBFDT_NATIVE) -c $(LIBFDT_DIR)/$*.c -o $@
 
 .SECONDEXPANSION:
 $(B)/host/test_%: $(HOST_OBJ)/tests/host/test_%.o $$(call unit_objs,$(HOST_OBJ),$$*)
