@@ -25,7 +25,9 @@ stamp="$dest/.fetched-$version"
 # changes, does not find it stale on every run after.
 [ -f "$stamp" ] && { touch "$stamp"; exit 0; }
 
-apt_dir="$top/build/apt"
+# A private apt state per package: fetches may run side by side (make -j), each with its own
+# suites.
+apt_dir="$top/build/apt/$pkg"
 mkdir -p "$apt_dir/sources.list.d" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/download"
 : > "$apt_dir/sources.list"
 rm -f "$apt_dir/sources.list.d/"*
