@@ -60,6 +60,24 @@ MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(patsubst %.c,$(B)/m/%.o,$(filter-o
 # The Membrane sees the POSIX headers of libnexus for the socket constants it shares with apps.
 MEMBRANE_CFLAGS := -Imembrane -Ilib -Ilib/libnexus/include
 
+# libfdt comes from Debian's device-tree-compiler source package (tools/sources.lock), unpacked
+# into the build tree and compiled unpatched into the kernel: the whole library (its
+# Makefile.libfdt's list), a section per function so the link keeps only what kernel/fdt.c
+# calls. Its headers include <fdt.h>, so only libfdt's own folder is on its include path (never
+# kernel/, which has an fdt.h of its own). Its warnings are its own: no -Werror. -fwrapv: its
+# fdt_next_tag (1.7.2) adds a hostile property length near INT_MAX to an int offset; wrapping
+# makes that defined (so the sanitizers' overflow check does not apply), and its own bounds
+# check then refuses the offset.
+LIBFDT_VERSION := $(shell awk '$$1 == "device-tree-compiler" { print $$2 }' tools/sources.lock)
+LIBFDT_DIR     := $(B)/third_party/device-tree-compiler/libfdt
+LIBFDT_STAMP   := $(B)/third_party/device-tree-compiler/.fetched-$(LIBFDT_VERSION)
+LIBFDT_PARTS   := fdt fdt_ro fdt_wip fdt_sw fdt_rw fdt_strerror fdt_empty_tree fdt_addresses \
+                  fdt_overlay fdt_check
+LIBFDT_SRCS    := $(LIBFDT_PARTS:%=$(LIBFDT_DIR)/%.c)
+LIBFDT_CFLAGS  := $(filter-out -Werror -Wextra,$(CFLAGS)) -fwrapv -ffunction-sections -fdata-sections \
+                  -I$(LIBFDT_DIR)
+KERNEL_OBJS    += $(LIBFDT_PARTS:%=$(B)/libfdt/%.o)
+
 # Apps using sockets compile against the POSIX headers of libnexus and link it.
 LIBNEXUS_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard lib/libnexus/*.c)) $(B)/u/lib/link/sockproto.o \
                  $(B)/u/lib/link/client.o
@@ -76,7 +94,7 @@ HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
 HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace httpdoc
-HOST_UNIT_SRC_fdt       := kernel/fdt.c
+HOST_UNIT_SRC_fdt       := kernel/fdt.c $(LIBFDT_SRCS)
 HOST_UNIT_SRC_family    := lib/libnexus/family.c
 HOST_UNIT_SRC_manifest  := kernel/manifest.c kernel/cspace.c kernel/pledge.c kernel/restart_policy.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
@@ -113,6 +131,18 @@ $(B)/k/%.o: %.c | $(BOOTSTRAP)
 $(B)/k/%.o: %.S | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ARCH) -c $< -o $@
+
+$(LIBFDT_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
+	tools/fetch-source.sh device-tree-compiler
+
+$(B)/libfdt/%.o: $(LIBFDT_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBFDT_CFLAGS) -c $(LIBFDT_DIR)/$*.c -o $@
+
+# kernel/fdt.c reads the device tree through libfdt. libfdt.h includes <fdt.h> too, so libfdt's
+# folder comes first; kernel/fdt.c's own "fdt.h" is found beside it all the same.
+$(B)/k/kernel/fdt.o: $(LIBFDT_STAMP)
+$(B)/k/kernel/fdt.o: KCFLAGS := -I$(LIBFDT_DIR) $(KCFLAGS)
 
 $(B)/images.S: Makefile $(IMAGE_ELFS) tools/gen-images.sh
 	tools/gen-images.sh $@ $(IMAGE_ELFS)
@@ -261,6 +291,21 @@ $(FUZZ_OBJ)/%.o: %.c | $(BOOTSTRAP)
 # fuzz_httpdoc checks the contract tests/host/test_httpdoc.c checks, with the same helpers.
 $(HOST_OBJ)/tests/fuzz/fuzz_httpdoc.o: HOST_CFLAGS += -Itests/host
 $(FUZZ_OBJ)/tests/fuzz/fuzz_httpdoc.o: FUZZ_CFLAGS += -Itests/host
+
+# kernel/fdt.c and libfdt natively, libfdt with the same sanitizers but without -Werror.
+$(HOST_OBJ)/kernel/fdt.o $(FUZZ_OBJ)/kernel/fdt.o: $(LIBFDT_STAMP)
+$(HOST_OBJ)/kernel/fdt.o: HOST_CFLAGS := -I$(LIBFDT_DIR) $(HOST_CFLAGS)
+$(FUZZ_OBJ)/kernel/fdt.o: FUZZ_CFLAGS := -I$(LIBFDT_DIR) $(FUZZ_CFLAGS)
+
+LIBFDT_NATIVE := -g -O1 -fwrapv -MMD -MP -I$(LIBFDT_DIR) -fno-sanitize=signed-integer-overflow
+
+$(HOST_OBJ)/$(LIBFDT_DIR)/%.o: $(LIBFDT_STAMP)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 $(HOST_SAN) $(LIBFDT_NATIVE) -c $(LIBFDT_DIR)/$*.c -o $@
+
+$(FUZZ_OBJ)/$(LIBFDT_DIR)/%.o: $(LIBFDT_STAMP)
+	@mkdir -p $(dir $@)
+	clang -fsanitize=fuzzer-no-link,address,undefined $(LIBFDT_NATIVE) -c $(LIBFDT_DIR)/$*.c -o $@
 
 .SECONDEXPANSION:
 $(B)/host/test_%: $(HOST_OBJ)/tests/host/test_%.o $$(call unit_objs,$(HOST_OBJ),$$*)

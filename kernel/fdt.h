@@ -1,8 +1,9 @@
 /*
- * Flattened device tree reader: extracts the boot facts the kernel needs from the blob that
- * OpenSBI passes in a1. Portable C (no kernel dependency) so the host tests and the fuzz target
- * compile the same file. It never reads outside [blob, blob + max_len) nor beyond the header's
- * totalsize, whatever the blob says.
+ * The boot facts the kernel takes from the flattened device tree OpenSBI passes in a1, read
+ * through libfdt (Debian's device-tree-compiler source, see tools/sources.lock). Portable C (no
+ * kernel dependency) so the host tests and the fuzz target compile the same file. It never reads
+ * outside [blob, blob + max_len) nor beyond the header's totalsize, whatever the blob says.
+ * libfdt owns the fdt_ and FDT_ names; this interface is boot_fdt_ and BOOT_FDT_.
  */
 #ifndef NEXUS_FDT_H
 #define NEXUS_FDT_H
@@ -12,6 +13,7 @@
 
 #define FDT_MAX_VIRTIO   16
 #define FDT_BOOTARGS_MAX 256
+#define FDT_MAX_DEPTH    16 /* nodes nested deeper than this (root = 1) are refused */
 
 struct fdt_range {
     uint64_t base;
@@ -45,24 +47,32 @@ struct boot_info {
     struct fdt_virtio virtio[FDT_MAX_VIRTIO];
 
     char bootargs[FDT_BOOTARGS_MAX]; /* /chosen "bootargs", NUL-terminated, "" if absent */
+
+    int has_initrd;            /* /chosen "linux,initrd-start" and "-end" (QEMU's -initrd),
+                                  1 or 2 cells each, end > start */
+    struct fdt_range initrd;
 };
 
-enum fdt_error {
-    FDT_OK = 0,
-    FDT_ERR_TRUNCATED = -1, /* blob shorter than its header or a block runs past it */
-    FDT_ERR_MAGIC = -2,     /* not 0xd00dfeed */
-    FDT_ERR_VERSION = -3,   /* last_comp_version > 17 or version < 16 */
-    FDT_ERR_STRUCTURE = -4, /* bad token, unbalanced nodes, unterminated name, bad offsets */
-    FDT_ERR_NOMEM = -5,     /* no /memory node with a usable reg */
+enum boot_fdt_error {
+    BOOT_FDT_OK = 0,
+    BOOT_FDT_TRUNCATED = -1,     /* blob shorter than its header or a block runs past it */
+    BOOT_FDT_BAD_MAGIC = -2,     /* not 0xd00dfeed */
+    BOOT_FDT_BAD_VERSION = -3,   /* last_comp_version > 17 or version < 16 */
+    BOOT_FDT_BAD_STRUCTURE = -4, /* anything libfdt's full check refuses inside the blocks,
+                                    bad block offsets, nesting deeper than FDT_MAX_DEPTH, a
+                                    property after a subnode */
+    BOOT_FDT_NO_MEMORY = -5,     /* no /memory node with a usable reg */
+    BOOT_FDT_MISALIGNED = -6,    /* blob not at an 8-byte aligned address (libfdt's rule) */
 };
 
-/* Parses `blob`; fills *out (zeroed first) and returns FDT_OK or a negative fdt_error.
- * boot_hart is the hart id from a0, used to find the hart's interrupt controller phandle. */
-int fdt_parse(const void *blob, size_t max_len, uint32_t boot_hart, struct boot_info *out);
+/* Checks and reads `blob`; fills *out (zeroed first) and returns BOOT_FDT_OK or a negative
+ * boot_fdt_error. boot_hart is the hart id from a0, used to find the hart's interrupt
+ * controller phandle. */
+int boot_fdt_parse(const void *blob, size_t max_len, uint32_t boot_hart, struct boot_info *out);
 
 /* The header's totalsize, or 0 if the magic is wrong: lets the kernel bound max_len. */
-uint32_t fdt_total_size(const void *blob);
+uint32_t boot_fdt_total_size(const void *blob);
 
-const char *fdt_strerror(int err);
+const char *boot_fdt_strerror(int err);
 
 #endif

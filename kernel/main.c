@@ -168,11 +168,11 @@ void kmain(uint64_t hart, const void *fdt) {
     _init_tls(kernel_tls);
     _set_tls(kernel_tls);
 
-    uint32_t fdt_size = fdt_total_size(fdt);
-    int fdt_err = fdt_parse(fdt, fdt_size, (uint32_t)hart, &boot);
-    uart_init(fdt_err == FDT_OK && boot.has_uart ? boot.uart.base : QEMU_VIRT_UART);
-    if (fdt_err != FDT_OK)
-        panic("device tree at %p unusable: %s", fdt, fdt_strerror(fdt_err));
+    uint32_t fdt_size = boot_fdt_total_size(fdt);
+    int fdt_err = boot_fdt_parse(fdt, fdt_size, (uint32_t)hart, &boot);
+    uart_init(fdt_err == BOOT_FDT_OK && boot.has_uart ? boot.uart.base : QEMU_VIRT_UART);
+    if (fdt_err != BOOT_FDT_OK)
+        panic("device tree at %p unusable: %s", fdt, boot_fdt_strerror(fdt_err));
     if (boot.has_test_dev)
         machine_exit_init(boot.test_dev.base);
 

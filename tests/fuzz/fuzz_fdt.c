@@ -1,6 +1,7 @@
 /*
- * libFuzzer target for kernel/fdt.c. The sanitizers catch any read outside `data`; the checks
- * below catch a "successful" parse that hands the kernel something it cannot use safely.
+ * libFuzzer target for kernel/fdt.c and the libfdt it reads through (compiled with the same
+ * sanitizers). The sanitizers catch any read outside `data`; the checks below catch a
+ * "successful" parse that hands the kernel something it cannot use safely.
  */
 #include "fdt.h"
 
@@ -17,16 +18,18 @@ static void check_sane(const struct boot_info *bi) {
         abort();
     if (bi->plic_s_context < -1 || (!bi->has_plic && bi->plic_s_context != -1))
         abort();
+    if (bi->has_initrd && bi->initrd.size > UINT64_MAX - bi->initrd.base)
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct boot_info bi;
     /* Hart 1 too: it exercises the cpu/interrupt-controller matching differently. */
     for (uint32_t hart = 0; hart < 2; hart++) {
-        if (fdt_parse(data, size, hart, &bi) == FDT_OK)
+        if (boot_fdt_parse(data, size, hart, &bi) == BOOT_FDT_OK)
             check_sane(&bi);
     }
     if (size >= 8)
-        (void)fdt_total_size(data);
+        (void)boot_fdt_total_size(data);
     return 0;
 }
