@@ -77,6 +77,12 @@ def with_kernel(qemu, kernel):
     return shlex.join(cmd)
 
 
+def embedded_images(images_s):
+    """The image files the product kernel embeds (tools/gen-images.sh's .incbin lines)."""
+    with open(images_s, encoding="utf-8") as f:
+        return re.findall(r'\.incbin "([^"]+)"', f.read())
+
+
 def loadable_bytes(elf, size_tool):
     out = subprocess.run([size_tool, elf], capture_output=True, text=True, check=True).stdout
     text, data = out.splitlines()[1].split()[:2]
@@ -100,10 +106,8 @@ def main():
         rows.append(("boot to first fiber", "no fiber output seen"))
     kernel = os.path.join(args.build, "nexus.elf")
     rows.append(("kernel image, loadable (services included)", "%d bytes" % loadable_bytes(kernel, size_tool)))
-    for name in sorted(os.listdir(os.path.join(args.build, "user"))):
-        if name.endswith(".elf") and not name.endswith(".full.elf") and "truncated" not in name:
-            path = os.path.join(args.build, "user", name)
-            rows.append(("  embedded image " + name, "%d bytes" % os.path.getsize(path)))
+    for path in embedded_images(os.path.join(args.build, "images.S")):
+        rows.append(("  embedded image " + os.path.basename(path), "%d bytes" % os.path.getsize(path)))
 
     test_kernel = os.path.join(args.build, "nexus-test.elf")
     counted = net_bench(with_kernel(args.qemu, test_kernel) + " -icount shift=0",

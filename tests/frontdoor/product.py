@@ -1,8 +1,11 @@
 """Checks that the image users boot (build/nexus.elf) holds only what its boot manifest runs:
 no test runner (kernel/selftest.c), no test instrument (the NetSwitch's RX cost histogram), and
 exactly the images the default manifest names. Test code lives in build/nexus-test.elf."""
+import os
 import re
 import subprocess
+
+from tools.bench import embedded_images
 
 NM = "riscv64-unknown-elf-nm"
 TEST_ONLY_SYMBOLS = ["selftest_start", "nettest_start", "ns_rx_cost_record"]
@@ -17,9 +20,6 @@ def default_manifest_images(path="kernel/manifest.c"):
     return sorted(set(re.findall(r'\.image = "([^"]+)"', block)))
 
 
-def embedded_images(images_s):
-    text = open(images_s, encoding="utf-8").read()
-    return sorted(re.sub(r"\.elf$", "", p.rsplit("/", 1)[-1]) for p in re.findall(r'\.incbin "([^"]+)"', text))
 
 
 def symbols(elf):
@@ -34,7 +34,8 @@ def check_product(build="build"):
     for sym in TEST_ONLY_SYMBOLS:
         results.append((f"product_has_no_{sym}", sym not in product, "found in build/nexus.elf"))
         results.append((f"test_kernel_has_{sym}", sym in test, "missing from build/nexus-test.elf"))
-    want, got = default_manifest_images(), embedded_images(f"{build}/images.S")
+    want = default_manifest_images()
+    got = sorted(os.path.basename(p)[:-len(".elf")] for p in embedded_images(f"{build}/images.S"))
     results.append(("product_embeds_the_manifest_images", got == want, f"embeds {got}, the manifest runs {want}"))
     images = sorted(s for s in product if re.fullmatch(r"image_\d+", s))
     results.append(("product_image_table_matches", len(images) == len(want), f"{len(images)} images in the ELF"))
