@@ -223,13 +223,7 @@ long tcp_sock_accept(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     return sock_number(c);
 }
 
-long tcp_sock_connect(struct msock *s, struct nxs_msg *m, uint8_t *data) {
-    (void)data;
-    ip_addr_t ip;
-    u16_t port;
-    int err = decode_addr(s, m, &ip, &port);
-    if (err)
-        return err;
+long tcp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port) {
     if (s->listening)
         return -EINVAL;
     if (s->connecting)
@@ -238,7 +232,7 @@ long tcp_sock_connect(struct msock *s, struct nxs_msg *m, uint8_t *data) {
         return -EISCONN;
     if (!s->pcb.tcp)
         return s->err ? -s->err : -EINVAL;
-    err_t e = tcp_connect(s->pcb.tcp, &ip, port, on_connected);
+    err_t e = tcp_connect(s->pcb.tcp, ip, port, on_connected);
     if (e != ERR_OK)
         return -errno_of(e);
     s->connecting = 1;

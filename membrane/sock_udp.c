@@ -50,15 +50,9 @@ void udp_sock_close(struct msock *s) {
 
 uint32_t udp_sock_status(const struct msock *s) { return NXS_EV_OUT | (s->dq_count ? NXS_EV_IN : 0); }
 
-long udp_sock_connect(struct msock *s, struct nxs_msg *m, uint8_t *data) {
-    (void)data;
-    ip_addr_t ip;
-    u16_t port;
-    int err = decode_addr(s, m, &ip, &port);
-    if (err)
-        return err;
+long udp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port) {
     touch(s);
-    return -errno_of(udp_connect(s->pcb.udp, &ip, port));
+    return -errno_of(udp_connect(s->pcb.udp, ip, port));
 }
 
 long udp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {

@@ -169,21 +169,14 @@ static long op_socket(unsigned link, struct nxs_msg *m) {
     return sock_number(s);
 }
 
-static long op_bind(struct msock *s, struct nxs_msg *m, uint8_t *data) {
-    (void)data;
-    ip_addr_t ip;
-    u16_t port;
-    int err = decode_addr(s, m, &ip, &port);
-    if (err)
-        return err;
-    if (s->family == AF_INET6 && ip_addr_isany(&ip))
-        ip = *IP_ANY_TYPE;
+static long op_bind(struct msock *s, const ip_addr_t *at, u16_t port) {
+    const ip_addr_t *ip = s->family == AF_INET6 && ip_addr_isany(at) ? IP_ANY_TYPE : at;
     if (s->type == SOCK_STREAM) {
         if (!s->pcb.tcp || s->listening || s->connected)
             return -EINVAL;
-        return -errno_of(tcp_bind(s->pcb.tcp, &ip, port));
+        return -errno_of(tcp_bind(s->pcb.tcp, ip, port));
     }
-    return -errno_of(udp_bind(s->pcb.udp, &ip, port));
+    return -errno_of(udp_bind(s->pcb.udp, ip, port));
 }
 
 static long op_close(struct msock *s, struct nxs_msg *m, uint8_t *data) {
@@ -336,14 +329,16 @@ static long op_getpeername(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     return sockname(s, m, 1);
 }
 
-/* What each operation on an open socket does, by socket type. */
+/* What each operation on an open socket does, by socket type. Operations that name an address
+ * (tcp_at, udp_at) get it decoded for the socket's family first. */
 static const struct {
     sock_op tcp, udp;
+    sock_addr_op tcp_at, udp_at;
 } ops[NXS_OP_COUNT] = {
-    [NXS_OP_BIND] = {op_bind, op_bind},
+    [NXS_OP_BIND] = {.tcp_at = op_bind, .udp_at = op_bind},
     [NXS_OP_LISTEN] = {tcp_sock_listen, op_unsupported},
     [NXS_OP_ACCEPT] = {tcp_sock_accept, op_not_listening},
-    [NXS_OP_CONNECT] = {tcp_sock_connect, udp_sock_connect},
+    [NXS_OP_CONNECT] = {.tcp_at = tcp_sock_connect, .udp_at = udp_sock_connect},
     [NXS_OP_SEND] = {tcp_sock_send, udp_sock_send},
     [NXS_OP_RECV] = {tcp_sock_recv, udp_sock_recv},
     [NXS_OP_SHUTDOWN] = {tcp_sock_shutdown, udp_shutdown},
@@ -366,7 +361,15 @@ static long dispatch(unsigned link, uint32_t slot, struct nxs_msg *m, uint8_t *d
     struct msock *s = &socks[link][m->sock];
     if (!s->used || s->embryonic)
         return -EBADF;
-    sock_op op = s->type == SOCK_DGRAM ? ops[m->op].udp : ops[m->op].tcp;
+    int udp = s->type == SOCK_DGRAM;
+    sock_addr_op at = udp ? ops[m->op].udp_at : ops[m->op].tcp_at;
+    if (at) {
+        ip_addr_t ip;
+        u16_t port;
+        int err = decode_addr(s, m, &ip, &port);
+        return err ? err : at(s, &ip, port);
+    }
+    sock_op op = udp ? ops[m->op].udp : ops[m->op].tcp;
     return op ? op(s, m, data) : -ENOSYS;
 }
 

@@ -45,6 +45,8 @@ struct msock {
 
 /* An operation on an open socket: fills the reply in *m, returns the result. */
 typedef long (*sock_op)(struct msock *s, struct nxs_msg *m, uint8_t *data);
+/* An operation on an open socket and the address the request names, already decoded. */
+typedef long (*sock_addr_op)(struct msock *s, const ip_addr_t *ip, u16_t port);
 
 struct sockets_stats {
     uint64_t accept_refused; /* connections lwIP accepted that found the accept queue full */
@@ -72,7 +74,7 @@ void tcp_sock_close(struct msock *s);
 uint32_t tcp_sock_status(const struct msock *s);
 long tcp_sock_listen(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long tcp_sock_accept(struct msock *s, struct nxs_msg *m, uint8_t *data);
-long tcp_sock_connect(struct msock *s, struct nxs_msg *m, uint8_t *data);
+long tcp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port);
 long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long tcp_sock_recv(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long tcp_sock_shutdown(struct msock *s, struct nxs_msg *m, uint8_t *data);
@@ -82,7 +84,7 @@ void tcp_sock_drop_rx(struct msock *s);
 int udp_sock_open(struct msock *s, u8_t iptype);
 void udp_sock_close(struct msock *s);
 uint32_t udp_sock_status(const struct msock *s);
-long udp_sock_connect(struct msock *s, struct nxs_msg *m, uint8_t *data);
+long udp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port);
 long udp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long udp_sock_recv(struct msock *s, struct nxs_msg *m, uint8_t *data);
 
