@@ -29,6 +29,7 @@ def groups(build, qemu):
         corpus = sorted(glob.glob(os.path.join("tests/fuzz/corpus", target, "*")))
         yield os.path.basename(replay), [replay] + corpus
     yield "stress_ion_ring", [os.path.join(host, "stress_ion_ring"), "10000000"]
+    yield "model_ion_ring", [sys.executable, "-m", "tests.model.run_spin"]
     yield "test_wirepeer", [sys.executable, "-m", "tests.tools.test_wirepeer"]
     yield "posixcheck_host", [sys.executable, "-m", "tests.e2e.run_host_posixcheck", "--binary",
                               os.path.join(host, "posixcheck_host")]

@@ -15,6 +15,7 @@ curl
 wrk
 clang
 gdb-multiarch
+spin
 "
 
 missing=""
