@@ -7,6 +7,8 @@
 _start:
     csrw sie, zero
     csrw sscratch, zero          /* 0 in sscratch means "trap came from the kernel" */
+    li t0, 3 << 13               /* sstatus.FS: OpenSBI leaves the FPU on; nothing here uses it, */
+    csrc sstatus, t0             /* and off it cannot carry f0-f31 from one fiber to the next */
     la sp, boot_stack_top
     la t0, __bss_start
     la t1, __bss_end

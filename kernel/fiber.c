@@ -97,7 +97,10 @@ __attribute__((noreturn)) static void user_resume(struct fiber *f) {
     timer_arm(fiber_next_deadline());
     f->tf.kernel_sp = kstack_top(f);
     f->tf.kernel_tp = kernel_tp;
-    csr_clear(sstatus, SSTATUS_SPP);
+    /* U-mode never runs with the FPU on (FS = Off, docs/security.md): the FP registers are not
+     * saved per fiber, so an FP instruction must trap as illegal rather than see another
+     * fiber's values. entry.S turns it off at boot; clearing it here keeps every return so. */
+    csr_clear(sstatus, SSTATUS_SPP | SSTATUS_FS);
     csr_set(sstatus, SSTATUS_SPIE);
     user_return(&f->tf);
 }

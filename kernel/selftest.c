@@ -95,6 +95,9 @@ static const struct step steps[] = {
     FAULT("fault.exec_data", "execdata", EXC_INST_PAGE_FAULT),
     FAULT("fault.write_text", "writetext", EXC_STORE_PAGE_FAULT),
     FAULT("fault.stack_overflow", "stack", EXC_STORE_PAGE_FAULT),
+    /* No FPU in U-mode: the first probe would leave a value in f5, the second would read it. */
+    FAULT("fpu.write_traps", "fpwrite", EXC_ILLEGAL_INSTRUCTION),
+    FAULT("fpu.read_traps", "fpread", EXC_ILLEGAL_INSTRUCTION),
     {.check = "watchdog.runaway", .args = "spin", .expect = END_RUNAWAY},
     EXITS("probe.syscalls", "syscalls", NULL, 0),
     EXITS("probe.bus", "bus", NULL, 0),
@@ -167,6 +170,8 @@ static void check_boot(void) {
     check("boot.fdt_devices", boot->has_uart && boot->has_plic && boot->plic_s_context >= 0 && boot->nvirtio > 0,
           "uart %d plic %d ctx %d virtio %d", boot->has_uart, boot->has_plic, boot->plic_s_context, boot->nvirtio);
     check("boot.timebase", boot->timebase_hz > 0, "timebase %lu", boot->timebase_hz);
+    uint64_t status = csr_read(sstatus);
+    check("boot.fpu_off", (status & SSTATUS_FS) == 0, "sstatus %#lx has FS on", status);
     char v[BUS_VALUE_MAX];
     check("boot.bus_facts", bus_get("/Bus/mem/pages_total", v, sizeof v) > 0 &&
                                 bus_get("/Bus/boot/bootargs", v, sizeof v) >= 0 && strstr(v, "selftest"),

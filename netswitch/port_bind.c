@@ -33,6 +33,17 @@ static int map_port(unsigned port, pagetable_t pt, unsigned rights) {
     return 0;
 }
 
+/* Moves buffer h to `to` if `from` holds it; 1 if it moved. The owner is asked first because
+ * binding and taking back a dead service's buffers look at every buffer, expecting most to be
+ * elsewhere: a bare transfer would count each of those in the pool's refusals, which are meant
+ * for hand-overs a service claims and cannot back (/Bus/net/pool/refused_transfers). A bulk
+ * ion_pool_reclaim does not fit here: each RX buffer that comes back must be reposted, and
+ * afterwards it could not be told from the spare ones the kernel already held. */
+static int take_if_held(uint32_t h, uint8_t from, uint8_t to) {
+    return ion_pool_owner(&ns_switch.owner_table, h) == from &&
+           ion_pool_transfer(&ns_switch.owner_table, h, from, to) == 0;
+}
+
 int netswitch_bind(unsigned port, struct fiber *f, unsigned rights) {
     if (!netswitch_up())
         return -ENODEV;
@@ -49,7 +60,7 @@ int netswitch_bind(unsigned port, struct fiber *f, unsigned rights) {
         ion_ring_init(&p->ring[r], p->ring_pages[r], RING_CAPACITY);
     /* Every TX buffer of the port that is home goes to the new service. */
     for (uint32_t h = tx_first(port); h < tx_first(port) + TX_BUFS_PER_PORT; h++) {
-        if (ion_pool_transfer(&ns_switch.owner_table, h, OWNER_KERNEL, port_owner(port)) != 0)
+        if (!take_if_held(h, OWNER_KERNEL, port_owner(port)))
             continue;
         struct ion_desc d = {h, 0, 0};
         ion_ring_enqueue(&p->ring[NEXUS_ION_RING_TX_FREE], &d);
@@ -68,7 +79,7 @@ void netswitch_fiber_gone(struct fiber *f) {
     /* Buffers the dead service held: RX ones go back to the device, TX ones wait at home for
      * the next holder. Buffers still with the device come back through the used rings. */
     for (uint32_t h = 0; h < POOL_BUFS; h++) {
-        if (ion_pool_transfer(&ns_switch.owner_table, h, port_owner((unsigned)port), OWNER_KERNEL) == 0 && is_rx_handle(h))
+        if (take_if_held(h, port_owner((unsigned)port), OWNER_KERNEL) && is_rx_handle(h))
             ns_rx_buffer_home(h);
     }
     virtio_net_flush();

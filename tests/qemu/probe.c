@@ -64,6 +64,23 @@ static void mode_misaligned(void) {
     sink = old;
 }
 
+/* The FPU: the images are built for rv64imac, so the assembler is told about the D extension
+ * for these instructions only. The kernel runs U-mode with the FPU off (sstatus.FS = Off), so
+ * either instruction must be killed as illegal. If one ran instead, the FP registers would be
+ * shared by every fiber: fpread, started after fpwrite has ended, looks for fpwrite's value. */
+#define FPU_MARKER 0x5ec12e7f00dull
+
+static void mode_fp_write(void) {
+    __asm__ volatile(".option push\n.option arch, +d\nfmv.d.x f5, %0\n.option pop" ::"r"(FPU_MARKER));
+}
+
+static void mode_fp_read(void) {
+    uint64_t seen;
+    __asm__ volatile(".option push\n.option arch, +d\nfmv.x.d %0, f5\n.option pop" : "=r"(seen));
+    check("fpu.other_fiber_value", seen != FPU_MARKER, "read %#lx from f5, the value another fiber left there",
+          (unsigned long)seen);
+}
+
 static int recurse(int depth) {
     volatile char frame[1024];
     frame[0] = (char)depth;
@@ -226,7 +243,8 @@ static const struct {
     {"syscalls", mode_syscalls},     {"sleep", mode_sleep},
     {"wait", mode_wait},             {"waiter", mode_waiter},
     {"signaller", mode_signaller},   {"iso-a", mode_iso_a},
-    {"iso-b", mode_iso_b},
+    {"iso-b", mode_iso_b},           {"fpwrite", mode_fp_write},
+    {"fpread", mode_fp_read},
 };
 
 int main(int argc, char **argv) {
