@@ -36,6 +36,20 @@ int cspace_grant(struct cspace *cs, unsigned channel, unsigned rights) {
     return 0;
 }
 
+int cspace_grant_link_end(struct cspace *cs, unsigned own_channel, unsigned peer_channel, unsigned rights) {
+    if (rights == 0 || (rights & ~CAP_RW))
+        return -EINVAL;
+    const struct {
+        unsigned right, channel;
+    } direction[] = {{CAP_READ, own_channel}, {CAP_WRITE, peer_channel}};
+    for (unsigned i = 0; i < sizeof direction / sizeof direction[0]; i++) {
+        int err = rights & direction[i].right ? cspace_grant(cs, direction[i].channel, direction[i].right) : 0;
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
 unsigned cspace_rights(const struct cspace *cs, unsigned channel) {
     if (channel >= NEXUS_CHANNELS)
         return 0;

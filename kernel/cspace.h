@@ -7,8 +7,10 @@
  * Grants come from the boot manifest as text: words separated by spaces or commas,
  *     chan:N[:rights]     one of the channels 0..31 left for fibers' own use
  *     port:N[:rights]     NetSwitch port N (its doorbell channel, rings and pool)
- *     link:SERVER[:rights] a link to the fiber called SERVER (both of its channels, its pages)
- * with rights "r", "w" or "rw" (the default). Portable C: host tests and a fuzz target use it.
+ *     link:SERVER[:rights] a link to the fiber called SERVER (its pages, a right on each channel)
+ * with rights "r", "w" or "rw" (the default). On a link the rights follow its direction
+ * (cspace_grant_link_end): READ is waiting on the holder's own end and reading the pages, WRITE
+ * signalling the peer's end and writing the pages. Portable C: host tests and a fuzz target use it.
  */
 #ifndef NEXUS_CSPACE_H
 #define NEXUS_CSPACE_H
@@ -51,6 +53,11 @@ struct grant {
 int cspace_grant(struct cspace *cs, unsigned channel, unsigned rights);
 /* The rights held on channel (0 for none). Constant time. */
 unsigned cspace_rights(const struct cspace *cs, unsigned channel);
+/* Grants one end of a link: READ on own_channel (the end's wait channel), WRITE on
+ * peer_channel, for whichever of the two `rights` holds; never the reverse, so an end can
+ * neither wait on the peer's channel (and swallow the wakeups meant for the peer) nor signal
+ * itself. 0 or cspace_grant's errors. */
+int cspace_grant_link_end(struct cspace *cs, unsigned own_channel, unsigned peer_channel, unsigned rights);
 /* How many slots are in use. */
 unsigned cspace_used(const struct cspace *cs);
 

@@ -66,12 +66,19 @@ static uint64_t link_va(int as_server, unsigned n) {
     return as_server ? LINK_SERVER_VA + (uint64_t)n * LINK_SPAN : LINK_CLIENT_VA;
 }
 
-/* Grants both channels of link id with `rights` and maps its pages: readable always, writable
- * only with WRITE (a page cannot be write-only). */
-static int attach_one(struct fiber *f, const struct link *l, unsigned id, unsigned rights, uint64_t va) {
-    int err = cspace_grant(&f->caps, NEXUS_LINK_SERVER_CHANNEL(id), rights);
-    if (!err)
-        err = cspace_grant(&f->caps, NEXUS_LINK_CLIENT_CHANNEL(id), rights);
+/* Each end waits on its own channel and signals the other's (nexus/syscall.h channel plan). */
+static unsigned own_channel(int as_server, unsigned id) {
+    return as_server ? NEXUS_LINK_SERVER_CHANNEL(id) : NEXUS_LINK_CLIENT_CHANNEL(id);
+}
+
+static unsigned peer_channel(int as_server, unsigned id) { return own_channel(!as_server, id); }
+
+/* Grants one end of link id its direction's rights on the two channels and maps the pages:
+ * readable always, writable only with WRITE (a page cannot be write-only). A server holds both
+ * rights on its end; a client what its grant said. */
+static int attach_one(struct fiber *f, const struct link *l, unsigned id, int as_server, uint64_t va) {
+    unsigned rights = as_server ? CAP_RW : l->client_rights;
+    int err = cspace_grant_link_end(&f->caps, own_channel(as_server, id), peer_channel(as_server, id), rights);
     if (err)
         return err;
     uint64_t perm = PTE_R | (rights & CAP_WRITE ? PTE_W : 0);
@@ -87,7 +94,7 @@ int link_attach(struct fiber *f) {
         const struct link *l;
         /* A client maps one link only: there is one client window. */
         for (unsigned n = 0; (l = nth_link(f->name, as_server, n, &id)) && (as_server || n == 0); n++) {
-            int err = attach_one(f, l, id, as_server ? CAP_RW : l->client_rights, link_va(as_server, n));
+            int err = attach_one(f, l, id, as_server, link_va(as_server, n));
             if (err)
                 return err;
         }
@@ -115,8 +122,8 @@ int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out
     out->size = LINK_PAGES * PAGE_SIZE;
     out->id = id;
     out->is_server = (uint32_t)as_server;
-    out->wait_channel = as_server ? NEXUS_LINK_SERVER_CHANNEL(id) : NEXUS_LINK_CLIENT_CHANNEL(id);
-    out->peer_channel = as_server ? NEXUS_LINK_CLIENT_CHANNEL(id) : NEXUS_LINK_SERVER_CHANNEL(id);
+    out->wait_channel = own_channel(as_server, id);
+    out->peer_channel = peer_channel(as_server, id);
     const char *peer = as_server ? l->client : l->server;
     snprintf(out->peer, sizeof out->peer, "%s", peer);
     out->peer_alive = fiber_by_name(peer) != NULL;

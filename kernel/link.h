@@ -13,12 +13,13 @@ struct fiber;
 struct nexus_link_info;
 
 /* A link between the fibers that will be called `client` and `server`, the client holding
- * `client_rights` (cspace.h CAP_*) on it and the server both. The names need not be running
+ * `client_rights` (cspace.h CAP_*) on its end and the server both on its own. The names need not be running
  * yet: each end is mapped when a fiber of that name starts (also after a restart). Returns the
  * link id or -errno. */
 int link_create(const char *client, const char *server, unsigned client_rights);
-/* Grants a starting fiber both channels of every link it is a party of and maps the link's
- * pages with those rights (read-only without WRITE). 0, -ENOMEM or -ENOSPC (CSpace full). */
+/* Grants a starting fiber its end of every link it is a party of (READ: wait on its own channel,
+ * WRITE: signal the peer's; cspace_grant_link_end) and maps the link's pages with those rights
+ * (read-only without WRITE). 0, -ENOMEM or -ENOSPC (CSpace full). */
 int link_attach(struct fiber *f);
 /* The caller's index-th link (syscall backend). 0 or -ENOENT. */
 int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out);

@@ -40,6 +40,9 @@ static const struct manifest_entry containment_entries[] = {
     /* Signals and waits on channels it was not granted. */
     {.name = "nocap", .image = "capcheck", .args = "channels", .grants = "chan:5:r",
      .pledge = "stdio", .restart = RESTART_NEVER},
+    /* Waits and signals on the two ends of its link: only its own end is READ, the Membrane's WRITE. */
+    {.name = "linkends", .image = "capcheck", .args = "linkends", .grants = "link:membrane",
+     .pledge = "stdio inet", .restart = RESTART_NEVER},
     /* Crashes holding a listener; its restart must be able to listen on the same port. */
     {.name = "relisten", .image = "capcheck", .args = "relisten", .grants = "link:membrane",
      .pledge = "stdio rbus inet", .restart = RESTART_FRAGILE},

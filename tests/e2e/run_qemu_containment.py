@@ -7,7 +7,8 @@ with fault injection, httpd, uptime, and capcheck fibers that break the rules on
 the guest's port 80 and the Membrane's fault-trigger UDP port forwarded to loopback ports. Then:
   - an app that crashes holding a listener is restarted and can listen on the same port again;
   - the rule breakers: socket() without the inet promise and with a read-only link are killed,
-    a pledge cannot be widened, ungranted channels are refused; sockets held across a Membrane
+    a pledge cannot be widened, ungranted channels are refused, an app can wait only on its own
+    end of its link and signal only the Membrane's; sockets held across a Membrane
     crash fail with ECONNRESET or ENOTCONN and new ones work; a service crashing 3 times in
     10 s stays down and /Bus says so; none of it touches the Membrane or HTTP;
   - while a client thread keeps sending HTTP requests, the Membrane is made to fault FAULTS
@@ -142,6 +143,9 @@ def measure_recoveries(guest, count, kinds):
     return out
 
 
+LINKENDS_CHECKS = 6  # the CAPCHECK lines of tests/qemu/capcheck.c mode linkends
+
+
 def report_capcheck(lines, only=None):
     for l in lines:
         m = re.match(r"CAPCHECK (\S+): (ok|FAIL)(.*)", l)
@@ -171,6 +175,10 @@ def check_rule_breakers(guest):
     line = c.wait_for("fiber widen#", 30)
     report("widened_pledge_still_enforced", line is not None and 'pledge: link_info needs "inet"' in line, line)
     c.wait_for("fiber nocap#", 30)
+    line = c.wait_for("fiber linkends#", 30)
+    checked = sum("CAPCHECK linkends." in l for l in c.since(0))
+    report("link_ends_checked_all", line is not None and "exited with 0" in line and checked == LINKENDS_CHECKS,
+           f"{line}; {checked} of {LINKENDS_CHECKS} checks printed")
     c.wait_for("supervisor: crasher failed", 30)
     c.wait_for("capcheck survivor: holding", 30)
     c.wait_for("fiber relisten#", 30)

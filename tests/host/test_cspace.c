@@ -1,6 +1,6 @@
 /* Host tests for capability slots and the grant-text parser (kernel/cspace.c): granting and
- * merging rights, the argument checks, a full CSpace; every grant kind, the separators, every
- * malformed word, the word count and the GRANT_TEXT_MAX limit. */
+ * merging rights, the argument checks, a full CSpace; the rights of each end of a link; every
+ * grant kind, the separators, every malformed word, the word count and the GRANT_TEXT_MAX limit. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +107,44 @@ static void test_cspace_grant(void) {
     cs.readable = 1ull << 40;
     CHECK("merge_past_free_slot", cspace_grant(&cs, 40, CAP_WRITE) == 0 && cspace_used(&cs) == 1 &&
                                       cs.slot[3].rights == CAP_RW && cspace_rights(&cs, 40) == CAP_RW);
+}
+
+/* The rights one end of a link gets on (own, peer) from a link grant of `rights`, in a fresh
+ * CSpace; -1 in both when the grant is refused. */
+static void link_end(unsigned rights, unsigned *own, unsigned *peer) {
+    struct cspace cs;
+    memset(&cs, 0, sizeof cs);
+    int rc = cspace_grant_link_end(&cs, 32, 40, rights);
+    *own = rc ? (unsigned)-1 : cspace_rights(&cs, 32);
+    *peer = rc ? (unsigned)-1 : cspace_rights(&cs, 40);
+}
+
+static void test_link_end(void) {
+    unsigned own, peer;
+    link_end(CAP_RW, &own, &peer);
+    CHECK("link_rw_reads_own_writes_peer", own == CAP_READ && peer == CAP_WRITE);
+    link_end(CAP_READ, &own, &peer);
+    CHECK("link_r_only_waits_on_own", own == CAP_READ && peer == 0);
+    link_end(CAP_WRITE, &own, &peer);
+    CHECK("link_w_only_signals_peer", own == 0 && peer == CAP_WRITE);
+    link_end(0, &own, &peer);
+    CHECK("link_rights_0_refused", own == (unsigned)-1);
+    link_end(CAP_RW | 4, &own, &peer);
+    CHECK("link_rights_7_refused", own == (unsigned)-1);
+
+    /* A server of two links and a client of a third: each end keeps its direction. */
+    struct cspace cs;
+    memset(&cs, 0, sizeof cs);
+    CHECK("link_several_ends_granted", cspace_grant_link_end(&cs, 32, 40, CAP_RW) == 0 &&
+                                           cspace_grant_link_end(&cs, 33, 41, CAP_RW) == 0 &&
+                                           cspace_grant_link_end(&cs, 42, 34, CAP_RW) == 0);
+    CHECK("link_several_ends_directions", cspace_rights(&cs, 32) == CAP_READ && cspace_rights(&cs, 40) == CAP_WRITE &&
+                                              cspace_rights(&cs, 33) == CAP_READ && cspace_rights(&cs, 41) == CAP_WRITE &&
+                                              cspace_rights(&cs, 42) == CAP_READ && cspace_rights(&cs, 34) == CAP_WRITE &&
+                                              cspace_used(&cs) == 6);
+    CHECK("link_bad_channel_refused", cspace_grant_link_end(&cs, CHANNELS, 40, CAP_READ) == -EINVAL &&
+                                          cspace_grant_link_end(&cs, 32, CHANNELS, CAP_WRITE) == -EINVAL &&
+                                          cspace_used(&cs) == 6);
 }
 
 static const struct {
@@ -219,6 +257,7 @@ static void test_grants_parse(void) {
 int main(void) {
     check_suite = "cspace";
     test_cspace_grant();
+    test_link_end();
     test_grants_parse();
     return check_exit();
 }

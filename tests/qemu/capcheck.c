@@ -10,6 +10,8 @@
  *   socket      calls socket(); run without the inet promise, or with a read-only link
  *   widen       pledged "stdio rbus": asks for inet (refused), then calls socket() anyway
  *   channels    granted chan:5:r only: signals and waits where it may and may not
+ *   linkends    granted link:membrane: may wait only on its own end of the link and signal only
+ *               the Membrane's, so it cannot swallow the wakeups meant for the Membrane
  *   crash MS    sleeps MS ms, then stores through a null pointer
  *   relisten    listens on TCP 8083 and crashes; restarted by the supervisor, it must be able to
  *               listen on the same port again (the Membrane closed its predecessor's sockets)
@@ -60,6 +62,27 @@ static int mode_channels(void) {
     report("wait_ungranted", r == -EPERM, r);
     r = nx_wait(5, NX_MS(1));
     report("wait_granted", r == -ETIMEDOUT, r);
+    return 0;
+}
+
+static int mode_linkends(void) {
+    struct nexus_link_info link;
+    long r = nx_link_info(0, &link);
+    report("link_found", r == 0 && !link.is_server, r ? r : (long)link.is_server);
+    if (r)
+        return 1;
+    r = nx_wait((int)link.peer_channel, 0);
+    report("wait_on_server_end_refused", r == -EPERM, r);
+    r = nx_wait_any(1ull << link.wait_channel | 1ull << link.peer_channel, 0);
+    report("wait_any_with_server_end_refused", r == -EPERM, r);
+    r = nx_signal((int)link.wait_channel);
+    report("signal_own_end_refused", r == -EPERM, r);
+    /* The Membrane may have signalled us already (0) or not (-ETIMEDOUT): either is a wait. */
+    r = nx_wait((int)link.wait_channel, NX_MS(1));
+    report("wait_on_own_end", r == 0 || r == -ETIMEDOUT, r);
+    /* A spurious wakeup of the Membrane: it finds no request and sleeps again. */
+    r = nx_signal((int)link.peer_channel);
+    report("signal_server_end", r >= 0, r);
     return 0;
 }
 
@@ -131,12 +154,14 @@ int main(int argc, char **argv) {
         return mode_widen();
     if (!strcmp(mode, "channels"))
         return mode_channels();
+    if (!strcmp(mode, "linkends"))
+        return mode_linkends();
     if (!strcmp(mode, "relisten"))
         return mode_relisten();
     if (!strcmp(mode, "survivor"))
         return mode_survivor();
     if (!strcmp(mode, "crash"))
         return mode_crash(argc > 2 ? argv[2] : NULL);
-    printf("usage: capcheck socket|widen|channels|relisten|survivor|crash MS\n");
+    printf("usage: capcheck socket|widen|channels|linkends|relisten|survivor|crash MS\n");
     return 2;
 }
