@@ -16,17 +16,39 @@ struct bus_entry {
     uint32_t owner;
 };
 
+/* What bus_publish_stats last wrote, so it writes only when something changed. */
+struct bus_figures {
+    uint64_t keys;
+    struct bus_stats stats;
+};
+
 static struct {
     int count;
     struct bus_entry entry[BUS_MAX_KEYS];
+    struct bus_stats stats;
+    struct bus_figures published;
+    int ever_published;
 } bus;
 
 void bus_init(void) {
     bus.count = 0;
+    bus.stats = (struct bus_stats){0};
+    bus.ever_published = 0;
 }
 
 int bus_count(void) {
     return bus.count;
+}
+
+int bus_owned_by(uint32_t owner) {
+    int n = 0;
+    for (int i = 0; i < bus.count; i++)
+        n += bus.entry[i].owner == owner;
+    return n;
+}
+
+const struct bus_stats *bus_stats(void) {
+    return &bus.stats;
 }
 
 /* Deliberately not isalnum(): the C locale must not widen the accepted character set. */
@@ -89,10 +111,34 @@ static void remove_at(int i) {
     bus.count--;
 }
 
+/* Whether `owner` may take one more entry; a fiber's refusal is counted. The owner's own quota
+ * is checked first, so a fiber at its quota always learns -EDQUOT, whatever the table holds. */
+static int room_for_new_key(uint32_t owner) {
+    if (owner == BUS_OWNER_KERNEL)
+        return bus.count < BUS_MAX_KEYS ? 0 : -ENOSPC;
+    if (bus_owned_by(owner) >= BUS_OWNER_QUOTA) {
+        bus.stats.refused_quota++;
+        return -EDQUOT;
+    }
+    if (bus.count >= BUS_MAX_KEYS - BUS_KERNEL_RESERVE) {
+        bus.stats.refused_reserve++;
+        return -ENOSPC;
+    }
+    return 0;
+}
+
+/* A kernel publish that fails is lost state nobody asked to lose: count it. */
+static int counted(int err, uint32_t owner) {
+    if (err && owner == BUS_OWNER_KERNEL)
+        bus.stats.kernel_failures++;
+    return err;
+}
+
 /* Replacing a key also records the writer as owner. Only the owner or the kernel may replace,
  * so this either keeps the owner or hands the key to the kernel: once the kernel publishes a
- * value a fiber cannot spoof it, even if the fiber created the key first. */
-int bus_set(const char *path, const char *value, uint32_t owner) {
+ * value a fiber cannot spoof it, even if the fiber created the key first. Replacing never
+ * needs room, so an owner at its quota keeps updating what it holds. */
+static int set_entry(const char *path, const char *value, uint32_t owner) {
     if (!bus_path_valid(path) || !value_valid(value))
         return -EINVAL;
     int found;
@@ -102,8 +148,9 @@ int bus_set(const char *path, const char *value, uint32_t owner) {
         if (!may_modify(e, owner))
             return -EPERM;
     } else {
-        if (bus.count == BUS_MAX_KEYS)
-            return -ENOSPC;
+        int err = room_for_new_key(owner);
+        if (err)
+            return err;
         memmove(e + 1, e, (size_t)(bus.count - i) * sizeof *e);
         bus.count++;
         strcpy(e->path, path);
@@ -111,6 +158,10 @@ int bus_set(const char *path, const char *value, uint32_t owner) {
     strcpy(e->value, value);
     e->owner = owner;
     return 0;
+}
+
+int bus_set(const char *path, const char *value, uint32_t owner) {
+    return counted(set_entry(path, value, owner), owner);
 }
 
 int bus_setf(uint32_t owner, const char *path, const char *fmt, ...) {
@@ -121,8 +172,8 @@ int bus_setf(uint32_t owner, const char *path, const char *fmt, ...) {
     va_end(ap);
     /* A truncated value would be published as if it were the real one; refuse instead. */
     if (n < 0 || (size_t)n >= sizeof value)
-        return -EINVAL;
-    return bus_set(path, value, owner);
+        return counted(-EINVAL, owner);
+    return counted(set_entry(path, value, owner), owner);
 }
 
 int bus_get(const char *path, char *buf, size_t len) {
@@ -213,4 +264,40 @@ int bus_list(const char *prefix, char *buf, size_t len) {
     }
     sink_finish(&s);
     return (int)s.need;
+}
+
+static void figures_now(struct bus_figures *f) {
+    f->keys = (uint64_t)bus.count;
+    f->stats = bus.stats;
+}
+
+static void publish_figures(const struct bus_figures *f) {
+    const struct {
+        const char *path;
+        uint64_t value;
+    } figures[] = {
+        {"/Bus/bus/capacity", BUS_MAX_KEYS},
+        {"/Bus/bus/owner_quota", BUS_OWNER_QUOTA},
+        {"/Bus/bus/kernel_reserve", BUS_KERNEL_RESERVE},
+        {"/Bus/bus/keys", f->keys},
+        {"/Bus/bus/refused_quota", f->stats.refused_quota},
+        {"/Bus/bus/refused_reserve", f->stats.refused_reserve},
+        {"/Bus/bus/kernel_failures", f->stats.kernel_failures},
+    };
+    for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
+        bus_setf(BUS_OWNER_KERNEL, figures[i].path, "%llu", (unsigned long long)figures[i].value);
+}
+
+void bus_publish_stats(void) {
+    /* The first round creates the keys, which changes the count it wrote; the second writes the
+     * count that includes them. Two rounds at most: a full table would fail (and count) forever. */
+    for (int round = 0; round < 2; round++) {
+        struct bus_figures now;
+        figures_now(&now);
+        if (bus.ever_published && memcmp(&now, &bus.published, sizeof now) == 0)
+            return;
+        publish_figures(&now);
+        bus.published = now;
+        bus.ever_published = 1;
+    }
 }

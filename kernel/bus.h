@@ -8,6 +8,12 @@
  * changed only by its owner or by the kernel, so kernel-published facts are read-only to
  * fibers. Entries are kept sorted by path, so listings are stable.
  *
+ * The table is shared, so no fiber may fill it: a fiber holds at most BUS_OWNER_QUOTA keys,
+ * and fibers together may not take the last BUS_KERNEL_RESERVE free entries, which only the
+ * kernel can use. So the kernel can always publish (a dead fiber's state, its faults) even
+ * when every fiber has published all it may. Refusals and failed kernel publishes are counted
+ * (bus_stats) and published under /Bus/bus (bus_publish_stats).
+ *
  * Portable C, no kernel dependency: compiled into the kernel and into host tests/fuzzers.
  * Not thread-safe; the kernel calls it with interrupts off.
  */
@@ -21,10 +27,21 @@
 #define BUS_VALUE_MAX  96
 #define BUS_MAX_KEYS   512
 #define BUS_OWNER_KERNEL 0u
+/* The Membrane, the busiest publisher, holds 19 keys; uptime 1. */
+#define BUS_OWNER_QUOTA    64
+/* The kernel publishes 115 keys at boot (default manifest) and 2 to 6 more per fiber name. */
+#define BUS_KERNEL_RESERVE 128
 
 /* Errors are negative errno values from <errno.h>:
  *   -EINVAL  malformed path or value     -ENOENT  no such key
- *   -EPERM   key owned by someone else   -ENOSPC  table full */
+ *   -EPERM   key owned by someone else   -EDQUOT  the fiber already holds BUS_OWNER_QUOTA keys
+ *   -ENOSPC  table full (for a fiber: only the kernel's reserve is left) */
+
+struct bus_stats {
+    uint64_t refused_quota;   /* new keys refused to a fiber at its quota (-EDQUOT) */
+    uint64_t refused_reserve; /* new keys refused to a fiber: only the kernel's reserve was left */
+    uint64_t kernel_failures; /* kernel publishes that failed (table full, or a malformed value) */
+};
 
 void bus_init(void);
 
@@ -55,5 +72,17 @@ int bus_path_valid(const char *path);
 
 /* Number of keys currently held. */
 int bus_count(void);
+
+/* Number of keys `owner` holds. */
+int bus_owned_by(uint32_t owner);
+
+/* The refusal and failure counters since bus_init. */
+const struct bus_stats *bus_stats(void);
+
+/* Writes the table's limits, its key count and bus_stats as kernel keys under /Bus/bus
+ * (capacity, owner_quota, kernel_reserve, keys, refused_quota, refused_reserve,
+ * kernel_failures). Does nothing when none of them changed since the last call, so the kernel
+ * may call it whenever it idles. */
+void bus_publish_stats(void);
 
 #endif

@@ -409,6 +409,7 @@ static struct fiber *pick_next(void) {
  * whose interrupt arrives between the enable and the wfi. */
 static void idle(void) {
     netswitch_idle();
+    bus_publish_stats();
     timer_arm(fiber_next_deadline());
     __asm__ volatile("wfi");
     irq_enable();

@@ -206,6 +206,7 @@ void kmain(uint64_t hart, const void *fdt) {
 
     start_fibers();
     mem_publish();
+    bus_publish_stats();
     kprintf("/Bus at end of boot (%d keys):\n", bus_count());
     monitor_print_bus("/Bus");
     kprintf("console: type 'help' for commands; quit QEMU with Ctrl-A X\n");

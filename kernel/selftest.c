@@ -203,6 +203,71 @@ static void check_spawn_errors(void) {
           (long)before - (long)mem_free_pages());
 }
 
+/* ---- /Bus quotas: fibers fill all they may; the kernel can still publish ---- */
+
+#define BUSFILL_FILLERS_MAX     8  /* enough for the fibers' share of the table at any boot */
+#define BUSFILL_FULL_CHANNEL    14 /* tests/qemu/probe.c, mode busfill */
+#define BUSFILL_RELEASE_CHANNEL 15
+
+/* Starts busfill probes, each holding what it may, until one meets the kernel's reserve.
+ * Returns how many it started; ids[] gets their ids. */
+static unsigned fill_bus(uint32_t *ids, uint64_t reserve_refusals_before) {
+    static const struct fiber_spec filler = {"probe", "probe", "busfill", "chan:14:w chan:15:r", PROBE_PLEDGE};
+    unsigned n = 0;
+    while (n < BUSFILL_FILLERS_MAX && bus_stats()->refused_reserve == reserve_refusals_before) {
+        int id = fiber_spawn(&filler);
+        if (id < 0)
+            break;
+        ids[n++] = (uint32_t)id;
+        if (fiber_wait(BUSFILL_FULL_CHANNEL, rdtime() + timer_ticks_from_ns(STEP_TIMEOUT_MS * 1000000ull)) < 0)
+            break;
+    }
+    return n;
+}
+
+/* A fiber that starts and ends while the others hold all they may: the kernel must publish its
+ * new keys (id, state) from the reserve, and how it ended. */
+static void check_kernel_publishes_when_filled(uint64_t kernel_failures_before) {
+    static const struct fiber_spec witness = {"witness", "probe", "exit 7", "", "stdio"};
+    struct fiber_end_info end;
+    char state[BUS_VALUE_MAX] = "";
+    int id = fiber_spawn(&witness);
+    int ended = id > 0 && wait_end((uint32_t)id, &end) == 0;
+    bus_get("/Bus/fibers/witness/state", state, sizeof state);
+    check("bus.kernel_publishes_when_filled", ended && strcmp(state, "exited 7") == 0 &&
+                                                  bus_stats()->kernel_failures == kernel_failures_before,
+          "spawn %d, state \"%s\", kernel publish failures %lu -> %lu", id, state, kernel_failures_before,
+          bus_stats()->kernel_failures);
+}
+
+static void check_bus_quotas(void) {
+    const struct bus_stats before = *bus_stats();
+    uint32_t ids[BUSFILL_FILLERS_MAX];
+    unsigned n = fill_bus(ids, before.refused_reserve);
+    int keys = bus_count();
+    check("bus.fibers_stop_at_kernel_reserve", n > 0 && keys == BUS_MAX_KEYS - BUS_KERNEL_RESERVE,
+          "%d keys after %u fillers, want %d", keys, n, BUS_MAX_KEYS - BUS_KERNEL_RESERVE);
+    uint64_t quota_refusals = bus_stats()->refused_quota - before.refused_quota;
+    uint64_t reserve_refusals = bus_stats()->refused_reserve - before.refused_reserve;
+    check("bus.refusals_counted", n > 0 && quota_refusals == n - 1 && reserve_refusals == 1,
+          "%lu at the quota, %lu at the reserve, from %u fillers", quota_refusals, reserve_refusals, n);
+    check_kernel_publishes_when_filled(before.kernel_failures);
+    bus_publish_stats();
+    char published[24] = "";
+    bus_get("/Bus/bus/refused_quota", published, sizeof published);
+    check("bus.refusals_published", strtoul(published, NULL, 10) == bus_stats()->refused_quota,
+          "/Bus/bus/refused_quota is \"%s\", counter %lu", published, bus_stats()->refused_quota);
+    channel_signal(BUSFILL_RELEASE_CHANNEL);
+    unsigned clean = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct fiber_end_info end;
+        clean += wait_end(ids[i], &end) == 0 && end.kind == END_EXIT && end.code == 0;
+    }
+    check("bus.fillers_refused_as_promised", n > 0 && clean == n, "%u of %u fillers exited 0", clean, n);
+    int left = bus_list("/Bus/test/busfill", NULL, 0);
+    check("bus.filler_keys_dropped", left == 0, "%d bytes of busfill keys left", left);
+}
+
 /* Asks the harness to type a console command; the UART interrupt must arrive through the PLIC
  * and the monitor must answer. */
 static void check_console_irq(void) {
@@ -230,6 +295,7 @@ static void runner(void *arg) {
     check("fiber.user_mode_runs", ticker_count() > 0, "ticker count %ld", ticker_count());
     for (unsigned i = 0; i < ARRAY_LEN(steps); i++)
         run_step(&steps[i]);
+    check_bus_quotas();
     check_console_irq();
     kprintf("SELFTEST DONE passed=%d failed=%d\n", passed, failed);
     machine_exit(failed ? 1 : 0);

@@ -2,10 +2,11 @@
  * libFuzzer target for kernel/bus.c. The input is a script of records
  *     <op byte> <arg byte> <path> '\n' <value> '\n'
  * (the last record may stop anywhere). OP_FILL creates up to 4*arg keys below <path> in one
- * record, so a short input can reach a full table. Each record is applied both to the real table and to a
- * deliberately naive model (unsorted array, linear search, its own path checker). After every
- * record the two must agree on the return code and on the whole contents, and the listing must
- * be sorted, well formed and consistent with bus_get and bus_count.
+ * record, so a short input can reach a fiber's quota, the kernel's reserve or a full table. Each
+ * record is applied both to the real table and to a deliberately naive model (unsorted array,
+ * linear search, its own path checker, owners' keys counted by hand). After every record the two
+ * must agree on the return code, on the whole contents and on the refusal counters, and the
+ * listing must be sorted, well formed and consistent with bus_get and bus_count.
  */
 #include "bus.h"
 
@@ -24,8 +25,8 @@
 /* Longer than any legal path or value, so over-length inputs reach the code under test. */
 #define FIELD_MAX 256
 
-enum op { OP_SET, OP_SETF, OP_GET, OP_DEL, OP_DROP, OP_LIST, OP_INIT, OP_FILL };
-#define NUM_OPS (OP_FILL + 1)
+enum op { OP_SET, OP_SETF, OP_GET, OP_DEL, OP_DROP, OP_LIST, OP_INIT, OP_FILL, OP_PUBLISH };
+#define NUM_OPS (OP_PUBLISH + 1)
 
 struct model_key {
     char path[BUS_PATH_MAX];
@@ -35,6 +36,10 @@ struct model_key {
 
 static struct model_key model[BUS_MAX_KEYS];
 static int model_count;
+static struct bus_stats model_stats;
+/* What the model's last publish wrote: keys, then the three counters. */
+static uint64_t model_published[4];
+static int model_ever_published;
 static char listing[BUS_MAX_KEYS * (BUS_PATH_MAX + BUS_VALUE_MAX) + 1];
 static char expected[sizeof listing];
 
@@ -70,14 +75,39 @@ static struct model_key *model_find(const char *path) {
     return NULL;
 }
 
-static int model_set(const char *path, const char *value, uint32_t owner) {
+static int model_owned_by(uint32_t owner) {
+    int n = 0;
+    for (int i = 0; i < model_count; i++)
+        if (model[i].owner == owner)
+            n++;
+    return n;
+}
+
+/* A new key: the kernel until the table is full; a fiber up to its quota, and never into the
+ * kernel's reserve. */
+static int model_room(uint32_t owner) {
+    if (owner == BUS_OWNER_KERNEL)
+        return model_count == BUS_MAX_KEYS ? -ENOSPC : 0;
+    if (model_owned_by(owner) == BUS_OWNER_QUOTA) {
+        model_stats.refused_quota++;
+        return -EDQUOT;
+    }
+    if (model_count >= BUS_MAX_KEYS - BUS_KERNEL_RESERVE) {
+        model_stats.refused_reserve++;
+        return -ENOSPC;
+    }
+    return 0;
+}
+
+static int model_set_uncounted(const char *path, const char *value, uint32_t owner) {
     if (!model_path_valid(path) || !model_value_valid(value))
         return -EINVAL;
     struct model_key *k = model_find(path);
     if (k && owner != BUS_OWNER_KERNEL && owner != k->owner)
         return -EPERM;
-    if (!k && model_count == BUS_MAX_KEYS)
-        return -ENOSPC;
+    int room = k ? 0 : model_room(owner);
+    if (room)
+        return room;
     if (!k) {
         k = &model[model_count++];
         strcpy(k->path, path);
@@ -85,6 +115,47 @@ static int model_set(const char *path, const char *value, uint32_t owner) {
     strcpy(k->value, value);
     k->owner = owner;
     return 0;
+}
+
+/* Every failed kernel write counts, whatever the reason. */
+static int model_set(const char *path, const char *value, uint32_t owner) {
+    int r = model_set_uncounted(path, value, owner);
+    if (r && owner == BUS_OWNER_KERNEL)
+        model_stats.kernel_failures++;
+    return r;
+}
+
+/* bus_publish_stats as specified: up to two rounds, each writing all seven keys unless the
+ * figures equal what the last round wrote. */
+static void model_publish(void) {
+    for (int round = 0; round < 2; round++) {
+        uint64_t now[4] = {(uint64_t)model_count, model_stats.refused_quota, model_stats.refused_reserve,
+                           model_stats.kernel_failures};
+        if (model_ever_published && memcmp(now, model_published, sizeof now) == 0)
+            return;
+        const struct {
+            const char *path;
+            uint64_t value;
+        } keys[] = {
+            {"/Bus/bus/capacity", BUS_MAX_KEYS},         {"/Bus/bus/owner_quota", BUS_OWNER_QUOTA},
+            {"/Bus/bus/kernel_reserve", BUS_KERNEL_RESERVE}, {"/Bus/bus/keys", now[0]},
+            {"/Bus/bus/refused_quota", now[1]},         {"/Bus/bus/refused_reserve", now[2]},
+            {"/Bus/bus/kernel_failures", now[3]},
+        };
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            char value[24];
+            snprintf(value, sizeof value, "%llu", (unsigned long long)keys[i].value);
+            model_set(keys[i].path, value, BUS_OWNER_KERNEL);
+        }
+        memcpy(model_published, now, sizeof now);
+        model_ever_published = 1;
+    }
+}
+
+static void model_init(void) {
+    model_count = 0;
+    model_stats = (struct bus_stats){0};
+    model_ever_published = 0;
 }
 
 static int model_del(const char *path, uint32_t owner) {
@@ -153,9 +224,12 @@ static void check_listing(void) {
 }
 
 /* Every model key is in the table with the model's value; with equal counts the two hold
- * exactly the same keys. */
+ * exactly the same keys. The fuzzed owners hold as many keys each, and the counters agree. */
 static void check_matches_model(void) {
     REQUIRE(bus_count() == model_count);
+    REQUIRE(memcmp(bus_stats(), &model_stats, sizeof model_stats) == 0);
+    for (uint32_t owner = 0; owner < 4; owner++)
+        REQUIRE(bus_owned_by(owner) == model_owned_by(owner));
     char buf[BUS_VALUE_MAX];
     for (int i = 0; i < model_count; i++)
         REQUIRE(bus_get(model[i].path, buf, sizeof buf) >= 0 && strcmp(buf, model[i].value) == 0);
@@ -227,7 +301,7 @@ static void fill(const char *base, const char *value, uint32_t owner, int n) {
         snprintf(path, sizeof path, "%s/f%03d", base, i);
         int r = bus_set(path, value, owner);
         REQUIRE(r == model_set(path, value, owner));
-        if (r == -ENOSPC || r == -EINVAL)
+        if (r == -ENOSPC || r == -EDQUOT || r == -EINVAL)
             break; /* every further key would fail the same way */
     }
 }
@@ -259,17 +333,21 @@ static void apply(enum op op, uint8_t arg, const char *path, const char *value) 
         break;
     case OP_INIT:
         bus_init();
-        model_count = 0;
+        model_init();
         break;
     case OP_FILL:
         fill(path, value, owner, 4 * arg);
+        break;
+    case OP_PUBLISH:
+        bus_publish_stats();
+        model_publish();
         break;
     }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bus_init();
-    model_count = 0;
+    model_init();
     const uint8_t *p = data, *end = data + size;
     while (end - p >= 2) {
         enum op op = (enum op)(p[0] % NUM_OPS);
@@ -280,6 +358,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         next_field(&p, end, value);
         apply(op, arg, path, value);
         check_listing();
+        REQUIRE(memcmp(bus_stats(), &model_stats, sizeof model_stats) == 0);
     }
     check_matches_model();
     return 0;

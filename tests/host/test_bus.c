@@ -1,6 +1,7 @@
 /*
- * Host unit tests for kernel/bus.c: the /Bus path grammar, value rules, ownership and the sorted
- * listing format that tools parse.
+ * Host unit tests for kernel/bus.c: the /Bus path grammar, value rules, ownership, the sorted
+ * listing format that tools parse, and the per-owner quota and kernel reserve that keep fibers
+ * from filling the table.
  */
 #include "bus.h"
 #include "check.h"
@@ -148,24 +149,113 @@ static void test_bad_values(void) {
     CHECK("bad_value_keeps_old", bus_get("/Bus/v", NULL, 0) == BUS_VALUE_MAX - 1);
 }
 
+/* Only the kernel may fill the whole table (fibers stop at their quota and at the reserve). */
 static void test_table_full(void) {
     bus_init();
     char path[BUS_PATH_MAX];
     int ok = 1;
     for (int i = 0; i < BUS_MAX_KEYS; i++) {
         snprintf(path, sizeof path, "/Bus/k%04d", i);
-        ok &= bus_set(path, "x", FIBER_A) == 0;
+        ok &= bus_set(path, "x", BUS_OWNER_KERNEL) == 0;
     }
     CHECK("fill_table", ok && bus_count() == BUS_MAX_KEYS);
     CHECK("full_enospc", bus_set("/Bus/zzz", "x", 0) == -ENOSPC && bus_count() == BUS_MAX_KEYS);
-    CHECK("full_replace_still_ok", bus_set("/Bus/k0100", "y", FIBER_A) == 0);
+    CHECK("full_replace_still_ok", bus_set("/Bus/k0100", "y", BUS_OWNER_KERNEL) == 0);
     ok = 1;
     for (int i = 0; i < BUS_MAX_KEYS; i++) {
         snprintf(path, sizeof path, "/Bus/k%04d", i);
         ok &= strcmp(get(path), i == 100 ? "y" : "x") == 0;
     }
     CHECK("full_keys_intact", ok);
-    CHECK("full_after_delete_room", bus_del("/Bus/k0000", FIBER_A) == 0 && bus_set("/Bus/zzz", "x", 0) == 0);
+    CHECK("full_after_delete_room", bus_del("/Bus/k0000", BUS_OWNER_KERNEL) == 0 && bus_set("/Bus/zzz", "x", 0) == 0);
+}
+
+/* Sets /Bus/fill/<owner>/kNNNN for i in [from, to) as `owner`; returns the first error, or 0.
+ * *made counts the keys it created. */
+static int fill_keys(uint32_t owner, int from, int to, int *made) {
+    char path[BUS_PATH_MAX];
+    for (int i = from; i < to; i++) {
+        snprintf(path, sizeof path, "/Bus/fill/%u/k%04d", owner, i);
+        int err = bus_set(path, "x", owner);
+        if (err)
+            return err;
+        (*made)++;
+    }
+    return 0;
+}
+
+static void test_owner_quota(void) {
+    bus_init();
+    int made = 0;
+    CHECK("quota_fill", fill_keys(FIBER_A, 0, BUS_OWNER_QUOTA, &made) == 0 && made == BUS_OWNER_QUOTA &&
+                            bus_owned_by(FIBER_A) == BUS_OWNER_QUOTA);
+    CHECK("quota_past_edquot", fill_keys(FIBER_A, BUS_OWNER_QUOTA, BUS_OWNER_QUOTA + 1, &made) == -EDQUOT &&
+                                   bus_count() == BUS_OWNER_QUOTA);
+    CHECK("quota_refusal_counted", bus_stats()->refused_quota == 1 && bus_stats()->refused_reserve == 0);
+    CHECK("quota_replace_own_ok", bus_set("/Bus/fill/7/k0000", "y", FIBER_A) == 0 && strcmp(get("/Bus/fill/7/k0000"), "y") == 0);
+    made = 0;
+    CHECK("quota_other_owner_ok", fill_keys(FIBER_B, 0, 3, &made) == 0 && made == 3);
+    CHECK("quota_kernel_ok", bus_set("/Bus/fibers/a/state", "killed", BUS_OWNER_KERNEL) == 0);
+    CHECK("quota_kernel_not_counted", bus_stats()->kernel_failures == 0);
+    CHECK("quota_after_delete_room", bus_del("/Bus/fill/7/k0001", FIBER_A) == 0 && bus_set("/Bus/fill/7/new", "x", FIBER_A) == 0 &&
+                                         bus_set("/Bus/fill/7/new2", "x", FIBER_A) == -EDQUOT);
+    /* A key the kernel took over no longer counts against the fiber that created it. */
+    CHECK("quota_kernel_takeover_frees", bus_set("/Bus/fill/7/k0002", "kernel", BUS_OWNER_KERNEL) == 0 &&
+                                             bus_owned_by(FIBER_A) == BUS_OWNER_QUOTA - 1 &&
+                                             bus_set("/Bus/fill/7/new2", "x", FIBER_A) == 0);
+    CHECK("quota_drop_owner_frees", bus_drop_owner(FIBER_A) == BUS_OWNER_QUOTA && bus_owned_by(FIBER_A) == 0 &&
+                                        bus_set("/Bus/fill/7/again", "x", FIBER_A) == 0);
+    CHECK("quota_refusals_total", bus_stats()->refused_quota == 2);
+}
+
+/* Fibers filling everything they may leave the reserve to the kernel, which can then still
+ * publish; only a table the kernel itself filled refuses the kernel, and that is counted. */
+static void test_kernel_reserve(void) {
+    bus_init();
+    const int shared = BUS_MAX_KEYS - BUS_KERNEL_RESERVE;
+    int made = 0, err = 0;
+    uint32_t owner;
+    for (owner = 1; owner < 1000 && err != -ENOSPC; owner++) {
+        err = fill_keys(owner, 0, BUS_OWNER_QUOTA + 1, &made);
+        if (err != -EDQUOT && err != -ENOSPC)
+            break;
+    }
+    CHECK("reserve_fibers_stop_at_share", err == -ENOSPC && made == shared && bus_count() == shared);
+    CHECK("reserve_refusal_counted", bus_stats()->refused_reserve == 1 &&
+                                         bus_stats()->refused_quota == (uint64_t)(shared / BUS_OWNER_QUOTA));
+    made = 0;
+    CHECK("reserve_fresh_fiber_refused", fill_keys(owner + 1, 0, 1, &made) == -ENOSPC && made == 0);
+    CHECK("reserve_fiber_replace_ok", bus_set("/Bus/fill/1/k0000", "y", 1) == 0);
+    made = 0;
+    CHECK("reserve_kernel_publishes", fill_keys(BUS_OWNER_KERNEL, 0, BUS_KERNEL_RESERVE, &made) == 0 &&
+                                          made == BUS_KERNEL_RESERVE && bus_count() == BUS_MAX_KEYS);
+    CHECK("reserve_no_kernel_failure", bus_stats()->kernel_failures == 0);
+    CHECK("reserve_kernel_full_enospc", bus_set("/Bus/fibers/x/state", "killed", BUS_OWNER_KERNEL) == -ENOSPC);
+    CHECK("reserve_kernel_failure_counted", bus_stats()->kernel_failures == 1);
+    CHECK("reserve_setf_failure_counted", bus_setf(BUS_OWNER_KERNEL, "/Bus/fibers/x/state", "%s", "killed") == -ENOSPC &&
+                                              bus_stats()->kernel_failures == 2);
+    CHECK("reserve_fiber_failure_not_kernel", bus_set("/Bus/fill/100/k0000", "x", 100) == -ENOSPC &&
+                                                  bus_stats()->kernel_failures == 2);
+    CHECK("reserve_init_clears_stats", (bus_init(), bus_stats()->refused_quota == 0 &&
+                                        bus_stats()->refused_reserve == 0 && bus_stats()->kernel_failures == 0));
+}
+
+static void test_publish_stats(void) {
+    bus_init();
+    bus_set("/Bus/a", "1", FIBER_A);
+    bus_set("/Bus/b", "1\n", BUS_OWNER_KERNEL); /* a refused kernel publish */
+    bus_publish_stats();
+    char buf[512];
+    bus_list("/Bus/bus", buf, sizeof buf);
+    CHECK("stats_published",
+          strcmp(buf, "/Bus/bus/capacity=512\n/Bus/bus/kernel_failures=1\n/Bus/bus/kernel_reserve=128\n"
+                      "/Bus/bus/keys=8\n/Bus/bus/owner_quota=64\n/Bus/bus/refused_quota=0\n"
+                      "/Bus/bus/refused_reserve=0\n") == 0);
+    CHECK("stats_kernel_owned", bus_set("/Bus/bus/keys", "0", FIBER_A) == -EPERM && bus_owned_by(BUS_OWNER_KERNEL) == 7);
+    int made = 0;
+    fill_keys(FIBER_A, 0, BUS_OWNER_QUOTA + 1, &made);
+    bus_publish_stats();
+    CHECK("stats_refresh", strcmp(get("/Bus/bus/refused_quota"), "1") == 0 && strcmp(get("/Bus/bus/keys"), "71") == 0);
 }
 
 static void test_del(void) {
@@ -205,6 +295,9 @@ int main(void) {
     test_bad_paths();
     test_bad_values();
     test_table_full();
+    test_owner_quota();
+    test_kernel_reserve();
+    test_publish_stats();
     test_del();
     test_setf();
     return check_exit();

@@ -17,6 +17,9 @@
 #define UNMAPPED_ADDR 0x50000000ul /* inside the user window, never mapped by these images */
 #define ISO_CHANNEL   10
 #define WAKE_CHANNEL  11
+#define BUSFILL_FULL_CHANNEL    14 /* busfill -> runner: refused, keys held */
+#define BUSFILL_RELEASE_CHANNEL 15 /* runner -> busfill: done looking, exit */
+#define BUSFILL_KEYS_MAX        1024 /* more than /Bus holds: a kernel without limits ends it too */
 
 static int failures;
 
@@ -223,6 +226,32 @@ static void mode_caps(void) {
     check("pledge.violation_survived", 0, "bus_get without rbus returned");
 }
 
+/* Publishes new keys until /Bus refuses one, tells the runner (kernel/selftest.c) and holds
+ * them until released, so the runner can look at a /Bus that fibers filled as far as they may.
+ * The refusal must be the one the quota rules promise: -EDQUOT at exactly the owner quota, or
+ * -ENOSPC (only the kernel's reserve left) below it; keys held must still take new values. */
+static void mode_busfill(void) {
+    char path[64], quota_text[24];
+    struct nexus_identity me;
+    nx_identity(&me);
+    long quota = nx_bus_get("/Bus/bus/owner_quota", quota_text, sizeof quota_text) > 0 ? strtol(quota_text, NULL, 10) : -1;
+    long err = 0;
+    int held;
+    for (held = 0; held < BUSFILL_KEYS_MAX; held++) {
+        snprintf(path, sizeof path, "/Bus/test/busfill/%u/k%d", me.id, held);
+        if ((err = nx_bus_set(path, "x")) != 0)
+            break;
+    }
+    check("busfill.refused_by_quota_or_reserve",
+          (err == -EDQUOT && held == quota) || (err == -ENOSPC && held < quota),
+          "%d keys (quota %ld), then error %ld", held, quota, err);
+    snprintf(path, sizeof path, "/Bus/test/busfill/%u/k0", me.id);
+    long replaced = held ? nx_bus_set(path, "y") : 0;
+    check("busfill.held_keys_update", replaced == 0, "error %ld", replaced);
+    nx_signal(BUSFILL_FULL_CHANNEL);
+    nx_wait(BUSFILL_RELEASE_CHANNEL, NX_MS(10000));
+}
+
 /* ion_info needs the net promise, which probes do not have. */
 static void mode_ioninfo(void) {
     struct nexus_ion_info info;
@@ -244,7 +273,7 @@ static const struct {
     {"wait", mode_wait},             {"waiter", mode_waiter},
     {"signaller", mode_signaller},   {"iso-a", mode_iso_a},
     {"iso-b", mode_iso_b},           {"fpwrite", mode_fp_write},
-    {"fpread", mode_fp_read},
+    {"fpread", mode_fp_read},        {"busfill", mode_busfill},
 };
 
 int main(int argc, char **argv) {
