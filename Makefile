@@ -32,9 +32,9 @@ KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio -Inetswitch -Iion -Iinclude
 UCFLAGS  := $(CFLAGS) -Ilib/rt -Iinclude -Iion
 LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 
-# Sources only the test kernel has (see "test build" below): the in-QEMU test runners and the
-# NetSwitch's RX cost histogram.
-KERNEL_TEST_ONLY_SRCS := kernel/selftest.c netswitch/rx_cost.c
+# Sources only the test kernel has (see "test build" below): the in-QEMU test runners, the
+# NetSwitch's RX cost histogram and its forged RX completions.
+KERNEL_TEST_ONLY_SRCS := kernel/selftest.c netswitch/rx_cost.c netswitch/rx_forge.c
 KERNEL_SRCS := $(filter-out $(KERNEL_TEST_ONLY_SRCS),$(wildcard kernel/*.c hal/virtio/*.c netswitch/*.c)) ion/ion_pool.c
 KERNEL_ASM  := $(wildcard kernel/*.S)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/k/%.o) $(KERNEL_ASM:%.S=$(B)/k/%.o) $(B)/k/images.o

@@ -55,6 +55,7 @@ void netswitch_publish(void) {
     }
     bus_setf(0, "/Bus/net/switch/rx_copied_bytes", "%lu", rx_copied_bytes);
     bus_setf(0, "/Bus/net/switch/returns_refused", "%lu", ns_switch.returns_refused);
+    bus_setf(0, "/Bus/net/switch/rx_not_device_held", "%lu", ns_switch.rx_not_device_held);
     bus_setf(0, "/Bus/net/pool/home", "%u", netswitch_rx_buffers_home());
     for (unsigned p = 0; p < NS_PORTS; p++) {
         snprintf(path, sizeof path, "/Bus/net/pool/held/%s", ns_port_names[p]);
