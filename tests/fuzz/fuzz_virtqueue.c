@@ -16,14 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_records.h"
 #include "virtq_device.h"
 #include "virtqueue.h"
-
-#define REQUIRE(cond)  \
-    do {               \
-        if (!(cond))   \
-            abort();   \
-    } while (0)
 
 enum op {
     OP_POST,          /* <count:1> <writable mask:1> <len:2>: a chain of 1-3 buffers */
@@ -36,20 +31,6 @@ enum op {
     OP_SCRIBBLE_DESC, /* <index:1> <next:2> <flags:2>: the device rewrites a descriptor */
 };
 #define NUM_OPS (OP_SCRIBBLE_DESC + 1)
-
-struct input {
-    const uint8_t *p;
-    size_t left;
-};
-
-static int take_bytes(struct input *in, void *out, size_t n) {
-    if (in->left < n)
-        return 0;
-    memcpy(out, in->p, n);
-    in->p += n;
-    in->left -= n;
-    return 1;
-}
 
 /* What the driver must know, kept apart from the driver's own records. */
 struct model {
@@ -153,7 +134,7 @@ static void check_partition(const struct virtq *vq, const struct model *m) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct input in = {data, size};
     uint8_t b;
-    if (!take_bytes(&in, &b, 1))
+    if (!take(&in, &b, 1))
         return 0;
     static struct virtq vq;
     static struct model m;
@@ -161,21 +142,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(&m, 0, sizeof m);
     m.free = vq.num;
 
-    for (uint32_t rec = 0; take_bytes(&in, &b, 1); rec++) {
+    for (uint32_t rec = 0; take(&in, &b, 1); rec++) {
         uint8_t b1, b2;
         uint16_t u16, flags;
         uint32_t id, len;
         switch (b % NUM_OPS) {
         case OP_POST:
-            if (take_bytes(&in, &b1, 1) && take_bytes(&in, &b2, 1) && take_bytes(&in, &u16, 2))
+            if (take(&in, &b1, 1) && take(&in, &b2, 1) && take(&in, &u16, 2))
                 op_post(&vq, &m, b1, b2, u16, rec);
             break;
         case OP_COMPLETE:
-            if (take_bytes(&in, &id, 4) && take_bytes(&in, &len, 4))
+            if (take(&in, &id, 4) && take(&in, &len, 4))
                 device_complete(&vq, id, len);
             break;
         case OP_COMPLETE_LIVE:
-            if (take_bytes(&in, &b1, 1) && take_bytes(&in, &len, 4) && m.live > 0) {
+            if (take(&in, &b1, 1) && take(&in, &len, 4) && m.live > 0) {
                 uint16_t head = m.heads[b1 % m.live];
                 device_complete(&vq, head, (uint32_t)(len % (m.writable[head] + 2)));
             }
@@ -188,15 +169,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 op_take(&vq, &m);
             break;
         case OP_SET_USED_IDX:
-            if (take_bytes(&in, &u16, 2))
+            if (take(&in, &u16, 2))
                 vq.used->idx = u16;
             break;
         case OP_SET_AVAIL_IDX:
-            if (take_bytes(&in, &u16, 2))
+            if (take(&in, &u16, 2))
                 vq.avail->idx = u16;
             break;
         case OP_SCRIBBLE_DESC:
-            if (take_bytes(&in, &b1, 1) && take_bytes(&in, &u16, 2) && take_bytes(&in, &flags, 2)) {
+            if (take(&in, &b1, 1) && take(&in, &u16, 2) && take(&in, &flags, 2)) {
                 vq.desc[b1 % vq.num].next = u16;
                 vq.desc[b1 % vq.num].flags = flags;
             }
