@@ -32,9 +32,9 @@ KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio -Inetswitch -Iion -Iinclude
 UCFLAGS  := $(CFLAGS) -Ilib/rt -Iinclude -Iion
 LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 
-# Sources only the test kernel has (see "test build" below): the in-QEMU test runners and the
-# NetSwitch's RX cost histogram.
-KERNEL_TEST_ONLY_SRCS := kernel/selftest.c netswitch/rx_cost.c
+# Sources only the test kernel has (see "test build" below): the in-QEMU test runners, the
+# NetSwitch's RX cost histogram and its forged RX completions.
+KERNEL_TEST_ONLY_SRCS := kernel/selftest.c netswitch/rx_cost.c netswitch/rx_forge.c
 KERNEL_SRCS := $(filter-out $(KERNEL_TEST_ONLY_SRCS),$(wildcard kernel/*.c hal/virtio/*.c netswitch/*.c)) ion/ion_pool.c
 KERNEL_ASM  := $(wildcard kernel/*.S)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/k/%.o) $(KERNEL_ASM:%.S=$(B)/k/%.o) $(B)/k/images.o
@@ -93,7 +93,8 @@ IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
-HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace httpdoc
+HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace httpdoc \
+               virtqueue
 HOST_UNIT_SRC_fdt       := kernel/fdt.c $(LIBFDT_SRCS)
 HOST_UNIT_SRC_family    := lib/libnexus/family.c
 HOST_UNIT_SRC_manifest  := kernel/manifest.c kernel/cspace.c kernel/pledge.c kernel/restart_policy.c
@@ -109,10 +110,12 @@ HOST_UNIT_SRC_sockproto := lib/link/sockproto.c
 HOST_UNIT_SRC_http_parse := apps/httpd/http_parse.c
 HOST_UNIT_SRC_pledge    := kernel/pledge.c
 HOST_UNIT_SRC_cspace    := kernel/cspace.c
+# the virtqueue over heap pages, the test playing the device
+HOST_UNIT_SRC_virtqueue := hal/virtio/virtqueue.c tests/host/host_pages.c
 # httpd without main(), over a /Bus tree each test chooses (= : HTTPD_SRCS comes further down)
 HOST_UNIT_SRC_httpdoc    = $(filter-out apps/httpd/httpd.c,$(HTTPD_SRCS)) tests/host/httpd_script_sysinfo.c \
                            tests/host/httpdoc_check.c
-FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace httpdoc
+FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace httpdoc virtqueue
 
 BOOTSTRAP := $(B)/.bootstrap-done
 
@@ -291,6 +294,9 @@ $(FUZZ_OBJ)/%.o: %.c | $(BOOTSTRAP)
 # fuzz_httpdoc checks the contract tests/host/test_httpdoc.c checks, with the same helpers.
 $(HOST_OBJ)/tests/fuzz/fuzz_httpdoc.o: HOST_CFLAGS += -Itests/host
 $(FUZZ_OBJ)/tests/fuzz/fuzz_httpdoc.o: FUZZ_CFLAGS += -Itests/host
+# The virtqueue's test and fuzz target share the device's side (tests/host/virtq_device.h).
+$(HOST_OBJ)/tests/host/test_virtqueue.o $(HOST_OBJ)/tests/fuzz/fuzz_virtqueue.o: HOST_CFLAGS += -Ihal/virtio -Itests/host
+$(FUZZ_OBJ)/tests/fuzz/fuzz_virtqueue.o: FUZZ_CFLAGS += -Ihal/virtio -Itests/host
 
 # kernel/fdt.c and libfdt natively, libfdt with the same sanitizers but without -Werror.
 $(HOST_OBJ)/kernel/fdt.o $(FUZZ_OBJ)/kernel/fdt.o: $(LIBFDT_STAMP)

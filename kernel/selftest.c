@@ -330,6 +330,33 @@ static void check_zero_copy(unsigned port) {
     check(name, seen == dma, "service read %#lx (pa %#lx), device wrote %#lx", va, seen, dma);
 }
 
+static long rx_not_device_held(void) {
+    char v[24];
+    netswitch_publish();
+    return bus_get("/Bus/net/switch/rx_not_device_held", v, sizeof v) > 0 ? strtol(v, NULL, 10) : -1;
+}
+
+/* A device that hands up a buffer it does not hold (here one the kernel keeps): the RX demux
+ * must refuse it, as a frame it would deliver to a bound service and as a runt it would drop,
+ * count it, and leave the buffer with its holder. */
+static void check_rx_not_device_held(void) {
+    static const struct {
+        const char *check;
+        uint32_t len;
+    } forged[] = {{"net.rx_not_device_held_routed", 60}, {"net.rx_not_device_held_runt", 10}};
+    for (unsigned i = 0; i < ARRAY_LEN(forged); i++) {
+        struct netswitch_forged_rx got;
+        long before = rx_not_device_held();
+        int err = netswitch_test_forge_rx(ns_routes[0].ethertype, forged[i].len, &got);
+        long after = rx_not_device_held();
+        check(forged[i].check,
+              !err && !got.holder_changed && !got.buffers_home_changed && !got.delivered && !got.dropped &&
+                  before >= 0 && after == before + 1,
+              "forge %d, holder changed %d, home changed %d, delivered %lu, dropped %lu, counted %ld -> %ld", err,
+              got.holder_changed, got.buffers_home_changed, got.delivered, got.dropped, before, after);
+    }
+}
+
 static void net_runner(void *arg) {
     (void)arg;
     kprintf("SELFTEST START\n");
@@ -367,6 +394,7 @@ static void net_runner(void *arg) {
     kprintf("NETTEST COUNTERS\n");
     monitor_print_bus("/Bus/net");
     kprintf("NETTEST COUNTERS END\n");
+    check_rx_not_device_held(); /* after the dump: its refused transfers are no harness frame's */
     kprintf("SELFTEST DONE passed=%d failed=%d\n", passed, failed);
     machine_exit(failed ? 1 : 0);
 }

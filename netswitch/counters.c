@@ -11,6 +11,9 @@
 #include "virtio_net.h"
 
 static uint64_t rx_copied_bytes; /* RX payload bytes copied anywhere: must stay 0 */
+/* The driver drops bad used elements without calling the switch, so nothing marks the counters
+ * dirty: idle compares against the value last published instead. */
+static uint64_t published_bad_used;
 
 void ns_publish_port_holder(unsigned port) {
     char path[BUS_PATH_MAX];
@@ -52,6 +55,7 @@ void netswitch_publish(void) {
     }
     bus_setf(0, "/Bus/net/switch/rx_copied_bytes", "%lu", rx_copied_bytes);
     bus_setf(0, "/Bus/net/switch/returns_refused", "%lu", ns_switch.returns_refused);
+    bus_setf(0, "/Bus/net/switch/rx_not_device_held", "%lu", ns_switch.rx_not_device_held);
     bus_setf(0, "/Bus/net/pool/home", "%u", netswitch_rx_buffers_home());
     for (unsigned p = 0; p < NS_PORTS; p++) {
         snprintf(path, sizeof path, "/Bus/net/pool/held/%s", ns_port_names[p]);
@@ -59,6 +63,8 @@ void netswitch_publish(void) {
     }
     bus_setf(0, "/Bus/net/pool/refused_transfers", "%lu", ns_switch.owner_table.refused);
     bus_setf(0, "/Bus/net/nic/link", "%s", virtio_net_info()->link_up ? "up" : "down");
+    published_bad_used = virtio_net_bad_used();
+    bus_setf(0, "/Bus/net/nic/bad_used", "%lu", published_bad_used);
     ns_rx_cost_publish();
     ns_switch.counters_dirty = 0;
 }
@@ -67,7 +73,7 @@ void netswitch_idle(void) {
     /* Sent frames are reaped lazily (TX interrupts are off unless a port waits for room):
      * take them back before sleeping, so a quiet system holds no buffer in the device's TX
      * queue and the pool counts settle. */
-    if (netswitch_up() && virtio_net_reap_tx())
+    if (netswitch_up() && (virtio_net_reap_tx() || virtio_net_bad_used() != published_bad_used))
         ns_switch.counters_dirty = 1;
     if (ns_switch.counters_dirty)
         netswitch_publish();

@@ -43,4 +43,17 @@ uint64_t netswitch_buffer_addr(uint32_t handle);
  * checks: it returns to its starting value when every service has given its buffers back). */
 uint32_t netswitch_rx_buffers_home(void);
 
+#ifdef NEXUS_TEST_BUILD
+/* Test build (rx_forge.c): hands the RX demux, as if the device had received a frame of `len`
+ * bytes with `ethertype` into it, an RX buffer the kernel holds, and says what the demux did
+ * with it. 0, or -1 if the kernel holds no RX buffer. */
+struct netswitch_forged_rx {
+    int holder_changed;       /* the buffer is no longer the kernel's */
+    int buffers_home_changed; /* netswitch_rx_buffers_home() moved */
+    uint64_t delivered;       /* frames the ports received meanwhile */
+    uint64_t dropped;         /* frames dropped (any cause) meanwhile */
+};
+int netswitch_test_forge_rx(uint16_t ethertype, uint32_t len, struct netswitch_forged_rx *out);
+#endif
+
 #endif

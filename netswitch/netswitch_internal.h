@@ -65,6 +65,7 @@ struct netswitch_state {
     uint64_t drops[NS_DROPS];        /* frames that went nowhere, by cause */
     uint64_t rx_by_route[NS_ROUTES]; /* frames routed, per route (delivered or not) */
     uint64_t returns_refused;        /* RX returns of handles the service did not hold */
+    uint64_t rx_not_device_held;     /* RX completions of buffers the device did not hold */
     int counters_dirty;              /* something changed since the last publish */
 };
 extern struct netswitch_state ns_switch; /* netswitch.c */

@@ -26,15 +26,29 @@ void ns_rx_buffer_home(uint32_t h) {
     rx_spare[rx_spare_count++] = h;
 }
 
+/* The device handed up a buffer it did not hold (a driver or device bug): whoever holds it keeps
+ * it, so it is neither delivered nor sent home, only counted. */
+static void refuse_not_device_held(void) {
+    ns_switch.rx_not_device_held++;
+    ns_switch.counters_dirty = 1;
+}
+
 static void drop(enum ns_drop why, uint32_t h) {
+    if (ion_pool_transfer(&ns_switch.owner_table, h, OWNER_DEVICE, OWNER_KERNEL) != 0) {
+        refuse_not_device_held();
+        return;
+    }
     ns_switch.drops[why]++;
     ns_switch.counters_dirty = 1;
-    ion_pool_transfer(&ns_switch.owner_table, h, OWNER_DEVICE, OWNER_KERNEL);
     ns_rx_buffer_home(h);
 }
 
 void ns_rx_frame(uint32_t h, uint32_t offset, uint32_t len) {
     uint64_t cost = rx_cost_begin();
+    if (!is_rx_handle(h)) { /* not even a buffer of the RX area: read nothing of it */
+        refuse_not_device_held();
+        return;
+    }
     int route = ns_classify(pool_buffer(h) + offset, len);
     if (route < 0) {
         drop((enum ns_drop)(-route - 1), h);
@@ -48,7 +62,10 @@ void ns_rx_frame(uint32_t h, uint32_t offset, uint32_t len) {
         return;
     }
     struct ion_desc d = {h, (uint16_t)offset, (uint16_t)len};
-    ion_pool_transfer(&ns_switch.owner_table, h, OWNER_DEVICE, port_owner((unsigned)port));
+    if (ion_pool_transfer(&ns_switch.owner_table, h, OWNER_DEVICE, port_owner((unsigned)port)) != 0) {
+        refuse_not_device_held();
+        return;
+    }
     if (ion_ring_enqueue(&p->ring[NEXUS_ION_RING_RX_ACTIVE], &d) != 0) {
         ion_pool_transfer(&ns_switch.owner_table, h, port_owner((unsigned)port), OWNER_DEVICE);
         p->rx_ring_full++;

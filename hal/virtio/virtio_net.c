@@ -57,6 +57,8 @@ int virtio_net_init(uint64_t base, uint32_t irq, const struct virtio_net_client 
 
 const struct virtio_net_info *virtio_net_info(void) { return &info; }
 
+uint64_t virtio_net_bad_used(void) { return rxq.bad_used + txq.bad_used; }
+
 int virtio_net_post_rx(uint32_t handle) {
     struct virtq_buf b = {client->buffer_addr(handle), client->buf_size, 1};
     if (virtq_add(&rxq, &b, 1, handle) != 0)
@@ -85,7 +87,8 @@ uint32_t virtio_net_tx_room(void) { return txq.num_free / 3u; }
 int virtio_net_reap_tx(void) {
     uint32_t handle, len;
     int n = 0;
-    for (; virtq_take_used(&txq, &handle, &len); n++)
+    /* An overlong TX completion is counted by the queue; the buffer is done all the same. */
+    for (; virtq_take_used(&txq, &handle, &len) != VIRTQ_USED_NONE; n++)
         client->tx_done(handle);
     return n;
 }
@@ -102,9 +105,11 @@ void virtio_net_poll(void) {
     uint32_t handle, len;
     if (virtio_net_reap_tx() && client->tx_space)
         client->tx_space();
-    while (virtq_take_used(&rxq, &handle, &len)) {
-        if (len < info.hdr_len)
-            len = info.hdr_len; /* a device bug: hand up an empty frame, the switch drops it */
+    for (enum virtq_used_result r; (r = virtq_take_used(&rxq, &handle, &len)) != VIRTQ_USED_NONE;) {
+        /* A device bug (shorter than the header, or longer than the buffer): hand up an empty
+         * frame, so the switch drops it and the buffer goes home. */
+        if (r == VIRTQ_USED_OVERLONG || len < info.hdr_len)
+            len = info.hdr_len;
         client->rx(handle, info.hdr_len, len - info.hdr_len);
     }
     virtio_net_flush();

@@ -34,6 +34,9 @@ struct virtio_net_info {
 /* Initialises the device at base/irq. 0 or -1. */
 int virtio_net_init(uint64_t base, uint32_t irq, const struct virtio_net_client *client);
 const struct virtio_net_info *virtio_net_info(void);
+/* Used-ring elements of either queue the device got wrong (virtqueue.h): dropped, or an
+ * overlong length whose frame went up empty. */
+uint64_t virtio_net_bad_used(void);
 /* Gives an empty buffer to the device. 0, or -1 if the receive queue is full. */
 int virtio_net_post_rx(uint32_t handle);
 /* Queues a frame for sending: its 14-byte Ethernet header from `eth` (kernel memory that stays

@@ -31,11 +31,12 @@ int virtio_rng_read(uint8_t *buf, size_t len) {
         return -1;
     virtio_dev_notify(&dev, 0);
     uint32_t cookie, got;
-    for (uint32_t spins = 0; !virtq_take_used(&vq, &cookie, &got); spins++)
+    enum virtq_used_result r;
+    for (uint32_t spins = 0; (r = virtq_take_used(&vq, &cookie, &got)) == VIRTQ_USED_NONE; spins++)
         if (spins > 100000000u) /* a device that never answers must not hang the kernel */
             return -1;
-    if (got > len)
-        got = (uint32_t)len;
+    if (r == VIRTQ_USED_OVERLONG)
+        return -1;
     memcpy(buf, bounce, got);
     return (int)got;
 }

@@ -7,8 +7,13 @@
 #define PAGE 4096u
 
 /* Orders our ring writes before the device can see them (and its writes before our reads).
- * "iorw" also orders them against the MMIO notify that follows. */
+ * "iorw" also orders them against the MMIO notify that follows. The host tests, which play the
+ * device from the same thread, only need the compiler not to reorder. */
+#ifdef __riscv
 static inline void dma_fence(void) { __asm__ volatile("fence iorw, iorw" ::: "memory"); }
+#else
+static inline void dma_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+#endif
 
 int virtq_create(struct virtq *vq, uint16_t num) {
     if (num == 0 || num > VIRTQ_MAX || (num & (num - 1)))
@@ -30,7 +35,7 @@ int virtq_create(struct virtq *vq, uint16_t num) {
     vq->avail = (struct virtq_avail *)(mem + 16u * num);
     vq->used = (struct virtq_used *)(mem + used_off);
     for (uint16_t i = 0; i < num; i++)
-        vq->desc[i].next = (uint16_t)(i + 1);
+        vq->link[i] = (uint16_t)(i + 1);
     vq->num_free = num;
     return 0;
 }
@@ -39,18 +44,22 @@ int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n, uint32_t co
     if (n <= 0 || n > vq->num_free)
         return -1;
     uint16_t head = vq->free_head, d = head;
+    uint64_t writable = 0;
     for (int i = 0; i < n; i++) {
         struct virtq_desc *desc = &vq->desc[d];
         desc->addr = bufs[i].addr;
         desc->len = bufs[i].len;
         desc->flags = (uint16_t)((bufs[i].device_writes ? VIRTQ_DESC_F_WRITE : 0) |
                                  (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+        desc->next = vq->link[d];
+        if (bufs[i].device_writes)
+            writable += bufs[i].len;
         if (i + 1 < n)
-            d = desc->next;
+            d = vq->link[d];
     }
-    vq->free_head = vq->desc[d].next;
+    vq->free_head = vq->link[d];
     vq->num_free = (uint16_t)(vq->num_free - n);
-    vq->cookie[head] = cookie;
+    vq->chain[head] = (struct virtq_chain){.cookie = cookie, .writable_bytes = writable, .descriptors = (uint16_t)n};
     uint16_t idx = vq->avail->idx;
     vq->avail->ring[idx & (vq->num - 1)] = head;
     dma_fence(); /* the descriptors and ring entry before the index that publishes them */
@@ -63,23 +72,39 @@ int virtq_has_used(const struct virtq *vq) {
     return *(volatile const uint16_t *)&vq->used->idx != vq->last_used;
 }
 
-int virtq_take_used(struct virtq *vq, uint32_t *cookie, uint32_t *len) {
-    if (!virtq_has_used(vq))
-        return 0;
-    dma_fence(); /* the index before the entry it covers */
-    struct virtq_used_elem e = vq->used->ring[vq->last_used & (vq->num - 1)];
-    vq->last_used++;
-    uint16_t head = (uint16_t)(e.id % vq->num);
-    *cookie = vq->cookie[head];
-    *len = e.len;
-    /* Return the chain's descriptors to the free list. */
-    uint16_t d = head, n = 1;
-    while (vq->desc[d].flags & VIRTQ_DESC_F_NEXT) {
-        d = vq->desc[d].next;
-        n++;
-    }
-    vq->desc[d].next = vq->free_head;
+/* Returns the chain starting at `head` to the free list, following the driver's own links. */
+static void free_chain(struct virtq *vq, uint16_t head) {
+    uint16_t n = vq->chain[head].descriptors, tail = head;
+    for (uint16_t i = 1; i < n; i++)
+        tail = vq->link[tail];
+    vq->link[tail] = vq->free_head;
     vq->free_head = head;
     vq->num_free = (uint16_t)(vq->num_free + n);
-    return 1;
+    vq->chain[head].descriptors = 0;
+}
+
+enum virtq_used_result virtq_take_used(struct virtq *vq, uint32_t *cookie, uint32_t *len) {
+    while (virtq_has_used(vq)) {
+        dma_fence(); /* the index before the entry it covers */
+        /* Each field read once: the device could change it between a check and a use. */
+        const volatile struct virtq_used_elem *e = &vq->used->ring[vq->last_used & (vq->num - 1)];
+        uint32_t head = e->id, written = e->len;
+        vq->last_used++;
+        if (head >= vq->num || vq->chain[head].descriptors == 0) {
+            vq->bad_used++; /* not a chain in flight: nothing to free, no cookie to give */
+            continue;
+        }
+        const struct virtq_chain *c = &vq->chain[head];
+        *cookie = c->cookie;
+        int overlong = written > c->writable_bytes;
+        free_chain(vq, (uint16_t)head);
+        if (overlong) {
+            vq->bad_used++;
+            *len = 0;
+            return VIRTQ_USED_OVERLONG;
+        }
+        *len = written;
+        return VIRTQ_USED_OK;
+    }
+    return VIRTQ_USED_NONE;
 }

@@ -2,6 +2,14 @@
  * Split virtqueues (Virtio 1.2, section 2.7): a descriptor table, the available ring the driver
  * fills and the used ring the device fills. Each chain carries a 32-bit cookie (the driver's
  * buffer handle) that comes back when the device has used the chain.
+ *
+ * The device is not trusted with the driver's bookkeeping: all of it lives in struct virtq, which
+ * the device never sees, and every used-ring element is checked against it. An element naming a
+ * descriptor outside the queue, or one that is not the head of a chain in flight (never posted,
+ * or already completed), is dropped and counted in bad_used: no descriptor is freed twice and no
+ * stale cookie comes back. An element whose length exceeds what the chain let the device write
+ * still ends its chain (the device is done with it) but is reported as VIRTQ_USED_OVERLONG, and
+ * counted, so the caller takes its buffer back without trusting what is in it.
  */
 #ifndef NEXUS_VIRTQUEUE_H
 #define NEXUS_VIRTQUEUE_H
@@ -37,6 +45,13 @@ struct virtq_used {
 
 #define VIRTQ_MAX 256
 
+/* The driver's record of a chain in flight, at the index of its head descriptor. */
+struct virtq_chain {
+    uint64_t writable_bytes; /* the most the device may say it wrote into the chain */
+    uint32_t cookie;
+    uint16_t descriptors;    /* 0: no chain in flight starts here (the in-flight mark) */
+};
+
 struct virtq {
     uint16_t num;            /* power of two */
     struct virtq_desc *desc; /* physically contiguous with avail and used (legacy layout) */
@@ -44,10 +59,14 @@ struct virtq {
     struct virtq_used *used;
     void *mem;               /* the pages holding all three */
     uint32_t mem_pages;
-    uint16_t free_head;      /* free descriptors are chained through .next */
+    uint16_t free_head;      /* free descriptors are chained through link[] */
     uint16_t num_free;
     uint16_t last_used;      /* next used-ring entry to look at */
-    uint32_t cookie[VIRTQ_MAX];
+    uint64_t bad_used;       /* used elements dropped or overlong (see above) */
+    /* The successor of each descriptor, in its chain or in the free list. The device may
+     * rewrite desc[].next; the driver follows only this copy. */
+    uint16_t link[VIRTQ_MAX];
+    struct virtq_chain chain[VIRTQ_MAX];
 };
 
 /* One buffer of a chain: physical address and length; device_writes for device-writable. */
@@ -62,9 +81,17 @@ int virtq_create(struct virtq *vq, uint16_t num);
 /* Adds a chain; returns 0, or -1 when there are not enough free descriptors. The caller
  * notifies the device (after a batch). */
 int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n, uint32_t cookie);
-/* Takes the next used chain: 1 with *cookie and *len (bytes the device wrote), 0 if none. */
-int virtq_take_used(struct virtq *vq, uint32_t *cookie, uint32_t *len);
-/* 1 if the device has used chains not yet taken. */
+/* What virtq_take_used found. */
+enum virtq_used_result {
+    VIRTQ_USED_NONE = 0,     /* no used chain left */
+    VIRTQ_USED_OK = 1,       /* a chain: *cookie, and *len bytes the device wrote */
+    VIRTQ_USED_OVERLONG = 2, /* a chain, *cookie, but the device claimed more bytes than it could
+                              * write: *len is 0 and the buffers' contents are not to be trusted */
+};
+/* Takes the next used chain, skipping (and counting) elements that name no chain in flight.
+ * The chain's descriptors are free again once it returns OK or OVERLONG. */
+enum virtq_used_result virtq_take_used(struct virtq *vq, uint32_t *cookie, uint32_t *len);
+/* 1 if the device has used-ring entries not yet looked at (some may turn out to be bad). */
 int virtq_has_used(const struct virtq *vq);
 
 #endif

@@ -18,11 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REQUIRE(cond)  \
-    do {               \
-        if (!(cond))   \
-            abort();   \
-    } while (0)
+#include "fuzz_records.h"
 
 enum op {
     OP_ENQ,         /* <handle:4> <offset:2> <length:2>: trusted producer, one descriptor */
@@ -43,20 +39,6 @@ enum op {
 };
 #define NUM_OPS (OP_REINIT + 1)
 #define MAX_CAP 256u
-
-struct input {
-    const uint8_t *p;
-    size_t left;
-};
-
-static int take(struct input *in, void *out, size_t n) {
-    if (in->left < n)
-        return 0;
-    memcpy(out, in->p, n);
-    in->p += n;
-    in->left -= n;
-    return 1;
-}
 
 /* The trusted ring plus what the model expects of it. */
 struct state {
