@@ -369,6 +369,10 @@ clean:
 
 # Every object's compiler-generated dependencies (its headers); lwIP's sources are not ours.
 -include $(shell find $(B) -path $(B)/third_party -prune -o -name '*.d' -type f -print 2>/dev/null)
-# Objects and unstripped images are kept. (Not `.SECONDARY:` for everything: that would make a
-# header that no longer exists an intermediate file, and its old includers would never rebuild.)
-.PRECIOUS: $(B)/%.o $(B)/%.elf
+# Objects and unstripped images are kept, so the next build is incremental. .PRECIOUS takes the
+# target patterns of the rules that make them, exactly as written there (a wider pattern does not
+# match them). Not `.SECONDARY:` for everything: that would make a header that no longer exists
+# an intermediate file, and its old includers would never rebuild.
+.PRECIOUS: $(B)/k/%.o $(B)/kt/%.o $(B)/u/%.o $(B)/m/%.o $(B)/mt/%.o $(B)/lwip/%.o $(B)/libfdt/%.o \
+           $(HOST_OBJ)/%.o $(FUZZ_OBJ)/%.o $(HOST_OBJ)/$(LIBFDT_DIR)/%.o $(FUZZ_OBJ)/$(LIBFDT_DIR)/%.o \
+           $(B)/user/%.full.elf $(B)/user-test/%.full.elf
