@@ -393,6 +393,7 @@ static void net_runner(void *arg) {
     netswitch_publish();
     kprintf("NETTEST COUNTERS\n");
     monitor_print_bus("/Bus/net");
+    monitor_print_bus("/Bus/test/netsvc"); /* what the services report of themselves, e.g. hoarded */
     kprintf("NETTEST COUNTERS END\n");
     check_rx_not_device_held(); /* after the dump: its refused transfers are no harness frame's */
     kprintf("SELFTEST DONE passed=%d failed=%d\n", passed, failed);

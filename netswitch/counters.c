@@ -24,11 +24,11 @@ void ns_publish_port_holder(unsigned port) {
 static void publish_port(unsigned port) {
     const struct port *p = &ns_switch.ports[port];
     static const char *const names[] = {"rx_frames", "rx_bytes", "tx_frames", "tx_bytes", "rx_ring_full",
-                                        "tx_refused_ethertype", "tx_refused_handle", "tx_bad_length",
-                                        "tx_queue_full"};
+                                        "rx_budget", "rx_over_budget", "tx_refused_ethertype",
+                                        "tx_refused_handle", "tx_bad_length", "tx_queue_full"};
     const uint64_t values[] = {p->rx_frames, p->rx_bytes, p->tx_frames, p->tx_bytes, p->rx_ring_full,
-                               p->tx_refused_ethertype, p->tx_refused_handle, p->tx_bad_length,
-                               p->tx_queue_full};
+                               p->rx_budget, p->rx_over_budget, p->tx_refused_ethertype,
+                               p->tx_refused_handle, p->tx_bad_length, p->tx_queue_full};
     _Static_assert(ARRAY_LEN(names) == ARRAY_LEN(values), "a port figure without a name");
     char path[BUS_PATH_MAX];
     for (unsigned i = 0; i < ARRAY_LEN(names); i++) {
@@ -62,6 +62,11 @@ void netswitch_publish(void) {
         bus_setf(0, path, "%u", ion_pool_count(&ns_switch.owner_table, port_owner(p)));
     }
     bus_setf(0, "/Bus/net/pool/refused_transfers", "%lu", ns_switch.owner_table.refused);
+    bus_setf(0, "/Bus/net/pool/rx_posted", "%u", virtio_net_info()->rx_slots - virtio_net_rx_room());
+    bus_setf(0, "/Bus/net/pool/rx_posted_low", "%u", ns_switch.rx_posted_low);
+    bus_setf(0, "/Bus/net/pool/rx_spare", "%u", ns_rx_spare_count());
+    bus_setf(0, "/Bus/net/pool/rx_spare_errors", "%lu", ns_switch.rx_spare_errors);
+    bus_setf(0, "/Bus/net/nic/rx_slots", "%u", virtio_net_info()->rx_slots);
     bus_setf(0, "/Bus/net/nic/link", "%s", virtio_net_info()->link_up ? "up" : "down");
     published_bad_used = virtio_net_bad_used();
     bus_setf(0, "/Bus/net/nic/bad_used", "%lu", published_bad_used);

@@ -16,6 +16,13 @@ struct netswitch_state ns_switch;
 static uint8_t owners[POOL_BUFS]; /* the ownership table's storage */
 static int up;
 
+/* netswitch_internal.h says why these numbers. */
+static const uint32_t rx_budgets[NS_PORTS] = {
+    [PORT_MEMBRANE] = RX_BUDGET_MEMBRANE,
+    [PORT_UTCP] = RX_BUDGET_SERVICE,
+    [PORT_LWF] = RX_BUDGET_SERVICE,
+};
+
 uint64_t netswitch_buffer_addr(uint32_t h) { return (uint64_t)pool_buffer(h); }
 
 int netswitch_up(void) { return up; }
@@ -38,16 +45,20 @@ int netswitch_init(uint64_t base, uint32_t irq) {
     ns_switch.pool = page_alloc(POOL_BUFS * BUF_SIZE / PAGE_SIZE);
     if (!ns_switch.pool)
         return -1;
-    for (unsigned p = 0; p < NS_PORTS; p++)
+    for (unsigned p = 0; p < NS_PORTS; p++) {
+        ns_switch.ports[p].rx_budget = rx_budgets[p];
         for (int r = 0; r < RINGS_PER_PORT; r++)
             if (!(ns_switch.ports[p].ring_pages[r] = page_alloc(1)))
                 return -1;
+    }
     ion_pool_init(&ns_switch.owner_table, POOL_BUFS, owners, OWNER_KERNEL);
     if (virtio_net_init(base, irq, &client) != 0)
         return -1;
     for (uint32_t h = RX_BUFS; h-- > 0;)
         ns_rx_buffer_home(h);
     virtio_net_flush();
+    ns_switch.rx_posted_low = RX_BUFS; /* the first refill sets the real figure */
+    ns_rx_refill();
     up = 1;
     const struct virtio_net_info *ni = virtio_net_info();
     bus_setf(0, "/Bus/net/nic/mac", "%02x:%02x:%02x:%02x:%02x:%02x", ni->mac[0], ni->mac[1], ni->mac[2],

@@ -33,6 +33,18 @@
 #define PORT_CHANNEL_BASE NEXUS_PORT_CHANNEL(0) /* wait/signal channels 48.. are the ports' doorbells */
 #define BATCH            32
 
+/* RX budgets: the most RX buffers a port may hold at once (on its RX-active ring or read and not
+ * yet returned). Past it, frames for the port are dropped and counted (DROP_OVER_BUDGET), so a
+ * service that keeps buffers cannot take the ones the device needs for the other ports. The
+ * Membrane's is larger: lwIP keeps received segments in its sockets until the apps read them.
+ * Each budget is above RING_CAPACITY, so a service that stops reading still overruns its ring
+ * first (counted as ring_full); together they leave the device at least RX_DEVICE_FLOOR even if
+ * every port is at its budget, and any one port at its budget leaves its whole queue. */
+#define RX_BUDGET_MEMBRANE 96u
+#define RX_BUDGET_SERVICE  72u /* UTCP, LWF: a ring's worth and a few being read */
+#define RX_DEVICE_QUEUE    128u /* hal/virtio/virtio_net.c RX_QUEUE_SIZE */
+#define RX_DEVICE_FLOOR    16u
+
 /* Holders of a pool buffer in the ownership table: port p is OWNER_PORT0 + p. */
 enum { OWNER_KERNEL = 0, OWNER_DEVICE = 1, OWNER_PORT0 = 2 };
 
@@ -44,6 +56,12 @@ _Static_assert(NEXUS_PORT_CHANNEL(NS_PORTS - 1) < NEXUS_CHANNELS, "every port ne
 _Static_assert(NEXUS_ION_RING_STRIDE == PAGE_SIZE, "each ring is mapped as one page");
 _Static_assert(ION_RINGS_VA + RINGS_PER_PORT * PAGE_SIZE <= ION_POOL_VA, "a port's rings overlap the pool's window");
 _Static_assert(ION_POOL_VA + (uint64_t)POOL_BUFS * BUF_SIZE <= LINK_CLIENT_VA, "the pool overruns its window");
+_Static_assert(RX_BUDGET_MEMBRANE > RING_CAPACITY && RX_BUDGET_SERVICE > RING_CAPACITY,
+               "a service that stops reading must overrun its ring before its budget");
+_Static_assert(RX_BUDGET_MEMBRANE + (NS_PORTS - 1) * RX_BUDGET_SERVICE + RX_DEVICE_FLOOR <= RX_BUFS,
+               "every port at its budget must leave the device RX_DEVICE_FLOOR buffers");
+_Static_assert(RX_BUDGET_MEMBRANE + RX_DEVICE_QUEUE <= RX_BUFS && RX_BUDGET_SERVICE + RX_DEVICE_QUEUE <= RX_BUFS,
+               "one port at its budget must leave the device's queue full");
 _Static_assert(RX_BUFS * BUF_SIZE % PAGE_SIZE == 0 && TX_BUFS_PER_PORT * BUF_SIZE % PAGE_SIZE == 0,
                "RX and per-port TX areas are mapped with different rights, so each must be whole pages");
 
@@ -52,7 +70,9 @@ struct port {
     void *ring_pages[RINGS_PER_PORT];
     struct ion_ring ring[RINGS_PER_PORT];  /* our trusted views */
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
-    uint64_t rx_ring_full, tx_refused_ethertype, tx_refused_handle, tx_bad_length, tx_queue_full;
+    uint32_t rx_held;                      /* RX buffers the port holds: checked against rx_budget */
+    uint32_t rx_budget;
+    uint64_t rx_ring_full, rx_over_budget, tx_refused_ethertype, tx_refused_handle, tx_bad_length, tx_queue_full;
     int tx_blocked; /* frames wait on TX-active for device descriptors */
 };
 
@@ -66,6 +86,8 @@ struct netswitch_state {
     uint64_t rx_by_route[NS_ROUTES]; /* frames routed, per route (delivered or not) */
     uint64_t returns_refused;        /* RX returns of handles the service did not hold */
     uint64_t rx_not_device_held;     /* RX completions of buffers the device did not hold */
+    uint32_t rx_posted_low;          /* fewest RX buffers posted to the device after a refill */
+    uint64_t rx_spare_errors;        /* rx_demux.c's spare list: a push when full, a stale entry */
     int counters_dirty;              /* something changed since the last publish */
 };
 extern struct netswitch_state ns_switch; /* netswitch.c */
@@ -76,6 +98,8 @@ void ns_publish_port_holder(unsigned port);
 /* rx_demux.c */
 void ns_rx_frame(uint32_t handle, uint32_t offset, uint32_t len); /* the device's RX callback */
 void ns_rx_buffer_home(uint32_t handle);
+void ns_rx_refill(void);          /* posts spare RX buffers while the device's queue has room */
+uint32_t ns_rx_spare_count(void);
 void ns_rx_take_returns(struct port *p, unsigned port);
 
 /* tx_check.c */

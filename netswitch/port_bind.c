@@ -82,6 +82,7 @@ void netswitch_fiber_gone(struct fiber *f) {
         if (take_if_held(h, port_owner((unsigned)port), OWNER_KERNEL) && is_rx_handle(h))
             ns_rx_buffer_home(h);
     }
+    p->rx_held = 0;
     virtio_net_flush();
     p->fiber = NULL;
     f->net_port = -1;

@@ -21,6 +21,7 @@ const char *const ns_drop_names[NS_DROPS] = {
     [DROP_UNKNOWN] = "unknown_ethertype",
     [DROP_NO_SERVICE] = "no_service",
     [DROP_RING_FULL] = "ring_full",
+    [DROP_OVER_BUDGET] = "over_budget",
 };
 
 int ns_route_index(uint16_t ethertype) {

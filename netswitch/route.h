@@ -27,6 +27,7 @@ enum ns_drop {
     DROP_UNKNOWN,   /* EtherType not in the route table */
     DROP_NO_SERVICE,/* routed, but no fiber holds the port */
     DROP_RING_FULL, /* the service's receive ring is full */
+    DROP_OVER_BUDGET, /* the service holds its RX budget of buffers */
     NS_DROPS
 };
 

@@ -2,28 +2,62 @@
  * RX demux: a frame the device received goes, as its buffer handle, onto the RX ring of the port
  * its EtherType routes to; what cannot be delivered is dropped and counted by cause. Buffers
  * come back the other way when a service returns them on its RX-free ring, and are posted to
- * the device again. Nothing here reads the frame: route.c's classifier reads its two EtherType
+ * the device again, or kept spare until the device has room. Each port may hold at most its RX
+ * budget; past it its frames are dropped, so the device keeps buffers for the others. Nothing here reads the frame: route.c's classifier reads its two EtherType
  * bytes and its length.
  */
 #include "kernel.h"
 #include "netswitch_internal.h"
 #include "virtio_net.h"
 
-/* RX buffers the kernel holds because the device's RX queue was full when they came home.
- * Known gaps, left to their own issue: nothing takes buffers out of rx_spare again, so the RX
- * buffers beyond the device's queue stay parked here; and no port has an RX budget, so one
- * port may hold every buffer the device fills (ns_rx_frame is where a budget would be checked). */
+/* The RX buffers the kernel holds: they came home while the device's queue was full, and are
+ * posted again as soon as it has room (ns_rx_refill), so every RX buffer no port holds
+ * circulates. Each buffer the kernel holds is here once, so RX_BUFS entries always suffice; a
+ * push onto a full list, or an entry the kernel no longer holds, is a bookkeeping bug: counted
+ * (rx_spare_errors), never written past the array nor posted. */
 static uint32_t rx_spare[RX_BUFS];
 static uint32_t rx_spare_count;
 
-/* An RX buffer came back to the kernel: give it to the device, or keep it spare. */
-void ns_rx_buffer_home(uint32_t h) {
-    if (ion_pool_transfer(&ns_switch.owner_table, h, OWNER_KERNEL, OWNER_DEVICE) == 0) {
-        if (virtio_net_post_rx(h) == 0)
-            return;
-        ion_pool_transfer(&ns_switch.owner_table, h, OWNER_DEVICE, OWNER_KERNEL);
+uint32_t ns_rx_spare_count(void) { return rx_spare_count; }
+
+static void spare_error(void) {
+    ns_switch.rx_spare_errors++;
+    ns_switch.counters_dirty = 1;
+}
+
+static void spare_push(uint32_t h) {
+    if (rx_spare_count == RX_BUFS) {
+        spare_error();
+        return;
     }
     rx_spare[rx_spare_count++] = h;
+}
+
+/* Gives the device buffer h, which the kernel holds. 0, or -1 if the kernel does not hold it
+ * or the device's queue is full (nothing changes). */
+static int post(uint32_t h) {
+    if (ion_pool_transfer(&ns_switch.owner_table, h, OWNER_KERNEL, OWNER_DEVICE) != 0)
+        return -1;
+    if (virtio_net_post_rx(h) == 0)
+        return 0;
+    ion_pool_transfer(&ns_switch.owner_table, h, OWNER_DEVICE, OWNER_KERNEL);
+    return -1;
+}
+
+/* An RX buffer came back to the kernel: give it to the device, or keep it spare. */
+void ns_rx_buffer_home(uint32_t h) {
+    if (virtio_net_rx_room() == 0 || post(h) != 0)
+        spare_push(h);
+}
+
+/* Every frame the device hands up frees a slot of its queue; a spare buffer takes it. */
+void ns_rx_refill(void) {
+    while (rx_spare_count > 0 && virtio_net_rx_room() > 0)
+        if (post(rx_spare[--rx_spare_count]) != 0)
+            spare_error(); /* the entry was stale: whoever holds that buffer keeps it */
+    uint32_t posted = virtio_net_info()->rx_slots - virtio_net_rx_room();
+    if (posted < ns_switch.rx_posted_low)
+        ns_switch.rx_posted_low = posted;
 }
 
 /* The device handed up a buffer it did not hold (a driver or device bug): whoever holds it keeps
@@ -43,7 +77,7 @@ static void drop(enum ns_drop why, uint32_t h) {
     ns_rx_buffer_home(h);
 }
 
-void ns_rx_frame(uint32_t h, uint32_t offset, uint32_t len) {
+static void demux(uint32_t h, uint32_t offset, uint32_t len) {
     uint64_t cost = rx_cost_begin();
     if (!is_rx_handle(h)) { /* not even a buffer of the RX area: read nothing of it */
         refuse_not_device_held();
@@ -61,6 +95,11 @@ void ns_rx_frame(uint32_t h, uint32_t offset, uint32_t len) {
         drop(DROP_NO_SERVICE, h);
         return;
     }
+    if (p->rx_held >= p->rx_budget) {
+        p->rx_over_budget++;
+        drop(DROP_OVER_BUDGET, h);
+        return;
+    }
     struct ion_desc d = {h, (uint16_t)offset, (uint16_t)len};
     if (ion_pool_transfer(&ns_switch.owner_table, h, OWNER_DEVICE, port_owner((unsigned)port)) != 0) {
         refuse_not_device_held();
@@ -72,12 +111,18 @@ void ns_rx_frame(uint32_t h, uint32_t offset, uint32_t len) {
         drop(DROP_RING_FULL, h);
         return;
     }
+    p->rx_held++;
     rx_cost_end(cost); /* demux + enqueue; waking the service is not counted */
     if (ion_ring_producer_should_wake(&p->ring[NEXUS_ION_RING_RX_ACTIVE]))
         channel_signal(PORT_CHANNEL_BASE + port);
     p->rx_frames++;
     p->rx_bytes += len;
     ns_switch.counters_dirty = 1;
+}
+
+void ns_rx_frame(uint32_t h, uint32_t offset, uint32_t len) {
+    demux(h, offset, len);
+    ns_rx_refill();
 }
 
 /* Buffers the service has finished reading. A handle it does not hold is refused and counted. */
@@ -91,6 +136,7 @@ void ns_rx_take_returns(struct port *p, unsigned port) {
                 ns_switch.returns_refused++;
                 continue;
             }
+            p->rx_held--;
             ns_rx_buffer_home(d[i].handle);
         }
     }

@@ -67,6 +67,9 @@ int virtio_net_post_rx(uint32_t handle) {
     return 0;
 }
 
+/* A receive buffer takes one descriptor. */
+uint32_t virtio_net_rx_room(void) { return rxq.num_free; }
+
 int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, uint32_t len) {
     /* Three descriptors: the virtio header alone (legacy devices without ANY_LAYOUT require
      * that), the Ethernet header, the payload in place. */

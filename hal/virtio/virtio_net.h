@@ -39,6 +39,8 @@ const struct virtio_net_info *virtio_net_info(void);
 uint64_t virtio_net_bad_used(void);
 /* Gives an empty buffer to the device. 0, or -1 if the receive queue is full. */
 int virtio_net_post_rx(uint32_t handle);
+/* Empty buffers virtio_net_post_rx can still give the device right now. */
+uint32_t virtio_net_rx_room(void);
 /* Queues a frame for sending: its 14-byte Ethernet header from `eth` (kernel memory that stays
  * untouched until tx_done) and `len` payload bytes at `offset` in buffer `handle`. 0, or -1 if
  * the transmit queue is full. */

@@ -9,7 +9,10 @@
  *  - control frames (payload starting with a keyword) drive the tests: "PAUSE" stops reading
  *    for 2 s (so a flood overruns the ring), "BADTX" sends one frame of an EtherType this port
  *    is not granted, "FINISH" tells the kernel runner the harness is done, "SINK" stops
- *    answering (for frame-rate measurements).
+ *    answering (for frame-rate measurements), "HOARD" keeps every RX buffer it reads, the HOARD
+ *    frame's included, unanswered for 4 s and then gives them all back, publishing how many it
+ *    held in /Bus/test/netsvc/TAG/hoarded (a service that drains the pool: the kernel must stop
+ *    it at its RX budget while the other ports keep receiving).
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,12 +24,16 @@
 #define ETH_HDR NEXUS_ETH_HDR_LEN
 #define FRAME_MAX NEXUS_ETH_FRAME_MAX
 #define BATCH 32
+#define HOARD_NS NX_MS(4000)
 
 static struct port port;
 static char tag[TAG_LEN + 1];
-static char evidence_key[64];
+static char evidence_key[64], hoarded_key[64];
 static int evidence_done, sink_mode;
 static unsigned long answered;
+static uint32_t hoard[NEXUS_ION_RX_BUFS];
+static uint32_t hoarded;
+static uint64_t hoard_until; /* nx_clock_ns() at which the hoard goes back; 0 when not hoarding */
 
 /* Takes a TX buffer (waiting for one to come back if all are in flight). */
 static uint8_t *tx_buffer(uint32_t *handle) {
@@ -68,6 +75,12 @@ static void handle_frame(const struct ion_desc *d) {
     uint16_t type = (uint16_t)(frame[12] << 8 | frame[13]);
     if (!evidence_done)
         record_evidence(d, frame);
+    if (hoard_until)
+        return;
+    if (payload_is(frame, d->length, "HOARD")) {
+        hoard_until = nx_clock_ns() + HOARD_NS;
+        return;
+    }
     if (payload_is(frame, d->length, "PAUSE")) {
         nx_sleep_ns(NX_MS(2000));
     } else if (payload_is(frame, d->length, "BADTX")) {
@@ -84,6 +97,26 @@ static void handle_frame(const struct ion_desc *d) {
         answer(frame, d->length, type);
 }
 
+/* Keeps an RX buffer while hoarding; 0 if it is not kept (the caller returns it). */
+static int keep(uint32_t handle) {
+    if (!hoard_until || hoarded == NEXUS_ION_RX_BUFS)
+        return 0;
+    hoard[hoarded++] = handle;
+    return 1;
+}
+
+static void release_hoard_when_due(void) {
+    if (!hoard_until || nx_clock_ns() < hoard_until)
+        return;
+    char value[16];
+    snprintf(value, sizeof value, "%u", hoarded);
+    nx_bus_set(hoarded_key, value);
+    while (hoarded)
+        port_return(&port, hoard[--hoarded]);
+    hoard_until = 0;
+    port_flush(&port);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || port_attach(&port) != 0) {
         printf("netsvc: no port (argc %d)\n", argc);
@@ -91,6 +124,7 @@ int main(int argc, char **argv) {
     }
     snprintf(tag, sizeof tag, "%-8s", argv[1]);
     snprintf(evidence_key, sizeof evidence_key, "/Bus/test/netsvc/%s/rx_evidence", argv[1]);
+    snprintf(hoarded_key, sizeof hoarded_key, "/Bus/test/netsvc/%s/hoarded", argv[1]);
     printf("netsvc %s: port %u, channel %u, %u tx buffers\n", argv[1], port.info.port, port.info.channel,
            port.info.tx_count);
     for (;;) {
@@ -98,12 +132,14 @@ int main(int argc, char **argv) {
         uint32_t n = port_receive(&port, d, BATCH);
         for (uint32_t i = 0; i < n; i++) {
             handle_frame(&d[i]);
-            port_return(&port, d[i].handle);
+            if (!keep(d[i].handle))
+                port_return(&port, d[i].handle);
         }
         port_flush(&port);
+        release_hoard_when_due();
         if (n)
             continue;
         if (port_sleep_prepare(&port))
-            nx_wait(port_channel(&port), NX_MS(1000));
+            nx_wait(port_channel(&port), hoard_until ? NX_MS(100) : NX_MS(1000));
     }
 }

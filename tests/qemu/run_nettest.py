@@ -11,6 +11,9 @@ service (tests/qemu/netsvc.c) to every NetSwitch port and prints NETTEST READY. 
   - unknown EtherTypes, runts and oversized frames get no answer and are counted as drops;
   - a frame of an EtherType the service is not granted is refused by the kernel and counted;
   - a flood into a paused service overruns its ring: drops are counted, the rest answered;
+  - a service that keeps every RX buffer it reads (HOARD) is stopped at its RX budget, counted
+    as over_budget, while the other ports still answer and the device's queue stays full of
+    the spare buffers;
   - a FINISH frame lets the kernel check zero copy, the pool's return to its baseline and
     that every service is alive, and print the /Bus/net counters, which are compared with
     what was sent here.
@@ -37,7 +40,8 @@ NIC_MAC = mac("52:54:00:12:34:56")  # QEMU's default for the first NIC
 PEER_MAC = mac("02:00:00:00:00:01")
 ROUTES = {0x0800: "membrane", 0x0806: "membrane", 0x86DD: "membrane", 0x88B5: "utcp", 0x4C57: "lwf"}
 TYPE_OF = {"membrane": 0x0800, "utcp": 0x88B5, "lwf": 0x4C57}
-COUNTER_LINE = re.compile(r"^(/Bus/net/\S+)=(.*)$")
+COUNTER_LINE = re.compile(r"^(/Bus/(?:net|test)/\S+)=(.*)$")
+HOARD_SECONDS = 4.0  # tests/qemu/netsvc.c HOARD_NS
 
 
 def frame_to_service(ethertype, payload):
@@ -126,7 +130,33 @@ def drive(port, res, rng):
     port.send(frame)
     ok, detail = expect_answer(port, frame, "lwf")
     res("works_after_flood", ok, detail)
+
+    hoard(port, res)
+    sent["utcp_not_flood"] += 1  # the frame after the hoard; the hoarded ones are counted apart
     return sent
+
+
+def hoard(port, res):
+    """UTCP's service keeps every RX buffer it reads for HOARD_SECONDS while its port is
+    flooded: the switch must stop it at its budget, and the other ports must still receive."""
+    port.send(frame_to_service(0x88B5, b"HOARD"))
+    started = time.monotonic()
+    time.sleep(0.2)
+    for i in range(200):
+        port.send(frame_to_service(0x88B5, b"hoard %05d " % i + b"." * 64))
+        if i % 32 == 31:
+            time.sleep(0.01)  # below the host socket's limit: the guest decides what is dropped
+    time.sleep(0.3)
+    for etype, service in ((0x4C57, "lwf"), (0x0800, "membrane")):
+        frame = frame_to_service(etype, b"while utcp hoards")
+        port.send(frame)
+        ok, detail = expect_answer(port, frame, service, timeout=1.5)
+        res(f"{service}_answers_while_utcp_hoards", ok, detail)
+    time.sleep(max(0.0, started + HOARD_SECONDS + 0.5 - time.monotonic()))
+    frame = frame_to_service(0x88B5, b"after the hoard")
+    port.send(frame)
+    ok, detail = expect_answer(port, frame, "utcp")
+    res("utcp_answers_after_hoard", ok, detail)
 
 
 def check_counters(counters, sent, res):
@@ -147,7 +177,23 @@ def check_counters(counters, sent, res):
     # Frames the service got = its port's rx_frames less the non-flood ones. A flood also loses
     # frames before the NIC (QEMU stops reading the socket while no buffer is posted and the
     # host drops what overflows): those are outside the guest and reported, not counted.
-    delivered = get("port/utcp/rx_frames") - sent["utcp_not_flood"]
+    hoarded = int(counters.get("/Bus/test/netsvc/utcp/hoarded", "-1"))
+    budget = get("port/utcp/rx_budget")
+    res("hoard_stopped_at_budget", 0 < budget == hoarded, f"UTCP's service held {hoarded}, budget {budget}")
+    over = get("port/utcp/rx_over_budget")
+    res("hoard_over_budget_counted", over > 0 and over == get("drop/over_budget"),
+        f"rx_over_budget {over}, drop/over_budget {get('drop/over_budget')}")
+    def pool(key):
+        return int(counters.get("/Bus/net/pool/" + key, "-1"))
+    slots = int(counters.get("/Bus/net/nic/rx_slots", "-1"))
+    # The device's queue never went short: while UTCP held its budget and the ring flood held
+    # another ring's worth, spare buffers (beyond the device's 128) filled every slot a frame left.
+    res("device_queue_stayed_full", 0 < slots == pool("rx_posted_low") == pool("rx_posted"),
+        f"rx_slots {slots}, rx_posted_low {pool('rx_posted_low')}, rx_posted {pool('rx_posted')}")
+    # Once the services gave theirs back, each of the 256 RX buffers is posted or spare.
+    res("spare_buffers_accounted", pool("rx_spare_errors") == 0 and pool("rx_posted") + pool("rx_spare") == 256,
+        f"posted {pool('rx_posted')} + spare {pool('rx_spare')}, errors {pool('rx_spare_errors')}")
+    delivered = get("port/utcp/rx_frames") - sent["utcp_not_flood"] - max(hoarded, 0)
     res("flood_every_delivered_frame_answered", delivered == sent["flood_answers"],
         f"{delivered} delivered, {sent['flood_answers']} answered")
     print(f"nettest: flood of {sent['flood']}: {delivered} delivered, {full} dropped on the full ring, "
