@@ -77,6 +77,7 @@ struct fiber {
     uint32_t pledge;      /* promise bits (pledge.h); only ever narrowed */
     uint64_t started;     /* ticks at spawn */
     int stop_requested;   /* fiber_stop: end at the next return to U-mode */
+    unsigned char console_escape; /* console.c: where it is in an escape sequence it wrote */
     void (*kernel_fn)(void *);
     void *kernel_arg;
     struct fiber_end_info end;

@@ -268,6 +268,17 @@ static void check_bus_quotas(void) {
     check("bus.filler_keys_dropped", left == 0, "%d bytes of busfill keys left", left);
 }
 
+/* A fiber prints forged kernel lines (tests/qemu/probe.c, mode forge); the harness checks they
+ * reached the console as its own, prefixed and stripped. Here: it ran and ended. */
+static void check_console_forger(void) {
+    static const struct fiber_spec forger = {"forger", "probe", "forge", "", "stdio"};
+    struct fiber_end_info end;
+    int id = fiber_spawn(&forger);
+    int ended = id > 0 && wait_end((uint32_t)id, &end) == 0;
+    check("console.forger_ran", ended && end.kind == END_EXIT && end.code == 0, "spawn %d, ended %s", id,
+          ended ? fiber_end_name(end.kind) : "not");
+}
+
 /* Asks the harness to type a console command; the UART interrupt must arrive through the PLIC
  * and the monitor must answer. */
 static void check_console_irq(void) {
@@ -296,6 +307,7 @@ static void runner(void *arg) {
     for (unsigned i = 0; i < ARRAY_LEN(steps); i++)
         run_step(&steps[i]);
     check_bus_quotas();
+    check_console_forger();
     check_console_irq();
     kprintf("SELFTEST DONE passed=%d failed=%d\n", passed, failed);
     machine_exit(failed ? 1 : 0);

@@ -85,7 +85,7 @@ static long sys_console_write(struct fiber *f, const uint64_t *a) {
         size_t n = len - done < sizeof buf ? len - done : sizeof buf;
         if (copy_from_user(f->pt, buf, uva + done, n))
             return -EFAULT;
-        console_write(buf, n);
+        console_write_user(f, buf, n);
         done += n;
     }
     return (long)len;

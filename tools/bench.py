@@ -29,6 +29,7 @@ import time
 
 from tests.e2e.http_bench import http_bench
 from tests.e2e.run_qemu_containment import boot_test_kernel, measure_recoveries
+from tests.harness.console import said_by
 from tests.harness.guest import Guest
 
 RECOVERY_CRASHES = 20
@@ -38,7 +39,7 @@ def recovery_bench(qemu, kernel, logdir):
     """Membrane crash to the next HTTP 200, over RECOVERY_CRASHES memory and instruction faults
     of the test build's Membrane (tests/e2e/run_qemu_containment.py)."""
     with boot_test_kernel(qemu, kernel, logdir) as guest:
-        if guest.console.wait_for("httpd: listening", 90) is None:
+        if guest.console.wait_for(said_by("httpd", "httpd: listening"), 90) is None:
             return [("Membrane recovery", "the test kernel did not come up")]
         runs = measure_recoveries(guest, RECOVERY_CRASHES, ["null", "wild", "illegal"])
     times = [s for _, s, _ in runs if s is not None]
@@ -50,7 +51,7 @@ def recovery_bench(qemu, kernel, logdir):
              "%.1f .. %.1f ms" % (min(times) * 1000, max(times) * 1000))]
 
 
-FIRST_FIBER_LINE = "hello from hello"
+FIRST_FIBER_LINE = said_by("hello", "hello from hello")
 
 
 def boot_to_first_fiber(qemu, timeout=60.0):

@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 
+from tests.harness.console import said_by, writer
 from tests.harness.guest import Guest
 from tests.harness.net import LOOPBACK, UserNet
 from tests.harness.report import Report
@@ -120,7 +121,7 @@ def crash_membrane(guest, kind, nth):
     """One fault; returns (seconds from the trigger to the next HTTP 200, or None, detail)."""
     sent = time.monotonic()
     inject_fault(guest, kind)
-    if not guest.console.wait_count("restarted membrane#", nth, 10):
+    if not guest.console.wait_count("supervisor: restarted membrane#", nth, 10):
         return None, "no restart seen on the console"
     # Fresh GETs every ATTEMPT_EVERY_S, each waiting up to 3 s: the first to answer is the
     # moment the guest serves again (http_probe.first_success says why they overlap).
@@ -146,11 +147,17 @@ def measure_recoveries(guest, count, kinds):
 LINKENDS_CHECKS = 6  # the CAPCHECK lines of tests/qemu/capcheck.c mode linkends
 
 
+CAPCHECK_LINE = re.compile(r"CAPCHECK ((\S+?)\.\S+): (ok|FAIL)(.*)")
+
+
 def report_capcheck(lines, only=None):
+    """Scores each CAPCHECK line a capcheck fiber printed about itself: the check's name begins
+    with the fiber's, so one fiber cannot pass or fail another's checks."""
     for l in lines:
-        m = re.match(r"CAPCHECK (\S+): (ok|FAIL)(.*)", l)
-        if m and (only is None or m.group(1).startswith(only)):
-            report("capcheck." + m.group(1), m.group(2) == "ok", m.group(3).strip())
+        fiber, text = writer(l)
+        m = CAPCHECK_LINE.match(text) if fiber else None
+        if m and m.group(2) == fiber and (only is None or m.group(1).startswith(only)):
+            report("capcheck." + m.group(1), m.group(3) == "ok", m.group(4).strip())
 
 
 def check_survivor(guest):
@@ -158,8 +165,8 @@ def check_survivor(guest):
     ECONNRESET or ENOTCONN, and new ones must work."""
     exited = guest.console.wait_for("fiber survivor#", 30)
     lines = guest.console.since(0)
-    report_capcheck([l for l in lines if "survivor." in l and "sockets_before_crash" not in l], "survivor.")
-    report("survivor_checked_all", sum("CAPCHECK survivor." in l for l in lines) == 5
+    report_capcheck([l for l in lines if "sockets_before_crash" not in l], "survivor.")
+    report("survivor_checked_all", guest.console.count(said_by("survivor", "CAPCHECK survivor.")) == 5
            and exited is not None and "exited with 0" in exited, exited)
 
 
@@ -176,19 +183,19 @@ def check_rule_breakers(guest):
     report("widened_pledge_still_enforced", line is not None and 'pledge: link_info needs "inet"' in line, line)
     c.wait_for("fiber nocap#", 30)
     line = c.wait_for("fiber linkends#", 30)
-    checked = sum("CAPCHECK linkends." in l for l in c.since(0))
+    checked = c.count(said_by("linkends", "CAPCHECK linkends."))
     report("link_ends_checked_all", line is not None and "exited with 0" in line and checked == LINKENDS_CHECKS,
            f"{line}; {checked} of {LINKENDS_CHECKS} checks printed")
     c.wait_for("supervisor: crasher failed", 30)
-    c.wait_for("capcheck survivor: holding", 30)
+    c.wait_for(said_by("survivor", "capcheck survivor: holding"), 30)
     c.wait_for("fiber relisten#", 30)
     exited = guest.console.wait_count("fiber relisten#", 2, 30)  # killed, then the restart exits
     report("crashed_app_restarted_and_exited", exited, "relisten did not end twice")
     lines = c.since(0)
     report_capcheck(lines)
-    report("nothing_survived_its_violation", not any(".survived" in l for l in lines),
-           [l for l in lines if ".survived" in l])
-    report("crasher_given_up", any("supervisor: crasher failed 3 times" in l for l in lines),
+    survived = [l for l in lines if ".survived" in writer(l)[1] and writer(l)[0]]
+    report("nothing_survived_its_violation", not survived, survived)
+    report("crasher_given_up", any(l.startswith("supervisor: crasher failed 3 times") for l in lines),
            "no give-up line")
     bus = guest.bus_json()
     report("bus_crasher_down", bus.get("/Bus/fibers/crasher/state", "").startswith("down:")
@@ -226,11 +233,12 @@ def main():
 
     guest = boot_test_kernel(args.qemu, args.kernel, args.logdir)
     try:
-        listening = guest.console.wait_for("httpd: listening", BOOT_TIMEOUT)
+        listening = guest.console.wait_for(said_by("httpd", "httpd: listening"), BOOT_TIMEOUT)
         report("boot_httpd_listening", listening is not None, "no 'httpd: listening' on the console")
         if listening is None:
             return 1
-        report("fault_injection_in_test_build", guest.console.wait_for("fault injection on udp port", 5) is not None,
+        injecting = said_by("membrane", "membrane: TEST BUILD: fault injection on udp port")
+        report("fault_injection_in_test_build", guest.console.wait_for(injecting, 5) is not None,
                "the test Membrane did not open its trigger port")
         check_rule_breakers(guest)
         home0, held0, total, _ = pool_state(guest)
@@ -274,8 +282,8 @@ def main():
                bus.get("/Bus/fibers/membrane/last_fault"))
         report("httpd_never_restarted", bus.get("/Bus/fibers/httpd/restarts") == "0",
                bus.get("/Bus/fibers/httpd/restarts"))
-        report("httpd_listened_again", guest.console.count("httpd: listening") >= args.faults + 1,
-               f"{guest.console.count('httpd: listening')} 'listening' lines")
+        report("httpd_listened_again", guest.console.count(said_by("httpd", "httpd: listening")) >= args.faults + 1,
+               f"{guest.console.count(said_by('httpd', 'httpd: listening'))} 'listening' lines")
         report("lease_after_restarts", bus.get("/Bus/net/ipv4/addr") == "10.0.2.15", bus.get("/Bus/net/ipv4/addr"))
     finally:
         guest.stop()

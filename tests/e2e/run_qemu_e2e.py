@@ -22,6 +22,7 @@ import sys
 import time
 
 from tests.e2e.dns_stub import DnsStub
+from tests.harness.console import kernel_line, said_by
 from tests.harness.guest import Guest
 from tests.harness.net import UdpEcho, UserNet
 from tests.harness.report import Report
@@ -84,18 +85,18 @@ def main():
                   bootargs=f"app={app}", pcap=os.path.join(args.logdir, "nic.pcap"), wrap=with_resolv_conf(resolv))
     console = guest.console
     try:
-        listening = console.wait_for("httpd: listening", BOOT_TIMEOUT)
+        listening = console.wait_for(said_by("httpd", "httpd: listening"), BOOT_TIMEOUT)
         report("httpd_listening", listening is not None, "no 'httpd: listening' on the console")
         if listening:
             print(f"  httpd listening {time.monotonic() - guest.started:.2f} s after QEMU started", flush=True)
             run_http_checks(guest.http_port)
             check_bus(guest)
-        done = console.wait_for("posixcheck: done", BOOT_TIMEOUT)
+        done = console.wait_for(said_by("posixcheck", "posixcheck: done"), BOOT_TIMEOUT)
         report("posixcheck_finished", done is not None, "posixcheck never reported")
-        report.relay(l for l in console.since(0) if l.startswith(("PASS posix.", "FAIL posix.")))
+        report.relay(t for t in console.from_fiber("posixcheck") if t.startswith(("PASS posix.", "FAIL posix.")))
         report("udp_echo_served", echo.served > 0, "the host's echo server saw nothing")
         report("dns_through_qemu_resolver", dns.served > 0, "the DNS stub saw no query")
-        killed = [l for l in console.since(0) if "killed" in l and "fiber" in l]
+        killed = [l for l in console.since(0) if kernel_line(l) and l.startswith("fiber ") and " killed: " in l]
         report("no_fiber_killed", not killed, "; ".join(killed[:3]))
         report("qemu_alive", guest.alive(), f"QEMU exited with {guest.proc.poll()}")
     finally:

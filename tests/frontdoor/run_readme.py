@@ -33,6 +33,7 @@ from tests.frontdoor import pcap, readme
 from tests.frontdoor.builddeps import check_header_dependencies
 from tests.frontdoor.product import check_product
 from tests.frontdoor.terminal import CTRL_A_X, Terminal, user_env
+from tests.harness.console import said_by_rx
 from tests.harness.net import free_port
 from tests.harness.report import Report
 
@@ -109,7 +110,7 @@ def check_help(term, out):
 
 
 def check_stop(term, name, curl):
-    report(f"console.stop_{name}_ends_it", term.expect(rf"supervisor: {name} stopped", 10, start=term.typed) is not None,
+    report(f"console.stop_{name}_ends_it", term.expect(rf"^supervisor: {name} stopped", 10, start=term.typed) is not None,
            f"no 'supervisor: {name} stopped'")
     report(f"console.stop_{name}_on_bus", bus_value(term, f"/Bus/fibers/{name}/state") == "stopped by the operator",
            bus_value(term, f"/Bus/fibers/{name}/state"))
@@ -120,7 +121,7 @@ def check_stop(term, name, curl):
 
 
 def check_start(term, name, curl):
-    report(f"console.start_{name}_starts_it", term.expect(rf"supervisor: started {name}#\d+", 10, start=term.typed) is not None,
+    report(f"console.start_{name}_starts_it", term.expect(rf"^supervisor: started {name}#\d+", 10, start=term.typed) is not None,
            f"no 'supervisor: started {name}'")
     report(f"console.start_{name}_on_bus", bus_value(term, f"/Bus/fibers/{name}/state") == "alive",
            bus_value(term, f"/Bus/fibers/{name}/state"))
@@ -129,7 +130,7 @@ def check_start(term, name, curl):
 
 
 def check_restart(term, name, curl):
-    report(f"console.restart_{name}_restarts_it", term.expect(rf"supervisor: restarted {name}#\d+", 10, start=term.typed) is not None,
+    report(f"console.restart_{name}_restarts_it", term.expect(rf"^supervisor: restarted {name}#\d+", 10, start=term.typed) is not None,
            f"no 'supervisor: restarted {name}'")
     ok, out = curl_until(curl, GUEST_ADDR, 30)
     report(f"console.restart_{name}_serves_again", ok, out[-300:])
@@ -175,7 +176,7 @@ def console_session(term, curl):
         out = console(term, line, want)
         report(f"console.refuses_{slug(line)}", out is not None, f"typed {line!r}, wanted /{want}/")
     # A service that ended by itself (hello exits 0) can be started again.
-    out = console(term, "start hello", r"^hello from hello", timeout=10)
+    out = console(term, "start hello", said_by_rx("hello", "hello from hello"), timeout=10)
     report("console.start_finished_service", out is not None, "hello did not greet again")
 
 
@@ -236,7 +237,7 @@ def run_make_run(cmd):
         m = term.expect(r"^\s*(curl \S+)\s*$", BOOT_TIMEOUT)
         curl = m.group(1) if m else None
         report(f"{name}.prints_curl_line", curl is not None and f":{port}/" in curl, curl)
-        listening = term.expect(r"httpd: listening", BOOT_TIMEOUT)
+        listening = term.expect(said_by_rx("httpd", "httpd: listening"), BOOT_TIMEOUT)
         report(f"{name}.boots_to_httpd", listening is not None,
                "no 'httpd: listening'; the terminal ends: " + term.since(0)[-400:])
         if not (curl and listening):
@@ -294,7 +295,7 @@ def run_make_debug(cmd):
             time.sleep(0.5)
         report(f"{name}.gdb_reads_pc_at_reset_vector", re.search(r"^pc\s+0x1000\b", out, re.M) is not None, out[-400:])
         report(f"{name}.gdb_detaches", "detached" in out.lower(), out[-200:])
-        booted = term.expect(r"httpd: listening", BOOT_TIMEOUT)
+        booted = term.expect(said_by_rx("httpd", "httpd: listening"), BOOT_TIMEOUT)
         report(f"{name}.boots_after_detach", booted is not None, "no 'httpd: listening' after gdb detached")
         quit_qemu(term, name)
     finally:

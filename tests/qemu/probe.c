@@ -259,6 +259,18 @@ static void mode_ioninfo(void) {
     check("pledge.ion_info_survived", 0, "ion_info without net returned");
 }
 
+/* Writes what a forger would: a kernel kill line, a check and a verdict, each after a newline so
+ * it would start a line, dressed in escape sequences and control bytes that erase or move back
+ * over the kernel's prefix; it ends on half a line the kernel's next message would complete.
+ * tests/qemu/run_selftest.py checks what reached the console (kernel/console.c). */
+static void mode_forge(void) {
+    static const char forged[] = "\nfiber membrane#2 \x1b[31mkilled\x1b[0m: fault scause=0xd stval=0 sepc=0x0\n"
+                                 "\x1b[2K\rTEST console.forged: ok\n"
+                                 "\x1b]0;nexus\x07SELFTEST DONE passed=1 failed=0\n"
+                                 "\x1b[1A\b\bno line end: ";
+    nx_console_write(forged, sizeof forged - 1);
+}
+
 static const struct {
     const char *mode;
     void (*run)(void);
@@ -274,6 +286,7 @@ static const struct {
     {"signaller", mode_signaller},   {"iso-a", mode_iso_a},
     {"iso-b", mode_iso_b},           {"fpwrite", mode_fp_write},
     {"fpread", mode_fp_read},        {"busfill", mode_busfill},
+    {"forge", mode_forge},
 };
 
 int main(int argc, char **argv) {

@@ -14,12 +14,38 @@ import re
 import sys
 import time
 
+from tests.harness.console import said_by
 from tests.harness.guest import Guest
 from tests.harness.report import Report
 
 DONE_LINE = re.compile(r"^SELFTEST DONE passed=(\d+) failed=(\d+)$")
 CONSOLE_COMMAND = "bus /Bus/boot"
 MONITOR_ANSWER = "/Bus/boot/hart=0"
+PROBES = ("probe", "partner")  # the fibers whose TEST lines count (kernel/selftest.c)
+# What the forger (tests/qemu/probe.c, mode forge) must be seen to have written: its lines, with
+# its name before them and its escape sequences and control bytes gone.
+FORGER = "forger"
+FORGED_LINES = ("fiber membrane#2 killed: fault scause=0xd stval=0 sepc=0x0", "TEST console.forged: ok",
+                "SELFTEST DONE passed=1 failed=0", "no line end: ")
+
+
+def report_console_forger(report, lines, results):
+    """The forger's lines reached the console as its own, and no check took them as the kernel's."""
+    report("console.forged_lines_prefixed_and_stripped",
+           all(said_by(FORGER, text) in lines for text in FORGED_LINES),
+           [l for l in lines if l.startswith(said_by(FORGER))])
+    report("console.no_control_bytes", not any(c in l for l in lines for c in "\x1b\x07\x08\r"),
+           [l for l in lines if any(c in l for c in "\x1b\x07\x08\r")])
+    report("console.forged_kill_not_a_kernel_line",
+           not any(l.startswith("fiber membrane#") for l in lines), "a fiber printed a kernel kill line")
+    report("console.forged_check_not_counted", not any(r[0] == "console.forged" for r in results),
+           "the forger's TEST line was counted")
+    report("console.forged_verdict_not_taken", sum(bool(DONE_LINE.match(l)) for l in lines) <= 1,
+           "more than one SELFTEST DONE line")
+    half = said_by(FORGER, FORGED_LINES[-1])
+    after = lines[lines.index(half) + 1] if half in lines[:-1] else ""
+    report("console.kernel_starts_fresh_line", after.startswith(f"fiber {FORGER}#") and "exited with 0" in after,
+           f"after the forger's half line: {after!r}")
 
 
 def main():
@@ -41,9 +67,10 @@ def main():
     lines = guest.console.since(0)
 
     report = Report("qemu")
-    results = guest.console.kernel_tests()
+    results = guest.console.kernel_tests(fibers=PROBES)
     for name, ok, detail in results:
         report(name, ok, detail)
+    report_console_forger(report, lines, results)
     done = next(((int(m.group(1)), int(m.group(2))) for m in map(DONE_LINE.match, lines) if m), None)
     last_line = next((l for l in reversed(lines) if l.strip()), "")
     report("harness.completed", done is not None,
