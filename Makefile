@@ -55,7 +55,7 @@ LWIP_INC     := -Ilwip -I$(LWIP_DIR)/src/include
 LWIP_CFLAGS  := $(filter-out -Werror -Wextra,$(UCFLAGS)) $(LWIP_INC)
 MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(patsubst %.c,$(B)/m/%.o,$(filter-out membrane/membrane.c \
                    membrane/fault_inject.c,$(wildcard membrane/*.c))) $(B)/m/lib/link/sockproto.o $(B)/m/lib/link/server.o $(B)/m/lib/port/port.o \
-                 $(B)/m/lwip/netif_ion.o $(LWIP_OBJS)
+                 $(B)/m/lwip/netif_ion.o $(B)/m/lwip/rx_frame_policy.o $(LWIP_OBJS)
 
 # The Membrane sees the POSIX headers of libnexus for the socket constants it shares with apps.
 MEMBRANE_CFLAGS := -Imembrane -Ilib -Ilib/libnexus/include
@@ -94,9 +94,10 @@ HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
 HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace httpdoc \
-               virtqueue
+               virtqueue rx_frame_policy
 HOST_UNIT_SRC_fdt       := kernel/fdt.c $(LIBFDT_SRCS)
 HOST_UNIT_SRC_family    := lib/libnexus/family.c
+HOST_UNIT_SRC_rx_frame_policy := lwip/rx_frame_policy.c
 HOST_UNIT_SRC_manifest  := kernel/manifest.c kernel/cspace.c kernel/pledge.c kernel/restart_policy.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
 HOST_UNIT_SRC_elf       := kernel/elf.c
@@ -277,6 +278,7 @@ FUZZ_CFLAGS := -g -O1 -MMD -MP -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps
 
 # libnexus's own sources see its POSIX headers (the socket families Nexus adds), as on Nexus.
 $(HOST_OBJ)/lib/libnexus/%.o $(HOST_OBJ)/tests/host/test_family.o: HOST_CFLAGS += -Ilib/libnexus/include
+$(HOST_OBJ)/tests/host/test_rx_frame_policy.o: HOST_CFLAGS += -Ilwip
 # The manifests' host test checks the test build's manifests too.
 $(HOST_OBJ)/kernel/manifest.o: HOST_CFLAGS += -DNEXUS_TEST_BUILD
 

@@ -9,6 +9,7 @@
 #include "lwip/pbuf.h"
 #include "netif/ethernet.h"
 #include "port/port.h"
+#include "rx_frame_policy.h"
 
 #define RX_BATCH 32
 #define MAX_HANDLES NEXUS_ION_POOL_BUFS /* pool handles the kernel may hand out */
@@ -30,6 +31,56 @@ static void rx_pbuf_free(struct pbuf *p) {
     port_return(&port, rp->handle);
 }
 
+/* A pbuf over the part of pool buffer `handle` from `skip` on; the buffer goes back when lwIP
+ * frees it. */
+static struct pbuf *pool_pbuf(const struct ion_desc *d, uint32_t skip) {
+    struct rx_pbuf *rp = &rx_pbufs[d->handle];
+    rp->handle = d->handle;
+    rp->in_use = 1;
+    rp->custom.custom_free_function = rx_pbuf_free;
+    return pbuf_alloced_custom(PBUF_RAW, (u16_t)(d->length - skip), PBUF_REF, &rp->custom,
+                               port_buffer(&port, d->handle) + d->offset + skip,
+                               (u16_t)(port.info.buf_size - d->offset - skip));
+}
+
+/* A PBUF_RAM copy of the frame's first `len` bytes, counted in `bytes`; NULL if lwIP's heap is
+ * full (the frame is dropped and counted). */
+static struct pbuf *own_copy(const uint8_t *frame, uint32_t len, uint64_t *bytes) {
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+    if (!p) {
+        stats.rx_no_memory++;
+        return NULL;
+    }
+    memcpy(p->payload, frame, len);
+    *bytes += len;
+    return p;
+}
+
+/* The frame as lwIP gets it: the pool is read-only here, so what lwIP would write into is
+ * copied into the Membrane's own memory first (rx_frame_policy.h); the rest stays zero copy. */
+static struct pbuf *frame_pbuf(const struct ion_desc *d) {
+    const uint8_t *frame = port_buffer(&port, d->handle) + d->offset;
+    struct rx_decision how = rx_frame_decide(frame, d->length);
+    struct pbuf *p = NULL;
+    switch (how.how) {
+    case RX_ZERO_COPY:
+        return pool_pbuf(d, 0);
+    case RX_COPY_FRAME:
+        p = own_copy(frame, d->length, &stats.rx_copied_bytes);
+        stats.rx_copied_frames += p != NULL;
+        break;
+    case RX_COPY_HEADERS:
+        p = own_copy(frame, how.header_len, &stats.rx_header_bytes);
+        if (p && how.header_len < d->length) {
+            pbuf_cat(p, pool_pbuf(d, how.header_len));
+            return p;
+        }
+        break;
+    }
+    port_return(&port, d->handle); /* nothing of it is left in lwIP */
+    return p;
+}
+
 unsigned ion_netif_poll(struct netif *netif) {
     struct ion_desc d[RX_BATCH];
     uint32_t n = port_receive(&port, d, RX_BATCH);
@@ -38,15 +89,9 @@ unsigned ion_netif_poll(struct netif *netif) {
             stats.rx_bad_handle++; /* handed to us twice: lwIP still holds it, keep it there */
             continue;
         }
-        struct rx_pbuf *rp = &rx_pbufs[d[i].handle];
-        rp->handle = d[i].handle;
-        rp->in_use = 1;
-        rp->custom.custom_free_function = rx_pbuf_free;
-        struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, d[i].length, PBUF_REF, &rp->custom,
-                                             port_buffer(&port, d[i].handle) + d[i].offset,
-                                             (u16_t)(port.info.buf_size - d[i].offset));
         stats.rx_frames++;
-        if (netif->input(p, netif) != ERR_OK)
+        struct pbuf *p = frame_pbuf(&d[i]);
+        if (p && netif->input(p, netif) != ERR_OK)
             pbuf_free(p);
     }
     return n;

@@ -1,7 +1,9 @@
 /*
  * An lwIP network interface over the caller's NetSwitch port (docs/ion.md). Receive is zero
  * copy: each frame is handed to lwIP as a custom pbuf over the pool buffer the device wrote,
- * and the buffer goes back on the RX-free ring when lwIP frees the pbuf. Transmit copies the
+ * and the buffer goes back on the RX-free ring when lwIP frees the pbuf. The pool is read-only
+ * here, so the frames lwIP writes into are copied first (rx_frame_policy.h): TCP headers (the
+ * payload stays in the pool), IPv4 echo requests and IP fragments whole. Transmit copies the
  * outgoing pbuf chain into one of the port's TX buffers (lwIP's own memory is not device
  * visible) and the kernel checks its EtherType before the device sends it.
  */
@@ -14,6 +16,9 @@
 
 struct ion_netif_stats {
     uint64_t rx_frames, rx_bad_handle, rx_refused, tx_frames, tx_no_buffer, tx_oversize;
+    /* Copies out of the read-only pool: whole frames (echo requests, fragments), TCP headers,
+     * and frames dropped because lwIP's heap had no room for the copy. */
+    uint64_t rx_copied_frames, rx_copied_bytes, rx_header_bytes, rx_no_memory;
 };
 
 /* Attaches to the port and adds `netif` to lwIP (not yet up). 0, or -errno if this fiber holds

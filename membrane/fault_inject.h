@@ -5,8 +5,9 @@
 #define FAULT_INJECT_UDP_PORT 7357
 
 /* Opens the trigger port: a UDP datagram to it whose payload names a fault ("null", "wild",
- * "illegal", "spin") makes this fiber commit that fault from inside lwIP's receive path, with
- * the datagram's pool buffer still held, as a bug in packet processing would. */
+ * "illegal", "spin", or "rxwrite": a store into the datagram's own frame in the RX pool) makes
+ * this fiber commit that fault from inside lwIP's receive path, with the datagram's pool buffer
+ * still held, as a bug in packet processing would. */
 void fault_inject_start(void);
 
 #endif

@@ -126,6 +126,12 @@ static void publish_counters(void) {
         {"/Bus/net/membrane/accept_refused", k->accept_refused},
         {"/Bus/net/membrane/udp_dropped", k->udp_dropped},
         {"/Bus/net/membrane/app_restarts", s->app_restarts},
+        /* The Membrane's own copies out of the read-only RX pool (lwip/rx_frame_policy.h);
+         * /Bus/net/switch/rx_copied_bytes is the kernel's and stays 0. */
+        {"/Bus/net/membrane/rx_copied_frames", n->rx_copied_frames},
+        {"/Bus/net/membrane/rx_copied_bytes", n->rx_copied_bytes},
+        {"/Bus/net/membrane/rx_header_bytes", n->rx_header_bytes},
+        {"/Bus/net/membrane/rx_no_memory", n->rx_no_memory},
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
         char v[24];

@@ -14,17 +14,17 @@
 #include "virtio_net.h"
 
 /* Maps the port's rings (with WRITE read-write: each side writes its own index) and the pool:
- * RX buffers readable (writable for the Membrane, which lwIP needs: DESIGN.md section 4), the
- * port's own TX buffers writable, nobody else's TX buffers at all. Without WRITE, everything
- * is read-only. */
+ * RX buffers read-only for every service, the Membrane included, so no service can alter a
+ * frame the kernel routed to another (the Membrane copies the few frames lwIP writes into:
+ * docs/security.md); the port's own TX buffers writable, nobody else's TX buffers at all.
+ * Without WRITE, everything is read-only. */
 static int map_port(unsigned port, pagetable_t pt, unsigned rights) {
     uint64_t rw = rights & CAP_WRITE ? PTE_R | PTE_W : PTE_R;
     for (int r = 0; r < RINGS_PER_PORT; r++)
         if (vm_user_map_shared(pt, ION_RINGS_VA + (uint64_t)r * PAGE_SIZE, (uint64_t)ns_switch.ports[port].ring_pages[r], rw))
             return -ENOMEM;
-    uint64_t rx_perm = port == PORT_MEMBRANE ? rw : PTE_R;
     for (uint64_t off = 0; off < RX_BUFS * BUF_SIZE; off += PAGE_SIZE)
-        if (vm_user_map_shared(pt, ION_POOL_VA + off, (uint64_t)ns_switch.pool + off, rx_perm))
+        if (vm_user_map_shared(pt, ION_POOL_VA + off, (uint64_t)ns_switch.pool + off, PTE_R))
             return -ENOMEM;
     uint64_t tx_off = (uint64_t)tx_first(port) * BUF_SIZE;
     for (uint64_t off = tx_off; off < tx_off + TX_BUFS_PER_PORT * BUF_SIZE; off += PAGE_SIZE)

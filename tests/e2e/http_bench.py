@@ -66,6 +66,11 @@ def http_bench(qemu, boots):
         rows.append(("bulk GET /bytes/64MiB", "%.1f MB/s" % mb if mb else "transfer failed"))
         bus = g.bus_json()
         rows.append(("RX payload bytes copied after the HTTP runs", bus.get("/Bus/net/switch/rx_copied_bytes", "?")))
+        # The Membrane's own copies out of the read-only RX pool (docs/security.md): TCP headers,
+        # and whole frames only for echo requests and fragments.
+        membrane = {k: bus.get("/Bus/net/membrane/" + k, "?") for k in ("rx_copied_frames", "rx_copied_bytes", "rx_header_bytes")}
+        rows.append(("Membrane RX copies after the HTTP runs", "{rx_copied_frames} whole frames ({rx_copied_bytes} bytes), "
+                     "{rx_header_bytes} TCP header bytes".format(**membrane)))
     rows.append(("smallest -m that serves GET /", smallest_memory(qemu)))
     return rows
 

@@ -5,7 +5,8 @@
 Boots the normal manifest (Membrane, httpd, uptime) plus the plain-POSIX `posixcheck` app, with
 the guest's port 80 forwarded to a free loopback port. Then:
   - tests.e2e.http_checks runs its HTTP checks against httpd (curl-like clients, Python);
-  - posixcheck's own checks (UDP exchange with an echo server on the host's loopback, a DNS
+  - posixcheck's own checks (UDP exchange with an echo server on the host's loopback, one of
+    them large enough to arrive in IPv4 fragments the Membrane counts as copied, a DNS
     lookup through QEMU's resolver, TCP over lwIP's loopback, errno semantics) are read from the
     console;
   - /bus.json must show the DHCP lease, the MAC, IPv6 link-local, and rx_copied_bytes == 0.
@@ -65,6 +66,16 @@ def check_bus(guest):
     report("membrane_received_frames", frames > 1000, f"{frames} frames")
 
 
+def check_membrane_copies(guest):
+    """The Membrane's own copies out of the read-only RX pool: the fragments of posixcheck's
+    4000-byte UDP echo (3 each way) whole, and TCP headers (HTTP); the kernel copied nothing."""
+    bus = guest.bus_json(timeout=60)
+    frames, headers = bus.get("/Bus/net/membrane/rx_copied_frames", ""), bus.get("/Bus/net/membrane/rx_header_bytes", "")
+    report("membrane_copied_fragments_and_tcp_headers", frames.isdigit() and int(frames) >= 3
+           and headers.isdigit() and int(headers) > 0 and bus.get("/Bus/net/switch/rx_copied_bytes") == "0",
+           f"rx_copied_frames={frames} rx_header_bytes={headers}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qemu", required=True, help="QEMU command line; its -netdev is replaced")
@@ -93,6 +104,8 @@ def main():
             check_bus(guest)
         done = console.wait_for(said_by("posixcheck", "posixcheck: done"), BOOT_TIMEOUT)
         report("posixcheck_finished", done is not None, "posixcheck never reported")
+        if done is not None:
+            check_membrane_copies(guest)
         report.relay(t for t in console.from_fiber("posixcheck") if t.startswith(("PASS posix.", "FAIL posix.")))
         report("udp_echo_served", echo.served > 0, "the host's echo server saw nothing")
         report("dns_through_qemu_resolver", dns.served > 0, "the DNS stub saw no query")

@@ -22,7 +22,7 @@ NETDEV_ID = "net0"  # the Makefile's -device virtio-net-device,netdev=net0
 
 class Guest:
     """qemu: the QEMU command line (make's QEMU_BASE). net: anything with qemu_netdev(id) (a
-    net.UserNet, a wirepeer DgramPort or StreamPort), or None for QEMU_BASE's own. log: the
+    net.UserNet, a net.HubNet, a wirepeer DgramPort or StreamPort), or None for QEMU_BASE's own. log: the
     console log's path. wrap: a command prefix QEMU runs under. timeout: seconds after which
     the guest is stopped whatever it is doing."""
 
@@ -31,6 +31,8 @@ class Guest:
         cmd = shlex.split(qemu)
         if net is not None:
             cmd[cmd.index("-netdev") + 1] = net.qemu_netdev(NETDEV_ID)
+            if hasattr(net, "qemu_extra_args"):  # a net.HubNet's members
+                cmd += net.qemu_extra_args(NETDEV_ID)
         if kernel:
             cmd[cmd.index("-kernel") + 1] = kernel
         if mem:

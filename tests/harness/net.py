@@ -90,3 +90,28 @@ class UdpEcho(UdpServer):
 
     def __init__(self):
         super().__init__(lambda datagram: datagram)
+
+
+class HubNet:
+    """Several host-side netdevs joined on one QEMU hub as the guest's network: the user network
+    (DHCP, forwards; .tcp and .udp are its) and a wire peer's port that sends frames the user
+    network never would (an echo request to the guest). The hub floods every frame to every
+    member, so the user network must be restricted: what the peer injects never leaves the
+    machine (PITFALLS.md)."""
+
+    def __init__(self, user, *peers):
+        if not user.restrict:
+            raise ValueError("a hub's user network must be restricted")
+        self.members = (user,) + peers
+        self.tcp, self.udp = user.tcp, user.udp
+
+    def qemu_netdev(self, netdev_id):
+        return f"hubport,id={netdev_id},hubid=0"
+
+    def qemu_extra_args(self, netdev_id):
+        args = []
+        for i, member in enumerate(self.members):
+            member_id = f"{netdev_id}m{i}"
+            args += ["-netdev", member.qemu_netdev(member_id),
+                     "-netdev", f"hubport,id={member_id}hub,hubid=0,netdev={member_id}"]
+        return args
