@@ -60,14 +60,14 @@ static const struct {
 
 /* start, stop and restart: the supervisor's operator commands (supervisor.h). */
 static void service_command(const char *verb, const char *name) {
-    char names[128];
-    supervisor_names(names, sizeof names);
     int err = *name ? supervisor_command(verb, name) : -ENOENT;
     if (err == 0) {
         kprintf("%s: %s; its state is /Bus/fibers/%s/state\n", verb, name, name);
         return;
     }
     if (err == -ENOENT) {
+        char names[128];
+        supervisor_names(names, sizeof names);
         kprintf("%s: no service called \"%s\"; the services are: %s\n", verb, name, names);
         return;
     }

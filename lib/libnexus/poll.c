@@ -13,7 +13,6 @@
 #include "libnexus.h"
 #include "nexus.h"
 
-#define LIVENESS_PERIOD_NS NX_MS(500) /* a dead service shows on the next scan after this */
 
 static short revents_of(const struct pollfd *p) {
     struct nxl_fd *f = nxl_fd_get(p->fd);
@@ -80,7 +79,7 @@ static void sleep_on(struct watch *w, uint64_t limit) {
     if (!mask)
         nx_sleep_ns(limit); /* no service involved: poll is only a sleep (poll(NULL, 0, ms)) */
     else
-        nx_wait_any(mask, limit < LIVENESS_PERIOD_NS ? limit : LIVENESS_PERIOD_NS);
+        nx_wait_any(mask, limit < LINK_CLIENT_LIVENESS_NS ? limit : LINK_CLIENT_LIVENESS_NS);
 }
 
 int poll(struct pollfd *fds, nfds_t n, int timeout_ms) {

@@ -7,7 +7,6 @@
 #include "nexus.h"
 
 #define ATTACH_WAIT_NS NX_MS(5000)
-#define LIVENESS_PERIOD_NS NX_MS(500) /* how often a sleeper asks whether the service still runs */
 
 uint32_t link_client_epoch(const struct link_client *c) {
     return c->hdr ? __atomic_load_n(&c->hdr->epoch, __ATOMIC_ACQUIRE) : 0;
@@ -119,7 +118,7 @@ int link_client_wait_change(struct link_client *c, uint32_t seen, uint64_t timeo
         uint64_t waited = nx_clock_ns() - start;
         if (timeout_ns != UINT64_MAX && waited >= timeout_ns)
             return -ETIMEDOUT;
-        uint64_t slice = LIVENESS_PERIOD_NS;
+        uint64_t slice = LINK_CLIENT_LIVENESS_NS;
         if (timeout_ns != UINT64_MAX && timeout_ns - waited < slice)
             slice = timeout_ns - waited;
         if (nx_wait(link_client_channel(c), slice) == 0)

@@ -48,6 +48,10 @@ uint32_t link_client_status_seq(const struct link_client *c);
 int link_client_prepare_wait(struct link_client *c, uint32_t seen);
 /* The channel the service signals this app on (for nx_wait_any). */
 int link_client_channel(const struct link_client *c);
+/* How often a sleeper on a link wakes to ask whether the service still runs: a dead service
+ * shows within this. */
+#define LINK_CLIENT_LIVENESS_NS (500ull * 1000000ull)
+
 /* 1 if the service's fiber is running now (asked of the kernel). */
 int link_client_peer_alive(const struct link_client *c);
 /* Sleeps until a status changes or a reply arrives, at most timeout_ns (UINT64_MAX: no limit),
