@@ -3,8 +3,8 @@
  * its EtherType routes to; what cannot be delivered is dropped and counted by cause. Buffers
  * come back the other way when a service returns them on its RX-free ring, and are posted to
  * the device again, or kept spare until the device has room. Each port may hold at most its RX
- * budget; past it its frames are dropped, so the device keeps buffers for the others. Nothing here reads the frame: route.c's classifier reads its two EtherType
- * bytes and its length.
+ * budget; past it its frames are dropped, so the device keeps buffers for the others. Nothing
+ * here reads the frame: route.c's classifier reads its two EtherType bytes and its length.
  */
 #include "kernel.h"
 #include "netswitch_internal.h"
