@@ -2,8 +2,8 @@
  * Links between a client fiber and a server fiber (link.h). The pages are allocated once, at
  * link creation, and belong to the kernel: both address spaces map them with the shared bit, so
  * neither side's death frees them, and a restarted fiber maps the same pages again. Where they
- * appear (kernel/memlayout.h): a client sees its link at LINK_CLIENT_VA; a server sees link k of
- * its own at LINK_SERVER_VA + k * LINK_SPAN.
+ * appear (kernel/memlayout.h): a client sees its n-th link (in creation order) at
+ * LINK_CLIENT_VA + n * LINK_SPAN; a server sees its k-th at LINK_SERVER_VA + k * LINK_SPAN.
  */
 #include "link.h"
 
@@ -24,18 +24,24 @@ struct link {
     char client[FIBER_NAME_MAX];
     char server[FIBER_NAME_MAX];
     unsigned client_rights;
-    void *pages; /* LINK_PAGES contiguous pages */
+    uint32_t promise; /* pledge.h: what both ends need to use its channels */
+    void *pages;      /* LINK_PAGES contiguous pages */
 };
 
 static struct link links[NEXUS_LINKS_MAX];
 static unsigned nlinks;
 
-int link_create(const char *client, const char *server, unsigned client_rights) {
-    if (nlinks == NEXUS_LINKS_MAX)
-        return -ENOSPC;
+static unsigned links_of(const char *name, int as_server);
+
+int link_create(const char *client, const char *server, unsigned client_rights, uint32_t promise) {
     if (strlen(client) >= FIBER_NAME_MAX || strlen(server) >= FIBER_NAME_MAX || !strcmp(client, server) ||
-        !client_rights || (client_rights & ~CAP_RW))
+        !client_rights || (client_rights & ~CAP_RW) || !promise || (promise & (promise - 1)))
         return -EINVAL;
+    for (unsigned i = 0; i < nlinks; i++)
+        if (!strcmp(links[i].client, client) && !strcmp(links[i].server, server))
+            return -EEXIST;
+    if (nlinks == NEXUS_LINKS_MAX || links_of(client, 0) == NEXUS_CLIENT_LINKS_MAX)
+        return -ENOSPC;
     struct link *l = &links[nlinks];
     l->pages = page_alloc(LINK_PAGES);
     if (!l->pages)
@@ -43,6 +49,7 @@ int link_create(const char *client, const char *server, unsigned client_rights) 
     strcpy(l->client, client);
     strcpy(l->server, server);
     l->client_rights = client_rights;
+    l->promise = promise;
     char key[BUS_PATH_MAX];
     snprintf(key, sizeof key, "/Bus/links/%u", nlinks);
     bus_setf(BUS_OWNER_KERNEL, key, "%s -> %s%s", client, server, client_rights & CAP_WRITE ? "" : " (read-only)");
@@ -63,7 +70,7 @@ static const struct link *nth_link(const char *name, int as_server, unsigned n, 
 }
 
 static uint64_t link_va(int as_server, unsigned n) {
-    return as_server ? LINK_SERVER_VA + (uint64_t)n * LINK_SPAN : LINK_CLIENT_VA;
+    return (as_server ? LINK_SERVER_VA : LINK_CLIENT_VA) + (uint64_t)n * LINK_SPAN;
 }
 
 /* Each end waits on its own channel and signals the other's (nexus/syscall.h channel plan). */
@@ -92,8 +99,7 @@ int link_attach(struct fiber *f) {
     for (int as_server = 0; as_server < 2; as_server++) {
         unsigned id;
         const struct link *l;
-        /* A client maps one link only: there is one client window. */
-        for (unsigned n = 0; (l = nth_link(f->name, as_server, n, &id)) && (as_server || n == 0); n++) {
+        for (unsigned n = 0; (l = nth_link(f->name, as_server, n, &id)); n++) {
             int err = attach_one(f, l, id, as_server, link_va(as_server, n));
             if (err)
                 return err;
@@ -102,23 +108,23 @@ int link_attach(struct fiber *f) {
     return 0;
 }
 
-static unsigned links_served(const char *name) {
+static unsigned links_of(const char *name, int as_server) {
     unsigned n = 0, id;
-    while (nth_link(name, 1, n, &id))
+    while (nth_link(name, as_server, n, &id))
         n++;
     return n;
 }
 
-int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out) {
-    /* Index order: the links this fiber serves, then its one client link. */
-    unsigned served = links_served(f->name), id;
+int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out, uint32_t *promise) {
+    /* Index order: the links this fiber serves, then those it is a client of. */
+    unsigned served = links_of(f->name, 1), id;
     int as_server = index < served;
-    const struct link *l = as_server ? nth_link(f->name, 1, index, &id)
-                           : index == served ? nth_link(f->name, 0, 0, &id) : NULL;
+    unsigned n = as_server ? index : index - served;
+    const struct link *l = nth_link(f->name, as_server, n, &id);
     if (!l)
         return -ENOENT;
     memset(out, 0, sizeof *out);
-    out->va = link_va(as_server, index);
+    out->va = link_va(as_server, n);
     out->size = LINK_PAGES * PAGE_SIZE;
     out->id = id;
     out->is_server = (uint32_t)as_server;
@@ -127,5 +133,13 @@ int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out
     const char *peer = as_server ? l->client : l->server;
     snprintf(out->peer, sizeof out->peer, "%s", peer);
     out->peer_alive = fiber_by_name(peer) != NULL;
+    *promise = l->promise;
+    return 0;
+}
+
+uint32_t link_channel_promise(unsigned channel) {
+    for (unsigned id = 0; id < nlinks; id++)
+        if (channel == own_channel(0, id) || channel == own_channel(1, id))
+            return links[id].promise;
     return 0;
 }

@@ -1,8 +1,10 @@
 /*
  * Links: pages shared between two fibers named in the boot manifest, a client (an app) and a
- * server (the Membrane), plus a wait channel for each end. The kernel only provides the memory
- * and the doorbells; the protocol inside (socket requests, membrane/sockproto.h) belongs to the
- * two parties and is validated by each of them, never by the kernel.
+ * server (a service: the Membrane, the LWF service), plus a wait channel for each end. The
+ * kernel only provides the memory and the doorbells; the protocol inside (socket requests,
+ * nexus/sockproto.h) belongs to the two parties and is validated by each of them, never by the
+ * kernel. Each link carries the promise its client must hold to use it (the server's manifest
+ * entry names it): a socket link to the Membrane needs inet, one to the LWF service lwf.
  */
 #ifndef NEXUS_LINK_H
 #define NEXUS_LINK_H
@@ -13,15 +15,20 @@ struct fiber;
 struct nexus_link_info;
 
 /* A link between the fibers that will be called `client` and `server`, the client holding
- * `client_rights` (cspace.h CAP_*) on its end and the server both on its own. The names need not be running
- * yet: each end is mapped when a fiber of that name starts (also after a restart). Returns the
- * link id or -errno. */
-int link_create(const char *client, const char *server, unsigned client_rights);
+ * `client_rights` (cspace.h CAP_*) on its end and the server both on its own, both ends needing
+ * `promise` (pledge.h, one bit) to use it. The names need not be running yet: each end is mapped
+ * when a fiber of that name starts (also after a restart). Returns the link id, or -ENOSPC (no
+ * link left, or the client already has NEXUS_CLIENT_LINKS_MAX), -EEXIST (the two are linked
+ * already), -EINVAL, -ENOMEM. */
+int link_create(const char *client, const char *server, unsigned client_rights, uint32_t promise);
 /* Grants a starting fiber its end of every link it is a party of (READ: wait on its own channel,
  * WRITE: signal the peer's; cspace_grant_link_end) and maps the link's pages with those rights
  * (read-only without WRITE). 0, -ENOMEM or -ENOSPC (CSpace full). */
 int link_attach(struct fiber *f);
-/* The caller's index-th link (syscall backend). 0 or -ENOENT. */
-int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out);
+/* The caller's index-th link (syscall backend) and the promise using it needs. 0 or -ENOENT. */
+int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out, uint32_t *promise);
+/* The promise a link channel (either end of a link, nexus/syscall.h channel plan) needs, or 0 if
+ * no link has that channel. */
+uint32_t link_channel_promise(unsigned channel);
 
 #endif

@@ -108,7 +108,7 @@ static void start_network(void) {
 
 /* bootargs "app=image,arg,arg": one more app with a link to the Membrane and the promises a
  * socket app needs; not restarted (tests use it). */
-static void start_extra_app(const char *spec) {
+static void start_extra_app(const struct manifest *m, const char *spec) {
     static char image[FIBER_NAME_MAX], argv[BOOTARGS_TEXT_MAX];
     static struct manifest_entry entry = {.grants = "link:membrane", .pledge = "stdio rbus inet", .restart = RESTART_NEVER};
     size_t n = strcspn(spec, ",");
@@ -123,7 +123,10 @@ static void start_extra_app(const char *spec) {
             *c = ' ';
     entry.name = entry.image = image;
     entry.args = argv;
-    int err = link_create(image, "membrane", CAP_RW);
+    uint32_t promise = 0;
+    int err = manifest_link_promise(m, "membrane", &promise);
+    if (err == 0)
+        err = link_create(image, "membrane", CAP_RW, promise);
     int id = err < 0 ? err : supervisor_start(&entry);
     if (id < 0)
         kprintf("  %s: cannot start (error %d)\n", image, -id);
@@ -139,7 +142,7 @@ static void start_manifest(const char *name, const char *extra_app) {
         return;
     }
     if (extra_app[0])
-        start_extra_app(extra_app);
+        start_extra_app(m, extra_app);
     supervisor_start_manifest(m);
 }
 

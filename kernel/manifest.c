@@ -1,15 +1,17 @@
 #include "manifest.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "kernel.h"
+#include "pledge.h"
 
 /* The network services every manifest runs. The Membrane holds NetSwitch port 0 (IPv4, ARP,
  * IPv6) and may publish into /Bus but not read it; apps that use sockets get a link to it and
  * the inet promise. */
 #define NETWORK_SERVICES                                                                        \
     {.name = "membrane", .image = "membrane", .grants = "port:0",                               \
-     .pledge = "stdio net inet wbus", .restart = RESTART_SERVICE},                              \
+     .pledge = "stdio net inet wbus", .serves = "inet", .restart = RESTART_SERVICE},            \
     {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane",               \
      .pledge = "stdio rbus inet", .restart = RESTART_SERVICE},                                  \
     {.name = "uptime", .image = "uptime", .args = "1000", .pledge = "stdio wbus", .restart = RESTART_SERVICE}
@@ -34,8 +36,8 @@ static const struct manifest_entry containment_entries[] = {
     /* A link held with READ only: the request ring is mapped read-only, the first enqueue faults. */
     {.name = "rolink", .image = "capcheck", .args = "socket", .grants = "link:membrane:r",
      .pledge = "stdio inet", .restart = RESTART_NEVER},
-    /* Tries to widen its pledge, then to use what it gave up. */
-    {.name = "widen", .image = "capcheck", .args = "widen", .grants = "chan:7",
+    /* Holds a link to the Membrane but not inet: tries to widen its pledge, then to use the link. */
+    {.name = "widen", .image = "capcheck", .args = "widen", .grants = "chan:7 link:membrane",
      .pledge = "stdio rbus", .restart = RESTART_NEVER},
     /* Signals and waits on channels it was not granted. */
     {.name = "nocap", .image = "capcheck", .args = "channels", .grants = "chan:5:r",
@@ -52,6 +54,15 @@ static const struct manifest_entry containment_entries[] = {
     /* Crashes 50 ms after each start: the supervisor gives up after 3 crashes in 10 s. */
     {.name = "crasher", .image = "capcheck", .args = "crash 50",
      .pledge = "stdio", .restart = RESTART_FRAGILE},
+    /* Serves links that need the lwf promise, and a client of it and of the Membrane: each link
+     * takes its own promise. */
+    {.name = "lwfserver", .image = "capcheck", .args = "serve",
+     .pledge = "stdio", .serves = "lwf", .restart = RESTART_NEVER},
+    {.name = "twolinks", .image = "capcheck", .args = "twolinks", .grants = "link:membrane link:lwfserver",
+     .pledge = "stdio inet lwf", .restart = RESTART_NEVER},
+    /* Started only by the console's `run runme argv ...`. */
+    {.name = "runme", .image = "capcheck", .args = "argv from the manifest",
+     .pledge = "stdio", .restart = RESTART_NEVER, .on_demand = 1},
 };
 #endif
 
@@ -70,4 +81,18 @@ const struct manifest *manifest_find(const char *name) {
         if (!strcmp(manifests[i].name, name))
             return &manifests[i];
     return NULL;
+}
+
+int manifest_link_promise(const struct manifest *m, const char *server, uint32_t *promise) {
+    for (unsigned i = 0; i < m->count; i++) {
+        const struct manifest_entry *e = &m->entries[i];
+        if (strcmp(e->name, server) != 0)
+            continue;
+        uint32_t p;
+        if (!e->serves || pledge_parse(e->serves, &p) != 0 || !p || (p & (p - 1)))
+            return -EINVAL;
+        *promise = p;
+        return 0;
+    }
+    return -ENOENT;
 }

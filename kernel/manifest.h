@@ -4,6 +4,8 @@
 #ifndef NEXUS_MANIFEST_H
 #define NEXUS_MANIFEST_H
 
+#include <stdint.h>
+
 #include "restart_policy.h"
 
 struct manifest_entry {
@@ -12,7 +14,10 @@ struct manifest_entry {
     const char *args;    /* argv[1..], space separated */
     const char *grants;  /* CSpace grants (cspace.h): "port:0", "link:membrane", "chan:3:r" */
     const char *pledge;  /* promises (pledge.h): "stdio rbus inet" */
+    const char *serves;  /* a service's links: the one promise its clients need to use them
+                            ("inet" for the Membrane's socket links); NULL if it serves none */
     enum restart_kind restart; /* what the supervisor does when it fails (restart_policy.h) */
+    int on_demand;       /* not started at boot: the console's `run NAME ARGS` starts it */
 };
 
 /* Entries are written with designated initialisers; tests/host/test_manifest.c parses every
@@ -29,5 +34,8 @@ extern const unsigned manifest_count;
 
 /* The manifest called name ("" for the default), or NULL. */
 const struct manifest *manifest_find(const char *name);
+/* The promise a client of `server`'s links needs (its entry's `serves`, one promise). 0,
+ * -ENOENT if m has no entry of that name, -EINVAL if it serves no links. */
+int manifest_link_promise(const struct manifest *m, const char *server, uint32_t *promise);
 
 #endif

@@ -19,8 +19,9 @@
  *   0x6000_0000 | ION rings (4 pages)        |  only in a fiber bound to a NetSwitch port:
  *   0x6100_0000 | packet pool (448 x 2 KiB)  |  RX buffers R (RW: Membrane), own TX area RW,
  *               |            ...             |  other ports' TX areas unmapped (docs/ion.md)
- *   0x6200_0000 | link to a server (client)  |  LINK_PAGES, RW, in an app with a socket link
- *   0x6400_0000 | links 0..7 (server side)   |  LINK_SPAN apart, RW, in the Membrane
+ *   0x6200_0000 | links to servers (client)  |  LINK_SPAN apart, RW (R without WRITE), in an app
+ *               |                            |  with links (one per service it uses)
+ *   0x6400_0000 | links 0..15 (server side)  |  LINK_SPAN apart, RW, in a service (the Membrane)
  *               |            ...             |  (kernel/link.c, membrane/sockproto.h)
  *               | guard (unmapped)           |
  *   0x7ffe_0000 | user stack (USER_STACK_SIZE)|  args + TLS block at the top
@@ -53,6 +54,8 @@
 #define LINK_SERVER_VA 0x64000000ul
 #define LINK_SPAN      0x40000ul /* 256 KiB of address space per server-side link */
 _Static_assert(NEXUS_LINK_PAGES * NEXUS_PAGE_SIZE <= LINK_SPAN, "a link overflows its span of the server's window");
+_Static_assert(LINK_CLIENT_VA + NEXUS_CLIENT_LINKS_MAX * LINK_SPAN <= LINK_SERVER_VA, "client links overflow their window");
+_Static_assert(LINK_SERVER_VA + NEXUS_LINKS_MAX * LINK_SPAN <= USER_STACK_BASE, "server links overflow their window");
 #define LINK_PAGES     NEXUS_LINK_PAGES /* the ABI's link size (include/nexus/syscall.h) */
 
 #define KSTACK_PAGES 2 /* per-fiber kernel stack: 8 KiB, physically contiguous */

@@ -55,12 +55,19 @@ static const struct {
     {-EALREADY, "start", "%s is already running"},
     {-EALREADY, "restart", "%s is already running"},
     {-EALREADY, "stop", "%s is not running"},
+    {-EALREADY, "run", "%s is already running"},
     {-EBUSY, NULL, "%s is still stopping; try again in a moment"},
+    {-E2BIG, "run", "the arguments for %s are too long"},
 };
 
-/* start, stop and restart: the supervisor's operator commands (supervisor.h). */
-static void service_command(const char *verb, const char *name) {
-    int err = *name ? supervisor_command(verb, name) : -ENOENT;
+/* start, stop, restart and run: the supervisor's operator commands (supervisor.h). run's
+ * arguments follow the name. */
+static void service_command(const char *verb, const char *arg) {
+    char name[32];
+    size_t n = strcspn(arg, " ");
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), arg);
+    const char *args = arg + n + strspn(arg + n, " ");
+    int err = !*name ? -ENOENT : !strcmp(verb, "run") ? supervisor_run(name, args) : supervisor_command(verb, name);
     if (err == 0) {
         kprintf("%s: %s; its state is /Bus/fibers/%s/state\n", verb, name, name);
         return;
@@ -85,6 +92,7 @@ static void service_command(const char *verb, const char *name) {
 static void cmd_start(const char *arg) { service_command("start", arg); }
 static void cmd_stop(const char *arg) { service_command("stop", arg); }
 static void cmd_restart(const char *arg) { service_command("restart", arg); }
+static void cmd_run(const char *arg) { service_command("run", arg); }
 
 static const struct {
     const char *name;
@@ -99,12 +107,13 @@ static const struct {
     {"start", cmd_start, "NAME", "start a service of the manifest that is stopped or down"},
     {"stop", cmd_stop, "NAME", "stop a service; it stays stopped until start"},
     {"restart", cmd_restart, "NAME", "stop a service and start it again at once"},
+    {"run", cmd_run, "NAME ARGS", "start a program of the manifest with these arguments"},
 };
 
 static void cmd_help(const char *arg) {
     (void)arg;
     for (unsigned i = 0; i < ARRAY_LEN(commands); i++)
-        kprintf("  %-7s %-6s  %s\n", commands[i].name, commands[i].args, commands[i].help);
+        kprintf("  %-7s %-9s  %s\n", commands[i].name, commands[i].args, commands[i].help);
     kprintf("  (QEMU's own keys: Ctrl-A X quits, Ctrl-A H lists the rest)\n");
 }
 

@@ -11,7 +11,8 @@ static const struct {
     uint32_t bit;
 } promises[] = {
     {"stdio", PROMISE_STDIO}, {"rbus", PROMISE_RBUS}, {"wbus", PROMISE_WBUS},
-    {"net", PROMISE_NET},     {"inet", PROMISE_INET},
+    {"net", PROMISE_NET},     {"inet", PROMISE_INET}, {"lwf", PROMISE_LWF},
+    {"utcp", PROMISE_UTCP},
 };
 #define NPROMISES (sizeof promises / sizeof promises[0])
 

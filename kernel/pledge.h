@@ -15,9 +15,11 @@ enum promise {
     PROMISE_RBUS = 1u << 1,  /* read /Bus */
     PROMISE_WBUS = 1u << 2,  /* publish into /Bus */
     PROMISE_NET = 1u << 3,   /* a NetSwitch port: raw frames on ION rings */
-    PROMISE_INET = 1u << 4,  /* socket links to the Membrane (what socket() needs) */
+    PROMISE_INET = 1u << 4,  /* socket links to the Membrane (AF_INET, AF_INET6 sockets) */
+    PROMISE_LWF = 1u << 5,   /* links to the LWF service (AF_LWF sockets) */
+    PROMISE_UTCP = 1u << 6,  /* links to the UTCP service (AF_UTCP sockets) */
 };
-#define PROMISE_ALL 0x1fu
+#define PROMISE_ALL 0x7fu
 
 #define PLEDGE_TEXT_MAX 64 /* longest promise list accepted, NUL included */
 

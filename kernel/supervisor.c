@@ -33,6 +33,7 @@ enum service_state {
     SVC_DOWN,     /* left down by its policy */
     SVC_DONE,     /* exited 0 */
     SVC_STOPPED,  /* stopped by the operator */
+    SVC_IDLE,     /* on demand: never started (manifest.h on_demand) */
 };
 
 struct service {
@@ -44,6 +45,8 @@ struct service {
     uint64_t failed_at[CRASH_HISTORY]; /* ticks of the latest failures, a ring */
     uint64_t forgiven_until;           /* failures at or before this tick no longer count */
     uint64_t restart_at;
+    char args[SUPERVISOR_ARGS_MAX]; /* the console's `run` arguments, replacing the manifest's */
+    int has_args;
 };
 
 static struct service services[MAX_SERVICES];
@@ -59,48 +62,85 @@ static struct service *service_find(const char *name) {
 
 static int spawn(struct service *s) {
     const struct manifest_entry *e = s->entry;
-    struct fiber_spec spec = {e->name, e->image, e->args, e->grants, e->pledge};
+    struct fiber_spec spec = {e->name, e->image, s->has_args ? s->args : e->args, e->grants, e->pledge};
     int id = fiber_spawn(&spec);
     s->state = id > 0 ? SVC_RUNNING : SVC_DOWN;
     return id;
 }
 
-int supervisor_start(const struct manifest_entry *e) {
+/* A new service for entry e, not started yet; NULL with *err set if there is no room. */
+static struct service *service_add(const struct manifest_entry *e, int *err) {
     const struct restart_policy *p = restart_policy(e->restart);
-    if (!p || p->limit > CRASH_HISTORY)
-        return -EINVAL;
-    if (nservices == MAX_SERVICES || service_find(e->name))
-        return -ENOSPC;
+    *err = !p || p->limit > CRASH_HISTORY ? -EINVAL : nservices == MAX_SERVICES || service_find(e->name) ? -ENOSPC : 0;
+    if (*err)
+        return NULL;
     struct service *s = &services[nservices];
     memset(s, 0, sizeof *s);
     s->entry = e;
     s->policy = p;
+    return s;
+}
+
+static void publish_new(const struct service *s) {
+    fiber_publish(s->entry->name, "policy", "%s", s->policy->name);
+    fiber_publish(s->entry->name, "restarts", "0");
+}
+
+int supervisor_start(const struct manifest_entry *e) {
+    int err;
+    struct service *s = service_add(e, &err);
+    if (!s)
+        return err;
     int id = spawn(s);
     if (id < 0)
         return id;
     nservices++;
-    fiber_publish(s->entry->name, "policy", "%s", p->name);
-    fiber_publish(s->entry->name, "restarts", "0");
+    publish_new(s);
     return id;
 }
 
+/* An on-demand entry: known to the console, started by `run`. */
+static int supervisor_add_idle(const struct manifest_entry *e) {
+    int err;
+    struct service *s = service_add(e, &err);
+    if (!s)
+        return err;
+    s->state = SVC_IDLE;
+    nservices++;
+    publish_new(s);
+    fiber_publish(e->name, "state", "idle: on demand (console: run %s ARGS)", e->name);
+    return 0;
+}
+
 /* Links are the manifest's objects: made once, before anyone starts, so whichever end starts
- * (or restarts) first finds them. */
-static void create_links(const struct manifest_entry *e) {
+ * (or restarts) first finds them. Each takes the promise its server's entry names. */
+static void create_links(const struct manifest *m, const struct manifest_entry *e) {
     struct grant g[GRANTS_MAX];
     int n = grants_parse(e->grants ? e->grants : "", g, GRANTS_MAX);
     for (int i = 0; i < n; i++) {
-        int err = g[i].kind == GRANT_LINK ? link_create(e->name, g[i].server, g[i].rights) : 0;
+        if (g[i].kind != GRANT_LINK)
+            continue;
+        uint32_t promise;
+        int err = manifest_link_promise(m, g[i].server, &promise);
         if (err < 0)
+            kprintf("  %s: cannot link to %s: %s\n", e->name, g[i].server,
+                    err == -ENOENT ? "no such service in the manifest" : "it serves no links");
+        else if ((err = link_create(e->name, g[i].server, g[i].rights, promise)) < 0)
             kprintf("  %s: cannot link to %s (error %d)\n", e->name, g[i].server, -err);
     }
 }
 
 void supervisor_start_manifest(const struct manifest *m) {
     for (unsigned i = 0; i < m->count; i++)
-        create_links(&m->entries[i]);
+        create_links(m, &m->entries[i]);
     for (unsigned i = 0; i < m->count; i++) {
         const struct manifest_entry *e = &m->entries[i];
+        if (e->on_demand) {
+            int err = supervisor_add_idle(e);
+            if (err < 0)
+                kprintf("  %s: cannot register (error %d)\n", e->name, -err);
+            continue;
+        }
         int id = supervisor_start(e);
         if (id < 0)
             kprintf("  %s: cannot start image %s (error %d)\n", e->name, e->image, -id);
@@ -266,6 +306,28 @@ int supervisor_command(const char *verb, const char *name) {
         if (!strcmp(operator_verbs[i].verb, verb))
             return s->state == SVC_STOPPING ? -EBUSY : operator_verbs[i].run(s);
     return -EINVAL;
+}
+
+int supervisor_run(const char *name, const char *args) {
+    struct service *s = service_find(name);
+    if (!s)
+        return -ENOENT;
+    if (s->state == SVC_STOPPING)
+        return -EBUSY;
+    if (s->state == SVC_RUNNING)
+        return -EALREADY;
+    size_t n = strlen(args);
+    if (n >= sizeof s->args)
+        return -E2BIG;
+    memcpy(s->args, args, n + 1);
+    s->has_args = 1;
+    if (s->state != SVC_IDLE)
+        return operator_start(s);
+    int id = spawn(s); /* its first start: not a restart */
+    if (id < 0)
+        return id;
+    kprintf("supervisor: started %s#%d\n", name, id);
+    return 0;
 }
 
 int supervisor_names(char *buf, size_t len) {

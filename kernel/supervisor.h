@@ -34,6 +34,12 @@ uint64_t supervisor_next_due(void);
  * (already running for start, not running for stop), -EBUSY (a stop is still under way),
  * -EINVAL (unknown verb), or the spawn's error. */
 int supervisor_command(const char *verb, const char *name);
+/* The console's `run`: starts service `name` with `args` (argv[1..], space separated) in place
+ * of its manifest's, for this start and its restarts. It must not be running. 0, -ENOENT,
+ * -EALREADY, -EBUSY, -E2BIG (args longer than SUPERVISOR_ARGS_MAX - 1), or the spawn's error.
+ * An on-demand entry of the manifest (manifest.h) is started only so. */
+int supervisor_run(const char *name, const char *args);
+#define SUPERVISOR_ARGS_MAX 128
 /* Writes the services' names, space separated, into buf; returns how many there are. */
 int supervisor_names(char *buf, size_t len);
 

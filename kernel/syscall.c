@@ -24,20 +24,24 @@
 
 typedef long (*syscall_fn)(struct fiber *f, const uint64_t *a);
 
-/* The promise each class of channel needs (nexus/syscall.h channel plan). */
+/* The promise each class of channel needs (nexus/syscall.h channel plan); 0 for links: a link
+ * channel needs its own link's promise (link_channel_promise). */
 static const struct {
     unsigned first, last;
     uint32_t promise;
 } channel_classes[] = {
     {0, NEXUS_OWN_CHANNELS - 1, PROMISE_STDIO},
-    {NEXUS_LINK_SERVER_CHANNEL(0), NEXUS_LINK_CLIENT_CHANNEL(NEXUS_LINKS_MAX - 1), PROMISE_INET},
+    {NEXUS_LINK_SERVER_CHANNEL(0), NEXUS_LINK_CLIENT_CHANNEL(NEXUS_LINKS_MAX - 1), 0},
     {NEXUS_PORT_CHANNEL(0), NEXUS_CHANNELS - 1, PROMISE_NET},
 };
+_Static_assert(NEXUS_LINK_SERVER_CHANNEL(NEXUS_LINKS_MAX) <= NEXUS_LINK_CLIENT_CHANNEL(0) &&
+                   NEXUS_LINK_CLIENT_CHANNEL(NEXUS_LINKS_MAX) <= NEXUS_PORT_CHANNEL(0),
+               "the channel classes overlap");
 
 static uint32_t channel_promise(unsigned ch) {
     for (unsigned i = 0; i < ARRAY_LEN(channel_classes); i++)
         if (ch >= channel_classes[i].first && ch <= channel_classes[i].last)
-            return channel_classes[i].promise;
+            return channel_classes[i].promise ? channel_classes[i].promise : link_channel_promise(ch);
     return PROMISE_ALL;
 }
 
@@ -188,11 +192,15 @@ static long sys_ion_kick(struct fiber *f, const uint64_t *a) {
     return netswitch_kick(f);
 }
 
+/* Asking about a link takes the promise that link needs (inet for a socket link to the
+ * Membrane): a fiber that gave it up is killed here, before it can find the link's pages. */
 static long sys_link_info(struct fiber *f, const uint64_t *a) {
     struct nexus_link_info info;
-    int err = link_info(f, a[0] > UINT32_MAX ? UINT32_MAX : (unsigned)a[0], &info);
+    uint32_t promise;
+    int err = link_info(f, a[0] > UINT32_MAX ? UINT32_MAX : (unsigned)a[0], &info, &promise);
     if (err)
         return err;
+    require_promises(f, "link_info", promise);
     return copy_to_user(f->pt, a[1], &info, sizeof info);
 }
 
@@ -212,7 +220,7 @@ static long sys_pledge(struct fiber *f, const uint64_t *a) {
 }
 
 /* exit and pledge need no promise: a fiber can always end or give up more. The channel calls
- * need the channel's promise (channel_use). */
+ * need the channel's promise (channel_use), link_info the link's. */
 static const struct {
     const char *name;
     syscall_fn fn;
@@ -232,7 +240,7 @@ static const struct {
     [SYS_ION_INFO] = {"ion_info", sys_ion_info, PROMISE_NET},
     [SYS_ION_KICK] = {"ion_kick", sys_ion_kick, PROMISE_NET},
     [SYS_WAIT_ANY] = {"wait_any", sys_wait_any, 0},
-    [SYS_LINK_INFO] = {"link_info", sys_link_info, PROMISE_INET},
+    [SYS_LINK_INFO] = {"link_info", sys_link_info, 0},
     [SYS_PLEDGE] = {"pledge", sys_pledge, 0},
 };
 

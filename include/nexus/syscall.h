@@ -72,11 +72,12 @@ struct nexus_ion_info {
 #define NEXUS_ION_RING_TX_ACTIVE 2
 #define NEXUS_ION_RING_TX_FREE   3
 
-/* A link: pages shared between a client fiber (an app) and a server fiber (the Membrane),
+/* A link: pages shared between a client fiber (an app) and a server fiber (a service),
  * created by the boot manifest; what the pages hold is the two parties' protocol
- * (membrane/sockproto.h for socket links). A fiber sees its links as index 0, 1, ...; a client
- * has at most one, a server one per client. Each side waits on its own channel and signals the
- * peer's. The kernel keeps the pages across a restart of either side. */
+ * (nexus/link.h, nexus/sockproto.h for socket links). A fiber sees its links as index 0, 1, ...:
+ * first those it serves, one per client, then those it is a client of, in manifest order. Each
+ * side waits on its own channel and signals the peer's. The kernel keeps the pages across a
+ * restart of either side. */
 struct nexus_link_info {
     uint64_t va;           /* where the link's pages are mapped in the caller, read-write */
     uint32_t size;         /* bytes */
@@ -88,15 +89,18 @@ struct nexus_link_info {
     char peer[16];         /* the other side's fiber name, NUL-terminated */
 };
 
-/* Channel plan: 0..31 free for fibers' own use, 32+k the server end of link k, 40+k its client
+/* Channel plan: 0..15 free for fibers' own use, 16+k the server end of link k, 32+k its client
  * end, 48+p the NetSwitch port p doorbell. Waiting on a channel takes READ on it in the caller's
- * CSpace, signalling it WRITE (-EPERM otherwise); and a promise by class: stdio for 0..31,
- * inet for links (every link is a socket link to the Membrane), net for ports. */
-#define NEXUS_OWN_CHANNELS 32
-#define NEXUS_LINK_SERVER_CHANNEL(k) (32u + (k))
-#define NEXUS_LINK_CLIENT_CHANNEL(k) (40u + (k))
+ * CSpace, signalling it WRITE (-EPERM otherwise); and a promise by class: stdio for 0..15, for a
+ * link the promise its server's manifest entry names for its clients (inet for the Membrane's
+ * socket links, lwf for the LWF service's), net for ports. A fiber may be the client of
+ * NEXUS_CLIENT_LINKS_MAX links (one per service it uses) and the server of any number. */
+#define NEXUS_OWN_CHANNELS 16
+#define NEXUS_LINK_SERVER_CHANNEL(k) (16u + (k))
+#define NEXUS_LINK_CLIENT_CHANNEL(k) (32u + (k))
 #define NEXUS_PORT_CHANNEL(p) (48u + (p))
-#define NEXUS_LINKS_MAX 8
+#define NEXUS_LINKS_MAX 16
+#define NEXUS_CLIENT_LINKS_MAX 4
 #define NEXUS_LINK_PAGES 36 /* a link's size: 144 KiB (laid out by nexus/link.h) */
 
 struct nexus_identity {

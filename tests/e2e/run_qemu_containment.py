@@ -185,6 +185,7 @@ def check_rx_pool_read_only(guest):
 
 
 LINKENDS_CHECKS = 6  # the CAPCHECK lines of tests/qemu/capcheck.c mode linkends
+TWOLINKS_CHECKS = 7  # and of mode twolinks
 
 
 CAPCHECK_LINE = re.compile(r"CAPCHECK ((\S+?)\.\S+): (ok|FAIL)(.*)")
@@ -226,6 +227,12 @@ def check_rule_breakers(guest):
     checked = c.count(said_by("linkends", "CAPCHECK linkends."))
     report("link_ends_checked_all", line is not None and "exited with 0" in line and checked == LINKENDS_CHECKS,
            f"{line}; {checked} of {LINKENDS_CHECKS} checks printed")
+    # Two links, each with its own promise: giving up lwf keeps the Membrane's link usable, and
+    # asking about the lwf link is then a pledge violation.
+    line = c.wait_for("fiber twolinks#", 30)
+    checked = c.count(said_by("twolinks", "CAPCHECK twolinks."))
+    report("two_links_each_with_its_promise", line is not None and 'pledge: link_info needs "lwf"' in line
+           and checked == TWOLINKS_CHECKS, f"{line}; {checked} of {TWOLINKS_CHECKS} checks printed")
     c.wait_for("supervisor: crasher failed", 30)
     c.wait_for(said_by("survivor", "capcheck survivor: holding"), 30)
     c.wait_for("fiber relisten#", 30)
@@ -261,6 +268,26 @@ def check_rule_breakers(guest):
     report("bus_crasher_down_again", bus.get("/Bus/fibers/crasher/crashes") == "6"
            and bus.get("/Bus/fibers/crasher/state", "").startswith("down:"),
            {k: v for k, v in bus.items() if k.startswith("/Bus/fibers/crasher/")})
+    check_run(guest, bus)
+
+
+def check_run(guest, bus):
+    """The console's run: an on-demand entry waits idle until run starts it with the typed
+    arguments; it can be run again once it has ended; unknown and running names are refused."""
+    c = guest.console
+    report("run_idle_before", bus.get("/Bus/fibers/runme/state", "").startswith("idle: on demand"),
+           bus.get("/Bus/fibers/runme/state"))
+    for n, words in enumerate(("one two", "three"), 1):
+        guest.type_line(f"run runme argv {words}")
+        said = c.wait_for(said_by("runme", f"capcheck runme: args {words}"), 10)
+        ended = c.wait_count("fiber runme#", n, 10)
+        report(f"run_with_args_{n}", said is not None and ended, f"typed 'run runme argv {words}': {said}")
+    guest.type_line("run nosuch x")
+    line = c.wait_for('run: no service called "nosuch"', 10)
+    report("run_unknown_refused", line is not None, "no refusal for run nosuch")
+    guest.type_line("run httpd 81")
+    line = c.wait_for("run: httpd is already running", 10)
+    report("run_running_refused", line is not None, "no refusal for run httpd")
 
 
 def main():

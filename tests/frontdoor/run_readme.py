@@ -139,6 +139,14 @@ def check_restart(term, name, curl):
            restarts)
 
 
+def check_run(term, arg, curl):
+    name, _, words = arg.partition(" ")
+    said = term.expect(rf"^\[{re.escape(name)}\] .*you said: {re.escape(words)}$", 10, start=term.typed)
+    report(f"console.run_{name}_with_args", said is not None, f"no line of {name} repeating '{words}'")
+    report(f"console.run_{name}_ended", term.expect(rf"^fiber {re.escape(name)}#\d+ exited with 0", 10, start=term.typed)
+           is not None, f"{name} did not exit 0")
+
+
 # Console commands the README shows: the regex that ends the answer, and what else to check.
 CONSOLE_CHECKS = {
     "help": (r"^  \(QEMU's own keys", lambda term, out, arg, curl: check_help(term, out)),
@@ -150,6 +158,7 @@ CONSOLE_CHECKS = {
     "stop": (r"^stop: ", lambda term, out, arg, curl: check_stop(term, arg, curl)),
     "start": (r"^start: ", lambda term, out, arg, curl: check_start(term, arg, curl)),
     "restart": (r"^restart: ", lambda term, out, arg, curl: check_restart(term, arg, curl)),
+    "run": (r"^run: ", lambda term, out, arg, curl: check_run(term, arg, curl)),
 }
 
 # Answers to what an operator gets wrong.
@@ -158,6 +167,7 @@ CONSOLE_REFUSALS = [
     ("restart nosuch", r'restart: no service called "nosuch"; the services are: hello membrane httpd uptime'),
     ("stop", r"stop: no service called \"\"; the services are: "),
     ("start httpd", r"start: httpd is already running"),
+    ("run httpd 81", r"run: httpd is already running"),
 ]
 
 

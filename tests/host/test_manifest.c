@@ -1,6 +1,7 @@
 /* Host tests for the boot manifests (kernel/manifest.c, built with NEXUS_TEST_BUILD so the test
  * manifests are checked too): every entry's grants and pledge parse, its policy exists, names fit
  * and are unique within a manifest, and the default manifest comes first. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,11 @@
 #include "manifest.h"
 #include "pledge.h"
 #include "restart_policy.h"
+
+/* Entries that hold a link without its promise on purpose: the containment test's rule breakers. */
+static int breaks_link_rule(const struct manifest *m, const struct manifest_entry *e) {
+    return !strcmp(m->name, "containment") && (!strcmp(e->name, "noinet") || !strcmp(e->name, "widen"));
+}
 
 int main(void) {
     check_suite = "manifest";
@@ -39,8 +45,38 @@ int main(void) {
                 unique &= strcmp(man->entries[j].name, e->name) != 0;
             snprintf(name, sizeof name, "%s.%s.unique", man->name, e->name);
             CHECK(name, unique);
+            /* Each link's server serves links, and the client holds the promise they need. */
+            int n = grants_parse(e->grants ? e->grants : "", g, GRANTS_MAX);
+            for (int k = 0; k < n; k++) {
+                if (g[k].kind != GRANT_LINK)
+                    continue;
+                uint32_t need = 0;
+                snprintf(name, sizeof name, "%s.%s.link_%s_served", man->name, e->name, g[k].server);
+                CHECK(name, manifest_link_promise(man, g[k].server, &need) == 0);
+                snprintf(name, sizeof name, "%s.%s.link_%s_promised", man->name, e->name, g[k].server);
+                CHECK(name, need && ((promises & need) == need) != breaks_link_rule(man, e));
+            }
+            if (e->serves) {
+                uint32_t served = 0;
+                snprintf(name, sizeof name, "%s.%s.serves_one_promise", man->name, e->name);
+                CHECK(name, manifest_link_promise(man, e->name, &served) == 0);
+            }
         }
     }
     CHECK("policy_outside_enum_refused", restart_policy(RESTART_KINDS) == NULL);
+    /* The link promise lookup's refusals. */
+    static const struct manifest_entry serving[] = {
+        {.name = "svc", .image = "x", .serves = "inet"},
+        {.name = "two", .image = "x", .serves = "inet lwf"},
+        {.name = "bogus", .image = "x", .serves = "bogus"},
+        {.name = "none", .image = "x"},
+    };
+    const struct manifest trial = {"trial", serving, 4};
+    uint32_t p = 0;
+    CHECK("link_promise_found", manifest_link_promise(&trial, "svc", &p) == 0 && p == PROMISE_INET);
+    CHECK("link_promise_two_refused", manifest_link_promise(&trial, "two", &p) == -EINVAL);
+    CHECK("link_promise_unknown_name_refused", manifest_link_promise(&trial, "bogus", &p) == -EINVAL);
+    CHECK("link_promise_serves_none_refused", manifest_link_promise(&trial, "none", &p) == -EINVAL);
+    CHECK("link_promise_no_entry", manifest_link_promise(&trial, "absent", &p) == -ENOENT);
     return check_exit();
 }

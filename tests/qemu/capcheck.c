@@ -17,6 +17,12 @@
  *               listen on the same port again (the Membrane closed its predecessor's sockets)
  *   survivor    holds a TCP listener and a UDP socket across a Membrane crash: both must then
  *               fail with ECONNRESET or ENOTCONN, and new sockets must work on the new Membrane
+ *   serve       the server of links whose clients need the lwf promise (a stand-in for the LWF
+ *               service: it only holds its ends); waits forever
+ *   twolinks    the client of the Membrane (inet) and of `serve` (lwf): sees both links, in
+ *               manifest order and at different addresses, uses each one's channels; then gives
+ *               up lwf and must be killed asking about the second link
+ *   argv ...    prints its arguments and exits 0 (started from the console with `run`)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -83,6 +89,46 @@ static int mode_linkends(void) {
     /* A spurious wakeup of the Membrane: it finds no request and sleeps again. */
     r = nx_signal((int)link.peer_channel);
     report("signal_server_end", r >= 0, r);
+    return 0;
+}
+
+__attribute__((noreturn)) static int mode_serve(void) {
+    struct nexus_link_info link;
+    long r = nx_link_info(0, &link);
+    report("serves_a_link", r == 0 && link.is_server, r ? r : (long)link.is_server);
+    for (;;)
+        nx_wait((int)link.wait_channel, NX_MS(1000));
+}
+
+static int mode_twolinks(void) {
+    struct nexus_link_info inet, lwf;
+    long r = nx_link_info(0, &inet);
+    report("first_link_membrane", r == 0 && !inet.is_server && !strcmp(inet.peer, "membrane"), r);
+    r = nx_link_info(1, &lwf);
+    report("second_link_lwf", r == 0 && !lwf.is_server && !strcmp(lwf.peer, "lwfserver"), r);
+    report("links_apart", inet.va != lwf.va && inet.wait_channel != lwf.wait_channel, (long)(lwf.va - inet.va));
+    r = nx_link_info(2, &lwf);
+    report("no_third_link", r == -ENOENT, r);
+    volatile uint32_t *first_word = (volatile uint32_t *)(uintptr_t)lwf.va;
+    (void)*first_word; /* mapped: reading it does not fault */
+    r = nx_wait((int)lwf.wait_channel, NX_MS(1));
+    report("wait_on_lwf_link", r == 0 || r == -ETIMEDOUT, r);
+    r = nx_pledge("stdio inet");
+    report("gave_up_lwf", r == 0, r);
+    r = nx_link_info(0, &inet);
+    report("inet_link_still_usable", r == 0, r);
+    printf("capcheck %s: asking about the lwf link without the lwf promise; this fiber should not survive it\n", me);
+    fflush(stdout);
+    r = nx_link_info(1, &lwf);
+    printf("CAPCHECK %s.survived: FAIL link_info returned %ld\n", me, r);
+    return 3;
+}
+
+static int mode_argv(int argc, char **argv) {
+    printf("capcheck %s: args", me);
+    for (int i = 2; i < argc; i++)
+        printf(" %s", argv[i]);
+    printf("\n");
     return 0;
 }
 
@@ -162,6 +208,12 @@ int main(int argc, char **argv) {
         return mode_survivor();
     if (!strcmp(mode, "crash"))
         return mode_crash(argc > 2 ? argv[2] : NULL);
-    printf("usage: capcheck socket|widen|channels|linkends|relisten|survivor|crash MS\n");
+    if (!strcmp(mode, "serve"))
+        return mode_serve();
+    if (!strcmp(mode, "twolinks"))
+        return mode_twolinks();
+    if (!strcmp(mode, "argv"))
+        return mode_argv(argc, argv);
+    printf("usage: capcheck socket|widen|channels|linkends|relisten|survivor|crash MS|serve|twolinks|argv ...\n");
     return 2;
 }
