@@ -57,7 +57,7 @@ static const struct manifest_entry containment_entries[] = {
     /* Serves links that need the lwf promise, and a client of it and of the Membrane: each link
      * takes its own promise. */
     {.name = "lwfserver", .image = "capcheck", .args = "serve",
-     .pledge = "stdio", .serves = "lwf", .restart = RESTART_NEVER},
+     .pledge = "stdio lwf", .serves = "lwf", .restart = RESTART_NEVER},
     {.name = "twolinks", .image = "capcheck", .args = "twolinks", .grants = "link:membrane link:lwfserver",
      .pledge = "stdio inet lwf", .restart = RESTART_NEVER},
     /* Started only by the console's `run runme argv ...`. */

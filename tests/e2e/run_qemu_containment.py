@@ -231,6 +231,8 @@ def check_rule_breakers(guest):
     # asking about the lwf link is then a pledge violation.
     line = c.wait_for("fiber twolinks#", 30)
     checked = c.count(said_by("twolinks", "CAPCHECK twolinks."))
+    report("link_server_alive", c.count(said_by("lwfserver", "CAPCHECK lwfserver.serves_a_link: ok")) == 1
+           and c.count("fiber lwfserver#") == 0, "lwfserver did not report its link or ended")
     report("two_links_each_with_its_promise", line is not None and 'pledge: link_info needs "lwf"' in line
            and checked == TWOLINKS_CHECKS, f"{line}; {checked} of {TWOLINKS_CHECKS} checks printed")
     c.wait_for("supervisor: crasher failed", 30)

@@ -60,6 +60,8 @@ int main(void) {
                 uint32_t served = 0;
                 snprintf(name, sizeof name, "%s.%s.serves_one_promise", man->name, e->name);
                 CHECK(name, manifest_link_promise(man, e->name, &served) == 0);
+                snprintf(name, sizeof name, "%s.%s.holds_what_it_serves", man->name, e->name);
+                CHECK(name, (promises & served) == served);
             }
         }
     }
