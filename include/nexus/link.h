@@ -47,8 +47,8 @@
 #include "nexus/syscall.h"
 
 #define NXS_SOCKETS 64 /* sockets per link (per app) */
-#define NXS_SLOTS 4
-#define NXS_SLOT_DATA 32768u
+#define NXS_SLOTS 2         /* an app makes one call at a time (lib/link/client.c uses slot 0) */
+#define NXS_SLOT_DATA 65536u /* the largest datagram a family carries: a 64 KiB LWF message */
 #define NXS_RING_CAPACITY 8
 #define NXS_PAGE NEXUS_PAGE_SIZE
 
