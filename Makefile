@@ -94,7 +94,7 @@ HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
 HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace httpdoc \
-               virtqueue rx_frame_policy lwf_vectors
+               virtqueue rx_frame_policy lwf_vectors lwf_frame lwf_reassembly
 HOST_UNIT_SRC_fdt       := kernel/fdt.c $(LIBFDT_SRCS)
 HOST_UNIT_SRC_family    := lib/libnexus/family.c
 HOST_UNIT_SRC_rx_frame_policy := lwip/rx_frame_policy.c
@@ -116,7 +116,7 @@ HOST_UNIT_SRC_virtqueue := hal/virtio/virtqueue.c tests/host/host_pages.c
 # httpd without main(), over a /Bus tree each test chooses (= : HTTPD_SRCS comes further down)
 HOST_UNIT_SRC_httpdoc    = $(filter-out apps/httpd/httpd.c,$(HTTPD_SRCS)) tests/host/httpd_script_sysinfo.c \
                            tests/host/httpdoc_check.c
-FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace httpdoc virtqueue
+FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace httpdoc virtqueue lwf_frame
 
 BOOTSTRAP := $(B)/.bootstrap-done
 
@@ -351,8 +351,10 @@ $(B)/host/httpd_host: $(HTTPD_HOST_SRCS:%.c=$(HOST_OBJ)/%.o)
 # three nodes) and link Debian's libsodium-dev.
 LWF_CORE_SRCS := $(wildcard lwf/*.c)
 HOST_UNIT_SRC_lwf_vectors    := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
+HOST_UNIT_SRC_lwf_frame      := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
+HOST_UNIT_SRC_lwf_reassembly := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
 $(HOST_OBJ)/lwf/%.o $(HOST_OBJ)/tests/host/lwf_%.o $(HOST_OBJ)/tests/host/test_lwf_%.o \
-$(HOST_OBJ)/tests/fuzz/fuzz_lwf_%.o: HOST_CFLAGS += -Ilwf
+$(HOST_OBJ)/tests/fuzz/fuzz_lwf_%.o: HOST_CFLAGS += -Ilwf -Itests/host
 $(FUZZ_OBJ)/lwf/%.o $(FUZZ_OBJ)/tests/host/lwf_%.o $(FUZZ_OBJ)/tests/fuzz/fuzz_lwf_%.o: FUZZ_CFLAGS += -Ilwf -Itests/host
 
 $(B)/host/test_lwf_%: $(HOST_OBJ)/tests/host/test_lwf_%.o $$(call unit_objs,$(HOST_OBJ),lwf_$$*)
