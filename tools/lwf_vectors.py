@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the LWF test vectors (docs/lwf.md, section 11) from fixed inputs.
+"""Writes the LWF test vectors (docs/lwf.md, section 12) from fixed inputs.
 
 Independent of lwf/ on purpose: the frame layout is written again here from docs/lwf.md, the
 crypto is PyNaCl (Debian's python3-nacl over libsodium) and hashlib's BLAKE2b, and CRC-32C is a
@@ -95,7 +95,7 @@ def main():
         out.append(f"{name} = {lines[0]}")
         out.extend("    " + line for line in lines[1:])
 
-    out.append("# LWF v1 test vectors, written by tools/lwf_vectors.py (docs/lwf.md, section 11)")
+    out.append("# LWF v1 test vectors, written by tools/lwf_vectors.py (docs/lwf.md, section 12)")
     put("crc32c_input", b"123456789")
     put("crc32c_value", struct.pack(">I", crc32c(b"123456789")))
 

@@ -1,5 +1,5 @@
 /*
- * Known-answer tests: the C core reproduces every vector of docs/lwf.md section 11 byte for byte
+ * Known-answer tests: the C core reproduces every vector of docs/lwf.md section 12 byte for byte
  * (tests/host/data/lwf_vectors.txt, written by tools/lwf_vectors.py with PyNaCl, not with lwf/),
  * and receives what the generator built.
  */
@@ -157,7 +157,7 @@ static void test_fragments(void) {
               lwf_reassembly_busy(&reassembly) == 0);
 }
 
-/* The spec quotes the vectors file verbatim (docs/lwf.md, section 11): the two cannot drift. */
+/* The spec quotes the vectors file verbatim (docs/lwf.md, section 12): the two cannot drift. */
 static void test_spec_quotes_vectors(const char *datadir) {
     static char spec[256 * 1024], vectors[64 * 1024];
     char path[512];
