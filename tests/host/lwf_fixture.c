@@ -59,7 +59,7 @@ static bool add_line(const char *line) {
     return add_hex(line + value_at);
 }
 
-static void node_from_seed(struct lwf_node *node, const uint8_t seed[32], const uint8_t mac[6]) {
+void fixture_node_from_seed(struct lwf_node *node, const uint8_t seed[32], const uint8_t mac[6]) {
     uint8_t public_key[crypto_sign_PUBLICKEYBYTES], secret_key[crypto_sign_SECRETKEYBYTES];
     crypto_sign_seed_keypair(public_key, secret_key, seed);
     lwf_node_init(node, secret_key, mac);
@@ -81,9 +81,9 @@ bool fixture_load(const char *datadir) {
         return false;
     static const uint8_t seed_c[32] = {0xC0, 0xFF, 0xEE};
     static const uint8_t mac_c[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x0c};
-    node_from_seed(&node_a, vector("seed_a", NULL), vector("mac_a", NULL));
-    node_from_seed(&node_b, vector("seed_b", NULL), vector("mac_b", NULL));
-    node_from_seed(&node_c, seed_c, mac_c);
+    fixture_node_from_seed(&node_a, vector("seed_a", NULL), vector("mac_a", NULL));
+    fixture_node_from_seed(&node_b, vector("seed_b", NULL), vector("mac_b", NULL));
+    fixture_node_from_seed(&node_c, seed_c, mac_c);
     return true;
 }
 

@@ -20,6 +20,9 @@ uint64_t vector_u64(const char *name);
 
 extern struct lwf_node node_a, node_b, node_c;
 
+/* A node from a 32-byte Ed25519 seed (libsodium's crypto_sign_seed_keypair) and its MAC. */
+void fixture_node_from_seed(struct lwf_node *node, const uint8_t seed[32], const uint8_t mac[6]);
+
 struct peer_table {
     struct lwf_peer peers[4];
     size_t count;
