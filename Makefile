@@ -94,7 +94,7 @@ HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
 HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace httpdoc \
-               virtqueue rx_frame_policy
+               virtqueue rx_frame_policy lwf_vectors lwf_frame lwf_reassembly
 HOST_UNIT_SRC_fdt       := kernel/fdt.c $(LIBFDT_SRCS)
 HOST_UNIT_SRC_family    := lib/libnexus/family.c
 HOST_UNIT_SRC_rx_frame_policy := lwip/rx_frame_policy.c
@@ -116,7 +116,7 @@ HOST_UNIT_SRC_virtqueue := hal/virtio/virtqueue.c tests/host/host_pages.c
 # httpd without main(), over a /Bus tree each test chooses (= : HTTPD_SRCS comes further down)
 HOST_UNIT_SRC_httpdoc    = $(filter-out apps/httpd/httpd.c,$(HTTPD_SRCS)) tests/host/httpd_script_sysinfo.c \
                            tests/host/httpdoc_check.c
-FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace httpdoc virtqueue
+FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace httpdoc virtqueue lwf_frame
 
 BOOTSTRAP := $(B)/.bootstrap-done
 
@@ -347,8 +347,43 @@ $(B)/host/httpd_host: $(HTTPD_HOST_SRCS:%.c=$(HOST_OBJ)/%.o)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_SAN) $^ -o $@
 
+# The LWF core (lwf/) natively: its tests and fuzz target share a fixture (the spec's vectors,
+# three nodes) and link Debian's libsodium-dev.
+LWF_CORE_SRCS := $(wildcard lwf/*.c)
+HOST_UNIT_SRC_lwf_vectors    := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
+HOST_UNIT_SRC_lwf_frame      := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
+HOST_UNIT_SRC_lwf_reassembly := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
+$(HOST_OBJ)/lwf/%.o $(HOST_OBJ)/tests/host/lwf_%.o $(HOST_OBJ)/tests/host/test_lwf_%.o \
+$(HOST_OBJ)/tests/fuzz/fuzz_lwf_%.o: HOST_CFLAGS += -Ilwf -Itests/host
+$(FUZZ_OBJ)/lwf/%.o $(FUZZ_OBJ)/tests/host/lwf_%.o $(FUZZ_OBJ)/tests/fuzz/fuzz_lwf_%.o: FUZZ_CFLAGS += -Ilwf -Itests/host
+
+$(B)/host/test_lwf_%: $(HOST_OBJ)/tests/host/test_lwf_%.o $$(call unit_objs,$(HOST_OBJ),lwf_$$*)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_SAN) $^ -o $@ -lsodium
+
+$(B)/host/replay_lwf_%: $(HOST_OBJ)/tests/fuzz/fuzz_lwf_%.o $(HOST_OBJ)/tests/fuzz/replay.o \
+                        $$(call unit_objs,$(HOST_OBJ),lwf_$$*)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_SAN) $^ -o $@ -lsodium
+
+$(B)/fuzz/fuzz_lwf_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_lwf_%.o $$(call unit_objs,$(FUZZ_OBJ),lwf_$$*)
+	@mkdir -p $(dir $@)
+	clang -fsanitize=fuzzer,address,undefined $^ -o $@ -lsodium
+
+# The same core compiled freestanding for rv64 with picolibc, as the LWF service will: proof that
+# it needs nothing of a hosted C library. libsodium's headers are the host's (plain C, the same
+# API the guest's build of the Debian source package has).
+LWF_RV64_OBJS := $(LWF_CORE_SRCS:%.c=$(B)/lwf-rv64/%.o)
+$(B)/lwf-rv64/include/sodium.h: | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	ln -sfn /usr/include/sodium.h /usr/include/sodium $(dir $@)
+$(B)/lwf-rv64/%.o: %.c $(B)/lwf-rv64/include/sodium.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ilwf -isystem $(B)/lwf-rv64/include -c $< -o $@
+
 host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring \
             $(B)/host/posixcheck_host $(B)/host/httpd_host
+host-tests: $(LWF_RV64_OBJS)
 
 # TESTS=REGEX runs only the groups whose name matches (a developer's shortcut; CI runs them all).
 test: all $(B)/nexus-test.elf host-tests
