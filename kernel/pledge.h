@@ -16,8 +16,9 @@ enum promise {
     PROMISE_WBUS = 1u << 2,  /* publish into /Bus */
     PROMISE_NET = 1u << 3,   /* a NetSwitch port: raw frames on ION rings */
     PROMISE_INET = 1u << 4,  /* socket links to the Membrane (what socket() needs) */
+    PROMISE_KEYBLOB = 1u << 5, /* take the boot-time key blob (docs/identity.md): the signer only */
 };
-#define PROMISE_ALL 0x1fu
+#define PROMISE_ALL 0x3fu
 
 #define PLEDGE_TEXT_MAX 64 /* longest promise list accepted, NUL included */
 

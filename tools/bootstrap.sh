@@ -16,6 +16,8 @@ wrk
 clang
 gdb-multiarch
 spin
+libsodium-dev
+python3-nacl
 "
 
 missing=""
