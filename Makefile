@@ -117,6 +117,10 @@ HOST_UNIT_SRC_virtqueue := hal/virtio/virtqueue.c tests/host/host_pages.c
 HOST_UNIT_SRC_httpdoc    = $(filter-out apps/httpd/httpd.c,$(HTTPD_SRCS)) tests/host/httpd_script_sysinfo.c \
                            tests/host/httpdoc_check.c
 FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace httpdoc virtqueue lwf_frame
+# The key file reader (lib/identity/), shared by nexus-keygen and the signing service.
+HOST_TESTS   += keyfile
+FUZZ_TARGETS += keyfile
+HOST_UNIT_SRC_keyfile := lib/identity/keyfile.c
 
 BOOTSTRAP := $(B)/.bootstrap-done
 
@@ -256,16 +260,35 @@ QEMU_BASE    := $(QEMU_MACHINE) -netdev user,id=net0,restrict=on
 RUN_NETDEV   := -netdev user,id=net0,hostfwd=tcp:127.0.0.1:$(PORT)-:80 \
                 $(if $(PCAP),-object filter-dump$(comma)id=pcap0$(comma)netdev=net0$(comma)file=$(PCAP))
 
+# IDENTITY=FILE: the node's key file (make keygen) reaches the guest as QEMU's initrd, which the
+# kernel hands, uninterpreted, to the fiber pledged "keyblob" (docs/identity.md). Expanded in the
+# recipe only, so a missing file stops make before QEMU starts, and only for run and debug.
+RUN_IDENTITY = $(if $(IDENTITY),$(if $(wildcard $(IDENTITY)),-initrd $(IDENTITY),$(error IDENTITY=$(IDENTITY): \
+               no such key file; make keygen KEY=$(IDENTITY) creates one)))
+
 run: $(B)/nexus.elf
 	@echo "Booting Nexus under QEMU (quit: Ctrl-A X; console commands: help)."
 	@echo "Once the console shows 'httpd: listening', from another terminal:"
 	@echo "    curl 127.0.0.1:$(PORT)/"
-	$(QEMU_MACHINE) $(RUN_NETDEV) -append "$(BOOTARGS)"
+	$(QEMU_MACHINE) $(RUN_NETDEV) $(RUN_IDENTITY) -append "$(BOOTARGS)"
 
 debug: $(B)/nexus.elf
 	@echo "QEMU waits for gdb on 127.0.0.1:$(GDBPORT), paused before the first instruction. In another terminal:"
 	@echo "    gdb-multiarch $(B)/nexus.elf -ex 'target remote 127.0.0.1:$(GDBPORT)'"
-	$(QEMU_MACHINE) $(RUN_NETDEV) -append "$(BOOTARGS)" -gdb tcp:127.0.0.1:$(GDBPORT) -S
+	$(QEMU_MACHINE) $(RUN_NETDEV) $(RUN_IDENTITY) -append "$(BOOTARGS)" -gdb tcp:127.0.0.1:$(GDBPORT) -S
+
+# ---- identity ----
+# nexus-keygen (tools/nexus-keygen.c, Debian's libsodium-dev) writes KEY and prints its CellID; it
+# never overwrites a key file. `build/nexus-keygen --show FILE` prints an existing one's.
+KEY ?= node.key
+.PHONY: keygen
+keygen: $(B)/nexus-keygen
+	$(B)/nexus-keygen $(KEY)
+
+$(B)/nexus-keygen: tools/nexus-keygen.c lib/identity/keyfile.c | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HOST_SAN) -Ilib -MMD -MP -MF $@.d -MT $@ \
+	    tools/nexus-keygen.c lib/identity/keyfile.c -o $@ -lsodium
 
 # ---- tests ----
 # Host objects (gcc, ASan/UBSan) and fuzz objects (clang, libFuzzer) are compiled one source at a
@@ -384,6 +407,7 @@ $(B)/lwf-rv64/%.o: %.c $(B)/lwf-rv64/include/sodium.h
 host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring \
             $(B)/host/posixcheck_host $(B)/host/httpd_host
 host-tests: $(LWF_RV64_OBJS)
+host-tests: $(B)/nexus-keygen
 
 # TESTS=REGEX runs only the groups whose name matches (a developer's shortcut; CI runs them all).
 test: all $(B)/nexus-test.elf host-tests

@@ -13,6 +13,7 @@
 #include "fdt.h"
 #include "fiber.h"
 #include "kernel.h"
+#include "keyblob.h"
 #include "link.h"
 #include "manifest.h"
 #include "mem.h"
@@ -182,6 +183,7 @@ void kmain(uint64_t hart, const void *fdt) {
     bus_init();
     trap_init();
     mem_init(boot.mem.base, boot.mem.size);
+    keyblob_init(&boot); /* before anything allocates a page the initrd is in */
     vm_init(&boot);
     timer_init(boot.timebase_hz);
     if (boot.has_plic)
@@ -204,6 +206,7 @@ void kmain(uint64_t hart, const void *fdt) {
     probe_virtio();
     start_entropy();
     start_network();
+    keyblob_announce();
     publish_boot_facts(hart);
     monitor_init(boot.uart_irq);
 

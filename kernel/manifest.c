@@ -66,10 +66,21 @@ static const struct manifest_entry containment_entries[] = {
 };
 #endif
 
+#ifdef NEXUS_TEST_BUILD
+/* Test builds only (tests/qemu/run_keyblob.py boots it with -initrd KEYFILE): a fiber without
+ * the keyblob promise asks first and is killed; the taker gets the blob once. */
+static const struct manifest_entry keyblob_entries[] = {
+    {.name = "thief", .image = "probe", .args = "keyblob-steal", .pledge = "stdio", .restart = RESTART_NEVER},
+    {.name = "taker", .image = "probe", .args = "keyblob-take", .pledge = "stdio rbus keyblob",
+     .restart = RESTART_NEVER},
+};
+#endif
+
 const struct manifest manifests[] = {
     {"default", default_entries, ARRAY_LEN(default_entries)},
 #ifdef NEXUS_TEST_BUILD
     {"containment", containment_entries, ARRAY_LEN(containment_entries)},
+    {"keyblob", keyblob_entries, ARRAY_LEN(keyblob_entries)},
 #endif
 };
 const unsigned manifest_count = ARRAY_LEN(manifests);

@@ -23,6 +23,8 @@ void page_free(void *p, size_t n) {
         panic("mem: bad free of %zu page(s) at %p", n, p);
 }
 
+int page_reserve(uint64_t p, size_t n) { return pagepool_reserve(&pool, (uintptr_t)p, n); }
+
 size_t mem_free_pages(void) { return pool.nfree; }
 size_t mem_total_pages(void) { return pool.npages; }
 

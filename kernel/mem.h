@@ -9,6 +9,9 @@ void mem_init(uint64_t ram_base, uint64_t ram_size);
 /* n contiguous zeroed pages, or NULL. */
 void *page_alloc(size_t n);
 void page_free(void *p, size_t n);
+/* Keeps the n pages at p out of page_alloc until page_free; 0, or -1 if any is outside the pool
+ * (the kernel image, the bitmap, past RAM) or already in use. */
+int page_reserve(uint64_t p, size_t n);
 size_t mem_free_pages(void);
 size_t mem_total_pages(void);
 /* Refreshes /Bus/mem/pages_free. */

@@ -89,3 +89,15 @@ int pagepool_free(struct page_pool *pool, uintptr_t addr, size_t n) {
     pool->nfree += n;
     return 0;
 }
+
+int pagepool_reserve(struct page_pool *pool, uintptr_t addr, size_t n) {
+    if (n == 0 || addr < pool->first || (addr - pool->first) % PA_PAGE_SIZE)
+        return -1;
+    size_t i = (addr - pool->first) / PA_PAGE_SIZE;
+    if (i >= pool->npages || n > pool->npages - i || free_run(pool, i, n) != n)
+        return -1;
+    for (size_t k = 0; k < n; k++)
+        bit_put(pool, i + k, 1);
+    pool->nfree -= n;
+    return 0;
+}

@@ -32,4 +32,9 @@ uintptr_t pagepool_alloc(struct page_pool *pool, size_t n);
  * handed out. */
 int pagepool_free(struct page_pool *pool, uintptr_t addr, size_t n);
 
+/* Marks the n pages at addr in use without handing them out, for memory that holds something
+ * at boot (the initrd); pagepool_free returns them later. 0, or -1 (pool unchanged) if any of
+ * them is unaligned, outside the pool or already in use. */
+int pagepool_reserve(struct page_pool *pool, uintptr_t addr, size_t n);
+
 #endif

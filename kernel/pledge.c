@@ -12,7 +12,7 @@ static const struct {
 } promises[] = {
     {"stdio", PROMISE_STDIO}, {"rbus", PROMISE_RBUS}, {"wbus", PROMISE_WBUS},
     {"net", PROMISE_NET},     {"inet", PROMISE_INET}, {"lwf", PROMISE_LWF},
-    {"utcp", PROMISE_UTCP},
+    {"utcp", PROMISE_UTCP},   {"keyblob", PROMISE_KEYBLOB},
 };
 #define NPROMISES (sizeof promises / sizeof promises[0])
 

@@ -18,8 +18,9 @@ enum promise {
     PROMISE_INET = 1u << 4,  /* socket links to the Membrane (AF_INET, AF_INET6 sockets) */
     PROMISE_LWF = 1u << 5,   /* links to the LWF service (AF_LWF sockets) */
     PROMISE_UTCP = 1u << 6,  /* links to the UTCP service (AF_UTCP sockets) */
+    PROMISE_KEYBLOB = 1u << 7, /* take the boot-time key blob (docs/identity.md): the signer only */
 };
-#define PROMISE_ALL 0x7fu
+#define PROMISE_ALL 0xffu
 
 #define PLEDGE_TEXT_MAX 64 /* longest promise list accepted, NUL included */
 

@@ -111,6 +111,10 @@ static const struct step steps[] = {
     {.check = "pledge.violation_kills", .args = "caps", .expect = END_PLEDGE, .promise = PROMISE_RBUS,
      .grants = "chan:10:r chan:11:w", .pledge = "stdio rbus wbus"},
     {.check = "pledge.net_syscall_without_net", .args = "ioninfo", .expect = END_PLEDGE, .promise = PROMISE_NET},
+    /* The key blob: this boot has no -initrd (tests/qemu/run_keyblob.py boots with one). */
+    {.check = "keyblob.none", .args = "keyblob-none", .expect = END_EXIT, .pledge = "stdio rbus keyblob"},
+    {.check = "pledge.keyblob_without_promise", .args = "keyblob-steal", .expect = END_PLEDGE,
+     .promise = PROMISE_KEYBLOB},
 };
 
 static int ended_as_expected(const struct step *s, const struct fiber_end_info *e) {

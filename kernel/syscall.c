@@ -15,6 +15,7 @@
 #include "console.h"
 #include "cspace.h"
 #include "kernel.h"
+#include "keyblob.h"
 #include "link.h"
 #include "netswitch.h"
 #include "pledge.h"
@@ -219,6 +220,8 @@ static long sys_pledge(struct fiber *f, const uint64_t *a) {
     return 0;
 }
 
+static long sys_keyblob_take(struct fiber *f, const uint64_t *a) { return keyblob_take(f, a[0], a[1]); }
+
 /* exit and pledge need no promise: a fiber can always end or give up more. The channel calls
  * need the channel's promise (channel_use), link_info the link's. */
 static const struct {
@@ -242,6 +245,7 @@ static const struct {
     [SYS_WAIT_ANY] = {"wait_any", sys_wait_any, 0},
     [SYS_LINK_INFO] = {"link_info", sys_link_info, 0},
     [SYS_PLEDGE] = {"pledge", sys_pledge, 0},
+    [SYS_KEYBLOB_TAKE] = {"keyblob_take", sys_keyblob_take, PROMISE_KEYBLOB},
 };
 
 void syscall_dispatch(struct fiber *f) {

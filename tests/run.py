@@ -53,6 +53,12 @@ def groups(build, qemu):
     legacy = test_qemu.replace("virtio-mmio.force-legacy=false", "virtio-mmio.force-legacy=true")
     yield "qemu_net_v1", [sys.executable, "-m", "tests.qemu.run_nettest", "--qemu", legacy,
                           "--logdir", "build/test-logs/net-v1", "--expect-transport", "1"]
+    # The node's identity: the key file tool against python3-nacl (Debian's Python has it), and
+    # the key file through -initrd to the one fiber pledged "keyblob".
+    yield "test_keygen", ["/usr/bin/python3", "-m", "tests.tools.test_keygen", "--binary",
+                          os.path.join(build, "nexus-keygen")]
+    yield "qemu_keyblob", [sys.executable, "-m", "tests.qemu.run_keyblob", "--qemu", test_qemu,
+                           "--keygen", os.path.join(build, "nexus-keygen")]
 
 
 def run_group(name, cmd):

@@ -31,6 +31,9 @@ long nx_link_info(unsigned index, struct nexus_link_info *out);
 /* Narrows the caller's promises to the names in `promises` ("stdio inet"); -EPERM if that
  * would add one. */
 long nx_pledge(const char *promises);
+/* Copies the boot-time key blob into buf once and returns its length (docs/identity.md);
+ * -ENOENT when there is none or it was taken, -EINVAL when len is too small. */
+long nx_keyblob_take(void *buf, size_t len);
 
 #define NX_MS(n) ((uint64_t)(n) * 1000000ull)
 

@@ -15,6 +15,8 @@ Groups (tests/run.py runs each):
             removes every output, and every object rebuilds when a header it includes changes;
   bench     `make bench` prints every figure;
   fuzz      `make fuzz` (FUZZ_SECONDS=5) runs every target.
+`make keygen` (build group) writes into a scratch folder; `make run IDENTITY=FILE` boots with a
+key made there (and is first refused by make while the file does not exist).
 A port in a command is replaced by a free one (or added, where the README uses the default).
 
 Output: PASS/FAIL lines for tests/run.py; terminal logs go to build/test-logs/frontdoor/.
@@ -238,6 +240,19 @@ def run_make_run(cmd):
     port = free_port()
     line = with_var(cmd, "PORT", port)
     variables = make_vars(cmd)
+    if "IDENTITY" in variables:
+        with tempfile.TemporaryDirectory() as scratch:
+            key = os.path.join(scratch, os.path.basename(variables["IDENTITY"]))
+            check_identity_missing(with_var(line, "IDENTITY", key), name)
+            report(f"{name}.keygen_for_it", "CellID:" in shell(f"make keygen KEY={key}") and os.path.exists(key),
+                   "make keygen made no key file")
+            boot_make_run(cmd, with_var(line, "IDENTITY", key), port, variables)
+        return
+    boot_make_run(cmd, line, port, variables)
+
+
+def boot_make_run(cmd, line, port, variables):
+    name = slug(cmd)
     pcap_path = variables.get("PCAP")
     if pcap_path and os.path.exists(pcap_path):
         os.unlink(pcap_path)
@@ -258,6 +273,8 @@ def run_make_run(cmd):
             check_mem(term, variables["MEM"])
         if "BOOTARGS" in variables:
             check_bootargs(term, variables["BOOTARGS"], curl)
+        if "IDENTITY" in variables:
+            check_identity_boot(term)
         if not variables:  # the plain `make run`: the README's curl lines and console
             for readme_curl in CLAIMED["curl"]:
                 check_readme_curl(readme_curl, port)
@@ -267,6 +284,50 @@ def run_make_run(cmd):
             check_pcap(pcap_path, name)
     finally:
         term.close()
+
+
+# ---- the node's identity (docs/identity.md) ----
+
+KEYFILE_LEN = 73
+
+
+def check_identity_missing(line, name):
+    """line names a key file that does not exist yet: make must refuse before QEMU starts."""
+    key = make_vars(line)["IDENTITY"]
+    proc = subprocess.run(["bash", "-c", line], env=user_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=120)
+    out = proc.stdout.decode("utf-8", "replace")
+    report(f"{name}.missing_key_file_refused_by_make",
+           proc.returncode != 0 and f"IDENTITY={key}: no such key file" in out and "OpenSBI" not in out,
+           f"exit {proc.returncode}: {out[-300:]}")
+
+
+def check_identity_boot(term):
+    m = re.search(rf"^  keyblob: {KEYFILE_LEN} bytes at 0x[0-9a-f]+ \(initrd\)", term.since(0), re.M)
+    report(f"{term.name}.banner_holds_key_blob", m is not None, "no 'keyblob: 73 bytes at' line at boot")
+    state = bus_value(term, "/Bus/boot/keyblob")
+    report(f"{term.name}.bus_keyblob_waiting", state == f"{KEYFILE_LEN} bytes, waiting", state)
+
+
+def run_make_keygen(cmd):
+    """make keygen as typed, with KEY= a file in a scratch folder."""
+    with tempfile.TemporaryDirectory() as scratch:
+        key = os.path.join(scratch, "node.key")
+        line = with_var(cmd, "KEY", key)
+        out = shell(line)
+        cellid = re.search(r"^CellID:\s+([0-9a-f]{32})$", out, re.M)
+        report("keygen.prints_cellid", cellid is not None, out[-300:])
+        size = os.path.getsize(key) if os.path.exists(key) else None
+        mode = os.stat(key).st_mode & 0o777 if size is not None else None
+        report("keygen.writes_73_bytes_mode_0600", size == KEYFILE_LEN and mode == 0o600, f"size {size}, mode {mode and oct(mode)}")
+        shown = shell(f"build/nexus-keygen --show {key}")
+        report("keygen.show_prints_the_same_cellid", cellid is not None and cellid.group(0) in shown, shown)
+        before = open(key, "rb").read() if size is not None else None
+        proc = subprocess.run(["bash", "-c", line], env=user_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=120)
+        again = proc.stdout.decode("utf-8", "replace")
+        report("keygen.refuses_to_overwrite", proc.returncode != 0 and "refusing to overwrite" in again and
+               before is not None and open(key, "rb").read() == before, f"exit {proc.returncode}: {again[-300:]}")
 
 
 def check_readme_curl(cmd, port):
@@ -390,6 +451,7 @@ HANDLERS = [  # (group, regex on the README command, handler; None: collected fo
     ("bench", r"^make bench$", run_make_bench),
     ("fuzz", r"^make fuzz$", run_make_fuzz),
     ("test", r"^make test$", None),  # this very run
+    ("build", r"^make keygen$", run_make_keygen),
 ]
 CLAIMED = {"curl": []}
 

@@ -77,6 +77,21 @@ int main(void) {
     CHECK("run_found_after_merge", two == got[2] || two == got[3]);
     CHECK("partial_run_free_refused_when_not_owned", pagepool_free(&pool, got[0], 2) == -1);
 
+    /* Reserved pages (the initrd at boot) are never handed out until freed. */
+    CHECK("reinit_for_reserve", pagepool_init(&pool, start, start + ARENA_PAGES * PA_PAGE_SIZE) == 0);
+    uintptr_t held = pool.first + 2 * PA_PAGE_SIZE;
+    CHECK("reserve_ok", pagepool_reserve(&pool, held, 3) == 0 && pool.nfree == pool.npages - 3);
+    CHECK("reserve_twice_refused", pagepool_reserve(&pool, held + PA_PAGE_SIZE, 1) == -1);
+    CHECK("reserve_unaligned_refused", pagepool_reserve(&pool, held + 8 * PA_PAGE_SIZE + 1, 1) == -1);
+    CHECK("reserve_outside_refused", pagepool_reserve(&pool, start, 1) == -1 &&
+                                         pagepool_reserve(&pool, pool.first, pool.npages + 1) == -1);
+    CHECK("reserve_refusals_change_nothing", pool.nfree == pool.npages - 3 && pool.bad_frees == 0);
+    int reserved_handed_out = 0;
+    for (uintptr_t q; (q = pagepool_alloc(&pool, 1)) != 0;)
+        reserved_handed_out |= q >= held && q < held + 3 * PA_PAGE_SIZE;
+    CHECK("reserved_never_handed_out", !reserved_handed_out && pool.nfree == 0);
+    CHECK("reserved_freed", pagepool_free(&pool, held, 3) == 0 && pool.nfree == 3);
+
     CHECK("tiny_region_refused", pagepool_init(&pool, start, start + PA_PAGE_SIZE) == -1);
     CHECK("empty_region_refused", pagepool_init(&pool, start + 10, start + 20) == -1);
     free(mem);

@@ -271,6 +271,76 @@ static void mode_forge(void) {
     nx_console_write(forged, sizeof forged - 1);
 }
 
+/* ---- the key blob (docs/identity.md) ---- */
+
+#define KEYBLOB_BUS_KEY "/Bus/boot/keyblob"
+#define KEYBLOB_BUF_MAX 4096
+
+/* CRC-32 (IEEE, zlib's): a checksum the harness compares with the key file's, so that the
+ * secret's bytes never reach the console. Not a security function. */
+static uint32_t crc32_ieee(const uint8_t *p, size_t n) {
+    uint32_t crc = 0xffffffffu;
+    while (n--) {
+        crc ^= *p++;
+        for (int bit = 0; bit < 8; bit++)
+            crc = crc >> 1 ^ (0xedb88320u & -(crc & 1));
+    }
+    return ~crc;
+}
+
+static long bus_number(const char *path) {
+    char v[24];
+    return nx_bus_get(path, v, sizeof v) > 0 ? strtol(v, NULL, 10) : -1;
+}
+
+/* Booted without -initrd: there is nothing to take, and /Bus says so. */
+static void mode_keyblob_none(void) {
+    char state[96] = "";
+    static uint8_t buf[256];
+    EXPECT_EQ("keyblob.none_is_enoent", nx_keyblob_take(buf, sizeof buf), -ENOENT);
+    nx_bus_get(KEYBLOB_BUS_KEY, state, sizeof state);
+    check("keyblob.none_on_bus", strcmp(state, "none") == 0, "%s is \"%s\"", KEYBLOB_BUS_KEY, state);
+}
+
+/* Without the keyblob promise: the kernel must kill it at the gate. */
+static void mode_keyblob_steal(void) {
+    static uint8_t buf[KEYBLOB_BUF_MAX];
+    nx_keyblob_take(buf, sizeof buf);
+    check("keyblob.steal_survived", 0, "keyblob_take without the promise returned");
+}
+
+/* Booted with -initrd: the refusals consume nothing, the take gets the blob once (the harness
+ * compares its length and CRC with the file) and gives its pages back, and /Bus follows. */
+static void mode_keyblob_take(void) {
+    static uint8_t blob[KEYBLOB_BUF_MAX];
+    char state[96] = "", want[96];
+    struct nexus_identity me;
+    nx_identity(&me);
+    nx_sleep_ns(NX_MS(100)); /* a fiber started with it that lacks the promise has been killed by now */
+    nx_bus_get(KEYBLOB_BUS_KEY, state, sizeof state);
+    char *rest;
+    long len = strtol(state, &rest, 10);
+    check("keyblob.waiting_on_bus", len > 0 && strcmp(rest, " bytes, waiting") == 0, "\"%s\"", state);
+    EXPECT_EQ("keyblob.kernel_pointer", nx_keyblob_take((void *)KERNEL_ADDR, sizeof blob), -EFAULT);
+    EXPECT_EQ("keyblob.readonly_buffer", nx_keyblob_take((void *)(uintptr_t)&mode_keyblob_take, sizeof blob), -EFAULT);
+    EXPECT_EQ("keyblob.short_buffer", nx_keyblob_take(blob, (size_t)len - 1), -EINVAL);
+    char again[96] = "";
+    nx_bus_get(KEYBLOB_BUS_KEY, again, sizeof again);
+    check("keyblob.refusals_consume_nothing", strcmp(again, state) == 0, "\"%s\"", again);
+    long free_before = bus_number("/Bus/mem/pages_free");
+    long got = nx_keyblob_take(blob, sizeof blob);
+    long free_after = bus_number("/Bus/mem/pages_free");
+    EXPECT_EQ("keyblob.take_length", got, len);
+    check("keyblob.pages_returned", free_after > free_before, "free pages %ld -> %ld", free_before, free_after);
+    if (got > 0)
+        printf("keyblob: %ld bytes crc32 %08lx\n", got, (unsigned long)crc32_ieee(blob, (size_t)got));
+    memset(blob, 0, sizeof blob);
+    EXPECT_EQ("keyblob.second_take_enoent", nx_keyblob_take(blob, sizeof blob), -ENOENT);
+    nx_bus_get(KEYBLOB_BUS_KEY, state, sizeof state);
+    snprintf(want, sizeof want, "taken by %s", me.name);
+    check("keyblob.taken_on_bus", strcmp(state, want) == 0, "\"%s\"", state);
+}
+
 static const struct {
     const char *mode;
     void (*run)(void);
@@ -287,6 +357,8 @@ static const struct {
     {"iso-b", mode_iso_b},           {"fpwrite", mode_fp_write},
     {"fpread", mode_fp_read},        {"busfill", mode_busfill},
     {"forge", mode_forge},
+    {"keyblob-none", mode_keyblob_none}, {"keyblob-steal", mode_keyblob_steal},
+    {"keyblob-take", mode_keyblob_take},
 };
 
 int main(int argc, char **argv) {
