@@ -83,3 +83,5 @@ void port_flush(struct port *p) {
 }
 
 int port_sleep_prepare(struct port *p) { return ion_ring_consumer_sleep_prepare(&p->rx_active); }
+
+int port_tx_sleep_prepare(struct port *p) { return ion_ring_consumer_sleep_prepare(&p->tx_free); }

@@ -43,6 +43,9 @@ void port_send(struct port *p, uint32_t handle, uint16_t len);
 void port_flush(struct port *p);
 /* Before sleeping: 1 if nothing is waiting on the RX ring (and the kernel will signal). */
 int port_sleep_prepare(struct port *p);
+/* Before sleeping for a TX buffer: 1 if none has come back yet (and the kernel will signal when
+ * one does). */
+int port_tx_sleep_prepare(struct port *p);
 /* The channel the kernel signals when frames arrive or TX buffers come back. */
 static inline int port_channel(const struct port *p) { return (int)p->info.channel; }
 

@@ -22,18 +22,21 @@ int main(void) {
     CHECK("inet_to_membrane", inet && inet->backend && !strcmp(inet->backend->service, "membrane"));
     CHECK("inet6_same_backend", inet6 && inet && inet6->backend == inet->backend);
     CHECK("membrane_speaks_sockets", inet && inet->backend && inet->backend->magic == NXS_MAGIC);
-    const int slots[] = {AF_LWF, AF_UTCP, AF_UNIX};
+    const struct nxl_family *lwf = nxl_family(AF_LWF);
+    CHECK("lwf_to_lwf_service", lwf && lwf->backend && !strcmp(lwf->backend->service, "lwf") &&
+                                    lwf->backend->magic == NXS_MAGIC && lwf->backend != inet->backend);
+    const int slots[] = {AF_UTCP, AF_UNIX};
     int slots_ok = 1;
     for (unsigned i = 0; i < sizeof slots / sizeof slots[0]; i++) {
         const struct nxl_family *f = nxl_family(slots[i]);
         slots_ok &= f && f->domain == slots[i] && f->backend == NULL; /* known, not built yet */
     }
-    CHECK("lwf_utcp_unix_slots_without_backend", slots_ok);
+    CHECK("utcp_unix_slots_without_backend", slots_ok);
     CHECK("own_families_not_linux_values", AF_LWF > 46 && AF_UTCP > 46 && AF_LWF != AF_UTCP);
     CHECK("unspec_unknown", nxl_family(AF_UNSPEC) == NULL);
     CHECK("negative_unknown", nxl_family(-1) == NULL);
     CHECK("large_unknown", nxl_family(0x10000) == NULL);
     nxl_each_backend(count, NULL);
-    CHECK("each_backend_once", backends == 1 && inet && last == inet->backend);
+    CHECK("each_backend_once", backends == 2 && lwf && last == lwf->backend);
     return check_exit();
 }

@@ -1,0 +1,23 @@
+/*
+ * AF_LWF sockets: datagrams between nodes named by CellID over the Libertaria Wire Frame
+ * (docs/lwf.md), served by the LWF service. A socket is bound to a 16-bit service number; a
+ * message goes to (CellID, service) and arrives with the sender's (CellID, service). Messages
+ * are up to LWF_MESSAGE_BYTES; larger sends fail with EMSGSIZE.
+ */
+#ifndef _NET_LWF_H
+#define _NET_LWF_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define LWF_CELLID_BYTES 16
+#define LWF_MESSAGE_BYTES 65536
+#define LWF_SERVICE_ECHO 7 /* the echo service (apps/lwfecho): sends every message back */
+
+struct sockaddr_lwf {
+    sa_family_t slwf_family; /* AF_LWF */
+    uint16_t slwf_service;   /* host order; 0 in bind() picks a free one */
+    uint8_t slwf_cellid[LWF_CELLID_BYTES]; /* bind(): zero or this node's own */
+};
+
+#endif
