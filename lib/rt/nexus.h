@@ -31,6 +31,8 @@ long nx_link_info(unsigned index, struct nexus_link_info *out);
 /* Narrows the caller's promises to the names in `promises` ("stdio inet"); -EPERM if that
  * would add one. */
 long nx_pledge(const char *promises);
+/* len (<= NEXUS_ENTROPY_MAX) random bytes from the kernel's RNG device; -ENODEV without one. */
+long nx_entropy(void *buf, size_t len);
 
 #define NX_MS(n) ((uint64_t)(n) * 1000000ull)
 
