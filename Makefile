@@ -131,7 +131,7 @@ HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
 HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace httpdoc \
-               virtqueue rx_frame_policy
+               virtqueue rx_frame_policy virtio_rng
 HOST_UNIT_SRC_fdt       := kernel/fdt.c $(LIBFDT_SRCS)
 HOST_UNIT_SRC_family    := lib/libnexus/family.c
 HOST_UNIT_SRC_rx_frame_policy := lwip/rx_frame_policy.c
@@ -150,6 +150,8 @@ HOST_UNIT_SRC_pledge    := kernel/pledge.c
 HOST_UNIT_SRC_cspace    := kernel/cspace.c
 # the virtqueue over heap pages, the test playing the device
 HOST_UNIT_SRC_virtqueue := hal/virtio/virtqueue.c tests/host/host_pages.c
+# virtio-rng over the real virtqueue, the test playing the device and the clock (its riscv.h stub)
+HOST_UNIT_SRC_virtio_rng := hal/virtio/virtio_rng.c hal/virtio/virtqueue.c tests/host/host_pages.c
 # httpd without main(), over a /Bus tree each test chooses (= : HTTPD_SRCS comes further down)
 HOST_UNIT_SRC_httpdoc    = $(filter-out apps/httpd/httpd.c,$(HTTPD_SRCS)) tests/host/httpd_script_sysinfo.c \
                            tests/host/httpdoc_check.c
@@ -356,6 +358,8 @@ $(FUZZ_OBJ)/tests/fuzz/fuzz_httpdoc.o: FUZZ_CFLAGS += -Itests/host
 # The virtqueue's test and fuzz target share the device's side (tests/host/virtq_device.h).
 $(HOST_OBJ)/tests/host/test_virtqueue.o $(HOST_OBJ)/tests/fuzz/fuzz_virtqueue.o: HOST_CFLAGS += -Ihal/virtio -Itests/host
 $(FUZZ_OBJ)/tests/fuzz/fuzz_virtqueue.o: FUZZ_CFLAGS += -Ihal/virtio -Itests/host
+$(HOST_OBJ)/tests/host/test_virtio_rng.o: HOST_CFLAGS += -Ihal/virtio -Itests/host
+$(HOST_OBJ)/hal/virtio/virtio_rng.o: HOST_CFLAGS := -Itests/host/stub $(HOST_CFLAGS)
 
 # kernel/fdt.c and libfdt natively, libfdt with the same sanitizers but without -Werror.
 $(HOST_OBJ)/kernel/fdt.o $(FUZZ_OBJ)/kernel/fdt.o: $(LIBFDT_STAMP)
