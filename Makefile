@@ -83,18 +83,55 @@ LIBNEXUS_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard lib/libnexus/*.c)) $(B)/u/
                  $(B)/u/lib/link/client.o
 POSIX_CFLAGS  := -Ilib/libnexus/include -Ilib/libnexus -Ilib
 
+# libsodium comes from Debian's source package (tools/sources.lock), unpacked into the build
+# tree and compiled unpatched, freestanding, without its configure step: the three defines below
+# stand for what configure would find on rv64 (../shared/PITFALLS.md), and version.h is made
+# from its template. Only the primitives the services use are compiled: Ed25519 (with SHA-512
+# and the Ed25519-to-X25519 conversion), X25519, BLAKE2b, SipHash-2-4, and the ChaCha20-Poly1305
+# and XChaCha20-Poly1305 IETF AEADs. Its core.c (sodium_init) and randombytes/ are left out:
+# lib/crypto/sodium_nexus.c supplies randombytes_buf over SYS_ENTROPY and sodium_misuse.
+# Its warnings are its own: no -Werror. A section per function, so an image keeps what it calls.
+# A service that uses libsodium: compile with $(SODIUM_CFLAGS) (then #include <sodium.h>, or
+# the single headers as <sodium/crypto_sign.h>) and link $(SODIUM_OBJS); images that do not
+# use it never see it.
+SODIUM_VERSION := $(shell awk '$$1 == "libsodium" { print $$2 }' tools/sources.lock)
+SODIUM_DIR     := $(B)/third_party/libsodium
+SODIUM_STAMP   := $(SODIUM_DIR)/.fetched-$(SODIUM_VERSION)
+SODIUM_SRC     := $(SODIUM_DIR)/src/libsodium
+SODIUM_GEN     := $(B)/sodium/include
+SODIUM_VERSION_H := $(SODIUM_GEN)/sodium/version.h
+SODIUM_PARTS   := crypto_sign/crypto_sign crypto_sign/ed25519/sign_ed25519 crypto_sign/ed25519/ref10/keypair \
+                  crypto_sign/ed25519/ref10/sign crypto_sign/ed25519/ref10/open \
+                  crypto_core/ed25519/ref10/ed25519_ref10 crypto_hash/sha512/hash_sha512 \
+                  crypto_hash/sha512/cp/hash_sha512_cp crypto_scalarmult/crypto_scalarmult \
+                  crypto_scalarmult/curve25519/scalarmult_curve25519 crypto_scalarmult/curve25519/ref10/x25519_ref10 \
+                  crypto_generichash/crypto_generichash crypto_generichash/blake2b/ref/generichash_blake2b \
+                  crypto_generichash/blake2b/ref/blake2b-ref crypto_generichash/blake2b/ref/blake2b-compress-ref \
+                  crypto_aead/chacha20poly1305/sodium/aead_chacha20poly1305 \
+                  crypto_aead/xchacha20poly1305/sodium/aead_xchacha20poly1305 crypto_core/hchacha20/core_hchacha20 \
+                  crypto_stream/chacha20/stream_chacha20 crypto_stream/chacha20/ref/chacha20_ref \
+                  crypto_onetimeauth/poly1305/onetimeauth_poly1305 crypto_onetimeauth/poly1305/donna/poly1305_donna \
+                  crypto_shorthash/crypto_shorthash crypto_shorthash/siphash24/shorthash_siphash24 \
+                  crypto_shorthash/siphash24/shorthash_siphashx24 crypto_shorthash/siphash24/ref/shorthash_siphash24_ref \
+                  crypto_shorthash/siphash24/ref/shorthash_siphashx24_ref crypto_verify/sodium/verify sodium/utils
+SODIUM_OBJS    := $(SODIUM_PARTS:%=$(B)/sodium/%.o) $(B)/u/lib/crypto/sodium_nexus.o
+SODIUM_CFLAGS  := -I$(SODIUM_SRC)/include -I$(SODIUM_GEN)
+SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-sections -fdata-sections \
+                       -DCONFIGURED=1 -DHAVE_TI_MODE=1 -DNATIVE_LITTLE_ENDIAN=1 \
+                       -I$(SODIUM_SRC)/include/sodium -I$(SODIUM_GEN)/sodium
+
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
 IMAGES      := hello uptime httpd membrane
-TEST_IMAGES := posixcheck probe netsvc
+TEST_IMAGES := posixcheck probe netsvc cryptocheck
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
 HOST_CC     := gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
 HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace httpdoc \
-               virtqueue rx_frame_policy lwf_vectors lwf_frame lwf_reassembly
+               virtqueue rx_frame_policy lwf_vectors lwf_frame lwf_reassembly virtio_rng
 HOST_UNIT_SRC_fdt       := kernel/fdt.c $(LIBFDT_SRCS)
 HOST_UNIT_SRC_family    := lib/libnexus/family.c
 HOST_UNIT_SRC_rx_frame_policy := lwip/rx_frame_policy.c
@@ -113,6 +150,8 @@ HOST_UNIT_SRC_pledge    := kernel/pledge.c
 HOST_UNIT_SRC_cspace    := kernel/cspace.c
 # the virtqueue over heap pages, the test playing the device
 HOST_UNIT_SRC_virtqueue := hal/virtio/virtqueue.c tests/host/host_pages.c
+# virtio-rng over the real virtqueue, the test playing the device and the clock (its riscv.h stub)
+HOST_UNIT_SRC_virtio_rng := hal/virtio/virtio_rng.c hal/virtio/virtqueue.c tests/host/host_pages.c
 # httpd without main(), over a /Bus tree each test chooses (= : HTTPD_SRCS comes further down)
 HOST_UNIT_SRC_httpdoc    = $(filter-out apps/httpd/httpd.c,$(HTTPD_SRCS)) tests/host/httpd_script_sysinfo.c \
                            tests/host/httpdoc_check.c
@@ -197,6 +236,25 @@ $(B)/user/httpd.full.elf: $(HTTPD_SRCS:%.c=$(B)/u/%.o) $(B)/u/apps/httpd/sysinfo
 $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
 
+$(SODIUM_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
+	tools/fetch-source.sh libsodium
+
+# What configure would write into version.h: 1.0.18's library version is 10.3 (configure.ac).
+$(SODIUM_VERSION_H): $(SODIUM_STAMP)
+	@mkdir -p $(dir $@)
+	sed -e "s/@VERSION@/$$(awk -F'[][]' '/^AC_INIT/ { print $$4 }' $(SODIUM_DIR)/configure.ac)/" \
+	    -e "s/@SODIUM_LIBRARY_VERSION_MAJOR@/$$(sed -n 's/^SODIUM_LIBRARY_VERSION_MAJOR=//p' $(SODIUM_DIR)/configure.ac)/" \
+	    -e "s/@SODIUM_LIBRARY_VERSION_MINOR@/$$(sed -n 's/^SODIUM_LIBRARY_VERSION_MINOR=//p' $(SODIUM_DIR)/configure.ac)/" \
+	    -e "s/@SODIUM_LIBRARY_MINIMAL_DEF@//" $(SODIUM_SRC)/include/sodium/version.h.in > $@
+
+$(B)/sodium/%.o: $(SODIUM_STAMP) $(SODIUM_VERSION_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(SODIUM_BUILD_CFLAGS) -c $(SODIUM_SRC)/$*.c -o $@
+
+# The glue and the programs that call libsodium see its headers.
+$(B)/u/lib/crypto/sodium_nexus.o $(B)/u/tests/qemu/cryptocheck.o: $(SODIUM_VERSION_H)
+$(B)/u/lib/crypto/sodium_nexus.o $(B)/u/tests/qemu/cryptocheck.o: UCFLAGS += $(SODIUM_CFLAGS)
+
 # A deliberately broken image: the loader must refuse it without leaking pages.
 $(B)/user-test/probe-truncated.elf: $(B)/user-test/probe.elf
 	head -c 300 $< > $@
@@ -234,6 +292,7 @@ $(B)/user-test/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)
 $(B)/user-test/probe.full.elf: $(B)/u/tests/qemu/probe.o
 $(B)/user-test/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.o
 $(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
+$(B)/user-test/cryptocheck.full.elf: $(B)/u/tests/qemu/cryptocheck.o $(SODIUM_OBJS) $(LIBNEXUS_OBJS)
 
 $(B)/user-test/%.elf: $(B)/user-test/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
@@ -322,6 +381,8 @@ $(FUZZ_OBJ)/tests/fuzz/fuzz_httpdoc.o: FUZZ_CFLAGS += -Itests/host
 # The virtqueue's test and fuzz target share the device's side (tests/host/virtq_device.h).
 $(HOST_OBJ)/tests/host/test_virtqueue.o $(HOST_OBJ)/tests/fuzz/fuzz_virtqueue.o: HOST_CFLAGS += -Ihal/virtio -Itests/host
 $(FUZZ_OBJ)/tests/fuzz/fuzz_virtqueue.o: FUZZ_CFLAGS += -Ihal/virtio -Itests/host
+$(HOST_OBJ)/tests/host/test_virtio_rng.o: HOST_CFLAGS += -Ihal/virtio -Itests/host
+$(HOST_OBJ)/hal/virtio/virtio_rng.o: HOST_CFLAGS := -Itests/host/stub $(HOST_CFLAGS)
 
 # kernel/fdt.c and libfdt natively, libfdt with the same sanitizers but without -Werror.
 $(HOST_OBJ)/kernel/fdt.o $(FUZZ_OBJ)/kernel/fdt.o: $(LIBFDT_STAMP)
@@ -437,3 +498,4 @@ clean:
 .PRECIOUS: $(B)/k/%.o $(B)/kt/%.o $(B)/u/%.o $(B)/m/%.o $(B)/mt/%.o $(B)/lwip/%.o $(B)/libfdt/%.o \
            $(HOST_OBJ)/%.o $(FUZZ_OBJ)/%.o $(HOST_OBJ)/$(LIBFDT_DIR)/%.o $(FUZZ_OBJ)/$(LIBFDT_DIR)/%.o \
            $(B)/user/%.full.elf $(B)/user-test/%.full.elf
+.PRECIOUS: $(B)/sodium/%.o

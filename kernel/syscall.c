@@ -21,6 +21,7 @@
 #include "pledge.h"
 #include "riscv.h"
 #include "timer.h"
+#include "virtio_rng.h"
 #include "nexus/syscall.h"
 
 typedef long (*syscall_fn)(struct fiber *f, const uint64_t *a);
@@ -223,7 +224,8 @@ static long sys_pledge(struct fiber *f, const uint64_t *a) {
 static long sys_keyblob_take(struct fiber *f, const uint64_t *a) { return keyblob_take(f, a[0], a[1]); }
 
 /* exit and pledge need no promise: a fiber can always end or give up more. The channel calls
- * need the channel's promise (channel_use), link_info the link's. */
+ * need the channel's promise (channel_use), link_info the link's. entropy is stdio, as
+ * OpenBSD's getentropy: every program may need randomness. */
 static const struct {
     const char *name;
     syscall_fn fn;
@@ -246,6 +248,7 @@ static const struct {
     [SYS_LINK_INFO] = {"link_info", sys_link_info, 0},
     [SYS_PLEDGE] = {"pledge", sys_pledge, 0},
     [SYS_KEYBLOB_TAKE] = {"keyblob_take", sys_keyblob_take, PROMISE_KEYBLOB},
+    [SYS_ENTROPY] = {"entropy", sys_entropy, PROMISE_STDIO},
 };
 
 void syscall_dispatch(struct fiber *f) {

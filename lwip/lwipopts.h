@@ -95,7 +95,8 @@
 #define LWIP_STATS 0
 #define LWIP_DEBUG_TIMERNAMES 0
 
-/* lwIP draws TCP initial sequence numbers, ports and DHCP transaction ids from this. */
+/* lwIP draws TCP initial sequence numbers, ports and DHCP transaction ids from this: the
+ * kernel's entropy syscall, in batches (membrane/random.c). */
 #define LWIP_RAND() membrane_random32()
 #ifndef __ASSEMBLER__
 unsigned int membrane_random32(void);

@@ -20,6 +20,7 @@
 #include "netif_ion.h"
 #include "nexus.h"
 #include "link/server.h"
+#include "random.h"
 #include "sockets.h"
 
 #define IDLE_WAIT_MAX_MS 1000 /* even without lwIP timers, look around this often */
@@ -27,27 +28,9 @@
 
 static struct netif nic;
 static struct netif *loopback;
-static uint32_t random_state;
 static int state_changed = 1;
 
-/* xorshift32, seeded from the clock and the MAC at start (see docs/security.md). */
-unsigned int membrane_random32(void) {
-    uint32_t x = random_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    random_state = x ? x : 0x9e3779b9u;
-    return random_state;
-}
-
 u32_t sys_now(void) { return (u32_t)(nx_clock_ns() / 1000000u); }
-
-static void seed_random(const uint8_t *mac) {
-    uint64_t t = nx_clock_ns();
-    random_state = (uint32_t)t ^ (uint32_t)(t >> 32) ^ (uint32_t)mac[2] << 24 ^ (uint32_t)mac[3] << 16 ^
-                   (uint32_t)mac[4] << 8 ^ mac[5];
-    membrane_random32();
-}
 
 /* ---- the network state under /Bus/net ---- */
 
@@ -168,7 +151,7 @@ int main(void) {
         printf("membrane: this fiber holds no NetSwitch port; nothing to do\n");
         return 1;
     }
-    seed_random(nic.hwaddr);
+    membrane_random_start(nic.hwaddr);
     bring_up();
 #ifdef NEXUS_FAULT_INJECTION
     fault_inject_start();

@@ -50,6 +50,9 @@ def groups(build, qemu):
     # fuzz before build, so that the dependency checks cover the fuzz objects too.
     for group in ("coverage", "run", "debug", "fuzz", "build", "bench"):
         yield f"readme_{group}", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", group]
+    # libsodium's known answers and the entropy syscall in the guest, with and without virtio-rng.
+    yield "qemu_crypto", [sys.executable, "-m", "tests.qemu.run_cryptocheck", "--qemu", test_qemu,
+                          "--logdir", "build/test-logs/crypto"]
     legacy = test_qemu.replace("virtio-mmio.force-legacy=false", "virtio-mmio.force-legacy=true")
     yield "qemu_net_v1", [sys.executable, "-m", "tests.qemu.run_nettest", "--qemu", legacy,
                           "--logdir", "build/test-logs/net-v1", "--expect-transport", "1"]

@@ -13,6 +13,8 @@ Figures so far:
     -icount, so that run uses `-icount shift=0`;
   - frames/s from the wire peer into a sink service, and the frames the switch dropped
     (ring full) meanwhile, from a run without -icount;
+  - libsodium in the guest: microseconds of guest time per Ed25519 sign and verify, XChaCha20-
+    Poly1305 seal and open of 1 KiB, and X25519 (tests/qemu/cryptocheck.c, test kernel);
   - HTTP through QEMU's user network (guest port 80 forwarded to a loopback port): wall time
     from QEMU's launch to the first `200` for `GET /` (median of 5), wrk requests/s on `/`
     with one and eight connections (keep-alive), bulk MB/s of `GET /bytes/64MiB`, the RX bytes
@@ -31,6 +33,7 @@ from tests.e2e.http_bench import http_bench
 from tests.e2e.run_qemu_containment import boot_test_kernel, measure_recoveries
 from tests.harness.console import said_by
 from tests.harness.guest import Guest
+from tests.qemu.run_cryptocheck import measure as crypto_measure
 
 RECOVERY_CRASHES = 20
 
@@ -126,6 +129,11 @@ def main():
         rows.append(("frames dropped by the switch meanwhile", "%d" % rate["dropped_in_switch"]))
         rows.append(("RX payload bytes copied (/Bus/net/switch/rx_copied_bytes)", "%d" % rate["rx_copied_bytes"]))
 
+    ops = crypto_measure(with_kernel(args.qemu, test_kernel), os.path.join(args.build, "bench-crypto"))
+    rows.append(("libsodium guest us per op (1 KiB messages, test kernel)",
+                 ", ".join(f"{k} {v}" for k, v in ops.items()) if ops else "cryptocheck did not report"))
+    cryptocheck = os.path.join(args.build, "user-test", "cryptocheck.elf")
+    rows.append(("cryptocheck image (libsodium linked, stripped)", "%d bytes" % os.path.getsize(cryptocheck)))
     rows += http_bench(args.qemu, args.boots)
     rows += recovery_bench(args.qemu, test_kernel,
                            os.path.join(args.build, "bench-recovery"))

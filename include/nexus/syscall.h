@@ -31,6 +31,8 @@ enum nexus_syscall {
                                                   -> 0, -EINVAL unknown name, -EPERM widening */
     SYS_KEYBLOB_TAKE = 17, /* (void *buf, size_t len)  the boot-time key blob, once
                                          -> its length, -ENOENT none or taken, -EINVAL len short */
+    SYS_ENTROPY = 16,      /* (void *buf, size_t len)  random bytes from virtio-rng
+                              -> len, -EINVAL len > 256, -EFAULT, -ENODEV no RNG, -EIO */
     SYS_COUNT
 };
 
@@ -38,6 +40,7 @@ enum nexus_syscall {
 #define NEXUS_PAGE_SIZE 4096u
 #define NEXUS_CONSOLE_WRITE_MAX 4096 /* larger writes are -EINVAL */
 #define NEXUS_BUS_LIST_MAX 65536     /* larger buffers are -EINVAL */
+#define NEXUS_ENTROPY_MAX 256        /* larger draws are -EINVAL, as getentropy's */
 #define NEXUS_CHANNELS 64
 
 /* A network service's view of its NetSwitch port (docs/ion.md). Four rings, one page each,

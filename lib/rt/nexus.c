@@ -42,6 +42,7 @@ long nx_wait_any(uint64_t channel_mask, uint64_t timeout_ns) { return SYS2(SYS_W
 long nx_link_info(unsigned index, struct nexus_link_info *out) { return SYS2(SYS_LINK_INFO, index, out); }
 long nx_pledge(const char *promises) { return SYS1(SYS_PLEDGE, promises); }
 long nx_keyblob_take(void *buf, size_t len) { return SYS2(SYS_KEYBLOB_TAKE, buf, len); }
+long nx_entropy(void *buf, size_t len) { return SYS2(SYS_ENTROPY, buf, len); }
 
 /* picolibc calls this from exit() after running atexit handlers. */
 void _exit(int code) {

@@ -34,6 +34,8 @@ long nx_pledge(const char *promises);
 /* Copies the boot-time key blob into buf once and returns its length (docs/identity.md);
  * -ENOENT when there is none or it was taken, -EINVAL when len is too small. */
 long nx_keyblob_take(void *buf, size_t len);
+/* len (<= NEXUS_ENTROPY_MAX) random bytes from the kernel's RNG device; -ENODEV without one. */
+long nx_entropy(void *buf, size_t len);
 
 #define NX_MS(n) ((uint64_t)(n) * 1000000ull)
 
