@@ -223,6 +223,35 @@ static long sys_pledge(struct fiber *f, const uint64_t *a) {
 
 static long sys_keyblob_take(struct fiber *f, const uint64_t *a) { return keyblob_take(f, a[0], a[1]); }
 
+/* A device that keeps answering with nothing is broken, not slow: give up after this many
+ * empty answers in one call. */
+#define ENTROPY_EMPTY_ANSWERS_MAX 8
+
+/* The device may answer short, so draw until the request is full. The bytes are wiped from the
+ * kernel stack afterwards: a fiber's key material must not outlive the call here. */
+static long sys_entropy(struct fiber *f, const uint64_t *a) {
+    uint8_t buf[NEXUS_ENTROPY_MAX];
+    uint64_t len = a[1];
+    if (len > NEXUS_ENTROPY_MAX)
+        return -EINVAL;
+    if (!virtio_rng_present())
+        return -ENODEV;
+    long ret = (long)len;
+    for (uint64_t done = 0, empty = 0; done < len && ret >= 0;) {
+        int n = virtio_rng_read(buf + done, len - done);
+        if (n < 0)
+            ret = n == -EAGAIN ? -EIO : n;
+        else if (n == 0 && ++empty > ENTROPY_EMPTY_ANSWERS_MAX)
+            ret = -EIO;
+        done += n > 0 ? (uint64_t)n : 0;
+    }
+    if (ret > 0 && copy_to_user(f->pt, a[0], buf, len))
+        ret = -EFAULT;
+    memset(buf, 0, sizeof buf);
+    __asm__ volatile("" : : "r"(buf) : "memory"); /* keep the wipe of a dead buffer */
+    return ret;
+}
+
 /* exit and pledge need no promise: a fiber can always end or give up more. The channel calls
  * need the channel's promise (channel_use), link_info the link's. entropy is stdio, as
  * OpenBSD's getentropy: every program may need randomness. */

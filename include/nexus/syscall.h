@@ -29,10 +29,10 @@ enum nexus_syscall {
                                                                     -> 0, -ENOENT past the last */
     SYS_PLEDGE = 15,       /* (const char *promises)  narrows the caller's pledge
                                                   -> 0, -EINVAL unknown name, -EPERM widening */
-    SYS_KEYBLOB_TAKE = 17, /* (void *buf, size_t len)  the boot-time key blob, once
-                                         -> its length, -ENOENT none or taken, -EINVAL len short */
     SYS_ENTROPY = 16,      /* (void *buf, size_t len)  random bytes from virtio-rng
                               -> len, -EINVAL len > 256, -EFAULT, -ENODEV no RNG, -EIO */
+    SYS_KEYBLOB_TAKE = 17, /* (void *buf, size_t len)  the boot-time key blob, once
+                                         -> its length, -ENOENT none or taken, -EINVAL len short */
     SYS_COUNT
 };
 
