@@ -84,6 +84,7 @@ static void header_decode(const uint8_t *p, struct lwf_header *h) {
     h->fragment_index = get16(p + LWF_OFF_FRAG_INDEX);
     h->fragment_count = get16(p + LWF_OFF_FRAG_COUNT);
     h->payload_length = get16(p + LWF_OFF_PAYLOAD_LEN);
+    h->src_service = get16(p + LWF_OFF_SRC_SERVICE);
     memcpy(h->nonce, p + LWF_OFF_NONCE, LWF_NONCE_LEN);
 }
 
@@ -102,7 +103,7 @@ void lwf_header_encode(const struct lwf_header *h, uint8_t out[LWF_HEADER_LEN]) 
     put16(out + LWF_OFF_FRAG_INDEX, h->fragment_index);
     put16(out + LWF_OFF_FRAG_COUNT, h->fragment_count);
     put16(out + LWF_OFF_PAYLOAD_LEN, h->payload_length);
-    put16(out + LWF_OFF_RESERVED, 0);
+    put16(out + LWF_OFF_SRC_SERVICE, h->src_service);
     memcpy(out + LWF_OFF_NONCE, h->nonce, LWF_NONCE_LEN);
 }
 
@@ -131,7 +132,7 @@ static bool fragment_fields_valid(const struct lwf_header *h) {
 static bool header_valid(const uint8_t *lwf, const struct lwf_header *h) {
     if (lwf[LWF_OFF_MAGIC] != LWF_MAGIC_0 || lwf[LWF_OFF_MAGIC + 1] != LWF_MAGIC_1 ||
         lwf[LWF_OFF_VERSION] != LWF_VERSION || (h->flags & ~LWF_FLAGS_KNOWN) ||
-        get16(lwf + LWF_OFF_RESERVED) != 0 || h->sequence == 0 ||
+        h->sequence == 0 ||
         memcmp(h->src, lwf_broadcast_cellid, LWF_CELLID_LEN) == 0)
         return false;
     if (h->type >= sizeof type_rules / sizeof type_rules[0] || type_rules[h->type].required_flags == 0)
@@ -143,7 +144,7 @@ static bool header_valid(const uint8_t *lwf, const struct lwf_header *h) {
         return false;
     if (rule->body_len && h->payload_length != rule->body_len)
         return false;
-    if (h->type == LWF_TYPE_ANNOUNCE && h->service != 0)
+    if (h->type == LWF_TYPE_ANNOUNCE && (h->service != 0 || h->src_service != 0))
         return false;
     if (h->flags & LWF_FLAG_ENCRYPTED) {
         if (h->payload_length < LWF_TAG_LEN)

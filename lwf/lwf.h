@@ -40,6 +40,7 @@ struct lwf_header {
     uint16_t fragment_index;
     uint16_t fragment_count;
     uint16_t payload_length;
+    uint16_t src_service;      /* DATA: the sender's service, where answers go; ANNOUNCE: 0 */
     uint8_t nonce[LWF_NONCE_LEN];
 };
 
@@ -134,6 +135,7 @@ bool lwf_verify(const uint8_t public_key[LWF_PUBLIC_KEY_LEN], const uint8_t *lwf
 struct lwf_data_frame {
     uint8_t flags;            /* ENCRYPTED is implied; SIGNED, RELAYABLE, PRIORITY optional */
     uint16_t service;
+    uint16_t src_service;     /* the sending socket's service: the receiver answers there */
     uint64_t sequence;
     uint8_t nonce[LWF_NONCE_LEN];
     uint32_t message_id;      /* fragments only */

@@ -34,7 +34,7 @@
 #define LWF_OFF_FRAG_INDEX   52u
 #define LWF_OFF_FRAG_COUNT   54u
 #define LWF_OFF_PAYLOAD_LEN  56u
-#define LWF_OFF_RESERVED     58u
+#define LWF_OFF_SRC_SERVICE  58u
 #define LWF_OFF_NONCE        60u
 #define LWF_HEADER_LEN       84u
 

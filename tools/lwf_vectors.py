@@ -57,9 +57,10 @@ def pairwise_key(me, peer):
                                    digest_size=32).digest()
 
 
-def header(flags, ftype, hop, service, src, dst, seq, msgid, index, count, payload_len, nonce):
+def header(flags, ftype, hop, service, src, dst, seq, msgid, index, count, payload_len, nonce,
+           src_service):
     return (b"LW" + struct.pack(">BBBBH", 1, flags, ftype, hop, service) + src + dst +
-            struct.pack(">QIHHHH", seq, msgid, index, count, payload_len, 0) + nonce)
+            struct.pack(">QIHHHH", seq, msgid, index, count, payload_len, src_service) + nonce)
 
 
 def associated_data(head):
@@ -67,11 +68,11 @@ def associated_data(head):
 
 
 def frame(sender, dst_mac, dst_cellid, flags, ftype, service, seq, body, nonce=b"\x00" * 24,
-          key=None, msgid=0, index=0, count=1, hop=1):
+          key=None, msgid=0, index=0, count=1, hop=1, src_service=0):
     """The Ethernet frame: header, payload (sealed when ENCRYPTED), padding, signature, CRC."""
     payload_len = len(body) + (TAG_LEN if flags & ENCRYPTED else 0)
     head = header(flags, ftype, hop, service, sender.cellid, dst_cellid, seq, msgid, index, count,
-                  payload_len, nonce)
+                  payload_len, nonce, src_service)
     ad = associated_data(head)
     payload = (sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(body, ad, nonce, key)
                if flags & ENCRYPTED else body)
@@ -112,32 +113,35 @@ def main():
     put("shared_ab", shared_ab)
     put("pairwise_ab", key_ab)
 
-    out.append("# a -> b: DATA, ENCRYPTED|SIGNED, service 7, one frame (class 512)")
+    out.append("# a -> b: DATA, ENCRYPTED|SIGNED, service 7 from service 49152, one frame (class 512)")
     message = b"hello from cell a to cell b"
     nonce = bytes(range(0x80, 0x98))
     put("unicast_seq", struct.pack(">Q", 0x0000000100000001))
     put("unicast_service", struct.pack(">H", 7))
+    put("unicast_src_service", struct.pack(">H", 49152))
     put("unicast_nonce", nonce)
     put("unicast_message", message)
     put("unicast_frame", frame(a, b.mac, b.cellid, ENCRYPTED | SIGNED, DATA, 7, 0x0000000100000001,
-                               message, nonce, key_ab))
+                               message, nonce, key_ab, src_service=49152))
 
-    out.append("# b -> a: DATA, ENCRYPTED|PRIORITY, service 9, unsigned (class 128)")
+    out.append("# b -> a: DATA, ENCRYPTED|PRIORITY, service 9 from service 7, unsigned (class 128)")
     message = b"ping"
     nonce = bytes(range(0xa0, 0xb8))
     put("small_seq", struct.pack(">Q", 0x0000000200000005))
     put("small_service", struct.pack(">H", 9))
+    put("small_src_service", struct.pack(">H", 7))
     put("small_nonce", nonce)
     put("small_message", message)
     put("small_frame", frame(b, a.mac, a.cellid, ENCRYPTED | PRIORITY, DATA, 9, 0x0000000200000005,
-                             message, nonce, key_ab))
+                             message, nonce, key_ab, src_service=7))
 
     out.append("# a: ANNOUNCE, broadcast, solicit 1 (class 512)")
     put("announce_seq", struct.pack(">Q", 0x0000000100000002))
     put("announce_frame", frame(a, b"\xff" * 6, BROADCAST, SIGNED, ANNOUNCE, 0, 0x0000000100000002,
                                 a.public + a.mac + b"\x01\x00"))
 
-    out.append("# a -> b: a 2500-byte message in 3 fragments, service 7, message id 0x0badcafe")
+    out.append("# a -> b: a 2500-byte message in 3 fragments, service 7 from service 49153, "
+               "message id 0x0badcafe")
     message = bytes((i * 7 + 3) & 0xFF for i in range(2500))
     put("fragmented_message", message)
     put("fragmented_id", struct.pack(">I", 0x0BADCAFE))
@@ -149,7 +153,7 @@ def main():
         put(f"fragment{index}_nonce", nonce)
         put(f"fragment{index}_frame",
             frame(a, b.mac, b.cellid, ENCRYPTED | SIGNED | FRAGMENTED, DATA, 7, seq, chunk, nonce,
-                  key_ab, msgid=0x0BADCAFE, index=index, count=len(chunks)))
+                  key_ab, msgid=0x0BADCAFE, index=index, count=len(chunks), src_service=49153))
     sys.stdout.write("\n".join(out) + "\n")
 
 

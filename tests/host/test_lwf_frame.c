@@ -106,7 +106,7 @@ static void test_unicast_flips(void) {
         {"fragment_fields", LWF_OFF_MESSAGE_ID, 8, CAUSE(LWF_DROP_MALFORMED)},
         /* shorter: ciphertext becomes non-zero padding; longer: zeros join the ciphertext */
         {"payload_length", LWF_OFF_PAYLOAD_LEN, 2, CAUSE(LWF_DROP_MALFORMED) | CAUSE(LWF_DROP_AEAD)},
-        {"reserved", LWF_OFF_RESERVED, 2, CAUSE(LWF_DROP_MALFORMED)},
+        {"src_service", LWF_OFF_SRC_SERVICE, 2, CAUSE(LWF_DROP_AEAD)},
         {"nonce", LWF_OFF_NONCE, LWF_NONCE_LEN, CAUSE(LWF_DROP_AEAD)},
         {"payload", LWF_HEADER_LEN, payload_len, CAUSE(LWF_DROP_AEAD)},
         {"padding", LWF_HEADER_LEN + payload_len, signature_at - LWF_HEADER_LEN - payload_len,

@@ -64,6 +64,8 @@ static size_t build_data_vector(const struct lwf_node *from, const struct lwf_pe
     spec.sequence = vector_u64(name);
     snprintf(name, sizeof name, "%s_service", prefix);
     spec.service = (uint16_t)vector_u64(name);
+    snprintf(name, sizeof name, "%s_src_service", prefix);
+    spec.src_service = (uint16_t)vector_u64(name);
     snprintf(name, sizeof name, "%s_nonce", prefix);
     memcpy(spec.nonce, vector(name, NULL), LWF_NONCE_LEN);
     size_t len;
@@ -98,7 +100,8 @@ static void test_frames(void) {
     CHECK("unicast_frame_received",
           receive_vector(&node_b, &of_b, "unicast_frame", plain, &got) == LWF_ACCEPTED &&
               got.peer == a_at_b && got.plain_len == len && memcmp(plain, message, len) == 0 &&
-              got.view.header.service == 7 && got.view.size == LWF_CLASS_MEDIUM);
+              got.view.header.service == 7 && got.view.header.src_service == 49152 &&
+              got.view.size == LWF_CLASS_MEDIUM);
 
     n = build_data_vector(&node_b, a_at_b, "small", LWF_FLAG_PRIORITY);
     CHECK("small_frame_bytes", same(frame, n, "small_frame"));
@@ -133,7 +136,7 @@ static void test_fragments(void) {
     bool bytes_ok = true, received_ok = true;
     for (uint16_t i = 0; i < 3; i++) {
         char name[32];
-        struct lwf_data_frame spec = {.service = 7, .message_id = id, .fragment_index = i,
+        struct lwf_data_frame spec = {.service = 7, .src_service = 49153, .message_id = id, .fragment_index = i,
                                       .fragment_count = 3};
         snprintf(name, sizeof name, "fragment%u_seq", i);
         spec.sequence = vector_u64(name);
