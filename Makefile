@@ -123,7 +123,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
-IMAGES      := hello uptime httpd membrane
+IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping
 TEST_IMAGES := posixcheck probe netsvc cryptocheck
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
@@ -233,6 +233,17 @@ HTTPD_SRCS := $(addprefix apps/httpd/,httpd.c conn.c routes.c status_page.c docu
                                        http_parse.c)
 $(B)/user/httpd.full.elf: $(HTTPD_SRCS:%.c=$(B)/u/%.o) $(B)/u/apps/httpd/sysinfo_nexus.o $(LIBNEXUS_OBJS)
 
+# The LWF service (lwf/service/) over the portable core (lwf/), libsodium, the key file reader,
+# its port and its apps' links; lwfecho and lwfping are plain AF_LWF socket apps.
+LWF_CORE_SRCS    := $(wildcard lwf/*.c)
+LWF_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LWF_CORE_SRCS) $(wildcard lwf/service/*.c) lib/identity/keyfile.c) \
+                    $(B)/u/lib/port/port.o $(B)/u/lib/link/server.o $(B)/u/lib/link/sockproto.o
+$(LWF_SERVICE_OBJS): $(SODIUM_VERSION_H)
+$(LWF_SERVICE_OBJS): UCFLAGS += $(SODIUM_CFLAGS) -Ilwf
+$(B)/user/lwf.full.elf: $(LWF_SERVICE_OBJS) $(SODIUM_OBJS)
+$(B)/user/lwfecho.full.elf: $(B)/u/apps/lwfecho/lwfecho.o $(LIBNEXUS_OBJS)
+$(B)/user/lwfping.full.elf: $(B)/u/apps/lwfping/lwfping.o $(LIBNEXUS_OBJS)
+
 $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
 
@@ -246,6 +257,8 @@ $(SODIUM_VERSION_H): $(SODIUM_STAMP)
 	    -e "s/@SODIUM_LIBRARY_VERSION_MAJOR@/$$(sed -n 's/^SODIUM_LIBRARY_VERSION_MAJOR=//p' $(SODIUM_DIR)/configure.ac)/" \
 	    -e "s/@SODIUM_LIBRARY_VERSION_MINOR@/$$(sed -n 's/^SODIUM_LIBRARY_VERSION_MINOR=//p' $(SODIUM_DIR)/configure.ac)/" \
 	    -e "s/@SODIUM_LIBRARY_MINIMAL_DEF@//" $(SODIUM_SRC)/include/sodium/version.h.in > $@
+	@# version.h includes "export.h" from its own folder: <sodium.h> needs it beside the generated one.
+	ln -sfn $(CURDIR)/$(SODIUM_SRC)/include/sodium/export.h $(dir $@)export.h
 
 $(B)/sodium/%.o: $(SODIUM_STAMP) $(SODIUM_VERSION_H)
 	@mkdir -p $(dir $@)
@@ -433,7 +446,6 @@ $(B)/host/httpd_host: $(HTTPD_HOST_SRCS:%.c=$(HOST_OBJ)/%.o)
 
 # The LWF core (lwf/) natively: its tests and fuzz target share a fixture (the spec's vectors,
 # three nodes) and link Debian's libsodium-dev.
-LWF_CORE_SRCS := $(wildcard lwf/*.c)
 HOST_UNIT_SRC_lwf_vectors    := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
 HOST_UNIT_SRC_lwf_frame      := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
 HOST_UNIT_SRC_lwf_reassembly := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
@@ -454,20 +466,8 @@ $(B)/fuzz/fuzz_lwf_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_lwf_%.o $$(call unit_objs,$(FU
 	@mkdir -p $(dir $@)
 	clang -fsanitize=fuzzer,address,undefined $^ -o $@ -lsodium
 
-# The same core compiled freestanding for rv64 with picolibc, as the LWF service will: proof that
-# it needs nothing of a hosted C library. libsodium's headers are the host's (plain C, the same
-# API the guest's build of the Debian source package has).
-LWF_RV64_OBJS := $(LWF_CORE_SRCS:%.c=$(B)/lwf-rv64/%.o)
-$(B)/lwf-rv64/include/sodium.h: | $(BOOTSTRAP)
-	@mkdir -p $(dir $@)
-	ln -sfn /usr/include/sodium.h /usr/include/sodium $(dir $@)
-$(B)/lwf-rv64/%.o: %.c $(B)/lwf-rv64/include/sodium.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ilwf -isystem $(B)/lwf-rv64/include -c $< -o $@
-
 host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring \
             $(B)/host/posixcheck_host $(B)/host/httpd_host
-host-tests: $(LWF_RV64_OBJS)
 host-tests: $(B)/nexus-keygen
 
 # TESTS=REGEX runs only the groups whose name matches (a developer's shortcut; CI runs them all).

@@ -248,7 +248,7 @@ static long op_socket(unsigned link, const struct nxs_msg *m) {
     if (m->arg[0] != AF_LWF)
         return -EAFNOSUPPORT;
     if (m->arg[1] != SOCK_DGRAM)
-        return -ESOCKTNOSUPPORT;
+        return -EPROTOTYPE; /* picolibc has no ESOCKTNOSUPPORT */
     if (m->arg[2] != 0)
         return -EPROTONOSUPPORT;
     for (unsigned k = 0; k < SOCKETS_PER_LINK; k++) {
