@@ -38,7 +38,7 @@ KERNEL_TEST_ONLY_SRCS := kernel/selftest.c netswitch/rx_cost.c netswitch/rx_forg
 KERNEL_SRCS := $(filter-out $(KERNEL_TEST_ONLY_SRCS),$(wildcard kernel/*.c hal/virtio/*.c netswitch/*.c)) ion/ion_pool.c
 KERNEL_ASM  := $(wildcard kernel/*.S)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/k/%.o) $(KERNEL_ASM:%.S=$(B)/k/%.o) $(B)/k/images.o
-RT_OBJS     := $(B)/u/lib/rt/crt0.o $(B)/u/lib/rt/nexus.o
+RT_OBJS     := $(B)/u/lib/rt/crt0.o $(B)/u/lib/rt/nexus.o $(B)/u/lib/rt/heap.o $(B)/u/lib/rt/time.o
 
 # lwIP comes from Debian's source package (tools/sources.lock), unpacked into the build tree and
 # compiled unpatched with the port in lwip/. The Membrane links it; nothing else does.

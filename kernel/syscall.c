@@ -15,10 +15,12 @@
 #include "console.h"
 #include "cspace.h"
 #include "kernel.h"
+#include "heap.h"
 #include "link.h"
 #include "netswitch.h"
 #include "pledge.h"
 #include "riscv.h"
+#include "rtc.h"
 #include "timer.h"
 #include "nexus/syscall.h"
 
@@ -211,6 +213,14 @@ static long sys_pledge(struct fiber *f, const uint64_t *a) {
     return 0;
 }
 
+static long sys_heap(struct fiber *f, const uint64_t *a) { return heap_resize(f, (int64_t)a[0]); }
+
+static long sys_realtime(struct fiber *f, const uint64_t *a) {
+    (void)f, (void)a;
+    uint64_t ns = rtc_realtime_ns();
+    return ns ? (long)ns : -ENODEV;
+}
+
 /* exit and pledge need no promise: a fiber can always end or give up more. The channel calls
  * need the channel's promise (channel_use). */
 static const struct {
@@ -234,6 +244,8 @@ static const struct {
     [SYS_WAIT_ANY] = {"wait_any", sys_wait_any, 0},
     [SYS_LINK_INFO] = {"link_info", sys_link_info, PROMISE_INET},
     [SYS_PLEDGE] = {"pledge", sys_pledge, 0},
+    [SYS_HEAP] = {"heap", sys_heap, PROMISE_STDIO},
+    [SYS_REALTIME] = {"realtime", sys_realtime, PROMISE_STDIO},
 };
 
 void syscall_dispatch(struct fiber *f) {

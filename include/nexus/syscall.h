@@ -29,6 +29,11 @@ enum nexus_syscall {
                                                                     -> 0, -ENOENT past the last */
     SYS_PLEDGE = 15,       /* (const char *promises)  narrows the caller's pledge
                                                   -> 0, -EINVAL unknown name, -EPERM widening */
+    SYS_HEAP = 18,         /* (long delta)  moves the heap's break by delta bytes
+                              -> the previous break, -ENOMEM past the heap grant, -EINVAL below
+                                 the heap's start */
+    SYS_REALTIME = 19,     /* ()                                    -> ns since the Unix epoch,
+                                                                       -ENODEV without an RTC */
     SYS_COUNT
 };
 

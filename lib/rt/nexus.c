@@ -41,6 +41,8 @@ long nx_ion_kick(void) { return SYS0(SYS_ION_KICK); }
 long nx_wait_any(uint64_t channel_mask, uint64_t timeout_ns) { return SYS2(SYS_WAIT_ANY, channel_mask, timeout_ns); }
 long nx_link_info(unsigned index, struct nexus_link_info *out) { return SYS2(SYS_LINK_INFO, index, out); }
 long nx_pledge(const char *promises) { return SYS1(SYS_PLEDGE, promises); }
+long nx_heap(long delta) { return SYS1(SYS_HEAP, delta); }
+long nx_realtime_ns(void) { return SYS0(SYS_REALTIME); }
 
 /* picolibc calls this from exit() after running atexit handlers. */
 void _exit(int code) {

@@ -31,6 +31,11 @@ long nx_link_info(unsigned index, struct nexus_link_info *out);
 /* Narrows the caller's promises to the names in `promises` ("stdio inet"); -EPERM if that
  * would add one. */
 long nx_pledge(const char *promises);
+/* Moves the heap's break by delta bytes: the previous break, or -ENOMEM past the fiber's heap
+ * grant. Apps use malloc (picolibc, over sbrk in lib/rt/heap.c), not this. */
+long nx_heap(long delta);
+/* Nanoseconds since the Unix epoch (boot RTC reading + monotonic time), or -ENODEV. */
+long nx_realtime_ns(void);
 
 #define NX_MS(n) ((uint64_t)(n) * 1000000ull)
 
