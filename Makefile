@@ -229,7 +229,7 @@ $(B)/user-test/membrane.full.elf: $(MEMBRANE_TEST_OBJS)
 $(B)/user-test/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)
 $(B)/user-test/probe.full.elf: $(B)/u/tests/qemu/probe.o
 $(B)/user-test/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.o
-$(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
+$(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(B)/u/apps/posixcheck/runtime.o $(LIBNEXUS_OBJS)
 
 $(B)/user-test/%.elf: $(B)/user-test/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
@@ -331,9 +331,9 @@ $(B)/fuzz/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $$(call unit_objs,$(FUZZ_OBJ),
 
 # posixcheck built against glibc's own headers: proves the program is plain POSIX and its
 # checks are right, before they run on Nexus.
-$(B)/host/posixcheck_host: apps/posixcheck/posixcheck.c | $(BOOTSTRAP)
+$(B)/host/posixcheck_host: apps/posixcheck/posixcheck.c apps/posixcheck/runtime.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HOST_SAN) -MMD -MP -MF $@.d -MT $@ $< -o $@
+	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HOST_SAN) -MMD -MP -MF $@.d -MT $@ $(filter %.c,$^) -o $@
 
 # The ring under ThreadSanitizer with two real threads.
 $(B)/host/stress_ion_ring: tests/host/stress_ion_ring.c | $(BOOTSTRAP)

@@ -81,8 +81,16 @@ static const struct {
 
 static int same(const char *s, size_t len, const char *word) { return strlen(word) == len && !memcmp(s, word, len); }
 
+/* Up to 3 digits (leading zeros allowed), more only as far as the limit needs ("heap:65536"). */
+static size_t max_digits(unsigned limit) {
+    size_t digits = 0;
+    for (unsigned v = limit - 1; v; v /= 10)
+        digits++;
+    return digits > 3 ? digits : 3;
+}
+
 static int parse_number(const char *s, size_t len, unsigned limit, unsigned *out) {
-    if (len == 0 || len > 9) /* 9 digits cannot overflow an unsigned */
+    if (len == 0 || len > max_digits(limit))
         return -EINVAL;
     unsigned v = 0;
     for (size_t i = 0; i < len; i++) {
