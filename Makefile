@@ -38,7 +38,7 @@ KERNEL_TEST_ONLY_SRCS := kernel/selftest.c netswitch/rx_cost.c netswitch/rx_forg
 KERNEL_SRCS := $(filter-out $(KERNEL_TEST_ONLY_SRCS),$(wildcard kernel/*.c hal/virtio/*.c netswitch/*.c)) ion/ion_pool.c
 KERNEL_ASM  := $(wildcard kernel/*.S)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/k/%.o) $(KERNEL_ASM:%.S=$(B)/k/%.o) $(B)/k/images.o
-RT_OBJS     := $(B)/u/lib/rt/crt0.o $(B)/u/lib/rt/nexus.o
+RT_OBJS     := $(B)/u/lib/rt/crt0.o $(B)/u/lib/rt/nexus.o $(B)/u/lib/rt/heap.o $(B)/u/lib/rt/time.o
 
 # lwIP comes from Debian's source package (tools/sources.lock), unpacked into the build tree and
 # compiled unpatched with the port in lwip/. The Membrane links it; nothing else does.
@@ -306,6 +306,7 @@ $(B)/user-test/probe.full.elf: $(B)/u/tests/qemu/probe.o
 $(B)/user-test/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.o
 $(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
 $(B)/user-test/cryptocheck.full.elf: $(B)/u/tests/qemu/cryptocheck.o $(SODIUM_OBJS) $(LIBNEXUS_OBJS)
+$(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(B)/u/apps/posixcheck/runtime.o $(LIBNEXUS_OBJS)
 
 $(B)/user-test/%.elf: $(B)/user-test/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
@@ -428,9 +429,9 @@ $(B)/fuzz/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $$(call unit_objs,$(FUZZ_OBJ),
 
 # posixcheck built against glibc's own headers: proves the program is plain POSIX and its
 # checks are right, before they run on Nexus.
-$(B)/host/posixcheck_host: apps/posixcheck/posixcheck.c | $(BOOTSTRAP)
+$(B)/host/posixcheck_host: apps/posixcheck/posixcheck.c apps/posixcheck/runtime.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HOST_SAN) -MMD -MP -MF $@.d -MT $@ $< -o $@
+	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HOST_SAN) -MMD -MP -MF $@.d -MT $@ $(filter %.c,$^) -o $@
 
 # The ring under ThreadSanitizer with two real threads.
 $(B)/host/stress_ion_ring: tests/host/stress_ion_ring.c | $(BOOTSTRAP)

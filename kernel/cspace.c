@@ -71,6 +71,7 @@ static const struct {
     {"chan", GRANT_CHANNEL, NEXUS_OWN_CHANNELS},
     {"port", GRANT_PORT, GRANT_PORTS_MAX},
     {"link", GRANT_LINK, 0},
+    {"heap", GRANT_HEAP, GRANT_HEAP_KIB_MAX + 1},
 };
 
 static const struct {
@@ -80,8 +81,16 @@ static const struct {
 
 static int same(const char *s, size_t len, const char *word) { return strlen(word) == len && !memcmp(s, word, len); }
 
+/* Up to 3 digits (leading zeros allowed), more only as far as the limit needs ("heap:65536"). */
+static size_t max_digits(unsigned limit) {
+    size_t digits = 0;
+    for (unsigned v = limit - 1; v; v /= 10)
+        digits++;
+    return digits > 3 ? digits : 3;
+}
+
 static int parse_number(const char *s, size_t len, unsigned limit, unsigned *out) {
-    if (len == 0 || len > 3)
+    if (len == 0 || len > max_digits(limit))
         return -EINVAL;
     unsigned v = 0;
     for (size_t i = 0; i < len; i++) {
@@ -132,6 +141,8 @@ static int parse_word(const char *w, size_t len, struct grant *g) {
     }
     if (!colon2)
         return 0;
+    if (g->kind == GRANT_HEAP)
+        return -EINVAL;
     const char *r = colon2 + 1;
     size_t r_len = rest - obj_len - 1;
     for (unsigned i = 0; i < sizeof rights_names / sizeof rights_names[0]; i++) {

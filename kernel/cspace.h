@@ -8,6 +8,7 @@
  *     chan:N[:rights]     one of the channels 0..31 left for fibers' own use
  *     port:N[:rights]     NetSwitch port N (its doorbell channel, rings and pool)
  *     link:SERVER[:rights] a link to the fiber called SERVER (its pages, a right on each channel)
+ *     heap:N              a heap of N KiB (kernel/heap.h), no rights; memory, not a channel
  * with rights "r", "w" or "rw" (the default). On a link the rights follow its direction
  * (cspace_grant_link_end): READ is waiting on the holder's own end and reading the pages, WRITE
  * signalling the peer's end and writing the pages. Portable C: host tests and a fuzz target use it.
@@ -27,6 +28,7 @@
 #define GRANT_NAME_MAX 16          /* a link's server name, NUL included (FIBER_NAME_MAX) */
 #define GRANT_TEXT_MAX 128         /* longest grant text accepted, NUL included */
 #define GRANT_PORTS_MAX 16         /* port:N takes N below this */
+#define GRANT_HEAP_KIB_MAX 65536   /* heap:N takes N up to this (64 MiB) */
 
 struct cap {
     uint8_t channel;
@@ -39,11 +41,11 @@ struct cspace {
 };
 _Static_assert(NEXUS_CHANNELS <= 64, "a channel bitmap is one 64-bit word");
 
-enum grant_kind { GRANT_CHANNEL, GRANT_PORT, GRANT_LINK };
+enum grant_kind { GRANT_CHANNEL, GRANT_PORT, GRANT_LINK, GRANT_HEAP };
 
 struct grant {
     enum grant_kind kind;
-    unsigned number;            /* channel or port */
+    unsigned number;            /* channel, port, or heap KiB */
     char server[GRANT_NAME_MAX]; /* for GRANT_LINK */
     unsigned rights;
 };
@@ -62,8 +64,9 @@ int cspace_grant_link_end(struct cspace *cs, unsigned own_channel, unsigned peer
 unsigned cspace_used(const struct cspace *cs);
 
 /* Parses grant text (above) into out[0..max). Returns the number of grants, or -EINVAL for any
- * malformed word, a number out of range (chan >= 32, port >= 16), a bad server name or rights,
- * a text of GRANT_TEXT_MAX bytes or more, or more than max words. */
+ * malformed word, a number out of range (chan >= 32, port >= 16, heap > 65536), a bad server
+ * name or rights (or any on a heap), a text of GRANT_TEXT_MAX bytes or more, or more than max
+ * words. */
 int grants_parse(const char *text, struct grant *out, unsigned max);
 
 #endif

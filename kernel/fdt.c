@@ -19,6 +19,7 @@ static const char *const uart_compatible[] = {"ns16550a", NULL};
 static const char *const plic_compatible[] = {"riscv,plic0", "sifive,plic-1.0.0", NULL};
 static const char *const test_dev_compatible[] = {"sifive,test0", NULL};
 static const char *const virtio_compatible[] = {"virtio,mmio", NULL};
+static const char *const rtc_compatible[] = {"google,goldfish-rtc", NULL};
 
 /* ---- checking the blob ---- */
 
@@ -259,6 +260,7 @@ static void read_devices(const void *fdt, uint32_t boot_hart, struct boot_info *
         out->plic_s_context = plic_s_context(fdt, node, boot_hart);
     }
     out->has_test_dev = next_device(fdt, -1, test_dev_compatible, &out->test_dev) >= 0;
+    out->has_rtc = next_device(fdt, -1, rtc_compatible, &out->rtc) >= 0;
     node = -1;
     while (out->nvirtio < FDT_MAX_VIRTIO) {
         struct fdt_virtio *v = &out->virtio[out->nvirtio];

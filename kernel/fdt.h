@@ -43,6 +43,9 @@ struct boot_info {
     int has_test_dev;          /* compatible "sifive,test0" (QEMU's exit device) */
     struct fdt_range test_dev;
 
+    int has_rtc;               /* compatible "google,goldfish-rtc" (kernel/rtc.h) */
+    struct fdt_range rtc;
+
     int nvirtio;               /* compatible "virtio,mmio", in blob order */
     struct fdt_virtio virtio[FDT_MAX_VIRTIO];
 

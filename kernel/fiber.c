@@ -158,6 +158,15 @@ static void became_runnable(struct fiber *f) {
     mem_publish();
 }
 
+/* One heap grant per fiber: two would leave the bound ambiguous. */
+static int grant_heap(struct fiber *f, unsigned kib) {
+    if (f->heap_limit)
+        return -EINVAL;
+    f->heap_limit = (uint64_t)kib * 1024;
+    fiber_publish(f->name, "heap_kib", "%u", kib);
+    return 0;
+}
+
 /* Fills the CSpace from the grant text: own channels and a port here, links from the link
  * table (link_attach, which also maps them). */
 static int apply_grants(struct fiber *f, const char *text) {
@@ -171,6 +180,8 @@ static int apply_grants(struct fiber *f, const char *text) {
             err = cspace_grant(&f->caps, g[i].number, g[i].rights);
         else if (g[i].kind == GRANT_PORT)
             err = netswitch_bind(g[i].number, f, g[i].rights);
+        else if (g[i].kind == GRANT_HEAP)
+            err = grant_heap(f, g[i].number);
         if (err)
             return err;
     }

@@ -81,6 +81,8 @@ struct fiber {
     void (*kernel_fn)(void *);
     void *kernel_arg;
     struct fiber_end_info end;
+    uint64_t heap_limit;  /* bytes its heap grant allows (kernel/heap.h) */
+    uint64_t heap_used;   /* bytes between USER_HEAP_BASE and its break */
 };
 
 extern uint64_t watchdog_ns;

@@ -38,8 +38,8 @@ static int load_segment(pagetable_t pt, const uint8_t *data, const struct elf_se
 
 int loader_load(pagetable_t pt, const uint8_t *data, size_t len, uint64_t *entry) {
     struct elf_image img;
-    /* One guard page below the stack stays unmapped. */
-    if (elf_parse(data, len, USER_BASE, USER_STACK_BASE - PAGE_SIZE, &img) != ELF_OK)
+    /* The image ends below the heap window, so a large image cannot collide with the heap. */
+    if (elf_parse(data, len, USER_BASE, USER_HEAP_BASE, &img) != ELF_OK)
         return -ENOEXEC;
     for (int i = 0; i < img.nseg; i++) {
         int err = load_segment(pt, data, &img.seg[i]);

@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "monitor.h"
 #include "plic.h"
+#include "rtc.h"
 #include "riscv.h"
 #ifdef NEXUS_TEST_BUILD
 #include "selftest.h"
@@ -107,11 +108,11 @@ static void start_network(void) {
         kprintf("  net: no usable virtio-net device; networking is off\n");
 }
 
-/* bootargs "app=image,arg,arg": one more app with a link to the Membrane and the promises a
- * socket app needs; not restarted (tests use it). */
+/* bootargs "app=image,arg,arg": one more app with a link to the Membrane, the promises a
+ * socket app needs and a 1 MiB heap; not restarted (tests use it). */
 static void start_extra_app(const struct manifest *m, const char *spec) {
     static char image[FIBER_NAME_MAX], argv[BOOTARGS_TEXT_MAX];
-    static struct manifest_entry entry = {.grants = "link:membrane", .pledge = "stdio rbus inet", .restart = RESTART_NEVER};
+    static struct manifest_entry entry = {.grants = "link:membrane heap:1024", .pledge = "stdio rbus inet", .restart = RESTART_NEVER};
     size_t n = strcspn(spec, ",");
     if (n == 0 || n >= sizeof image) {
         kprintf("  app=%s: bad image name\n", spec);
@@ -204,6 +205,7 @@ void kmain(uint64_t hart, const void *fdt) {
     kprintf("devices:\n  uart ns16550a %#lx irq %u\n  plic %#lx, %u sources, S-context %d\n",
             boot.uart.base, boot.uart_irq, boot.plic.base, boot.plic_ndev, boot.plic_s_context);
     probe_virtio();
+    rtc_init(boot.has_rtc ? boot.rtc.base : 0);
     start_entropy();
     start_network();
     keyblob_announce();

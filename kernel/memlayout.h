@@ -16,6 +16,8 @@
  *   0x4000_0000 +============================+  root slot 1: USER WINDOW (per fiber)
  *               | ELF image (text, data, bss)|  USER_BASE, linked by apps/rt/user.ld
  *               |            ...             |
+ *   0x5000_0000 | heap (grows up, on demand) |  USER_HEAP_BASE, up to the fiber's heap grant
+ *               |            ...             |  (kernel/heap.h; at most GRANT_HEAP_KIB_MAX)
  *   0x6000_0000 | ION rings (4 pages)        |  only in a fiber bound to a NetSwitch port:
  *   0x6100_0000 | packet pool (448 x 2 KiB)  |  RX buffers R (RW: Membrane), own TX area RW,
  *               |            ...             |  other ports' TX areas unmapped (docs/ion.md)
@@ -46,6 +48,9 @@
 #define USER_STACK_SIZE (64ul * 1024)
 #define USER_STACK_TOP  USER_TOP
 #define USER_STACK_BASE (USER_STACK_TOP - USER_STACK_SIZE)
+
+#define USER_HEAP_BASE 0x50000000ul /* the image must end below it (loader.c) */
+#define USER_HEAP_TOP  0x60000000ul
 
 #define ION_RINGS_VA 0x60000000ul /* a port's four rings, one page each */
 #define ION_POOL_VA  0x61000000ul /* buffer h at ION_POOL_VA + h * NEXUS_ION_BUF_SIZE */

@@ -22,6 +22,7 @@
 #include "netswitch.h"
 #include "pledge.h"
 #include "riscv.h"
+#include "rtc.h"
 #include "timer.h"
 #include "virtio_rng.h"
 
@@ -115,6 +116,12 @@ static const struct step steps[] = {
     {.check = "keyblob.none", .args = "keyblob-none", .expect = END_EXIT, .pledge = "stdio rbus keyblob"},
     {.check = "pledge.keyblob_without_promise", .args = "keyblob-steal", .expect = END_PLEDGE,
      .promise = PROMISE_KEYBLOB},
+    /* The heap: exhausted to ENOMEM at the grant (pages_freed then says it all came back), absent
+     * without a grant, and a page given back is unmapped. */
+    {.check = "heap.exhaust", .args = "heap", .expect = END_EXIT, .code = 0, .grants = "heap:256"},
+    {.check = "heap.no_grant", .args = "heapnone", .expect = END_EXIT, .code = 0},
+    {.check = "heap.shrunk_page_unmapped", .args = "heapshrink", .expect = END_FAULT,
+     .scause = EXC_STORE_PAGE_FAULT, .grants = "heap:64"},
 };
 
 static int ended_as_expected(const struct step *s, const struct fiber_end_info *e) {
@@ -184,6 +191,9 @@ static void check_boot(void) {
     int na = virtio_rng_read(a, sizeof a), nb = virtio_rng_read(b, sizeof b);
     check("entropy.virtio_rng", na == 32 && nb == 32 && memcmp(a, b, 32) != 0 && memcmp(a, zero, 32) != 0,
           "read %d and %d bytes%s", na, nb, na == 32 && nb == 32 ? ", equal or zero" : "");
+    uint64_t epoch_s = rtc_realtime_ns() / 1000000000ull;
+    check("rtc.realtime", boot->has_rtc && epoch_s > 1577836800ull, "rtc %d, %lu s since the epoch (before 2020)",
+          boot->has_rtc, epoch_s);
     uint64_t t0 = rdtime();
     sleep_ms(20);
     uint64_t dt = timer_ns_from_ticks(rdtime() - t0);

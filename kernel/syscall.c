@@ -16,10 +16,12 @@
 #include "cspace.h"
 #include "kernel.h"
 #include "keyblob.h"
+#include "heap.h"
 #include "link.h"
 #include "netswitch.h"
 #include "pledge.h"
 #include "riscv.h"
+#include "rtc.h"
 #include "timer.h"
 #include "virtio_rng.h"
 #include "nexus/syscall.h"
@@ -252,6 +254,14 @@ static long sys_entropy(struct fiber *f, const uint64_t *a) {
     return ret;
 }
 
+static long sys_heap(struct fiber *f, const uint64_t *a) { return heap_resize(f, (int64_t)a[0]); }
+
+static long sys_realtime(struct fiber *f, const uint64_t *a) {
+    (void)f, (void)a;
+    uint64_t ns = rtc_realtime_ns();
+    return ns ? (long)ns : -ENODEV;
+}
+
 /* exit and pledge need no promise: a fiber can always end or give up more. The channel calls
  * need the channel's promise (channel_use), link_info the link's. entropy is stdio, as
  * OpenBSD's getentropy: every program may need randomness. */
@@ -278,6 +288,8 @@ static const struct {
     [SYS_PLEDGE] = {"pledge", sys_pledge, 0},
     [SYS_KEYBLOB_TAKE] = {"keyblob_take", sys_keyblob_take, PROMISE_KEYBLOB},
     [SYS_ENTROPY] = {"entropy", sys_entropy, PROMISE_STDIO},
+    [SYS_HEAP] = {"heap", sys_heap, PROMISE_STDIO},
+    [SYS_REALTIME] = {"realtime", sys_realtime, PROMISE_STDIO},
 };
 
 void syscall_dispatch(struct fiber *f) {

@@ -77,6 +77,8 @@ void vm_init(const struct boot_info *bi) {
         map_device(&bi->plic);
     if (bi->has_test_dev)
         map_device(&bi->test_dev);
+    if (bi->has_rtc)
+        map_device(&bi->rtc);
     for (int i = 0; i < bi->nvirtio; i++)
         map_device(&bi->virtio[i].reg);
 
@@ -153,6 +155,18 @@ void *vm_user_map_page(pagetable_t pt, uint64_t va, uint64_t perm) {
 
 int vm_user_map_shared(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t perm) {
     return map_user_leaf(pt, va, pa, perm | PTE_SHARED);
+}
+
+void vm_user_unmap_page(pagetable_t pt, uint64_t va) {
+    if (va < USER_BASE || va >= USER_TOP)
+        return;
+    pte_t *pte = walk(pt, va, 0, 0);
+    if (!pte || !(*pte & PTE_V))
+        return;
+    if (!(*pte & PTE_SHARED))
+        page_free((void *)pte_to_pa(*pte), 1);
+    *pte = 0;
+    sfence_vma(); /* the page may be reused at once: no stale translation may reach it */
 }
 
 uint64_t vm_user_translate(pagetable_t pt, uint64_t va) {

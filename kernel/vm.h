@@ -24,6 +24,9 @@ void *vm_user_map_page(pagetable_t pt, uint64_t va, uint64_t perm);
 /* Maps an existing page (owned by the kernel, e.g. a ring or pool page) at user va. The page
  * is not freed with the address space. 0 or -1. */
 int vm_user_map_shared(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t perm);
+/* Unmaps the page at user va and frees it (a shared page is only unmapped); flushes the TLB.
+ * Nothing happens if va is not mapped. */
+void vm_user_unmap_page(pagetable_t pt, uint64_t va);
 /* Physical address behind user va (any permission), or 0 if unmapped. */
 uint64_t vm_user_translate(pagetable_t pt, uint64_t va);
 uint64_t vm_satp(pagetable_t pt);

@@ -33,6 +33,11 @@ enum nexus_syscall {
                               -> len, -EINVAL len > 256, -EFAULT, -ENODEV no RNG, -EIO */
     SYS_KEYBLOB_TAKE = 17, /* (void *buf, size_t len)  the boot-time key blob, once
                                          -> its length, -ENOENT none or taken, -EINVAL len short */
+    SYS_HEAP = 18,         /* (long delta)  moves the heap's break by delta bytes
+                              -> the previous break, -ENOMEM past the heap grant, -EINVAL below
+                                 the heap's start */
+    SYS_REALTIME = 19,     /* ()                                    -> ns since the Unix epoch,
+                                                                       -ENODEV without an RTC */
     SYS_COUNT
 };
 

@@ -1,7 +1,7 @@
 /*
  * libnexus: getaddrinfo(3) and friends. Numeric hosts are converted here; names go to the
- * Membrane, whose lwIP resolver asks the DNS servers of the DHCP lease. There is no heap in a
- * fiber, so results come from a small static pool that freeaddrinfo() returns to.
+ * Membrane, whose lwIP resolver asks the DNS servers of the DHCP lease. Results come from a
+ * small static pool that freeaddrinfo() returns to, so resolving needs no heap grant.
  */
 #include <errno.h>
 #include <netdb.h>

@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -432,4 +433,24 @@ int fcntl(int fd, int cmd, ...) {
     case F_SETFD: return 0;
     default: return (int)nxl_result(-EINVAL);
     }
+}
+
+int ioctl(int fd, unsigned long request, ...) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
+    if (request != FIONBIO) {
+        errno = ENOTTY;
+        return -1;
+    }
+    va_list ap;
+    va_start(ap, request);
+    const int *on = va_arg(ap, const int *);
+    va_end(ap);
+    if (!on) {
+        errno = EFAULT;
+        return -1;
+    }
+    f->nonblock = *on != 0;
+    return 0;
 }

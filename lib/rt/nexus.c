@@ -43,6 +43,8 @@ long nx_link_info(unsigned index, struct nexus_link_info *out) { return SYS2(SYS
 long nx_pledge(const char *promises) { return SYS1(SYS_PLEDGE, promises); }
 long nx_keyblob_take(void *buf, size_t len) { return SYS2(SYS_KEYBLOB_TAKE, buf, len); }
 long nx_entropy(void *buf, size_t len) { return SYS2(SYS_ENTROPY, buf, len); }
+long nx_heap(long delta) { return SYS1(SYS_HEAP, delta); }
+long nx_realtime_ns(void) { return SYS0(SYS_REALTIME); }
 
 /* picolibc calls this from exit() after running atexit handlers. */
 void _exit(int code) {

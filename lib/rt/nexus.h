@@ -36,6 +36,11 @@ long nx_pledge(const char *promises);
 long nx_keyblob_take(void *buf, size_t len);
 /* len (<= NEXUS_ENTROPY_MAX) random bytes from the kernel's RNG device; -ENODEV without one. */
 long nx_entropy(void *buf, size_t len);
+/* Moves the heap's break by delta bytes: the previous break, or -ENOMEM past the fiber's heap
+ * grant. Apps use malloc (picolibc, over sbrk in lib/rt/heap.c), not this. */
+long nx_heap(long delta);
+/* Nanoseconds since the Unix epoch (boot RTC reading + monotonic time), or -ENODEV. */
+long nx_realtime_ns(void);
 
 #define NX_MS(n) ((uint64_t)(n) * 1000000ull)
 

@@ -2,8 +2,12 @@
 
 This proves the checks themselves: every one must pass on Linux before its failure on Nexus can
 be blamed on Nexus. The echo server listens on 127.0.0.1 with a port chosen by the kernel; DNS is
-checked with `localhost` -> 127.0.0.1. posixcheck's PASS/FAIL lines are relayed unchanged and
-its exit status becomes ours. Builds nothing.
+checked with `localhost` -> 127.0.0.1, and an NXDOMAIN with a name the DNS stub
+(tests/e2e/dns_stub.py) refuses. So that lookup never leaves the machine, posixcheck runs in a
+private mount namespace whose resolv.conf names the stub on a loopback address of its own
+(127.0.0.1:53 may be held by a QEMU run's stub); that needs root, as the e2e run does.
+posixcheck's PASS/FAIL lines are relayed unchanged and its exit status becomes ours. Builds
+nothing.
 
     python3 -m tests.e2e.run_host_posixcheck --binary build/host/posixcheck_host   (from the project root)
 """
@@ -12,37 +16,67 @@ import os
 import subprocess
 import sys
 
+from tests.e2e.dns_stub import DnsStub
+from tests.e2e.run_qemu_e2e import NXDOMAIN_NAME, with_resolv_conf
 from tests.harness.net import UdpEcho
 from tests.harness.report import Report
+
+STUB_ADDRESSES = [f"127.0.53.{i}" for i in range(1, 9)]
+
+
+def start_dns_stub():
+    """A DNS stub with no names (every query NXDOMAIN) on the first free STUB_ADDRESSES port 53."""
+    for addr in STUB_ADDRESSES:
+        try:
+            return DnsStub({}, host=addr)
+        except OSError:
+            continue
+    return None
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default="build/host/posixcheck_host")
     ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--logdir", default="build/test-logs/posixcheck_host")
     args = ap.parse_args()
     report = Report("posix")
     if not os.path.exists(args.binary):
         report("binary", False, f"{args.binary} does not exist (build it first)")
         return 1
 
+    dns = start_dns_stub()
+    if dns is None:
+        report("dns_stub", False, f"cannot serve DNS on port 53 of any of {STUB_ADDRESSES}; run as root")
+        return 1
     echo = UdpEcho()
+    resolv = os.path.abspath(os.path.join(args.logdir, "resolv.conf"))
+    os.makedirs(args.logdir, exist_ok=True)
+    with open(resolv, "w") as f:
+        f.write(f"nameserver {dns.sock.getsockname()[0]}\n")
+    # ASan would abort on the deliberately huge malloc; C says it returns NULL.
+    env = dict(os.environ, ASAN_OPTIONS="allocator_may_return_null=1")
     try:
-        cmd = [args.binary, "127.0.0.1", str(echo.port), "localhost", "127.0.0.1"]
+        cmd = with_resolv_conf(resolv) + [args.binary, "127.0.0.1", str(echo.port), "localhost", "127.0.0.1",
+                                          NXDOMAIN_NAME]
         try:
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  timeout=args.timeout)
+                                  timeout=args.timeout, env=env)
         except subprocess.TimeoutExpired as e:
             sys.stdout.write((e.stdout or b"").decode("utf-8", "replace"))
             report("timeout", False, f"posixcheck ran longer than {args.timeout:.0f} s")
             return 1
     finally:
         echo.close()
+        dns.close()
 
     out = proc.stdout.decode("utf-8", "replace")
     sys.stdout.write(out)
     if proc.returncode == 0 and "posixcheck: done" not in out:
         report("summary", False, "exited 0 without its closing line")
+        return 1
+    if dns.served == 0:
+        report("nxdomain_through_stub", False, "the DNS stub saw no query: the lookup went elsewhere")
         return 1
     return proc.returncode
 

@@ -29,6 +29,8 @@ from tests.harness.net import UdpEcho, UserNet
 from tests.harness.report import Report
 
 DNS_NAME, DNS_ADDR = "nexus-test.example", "10.0.2.99"
+NXDOMAIN_NAME = "nxdomain.nexus-test.example"  # the DNS stub answers NXDOMAIN for every unknown name
+REALTIME_TOLERANCE_S = 5  # the guest's clock is the host's, read through the RTC; allow for slow QEMU
 GUEST_HOST_ALIAS = "10.0.2.2"  # QEMU's user network maps it to the host's 127.0.0.1
 EXPECTED_ADDR = "10.0.2.15"
 BOOT_TIMEOUT = 90.0
@@ -64,6 +66,9 @@ def check_bus(guest):
            bus.get("/Bus/net/switch/rx_copied_bytes"))
     frames = int(bus.get("/Bus/net/switch/port/membrane/rx_frames", "0"))
     report("membrane_received_frames", frames > 1000, f"{frames} frames")
+    realtime = bus.get("/Bus/sys/realtime_s", "")
+    report("realtime_matches_host", realtime.isdigit() and abs(int(realtime) - time.time()) <= REALTIME_TOLERANCE_S,
+           f"/Bus/sys/realtime_s={realtime!r}, host {time.time():.0f}")
 
 
 def check_membrane_copies(guest):
@@ -91,7 +96,7 @@ def main():
     resolv = os.path.abspath(os.path.join(args.logdir, "resolv.conf"))
     with open(resolv, "w") as f:
         f.write("nameserver 127.0.0.1\n")
-    app = f"posixcheck,{GUEST_HOST_ALIAS},{echo.port},{DNS_NAME},{DNS_ADDR}"
+    app = f"posixcheck,{GUEST_HOST_ALIAS},{echo.port},{DNS_NAME},{DNS_ADDR},{NXDOMAIN_NAME}"
     guest = Guest(args.qemu, UserNet(tcp=[80]), log=os.path.join(args.logdir, "console.log"),
                   bootargs=f"app={app}", pcap=os.path.join(args.logdir, "nic.pcap"), wrap=with_resolv_conf(resolv))
     console = guest.console
@@ -106,7 +111,12 @@ def main():
         report("posixcheck_finished", done is not None, "posixcheck never reported")
         if done is not None:
             check_membrane_copies(guest)
-        report.relay(t for t in console.from_fiber("posixcheck") if t.startswith(("PASS posix.", "FAIL posix.")))
+        said = console.from_fiber("posixcheck")
+        report.relay(t for t in said if t.startswith(("PASS posix.", "FAIL posix.")))
+        report("heap_bound_reached", any(t.startswith("note: heap bound reached after") for t in said),
+               "posixcheck filled 64 MiB without reaching its 1 MiB heap grant")
+        report("syslog_on_console", "posixcheck: notice: syslog check 42: No such file or directory" in said
+               and not any("this line is masked" in t for t in said), "no (or an unmasked) syslog line")
         report("udp_echo_served", echo.served > 0, "the host's echo server saw nothing")
         report("dns_through_qemu_resolver", dns.served > 0, "the DNS stub saw no query")
         killed = [l for l in console.since(0) if kernel_line(l) and l.startswith("fiber ") and " killed: " in l]

@@ -2,7 +2,8 @@
  * text without a sanitizer report, and the answer must keep the contract (cspace.h):
  *   - the result is -EINVAL or a count 0..GRANTS_MAX; a text of GRANT_TEXT_MAX bytes or more is
  *     refused;
- *   - every grant has rights r, w or rw; chan:N below 32, port:N below 16; a link's server name
+ *   - every grant has rights r, w or rw; chan:N below 32, port:N below 16, heap:N at most
+ *     GRANT_HEAP_KIB_MAX (with the default rights: it takes none); a link's server name
  *     is NUL-terminated, non-empty, shorter than GRANT_NAME_MAX and of [a-z0-9_-];
  *   - parsing with a smaller max (into an exact-size heap array) gives the same count when it
  *     fits and -EINVAL when it does not, without writing past the array;
@@ -56,6 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 REQUIRE(name_char(*c));
             continue;
         }
+        case GRANT_HEAP:
+            REQUIRE(g[i].number <= GRANT_HEAP_KIB_MAX && g[i].rights == CAP_RW);
+            continue;
         default: abort();
         }
         REQUIRE(cspace_grant(&cs, channel_of(&g[i]), g[i].rights) == 0);

@@ -162,6 +162,10 @@ static const struct {
     {"chan:32", "bad_chan_32"},
     {"chan:999", "bad_chan_999"},
     {"chan:0005", "bad_chan_four_digits"},
+    {"heap:65537", "bad_heap_past_max"},
+    {"heap:000064", "bad_heap_six_digits"},
+    {"heap:64:r", "bad_heap_with_rights"},
+    {"heap:", "bad_heap_empty"},
     {"chan:-1", "bad_chan_negative"},
     {"chan:+1", "bad_chan_plus"},
     {"chan:5x", "bad_chan_trailing_junk"},
@@ -201,6 +205,8 @@ static void test_grants_parse(void) {
     CHECK("link_name_15_chars", one("link:abcdefghijklmno", GRANT_LINK, 0, "abcdefghijklmno", CAP_RW));
     CHECK("link_name_15_chars_with_rights", one("link:abcdefghijklmno:r", GRANT_LINK, 0, "abcdefghijklmno", CAP_READ));
 
+    CHECK("heap_kib", one("heap:1024", GRANT_HEAP, 1024, "", CAP_RW));
+    CHECK("heap_max", one("heap:65536", GRANT_HEAP, 65536, "", CAP_RW));
     CHECK("several_with_spaces", parse("chan:1 port:2:r link:netsvc:w") == 3 &&
                                      is_grant(&g[0], GRANT_CHANNEL, 1, "", CAP_RW) &&
                                      is_grant(&g[1], GRANT_PORT, 2, "", CAP_READ) &&

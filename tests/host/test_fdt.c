@@ -191,6 +191,7 @@ static void test_virt_common(const char *tag, const struct boot_info *bi) {
     CHECK_AS("plic_ndev", bi->plic_ndev == 0x60);
     CHECK_AS("test_dev", bi->has_test_dev && bi->test_dev.base == 0x100000u &&
                              bi->test_dev.size == 0x1000);
+    CHECK_AS("goldfish_rtc", bi->has_rtc && bi->rtc.base == 0x101000u && bi->rtc.size == 0x1000);
     /* QEMU always makes 8 virtio-mmio transports and emits them highest address first. */
     CHECK_AS("nvirtio", bi->nvirtio == 8);
     int order_ok = 1;

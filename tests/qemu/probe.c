@@ -14,7 +14,7 @@
 #include "nexus.h"
 
 #define KERNEL_ADDR   0x80200000ul /* kernel text: mapped, but not for U-mode */
-#define UNMAPPED_ADDR 0x50000000ul /* inside the user window, never mapped by these images */
+#define UNMAPPED_ADDR 0x50000000ul /* the heap window's start: unmapped in a probe without a heap grant */
 #define ISO_CHANNEL   10
 #define WAKE_CHANNEL  11
 #define BUSFILL_FULL_CHANNEL    14 /* busfill -> runner: refused, keys held */
@@ -339,6 +339,57 @@ static void mode_keyblob_take(void) {
     nx_bus_get(KEYBLOB_BUS_KEY, state, sizeof state);
     snprintf(want, sizeof want, "taken by %s", me.name);
     check("keyblob.taken_on_bus", strcmp(state, want) == 0, "\"%s\"", state);
+/* ---- the heap (granted heap:256 by the runner) ---- */
+
+#define HEAP_GRANT (256 * 1024)
+#define HEAP_BLOCK (16 * 1024)
+
+/* malloc until it refuses: ENOMEM, near the grant, every byte usable; the break cannot pass
+ * the grant nor go below the heap's start. The runner then checks every page came back. */
+static void mode_heap(void) {
+    static unsigned char *blocks[HEAP_GRANT / HEAP_BLOCK + 1];
+    size_t n = 0;
+    errno = 0;
+    while (n < sizeof blocks / sizeof blocks[0] && (blocks[n] = malloc(HEAP_BLOCK)) != NULL) {
+        memset(blocks[n], (int)n, HEAP_BLOCK);
+        n++;
+    }
+    int e = errno;
+    check("heap.malloc_enomem_at_grant", blocks[n] == NULL && e == ENOMEM, "block %zu: %p, errno %d", n,
+          (void *)blocks[n], e);
+    check("heap.most_of_grant_used", n * HEAP_BLOCK > HEAP_GRANT * 3 / 4 && n * HEAP_BLOCK <= HEAP_GRANT,
+          "%zu KiB of %d KiB", n * HEAP_BLOCK / 1024, HEAP_GRANT / 1024);
+    int intact = 1;
+    for (size_t i = 0; i < n; i++)
+        intact &= blocks[i][0] == (unsigned char)i && blocks[i][HEAP_BLOCK - 1] == (unsigned char)i;
+    check("heap.blocks_intact", intact, "a block was overwritten");
+    long brk = nx_heap(0);
+    EXPECT_EQ("heap.break_past_grant", nx_heap(HEAP_GRANT), -ENOMEM);
+    EXPECT_EQ("heap.break_below_start", nx_heap(-(long)HEAP_GRANT - 1), -EINVAL);
+    EXPECT_EQ("heap.break_unchanged_by_refusals", nx_heap(0), brk);
+    for (size_t i = 0; i < n; i++)
+        free(blocks[i]);
+    void *again = malloc(HEAP_BLOCK);
+    check("heap.malloc_after_free", again != NULL, "errno %d", errno);
+}
+
+/* Without a heap grant: no heap at all, refused cleanly. */
+static void mode_heap_none(void) {
+    EXPECT_EQ("heap.none_refused", nx_heap(4096), -ENOMEM);
+    errno = 0;
+    void *p = malloc(16);
+    check("heap.none_malloc_enomem", p == NULL && errno == ENOMEM, "%p, errno %d", p, errno);
+}
+
+/* Grows the heap by two pages, gives one back, then writes to it: the page is unmapped, so the
+ * store must fault (the runner expects the kill). */
+static void mode_heap_shrink(void) {
+    long start = nx_heap(2 * 4096);
+    if (start < 0 || nx_heap(-4096) < 0) {
+        printf("probe: heap grow/shrink failed\n");
+        return;
+    }
+    *(volatile unsigned char *)(start + 4096) = 1;
 }
 
 static const struct {
@@ -359,6 +410,8 @@ static const struct {
     {"forge", mode_forge},
     {"keyblob-none", mode_keyblob_none}, {"keyblob-steal", mode_keyblob_steal},
     {"keyblob-take", mode_keyblob_take},
+    {"forge", mode_forge},           {"heap", mode_heap},
+    {"heapnone", mode_heap_none},    {"heapshrink", mode_heap_shrink},
 };
 
 int main(int argc, char **argv) {

@@ -1,8 +1,9 @@
 /*
  * <netdb.h> for Nexus apps: libnexus's header, placed ahead of picolibc's include directory
- * (which has none). Name resolution goes to the Membrane's DNS client; getaddrinfo, freeaddrinfo,
- * getnameinfo and gethostbyname live in membrane/libnexus/ with the socket calls, gai_strerror in
- * membrane/libnexus/netdb_util.c. Structure layouts and constants are glibc's on riscv64 Linux,
+ * (which has none). Name resolution goes to the Membrane's DNS client; getaddrinfo, freeaddrinfo
+ * and getnameinfo live in lib/libnexus/netdb.c with the socket calls, gai_strerror in
+ * lib/libnexus/netdb_util.c, gethostbyname and h_errno over getaddrinfo in
+ * lib/libnexus/hostent.c. Structure layouts and constants are glibc's on riscv64 Linux,
  * including the negative EAI_ codes.
  */
 #ifndef NEXUS_NETDB_H
@@ -71,7 +72,17 @@ void freeaddrinfo(struct addrinfo *res);
 const char *gai_strerror(int code);
 int getnameinfo(const struct sockaddr *__restrict sa, socklen_t salen, char *__restrict host,
                 socklen_t hostlen, char *__restrict serv, socklen_t servlen, int flags);
+/* gethostbyname: IPv4 only, one address; the result is static and the next call reuses it.
+ * Failures set h_errno (a plain global: a fiber has one thread). */
 struct hostent *gethostbyname(const char *name);
+extern int h_errno;
+#define HOST_NOT_FOUND 1 /* no such name (NXDOMAIN) */
+#define TRY_AGAIN 2      /* no answer in time; may work later */
+#define NO_RECOVERY 3    /* the resolver failed */
+#define NO_DATA 4        /* the name exists without an IPv4 address */
+#define NO_ADDRESS NO_DATA
+const char *hstrerror(int err);
+void herror(const char *prefix); /* "prefix: text" on stderr */
 
 #ifdef __cplusplus
 }
