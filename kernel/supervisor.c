@@ -321,9 +321,12 @@ int supervisor_run(const char *name, const char *args) {
         return -E2BIG;
     memcpy(s->args, args, n + 1);
     s->has_args = 1;
-    if (s->state != SVC_IDLE)
-        return operator_start(s);
-    int id = spawn(s); /* its first start: not a restart */
+    /* A run is a new start of a program, not a restart: its failures so far are forgiven and
+     * not counted again. */
+    s->forgiven_until = rdtime();
+    s->quick_failures = 0;
+    int id = spawn(s);
+    recompute_next_due(); /* a run over a pending restart replaces it */
     if (id < 0)
         return id;
     kprintf("supervisor: started %s#%d\n", name, id);

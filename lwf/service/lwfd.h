@@ -69,7 +69,8 @@ unsigned wire_poll(uint64_t now_ms);
  * -EMSGSIZE. A message to this node itself is delivered locally. */
 int wire_send(const uint8_t dst[LWF_CELLID_LEN], uint16_t service, uint16_t src_service, const uint8_t *msg,
               uint32_t len, uint64_t now_ms);
-/* Sends queued fragments as TX buffers allow; returns the frames sent. */
+/* Sends queued fragments as TX buffers allow, a bounded batch per call; returns the frames
+ * sent. */
 unsigned wire_flush_queue(void);
 /* Room for one more message in the send queue. */
 bool wire_can_send(void);

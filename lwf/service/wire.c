@@ -16,6 +16,7 @@
 #include "port/port.h"
 
 #define RX_BATCH 32         /* frames per pass: a flood is handled in bounded batches */
+#define TX_BATCH 8          /* fragments sealed and signed per pass (each costs a signature) */
 #define SEND_QUEUE 2        /* messages waiting to leave (64 KiB each at most) */
 #define REASSEMBLY_SLOTS 4  /* docs/lwf.md, section 7 */
 #define REASSEMBLY_PER_PEER 2
@@ -267,10 +268,12 @@ static size_t build_fragment(void *arg, uint8_t *out, size_t cap) {
 
 unsigned wire_flush_queue(void) {
     unsigned sent = 0;
-    while (queue_len) {
+    while (queue_len && sent < TX_BATCH) {
         struct outgoing *o = &queue[queue_head];
         struct peer *to = peer_find(o->dst);
         while (to && o->next < o->count) {
+            if (sent == TX_BATCH)
+                return sent; /* the rest on the next pass, after the loop yields */
             struct data_args a = {to, o};
             if (!transmit(build_fragment, &a))
                 return sent; /* no TX buffer: more when the device gives them back */
