@@ -94,17 +94,22 @@ static size_t signed_bytes(const uint8_t *lwf, size_t signed_len, uint8_t copy[L
     return signed_len;
 }
 
-void lwf_sign(const uint8_t secret_key[LWF_SECRET_KEY_LEN], const uint8_t *lwf, size_t signed_len,
+static bool signed_len_valid(size_t signed_len) {
+    return signed_len >= LWF_HEADER_LEN && signed_len <= LWF_FRAME_MAX;
+}
+
+bool lwf_sign(const uint8_t secret_key[LWF_SECRET_KEY_LEN], const uint8_t *lwf, size_t signed_len,
               uint8_t signature[LWF_SIGNATURE_LEN]) {
     uint8_t copy[LWF_FRAME_MAX];
-    crypto_sign_detached(signature, NULL, copy, signed_bytes(lwf, signed_len, copy), secret_key);
+    return signed_len_valid(signed_len) &&
+           crypto_sign_detached(signature, NULL, copy, signed_bytes(lwf, signed_len, copy),
+                                secret_key) == 0;
 }
 
 bool lwf_verify(const uint8_t public_key[LWF_PUBLIC_KEY_LEN], const uint8_t *lwf, size_t signed_len,
                 const uint8_t signature[LWF_SIGNATURE_LEN]) {
     uint8_t copy[LWF_FRAME_MAX];
-    if (signed_len < LWF_HEADER_LEN || signed_len > LWF_FRAME_MAX)
-        return false;
-    return crypto_sign_verify_detached(signature, copy, signed_bytes(lwf, signed_len, copy),
+    return signed_len_valid(signed_len) &&
+           crypto_sign_verify_detached(signature, copy, signed_bytes(lwf, signed_len, copy),
                                        public_key) == 0;
 }

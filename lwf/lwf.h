@@ -123,8 +123,9 @@ void lwf_seal(const uint8_t key[LWF_KEY_LEN], const uint8_t ad[LWF_HEADER_LEN],
 bool lwf_open(const uint8_t key[LWF_KEY_LEN], const uint8_t ad[LWF_HEADER_LEN],
               const uint8_t nonce[LWF_NONCE_LEN], const uint8_t *sealed, size_t len, uint8_t *plain);
 
-/* Ed25519 over the frame's signed bytes: lwf[0, signed_len) with the hop limit read as 0. */
-void lwf_sign(const uint8_t secret_key[LWF_SECRET_KEY_LEN], const uint8_t *lwf, size_t signed_len,
+/* Ed25519 over the frame's signed bytes: lwf[0, signed_len) with the hop limit read as 0.
+ * False for a length outside [84, 1350]. */
+bool lwf_sign(const uint8_t secret_key[LWF_SECRET_KEY_LEN], const uint8_t *lwf, size_t signed_len,
               uint8_t signature[LWF_SIGNATURE_LEN]);
 bool lwf_verify(const uint8_t public_key[LWF_PUBLIC_KEY_LEN], const uint8_t *lwf, size_t signed_len,
                 const uint8_t signature[LWF_SIGNATURE_LEN]);

@@ -113,27 +113,22 @@ def main():
     put("shared_ab", shared_ab)
     put("pairwise_ab", key_ab)
 
-    out.append("# a -> b: DATA, ENCRYPTED|SIGNED, service 7 from service 49152, one frame (class 512)")
-    message = b"hello from cell a to cell b"
-    nonce = bytes(range(0x80, 0x98))
-    put("unicast_seq", struct.pack(">Q", 0x0000000100000001))
-    put("unicast_service", struct.pack(">H", 7))
-    put("unicast_src_service", struct.pack(">H", 49152))
-    put("unicast_nonce", nonce)
-    put("unicast_message", message)
-    put("unicast_frame", frame(a, b.mac, b.cellid, ENCRYPTED | SIGNED, DATA, 7, 0x0000000100000001,
-                               message, nonce, key_ab, src_service=49152))
+    def put_data(prefix, sender, receiver, flags, service, src_service, seq, nonce, message):
+        """The inputs of one DATA frame, then the frame."""
+        put(f"{prefix}_seq", struct.pack(">Q", seq))
+        put(f"{prefix}_service", struct.pack(">H", service))
+        put(f"{prefix}_src_service", struct.pack(">H", src_service))
+        put(f"{prefix}_nonce", nonce)
+        put(f"{prefix}_message", message)
+        put(f"{prefix}_frame", frame(sender, receiver.mac, receiver.cellid, flags, DATA, service, seq,
+                                     message, nonce, key_ab, src_service=src_service))
 
+    out.append("# a -> b: DATA, ENCRYPTED|SIGNED, service 7 from service 49152, one frame (class 512)")
+    put_data("unicast", a, b, ENCRYPTED | SIGNED, 7, 49152, 0x0000000100000001, bytes(range(0x80, 0x98)),
+             b"hello from cell a to cell b")
     out.append("# b -> a: DATA, ENCRYPTED|PRIORITY, service 9 from service 7, unsigned (class 128)")
-    message = b"ping"
-    nonce = bytes(range(0xa0, 0xb8))
-    put("small_seq", struct.pack(">Q", 0x0000000200000005))
-    put("small_service", struct.pack(">H", 9))
-    put("small_src_service", struct.pack(">H", 7))
-    put("small_nonce", nonce)
-    put("small_message", message)
-    put("small_frame", frame(b, a.mac, a.cellid, ENCRYPTED | PRIORITY, DATA, 9, 0x0000000200000005,
-                             message, nonce, key_ab, src_service=7))
+    put_data("small", b, a, ENCRYPTED | PRIORITY, 9, 7, 0x0000000200000005, bytes(range(0xa0, 0xb8)),
+             b"ping")
 
     out.append("# a: ANNOUNCE, broadcast, solicit 1 (class 512)")
     put("announce_seq", struct.pack(">Q", 0x0000000100000002))

@@ -342,6 +342,9 @@ static void test_classes_and_build_limits(void) {
     CHECK("build.refuses_short_inner_fragment", lwf_build_data(&node_a, b_at_a, &spec, plain, 1000, frame, sizeof frame) == 0);
     spec.fragment_index = 3;
     CHECK("build.refuses_index_past_count", lwf_build_data(&node_a, b_at_a, &spec, plain, 1024, frame, sizeof frame) == 0);
+    uint8_t signature[LWF_SIGNATURE_LEN];
+    CHECK("sign.refuses_length_past_frame", !lwf_sign(node_a.secret_key, frame, LWF_FRAME_MAX + 1, signature) &&
+                                                !lwf_verify(node_a.public_key, frame, LWF_FRAME_MAX + 1, signature));
     bool named = strcmp(lwf_drop_name(LWF_DROP_CAUSES), "unknown") == 0;
     for (int cause = 0; cause < LWF_DROP_CAUSES; cause++)
         named &= lwf_drop_name(cause) != NULL && strcmp(lwf_drop_name(cause), "unknown") != 0;
