@@ -364,6 +364,13 @@ fuzz: fuzzers
 bench: all $(B)/nexus-test.elf
 	python3 -m tools.bench --build $(B) --qemu "$(QEMU_BASE)"
 
+# The long hostile-wire run: N frames shared among every class of tools/hostile.py, HTTP checked
+# throughout (tests/e2e/run_qemu_hostile.py; scapy is Debian's, hence /usr/bin/python3).
+N ?= 1000000
+.PHONY: hostile
+hostile: all
+	/usr/bin/python3 -m tests.e2e.run_qemu_hostile --qemu "$(QEMU_BASE)" --frames $(N) --logdir $(B)/test-logs/hostile-long
+
 # Everything under build/ but the fetched third-party sources and the bootstrap stamp: objects,
 # images, logs and captures alike, so nothing stale survives a clean.
 clean:

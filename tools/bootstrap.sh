@@ -16,6 +16,7 @@ wrk
 clang
 gdb-multiarch
 spin
+python3-scapy
 "
 
 missing=""

@@ -23,6 +23,7 @@ network saw no injected frame.
 import argparse
 import http.client
 import os
+import queue
 import re
 import select
 import socket
@@ -162,28 +163,54 @@ def pool_home_and_held(counters):
     return counters.get("/Bus/net/pool/home"), counters.get("/Bus/net/pool/held/membrane"), counters.get("/Bus/net/pool/buffers")
 
 
+class Prebuilt:
+    """A class's frames, built in a thread up to PREBUILT ahead of the injector, so building them
+    (slow for scapy's fuzz()) thins the flood as little as possible and a long run does not hold
+    all of them (giants) in memory."""
+
+    PREBUILT = 5000
+
+    def __init__(self, name, count, seed, target):
+        self.queue = queue.Queue(self.PREBUILT)
+        self.count = count
+        self._thread = threading.Thread(target=self._build, args=(name, count, seed, target), daemon=True)
+        self._thread.start()
+
+    def _build(self, name, count, seed, target):
+        for frame in frames(name, count, seed, target):
+            self.queue.put(frame)
+
+    def wait_ready(self):
+        while not self.queue.full() and self._thread.is_alive():
+            time.sleep(0.05)
+
+    def __iter__(self):
+        for _ in range(self.count):
+            yield self.queue.get()
+
+
 def inject_class(relay, batch, rate):
-    """Sends the frames at `rate` per second, taking at least MIN_CLASS_S."""
-    pace = max(min(rate, len(batch) / MIN_CLASS_S), 1)
+    """Sends the frames at `rate` per second at most, taking at least MIN_CLASS_S."""
+    pace = max(min(rate, batch.count / MIN_CLASS_S), 1)
     start = time.monotonic()
     for sent, frame in enumerate(batch, 1):
         relay.inject(frame)
         ahead = start + sent / pace - time.monotonic()
         if ahead > 0:
             time.sleep(ahead)
-    return len(batch)
+    return batch.count
 
 
 def run_classes(guest, relay, args, target):
     """Injects class after class; returns (name, frames, window start, window end, counters that
-    moved) for each. Frames are built before their class's window, so building them (slow for
-    scapy's fuzz()) never thins the flood."""
+    moved) for each."""
     per_class = max(1, args.frames // len(CLASSES))
     windows = []
     for name in CLASSES:
         if not re.search(args.classes, name):
             continue
-        batch = list(frames(name, per_class, args.seed, target))
+        batch = Prebuilt(name, per_class, args.seed, target)
+        batch.wait_ready()
         before = read_counters(guest)
         t0 = time.monotonic()
         sent = inject_class(relay, batch, args.rate)

@@ -369,6 +369,24 @@ def run_make_fuzz(cmd):
     report("fuzz.every_target_ran", len(done) == len(targets), f"{len(done)} of {len(targets)} targets finished")
 
 
+HOSTILE_FRAMES = 2000
+
+
+def run_make_hostile(cmd):
+    line = with_var(cmd, "N", HOSTILE_FRAMES)
+    proc = subprocess.run(["bash", "-c", line], env=user_env(), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=900)
+    out = proc.stdout.decode("utf-8", "replace")
+    with open(os.path.join(LOGDIR, "hostile.log"), "w") as f:
+        f.write(out)
+    report("hostile.exits_0", proc.returncode == 0, out[-300:])
+    report("hostile.every_class_reported", len(re.findall(r"^PASS hostile\.class_", out, re.M)) == 10,
+           "not every class of tools/hostile.py passed")
+    total = re.search(r"^INFO hostile: total (\d+) frames", out, re.M)
+    report("hostile.frames_sent", total is not None and int(total.group(1)) == HOSTILE_FRAMES,
+           total.group(0) if total else "no total line")
+
+
 # ---- which handler runs which README command ----
 
 HANDLERS = [  # (group, regex on the README command, handler; None: collected for another handler)
@@ -379,6 +397,7 @@ HANDLERS = [  # (group, regex on the README command, handler; None: collected fo
     ("build", r"^make clean$", run_make_clean),
     ("bench", r"^make bench$", run_make_bench),
     ("fuzz", r"^make fuzz$", run_make_fuzz),
+    ("hostile", r"^make hostile N=\d+$", run_make_hostile),
     ("test", r"^make test$", None),  # this very run
 ]
 CLAIMED = {"curl": []}
@@ -393,7 +412,7 @@ def claim(cmd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz"])
+    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz", "hostile"])
     args = ap.parse_args()
     os.makedirs(LOGDIR, exist_ok=True)
     commands = readme.host_commands()
