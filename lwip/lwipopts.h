@@ -45,8 +45,13 @@
 #define TCP_DEFAULT_LISTEN_BACKLOG 64
 /* Half-open connections count against the backlog: when a SYN finds it full, the oldest one
  * makes room (tcp_syn_guard.h), so spoofed SYNs cannot lock real clients out. */
-#define LWIP_HOOK_FILENAME "tcp_syn_guard.h"
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) tcp_syn_guard_inpacket(pcb, hdr, p)
+#ifndef __ASSEMBLER__
+struct tcp_pcb;
+struct tcp_hdr;
+struct pbuf;
+signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p);
+#endif
 #define LWIP_TCP_KEEPALIVE 1
 #define TCP_QUEUE_OOSEQ 1
 #define SO_REUSE 1

@@ -13,12 +13,8 @@
 
 #include <stdint.h>
 
-struct tcp_pcb;
-struct tcp_hdr;
-struct pbuf;
-
-/* The hook: always lets the segment through (ERR_OK), after making room for a SYN. */
-signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p);
+/* The hook itself, tcp_syn_guard_inpacket, is declared in lwipopts.h, where lwIP's sources see
+ * it: it always lets the segment through (ERR_OK), after making room for a SYN. */
 
 /* Half-open connections dropped to make room for a newer SYN. */
 uint64_t tcp_syn_guard_evicted(void);

@@ -356,16 +356,22 @@ def run_make_bench(cmd):
 FUZZ_SECONDS = 5
 
 
-def run_make_fuzz(cmd):
-    line = with_var(cmd, "FUZZ_SECONDS", FUZZ_SECONDS)
+def run_logged(line, log_name, timeout=1200):
+    """(exit status, output) of a command line run as the user types it; the output also goes
+    to LOGDIR/log_name."""
     proc = subprocess.run(["bash", "-c", line], env=user_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, timeout=1200)
+                          stderr=subprocess.STDOUT, timeout=timeout)
     out = proc.stdout.decode("utf-8", "replace")
-    with open(os.path.join(LOGDIR, "fuzz.log"), "w") as f:
+    with open(os.path.join(LOGDIR, log_name), "w") as f:
         f.write(out)
+    return proc.returncode, out
+
+
+def run_make_fuzz(cmd):
+    returncode, out = run_logged(with_var(cmd, "FUZZ_SECONDS", FUZZ_SECONDS), "fuzz.log")
     targets = re.search(r"^FUZZ_TARGETS\s*:=\s*(.*)$", open("Makefile").read(), re.M).group(1).split()
     done = re.findall(r"^Done (\d+) runs in \d+ second", out, re.M)
-    report("fuzz.exits_0", proc.returncode == 0, out[-300:])
+    report("fuzz.exits_0", returncode == 0, out[-300:])
     report("fuzz.every_target_ran", len(done) == len(targets), f"{len(done)} of {len(targets)} targets finished")
 
 
@@ -373,13 +379,8 @@ HOSTILE_FRAMES = 2000
 
 
 def run_make_hostile(cmd):
-    line = with_var(cmd, "N", HOSTILE_FRAMES)
-    proc = subprocess.run(["bash", "-c", line], env=user_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, timeout=900)
-    out = proc.stdout.decode("utf-8", "replace")
-    with open(os.path.join(LOGDIR, "hostile.log"), "w") as f:
-        f.write(out)
-    report("hostile.exits_0", proc.returncode == 0, out[-300:])
+    returncode, out = run_logged(with_var(cmd, "N", HOSTILE_FRAMES), "hostile.log", timeout=900)
+    report("hostile.exits_0", returncode == 0, out[-300:])
     report("hostile.every_class_reported", len(re.findall(r"^PASS hostile\.class_", out, re.M)) == 10,
            "not every class of tools/hostile.py passed")
     total = re.search(r"^INFO hostile: total (\d+) frames", out, re.M)
