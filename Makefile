@@ -55,7 +55,7 @@ LWIP_INC     := -Ilwip -I$(LWIP_DIR)/src/include
 LWIP_CFLAGS  := $(filter-out -Werror -Wextra,$(UCFLAGS)) $(LWIP_INC)
 MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(patsubst %.c,$(B)/m/%.o,$(filter-out membrane/membrane.c \
                    membrane/fault_inject.c,$(wildcard membrane/*.c))) $(B)/m/lib/link/sockproto.o $(B)/m/lib/link/server.o $(B)/m/lib/port/port.o \
-                 $(B)/m/lwip/netif_ion.o $(B)/m/lwip/rx_frame_policy.o $(LWIP_OBJS)
+                 $(B)/m/lwip/netif_ion.o $(B)/m/lwip/rx_frame_policy.o $(B)/m/lwip/tcp_syn_guard.o $(LWIP_OBJS)
 
 # The Membrane sees the POSIX headers of libnexus for the socket constants it shares with apps.
 MEMBRANE_CFLAGS := -Imembrane -Ilib -Ilib/libnexus/include
@@ -484,6 +484,13 @@ fuzz: fuzzers
 
 bench: all $(B)/nexus-test.elf
 	python3 -m tools.bench --build $(B) --qemu "$(QEMU_BASE)"
+
+# The long hostile-wire run: N frames shared among every class of tools/hostile.py, HTTP checked
+# throughout (tests/e2e/run_qemu_hostile.py; scapy is Debian's, hence /usr/bin/python3).
+N ?= 1000000
+.PHONY: hostile
+hostile: all
+	/usr/bin/python3 -m tests.e2e.run_qemu_hostile --qemu "$(QEMU_BASE)" --frames $(N) --logdir $(B)/test-logs/hostile-long
 
 # Everything under build/ but the fetched third-party sources and the bootstrap stamp: objects,
 # images, logs and captures alike, so nothing stale survives a clean.

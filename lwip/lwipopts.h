@@ -22,7 +22,13 @@
 #define MEMP_NUM_TCP_PCB 128
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_UDP_PCB 16
+/* A fragment storm must not hold memory for long: at most 8 datagrams and 16 fragments in
+ * reassembly at once (the oldest datagram is freed for a newer one), each given up after 5 s
+ * rather than lwIP's 15. Fragments are copies out of the RX pool (rx_frame_policy.h), so
+ * reassembly never holds the pool's buffers. */
 #define MEMP_NUM_REASSDATA 8
+#define IP_REASS_MAX_PBUFS 16
+#define IP_REASS_MAXAGE 5
 #define MEMP_NUM_FRAG_PBUF 16
 #define MEMP_NUM_ARP_QUEUE 32
 #define MEMP_NUM_ND6_QUEUE 16
@@ -37,6 +43,15 @@
 #define MEMP_NUM_TCP_SEG 1024
 #define TCP_LISTEN_BACKLOG 1
 #define TCP_DEFAULT_LISTEN_BACKLOG 64
+/* Half-open connections count against the backlog: when a SYN finds it full, the oldest one
+ * makes room (tcp_syn_guard.h), so spoofed SYNs cannot lock real clients out. */
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) tcp_syn_guard_inpacket(pcb, hdr, p)
+#ifndef __ASSEMBLER__
+struct tcp_pcb;
+struct tcp_hdr;
+struct pbuf;
+signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p);
+#endif
 #define LWIP_TCP_KEEPALIVE 1
 #define TCP_QUEUE_OOSEQ 1
 #define SO_REUSE 1
@@ -92,7 +107,27 @@
  * constants; lwIP's own aliases would redefine htons and friends. */
 #define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
 
-#define LWIP_STATS 0
+/* lwIP's counters, for the drops by cause the Membrane publishes (membrane/shed_counters.c);
+ * never printed. */
+#define LWIP_STATS 1
+#define LWIP_STATS_DISPLAY 0
+#define LWIP_STATS_LARGE 1 /* 32-bit counters: a long flood passes 65535 drops */
+#define LINK_STATS 1
+#define ETHARP_STATS 1
+#define IP_STATS 1
+#define IPFRAG_STATS 1
+#define ICMP_STATS 1
+#define UDP_STATS 1
+#define TCP_STATS 1
+#define MEM_STATS 1
+#define MEMP_STATS 1
+#define IP6_STATS 1
+#define ICMP6_STATS 1
+#define IP6_FRAG_STATS 1
+#define ND6_STATS 1
+#define MLD6_STATS 0
+#define IGMP_STATS 0
+#define SYS_STATS 0
 #define LWIP_DEBUG_TIMERNAMES 0
 
 /* lwIP draws TCP initial sequence numbers, ports and DHCP transaction ids from this: the

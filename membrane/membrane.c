@@ -18,6 +18,7 @@
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
 #include "netif_ion.h"
+#include "shed_counters.h"
 #include "nexus.h"
 #include "link/server.h"
 #include "random.h"
@@ -39,7 +40,7 @@ struct published {
     char value[64];
 };
 
-static struct published state[16];
+static struct published state[48]; /* every key the Membrane publishes */
 
 /* Writes key=value to /Bus only when it changed since the last time (state[] remembers). */
 static void publish(const char *key, const char *value) {
@@ -91,6 +92,12 @@ static void publish_state(void) {
     }
 }
 
+static void publish_number(const char *key, uint64_t value) {
+    char v[24];
+    snprintf(v, sizeof v, "%llu", (unsigned long long)value);
+    publish(key, v);
+}
+
 static void publish_counters(void) {
     const struct ion_netif_stats *n = ion_netif_stats();
     const struct link_server_stats *s = link_server_stats();
@@ -116,11 +123,12 @@ static void publish_counters(void) {
         {"/Bus/net/membrane/rx_header_bytes", n->rx_header_bytes},
         {"/Bus/net/membrane/rx_no_memory", n->rx_no_memory},
     };
-    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
-        char v[24];
-        snprintf(v, sizeof v, "%llu", (unsigned long long)counters[i].value);
-        publish(counters[i].key, v);
-    }
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+        publish_number(counters[i].key, counters[i].value);
+    struct shed_counter shed[SHED_COUNTERS];
+    size_t sheds = shed_counters_read(shed, SHED_COUNTERS);
+    for (size_t i = 0; i < sheds; i++)
+        publish_number(shed[i].key, shed[i].value);
 }
 
 static void on_netif_status(struct netif *netif) {

@@ -53,6 +53,10 @@ def groups(build, qemu):
     # libsodium's known answers and the entropy syscall in the guest, with and without virtio-rng.
     yield "qemu_crypto", [sys.executable, "-m", "tests.qemu.run_cryptocheck", "--qemu", test_qemu,
                           "--logdir", "build/test-logs/crypto"]
+    # A hostile wire: every class of malformed frame while HTTP is checked (scapy: Debian's python).
+    yield "qemu_hostile", ["/usr/bin/python3", "-m", "tests.e2e.run_qemu_hostile", "--qemu", qemu,
+                           "--logdir", "build/test-logs/hostile"]
+    yield "readme_hostile", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "hostile"]
     legacy = test_qemu.replace("virtio-mmio.force-legacy=false", "virtio-mmio.force-legacy=true")
     yield "qemu_net_v1", [sys.executable, "-m", "tests.qemu.run_nettest", "--qemu", legacy,
                           "--logdir", "build/test-logs/net-v1", "--expect-transport", "1"]

@@ -18,6 +18,7 @@ gdb-multiarch
 spin
 libsodium-dev
 python3-nacl
+python3-scapy
 "
 
 missing=""

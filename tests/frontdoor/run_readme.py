@@ -427,17 +427,36 @@ def run_make_bench(cmd):
 FUZZ_SECONDS = 5
 
 
-def run_make_fuzz(cmd):
-    line = with_var(cmd, "FUZZ_SECONDS", FUZZ_SECONDS)
+def run_logged(line, log_name, timeout=1200):
+    """(exit status, output) of a command line run as the user types it; the output also goes
+    to LOGDIR/log_name."""
     proc = subprocess.run(["bash", "-c", line], env=user_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, timeout=1200)
+                          stderr=subprocess.STDOUT, timeout=timeout)
     out = proc.stdout.decode("utf-8", "replace")
-    with open(os.path.join(LOGDIR, "fuzz.log"), "w") as f:
+    with open(os.path.join(LOGDIR, log_name), "w") as f:
         f.write(out)
+    return proc.returncode, out
+
+
+def run_make_fuzz(cmd):
+    returncode, out = run_logged(with_var(cmd, "FUZZ_SECONDS", FUZZ_SECONDS), "fuzz.log")
     targets = re.search(r"^FUZZ_TARGETS\s*:=\s*(.*)$", open("Makefile").read(), re.M).group(1).split()
     done = re.findall(r"^Done (\d+) runs in \d+ second", out, re.M)
-    report("fuzz.exits_0", proc.returncode == 0, out[-300:])
+    report("fuzz.exits_0", returncode == 0, out[-300:])
     report("fuzz.every_target_ran", len(done) == len(targets), f"{len(done)} of {len(targets)} targets finished")
+
+
+HOSTILE_FRAMES = 2000
+
+
+def run_make_hostile(cmd):
+    returncode, out = run_logged(with_var(cmd, "N", HOSTILE_FRAMES), "hostile.log", timeout=900)
+    report("hostile.exits_0", returncode == 0, out[-300:])
+    report("hostile.every_class_reported", len(re.findall(r"^PASS hostile\.class_", out, re.M)) == 10,
+           "not every class of tools/hostile.py passed")
+    total = re.search(r"^INFO hostile: total (\d+) frames", out, re.M)
+    report("hostile.frames_sent", total is not None and int(total.group(1)) == HOSTILE_FRAMES,
+           total.group(0) if total else "no total line")
 
 
 # ---- which handler runs which README command ----
@@ -450,6 +469,7 @@ HANDLERS = [  # (group, regex on the README command, handler; None: collected fo
     ("build", r"^make clean$", run_make_clean),
     ("bench", r"^make bench$", run_make_bench),
     ("fuzz", r"^make fuzz$", run_make_fuzz),
+    ("hostile", r"^make hostile N=\d+$", run_make_hostile),
     ("test", r"^make test$", None),  # this very run
     ("build", r"^make keygen$", run_make_keygen),
 ]
@@ -465,7 +485,7 @@ def claim(cmd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz"])
+    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz", "hostile"])
     args = ap.parse_args()
     os.makedirs(LOGDIR, exist_ok=True)
     commands = readme.host_commands()

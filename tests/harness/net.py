@@ -115,3 +115,28 @@ class HubNet:
             args += ["-netdev", member.qemu_netdev(member_id),
                      "-netdev", f"hubport,id={member_id}hub,hubid=0,netdev={member_id}"]
         return args
+
+
+class RelayedNet:
+    """The guest's NIC on a hub of its own, apart from the user network: hub 1 holds the NIC and
+    a wire peer port (.guest_side), hub 2 the restricted user network (forwards; .tcp, .udp) and
+    another (.user_side). A host-side relay joins the two, so it decides what the user network
+    sees: frames injected into .guest_side reach the guest only (QEMU 7.2's user network crashes
+    on some of them, PITFALLS.md)."""
+
+    def __init__(self, user, guest_side, user_side):
+        if not user.restrict:
+            raise ValueError("a relayed user network must be restricted")
+        self.user, self.guest_side, self.user_side = user, guest_side, user_side
+        self.tcp, self.udp = user.tcp, user.udp
+
+    def qemu_netdev(self, netdev_id):
+        return f"hubport,id={netdev_id},hubid=1"
+
+    def qemu_extra_args(self, netdev_id):
+        args = []
+        for hub, member, member_id in ((1, self.guest_side, f"{netdev_id}g"), (2, self.user, f"{netdev_id}u"),
+                                       (2, self.user_side, f"{netdev_id}r")):
+            args += ["-netdev", member.qemu_netdev(member_id),
+                     "-netdev", f"hubport,id={member_id}hub,hubid={hub},netdev={member_id}"]
+        return args

@@ -1,0 +1,44 @@
+/*
+ * The drops by cause the Membrane publishes (shed_counters.h). lwIP counts every drop in its
+ * layer's `drop` and most of them once more under a cause (checksum, length, protocol, memory,
+ * options); the table below names the ones a hostile wire shows apart.
+ */
+#include "shed_counters.h"
+
+#include "lwip/memp.h"
+#include "lwip/stats.h"
+#include "tcp_syn_guard.h"
+
+/* Every pool's "allocation failed" count, and the heap's: how often lwIP ran out of memory. */
+static uint64_t memory_exhausted(void) {
+    uint64_t n = lwip_stats.mem.err;
+    for (int i = 0; i < MEMP_MAX; i++)
+        n += lwip_stats.memp[i] ? lwip_stats.memp[i]->err : 0;
+    return n;
+}
+
+size_t shed_counters_read(struct shed_counter *out, size_t max) {
+    const struct shed_counter table[SHED_COUNTERS] = {
+        {"/Bus/net/membrane/drop/link", lwip_stats.link.drop},
+        {"/Bus/net/membrane/drop/arp", lwip_stats.etharp.drop},
+        {"/Bus/net/membrane/drop/ip4", lwip_stats.ip.drop},
+        {"/Bus/net/membrane/drop/ip4_checksum", lwip_stats.ip.chkerr},
+        {"/Bus/net/membrane/drop/ip4_malformed", (uint64_t)lwip_stats.ip.lenerr + lwip_stats.ip.err + lwip_stats.ip.opterr},
+        {"/Bus/net/membrane/drop/ip4_no_protocol", lwip_stats.ip.proterr},
+        {"/Bus/net/membrane/drop/reassembly", (uint64_t)lwip_stats.ip_frag.drop + lwip_stats.ip_frag.memerr},
+        {"/Bus/net/membrane/drop/icmp", lwip_stats.icmp.drop},
+        {"/Bus/net/membrane/drop/udp", lwip_stats.udp.drop},
+        {"/Bus/net/membrane/drop/tcp", lwip_stats.tcp.drop},
+        {"/Bus/net/membrane/drop/tcp_checksum", lwip_stats.tcp.chkerr},
+        {"/Bus/net/membrane/drop/tcp_no_connection", lwip_stats.tcp.proterr},
+        {"/Bus/net/membrane/drop/tcp_no_memory", lwip_stats.tcp.memerr},
+        {"/Bus/net/membrane/drop/ip6", (uint64_t)lwip_stats.ip6.drop + lwip_stats.ip6_frag.drop},
+        {"/Bus/net/membrane/drop/nd6_icmp6", (uint64_t)lwip_stats.nd6.drop + lwip_stats.icmp6.drop},
+        {"/Bus/net/membrane/drop/no_memory", memory_exhausted()},
+        {"/Bus/net/membrane/shed/syn_evicted", tcp_syn_guard_evicted()},
+    };
+    size_t n = max < SHED_COUNTERS ? max : SHED_COUNTERS;
+    for (size_t i = 0; i < n; i++)
+        out[i] = table[i];
+    return n;
+}
