@@ -339,6 +339,8 @@ static void mode_keyblob_take(void) {
     nx_bus_get(KEYBLOB_BUS_KEY, state, sizeof state);
     snprintf(want, sizeof want, "taken by %s", me.name);
     check("keyblob.taken_on_bus", strcmp(state, want) == 0, "\"%s\"", state);
+}
+
 /* ---- the heap (granted heap:256 by the runner) ---- */
 
 #define HEAP_GRANT (256 * 1024)
@@ -409,8 +411,7 @@ static const struct {
     {"fpread", mode_fp_read},        {"busfill", mode_busfill},
     {"forge", mode_forge},
     {"keyblob-none", mode_keyblob_none}, {"keyblob-steal", mode_keyblob_steal},
-    {"keyblob-take", mode_keyblob_take},
-    {"forge", mode_forge},           {"heap", mode_heap},
+    {"keyblob-take", mode_keyblob_take}, {"heap", mode_heap},
     {"heapnone", mode_heap_none},    {"heapshrink", mode_heap_shrink},
 };
 
