@@ -17,8 +17,7 @@
 
 static uint32_t batch[BATCH_WORDS];
 static unsigned batch_left;
-static int entropy_failed;  /* the syscall failed once: the rest of this run uses the fallback */
-static long entropy_error;  /* what it returned */
+static int entropy_failed; /* the syscall failed once: the rest of this run uses the fallback */
 static uint32_t fallback_state;
 
 static uint32_t xorshift32(void) {
@@ -29,14 +28,24 @@ static uint32_t xorshift32(void) {
     return fallback_state = x;
 }
 
+/* Once per run, whenever the syscall first fails (at start, or later if the device stops
+ * answering): from then on the numbers are predictable, and the operator is told. */
+static void fall_back(long error) {
+    entropy_failed = 1;
+    const char *why = error == -ENODEV ? "no virtio-rng device"
+                      : error < 0      ? strerror((int)-error)
+                                       : "short answer";
+    printf("membrane: %s: TCP initial sequence numbers and DHCP transaction ids are predictable "
+           "(clock and MAC xorshift)\n", why);
+    nx_bus_set(SOURCE_KEY, "clock and MAC xorshift (predictable)");
+}
+
 static void refill(void) {
     long got = nx_entropy(batch, sizeof batch);
-    if (got == (long)sizeof batch) {
+    if (got == (long)sizeof batch)
         batch_left = BATCH_WORDS;
-        return;
-    }
-    entropy_failed = 1;
-    entropy_error = got;
+    else
+        fall_back(got);
 }
 
 unsigned int membrane_random32(void) {
@@ -50,17 +59,11 @@ unsigned int membrane_random32(void) {
 }
 
 void membrane_random_start(const uint8_t mac[6]) {
-    if (!batch_left && !entropy_failed)
-        refill();
-    if (!entropy_failed) {
-        nx_bus_set(SOURCE_KEY, "virtio-rng");
-        return;
-    }
     uint64_t t = nx_clock_ns();
     fallback_state ^= (uint32_t)t ^ (uint32_t)(t >> 32) ^ (uint32_t)mac[2] << 24 ^ (uint32_t)mac[3] << 16 ^
                       (uint32_t)mac[4] << 8 ^ mac[5];
-    const char *why = entropy_error == -ENODEV ? "no virtio-rng device" : strerror((int)-entropy_error);
-    printf("membrane: %s: TCP initial sequence numbers and DHCP transaction ids are predictable "
-           "(clock and MAC xorshift)\n", why);
-    nx_bus_set(SOURCE_KEY, "clock and MAC xorshift (predictable)");
+    if (!batch_left && !entropy_failed)
+        refill();
+    if (!entropy_failed)
+        nx_bus_set(SOURCE_KEY, "virtio-rng");
 }

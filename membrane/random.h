@@ -5,8 +5,9 @@
 
 #include <stdint.h>
 
-/* Says where the numbers come from (once, on the console and in /Bus) and, without an RNG
- * device, mixes the NIC's MAC into the fallback generator. Call once the MAC is known. */
+/* Mixes the NIC's MAC into the fallback generator and publishes where the numbers come from
+ * (/Bus/net/membrane/random_source). Call once the MAC is known. Without entropy the Membrane
+ * says so once, on the console and in /Bus, whenever the syscall first fails. */
 void membrane_random_start(const uint8_t mac[6]);
 unsigned int membrane_random32(void);
 
