@@ -4,6 +4,7 @@
  * RX_BATCH, one request ring per app) and yields when it found work, so a flood of frames
  * costs this fiber its own time only.
  */
+#include <errno.h>
 #include <stdio.h>
 
 #include "link/server.h"
@@ -61,6 +62,15 @@ static void publish_counters(void) {
 static uint64_t now_ms(void) { return nx_clock_ns() / 1000000u; }
 
 int main(void) {
+    uint8_t probe;
+    if (nx_entropy(&probe, 1) == -ENODEV) {
+        /* Keys and nonces need fresh randomness: without an RNG there is no safe LWF. Exiting 0
+         * tells the supervisor not to restart a service that cannot run on this machine. */
+        printf("lwf: this machine has no entropy source (virtio-rng); LWF needs fresh keys and nonces, so it "
+               "does not start\n");
+        nx_bus_set("/Bus/lwf/identity", "none: no entropy source (virtio-rng)");
+        return 0;
+    }
     uint8_t mac[LWF_MAC_LEN];
     if (!wire_start(mac)) {
         printf("lwf: this fiber holds no NetSwitch port; nothing to do\n");

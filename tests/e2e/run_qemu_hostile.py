@@ -160,7 +160,11 @@ def moved(before, after):
 
 
 def pool_home_and_held(counters):
-    return counters.get("/Bus/net/pool/home"), counters.get("/Bus/net/pool/held/membrane"), counters.get("/Bus/net/pool/buffers")
+    """(home, held by the Membrane, total); the LWF service's own TX buffers, held throughout,
+    count as home."""
+    home, lwf = counters.get("/Bus/net/pool/home"), counters.get("/Bus/net/pool/held/lwf", 0)
+    return (home + lwf if home is not None else None), counters.get("/Bus/net/pool/held/membrane"), \
+        counters.get("/Bus/net/pool/buffers")
 
 
 class Prebuilt:

@@ -244,8 +244,10 @@ def run_make_run(cmd):
         with tempfile.TemporaryDirectory() as scratch:
             key = os.path.join(scratch, os.path.basename(variables["IDENTITY"]))
             check_identity_missing(with_var(line, "IDENTITY", key), name)
-            report(f"{name}.keygen_for_it", "CellID:" in shell(f"make keygen KEY={key}") and os.path.exists(key),
-                   "make keygen made no key file")
+            made = shell(f"make keygen KEY={key}")
+            cellid = re.search(r"^CellID:\s+([0-9a-f]{32})$", made, re.M)
+            report(f"{name}.keygen_for_it", cellid is not None and os.path.exists(key), "make keygen made no key file")
+            variables["CELLID"] = cellid.group(1) if cellid else None
             boot_make_run(cmd, with_var(line, "IDENTITY", key), port, variables)
         return
     boot_make_run(cmd, line, port, variables)
@@ -274,7 +276,7 @@ def boot_make_run(cmd, line, port, variables):
         if "BOOTARGS" in variables:
             check_bootargs(term, variables["BOOTARGS"], curl)
         if "IDENTITY" in variables:
-            check_identity_boot(term)
+            check_identity_boot(term, variables.get("CELLID"))
         if not variables:  # the plain `make run`: the README's curl lines and console
             for readme_curl in CLAIMED["curl"]:
                 check_readme_curl(readme_curl, port)
@@ -302,11 +304,18 @@ def check_identity_missing(line, name):
            f"exit {proc.returncode}: {out[-300:]}")
 
 
-def check_identity_boot(term):
+def check_identity_boot(term, cellid):
+    """The LWF service took the key file: the node's CellID is the one make keygen printed."""
     m = re.search(rf"^  keyblob: {KEYFILE_LEN} bytes at 0x[0-9a-f]+ \(initrd\)", term.since(0), re.M)
     report(f"{term.name}.banner_holds_key_blob", m is not None, "no 'keyblob: 73 bytes at' line at boot")
+    said = term.expect(said_by_rx("lwf", "lwf: CellID"), 30)
     state = bus_value(term, "/Bus/boot/keyblob")
-    report(f"{term.name}.bus_keyblob_waiting", state == f"{KEYFILE_LEN} bytes, waiting", state)
+    report(f"{term.name}.bus_keyblob_taken_by_lwf", state == "taken by lwf", state)
+    node = bus_value(term, "/Bus/net/cellid")
+    report(f"{term.name}.cellid_is_the_key_files", cellid is not None and node == cellid,
+           f"keygen printed {cellid}, /Bus/net/cellid is {node}; {said}")
+    kind = bus_value(term, "/Bus/lwf/identity")
+    report(f"{term.name}.identity_persistent", kind is not None and kind.startswith("persistent"), kind)
 
 
 def run_make_keygen(cmd):
