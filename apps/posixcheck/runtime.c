@@ -4,6 +4,7 @@
  * plain POSIX, proven on the host against glibc first.
  */
 #include <errno.h>
+#include <time.h> /* first: from a system header, gcc -MMD would leave libnexus's <time.h> out */
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -16,7 +17,6 @@
 #include <sys/time.h>
 #include <syslog.h>
 #include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "posixcheck.h"

@@ -4,9 +4,11 @@
  * calls gettimeofday. Without an RTC the realtime calls fail with ENODEV rather than invent a
  * date; docs/syscalls.md says so.
  */
+/* <time.h> before <sys/time.h>: included first from a system header, libnexus's own <time.h>
+ * would be left out of the dependency file (gcc -MMD), and a change to it would not rebuild this. */
 #include <errno.h>
-#include <sys/time.h>
 #include <time.h>
+#include <sys/time.h>
 
 #include "nexus.h"
 
