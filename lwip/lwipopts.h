@@ -19,6 +19,8 @@
 #define MEM_SIZE (640 * 1024)
 #define MEMP_NUM_PBUF 256          /* PBUF_REF/ROM headers, e.g. lwIP's own references */
 #define PBUF_POOL_SIZE 64
+/* The RX custom pbufs (lwip/netif_ion.c) keep their pool handle beside the pbuf, not in it: no
+ * LWIP_PBUF_CUSTOM_DATA, so lwIP 2.2's LWIP_PBUF_CUSTOM_DATA_INIT has nothing to set. */
 #define MEMP_NUM_TCP_PCB 128
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_UDP_PCB 16
