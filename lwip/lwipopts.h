@@ -54,8 +54,9 @@
 /* IPv4 with DHCP; the DNS servers come from the lease. */
 #define LWIP_IPV4 1
 #define LWIP_DHCP 1
+/* No address conflict probe before using a lease (lwIP 2.2's acd.c; 2.1's DHCP_DOES_ARP_CHECK is
+ * gone): it would hold the address back for seconds at every boot and restart. */
 #define LWIP_DHCP_DOES_ACD_CHECK 0
-#define DHCP_DOES_ARP_CHECK 0
 #define LWIP_DNS 1
 #define DNS_MAX_SERVERS 2
 #define DNS_TABLE_SIZE 8
