@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_records.h"
 #include "ion_ring.h"
 #include "nexus.h"
 
@@ -16,12 +17,6 @@
 #define TX_BUFS NEXUS_ION_TX_BUFS_PER_PORT
 #define POOL_BUFS (RX_BUFS + TX_BUFS)
 #define POOL_BYTES ((size_t)POOL_BUFS * NEXUS_ION_BUF_SIZE)
-
-#define REQUIRE(cond)  \
-    do {               \
-        if (!(cond))   \
-            abort();   \
-    } while (0)
 
 static struct {
     uint8_t *kernel_view;  /* the whole pool, writable: how the device and kernel see it */

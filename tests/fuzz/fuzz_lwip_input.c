@@ -34,6 +34,7 @@
 
 #include "fake_port.h"
 #include "frame_repair.h"
+#include "fuzz_records.h"
 #include "lwip/dhcp.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"
@@ -43,12 +44,6 @@
 #include "lwip/udp.h"
 #include "netif_ion.h"
 #include "nexus/syscall.h"
-
-#define REQUIRE(cond)  \
-    do {               \
-        if (!(cond))   \
-            abort();   \
-    } while (0)
 
 #define CONFIG_STATIC_ADDRESS 0x01
 #define CTL_REPAIR 0x01
@@ -80,13 +75,10 @@ static int tracing;
 
 u32_t sys_now(void) { return now_ms; }
 
-/* The Membrane's generator (xorshift32), seeded the same way for every input. */
+/* lwIP's random numbers (ports, transaction ids): the same sequence for every input, so that an
+ * input replays as it ran. Any generator serves; this one is a plain LCG. */
 unsigned int membrane_random32(void) {
-    uint32_t x = random_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    random_state = x ? x : 0x9e3779b9u;
+    random_state = random_state * 1103515245u + 12345u;
     return random_state;
 }
 
