@@ -155,11 +155,16 @@ HOST_UNIT_SRC_virtio_rng := hal/virtio/virtio_rng.c hal/virtio/virtqueue.c tests
 # httpd without main(), over a /Bus tree each test chooses (= : HTTPD_SRCS comes further down)
 HOST_UNIT_SRC_httpdoc    = $(filter-out apps/httpd/httpd.c,$(HTTPD_SRCS)) tests/host/httpd_script_sysinfo.c \
                            tests/host/httpdoc_check.c
-FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace httpdoc virtqueue lwf_frame
+FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace httpdoc virtqueue lwf_frame \
+                lwip_input
 # The key file reader (lib/identity/), shared by nexus-keygen and the signing service.
 HOST_TESTS   += keyfile
 FUZZ_TARGETS += keyfile
 HOST_UNIT_SRC_keyfile := lib/identity/keyfile.c
+# the Membrane's receive path: the port, the netif and lwIP (Membrane's options) over a fake kernel
+HOST_UNIT_SRC_lwip_input := lwip/netif_ion.c lwip/rx_frame_policy.c lib/port/port.c tests/fuzz/fake_port.c \
+                            tests/fuzz/frame_repair.c $(LWIP_CORE:%=$(LWIP_DIR)/src/core/%.c) \
+                            $(LWIP_DIR)/src/netif/ethernet.c
 
 BOOTSTRAP := $(B)/.bootstrap-done
 
@@ -403,6 +408,23 @@ $(HOST_OBJ)/kernel/fdt.o $(FUZZ_OBJ)/kernel/fdt.o: $(LIBFDT_STAMP)
 $(HOST_OBJ)/kernel/fdt.o: HOST_CFLAGS := -I$(LIBFDT_DIR) $(HOST_CFLAGS)
 $(FUZZ_OBJ)/kernel/fdt.o: FUZZ_CFLAGS := -I$(LIBFDT_DIR) $(FUZZ_CFLAGS)
 
+# lwIP natively (fuzz_lwip_input), with the Membrane's lwipopts.h: its sources without -Werror (its
+# warnings are its own); the port's files and the fake kernel end of a port see lwIP's headers
+# and the user runtime's.
+LWIP_NATIVE_INC   := -Ilwip -I$(LWIP_DIR)/src/include -Ilib/rt
+LWIP_NATIVE_USERS := lwip/netif_ion lib/port/port tests/fuzz/fake_port tests/fuzz/fuzz_lwip_input
+$(LWIP_NATIVE_USERS:%=$(HOST_OBJ)/%.o): HOST_CFLAGS += $(LWIP_NATIVE_INC)
+$(LWIP_NATIVE_USERS:%=$(FUZZ_OBJ)/%.o): FUZZ_CFLAGS += $(LWIP_NATIVE_INC)
+$(LWIP_NATIVE_USERS:%=$(HOST_OBJ)/%.o) $(LWIP_NATIVE_USERS:%=$(FUZZ_OBJ)/%.o): $(LWIP_STAMP)
+
+$(HOST_OBJ)/$(LWIP_DIR)/%.o: $(LWIP_STAMP)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 $(HOST_SAN) -g -O1 -MMD -MP $(LWIP_NATIVE_INC) -c $(LWIP_DIR)/$*.c -o $@
+
+$(FUZZ_OBJ)/$(LWIP_DIR)/%.o: $(LWIP_STAMP)
+	@mkdir -p $(dir $@)
+	clang -fsanitize=fuzzer-no-link,address,undefined -g -O1 -MMD -MP $(LWIP_NATIVE_INC) -c $(LWIP_DIR)/$*.c -o $@
+
 LIBFDT_NATIVE := -g -O1 -fwrapv -MMD -MP -I$(LIBFDT_DIR) -fno-sanitize=signed-integer-overflow
 
 $(HOST_OBJ)/$(LIBFDT_DIR)/%.o: $(LIBFDT_STAMP)
@@ -505,5 +527,6 @@ clean:
 # an intermediate file, and its old includers would never rebuild.
 .PRECIOUS: $(B)/k/%.o $(B)/kt/%.o $(B)/u/%.o $(B)/m/%.o $(B)/mt/%.o $(B)/lwip/%.o $(B)/libfdt/%.o \
            $(HOST_OBJ)/%.o $(FUZZ_OBJ)/%.o $(HOST_OBJ)/$(LIBFDT_DIR)/%.o $(FUZZ_OBJ)/$(LIBFDT_DIR)/%.o \
+           $(HOST_OBJ)/$(LWIP_DIR)/%.o $(FUZZ_OBJ)/$(LWIP_DIR)/%.o \
            $(B)/user/%.full.elf $(B)/user-test/%.full.elf
 .PRECIOUS: $(B)/sodium/%.o

@@ -19,6 +19,8 @@
 #define MEM_SIZE (640 * 1024)
 #define MEMP_NUM_PBUF 256          /* PBUF_REF/ROM headers, e.g. lwIP's own references */
 #define PBUF_POOL_SIZE 64
+/* The RX custom pbufs (lwip/netif_ion.c) keep their pool handle beside the pbuf, not in it: no
+ * LWIP_PBUF_CUSTOM_DATA, so lwIP 2.2's LWIP_PBUF_CUSTOM_DATA_INIT has nothing to set. */
 #define MEMP_NUM_TCP_PCB 128
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_UDP_PCB 16
@@ -67,8 +69,9 @@ signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, str
 /* IPv4 with DHCP; the DNS servers come from the lease. */
 #define LWIP_IPV4 1
 #define LWIP_DHCP 1
+/* No address conflict probe before using a lease (lwIP 2.2's acd.c; 2.1's DHCP_DOES_ARP_CHECK is
+ * gone): it would hold the address back for seconds at every boot and restart. */
 #define LWIP_DHCP_DOES_ACD_CHECK 0
-#define DHCP_DOES_ARP_CHECK 0
 #define LWIP_DNS 1
 #define DNS_MAX_SERVERS 2
 #define DNS_TABLE_SIZE 8

@@ -1,7 +1,7 @@
 /*
  * Which received frames the Membrane must copy out of the RX pool before lwIP sees them. The
- * pool is mapped read-only into every service (docs/security.md), and lwIP 2.1.3 writes into a
- * few of the frames it is given:
+ * pool is mapped read-only into every service (docs/security.md), and lwIP (2.2.1, as 2.1.3)
+ * writes into a few of the frames it is given:
  *   - tcp_input converts the TCP header to host byte order in place;
  *   - IPv4 and IPv6 reassembly keep their bookkeeping over the fragments' headers;
  *   - icmp_input turns an IPv4 echo request into the reply in place (when the pbuf has room
