@@ -162,7 +162,7 @@ HOST_TESTS   += keyfile
 FUZZ_TARGETS += keyfile
 HOST_UNIT_SRC_keyfile := lib/identity/keyfile.c
 # the Membrane's receive path: the port, the netif and lwIP (Membrane's options) over a fake kernel
-HOST_UNIT_SRC_lwip_input := lwip/netif_ion.c lwip/rx_frame_policy.c lib/port/port.c tests/fuzz/fake_port.c \
+HOST_UNIT_SRC_lwip_input := lwip/netif_ion.c lwip/rx_frame_policy.c lwip/tcp_syn_guard.c lib/port/port.c tests/fuzz/fake_port.c \
                             tests/fuzz/frame_repair.c $(LWIP_CORE:%=$(LWIP_DIR)/src/core/%.c) \
                             $(LWIP_DIR)/src/netif/ethernet.c
 
@@ -412,7 +412,7 @@ $(FUZZ_OBJ)/kernel/fdt.o: FUZZ_CFLAGS := -I$(LIBFDT_DIR) $(FUZZ_CFLAGS)
 # warnings are its own); the port's files and the fake kernel end of a port see lwIP's headers
 # and the user runtime's.
 LWIP_NATIVE_INC   := -Ilwip -I$(LWIP_DIR)/src/include -Ilib/rt
-LWIP_NATIVE_USERS := lwip/netif_ion lib/port/port tests/fuzz/fake_port tests/fuzz/fuzz_lwip_input
+LWIP_NATIVE_USERS := lwip/netif_ion lwip/tcp_syn_guard lib/port/port tests/fuzz/fake_port tests/fuzz/fuzz_lwip_input
 $(LWIP_NATIVE_USERS:%=$(HOST_OBJ)/%.o): HOST_CFLAGS += $(LWIP_NATIVE_INC)
 $(LWIP_NATIVE_USERS:%=$(FUZZ_OBJ)/%.o): FUZZ_CFLAGS += $(LWIP_NATIVE_INC)
 $(LWIP_NATIVE_USERS:%=$(HOST_OBJ)/%.o) $(LWIP_NATIVE_USERS:%=$(FUZZ_OBJ)/%.o): $(LWIP_STAMP)
