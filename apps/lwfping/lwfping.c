@@ -20,19 +20,6 @@
 
 static unsigned char out[LWF_MESSAGE_BYTES], in[LWF_MESSAGE_BYTES];
 
-static int parse_cellid(const char *text, unsigned char cellid[LWF_CELLID_BYTES]) {
-    if (strlen(text) != 2 * LWF_CELLID_BYTES)
-        return -1;
-    for (int i = 0; i < LWF_CELLID_BYTES; i++) {
-        char byte[3] = {text[2 * i], text[2 * i + 1], 0}, *end;
-        unsigned long v = strtoul(byte, &end, 16);
-        if (*end)
-            return -1;
-        cellid[i] = (unsigned char)v;
-    }
-    return 0;
-}
-
 static long long now_us(void) { return (long long)(nx_clock_ns() / 1000u); }
 
 static void fill(unsigned seq, size_t size) {
@@ -62,7 +49,7 @@ static int await(int fd, unsigned seq, size_t size) {
 
 int main(int argc, char **argv) {
     unsigned char cellid[LWF_CELLID_BYTES];
-    if (argc < 2 || parse_cellid(argv[1], cellid) != 0) {
+    if (argc < 2 || lwf_cellid_parse(argv[1], cellid) != 0) {
         printf("usage: lwfping CELLID [COUNT [SIZE]]   (CELLID: 32 hex digits, /Bus/net/cellid of the node)\n");
         return 2;
     }
