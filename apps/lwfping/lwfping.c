@@ -29,7 +29,7 @@ static void fill(unsigned seq, size_t size) {
 }
 
 /* Waits for the answer to `seq`, skipping late answers to earlier ones. 1 intact, 0 damaged,
- * -1 none in time. */
+ * -1 none in time, -2 the socket failed (errno says why: the LWF service restarted, say). */
 static int await(int fd, unsigned seq, size_t size) {
     long long deadline = now_us() + WAIT_MS * 1000LL;
     for (;;) {
@@ -38,6 +38,8 @@ static int await(int fd, unsigned seq, size_t size) {
         if (left <= 0 || poll(&p, 1, (int)left) <= 0)
             return -1;
         ssize_t n = recv(fd, in, sizeof in, 0);
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return -2;
         if (n < (ssize_t)sizeof seq)
             continue;
         unsigned got;
@@ -86,6 +88,10 @@ int main(int argc, char **argv) {
         }
         int r = await(fd, seq, size);
         long long us = now_us() - start;
+        if (r == -2) {
+            printf("lwfping: %s: %s\n", argv[1], strerror(errno));
+            return 1;
+        }
         if (r < 0) {
             printf("lwfping: seq=%u: no answer in %d ms\n", seq, WAIT_MS);
             continue;
