@@ -27,13 +27,12 @@ line of figures, for tools/bench.py. Consoles and the pcap go to --logdir. Debia
 tools/lwf_vectors.py makes the injected frames.
 """
 import argparse
-import http.client
 import os
 import re
 import sys
-import threading
 import time
 
+from tests.e2e.run_qemu_containment import Load
 from tests.harness.console import said_by
 from tests.harness.net import UserNet
 from tests.harness.report import Report
@@ -308,35 +307,6 @@ def status_page(guest, ids):
                                                          "drops")), f"peer row: {row[:300]!r}")
 
 
-class HttpLoad:
-    """GET / again and again while the LWF service crashes: every one must succeed."""
-
-    def __init__(self, guest):
-        self.port = guest.http_port
-        self.ok = self.errors = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/")
-                r = conn.getresponse()
-                r.read()
-                conn.close()
-                self.ok += r.status == 200
-                self.errors += r.status != 200
-            except (OSError, http.client.HTTPException):
-                self.errors += 1
-            time.sleep(0.05)
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
-
-
 def fault(wire, ids):
     """Node 1 sends node 0's LWF service its fault trigger while node 0 pings and serves HTTP.
     Returns node 0's new CellID (a restarted service makes a new ephemeral key)."""
@@ -344,7 +314,7 @@ def fault(wire, ids):
     baseline = pool(a)
     report("pool_baseline_read", None not in baseline, f"pool {baseline}")
     fibers_before = a.bus_json()
-    load = HttpLoad(a)
+    load = Load(a.http_port, "/", timeout=5)  # a loaded host slows QEMU: no Membrane crash to wait out here
     start = a.console.mark()
     a.type_line(f"run lwfping {ids[1]} 1000 64")
     a.console.wait_for(said_by("lwfping", "64 bytes from"), 30, start)
