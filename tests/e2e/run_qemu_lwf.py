@@ -111,24 +111,20 @@ def intact(summary, count):
     return summary is not None and summary.group(1) == summary.group(3) == str(count)
 
 
-def bus(guest, prefix):
-    return guest.console_bus(prefix)
-
-
 def number(values, key):
     v = values.get(key, "")
     return int(v) if v.isdigit() else None
 
 
 def drops(guest):
-    values = bus(guest, "/Bus/lwf/drops")
+    values = guest.console_bus("/Bus/lwf/drops")
     return {k.rsplit("/", 1)[1]: int(v) for k, v in values.items() if v.isdigit()}
 
 
 def pool(guest):
     """(buffers at home, held by the Membrane, held by the LWF service, buffers in the pool)."""
     time.sleep(1.0)  # the device finishes sending; services hand back what they hold
-    v = bus(guest, "/Bus/net/pool")
+    v = guest.console_bus("/Bus/net/pool")
     return tuple(number(v, "/Bus/net/pool/" + k) for k in ("home", "held/membrane", "held/lwf", "buffers"))
 
 
@@ -173,11 +169,11 @@ def discovery(wire, ids):
     code, summary, lines = lwfping(a, ids[1], 1, CLASS_MESSAGES[128])
     report("first_lwfping_after_discovery", code == 0 and intact(summary, 1), " | ".join(lines[-3:]))
     for i, (guest, other) in enumerate(((a, 1), (b, 0))):
-        peers = bus(guest, "/Bus/lwf/peers")
+        peers = guest.console_bus("/Bus/lwf/peers")
         mac_key = f"/Bus/lwf/peers/{ids[other]}/mac"
         report(f"node{i}_lists_peer", peers.get(mac_key) == node_mac(other),
                f"{mac_key}={peers.get(mac_key)}; peers: {sorted(peers)[:6]}")
-        count = bus(guest, "/Bus/lwf/peer_count").get("/Bus/lwf/peer_count")
+        count = guest.console_bus("/Bus/lwf/peer_count").get("/Bus/lwf/peer_count")
         report(f"node{i}_one_peer", count == "1", f"peer_count {count}")
     frames = [(ts, f) for ts, f in lwf_frames(wire.pcap) if ts >= opened]
     solicits = [ts for ts, f in frames_between(frames, ids[0], "ff" * 16, lwf.ANNOUNCE)]
@@ -257,7 +253,7 @@ def injected(wire, ids):
     for cause in cases:
         delta = after.get(cause, 0) - before.get(cause, 0)
         report(f"injected_{cause}_counted", delta == repeat, f"/Bus/lwf/drops/{cause} went up by {delta}, not {repeat}")
-    count = bus(a, "/Bus/lwf/peer_count").get("/Bus/lwf/peer_count")
+    count = a.console_bus("/Bus/lwf/peer_count").get("/Bus/lwf/peer_count")
     report("injected_no_peer_added", count == "1", f"peer_count {count}")
 
 
@@ -288,7 +284,7 @@ def impaired(wire, ids, seed):
     grew_timeouts = drops(b).get("fragment_timeout", 0) - timeouts
     report("impaired_lost_fragments_timed_out", grew_timeouts > 0, f"fragment_timeout +{grew_timeouts}")
     for i, guest in enumerate(wire.guests):
-        busy = bus(guest, "/Bus/lwf/reassembly_busy").get("/Bus/lwf/reassembly_busy")
+        busy = guest.console_bus("/Bus/lwf/reassembly_busy").get("/Bus/lwf/reassembly_busy")
         report(f"node{i}_reassembly_slots_free", busy == "0", f"reassembly_busy {busy}")
     for i, guest in enumerate(wire.guests):
         code, summary, lines = lwfping(guest, ids[1 - i], 2, BIG)
@@ -414,7 +410,7 @@ def main():
             bench(wire, ids)
             return 0
         for i, guest in enumerate(wire.guests):
-            kind = bus(guest, "/Bus/lwf/identity").get("/Bus/lwf/identity", "")
+            kind = guest.console_bus("/Bus/lwf/identity").get("/Bus/lwf/identity", "")
             report(f"node{i}_identity_published", kind.startswith("ephemeral"), f"/Bus/lwf/identity={kind!r}")
         first = discovery(wire, ids)
         if first is not None:
