@@ -23,7 +23,7 @@
 #include "riscv.h"
 #include "timer.h"
 
-#define MAX_SERVICES 16
+#define MAX_SERVICES 24 /* the containment manifest: the network services and 11 rule breakers */
 #define CRASH_HISTORY RESTART_HISTORY_MAX
 
 enum service_state {

@@ -112,14 +112,17 @@ TX_BUFS_PER_PORT = 64  # include/nexus/syscall.h, NEXUS_ION_TX_BUFS_PER_PORT
 
 
 def pool_state(guest):
-    """(buffers at home: kernel or device, buffers the Membrane holds, buffers in the pool,
-    ownership transfers the pool refused)."""
+    """(buffers at home: kernel or device, or the LWF service's TX buffers; buffers the Membrane
+    holds, buffers in the pool, ownership transfers the pool refused)."""
     time.sleep(1.0)  # let lwIP hand back what it holds and the device finish sending
     v = guest.console_bus("/Bus/net/pool")
     def number(key):
         value = v.get("/Bus/net/pool/" + key, "")
         return int(value) if value.isdigit() else None
-    return number("home"), number("held/membrane"), number("buffers"), number("refused_transfers")
+    # The LWF service holds its own TX buffers; they are home too, for this count.
+    home = number("home")
+    home = home + number("held/lwf") if home is not None and number("held/lwf") is not None else home
+    return home, number("held/membrane"), number("buffers"), number("refused_transfers")
 
 
 def crash_membrane(guest, kind, nth):

@@ -305,8 +305,11 @@ def check_identity_missing(line, name):
 def check_identity_boot(term):
     m = re.search(rf"^  keyblob: {KEYFILE_LEN} bytes at 0x[0-9a-f]+ \(initrd\)", term.since(0), re.M)
     report(f"{term.name}.banner_holds_key_blob", m is not None, "no 'keyblob: 73 bytes at' line at boot")
+    # The LWF service, the one fiber pledged "keyblob", takes the key at boot.
     state = bus_value(term, "/Bus/boot/keyblob")
-    report(f"{term.name}.bus_keyblob_waiting", state == f"{KEYFILE_LEN} bytes, waiting", state)
+    report(f"{term.name}.bus_keyblob_taken_by_lwf", state == "taken by lwf", state)
+    kind = bus_value(term, "/Bus/lwf/identity")
+    report(f"{term.name}.lwf_identity_persistent", (kind or "").startswith("persistent"), kind)
 
 
 def run_make_keygen(cmd):
