@@ -61,7 +61,21 @@ static void publish_counters(void) {
 
 static uint64_t now_ms(void) { return nx_clock_ns() / 1000000u; }
 
+/* Every frame needs fresh randomness (nonces, message ids) and an ephemeral key too; libsodium
+ * stops a fiber that asks without it. Exiting would only make the supervisor start the service
+ * again, and again: without an entropy source LWF stays off, said once, and this fiber idles. */
+static void idle_without_entropy(void) {
+    uint8_t probe;
+    if (nx_entropy(&probe, 1) == 1)
+        return;
+    printf("lwf: no entropy source (no virtio-rng device): LWF is off on this node\n");
+    nx_bus_set("/Bus/lwf/identity", "none: no entropy source");
+    for (;;)
+        nx_sleep_ns(NX_MS(60000));
+}
+
 int main(void) {
+    idle_without_entropy();
     uint8_t mac[LWF_MAC_LEN];
     if (!wire_start(mac)) {
         printf("lwf: this fiber holds no NetSwitch port; nothing to do\n");
