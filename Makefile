@@ -124,7 +124,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
 IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping
-TEST_IMAGES := posixcheck probe netsvc cryptocheck
+TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
 HOST_CC     := gcc
@@ -241,7 +241,8 @@ $(B)/user/httpd.full.elf: $(HTTPD_SRCS:%.c=$(B)/u/%.o) $(B)/u/apps/httpd/sysinfo
 # The LWF service (lwf/service/) over the portable core (lwf/), libsodium, the key file reader,
 # its port and its apps' links; lwfecho and lwfping are plain AF_LWF socket apps.
 LWF_CORE_SRCS    := $(wildcard lwf/*.c)
-LWF_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LWF_CORE_SRCS) $(wildcard lwf/service/*.c) lib/identity/keyfile.c) \
+LWF_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LWF_CORE_SRCS) $(filter-out lwf/service/fault_inject.c,$(wildcard \
+                    lwf/service/*.c)) lib/identity/keyfile.c) \
                     $(B)/u/lib/port/port.o $(B)/u/lib/link/server.o $(B)/u/lib/link/sockproto.o
 $(LWF_SERVICE_OBJS): $(SODIUM_VERSION_H)
 $(LWF_SERVICE_OBJS): UCFLAGS += $(SODIUM_CFLAGS) -Ilwf
@@ -284,8 +285,9 @@ $(B)/user-test/probe-truncated.elf: $(B)/user-test/probe.elf
 # demand (membrane/fault_inject.c), and the test programs. The tests and make bench boot it;
 # users boot build/nexus.elf, which has none of it. Sources that differ between the two are
 # compiled again with NEXUS_TEST_BUILD.
-TEST_IMAGE_ELFS := $(filter-out $(B)/user/membrane.elf,$(IMAGE_ELFS)) $(TEST_IMAGES:%=$(B)/user-test/%.elf) \
-                   $(B)/user-test/capcheck.elf $(B)/user-test/membrane.elf $(B)/user-test/probe-truncated.elf
+TEST_IMAGE_ELFS := $(filter-out $(B)/user/membrane.elf $(B)/user/lwf.elf,$(IMAGE_ELFS)) $(TEST_IMAGES:%=$(B)/user-test/%.elf) \
+                   $(B)/user-test/capcheck.elf $(B)/user-test/membrane.elf $(B)/user-test/probe-truncated.elf \
+                   $(B)/user-test/lwf.elf
 KERNEL_TEST_REBUILT_SRCS := kernel/main.c kernel/manifest.c netswitch/rx_demux.c netswitch/counters.c
 KERNEL_TEST_OBJS := $(filter-out $(KERNEL_TEST_REBUILT_SRCS:%.c=$(B)/k/%.o) $(B)/k/images.o,$(KERNEL_OBJS)) \
                     $(patsubst %.c,$(B)/kt/%.o,$(KERNEL_TEST_REBUILT_SRCS) $(KERNEL_TEST_ONLY_SRCS)) \
@@ -301,11 +303,21 @@ $(B)/mt/%.o: %.c $(LWIP_STAMP) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) $(LWIP_INC) $(MEMBRANE_CFLAGS) -DNEXUS_FAULT_INJECTION -c $< -o $@
 
+# The LWF service that faults on demand (lwf/service/fault_inject.c): its receive path is
+# compiled again with NEXUS_FAULT_INJECTION, the rest is the product's.
+LWF_TEST_OBJS := $(B)/lt/lwf/service/wire.o $(B)/lt/lwf/service/fault_inject.o \
+                 $(filter-out $(B)/u/lwf/service/wire.o,$(LWF_SERVICE_OBJS))
+$(B)/lt/%.o: %.c $(SODIUM_VERSION_H) | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) $(POSIX_CFLAGS) $(SODIUM_CFLAGS) -Ilwf -DNEXUS_FAULT_INJECTION -c $< -o $@
+
 $(B)/user-test/%.full.elf: $(RT_OBJS) lib/rt/user.ld
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -T lib/rt/user.ld $(filter %.o,$^) -o $@
 
 $(B)/user-test/membrane.full.elf: $(MEMBRANE_TEST_OBJS)
+$(B)/user-test/lwf.full.elf: $(LWF_TEST_OBJS) $(SODIUM_OBJS)
+$(B)/user-test/lwfsend.full.elf: $(B)/u/tests/qemu/lwfsend.o $(LIBNEXUS_OBJS)
 $(B)/user-test/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)
 $(B)/user-test/probe.full.elf: $(B)/u/tests/qemu/probe.o
 $(B)/user-test/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.o

@@ -84,11 +84,22 @@ static const struct manifest_entry keyblob_entries[] = {
 };
 #endif
 
+#ifdef NEXUS_TEST_BUILD
+/* Test builds only (tests/e2e/run_qemu_lwf.py): the default services, whose LWF service faults on
+ * demand in this build, and lwfsend, which the test runs to send it the trigger. */
+static const struct manifest_entry lwf_entries[] = {
+    NETWORK_SERVICES,
+    {.name = "lwfsend", .image = "lwfsend", .grants = "link:lwf", .pledge = "stdio lwf",
+     .restart = RESTART_NEVER, .on_demand = 1},
+};
+#endif
+
 const struct manifest manifests[] = {
     {"default", default_entries, ARRAY_LEN(default_entries)},
 #ifdef NEXUS_TEST_BUILD
     {"containment", containment_entries, ARRAY_LEN(containment_entries)},
     {"keyblob", keyblob_entries, ARRAY_LEN(keyblob_entries)},
+    {"lwf", lwf_entries, ARRAY_LEN(lwf_entries)},
 #endif
 };
 const unsigned manifest_count = ARRAY_LEN(manifests);

@@ -66,6 +66,10 @@ def groups(build, qemu):
                           os.path.join(build, "nexus-keygen")]
     yield "qemu_keyblob", [sys.executable, "-m", "tests.qemu.run_keyblob", "--qemu", test_qemu,
                            "--keygen", os.path.join(build, "nexus-keygen")]
+    # LWF node to node: two test kernels on the wire peer; every frame class, injected and impaired
+    # frames, the status page, the LWF service's crash (Debian's python: python3-nacl makes frames).
+    yield "qemu_lwf", ["/usr/bin/python3", "-m", "tests.e2e.run_qemu_lwf", "--qemu", qemu, "--kernel", test_kernel,
+                       "--logdir", "build/test-logs/lwf"]
 
 
 def run_group(name, cmd):

@@ -13,6 +13,9 @@ Figures so far:
     -icount, so that run uses `-icount shift=0`;
   - frames/s from the wire peer into a sink service, and the frames the switch dropped
     (ring full) meanwhile, from a run without -icount;
+  - LWF between two test-kernel nodes on the wire peer (tests/e2e/run_qemu_lwf.py --bench): the
+    time on the wire from a node's soliciting ANNOUNCE to its first DATA frame, and frames/s of
+    64 KiB lwfping round trips each way;
   - libsodium in the guest: microseconds of guest time per Ed25519 sign and verify, XChaCha20-
     Poly1305 seal and open of 1 KiB, and X25519 (tests/qemu/cryptocheck.c, test kernel);
   - HTTP through QEMU's user network (guest port 80 forwarded to a loopback port): wall time
@@ -66,8 +69,20 @@ def boot_to_first_fiber(qemu, timeout=60.0):
 
 def net_bench(qemu, logdir):
     """Runs tests.qemu.run_nettest --bench; returns its BENCH figures as a dict."""
-    out = subprocess.run([sys.executable, "-m", "tests.qemu.run_nettest", "--qemu", qemu, "--bench",
-                          "--logdir", logdir], capture_output=True, text=True).stdout
+    return bench_figures([sys.executable, "-m", "tests.qemu.run_nettest", "--qemu", qemu, "--bench",
+                          "--logdir", logdir])
+
+
+def lwf_bench(qemu, kernel, logdir):
+    """Runs tests.e2e.run_qemu_lwf --bench (Debian's python: it imports python3-nacl); returns
+    its BENCH figures as a dict."""
+    return bench_figures(["/usr/bin/python3", "-m", "tests.e2e.run_qemu_lwf", "--qemu", qemu, "--kernel", kernel,
+                          "--bench", "--logdir", logdir])
+
+
+def bench_figures(cmd):
+    """The name=number figures of the BENCH lines a measuring run prints."""
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
     figures = {}
     for m in re.finditer(r"(\w+)=([0-9.]+)", " ".join(l for l in out.splitlines() if l.startswith("BENCH"))):
         figures[m.group(1)] = float(m.group(2))
@@ -132,6 +147,14 @@ def main():
     ops = crypto_measure(with_kernel(args.qemu, test_kernel), os.path.join(args.build, "bench-crypto"))
     rows.append(("libsodium guest us per op (1 KiB messages, test kernel)",
                  ", ".join(f"{k} {v}" for k, v in ops.items()) if ops else "cryptocheck did not report"))
+    lwf = lwf_bench(args.qemu, test_kernel, os.path.join(args.build, "bench-lwf"))
+    rows.append(("LWF ANNOUNCE (solicit) to first DATA frame on the wire",
+                 "%.1f ms" % lwf["announce_to_first_frame_ms"] if "announce_to_first_frame_ms" in lwf
+                 else "not measured"))
+    for node in (0, 1):
+        if f"node{node}_frames_per_s" in lwf:
+            rows.append((f"LWF frames/s node {node} to node {1 - node} (64 KiB lwfping, 64 fragments each way)",
+                         "%.0f (round trip %.1f ms)" % (lwf[f"node{node}_frames_per_s"], lwf[f"node{node}_rtt_64k_ms"])))
     cryptocheck = os.path.join(args.build, "user-test", "cryptocheck.elf")
     rows.append(("cryptocheck image (libsodium linked, stripped)", "%d bytes" % os.path.getsize(cryptocheck)))
     rows += http_bench(args.qemu, args.boots)

@@ -10,6 +10,10 @@ static bool path_has_prefix(const struct bus_line *l, const char *prefix) {
     return l->path_len >= k && !memcmp(l->path, prefix, k);
 }
 
+static bool path_is(const struct bus_line *l, const char *path) {
+    return l->path_len == strlen(path) && !memcmp(l->path, path, l->path_len);
+}
+
 static bool path_contains(const struct bus_line *l, size_t from, const char *word) {
     size_t k = strlen(word);
     for (size_t i = from; i + k <= l->path_len; i++)
@@ -20,6 +24,7 @@ static bool path_contains(const struct bus_line *l, size_t from, const char *wor
 
 #define FIBERS_PREFIX "/Bus/fibers/"
 #define SWITCH_PREFIX "/Bus/net/switch/"
+#define LWF_PEERS_PREFIX "/Bus/lwf/peers/"
 
 static bool any_line(const struct bus_line *l) {
     (void)l;
@@ -32,6 +37,15 @@ static bool is_lease_key(const struct bus_line *l) {
 
 static bool is_fiber_key(const struct bus_line *l) {
     return path_has_prefix(l, FIBERS_PREFIX) && l->path_len > strlen(FIBERS_PREFIX);
+}
+
+/* This node's side of LWF: its CellID, and whether its key is persistent or ephemeral. */
+static bool is_lwf_identity_key(const struct bus_line *l) {
+    return path_is(l, "/Bus/net/cellid") || path_is(l, "/Bus/lwf/identity");
+}
+
+static bool is_lwf_peer_key(const struct bus_line *l) {
+    return path_has_prefix(l, LWF_PEERS_PREFIX) && l->path_len > strlen(LWF_PEERS_PREFIX);
 }
 
 static bool is_ring_key(const struct bus_line *l) {
@@ -62,31 +76,32 @@ static void row_switch_key(const struct bus_line *l, const struct bus_line *prev
     put_cells(w, l->path + skip, l->path_len - skip, l);
 }
 
-/* The fiber's name: the path component after /Bus/fibers/. */
-static size_t fiber_name_len(const struct bus_line *l) {
-    size_t skip = strlen(FIBERS_PREFIX), n = 0;
+/* The group's name (a fiber, a peer): the path component after the prefix. */
+static size_t group_name_len(const struct bus_line *l, const char *prefix) {
+    size_t skip = strlen(prefix), n = 0;
     while (skip + n < l->path_len && l->path[skip + n] != '/')
         n++;
     return n;
 }
 
-/* The widest row: a fiber's name, key and value, each cut to FIELD_SHOWN_MAX bytes and each
+/* The widest row: a group's name, key and value, each cut to FIELD_SHOWN_MAX bytes and each
  * byte escaped, plus the cut marks and the markup around them. */
-_Static_assert(3 * (FIELD_SHOWN_MAX * ESCAPED_MAX + 3) + 64 < DOC_PIECE_CAP, "a fiber row must fit one piece");
+_Static_assert(3 * (FIELD_SHOWN_MAX * ESCAPED_MAX + 3) + 64 < DOC_PIECE_CAP, "a group row must fit one piece");
 
-/* One table row per fiber holding all of its keys; the listing is sorted, so a fiber's keys
- * are adjacent and a new name means a new row. */
-static void row_fiber(const struct bus_line *l, const struct bus_line *prev, struct writer *w) {
-    const char *name = l->path + strlen(FIBERS_PREFIX);
-    size_t name_len = fiber_name_len(l);
-    bool same_fiber = prev && fiber_name_len(prev) == name_len &&
-                      !memcmp(prev->path + strlen(FIBERS_PREFIX), name, name_len);
-    if (!same_fiber) {
+/* One table row per group (the keys under prefix/<name>/) holding all of its keys; the listing
+ * is sorted, so a group's keys are adjacent and a new name means a new row. */
+static void row_grouped(const char *prefix, const struct bus_line *l, const struct bus_line *prev,
+                        struct writer *w) {
+    const char *name = l->path + strlen(prefix);
+    size_t name_len = group_name_len(l, prefix);
+    bool same_group = prev && group_name_len(prev, prefix) == name_len &&
+                      !memcmp(prev->path + strlen(prefix), name, name_len);
+    if (!same_group) {
         put_str(w, prev ? "</td></tr>\n<tr><td>" : "<tr><td>");
         put_html(w, name, name_len);
         put_str(w, "</td><td>");
     }
-    size_t key_from = strlen(FIBERS_PREFIX) + name_len + 1;
+    size_t key_from = strlen(prefix) + name_len + 1;
     if (key_from < l->path_len) {
         put_str(w, "<b>");
         put_html(w, l->path + key_from, l->path_len - key_from);
@@ -94,6 +109,15 @@ static void row_fiber(const struct bus_line *l, const struct bus_line *prev, str
     }
     put_html(w, l->value, l->value_len);
     put_str(w, " ");
+}
+
+static void row_fiber(const struct bus_line *l, const struct bus_line *prev, struct writer *w) {
+    row_grouped(FIBERS_PREFIX, l, prev, w);
+}
+
+/* A peer's row: its CellID, then mac, last_seen_ms, frames_in, frames_out, drops. */
+static void row_lwf_peer(const struct bus_line *l, const struct bus_line *prev, struct writer *w) {
+    row_grouped(LWF_PEERS_PREFIX, l, prev, w);
 }
 
 static void page_top(const struct snapshot *s, struct writer *w) {
@@ -129,6 +153,9 @@ static const struct section status_sections[] = {
     {NULL, "<h2>Network</h2>\n<table>\n", is_lease_key, row_path_value, NULL,
      "<tr><td colspan=\"2\"><i>no lease</i></td></tr>\n", TABLE_END},
     {NULL, "<h2>Fibers</h2>\n<table>\n", is_fiber_key, row_fiber, "</td></tr>\n", NONE_ROW, TABLE_END},
+    {NULL, "<h2>LWF node</h2>\n<table>\n", is_lwf_identity_key, row_path_value, NULL,
+     "<tr><td colspan=\"2\"><i>no LWF service</i></td></tr>\n", TABLE_END},
+    {NULL, "<h2>LWF peers</h2>\n<table>\n", is_lwf_peer_key, row_lwf_peer, "</td></tr>\n", NONE_ROW, TABLE_END},
     {NULL, "<h2>NetSwitch counters</h2>\n<table>\n", is_switch_counter, row_switch_key, NULL, NONE_ROW,
      TABLE_END},
     {NULL, "<h2>Ring fill levels</h2>\n<table>\n", is_ring_key, row_switch_key, NULL, NONE_ROW, TABLE_END},

@@ -20,19 +20,6 @@
 
 static unsigned char out[LWF_MESSAGE_BYTES], in[LWF_MESSAGE_BYTES];
 
-static int parse_cellid(const char *text, unsigned char cellid[LWF_CELLID_BYTES]) {
-    if (strlen(text) != 2 * LWF_CELLID_BYTES)
-        return -1;
-    for (int i = 0; i < LWF_CELLID_BYTES; i++) {
-        char byte[3] = {text[2 * i], text[2 * i + 1], 0}, *end;
-        unsigned long v = strtoul(byte, &end, 16);
-        if (*end)
-            return -1;
-        cellid[i] = (unsigned char)v;
-    }
-    return 0;
-}
-
 static long long now_us(void) { return (long long)(nx_clock_ns() / 1000u); }
 
 static void fill(unsigned seq, size_t size) {
@@ -42,7 +29,7 @@ static void fill(unsigned seq, size_t size) {
 }
 
 /* Waits for the answer to `seq`, skipping late answers to earlier ones. 1 intact, 0 damaged,
- * -1 none in time. */
+ * -1 none in time, -2 the socket failed (errno says why: the LWF service restarted, say). */
 static int await(int fd, unsigned seq, size_t size) {
     long long deadline = now_us() + WAIT_MS * 1000LL;
     for (;;) {
@@ -51,6 +38,8 @@ static int await(int fd, unsigned seq, size_t size) {
         if (left <= 0 || poll(&p, 1, (int)left) <= 0)
             return -1;
         ssize_t n = recv(fd, in, sizeof in, 0);
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return -2;
         if (n < (ssize_t)sizeof seq)
             continue;
         unsigned got;
@@ -62,7 +51,7 @@ static int await(int fd, unsigned seq, size_t size) {
 
 int main(int argc, char **argv) {
     unsigned char cellid[LWF_CELLID_BYTES];
-    if (argc < 2 || parse_cellid(argv[1], cellid) != 0) {
+    if (argc < 2 || lwf_cellid_parse(argv[1], cellid) != 0) {
         printf("usage: lwfping CELLID [COUNT [SIZE]]   (CELLID: 32 hex digits, /Bus/net/cellid of the node)\n");
         return 2;
     }
@@ -99,6 +88,10 @@ int main(int argc, char **argv) {
         }
         int r = await(fd, seq, size);
         long long us = now_us() - start;
+        if (r == -2) {
+            printf("lwfping: %s: %s\n", argv[1], strerror(errno));
+            return 1;
+        }
         if (r < 0) {
             printf("lwfping: seq=%u: no answer in %d ms\n", seq, WAIT_MS);
             continue;

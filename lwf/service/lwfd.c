@@ -35,6 +35,7 @@ static void publish_counters(void) {
         {"/Bus/lwf/peer_count", peer_count()},
         {"/Bus/lwf/socket_requests", s->requests},
         {"/Bus/lwf/socket_errors", s->errors},
+        {"/Bus/lwf/reassembly_busy", wire_reassembly_busy()},
     };
     static uint64_t shown[sizeof counters / sizeof counters[0] + LWF_DROP_CAUSES];
     static int first = 1;

@@ -78,6 +78,8 @@ bool wire_can_send(void);
 void wire_kick(void);
 /* Reassembly timeouts. */
 void wire_tick(uint64_t now_ms);
+/* Reassembly slots holding part of a message (each is freed by its last fragment or timeout). */
+unsigned wire_reassembly_busy(void);
 /* Before sleeping: true if nothing waits on the port. */
 bool wire_sleep_prepare(void);
 int wire_channel(void);

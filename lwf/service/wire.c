@@ -14,6 +14,9 @@
 #include "lwfd.h"
 #include "nexus.h"
 #include "port/port.h"
+#ifdef NEXUS_FAULT_INJECTION
+#include "fault_inject.h"
+#endif
 
 #define RX_BATCH 32         /* frames per pass: a flood is handled in bounded batches */
 #define TX_BATCH 8          /* fragments sealed and signed per pass (each costs a signature) */
@@ -124,6 +127,12 @@ void wire_solicit(uint64_t now_ms) {
 }
 
 static void deliver(const struct lwf_header *h, const uint8_t *msg, uint32_t len) {
+#ifdef NEXUS_FAULT_INJECTION
+    if (h->service == LWF_FAULT_SERVICE) {
+        lwf_fault_inject(msg, len);
+        return;
+    }
+#endif
     int err = sockets_deliver(h->service, h->src, h->src_service, msg, len);
     if (err == -ENOENT)
         wire_counters.no_socket++;
@@ -210,6 +219,8 @@ unsigned wire_poll(uint64_t now_ms) {
     }
     return n;
 }
+
+unsigned wire_reassembly_busy(void) { return (unsigned)lwf_reassembly_busy(&reassembly); }
 
 void wire_tick(uint64_t now_ms) {
     wire_counters.drops[LWF_DROP_FRAGMENT_TIMEOUT] += lwf_reassembly_expire(&reassembly, now_ms);

@@ -70,10 +70,12 @@ def inject_fault(guest, kind):
 
 
 class Load:
-    """A client that keeps requesting while the Membrane crashes, reconnecting after errors."""
+    """A client that keeps requesting `path` while a service crashes, reconnecting after errors;
+    a request is ok when it answers 200 with every byte it announced. tests/e2e/run_qemu_lwf.py
+    uses it too."""
 
-    def __init__(self, port):
-        self.port = port
+    def __init__(self, port, path="/bytes/512", timeout=0.5):
+        self.port, self.path, self.timeout = port, path, timeout
         self.ok = self.errors = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -84,11 +86,11 @@ class Load:
         while not self._stop.is_set():
             try:
                 if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=0.5)
-                conn.request("GET", "/bytes/512")
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+                conn.request("GET", self.path)
                 r = conn.getresponse()
                 body = r.read()
-                if r.status == 200 and len(body) == 512:
+                if r.status == 200 and str(len(body)) == r.getheader("Content-Length"):
                     self.ok += 1
                 else:
                     self.errors += 1

@@ -92,6 +92,12 @@ class Console:
         """The first line from `start` on that begins with marker; None if none comes in time."""
         return self._wait(lambda lines: next((l for l in lines[start:] if l.startswith(marker)), None), timeout)
 
+    def wait_match(self, pattern, timeout, start=0):
+        """The re.match of the first line from `start` on that matches pattern; None if none
+        comes in time."""
+        rx = re.compile(pattern)
+        return self._wait(lambda lines: next((m for m in map(rx.match, lines[start:]) if m), None), timeout)
+
     def count(self, marker, start=0):
         with self.cond:
             return sum(line.startswith(marker) for line in self.lines[start:])

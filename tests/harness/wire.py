@@ -12,7 +12,7 @@ import socket
 import threading
 
 from tests.harness.guest import Guest
-from tests.harness.net import free_ports
+from tests.harness.net import HubNet, free_ports
 from tools.wirepeer import DgramPort, Relay
 
 FIRST_MAC = 0x525400123456  # QEMU's own default for a first NIC; guest i gets FIRST_MAC + i
@@ -24,8 +24,11 @@ def node_mac(i):
 
 class Wire:
     """nodes: one dict of Guest options (kernel, bootargs, mem, timeout) per guest; guest i
-    logs to logdir/node<i>.log and has MAC node_mac(i). impairments, pcap, learning: as for
-    wirepeer.Relay (directions are (from node, to node))."""
+    logs to logdir/node<i>.log and has MAC node_mac(i). A node's option user=net.UserNet(...,
+    restrict=True) puts its wire port and that user network on one hub (net.HubNet), so the
+    host reaches the guest's forwarded ports too; the user network then sees the wire's frames
+    and the wire the user network's: filter them with impairments. impairments, pcap, learning:
+    as for wirepeer.Relay (directions are (from node, to node))."""
 
     def __init__(self, qemu, nodes, logdir, impairments=None, pcap=None, learning=False):
         os.makedirs(logdir, exist_ok=True)
@@ -37,8 +40,10 @@ class Wire:
         self.guests = []
         try:
             for i, (port, options) in enumerate(zip(self.ports, nodes)):
-                self.guests.append(Guest(qemu, port, log=os.path.join(logdir, f"node{i}.log"), mac=node_mac(i),
-                                         **options))
+                options = dict(options)
+                user = options.pop("user", None)
+                self.guests.append(Guest(qemu, HubNet(user, port) if user else port,
+                                         log=os.path.join(logdir, f"node{i}.log"), mac=node_mac(i), **options))
         except BaseException:
             self.stop()
             raise

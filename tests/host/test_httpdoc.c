@@ -26,6 +26,15 @@ static const char usual_tree[] =
     "/Bus/fibers/httpd/state=running\n"
     "/Bus/fibers/membrane/restarts=1\n"
     "/Bus/fibers/membrane/state=waiting\n"
+    "/Bus/lwf/identity=ephemeral: no key file given at boot\n"
+    "/Bus/lwf/peers/00112233445566778899aabbccddeeff/drops=2\n"
+    "/Bus/lwf/peers/00112233445566778899aabbccddeeff/frames_in=7\n"
+    "/Bus/lwf/peers/00112233445566778899aabbccddeeff/frames_out=5\n"
+    "/Bus/lwf/peers/00112233445566778899aabbccddeeff/last_seen_ms=1500\n"
+    "/Bus/lwf/peers/00112233445566778899aabbccddeeff/mac=52:54:00:12:34:57\n"
+    "/Bus/lwf/peers/ffeeddccbbaa99887766554433221100/mac=52:54:00:12:34:58\n"
+    "/Bus/lwf/rx_frames=12\n"
+    "/Bus/net/cellid=0123456789abcdef0123456789abcdef\n"
     "/Bus/net/ipv4/addr=10.0.2.15\n"
     "/Bus/net/mac=52:54:00:12:34:56\n"
     "/Bus/net/switch/drop/unknown=3\n"
@@ -127,6 +136,13 @@ static void usual_tree_documents(void) {
                                                      "<tr><td>rx/0x0800</td><td>42</td></tr>\n</table>"));
     CHECK("usual.ring_row", has(&html, "<h2>Ring fill levels</h2>\n<table>\n"
                                        "<tr><td>port/membrane/rx_ring_fill</td><td>5</td></tr>\n</table>"));
+    CHECK("usual.lwf_node", has(&html, "<h2>LWF node</h2>\n<table>\n"
+                                       "<tr><td>/Bus/lwf/identity</td><td>ephemeral: no key file given at boot</td></tr>\n"
+                                       "<tr><td>/Bus/net/cellid</td><td>0123456789abcdef0123456789abcdef</td></tr>\n</table>"));
+    CHECK("usual.lwf_peer_rows",
+          has(&html, "<h2>LWF peers</h2>\n<table>\n<tr><td>00112233445566778899aabbccddeeff</td><td><b>drops</b>=2 "
+                     "<b>frames_in</b>=7 <b>frames_out</b>=5 <b>last_seen_ms</b>=1500 <b>mac</b>=52:54:00:12:34:57 </td></tr>\n"
+                     "<tr><td>ffeeddccbbaa99887766554433221100</td><td><b>mac</b>=52:54:00:12:34:58 </td></tr>\n</table>"));
     CHECK("usual.html_escaped", has(&html, "<td>say &quot;hi&quot; \\ &lt;b&gt;&amp;amp;&lt;/b&gt;</td>"));
     CHECK("usual.no_warning", !has(&html, "class=\"warn\""));
     CHECK("usual.json_head", starts_with(&json, "{\"uptime_ms\": 93784005, \"bus\": {\n  \"/Bus/boot/cmdline\": "));
@@ -136,6 +152,8 @@ static void usual_tree_documents(void) {
 static void empty_and_failing_trees(void) {
     check_tree("empty", "", 0);
     CHECK("empty.no_lease", has(&html, "<tr><td colspan=\"2\"><i>no lease</i></td></tr>"));
+    CHECK("empty.no_lwf", has(&html, "<h2>LWF node</h2>\n<table>\n<tr><td colspan=\"2\"><i>no LWF service</i></td></tr>") &&
+                              has_after(&html, "<h2>LWF peers</h2>", "<i>none</i>"));
     CHECK("empty.none_rows", has_after(&html, "<h2>Fibers</h2>", "<i>none</i>") &&
                                  has_after(&html, "<h2>/Bus</h2>", "<i>none</i>"));
     CHECK("empty.json", !strcmp(json.text, "{\"uptime_ms\": 93784005, \"bus\": {}}\n"));

@@ -20,4 +20,8 @@ struct sockaddr_lwf {
     uint8_t slwf_cellid[LWF_CELLID_BYTES]; /* bind(): zero or this node's own */
 };
 
+/* CellID text (32 hex digits, as /Bus/net/cellid shows it) into 16 bytes: 0, or -1 if the text
+ * is not one. */
+int lwf_cellid_parse(const char *text, uint8_t cellid[LWF_CELLID_BYTES]);
+
 #endif
