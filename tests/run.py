@@ -66,6 +66,13 @@ def groups(build, qemu):
                           os.path.join(build, "nexus-keygen")]
     yield "qemu_keyblob", [sys.executable, "-m", "tests.qemu.run_keyblob", "--qemu", test_qemu,
                            "--keygen", os.path.join(build, "nexus-keygen")]
+    # LWF on the host: the Wireshark dissector against the spec's vectors (Debian's tshark), then
+    # the Linux host node (build/lwf-node) on one wire with two product-kernel guests.
+    yield "lwf_dissector", [sys.executable, "-m", "tests.tools.lwf_dissector"]
+    yield "lwf_host_node", [sys.executable, "-m", "tests.e2e.run_lwf_host_node", "--qemu", qemu,
+                            "--lwf-node", os.path.join(build, "lwf-node"),
+                            "--keygen", os.path.join(build, "nexus-keygen"),
+                            "--logdir", "build/test-logs/lwf-host-node"]
 
 
 def run_group(name, cmd):

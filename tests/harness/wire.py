@@ -25,12 +25,13 @@ def node_mac(i):
 class Wire:
     """nodes: one dict of Guest options (kernel, bootargs, mem, timeout) per guest; guest i
     logs to logdir/node<i>.log and has MAC node_mac(i). impairments, pcap, learning: as for
-    wirepeer.Relay (directions are (from node, to node))."""
+    wirepeer.Relay (directions are (from node, to node)). extra_ports: more relay ports after the
+    guests' (numbered from len(nodes) on), e.g. a host-side node's; the caller closes them."""
 
-    def __init__(self, qemu, nodes, logdir, impairments=None, pcap=None, learning=False):
+    def __init__(self, qemu, nodes, logdir, impairments=None, pcap=None, learning=False, extra_ports=()):
         os.makedirs(logdir, exist_ok=True)
         self.ports = [DgramPort(0, qemu_port) for qemu_port in free_ports(len(nodes), socket.SOCK_DGRAM)]
-        self.relay = Relay(self.ports, impairments=impairments, pcap=pcap, learning=learning)
+        self.relay = Relay(self.ports + list(extra_ports), impairments=impairments, pcap=pcap, learning=learning)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.relay.run, kwargs=dict(stop_event=self._stop), daemon=True)
         self._thread.start()

@@ -4,7 +4,8 @@
  *
  *   lwf-node --dgram LOCAL:REMOTE [--key FILE] [--mac MAC] [--seconds S] [--wait-peer S] [--timeout MS] COMMAND
  *     serve                          until --seconds pass, or SIGINT/SIGTERM
- *     ping CELLID [COUNT [SIZE]]     COUNT messages of SIZE bytes (8..65536) to CELLID's echo service
+ *     ping CELLID [COUNT [SIZES]]    COUNT messages of each SIZE (8..65536; a comma list: 16,300,65536)
+ *                                    to CELLID's echo service
  *     send CELLID SERVICE FILE|-     one message (a file, or stdin; <= 65536 bytes) to a service
  *     recv SERVICE FILE|-            waits (--seconds, default 30) for one message on SERVICE
  *
@@ -138,7 +139,8 @@ static int await_echo(const uint8_t *sent, uint32_t seq, size_t size, int timeou
     }
 }
 
-static int ping(const struct options *o, const uint8_t cellid[LWF_CELLID_LEN], unsigned count, size_t size) {
+static int ping(const struct options *o, const uint8_t cellid[LWF_CELLID_LEN], unsigned count,
+                const unsigned long *sizes, unsigned nsizes) {
     static uint8_t out[LWF_MESSAGE_MAX];
     char id[2 * LWF_CELLID_LEN + 1];
     node_cellid_hex(cellid, id);
@@ -148,7 +150,8 @@ static int ping(const struct options *o, const uint8_t cellid[LWF_CELLID_LEN], u
     }
     unsigned answered = 0, intact = 0;
     double best = -1, worst = 0, total = 0;
-    for (uint32_t seq = 1; seq <= count && !stop_requested; seq++) {
+    for (uint32_t seq = 1; seq <= count * nsizes && !stop_requested; seq++) {
+        size_t size = sizes[(seq - 1) / count];
         fill(out, seq, size);
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -173,8 +176,8 @@ static int ping(const struct options *o, const uint8_t cellid[LWF_CELLID_LEN], u
         fflush(stdout);
     }
     printf("ping cellid=%s sent=%u answered=%u intact=%u rtt_min_ms=%.3f rtt_avg_ms=%.3f rtt_max_ms=%.3f\n", id,
-           count, answered, intact, best < 0 ? 0 : best, answered ? total / answered : 0, worst);
-    return intact == count ? 0 : 1;
+           count * nsizes, answered, intact, best < 0 ? 0 : best, answered ? total / answered : 0, worst);
+    return intact == count * nsizes ? 0 : 1;
 }
 
 static int send_file(const struct options *o, const uint8_t cellid[LWF_CELLID_LEN], uint16_t service,
@@ -235,20 +238,6 @@ static int recv_file(const struct options *o, const char *path) {
     return 0;
 }
 
-static int usage(const char *why) {
-    fprintf(stderr,
-            "lwf-node: %s\n"
-            "usage: lwf-node --dgram LOCAL:REMOTE [--key FILE] [--mac MAC] [--seconds S] [--wait-peer S]\n"
-            "                [--timeout MS] COMMAND\n"
-            "  serve                        announce, answer, echo (service 7) until --seconds or a signal\n"
-            "  ping CELLID [COUNT [SIZE]]   echo round trips (default 4 of 64 bytes; SIZE 8..65536)\n"
-            "  send CELLID SERVICE FILE|-   one message of up to 65536 bytes to a service of CELLID\n"
-            "  recv SERVICE FILE|-          wait for one message on SERVICE (--seconds, default 30)\n"
-            "The wire: bind 127.0.0.1:LOCAL, send to 127.0.0.1:REMOTE (QEMU -netdev dgram's two ports, swapped).\n",
-            why);
-    return 2;
-}
-
 static bool parse_number(const char *text, unsigned long max, unsigned long *out) {
     char *end;
     errno = 0;
@@ -257,6 +246,35 @@ static bool parse_number(const char *text, unsigned long max, unsigned long *out
         return false;
     *out = v;
     return true;
+}
+
+/* "16,300,65536": each 8..65536, at most max of them. */
+static bool parse_sizes(const char *text, unsigned long *sizes, unsigned max, unsigned *n) {
+    char copy[128], *save = NULL;
+    if (strlen(text) >= sizeof copy)
+        return false;
+    strcpy(copy, text);
+    *n = 0;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (*n == max || !parse_number(t, LWF_MESSAGE_MAX, &sizes[*n]) || sizes[*n] < PING_SIZE_MIN)
+            return false;
+        (*n)++;
+    }
+    return *n > 0;
+}
+
+static int usage(const char *why) {
+    fprintf(stderr,
+            "lwf-node: %s\n"
+            "usage: lwf-node --dgram LOCAL:REMOTE [--key FILE] [--mac MAC] [--seconds S] [--wait-peer S]\n"
+            "                [--timeout MS] COMMAND\n"
+            "  serve                        announce, answer, echo (service 7) until --seconds or a signal\n"
+            "  ping CELLID [COUNT [SIZES]]  echo round trips (default 4 of 64 bytes; SIZES 8..65536, a comma list)\n"
+            "  send CELLID SERVICE FILE|-   one message of up to 65536 bytes to a service of CELLID\n"
+            "  recv SERVICE FILE|-          wait for one message on SERVICE (--seconds, default 30)\n"
+            "The wire: bind 127.0.0.1:LOCAL, send to 127.0.0.1:REMOTE (QEMU -netdev dgram's two ports, swapped).\n",
+            why);
+    return 2;
 }
 
 static bool parse_dgram(const char *text, struct options *o) {
@@ -315,14 +333,15 @@ int main(int argc, char **argv) {
     char **args = argv + c + 1;
     int nargs = argc - c - 1;
     uint8_t cellid[LWF_CELLID_LEN], mac[LWF_MAC_LEN];
-    unsigned long count = 4, size = 64, service = 0;
+    unsigned long count = 4, sizes[16] = {64}, service = 0;
+    unsigned nsizes = 1;
     bool ok;
     if (!strcmp(command, "serve"))
         ok = nargs == 0;
     else if (!strcmp(command, "ping"))
         ok = nargs >= 1 && nargs <= 3 && node_parse_cellid(args[0], cellid) &&
              (nargs < 2 || parse_number(args[1], 1000000, &count)) && count > 0 &&
-             (nargs < 3 || parse_number(args[2], LWF_MESSAGE_MAX, &size)) && size >= PING_SIZE_MIN;
+             (nargs < 3 || parse_sizes(args[2], sizes, sizeof sizes / sizeof sizes[0], &nsizes));
     else if (!strcmp(command, "send"))
         ok = nargs == 3 && node_parse_cellid(args[0], cellid) && parse_number(args[1], 65535, &service) && service;
     else if (!strcmp(command, "recv"))
@@ -361,7 +380,7 @@ int main(int argc, char **argv) {
     if (!strcmp(command, "serve"))
         status = serve(&o);
     else if (!strcmp(command, "ping"))
-        status = ping(&o, cellid, (unsigned)count, size);
+        status = ping(&o, cellid, (unsigned)count, sizes, nsizes);
     else if (!strcmp(command, "send"))
         status = send_file(&o, cellid, (uint16_t)service, args[2]);
     else
