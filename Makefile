@@ -350,6 +350,13 @@ debug: $(B)/nexus.elf
 	@echo "    gdb-multiarch $(B)/nexus.elf -ex 'target remote 127.0.0.1:$(GDBPORT)'"
 	$(QEMU_MACHINE) $(RUN_NETDEV) $(RUN_IDENTITY) -append "$(BOOTARGS)" -gdb tcp:127.0.0.1:$(GDBPORT) -S
 
+# make mesh: NODES guests on one LWF wire, each with its own key (build/mesh/node<i>.key), HTTP
+# port and console: node 0 here, the others on unix sockets (tools/mesh.py prints which is where).
+NODES ?= 3
+.PHONY: mesh
+mesh: $(B)/nexus.elf $(B)/nexus-keygen
+	python3 -m tools.mesh --nodes $(NODES) --qemu "$(QEMU_BASE)" --keygen $(B)/nexus-keygen --dir $(B)/mesh
+
 # ---- identity ----
 # nexus-keygen (tools/nexus-keygen.c, Debian's libsodium-dev) writes KEY and prints its CellID; it
 # never overwrites a key file. `build/nexus-keygen --show FILE` prints an existing one's.

@@ -73,6 +73,7 @@ def groups(build, qemu):
                             "--lwf-node", os.path.join(build, "lwf-node"),
                             "--keygen", os.path.join(build, "nexus-keygen"),
                             "--logdir", "build/test-logs/lwf-host-node"]
+    yield "readme_mesh", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "mesh"]
 
 
 def run_group(name, cmd):

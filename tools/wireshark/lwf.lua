@@ -92,6 +92,13 @@ local function all_zero(range)
     return true
 end
 
+-- The header after the flags byte: (field, offset, length), in wire order (docs/lwf.md, section 4).
+local HEADER_FIELDS = {
+    { f.type, 4, 1 }, { f.hop_limit, 5, 1 }, { f.service, 6, 2 }, { f.src, 8, 16 }, { f.dst, 24, 16 },
+    { f.sequence, 40, 8 }, { f.message_id, 48, 4 }, { f.frag_index, 52, 2 }, { f.frag_count, 54, 2 },
+    { f.payload_length, 56, 2 }, { f.src_service, 58, 2 }, { f.nonce, 60, 24 },
+}
+
 local function dissect_header(tvb, tree)
     tree:add(f.magic, tvb(0, 2))
     tree:add(f.version, tvb(2, 1))
@@ -99,18 +106,9 @@ local function dissect_header(tvb, tree)
     for _, field in ipairs({ f.encrypted, f.signed, f.relayable, f.fragmented, f.priority, f.flags_reserved }) do
         flags:add(field, tvb(3, 1))
     end
-    tree:add(f.type, tvb(4, 1))
-    tree:add(f.hop_limit, tvb(5, 1))
-    tree:add(f.service, tvb(6, 2))
-    tree:add(f.src, tvb(8, 16))
-    tree:add(f.dst, tvb(24, 16))
-    tree:add(f.sequence, tvb(40, 8))
-    tree:add(f.message_id, tvb(48, 4))
-    tree:add(f.frag_index, tvb(52, 2))
-    tree:add(f.frag_count, tvb(54, 2))
-    tree:add(f.payload_length, tvb(56, 2))
-    tree:add(f.src_service, tvb(58, 2))
-    tree:add(f.nonce, tvb(60, 24))
+    for _, h in ipairs(HEADER_FIELDS) do
+        tree:add(h[1], tvb(h[2], h[3]))
+    end
 end
 
 local function dissect_announce(body, tree)
