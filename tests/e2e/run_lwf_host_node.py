@@ -10,7 +10,9 @@ file from nexus-keygen. Checked:
   - host -> each guest: `lwf-node ping CELLID 2 16,300,1200,65536`, every answer intact;
   - the host node dropped nothing for a cryptographic, replay or format reason;
   - the capture holds encrypted DATA of every class and fragments for every ordered pair;
-  - the Wireshark dissector (tools/wireshark/lwf.lua) reads the capture: every LWF frame, CRC good.
+  - the Wireshark dissector (tools/wireshark/lwf.lua) reads the capture: every LWF frame, CRC good;
+  - first, without guests: bad arguments refused (exit 2, usage); `lwf-node send` of a 64 KiB file to another host node's `recv`,
+    written out intact; SIGUSR1 prints the counters.
 """
 import argparse
 import os
@@ -26,7 +28,7 @@ from tests.harness.net import free_port
 from tests.harness.report import Report
 from tests.harness.wire import Wire
 from tests.tools import lwf_dissector
-from tools.wirepeer import DgramPort, read_pcap
+from tools.wirepeer import DgramPort, Relay, read_pcap
 
 SIZES = (16, 300, 1200, 65536)  # plaintext that lands in class 128, 512, 1350, and 64 fragments
 COUNT = 2
@@ -114,6 +116,44 @@ def lwf_data_frames(pcap):
     return out
 
 
+def check_send_recv(binary, logdir):
+    """Two host nodes on a relay of their own: a 65536-byte file (64 fragments) from one to a
+    service of the other, written out byte for byte; SIGUSR1 makes the waiting one print its
+    counters."""
+    qemu_sides = [free_port(socket.SOCK_DGRAM) for _ in range(2)]
+    ports = [DgramPort(0, q) for q in qemu_sides]
+    stop = threading.Event()
+    relay = threading.Thread(target=Relay(ports).run, kwargs=dict(stop_event=stop), daemon=True)
+    relay.start()
+    sent, got = os.path.join(logdir, "message.bin"), os.path.join(logdir, "received.bin")
+    with open(sent, "wb") as f:
+        f.write(bytes((i * 7 + 3) % 251 for i in range(65536)))
+    if os.path.exists(got):
+        os.unlink(got)
+    log = os.path.join(logdir, "send-recv.log")
+    try:
+        recv = subprocess.Popen([binary, "--dgram", f"{qemu_sides[0]}:{ports[0].local_port}", "--seconds", "30",
+                                 "recv", "4000", got], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        first = recv.stdout.readline()
+        m = re.search(r"cellid=([0-9a-f]{32})", first)
+        recv.send_signal(signal.SIGUSR1)
+        send = subprocess.run([binary, "--dgram", f"{qemu_sides[1]}:{ports[1].local_port}", "send",
+                               m.group(1) if m else "0" * 32, "4000", sent],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+        out, _ = recv.communicate(timeout=60)
+        with open(log, "w") as f:
+            f.write(first + out + send.stdout)
+    finally:
+        stop.set()
+        relay.join()
+        for port in ports:
+            port.close()
+    report("send_recv.sender", send.returncode == 0 and "bytes=65536 frames=64" in send.stdout, send.stdout[-300:])
+    same = os.path.exists(got) and open(got, "rb").read() == open(sent, "rb").read()
+    report("send_recv.file_intact", recv.returncode == 0 and same and "bytes=65536" in out, out[-300:])
+    report("send_recv.counters_on_sigusr1", out.count("drops malformed=") >= 2, "no drops line before the final one")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qemu", required=True)
@@ -130,6 +170,12 @@ def main():
     if not report("host_key", keygen.returncode == 0 and host_id, keygen.stdout):
         return 1
     host_id = host_id.group(1)
+    for bad in (["ping", "xyz"], ["--dgram", "1:2", "ping", "00" * 16, "1", "7"], ["--dgram", "1:2", "recv", "7", "-"],
+                ["--dgram", "1:2", "--mac", "01:00:00:00:00:01", "serve"], ["--dgram", "1", "serve"]):
+        proc = subprocess.run([args.lwf_node] + bad, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        report(f"refuses.{'_'.join(re.sub(r'[^a-z0-9]', '', w) for w in bad if not w.startswith('00'))}",
+               proc.returncode == 2 and "usage:" in proc.stderr, f"exit {proc.returncode}: {proc.stderr[:200]}")
+    check_send_recv(args.lwf_node, args.logdir)
     pcap = os.path.join(args.logdir, "wire.pcap")
     host_log = os.path.join(args.logdir, "host-node.log")
     open(host_log, "w").close()
