@@ -367,6 +367,13 @@ debug: $(B)/nexus.elf
 	@echo "    gdb-multiarch $(B)/nexus.elf -ex 'target remote 127.0.0.1:$(GDBPORT)'"
 	$(QEMU_MACHINE) $(RUN_NETDEV) $(RUN_IDENTITY) -append "$(BOOTARGS)" -gdb tcp:127.0.0.1:$(GDBPORT) -S
 
+# make mesh: NODES guests on one LWF wire, each with its own key (build/mesh/node<i>.key), HTTP
+# port and console: node 0 here, the others on unix sockets (tools/mesh.py prints which is where).
+NODES ?= 3
+.PHONY: mesh
+mesh: $(B)/nexus.elf $(B)/nexus-keygen
+	python3 -m tools.mesh --nodes $(NODES) --qemu "$(QEMU_BASE)" --keygen $(B)/nexus-keygen --dir $(B)/mesh
+
 # ---- identity ----
 # nexus-keygen (tools/nexus-keygen.c, Debian's libsodium-dev) writes KEY and prints its CellID; it
 # never overwrites a key file. `build/nexus-keygen --show FILE` prints an existing one's.
@@ -379,6 +386,14 @@ $(B)/nexus-keygen: tools/nexus-keygen.c lib/identity/keyfile.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HOST_SAN) -Ilib -MMD -MP -MF $@.d -MT $@ \
 	    tools/nexus-keygen.c lib/identity/keyfile.c -o $@ -lsodium
+
+# lwf-node (tools/lwf-node/): a Linux host on the LWF wire through the same core (lwf/) and the
+# key file reader, with Debian's libsodium-dev; it joins the wire as a -netdev dgram endpoint.
+LWF_NODE_SRCS := $(wildcard tools/lwf-node/*.c) $(LWF_CORE_SRCS) lib/identity/keyfile.c
+$(B)/lwf-node: $(LWF_NODE_SRCS) | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror $(HOST_SAN) -Ilib -Ilwf -MMD -MP -MF $@.d -MT $@ \
+	    $(LWF_NODE_SRCS) -o $@ -lsodium
 
 # ---- tests ----
 # Host objects (gcc, ASan/UBSan) and fuzz objects (clang, libFuzzer) are compiled one source at a
@@ -503,7 +518,7 @@ $(B)/fuzz/fuzz_lwf_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_lwf_%.o $$(call unit_objs,$(FU
 
 host-tests: $(HOST_TESTS:%=$(B)/host/test_%) $(FUZZ_TARGETS:%=$(B)/host/replay_%) $(B)/host/stress_ion_ring \
             $(B)/host/posixcheck_host $(B)/host/httpd_host
-host-tests: $(B)/nexus-keygen
+host-tests: $(B)/nexus-keygen $(B)/lwf-node
 
 # TESTS=REGEX runs only the groups whose name matches (a developer's shortcut; CI runs them all).
 test: all $(B)/nexus-test.elf host-tests

@@ -70,6 +70,14 @@ def groups(build, qemu):
     # frames, the status page, the LWF service's crash (Debian's python: python3-nacl makes frames).
     yield "qemu_lwf", ["/usr/bin/python3", "-m", "tests.e2e.run_qemu_lwf", "--qemu", qemu, "--kernel", test_kernel,
                        "--logdir", "build/test-logs/lwf"]
+    # LWF on the host: the Wireshark dissector against the spec's vectors (Debian's tshark), then
+    # the Linux host node (build/lwf-node) on one wire with two product-kernel guests.
+    yield "lwf_dissector", [sys.executable, "-m", "tests.tools.lwf_dissector"]
+    yield "lwf_host_node", [sys.executable, "-m", "tests.e2e.run_lwf_host_node", "--qemu", qemu,
+                            "--lwf-node", os.path.join(build, "lwf-node"),
+                            "--keygen", os.path.join(build, "nexus-keygen"),
+                            "--logdir", "build/test-logs/lwf-host-node"]
+    yield "readme_mesh", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "mesh"]
 
 
 def run_group(name, cmd):

@@ -19,6 +19,7 @@ spin
 libsodium-dev
 python3-nacl
 python3-scapy
+tshark
 "
 
 missing=""

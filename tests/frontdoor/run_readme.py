@@ -33,6 +33,7 @@ import time
 
 from tests.frontdoor import pcap, readme
 from tests.frontdoor.builddeps import check_header_dependencies
+from tests.frontdoor.mesh import check_mesh
 from tests.frontdoor.product import check_product
 from tests.frontdoor.terminal import CTRL_A_X, Terminal, user_env
 from tests.harness.console import said_by_rx
@@ -469,6 +470,11 @@ def run_make_hostile(cmd):
            total.group(0) if total else "no total line")
 
 
+def run_make_mesh(cmd):
+    consoles = [c for c in readme.host_commands() if c.startswith("python3 -m tools.mesh console")]
+    check_mesh(cmd, consoles, report, LOGDIR, int(make_vars(cmd).get("NODES", 3)))
+
+
 # ---- which handler runs which README command ----
 
 HANDLERS = [  # (group, regex on the README command, handler; None: collected for another handler)
@@ -482,6 +488,8 @@ HANDLERS = [  # (group, regex on the README command, handler; None: collected fo
     ("hostile", r"^make hostile N=\d+$", run_make_hostile),
     ("test", r"^make test$", None),  # this very run
     ("build", r"^make keygen$", run_make_keygen),
+    ("mesh", r"^make mesh( NODES=\d+)?$", run_make_mesh),
+    ("mesh", r"^python3 -m tools\.mesh console \d+$", None),  # run by run_make_mesh, while the mesh is up
 ]
 CLAIMED = {"curl": []}
 
@@ -495,7 +503,7 @@ def claim(cmd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz", "hostile"])
+    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz", "hostile", "mesh"])
     args = ap.parse_args()
     os.makedirs(LOGDIR, exist_ok=True)
     commands = readme.host_commands()

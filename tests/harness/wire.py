@@ -28,12 +28,14 @@ class Wire:
     restrict=True) puts its wire port and that user network on one hub (net.HubNet), so the
     host reaches the guest's forwarded ports too; the user network then sees the wire's frames
     and the wire the user network's: filter them with impairments. impairments, pcap, learning:
-    as for wirepeer.Relay (directions are (from node, to node))."""
+    as for wirepeer.Relay (directions are (from node, to node)). extra_ports: more relay ports
+    after the guests' (numbered from len(nodes) on), e.g. a host-side node's; the caller closes
+    them."""
 
-    def __init__(self, qemu, nodes, logdir, impairments=None, pcap=None, learning=False):
+    def __init__(self, qemu, nodes, logdir, impairments=None, pcap=None, learning=False, extra_ports=()):
         os.makedirs(logdir, exist_ok=True)
         self.ports = [DgramPort(0, qemu_port) for qemu_port in free_ports(len(nodes), socket.SOCK_DGRAM)]
-        self.relay = Relay(self.ports, impairments=impairments, pcap=pcap, learning=learning)
+        self.relay = Relay(self.ports + list(extra_ports), impairments=impairments, pcap=pcap, learning=learning)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.relay.run, kwargs=dict(stop_event=self._stop), daemon=True)
         self._thread.start()
