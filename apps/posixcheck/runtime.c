@@ -4,6 +4,9 @@
  * plain POSIX, proven on the host against glibc first.
  */
 #include <errno.h>
+/* Before any header that includes it: only then does make's dependency file list libnexus's
+ * <time.h> on Nexus (-MMD leaves out what a system header includes). */
+#include <time.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -16,7 +19,6 @@
 #include <sys/time.h>
 #include <syslog.h>
 #include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "posixcheck.h"

@@ -5,8 +5,10 @@
  * date; docs/syscalls.md says so.
  */
 #include <errno.h>
-#include <sys/time.h>
+/* Before any picolibc header that includes it: only then does make's dependency file list
+ * libnexus's <time.h> (-MMD leaves out what a system header includes). */
 #include <time.h>
+#include <sys/time.h>
 
 #include "nexus.h"
 
