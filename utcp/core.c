@@ -75,6 +75,17 @@ uint64_t utcp_poll(struct utcp_core *core, uint64_t now) {
     return deadline;
 }
 
+void utcp_address_changed(struct utcp_core *core, uint64_t now) {
+    for (size_t i = 0; i < core->session_count; i++) {
+        struct utcp_session *s = &core->sessions[i];
+        if (s->state != UTCP_ESTABLISHED)
+            continue;
+        uint8_t token[UTCP_RELEASE_LEN];
+        utcp_put64(token, now);
+        utcp_send_control(core, s, UTCP_TYPE_PING, 0, token, sizeof token);
+    }
+}
+
 size_t utcp_sessions_in_use(const struct utcp_core *core) {
     size_t n = 0;
     for (size_t i = 0; i < core->session_count; i++)

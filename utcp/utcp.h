@@ -225,6 +225,8 @@ enum utcp_drop utcp_receive(struct utcp_core *core, const uint8_t *frame, size_t
 /* Runs every timer due at `now` and sends what may be sent; returns when to call again. */
 uint64_t utcp_poll(struct utcp_core *core, uint64_t now);
 size_t utcp_sessions_in_use(const struct utcp_core *core);
+/* This node's MAC changed: a PING on every session tells each peer the new one (section 11). */
+void utcp_address_changed(struct utcp_core *core, uint64_t now);
 
 /* ---- handshake.c ---- */
 /* Starts a session to `peer` (sends the HELLO); NULL when no session is free. */
