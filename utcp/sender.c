@@ -52,8 +52,7 @@ static void pump(struct utcp_core *core, struct utcp_session *s, uint64_t now) {
     if (s->next_send_at + PACING_SLACK_US < now)
         s->next_send_at = now - PACING_SLACK_US;
     while (s->transmit_next < s->send_next && s->transmit_next <= send_limit(s) && s->next_send_at <= now) {
-        if (s->transmit_next - 1 == s->peer_release) /* nothing was in flight: the probe clock starts */
-            s->progress_at = now;
+        s->progress_at = now; /* the probe clock runs from the last new frame */
         transmit(core, s, send_slot(s, s->transmit_next++), now);
         s->next_send_at += gap;
     }
@@ -163,7 +162,9 @@ uint64_t utcp_sender_poll(struct utcp_core *core, struct utcp_session *s, uint64
     if (s->transmit_next - 1 == s->peer_release)
         return deadline;
     /* unreleased frames and silence: probe the tail */
-    uint64_t probe = 2 * s->srtt_us > UTCP_SYNC_MIN_US ? 2 * s->srtt_us : UTCP_SYNC_MIN_US;
+    uint64_t probe = s->srtt_us + s->srtt_us / 4;
+    if (probe < UTCP_SYNC_MIN_US)
+        probe = UTCP_SYNC_MIN_US;
     uint64_t due = s->progress_at + (probe << s->sync_tries);
     if (now >= due) {
         if (s->sync_tries >= UTCP_SYNC_TRIES) {

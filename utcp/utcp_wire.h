@@ -117,7 +117,7 @@ enum utcp_drop {
 /* Nexus's reliability and congestion behaviour (sections 8-9). */
 #define UTCP_NACK_DELAY_US        1000ull
 #define UTCP_NACK_REPEAT_US       10000ull
-#define UTCP_SYNC_MIN_US          5000ull
+#define UTCP_SYNC_MIN_US          1000ull
 #define UTCP_SYNC_TRIES           8u
 #define UTCP_INITIAL_SRTT_US      10000ull
 #define UTCP_IDLE_TIMEOUT_US      30000000ull
