@@ -13,17 +13,17 @@ bool utcp_receiver_holds(const struct utcp_session *s, uint64_t sequence) {
     return recv_slot(s, sequence)->sequence == sequence;
 }
 
-static void send_window(struct utcp_core *core, struct utcp_session *s) {
+static void send_window(struct utcp_core *core, struct utcp_session *s, uint8_t flags) {
     uint8_t release[UTCP_RELEASE_LEN];
     utcp_put64(release, s->release);
-    utcp_send_control(core, s, UTCP_TYPE_WINDOW, 0, release, sizeof release);
+    utcp_send_control(core, s, UTCP_TYPE_WINDOW, flags, release, sizeof release);
     s->reported_release = s->release;
     s->stats.windows_out++;
 }
 
 /* A NACK of every missing frame in (release, upto], at most UTCP_NACK_RANGES_MAX ranges; false
  * when nothing is missing. */
-static bool send_nack(struct utcp_core *core, struct utcp_session *s, uint64_t upto) {
+static bool send_nack(struct utcp_core *core, struct utcp_session *s, uint64_t upto, uint8_t flags) {
     uint8_t body[UTCP_NACK_FIXED_LEN + UTCP_NACK_RANGES_MAX * UTCP_NACK_RANGE_LEN];
     uint16_t count = 0;
     if (upto > s->release + s->window)
@@ -44,7 +44,7 @@ static bool send_nack(struct utcp_core *core, struct utcp_session *s, uint64_t u
     utcp_put64(body, s->release);
     body[8] = (uint8_t)(count >> 8);
     body[9] = (uint8_t)count;
-    utcp_send_control(core, s, UTCP_TYPE_NACK, 0, body, UTCP_NACK_FIXED_LEN + (size_t)count * UTCP_NACK_RANGE_LEN);
+    utcp_send_control(core, s, UTCP_TYPE_NACK, flags, body, UTCP_NACK_FIXED_LEN + (size_t)count * UTCP_NACK_RANGE_LEN);
     s->reported_release = s->release;
     s->stats.nacks_out++;
     return true;
@@ -89,19 +89,22 @@ bool utcp_receiver_take(struct utcp_core *core, struct utcp_session *s, const st
     if (s->release >= s->highest_held)
         s->nack_at = 0;
     if (s->release - s->reported_release >= s->window / 4)
-        send_window(core, s);
+        send_window(core, s, 0);
     return true;
 }
 
 void utcp_receiver_sync(struct utcp_core *core, struct utcp_session *s, uint64_t highest) {
-    if (!send_nack(core, s, highest))
-        send_window(core, s);
+    if (highest == 0) /* a request for the release: gaps below what arrived, no tail */
+        highest = s->highest_held;
+    /* REPLY: the sender takes its round-trip sample from this answer only */
+    if (!send_nack(core, s, highest, UTCP_FLAG_REPLY))
+        send_window(core, s, UTCP_FLAG_REPLY);
 }
 
 uint64_t utcp_receiver_poll(struct utcp_core *core, struct utcp_session *s, uint64_t now) {
     if (s->nack_at == 0)
         return UINT64_MAX;
     if (now >= s->nack_at)
-        s->nack_at = send_nack(core, s, s->highest_held) ? now + UTCP_NACK_REPEAT_US : 0;
+        s->nack_at = send_nack(core, s, s->highest_held, 0) ? now + UTCP_NACK_REPEAT_US : 0;
     return s->nack_at ? s->nack_at : UINT64_MAX;
 }

@@ -44,6 +44,16 @@ static uint64_t send_limit(const struct utcp_session *s) {
     return s->peer_release + allowed;
 }
 
+/* A SYNC naming `highest` probes the tail; one naming 0 only asks for the release. */
+static void send_sync(struct utcp_core *core, struct utcp_session *s, uint64_t highest_sent, uint64_t now) {
+    uint8_t highest[UTCP_RELEASE_LEN];
+    utcp_put64(highest, highest_sent);
+    utcp_send_control(core, s, UTCP_TYPE_SYNC, 0, highest, sizeof highest);
+    s->stats.syncs_out++;
+    if (!s->sync_sent_at)
+        s->sync_sent_at = now;
+}
+
 /* New frames, as many as the windows and the pacing allow. */
 static void pump(struct utcp_core *core, struct utcp_session *s, uint64_t now) {
     if (s->state != UTCP_ESTABLISHED)
@@ -51,11 +61,18 @@ static void pump(struct utcp_core *core, struct utcp_session *s, uint64_t now) {
     uint64_t gap = s->srtt_us / s->cwnd;
     if (s->next_send_at + PACING_SLACK_US < now)
         s->next_send_at = now - PACING_SLACK_US;
+    bool sent = false;
     while (s->transmit_next < s->send_next && s->transmit_next <= send_limit(s) && s->next_send_at <= now) {
         s->progress_at = now; /* the probe clock runs from the last new frame */
         transmit(core, s, send_slot(s, s->transmit_next++), now);
         s->next_send_at += gap;
+        sent = true;
     }
+    /* held by a window with more to send: ask for the release now rather than wait for the
+     * receiver's quarter-window report or the probe timer. Not a tail probe: the last frames
+     * are still on their way and must not be reported missing. */
+    if (sent && s->transmit_next < s->send_next && s->transmit_next > send_limit(s) && !s->sync_sent_at)
+        send_sync(core, s, 0, now);
 }
 
 size_t utcp_send(struct utcp_core *core, struct utcp_session *s, uint16_t stream, const uint8_t *data,
@@ -84,9 +101,9 @@ bool utcp_finish(struct utcp_core *core, struct utcp_session *s, uint16_t stream
     return true;
 }
 
-/* Any release or NACK answers an outstanding SYNC: a round-trip sample. */
-static void heard_back(struct utcp_session *s, uint64_t now) {
-    if (s->sync_sent_at) {
+/* Feedback from the receiver; one that answers our SYNC (REPLY) is a round-trip sample. */
+static void heard_back(struct utcp_session *s, bool reply, uint64_t now) {
+    if (reply && s->sync_sent_at) {
         uint64_t sample = now - s->sync_sent_at;
         s->srtt_us = (7 * s->srtt_us + (sample ? sample : 1)) / 8;
         if (s->srtt_us == 0)
@@ -97,8 +114,9 @@ static void heard_back(struct utcp_session *s, uint64_t now) {
     s->sync_tries = 0;
 }
 
-void utcp_sender_release(struct utcp_core *core, struct utcp_session *s, uint64_t release, uint64_t now) {
-    heard_back(s, now);
+void utcp_sender_release(struct utcp_core *core, struct utcp_session *s, uint64_t release, bool reply,
+                         uint64_t now) {
+    heard_back(s, reply, now);
     if (release > s->transmit_next - 1) /* a release of frames never sent says nothing */
         release = s->transmit_next - 1;
     if (release <= s->peer_release) {
@@ -123,10 +141,30 @@ void utcp_sender_release(struct utcp_core *core, struct utcp_session *s, uint64_
     pump(core, s, now);
 }
 
-void utcp_sender_nack(struct utcp_core *core, struct utcp_session *s, const struct utcp_nack *nack, uint64_t now) {
+/* Random loss is not congestion: the window is cut (to 3/4, at most once per round trip) only
+ * when more than an eighth of a round trip's frames were lost for the first time. A loss of a
+ * retransmission is no new sign at all. */
+static void congestion_response(struct utcp_session *s, uint32_t first_losses, uint64_t now) {
+    if (now - s->loss_round_at >= s->srtt_us) {
+        s->loss_round_at = now;
+        s->loss_round_count = 0;
+    }
+    s->loss_round_count += first_losses;
+    if (s->loss_round_count <= s->cwnd / 8 || (s->last_cut_at != 0 && now - s->last_cut_at < s->srtt_us))
+        return;
+    s->cwnd = s->cwnd * 3 / 4 > UTCP_MIN_CWND ? s->cwnd * 3 / 4 : UTCP_MIN_CWND;
+    s->ssthresh = s->cwnd;
+    s->cwnd_credit = 0;
+    s->last_cut_at = now;
+    s->loss_round_count = 0;
+    s->stats.congestion_cuts++;
+}
+
+void utcp_sender_nack(struct utcp_core *core, struct utcp_session *s, const struct utcp_nack *nack, bool reply,
+                      uint64_t now) {
     s->stats.nacks_in++;
-    utcp_sender_release(core, s, nack->release, now);
-    bool resent = false;
+    utcp_sender_release(core, s, nack->release, reply, now);
+    uint32_t first_losses = 0;
     for (uint16_t i = 0; i < nack->count; i++) {
         uint64_t first, last;
         utcp_nack_range(nack, i, &first, &last);
@@ -136,20 +174,16 @@ void utcp_sender_nack(struct utcp_core *core, struct utcp_session *s, const stru
             last = s->transmit_next - 1;
         for (uint64_t seq = first; seq <= last; seq++) {
             struct utcp_slot *slot = send_slot(s, seq);
-            if (slot->sequence != seq || now - slot->sent_at < s->srtt_us / 2)
+            /* a NACK reflects the receiver half a round trip ago: a copy sent less than a round
+             * trip ago may simply not have arrived yet */
+            if (slot->sequence != seq || now - slot->sent_at < s->srtt_us)
                 continue;
+            first_losses += slot->transmissions == 1;
             transmit(core, s, slot, now);
             s->stats.retransmissions++;
-            resent = true;
         }
     }
-    if (resent && (s->last_cut_at == 0 || now - s->last_cut_at >= s->srtt_us)) {
-        s->cwnd = s->cwnd * 3 / 4 > UTCP_MIN_CWND ? s->cwnd * 3 / 4 : UTCP_MIN_CWND;
-        s->ssthresh = s->cwnd;
-        s->cwnd_credit = 0;
-        s->last_cut_at = now;
-        s->stats.congestion_cuts++;
-    }
+    congestion_response(s, first_losses, now);
 }
 
 static uint64_t earlier(uint64_t a, uint64_t b) { return a < b ? a : b; }
@@ -171,12 +205,7 @@ uint64_t utcp_sender_poll(struct utcp_core *core, struct utcp_session *s, uint64
             utcp_session_close(core, s, UTCP_RESET_TIMEOUT, false);
             return UINT64_MAX;
         }
-        uint8_t highest[UTCP_RELEASE_LEN];
-        utcp_put64(highest, s->transmit_next - 1);
-        utcp_send_control(core, s, UTCP_TYPE_SYNC, 0, highest, sizeof highest);
-        s->stats.syncs_out++;
-        if (!s->sync_sent_at)
-            s->sync_sent_at = now;
+        send_sync(core, s, s->transmit_next - 1, now);
         s->sync_tries++;
         s->progress_at = now;
         due = now + (probe << s->sync_tries);

@@ -202,10 +202,10 @@ enum utcp_drop utcp_session_receive(struct utcp_core *core, const struct utcp_fr
             *from = NULL;
         break;
     case UTCP_TYPE_NACK:
-        utcp_sender_nack(core, s, &nack, now);
+        utcp_sender_nack(core, s, &nack, h->flags & UTCP_FLAG_REPLY, now);
         break;
     case UTCP_TYPE_WINDOW:
-        utcp_sender_release(core, s, utcp_get64(core->plain), now);
+        utcp_sender_release(core, s, utcp_get64(core->plain), h->flags & UTCP_FLAG_REPLY, now);
         break;
     case UTCP_TYPE_SYNC:
         utcp_receiver_sync(core, s, utcp_get64(core->plain));

@@ -165,6 +165,8 @@ struct utcp_session {
     uint32_t peer_window;
     uint32_t cwnd, ssthresh, cwnd_credit;
     uint64_t srtt_us, last_cut_at, next_send_at;
+    uint64_t loss_round_at;  /* first losses counted since then (one round trip at most) */
+    uint32_t loss_round_count;
     uint64_t progress_at, sync_sent_at;
     uint8_t sync_tries;
 
@@ -266,8 +268,10 @@ size_t utcp_send(struct utcp_core *core, struct utcp_session *s, uint16_t stream
 bool utcp_finish(struct utcp_core *core, struct utcp_session *s, uint16_t stream, uint64_t now);
 /* Frames the sender may queue now. */
 uint32_t utcp_send_room(const struct utcp_session *s);
-void utcp_sender_release(struct utcp_core *core, struct utcp_session *s, uint64_t release, uint64_t now);
-void utcp_sender_nack(struct utcp_core *core, struct utcp_session *s, const struct utcp_nack *nack, uint64_t now);
+/* `reply`: the frame answers our SYNC (its REPLY flag). */
+void utcp_sender_release(struct utcp_core *core, struct utcp_session *s, uint64_t release, bool reply, uint64_t now);
+void utcp_sender_nack(struct utcp_core *core, struct utcp_session *s, const struct utcp_nack *nack, bool reply,
+                      uint64_t now);
 uint64_t utcp_sender_poll(struct utcp_core *core, struct utcp_session *s, uint64_t now);
 
 /* ---- receiver.c ---- */
