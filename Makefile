@@ -447,9 +447,9 @@ $(B)/host/httpd_host: $(HTTPD_HOST_SRCS:%.c=$(HOST_OBJ)/%.o)
 
 # The LWF core (lwf/) natively: its tests and fuzz target share a fixture (the spec's vectors,
 # three nodes) and link Debian's libsodium-dev.
-HOST_UNIT_SRC_lwf_vectors    := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
-HOST_UNIT_SRC_lwf_frame      := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
-HOST_UNIT_SRC_lwf_reassembly := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
+HOST_UNIT_SRC_lwf_vectors    := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c tests/host/vector_file.c
+HOST_UNIT_SRC_lwf_frame      := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c tests/host/vector_file.c
+HOST_UNIT_SRC_lwf_reassembly := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c tests/host/vector_file.c
 $(HOST_OBJ)/lwf/%.o $(HOST_OBJ)/tests/host/lwf_%.o $(HOST_OBJ)/tests/host/test_lwf_%.o \
 $(HOST_OBJ)/tests/fuzz/fuzz_lwf_%.o: HOST_CFLAGS += -Ilwf -Itests/host
 $(FUZZ_OBJ)/lwf/%.o $(FUZZ_OBJ)/tests/host/lwf_%.o $(FUZZ_OBJ)/tests/fuzz/fuzz_lwf_%.o: FUZZ_CFLAGS += -Ilwf -Itests/host

@@ -17,14 +17,12 @@ import sys
 
 import nacl.bindings as sodium
 
+from lwf_vectors import cellid, vector_lines  # the CellID and the file format are LWF's
+
 VERSION = 1
 HELLO, WELCOME, CONFIRM, DATA, NACK, WINDOW, SYNC, FIN, RESET, PING = range(1, 11)
 KEY_PHASE, REPLY = 0x01, 0x02
 STREAM_SPACE, CONTROL_SPACE = 0, 1
-
-
-def cellid(public_key):
-    return hashlib.blake2b(b"libertaria-cellid-v1" + public_key, digest_size=16).digest()
 
 
 class Node:
@@ -72,10 +70,7 @@ def main():
     out = []
 
     def put(name, value):
-        digits = value.hex()
-        lines = [digits[i:i + 64] for i in range(0, len(digits), 64)] or [""]
-        out.append(f"{name} = {lines[0]}")
-        out.extend("    " + line for line in lines[1:])
+        out.extend(vector_lines(name, value))
 
     out.append("# UTCP v1 test vectors, written by tools/utcp_vectors.py (docs/utcp.md, section 13)")
     a = Node(bytes(range(0x00, 0x20)))  # the initiator

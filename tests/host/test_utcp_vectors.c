@@ -108,18 +108,9 @@ static void test_handshake_and_frames(void) {
 
 /* The spec quotes the vectors file verbatim (docs/utcp.md, section 13): the two cannot drift. */
 static void test_spec_quotes_vectors(const char *datadir) {
-    static char spec[256 * 1024], vectors[64 * 1024];
     char path[512];
     snprintf(path, sizeof path, "%s/utcp_vectors.txt", datadir);
-    FILE *f = fopen(path, "r"), *g = fopen("docs/utcp.md", "r");
-    size_t nv = f ? fread(vectors, 1, sizeof vectors - 1, f) : 0;
-    size_t ns = g ? fread(spec, 1, sizeof spec - 1, g) : 0;
-    if (f)
-        fclose(f);
-    if (g)
-        fclose(g);
-    vectors[nv] = spec[ns] = 0;
-    CHECK("spec_quotes_vectors_file", nv > 0 && ns > 0 && strstr(spec, vectors) != NULL);
+    CHECK("spec_quotes_vectors_file", vector_file_quoted_in(path, "docs/utcp.md"));
 }
 
 int main(int argc, char **argv) {

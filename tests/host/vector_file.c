@@ -77,6 +77,19 @@ const uint8_t *vector_bytes(const char *name, size_t *len) {
     exit(1);
 }
 
+bool vector_file_quoted_in(const char *vectors_path, const char *doc_path) {
+    static char doc[256 * 1024], vectors[64 * 1024];
+    FILE *f = fopen(vectors_path, "r"), *g = fopen(doc_path, "r");
+    size_t nv = f ? fread(vectors, 1, sizeof vectors - 1, f) : 0;
+    size_t nd = g ? fread(doc, 1, sizeof doc - 1, g) : 0;
+    if (f)
+        fclose(f);
+    if (g)
+        fclose(g);
+    vectors[nv] = doc[nd] = 0;
+    return nv > 0 && nd > 0 && strstr(doc, vectors) != NULL;
+}
+
 uint64_t vector_number(const char *name) {
     size_t len;
     const uint8_t *p = vector_bytes(name, &len);

@@ -15,5 +15,7 @@ bool vector_file_load(const char *path);
 const uint8_t *vector_bytes(const char *name, size_t *len);
 /* A vector of up to 8 bytes as a big-endian number. */
 uint64_t vector_number(const char *name);
+/* Whether the document at `doc_path` quotes the whole file at `vectors_path` verbatim. */
+bool vector_file_quoted_in(const char *vectors_path, const char *doc_path);
 
 #endif
