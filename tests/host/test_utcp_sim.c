@@ -297,7 +297,15 @@ struct sim_result {
     uint64_t sessions_stats[9], drops[UTCP_DROP_CAUSES];
 };
 
-static void run_scenario(unsigned loss, uint64_t seed) {
+/* The counts a scenario ends with: the same seeds must give the same counts. */
+struct scenario_counts {
+    struct wire_counts wire;
+    struct utcp_session_stats sessions;
+    uint64_t end_us;
+};
+
+/* `report`: print the counts and judge them (not when only repeating a run). */
+static struct scenario_counts run_scenario(unsigned loss, uint64_t seed, bool report) {
     sim_setup(loss, seed);
     for (size_t c = 0; c < sizeof connects / sizeof connects[0]; c++)
         utcp_connect(&nodes[connects[c][0]].core, nodes[connects[c][1]].core.config.identity.cellid, 0);
@@ -346,6 +354,9 @@ static void run_scenario(unsigned loss, uint64_t seed) {
     uint64_t checksum = 0;
     for (size_t p = 0; p < PLANS; p++)
         checksum ^= progress[p].checksum;
+    struct scenario_counts counts = {wire, sum, now_us};
+    if (!report)
+        return counts;
     printf("INFO utcp_sim loss=%u.%u%% frames=%llu lost=%llu duplicated=%llu unroutable=%llu retransmissions=%llu "
            "nacks=%llu windows=%llu syncs=%llu congestion_cuts=%llu epochs=%llu sim_time_ms=%llu.%03llu "
            "checksum=%016llx\n",
@@ -380,6 +391,7 @@ static void run_scenario(unsigned loss, uint64_t seed) {
         snprintf(name, sizeof name, "loss_%u_permille_recovered_by_nack", loss);
         CHECK(name, sum.retransmissions > 0 && sum.nacks_out > 0);
     }
+    return counts;
 }
 
 int main(void) {
@@ -387,7 +399,10 @@ int main(void) {
     if (sodium_init() < 0)
         return 1;
     const unsigned losses[] = {0, 10, 50}; /* per mille: 0 %, 1 %, 5 % */
+    struct scenario_counts first[3];
     for (size_t i = 0; i < sizeof losses / sizeof losses[0]; i++)
-        run_scenario(losses[i], 0x5EED0000u + i);
+        first[i] = run_scenario(losses[i], 0x5EED0000u + i, true);
+    struct scenario_counts again = run_scenario(losses[1], 0x5EED0001u, false);
+    CHECK("same_seeds_same_counts", memcmp(&again, &first[1], sizeof again) == 0);
     return check_exit();
 }
