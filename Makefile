@@ -496,9 +496,9 @@ $(B)/host/httpd_host: $(HTTPD_HOST_SRCS:%.c=$(HOST_OBJ)/%.o)
 
 # The LWF core (lwf/) natively: its tests and fuzz target share a fixture (the spec's vectors,
 # three nodes) and link Debian's libsodium-dev.
-HOST_UNIT_SRC_lwf_vectors    := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
-HOST_UNIT_SRC_lwf_frame      := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
-HOST_UNIT_SRC_lwf_reassembly := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c
+HOST_UNIT_SRC_lwf_vectors    := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c tests/host/vector_file.c
+HOST_UNIT_SRC_lwf_frame      := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c tests/host/vector_file.c
+HOST_UNIT_SRC_lwf_reassembly := $(LWF_CORE_SRCS) tests/host/lwf_fixture.c tests/host/vector_file.c
 $(HOST_OBJ)/lwf/%.o $(HOST_OBJ)/tests/host/lwf_%.o $(HOST_OBJ)/tests/host/test_lwf_%.o \
 $(HOST_OBJ)/tests/fuzz/fuzz_lwf_%.o: HOST_CFLAGS += -Ilwf -Itests/host
 $(FUZZ_OBJ)/lwf/%.o $(FUZZ_OBJ)/tests/host/lwf_%.o $(FUZZ_OBJ)/tests/fuzz/fuzz_lwf_%.o: FUZZ_CFLAGS += -Ilwf -Itests/host
@@ -513,6 +513,31 @@ $(B)/host/replay_lwf_%: $(HOST_OBJ)/tests/fuzz/fuzz_lwf_%.o $(HOST_OBJ)/tests/fu
 	$(HOST_CC) $(HOST_SAN) $^ -o $@ -lsodium
 
 $(B)/fuzz/fuzz_lwf_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_lwf_%.o $$(call unit_objs,$(FUZZ_OBJ),lwf_$$*)
+	@mkdir -p $(dir $@)
+	clang -fsanitize=fuzzer,address,undefined $^ -o $@ -lsodium
+
+# The UTCP core (utcp/) natively: its tests, simulation and fuzz target share a fixture (nodes
+# from the spec's seeds over in-memory outboxes) and link Debian's libsodium-dev.
+UTCP_CORE_SRCS := $(wildcard utcp/*.c)
+UTCP_TESTS     := utcp_vectors utcp_frame utcp_sim
+HOST_TESTS     += $(UTCP_TESTS)
+FUZZ_TARGETS   += utcp_frame
+$(foreach t,$(UTCP_TESTS),$(eval HOST_UNIT_SRC_$(t) := $(UTCP_CORE_SRCS) tests/host/utcp_fixture.c tests/host/vector_file.c))
+$(HOST_OBJ)/utcp/%.o $(HOST_OBJ)/tests/host/utcp_%.o $(HOST_OBJ)/tests/host/test_utcp_%.o \
+$(HOST_OBJ)/tests/fuzz/fuzz_utcp_%.o: HOST_CFLAGS += -Iutcp -Itests/host
+$(FUZZ_OBJ)/utcp/%.o $(FUZZ_OBJ)/tests/host/utcp_%.o $(FUZZ_OBJ)/tests/host/vector_file.o \
+$(FUZZ_OBJ)/tests/fuzz/fuzz_utcp_%.o: FUZZ_CFLAGS += -Iutcp -Itests/host
+
+$(B)/host/test_utcp_%: $(HOST_OBJ)/tests/host/test_utcp_%.o $$(call unit_objs,$(HOST_OBJ),utcp_$$*)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_SAN) $^ -o $@ -lsodium
+
+$(B)/host/replay_utcp_%: $(HOST_OBJ)/tests/fuzz/fuzz_utcp_%.o $(HOST_OBJ)/tests/fuzz/replay.o \
+                         $$(call unit_objs,$(HOST_OBJ),utcp_$$*)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_SAN) $^ -o $@ -lsodium
+
+$(B)/fuzz/fuzz_utcp_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_utcp_%.o $$(call unit_objs,$(FUZZ_OBJ),utcp_$$*)
 	@mkdir -p $(dir $@)
 	clang -fsanitize=fuzzer,address,undefined $^ -o $@ -lsodium
 

@@ -87,14 +87,18 @@ def frame(sender, dst_mac, dst_cellid, flags, ftype, service, seq, body, nonce=b
     return dst_mac + sender.mac + struct.pack(">H", ETHERTYPE) + lwf
 
 
+def vector_lines(name, value):
+    """`name = hex`, continued on lines indented by four spaces, 64 hex digits each."""
+    digits = value.hex()
+    lines = [digits[i:i + 64] for i in range(0, len(digits), 64)] or [""]
+    return [f"{name} = {lines[0]}"] + ["    " + line for line in lines[1:]]
+
+
 def main():
     out = []
 
     def put(name, value):
-        digits = value.hex()
-        lines = [digits[i:i + 64] for i in range(0, len(digits), 64)] or [""]
-        out.append(f"{name} = {lines[0]}")
-        out.extend("    " + line for line in lines[1:])
+        out.extend(vector_lines(name, value))
 
     out.append("# LWF v1 test vectors, written by tools/lwf_vectors.py (docs/lwf.md, section 12)")
     put("crc32c_input", b"123456789")
