@@ -53,6 +53,9 @@ def groups(build, qemu):
     legacy = test_qemu.replace("virtio-mmio.force-legacy=false", "virtio-mmio.force-legacy=true")
     yield "qemu_net_v1", [sys.executable, "-m", "tests.qemu.run_nettest", "--qemu", legacy,
                           "--logdir", "build/test-logs/net-v1", "--expect-transport", "1"]
+    # Busy is not runaway: a flood of malformed TCP from the wire while HTTP is served.
+    yield "qemu_flood", [sys.executable, "-m", "tests.e2e.run_qemu_flood", "--qemu", test_qemu,
+                         "--logdir", "build/test-logs/flood"]
 
 
 def run_group(name, cmd):
