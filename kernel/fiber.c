@@ -361,6 +361,17 @@ int fiber_stop(struct fiber *f) {
     return 0;
 }
 
+/* Only giving up the CPU moves a fiber's watchdog on: a syscall that returns at once (a clock
+ * read, a wait on a channel already pending) is work like any other. */
+static uint64_t watchdog_deadline(const struct fiber *f) {
+    return f->dispatched + f->irq_ticks + timer_ticks_from_ns(watchdog_ns);
+}
+
+void fiber_irq_ticks(uint64_t ticks) {
+    if (current)
+        current->irq_ticks += ticks;
+}
+
 void fiber_timer_tick(int from_user) {
     uint64_t now = rdtime();
     for (int i = 0; i < MAX_FIBERS; i++) {
@@ -370,8 +381,13 @@ void fiber_timer_tick(int from_user) {
             f->state = FIBER_RUNNABLE;
         }
     }
-    if (from_user && current && now - current->dispatched >= timer_ticks_from_ns(watchdog_ns))
+    if (from_user && current && now >= watchdog_deadline(current)) {
+        kprintf("watchdog: %s#%u held the CPU %lu ms without yielding or blocking (%u syscalls; "
+                "%lu ms of interrupts not counted)\n", current->name, current->id,
+                timer_ns_from_ticks(now - current->dispatched - current->irq_ticks) / 1000000,
+                current->syscalls, timer_ns_from_ticks(current->irq_ticks) / 1000000);
         fiber_kill_current(END_RUNAWAY, csr_read(scause), 0, current->tf.sepc);
+    }
 }
 
 uint64_t fiber_next_deadline(void) {
@@ -385,7 +401,7 @@ uint64_t fiber_next_deadline(void) {
     if (restart < next)
         next = restart;
     if (current && !current->is_kernel) {
-        uint64_t dog = current->dispatched + timer_ticks_from_ns(watchdog_ns);
+        uint64_t dog = watchdog_deadline(current);
         if (dog < next)
             next = dog;
     }
@@ -426,6 +442,8 @@ void scheduler(void) {
         }
         f->state = FIBER_RUNNING;
         f->dispatched = rdtime();
+        f->irq_ticks = 0;
+        f->syscalls = 0;
         current = f;
         if (f->pt) {
             csr_write(satp, vm_satp(f->pt));

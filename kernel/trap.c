@@ -45,9 +45,13 @@ void kernel_trap(void) {
 
 void user_trap(struct trapframe *tf) {
     uint64_t scause = csr_read(scause);
-    if (scause & SCAUSE_INTERRUPT)
+    if (scause & SCAUSE_INTERRUPT) {
+        /* A flood of device interrupts must not count as the interrupted fiber's own time:
+         * the watchdog would take a busy NIC for a spinning service. */
+        uint64_t start = rdtime();
         interrupt(scause & ~SCAUSE_INTERRUPT, 1);
-    else if (scause == EXC_ECALL_U) {
+        fiber_irq_ticks(rdtime() - start);
+    } else if (scause == EXC_ECALL_U) {
         tf->sepc += 4; /* resume after the ecall, also when the syscall blocks */
         syscall_dispatch(fiber_current());
     } else

@@ -81,14 +81,17 @@ unsigned link_server_poll(void) {
     for (unsigned i = 0; i < nlinks; i++) {
         struct link_conn *c = &links[i];
         struct ion_desc d;
-        int r;
+        int r = ION_RING_OK;
         uint32_t start = __atomic_load_n(&c->hdr->app_start, __ATOMIC_ACQUIRE);
         if (start != c->app_start_seen) {
             c->app_start_seen = start;
             restart_app_side(i, start);
             work++;
         }
-        while ((r = ion_ring_dequeue(&c->requests, &d)) == ION_RING_OK) {
+        /* At most one ring's worth per link and pass: an app that refills its ring as fast as
+         * it is drained still lets the service's other work (and the CPU) have a turn. */
+        unsigned budget = NXS_RING_CAPACITY;
+        while (budget-- && (r = ion_ring_dequeue(&c->requests, &d)) == ION_RING_OK) {
             work++;
             if (d.handle >= NXS_SLOTS) {
                 stats.bad_slots++;

@@ -7,7 +7,8 @@ the guest's port 80 forwarded to loopback) and a wire peer's port. Through the p
 host on the guest's subnet sends FRAMES malformed TCP segments at RATE frames/s
 (tests/harness/tcp_flood.py: RST/FIN storms, data and HTTP requests without a handshake, bad
 options, offsets and checksums), most of which the Membrane answers with a RST. Meanwhile a
-client sends GET /bytes/10 every GET_EVERY_S seconds on fresh connections. Pass: the watchdog
+client sends GET /bytes/10 every GET_EVERY_S seconds on fresh connections. RATE is above what
+the guest takes in, so the Membrane's RX ring never runs empty. Pass: the watchdog
 kills nothing (the Membrane works through the flood in bounded batches and yields between
 them), every GET is answered, the Membrane answered the flood, and it still serves afterwards.
 """
@@ -28,7 +29,7 @@ from tests.harness.tcp_flood import Flood
 from tools.wirepeer import DgramPort
 
 BOOT_TIMEOUT = 90.0
-FRAMES, RATE = 40000, 4000
+FRAMES, RATE = 100000, 20000
 GET_EVERY_S, GET_TIMEOUT_S = 0.25, 10.0
 GUEST_MAC, GUEST_ADDR, FLOOD_ADDR = "52:54:00:12:34:56", "10.0.2.15", "10.0.2.77"
 
@@ -105,7 +106,9 @@ def main():
         report("membrane_never_restarted", bus.get("/Bus/fibers/membrane/restarts") == "0"
                and bus.get("/Bus/fibers/membrane/state") == "alive",
                f"restarts={bus.get('/Bus/fibers/membrane/restarts')} state={bus.get('/Bus/fibers/membrane/state')}")
-        report("every_get_answered", not getter.failures and len(getter.latencies) >= flooded_s / GET_EVERY_S / 2,
+        # Above the guest's rate the NetSwitch drops frames, a client's SYN among them, so a GET
+        # may wait for a retransmission: the test asks for an answer, not for speed.
+        report("every_get_answered", not getter.failures and getter.latencies,
                f"{len(getter.failures)} of {len(getter.failures) + len(getter.latencies)} failed: {getter.failures[:3]}")
         # Every segment that is not itself a RST and passes the checksum gets one back; a
         # stack that shed the flood by dying or stalling answers far fewer.
