@@ -19,7 +19,9 @@
 #define MEM_SIZE (640 * 1024)
 #define MEMP_NUM_PBUF 256          /* PBUF_REF/ROM headers, e.g. lwIP's own references */
 #define PBUF_POOL_SIZE 64
-#define MEMP_NUM_TCP_PCB 128
+/* 264 bytes each. An app may hold NXS_SOCKETS (128) sockets; half-open and TIME_WAIT
+ * connections under a flood take PCBs too (docs/sockets.md, "Limits"). */
+#define MEMP_NUM_TCP_PCB 256
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_UDP_PCB 16
 #define MEMP_NUM_REASSDATA 8

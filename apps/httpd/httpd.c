@@ -30,9 +30,11 @@
 #include "http_parse.h"
 #include "sysinfo.h"
 
+/* A slot costs 12.4 KiB (struct conn): 64 is what the bench's smallest guest (-m 6M) still
+ * holds beside everything else (docs/sockets.md, "Limits"); an app may have up to NXS_SOCKETS. */
 enum {
-    MAX_CONNS = 48,
-    LISTEN_BACKLOG = 64,
+    MAX_CONNS = 64,
+    LISTEN_BACKLOG = 128, /* beyond the slots: waiting clients get a slot as idle ones make room */
 };
 
 #define RETRY_MS 50                /* listener setup retry period: a restarted Membrane is quick */
