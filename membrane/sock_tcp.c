@@ -45,13 +45,11 @@ static struct accept_queue accept_queues[MEMP_NUM_TCP_PCB_LISTEN];
 static uint8_t accept_queue_used[MEMP_NUM_TCP_PCB_LISTEN];
 
 static struct accept_queue *take_accept_queue(void) {
-    for (unsigned i = 0; i < MEMP_NUM_TCP_PCB_LISTEN; i++)
-        if (!accept_queue_used[i]) {
-            accept_queue_used[i] = 1;
-            accept_queues[i].n = 0;
-            return &accept_queues[i];
-        }
-    return NULL;
+    int i = pool_take(accept_queue_used, MEMP_NUM_TCP_PCB_LISTEN);
+    if (i < 0)
+        return NULL;
+    accept_queues[i].n = 0;
+    return &accept_queues[i];
 }
 
 void tcp_sock_close(struct msock *s) {

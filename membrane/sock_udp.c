@@ -16,13 +16,11 @@ static struct dgram_queue queues[MEMP_NUM_UDP_PCB];
 static uint8_t queue_used[MEMP_NUM_UDP_PCB];
 
 static struct dgram_queue *take_queue(void) {
-    for (unsigned i = 0; i < MEMP_NUM_UDP_PCB; i++)
-        if (!queue_used[i]) {
-            queue_used[i] = 1;
-            queues[i].head = queues[i].count = 0;
-            return &queues[i];
-        }
-    return NULL;
+    int i = pool_take(queue_used, MEMP_NUM_UDP_PCB);
+    if (i < 0)
+        return NULL;
+    queues[i].head = queues[i].count = 0;
+    return &queues[i];
 }
 
 static void pop(struct dgram_queue *q) {

@@ -74,6 +74,8 @@ extern struct sockets_stats sockets_counters; /* read by membrane.c for /Bus */
 struct msock *sock_at(unsigned link, int k);
 int sock_number(const struct msock *s);
 struct msock *sock_alloc(unsigned link);
+/* The index of a free entry of a per-socket pool (used[i] == 0), now marked used; -1 if none. */
+int pool_take(uint8_t *used, unsigned n);
 void sock_release(struct msock *s);
 void touch(struct msock *s);
 int errno_of(err_t e);

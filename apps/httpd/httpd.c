@@ -30,11 +30,12 @@
 #include "http_parse.h"
 #include "sysinfo.h"
 
-/* A slot costs 12.4 KiB (struct conn): 64 is what the bench's smallest guest (-m 6M) still
- * holds beside everything else (docs/sockets.md, "Limits"); an app may have up to NXS_SOCKETS. */
+/* A slot costs 12.4 KiB (struct conn). 64 slots with a backlog of 128 fit the smallest guest
+ * but failed qemu_e2e's slowloris check 3 runs of 3 (docs/sockets.md, "Limits"): 48 and 64 stay
+ * until that is understood. */
 enum {
-    MAX_CONNS = 64,
-    LISTEN_BACKLOG = 128, /* beyond the slots: waiting clients get a slot as idle ones make room */
+    MAX_CONNS = 48,
+    LISTEN_BACKLOG = 64,
 };
 
 #define RETRY_MS 50                /* listener setup retry period: a restarted Membrane is quick */
