@@ -3,7 +3,8 @@
  * running in U-mode, with a kernel stack for its syscalls and traps. A kernel fiber (the
  * selftest runner) runs a kernel function on its own stack. Scheduling is cooperative: a fiber
  * runs until it yields, sleeps, waits, exits or faults; the watchdog kills one that keeps the
- * CPU longer than watchdog_ns.
+ * CPU longer than watchdog_ns since it last gave it up (yield, sleep, or a wait that blocked),
+ * not counting the interrupts the kernel handled meanwhile (docs/security.md, "Runaways").
  */
 #ifndef NEXUS_FIBER_H
 #define NEXUS_FIBER_H
@@ -72,6 +73,10 @@ struct fiber {
     uint64_t wait_mask;   /* for WAITING: the channels that wake it */
     long wake_result;     /* returned by the blocking syscall */
     uint64_t dispatched;  /* ticks when it last got the CPU: the watchdog's reference */
+    uint64_t irq_ticks;   /* since then, ticks spent on interrupts taken in its U-mode: not its time */
+    uint32_t syscalls;    /* since then, syscalls it made (the watchdog's kill report) */
+    uint32_t timer_irqs;  /* since then, timer and device interrupts taken in its U-mode (the same */
+    uint32_t device_irqs; /* report: a storm of either shows there, a stalled host shows neither) */
     int net_port;         /* NetSwitch port this fiber holds, -1 for none */
     struct cspace caps;   /* the channels it may wait on (READ) or signal (WRITE) */
     uint32_t pledge;      /* promise bits (pledge.h); only ever narrowed */
@@ -124,6 +129,10 @@ __attribute__((noreturn)) void fiber_kill_pledge(const char *syscall, uint32_t p
  * fiber blocked in a syscall is at once: the call is cut short with -EINTR. A safe point because
  * the fiber then holds no half-done kernel work. 0, or -EPERM for a kernel fiber. */
 int fiber_stop(struct fiber *f);
+
+/* Charges `ticks` of handling one interrupt (a timer one if `timer`), taken while the current
+ * fiber ran in U-mode, to the kernel rather than to that fiber's watchdog. */
+void fiber_interrupted(int timer, uint64_t ticks);
 
 /* For the timer: wakes sleepers whose time has come; kills a runaway current fiber. */
 void fiber_timer_tick(int from_user);

@@ -156,6 +156,6 @@ static void uart_rx(void) {
 
 void monitor_init(uint32_t irq) {
     rx_irq = irq;
-    if (plic_enable(irq, uart_rx) == 0)
+    if (plic_enable(irq, "uart", uart_rx) == 0)
         uart_enable_rx_irq();
 }

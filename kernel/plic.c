@@ -6,6 +6,7 @@
  */
 #include "plic.h"
 
+#include "bus.h"
 #include "kernel.h"
 #include "riscv.h"
 
@@ -16,6 +17,8 @@ static int ctx;
 static uint32_t nsources;
 static void (*handlers[PLIC_MAX_SOURCES])(void);
 static uint64_t counts[PLIC_MAX_SOURCES];
+static uint64_t published[PLIC_MAX_SOURCES];
+static const char *names[PLIC_MAX_SOURCES];
 
 static volatile uint32_t *reg(uint64_t offset) { return plic + offset / 4; }
 
@@ -29,10 +32,12 @@ void plic_init(uint64_t base, int context, uint32_t ndev) {
     csr_set(sie, SIE_SEIE);
 }
 
-int plic_enable(uint32_t irq, void (*handler)(void)) {
+int plic_enable(uint32_t irq, const char *name, void (*handler)(void)) {
     if (!plic || irq == 0 || irq >= nsources)
         return -1;
     handlers[irq] = handler;
+    names[irq] = name;
+    published[irq] = UINT64_MAX; /* publish the first count, 0 included */
     *reg(4 * (uint64_t)irq) = 1;
     *reg(0x2000 + 0x80 * (uint64_t)ctx + 4 * (irq / 32)) |= 1u << (irq % 32);
     return 0;
@@ -51,3 +56,14 @@ void plic_interrupt(void) {
 }
 
 uint64_t plic_count(uint32_t irq) { return irq < PLIC_MAX_SOURCES ? counts[irq] : 0; }
+
+void plic_publish(void) {
+    char path[BUS_PATH_MAX];
+    for (uint32_t irq = 1; irq < nsources; irq++) {
+        if (!handlers[irq] || published[irq] == counts[irq])
+            continue;
+        published[irq] = counts[irq];
+        snprintf(path, sizeof path, "/Bus/dev/irq/%s", names[irq]);
+        bus_setf(0, path, "%lu", counts[irq]);
+    }
+}

@@ -17,12 +17,15 @@
 #include "fdt.h"
 #include "fiber.h"
 #include "kernel.h"
+#include "manifest.h"
 #include "mem.h"
 #include "monitor.h"
 #include "netswitch.h"
 #include "pledge.h"
+#include "restart_policy.h"
 #include "riscv.h"
 #include "rtc.h"
+#include "supervisor.h"
 #include "timer.h"
 #include "virtio_rng.h"
 
@@ -308,6 +311,38 @@ static void check_console_irq(void) {
     sleep_ms(50); /* let the rest of the line arrive and the monitor answer */
 }
 
+/* A restart falls due while another fiber holds the CPU. Only the scheduler restarts, and it
+ * runs when that fiber gives the CPU up; the timer must not be armed for the due restart on
+ * every return to U-mode meanwhile: that fired at once, again and again, an interrupt storm that
+ * left the fiber a few instructions per interrupt and got a busy Membrane killed as a runaway.
+ * Here a supervised probe crashes at once (restart 10 ms later) while another spins until the
+ * watchdog: the spin may take about the interrupts its watchdog and the sleepers need, not
+ * thousands. */
+#define SPIN_TIMER_INTERRUPTS_MAX 100
+
+static void check_restart_due_while_spinning(void) {
+    static const struct manifest_entry lapser = {.name = "lapser", .image = "probe", .args = "null",
+                                                 .grants = "", .pledge = PROBE_PLEDGE, .restart = RESTART_FRAGILE};
+    static const struct fiber_spec spinner = {"spinner", "probe", "spin", "", PROBE_PLEDGE};
+    uint64_t before = timer_interrupts();
+    int service = supervisor_start(&lapser);
+    int spin = fiber_spawn(&spinner);
+    struct fiber_end_info end;
+    int ended = service > 0 && spin > 0 && wait_end((uint32_t)spin, &end) == 0;
+    uint64_t taken = timer_interrupts() - before;
+    check("watchdog.spin_ended_as_runaway", ended && end.kind == END_RUNAWAY, "service %d, spinner %d, ended %s",
+          service, spin, ended ? fiber_end_name(end.kind) : "not");
+    check("timer.no_storm_for_a_due_restart", taken <= SPIN_TIMER_INTERRUPTS_MAX,
+          "%lu timer interrupts during a spin of one watchdog period", taken);
+    char state[BUS_VALUE_MAX] = "";
+    for (unsigned waited = 0; waited < STEP_TIMEOUT_MS && strncmp(state, "down:", 5); waited += POLL_MS) {
+        sleep_ms(POLL_MS);
+        bus_get("/Bus/fibers/lapser/state", state, sizeof state);
+    }
+    check("supervisor.restarted_after_the_spin", !strncmp(state, "down:", 5),
+          "lapser's state \"%s\": its restarts did not run their course", state);
+}
+
 static void runner(void *arg) {
     (void)arg;
     kprintf("SELFTEST START\n");
@@ -323,6 +358,7 @@ static void runner(void *arg) {
     check_bus_quotas();
     check_console_forger();
     check_console_irq();
+    check_restart_due_while_spinning();
     kprintf("SELFTEST DONE passed=%d failed=%d\n", passed, failed);
     machine_exit(failed ? 1 : 0);
 }

@@ -296,6 +296,7 @@ void syscall_dispatch(struct fiber *f) {
     uint64_t nr = f->tf.regs[17];
     const uint64_t *args = &f->tf.regs[10];
     long ret = -ENOSYS;
+    f->syscalls++;
     if (nr < SYS_COUNT && syscall_table[nr].fn) {
         require_promises(f, syscall_table[nr].name, syscall_table[nr].promise);
         ret = syscall_table[nr].fn(f, args);

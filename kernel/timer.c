@@ -13,6 +13,7 @@
 
 static uint64_t hz = 10000000;
 static uint64_t armed = UINT64_MAX;
+static uint64_t fired;
 
 void timer_init(uint64_t timebase_hz) {
     if (timebase_hz)
@@ -41,7 +42,10 @@ void timer_arm(uint64_t deadline) {
 }
 
 void timer_interrupt(int from_user) {
+    fired++;
     armed = UINT64_MAX;
     sbi_set_timer(UINT64_MAX); /* clears STIP until the next timer_arm */
     fiber_timer_tick(from_user);
 }
+
+uint64_t timer_interrupts(void) { return fired; }

@@ -11,5 +11,7 @@ uint64_t timer_ns_from_ticks(uint64_t ticks);
 void timer_arm(uint64_t deadline);
 /* Timer interrupt: forget the fired deadline and let the fibers react. */
 void timer_interrupt(int from_user);
+/* How many timer interrupts the kernel has taken (/Bus/dev/irq/timer). */
+uint64_t timer_interrupts(void);
 
 #endif

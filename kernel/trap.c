@@ -5,6 +5,7 @@
  */
 #include "trap.h"
 
+#include "bus.h"
 #include "fiber.h"
 #include "kernel.h"
 #include "plic.h"
@@ -34,6 +35,21 @@ static void interrupt(uint64_t cause, int from_user) {
     }
 }
 
+#define PUBLISH_EVERY_MS 20 /* the scheduler calls it on every dispatch: not a Bus write each time */
+
+void trap_publish_interrupts(void) {
+    static uint64_t last_publish, last_timer = UINT64_MAX;
+    uint64_t now = rdtime();
+    if (now - last_publish < timer_ticks_from_ns(PUBLISH_EVERY_MS * 1000000ull))
+        return;
+    last_publish = now;
+    if (timer_interrupts() != last_timer) {
+        last_timer = timer_interrupts();
+        bus_setf(0, "/Bus/dev/irq/timer", "%lu", last_timer);
+    }
+    plic_publish();
+}
+
 void kernel_trap(void) {
     uint64_t scause = csr_read(scause);
     if (scause & SCAUSE_INTERRUPT) {
@@ -45,9 +61,14 @@ void kernel_trap(void) {
 
 void user_trap(struct trapframe *tf) {
     uint64_t scause = csr_read(scause);
-    if (scause & SCAUSE_INTERRUPT)
-        interrupt(scause & ~SCAUSE_INTERRUPT, 1);
-    else if (scause == EXC_ECALL_U) {
+    if (scause & SCAUSE_INTERRUPT) {
+        /* A flood of device interrupts must not count as the interrupted fiber's own time:
+         * the watchdog would take a busy NIC for a spinning service. */
+        uint64_t start = rdtime();
+        uint64_t cause = scause & ~SCAUSE_INTERRUPT;
+        interrupt(cause, 1);
+        fiber_interrupted(cause == IRQ_S_TIMER, rdtime() - start);
+    } else if (scause == EXC_ECALL_U) {
         tf->sepc += 4; /* resume after the ecall, also when the syscall blocks */
         syscall_dispatch(fiber_current());
     } else

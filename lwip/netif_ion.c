@@ -11,7 +11,7 @@
 #include "port/port.h"
 #include "rx_frame_policy.h"
 
-#define RX_BATCH 32
+#define RX_BATCH 32 /* frames per pass: the Membrane yields between passes (membrane.c) */
 #define MAX_HANDLES NEXUS_ION_POOL_BUFS /* pool handles the kernel may hand out */
 
 /* One custom pbuf per pool buffer: a buffer is in lwIP at most once at a time. */

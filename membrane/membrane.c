@@ -3,6 +3,10 @@
  *   frames from the NetSwitch -> lwIP, socket requests from apps -> lwIP, lwIP's timers,
  *   the network state to /Bus, socket statuses to apps, queued frames to the kernel,
  *   then sleep on the port's and the links' channels until the next timer.
+ * Each pass takes a bounded batch from every source (ion_netif_poll, link_server_poll); a pass
+ * that found work yields the CPU before the next, so a flood from the wire or a busy app keeps
+ * the Membrane busy, never a runaway (the watchdog counts time since the last yield or block),
+ * and the apps it serves still get their turn.
  * A crash here ends this fiber only; the kernel and every other fiber go on.
  */
 #include <stdio.h>
@@ -183,8 +187,10 @@ int main(void) {
         }
         link_server_flush();
         ion_netif_flush();
-        if (work || loopback_pending())
+        if (work || loopback_pending()) {
+            nx_yield();
             continue;
+        }
         /* Sleep only if every source is still empty once the wake flags are set. */
         if (!ion_netif_sleep_prepare() || !link_server_sleep_prepare())
             continue;

@@ -41,17 +41,31 @@ static void close_pcb(struct msock *s) {
         tcp_abort(pcb);
 }
 
+static struct accept_queue accept_queues[MEMP_NUM_TCP_PCB_LISTEN];
+static uint8_t accept_queue_used[MEMP_NUM_TCP_PCB_LISTEN];
+
+static struct accept_queue *take_accept_queue(void) {
+    int i = pool_take(accept_queue_used, MEMP_NUM_TCP_PCB_LISTEN);
+    if (i < 0)
+        return NULL;
+    accept_queues[i].n = 0;
+    return &accept_queues[i];
+}
+
 void tcp_sock_close(struct msock *s) {
-    for (unsigned i = 0; i < s->npending; i++)
-        sock_release(sock_at(s->link, s->pending[i]));
-    s->npending = 0;
+    if (s->pending) {
+        for (unsigned i = 0; i < s->pending->n; i++)
+            sock_release(sock_at(s->link, s->pending->sock[i]));
+        accept_queue_used[s->pending - accept_queues] = 0;
+        s->pending = NULL;
+    }
     close_pcb(s);
     tcp_sock_drop_rx(s);
 }
 
 uint32_t tcp_sock_status(const struct msock *s) {
     if (s->listening)
-        return s->npending ? NXS_EV_IN : 0;
+        return s->pending->n ? NXS_EV_IN : 0;
     if (s->connecting)
         return s->err ? NXS_EV_OUT | NXS_EV_HUP : 0;
     if (!s->connected)
@@ -102,8 +116,9 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len) {
 }
 
 static void pending_remove(struct msock *l, unsigned k) {
-    memmove(&l->pending[k], &l->pending[k + 1], (l->npending - k - 1) * sizeof l->pending[0]);
-    l->npending--;
+    struct accept_queue *q = l->pending;
+    memmove(&q->sock[k], &q->sock[k + 1], (q->n - k - 1) * sizeof q->sock[0]);
+    q->n--;
     touch(l);
 }
 
@@ -117,8 +132,8 @@ static void on_err(void *arg, err_t err) {
     if (s->embryonic) {
         /* Reset before the app accepted it: it leaves the listener's queue and the table. */
         struct msock *l = sock_at(s->link, s->listener);
-        for (unsigned k = 0; k < l->npending; k++)
-            if (l->pending[k] == sock_number(s))
+        for (unsigned k = 0; k < l->pending->n; k++)
+            if (l->pending->sock[k] == sock_number(s))
                 pending_remove(l, k);
         s->embryonic = 0;
         tcp_sock_drop_rx(s);
@@ -151,7 +166,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
     struct msock *l = arg;
     if (!l || err != ERR_OK || !newpcb)
         return ERR_VAL;
-    struct msock *s = l->npending < ACCEPT_QUEUE ? sock_alloc(l->link) : NULL;
+    struct msock *s = l->pending->n < ACCEPT_QUEUE ? sock_alloc(l->link) : NULL;
     if (!s) {
         sockets_counters.accept_refused++;
         tcp_abort(newpcb);
@@ -164,7 +179,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
     s->listener = (int16_t)sock_number(l);
     attach(s, newpcb);
     tcp_backlog_delayed(newpcb); /* counts against the listen backlog until the app accepts */
-    l->pending[l->npending++] = (int16_t)sock_number(s);
+    l->pending->sock[l->pending->n++] = (int16_t)sock_number(s);
     touch(l);
     return ERR_OK;
 }
@@ -190,11 +205,16 @@ long tcp_sock_listen(struct msock *s, struct nxs_msg *m, uint8_t *data) {
             return -errno_of(e);
     }
     unsigned backlog = m->arg[0] == 0 ? 1 : m->arg[0] > ACCEPT_QUEUE ? ACCEPT_QUEUE : m->arg[0];
+    s->pending = take_accept_queue();
+    if (!s->pending)
+        return -ENOBUFS; /* as many listeners as lwIP has listening PCBs are open */
     err_t e;
     detach(s->pcb.tcp);
     struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, (u8_t)backlog, &e);
     if (!lpcb) {
         attach(s, s->pcb.tcp);
+        accept_queue_used[s->pending - accept_queues] = 0;
+        s->pending = NULL;
         return -errno_of(e);
     }
     s->pcb.tcp = lpcb;
@@ -209,9 +229,9 @@ long tcp_sock_accept(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     (void)data;
     if (!s->listening)
         return -EINVAL;
-    if (!s->npending)
+    if (!s->pending->n)
         return -EAGAIN;
-    struct msock *c = sock_at(s->link, s->pending[0]);
+    struct msock *c = sock_at(s->link, s->pending->sock[0]);
     pending_remove(s, 0);
     c->embryonic = 0;
     if (c->pcb.tcp) {

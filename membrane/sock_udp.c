@@ -1,6 +1,7 @@
 /*
  * UDP sockets (sockets.h): lwIP hands each datagram to on_recv, which queues it on its socket
- * (UDP_QUEUE deep; past that it is dropped and counted); receive takes the oldest.
+ * (UDP_QUEUE deep; past that it is dropped and counted); receive takes the oldest. A socket
+ * holds a queue from the pool while it is open; no more can be open than lwIP has UDP PCBs.
  */
 #include <errno.h>
 #include <string.h>
@@ -11,23 +12,41 @@
 
 #define UDP_PAYLOAD_MAX 65507 /* 65535 less the IPv4 and UDP headers */
 
+static struct dgram_queue queues[MEMP_NUM_UDP_PCB];
+static uint8_t queue_used[MEMP_NUM_UDP_PCB];
+
+static struct dgram_queue *take_queue(void) {
+    int i = pool_take(queue_used, MEMP_NUM_UDP_PCB);
+    if (i < 0)
+        return NULL;
+    queues[i].head = queues[i].count = 0;
+    return &queues[i];
+}
+
+static void pop(struct dgram_queue *q) {
+    pbuf_free(q->d[q->head].p);
+    q->head = (q->head + 1) % UDP_QUEUE;
+    q->count--;
+}
+
 static void drop_queue(struct msock *s) {
-    while (s->dq_count) {
-        pbuf_free(s->dq[s->dq_head].p);
-        s->dq_head = (s->dq_head + 1) % UDP_QUEUE;
-        s->dq_count--;
-    }
+    if (!s->dq)
+        return;
+    while (s->dq->count)
+        pop(s->dq);
+    queue_used[s->dq - queues] = 0;
+    s->dq = NULL;
 }
 
 static void on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port) {
     struct msock *s = arg;
     (void)pcb;
-    if (!s || s->dq_count == UDP_QUEUE) {
+    if (!s || !s->dq || s->dq->count == UDP_QUEUE) {
         sockets_counters.udp_dropped++;
         pbuf_free(p);
         return;
     }
-    struct dgram *d = &s->dq[(s->dq_head + s->dq_count++) % UDP_QUEUE];
+    struct dgram *d = &s->dq->d[(s->dq->head + s->dq->count++) % UDP_QUEUE];
     d->p = p;
     ip_addr_copy(d->from, *addr);
     d->port = port;
@@ -35,9 +54,12 @@ static void on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_add
 }
 
 int udp_sock_open(struct msock *s, u8_t iptype) {
-    s->pcb.udp = udp_new_ip_type(iptype);
+    s->dq = take_queue();
+    s->pcb.udp = s->dq ? udp_new_ip_type(iptype) : NULL;
     if (s->pcb.udp)
         udp_recv(s->pcb.udp, on_recv, s);
+    else
+        drop_queue(s);
     return s->pcb.udp != NULL;
 }
 
@@ -48,7 +70,7 @@ void udp_sock_close(struct msock *s) {
     drop_queue(s);
 }
 
-uint32_t udp_sock_status(const struct msock *s) { return NXS_EV_OUT | (s->dq_count ? NXS_EV_IN : 0); }
+uint32_t udp_sock_status(const struct msock *s) { return NXS_EV_OUT | (s->dq && s->dq->count ? NXS_EV_IN : 0); }
 
 long udp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port) {
     touch(s);
@@ -85,17 +107,15 @@ long udp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
 }
 
 static long receive(struct msock *s, struct nxs_msg *m, uint8_t *data) {
-    if (!s->dq_count)
+    if (!s->dq || !s->dq->count)
         return s->err ? take_error(s) : -EAGAIN;
-    struct dgram *d = &s->dq[s->dq_head];
+    struct dgram *d = &s->dq->d[s->dq->head];
     uint32_t n = m->len < d->p->tot_len ? m->len : d->p->tot_len;
     pbuf_copy_partial(d->p, data, (u16_t)n, 0);
     reply_addr(m, &d->from, d->port, s->family);
     m->arg[0] = d->p->tot_len; /* the datagram's real length (MSG_TRUNC) */
     if (!(m->flags & MSG_PEEK)) {
-        pbuf_free(d->p);
-        s->dq_head = (s->dq_head + 1) % UDP_QUEUE;
-        s->dq_count--;
+        pop(s->dq);
         touch(s);
     }
     return n;

@@ -128,6 +128,15 @@ struct msock *sock_alloc(unsigned link) {
     return NULL;
 }
 
+int pool_take(uint8_t *used, unsigned n) {
+    for (unsigned i = 0; i < n; i++)
+        if (!used[i]) {
+            used[i] = 1;
+            return (int)i;
+        }
+    return -1;
+}
+
 void sock_release(struct msock *s) {
     if (s->type == SOCK_STREAM)
         tcp_sock_close(s);

@@ -18,12 +18,28 @@
 #include "nexus/sockproto.h"
 
 #define UDP_QUEUE 16
-#define ACCEPT_QUEUE 64
+/* A listener's backlog at most: lwIP drops a SYN past it without a word, and the client only
+ * retries a second later; as deep as a link has sockets, a socket limit refuses first (RST). */
+#define ACCEPT_QUEUE NXS_SOCKETS
 
 struct dgram {
     struct pbuf *p;
     ip_addr_t from;
     u16_t port;
+};
+
+/* A listener's connections that lwIP accepted and the app has not yet, oldest first. Only
+ * listeners have one, from a pool as large as lwIP's listening PCBs (sock_tcp.c). */
+struct accept_queue {
+    unsigned n;
+    int16_t sock[ACCEPT_QUEUE];
+};
+
+/* A UDP socket's received datagrams. Only UDP sockets have one, taken from a pool as large as
+ * lwIP's UDP PCBs (sock_udp.c): in every socket it cost 640 of its 824 bytes, the accept queue 128 more. */
+struct dgram_queue {
+    unsigned head, count;
+    struct dgram d[UDP_QUEUE];
 };
 
 struct msock {
@@ -37,10 +53,8 @@ struct msock {
         struct udp_pcb *udp;
     } pcb;
     struct pbuf *rx;   /* TCP: bytes received, not yet read */
-    struct dgram dq[UDP_QUEUE];
-    unsigned dq_head, dq_count;
-    int16_t pending[ACCEPT_QUEUE]; /* listener: embryonic socket numbers, oldest first */
-    unsigned npending;
+    struct dgram_queue *dq; /* UDP, while open */
+    struct accept_queue *pending; /* listener: its embryonic sockets */
 };
 
 /* An operation on an open socket: fills the reply in *m, returns the result. */
@@ -60,6 +74,8 @@ extern struct sockets_stats sockets_counters; /* read by membrane.c for /Bus */
 struct msock *sock_at(unsigned link, int k);
 int sock_number(const struct msock *s);
 struct msock *sock_alloc(unsigned link);
+/* The index of a free entry of a per-socket pool (used[i] == 0), now marked used; -1 if none. */
+int pool_take(uint8_t *used, unsigned n);
 void sock_release(struct msock *s);
 void touch(struct msock *s);
 int errno_of(err_t e);

@@ -78,6 +78,9 @@ def groups(build, qemu):
                             "--keygen", os.path.join(build, "nexus-keygen"),
                             "--logdir", "build/test-logs/lwf-host-node"]
     yield "readme_mesh", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "mesh"]
+    # Busy is not runaway: a flood of malformed TCP from the wire while HTTP is served.
+    yield "qemu_flood", [sys.executable, "-m", "tests.e2e.run_qemu_flood", "--qemu", test_qemu,
+                         "--logdir", "build/test-logs/flood"]
 
 
 def run_group(name, cmd):

@@ -16,8 +16,6 @@ enum {
     PATTERN_LEN = PATTERN_PERIOD * 128,
 };
 
-#define LINGER_MS 5000ull /* after our FIN, how long to drain the peer before close */
-
 #ifdef MSG_NOSIGNAL
 #define SEND_FLAGS MSG_NOSIGNAL /* a peer reset must be an error code, not SIGPIPE */
 #else
@@ -36,13 +34,14 @@ void conn_open(struct conn *c, int fd) {
     memset(c, 0, offsetof(struct conn, in)); /* the buffers need no clearing */
     c->fd = fd;
     c->readable = c->writable = c->run_again = true; /* a request may already be waiting */
-    c->last_active_ms = now_ms;
+    c->last_active_ms = c->head_wait_since_ms = now_ms;
 }
 
 static void body_end(struct conn *c) {
     if (c->body.kind == BODY_DOCUMENT)
         snapshot_release(c->body.snap);
     c->body.kind = BODY_NONE;
+    c->head_wait_since_ms = now_ms; /* the next request's head is due from now */
     c->unparsed_lines = c->in_end > c->in_pos; /* a pipelined request may be waiting */
 }
 
@@ -319,6 +318,17 @@ void conn_step(struct conn *c) {
             return;
     }
     c->run_again = true;
+}
+
+bool conn_awaiting_head(const struct conn *c) {
+    return !c->lingering && !c->close_after && c->body.kind == BODY_NONE && !output_pending(c);
+}
+
+unsigned long long conn_deadline_ms(const struct conn *c) {
+    if (c->lingering)
+        return c->linger_until_ms;
+    unsigned long long idle = c->last_active_ms + IDLE_TIMEOUT_MS;
+    return conn_awaiting_head(c) ? min_u64(idle, c->head_wait_since_ms + HEAD_TIMEOUT_MS) : idle;
 }
 
 short conn_interest(const struct conn *c) {

@@ -24,6 +24,13 @@ enum {
     PATTERN_PERIOD = 251, /* /bytes/N: byte i is i % PATTERN_PERIOD */
 };
 
+/* Every httpd timeout, in one place (README.md, "What you see"). A connection waiting for a
+ * request head, new or kept alive after a response, gets HEAD_TIMEOUT_MS to send all of it:
+ * a client that sends half a head and stops (slowloris) or idles holds its slot no longer. */
+#define HEAD_TIMEOUT_MS 10000ull /* from accept, or the end of the last response, to a whole head */
+#define IDLE_TIMEOUT_MS 60000ull /* a response under way with no byte moved: the peer is gone */
+#define LINGER_MS 5000ull        /* after our FIN, how long to drain the peer before close */
+
 enum body_kind { BODY_NONE, BODY_BYTES, BODY_ECHO, BODY_DOCUMENT };
 
 /* The response body still being produced. */
@@ -50,6 +57,7 @@ struct conn {
     bool http10_keep_alive;  /* HTTP/1.0 client asked for keep-alive: say yes explicitly */
     short revents;           /* poll's answer for fd, for the next conn_step */
     unsigned long long last_active_ms, linger_until_ms;
+    unsigned long long head_wait_since_ms; /* when it began waiting for the current request head */
     size_t in_pos, in_end;   /* unconsumed input: in[in_pos, in_end) */
     size_t out_pos, out_end; /* unsent output: out[out_pos, out_end) */
     struct body body;
@@ -71,6 +79,11 @@ void conn_close(struct conn *c); /* closes the socket; fd becomes -1 */
 /* Does all the work the connection allows right now without blocking (c->revents says what
  * poll saw); may close it. run_again is set when it stopped with work left. */
 void conn_step(struct conn *c);
+
+/* Waiting for a request head, with no response under way: a slot httpd may take back. */
+bool conn_awaiting_head(const struct conn *c);
+/* When the connection is to be closed if nothing changes (the timeouts above). */
+unsigned long long conn_deadline_ms(const struct conn *c);
 
 /* The poll events the connection waits for. */
 short conn_interest(const struct conn *c);

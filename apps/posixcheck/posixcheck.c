@@ -597,6 +597,41 @@ static void check_bad_socktype(void) {
         close(fd);
 }
 
+/* More sockets at once than an app had before (64), and a connection among the high numbers
+ * still works: its status lives past the first 64-bit word of the link's dirty set. */
+#define MANY_SOCKETS 100
+
+static int connected_pair_works(void) {
+    int fds[3] = {listen_on(0), -1, -1}; /* listener, client, accepted */
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    int ok = 0;
+    if (fds[0] >= 0 && getsockname(fds[0], (struct sockaddr *)&sa, &len) == 0 &&
+        (fds[1] = socket(AF_INET, SOCK_STREAM, 0)) >= 0 && connect(fds[1], (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        (fds[2] = accept(fds[0], NULL, NULL)) >= 0 && send(fds[1], "x", 1, MSG_NOSIGNAL) == 1 &&
+        wait_for(fds[2], POLLIN, 5000) > 0) {
+        char byte = 0;
+        ok = recv(fds[2], &byte, 1, 0) == 1 && byte == 'x';
+    }
+    for (int i = 0; i < 3; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    return ok;
+}
+
+static void check_many_sockets(void) {
+    int fds[MANY_SOCKETS], opened = 0, e = 0;
+    while (opened < MANY_SOCKETS && (fds[opened] = socket(AF_INET, SOCK_STREAM, 0)) >= 0)
+        opened++;
+    e = errno;
+    check("many_sockets_open", opened == MANY_SOCKETS, "%d of %d sockets opened, then errno %d (%s)", opened,
+          MANY_SOCKETS, e, strerror(e));
+    check("many_sockets_high_numbers_work", opened == MANY_SOCKETS && connected_pair_works(),
+          "no loopback exchange with %d sockets held: errno %d (%s)", opened, errno, strerror(errno));
+    while (opened)
+        close(fds[--opened]);
+}
+
 int main(int argc, char **argv) {
     if (argc != 6) {
         fprintf(stderr,
@@ -625,6 +660,7 @@ int main(int argc, char **argv) {
     check_heap();
     check_time();
     check_syslog();
+    check_many_sockets();
     printf("posixcheck: done %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

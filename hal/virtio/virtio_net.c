@@ -49,7 +49,7 @@ int virtio_net_init(uint64_t base, uint32_t irq, const struct virtio_net_client 
     for (int i = 0; i < 6; i++)
         info.mac[i] = virtio_dev_has(&dev, NET_F_MAC) ? virtio_dev_config8(&dev, (uint32_t)i) : 0;
     info.link_up = virtio_dev_has(&dev, NET_F_STATUS) ? virtio_dev_config16(&dev, 6) & NET_S_LINK_UP : 1;
-    if (plic_enable(irq, net_interrupt) != 0)
+    if (plic_enable(irq, "net", net_interrupt) != 0)
         return -1;
     virtio_dev_ready(&dev);
     return 0;

@@ -46,7 +46,7 @@
 #include "ion_ring.h"
 #include "nexus/syscall.h"
 
-#define NXS_SOCKETS 64 /* sockets per link (per app) */
+#define NXS_SOCKETS 128 /* sockets per link (per app); docs/sockets.md has what each costs */
 #define NXS_SLOTS 2         /* an app makes one call at a time (lib/link/client.c uses slot 0) */
 #define NXS_SLOT_DATA 65536u /* the largest datagram a family carries: a 64 KiB LWF message */
 #define NXS_RING_CAPACITY 8
@@ -99,6 +99,6 @@ _Static_assert(ION_RING_BYTES(NXS_RING_CAPACITY) <= NXS_OFF_COMPLETIONS - NXS_OF
 _Static_assert(ION_RING_BYTES(NXS_RING_CAPACITY) <= NXS_OFF_MSGS - NXS_OFF_COMPLETIONS, "completion ring overflows its page");
 _Static_assert(NXS_SLOTS * sizeof(struct nxs_msg) <= NXS_OFF_DATA - NXS_OFF_MSGS, "slot headers overflow their page");
 _Static_assert(NXS_LINK_BYTES == NEXUS_LINK_PAGES * NXS_PAGE, "the layout fills the link the kernel makes");
-_Static_assert(NXS_SOCKETS <= 64, "a link's dirty set is one 64-bit word");
+_Static_assert(NXS_SOCKETS % 64 == 0, "a link's dirty set is whole 64-bit words");
 
 #endif

@@ -19,7 +19,7 @@
 #include "nexus/sockproto.h"
 
 #define NXL_FD_FIRST 3 /* 0..2 are the console */
-#define NXL_FDS 64
+#define NXL_FDS NXS_SOCKETS /* as many as one service link holds */
 
 struct nxl_family {
     int domain;                 /* AF_* */

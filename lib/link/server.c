@@ -10,7 +10,7 @@ struct link_conn {
     uint8_t *base;
     struct nxs_header *hdr;
     struct ion_ring requests, completions;
-    uint64_t dirty;     /* sockets whose status word may have changed, one bit each */
+    uint64_t dirty[NXS_SOCKETS / 64]; /* sockets whose status word may have changed, one bit each */
     int completed;      /* replies enqueued since the last flush */
     uint32_t app_start_seen;
 };
@@ -28,7 +28,7 @@ uint8_t *link_server_slot_data(unsigned link, uint32_t slot) {
     return links[link].base + NXS_OFF_DATA + slot * NXS_SLOT_DATA;
 }
 
-void link_server_touch(unsigned link, int k) { links[link].dirty |= 1ull << k; }
+void link_server_touch(unsigned link, int k) { links[link].dirty[k / 64] |= 1ull << (k % 64); }
 
 void link_server_complete(unsigned link, uint32_t slot, const struct nxs_msg *m) {
     struct link_conn *c = &links[link];
@@ -61,7 +61,7 @@ static void start_link_over(struct link_conn *c) {
     ion_ring_init(&c->completions, c->base + NXS_OFF_COMPLETIONS, NXS_RING_CAPACITY);
     for (int k = 0; k < NXS_SOCKETS; k++)
         __atomic_store_n(&c->hdr->status[k], 0, __ATOMIC_RELAXED);
-    c->dirty = 0;
+    memset(c->dirty, 0, sizeof c->dirty);
     __atomic_fetch_add(&c->hdr->status_seq, 1, __ATOMIC_RELEASE);
 }
 
@@ -81,14 +81,17 @@ unsigned link_server_poll(void) {
     for (unsigned i = 0; i < nlinks; i++) {
         struct link_conn *c = &links[i];
         struct ion_desc d;
-        int r;
+        int r = ION_RING_OK;
         uint32_t start = __atomic_load_n(&c->hdr->app_start, __ATOMIC_ACQUIRE);
         if (start != c->app_start_seen) {
             c->app_start_seen = start;
             restart_app_side(i, start);
             work++;
         }
-        while ((r = ion_ring_dequeue(&c->requests, &d)) == ION_RING_OK) {
+        /* At most one ring's worth per link and pass: an app that refills its ring as fast as
+         * it is drained still lets the service's other work (and the CPU) have a turn. */
+        unsigned budget = NXS_RING_CAPACITY;
+        while (budget-- && (r = ion_ring_dequeue(&c->requests, &d)) == ION_RING_OK) {
             work++;
             if (d.handle >= NXS_SLOTS) {
                 stats.bad_slots++;
@@ -109,15 +112,17 @@ void link_server_flush(void) {
     for (unsigned i = 0; i < nlinks; i++) {
         struct link_conn *c = &links[i];
         int changed = 0;
-        for (uint64_t dirty = c->dirty; dirty; dirty &= dirty - 1) {
-            int k = __builtin_ctzll(dirty);
-            uint32_t ev = service->status(i, k);
-            if (__atomic_load_n(&c->hdr->status[k], __ATOMIC_RELAXED) != ev) {
-                __atomic_store_n(&c->hdr->status[k], ev, __ATOMIC_RELAXED);
-                changed = 1;
+        for (unsigned w = 0; w < NXS_SOCKETS / 64; w++) {
+            for (uint64_t dirty = c->dirty[w]; dirty; dirty &= dirty - 1) {
+                int k = (int)(w * 64) + __builtin_ctzll(dirty);
+                uint32_t ev = service->status(i, k);
+                if (__atomic_load_n(&c->hdr->status[k], __ATOMIC_RELAXED) != ev) {
+                    __atomic_store_n(&c->hdr->status[k], ev, __ATOMIC_RELAXED);
+                    changed = 1;
+                }
             }
+            c->dirty[w] = 0;
         }
-        c->dirty = 0;
         if (changed)
             __atomic_fetch_add(&c->hdr->status_seq, 1, __ATOMIC_RELEASE);
         if (!changed && !c->completed)

@@ -45,7 +45,8 @@ struct link_server_stats {
 
 /* Maps every link this fiber serves for `svc`, starts a new epoch on each; how many. */
 unsigned link_server_attach(const struct link_service *svc);
-/* Runs the app-start handshakes and answers every queued request. Returns the work done. */
+/* Runs the app-start handshakes and answers the queued requests, at most a ring's worth per
+ * link (the caller yields between passes). Returns the work done. */
 unsigned link_server_poll(void);
 /* Sends the reply in *m for the request in `slot` (also for a deferred one). */
 void link_server_complete(unsigned link, uint32_t slot, const struct nxs_msg *m);

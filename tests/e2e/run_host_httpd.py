@@ -19,6 +19,7 @@ import time
 
 from tests.harness.net import free_port
 from tests.harness.report import Report
+from tests.e2e.slowloris import check_slowloris
 
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer")
 
@@ -100,6 +101,7 @@ def main():
         return 1
     report.run_checker([sys.executable, "-m", "tests.e2e.http_checks", "--host", "127.0.0.1", "--port", str(port),
                         "--expect-addr", "10.0.2.15"], "checks_exit", timeout=args.checks_timeout)
+    check_slowloris(report, port)
     alive = server.proc.poll() is None
     server.stop()
     report("server_survived", alive, f"exited with status {server.proc.returncode}")

@@ -155,11 +155,38 @@ def measure_recoveries(guest, count, kinds, crashed_before=0):
 GUEST_MAC, GUEST_ADDR, PEER_ADDR = "52:54:00:12:34:56", "10.0.2.15", "10.0.2.50"
 
 
+# Interrupts a second the guest may take in a quiet exchange: its timers (lwIP's, the
+# Membrane's 100 ms publishing, sleepers) and a frame or two per packet. A storm (a source not
+# acknowledged, a deadline re-armed in the past) takes thousands.
+INTERRUPTS_PER_S_MAX = {"timer": 300, "net": 300}
+
+
+def interrupt_counts(guest):
+    """The kernel's interrupt counts by source (/Bus/dev/irq/, read on the console so that the
+    reading adds no network traffic), as ints; None where missing."""
+    bus = guest.console_bus("/Bus/dev/irq")
+    got = {src: bus.get(f"/Bus/dev/irq/{src}", "") for src in INTERRUPTS_PER_S_MAX}
+    return {src: int(v) if v.isdigit() else None for src, v in got.items()}
+
+
+def check_no_interrupt_storm(what, before, after, seconds):
+    rates = {src: (after[src] - before[src]) / seconds if None not in (before[src], after[src]) else None
+             for src in INTERRUPTS_PER_S_MAX}
+    print(f"INFO containment: interrupts a second during {what}: " +
+          ", ".join(f"{src} {r:.0f}" if r is not None else f"{src} unknown" for src, r in rates.items()), flush=True)
+    report(f"{what}_no_interrupt_storm", all(r is not None and r <= INTERRUPTS_PER_S_MAX[src] for src, r in rates.items()),
+           f"per second over {seconds:.1f} s: {rates}, at most {INTERRUPTS_PER_S_MAX}")
+
+
 def check_ping(guest, peer):
     """A host on the wire pings the guest: the Membrane answers IPv4 echo requests from its own
     copy of the frame (the RX pool is read-only to it), and counts the copies."""
+    before, started = interrupt_counts(guest), time.monotonic()
     replies, tries = ping(peer, GUEST_MAC, GUEST_ADDR, PEER_ADDR, tries=5)
+    time.sleep(0.1)  # the kernel publishes its counts at most every 20 ms, from its idle loop
+    after, seconds = interrupt_counts(guest), time.monotonic() - started
     report("ping_answered", replies == tries, f"{replies} of {tries} echo requests answered")
+    check_no_interrupt_storm("ping", before, after, seconds)
     time.sleep(0.5)  # the Membrane publishes its counters every 100 ms
     bus = guest.bus_json()
     copied = bus.get("/Bus/net/membrane/rx_copied_frames", "")
@@ -315,10 +342,7 @@ def main():
         injecting = said_by("membrane", "membrane: TEST BUILD: fault injection on udp port")
         report("fault_injection_in_test_build", guest.console.wait_for(injecting, 5) is not None,
                "the test Membrane did not open its trigger port")
-        # check_ping(guest, peer) is off: in about 1 run of 5 the first Membrane was killed as a
-        # runaway during the exchange (sepc in lwIP's etharp_update_arp_entry, whose loop sends
-        # the packets queued for an address once ARP resolves it), which then fails the restart
-        # counts below. Until that is understood, ping is not part of the run.
+        check_ping(guest, peer)
         check_rule_breakers(guest)
         crashed_before = check_rx_pool_read_only(guest)
         home0, held0, total, _ = pool_state(guest)

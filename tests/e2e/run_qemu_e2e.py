@@ -27,6 +27,7 @@ from tests.harness.console import kernel_line, said_by
 from tests.harness.guest import Guest
 from tests.harness.net import UdpEcho, UserNet
 from tests.harness.report import Report
+from tests.e2e.slowloris import check_slowloris
 
 DNS_NAME, DNS_ADDR = "nexus-test.example", "10.0.2.99"
 NXDOMAIN_NAME = "nxdomain.nexus-test.example"  # the DNS stub answers NXDOMAIN for every unknown name
@@ -107,6 +108,7 @@ def main():
             print(f"  httpd listening {time.monotonic() - guest.started:.2f} s after QEMU started", flush=True)
             run_http_checks(guest.http_port)
             check_bus(guest)
+            check_slowloris(report, guest.http_port)
         done = console.wait_for(said_by("posixcheck", "posixcheck: done"), BOOT_TIMEOUT)
         report("posixcheck_finished", done is not None, "posixcheck never reported")
         if done is not None:
