@@ -123,7 +123,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
-IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping
+IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer
 TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
@@ -161,6 +161,10 @@ FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge c
 HOST_TESTS   += keyfile
 FUZZ_TARGETS += keyfile
 HOST_UNIT_SRC_keyfile := lib/identity/keyfile.c
+# The signer's request check (signer/request.c): every field of a client's request.
+HOST_TESTS   += signproto
+FUZZ_TARGETS += signproto
+HOST_UNIT_SRC_signproto := signer/request.c
 # the Membrane's receive path: the port, the netif and lwIP (Membrane's options) over a fake kernel
 HOST_UNIT_SRC_lwip_input := lwip/netif_ion.c lwip/rx_frame_policy.c lwip/tcp_syn_guard.c lib/port/port.c tests/fuzz/fake_port.c \
                             tests/fuzz/frame_repair.c $(LWIP_CORE:%=$(LWIP_DIR)/src/core/%.c) \
@@ -242,11 +246,18 @@ $(B)/user/httpd.full.elf: $(HTTPD_SRCS:%.c=$(B)/u/%.o) $(B)/u/apps/httpd/sysinfo
 # its port and its apps' links; lwfecho and lwfping are plain AF_LWF socket apps.
 LWF_CORE_SRCS    := $(wildcard lwf/*.c)
 LWF_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LWF_CORE_SRCS) $(filter-out lwf/service/fault_inject.c,$(wildcard \
-                    lwf/service/*.c)) lib/identity/keyfile.c) \
-                    $(B)/u/lib/port/port.o $(B)/u/lib/link/server.o $(B)/u/lib/link/sockproto.o
+                    lwf/service/*.c)) signer/request.c) \
+                    $(B)/u/lib/port/port.o $(B)/u/lib/link/server.o $(B)/u/lib/link/sockproto.o $(B)/u/lib/link/client.o
 $(LWF_SERVICE_OBJS): $(SODIUM_VERSION_H)
 $(LWF_SERVICE_OBJS): UCFLAGS += $(SODIUM_CFLAGS) -Ilwf
 $(B)/user/lwf.full.elf: $(LWF_SERVICE_OBJS) $(SODIUM_OBJS)
+# The signer (signer/): the node's key pair, the key file reader, LWF's crypto (lwf/crypto.c for
+# the CellID, signatures and the pairwise KDF), and its clients' links.
+SIGNER_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard signer/*.c) lib/identity/keyfile.c lwf/crypto.c lwf/replay.c) \
+               $(B)/u/lib/link/server.o
+$(SIGNER_OBJS): $(SODIUM_VERSION_H)
+$(SIGNER_OBJS): UCFLAGS += $(SODIUM_CFLAGS) -Ilwf
+$(B)/user/signer.full.elf: $(SIGNER_OBJS) $(SODIUM_OBJS)
 $(B)/user/lwfecho.full.elf: $(B)/u/apps/lwfecho/lwfecho.o $(LIBNEXUS_OBJS)
 $(B)/user/lwfping.full.elf: $(B)/u/apps/lwfping/lwfping.o $(LIBNEXUS_OBJS)
 
@@ -503,6 +514,9 @@ $(HOST_OBJ)/lwf/%.o $(HOST_OBJ)/tests/host/lwf_%.o $(HOST_OBJ)/tests/host/test_l
 $(HOST_OBJ)/tests/fuzz/fuzz_lwf_%.o: HOST_CFLAGS += -Ilwf -Itests/host
 $(FUZZ_OBJ)/lwf/%.o $(FUZZ_OBJ)/tests/host/lwf_%.o $(FUZZ_OBJ)/tests/fuzz/fuzz_lwf_%.o: FUZZ_CFLAGS += -Ilwf -Itests/host
 
+$(HOST_OBJ)/signer/request.o $(HOST_OBJ)/tests/host/test_signproto.o $(HOST_OBJ)/tests/fuzz/fuzz_signproto.o: \
+    HOST_CFLAGS += -Ilwf
+$(FUZZ_OBJ)/signer/request.o $(FUZZ_OBJ)/tests/fuzz/fuzz_signproto.o: FUZZ_CFLAGS += -Ilwf
 $(B)/host/test_lwf_%: $(HOST_OBJ)/tests/host/test_lwf_%.o $$(call unit_objs,$(HOST_OBJ),lwf_$$*)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_SAN) $^ -o $@ -lsodium

@@ -8,17 +8,20 @@
 
 /* The network services every manifest runs. The Membrane holds NetSwitch port 0 (IPv4, ARP,
  * IPv6) and may publish into /Bus but not read it; apps that use sockets get a link to it and
- * the inet promise. The LWF service holds port 2 (EtherType 0x4C57) and the node's key (the
- * keyblob promise, given up once taken); AF_LWF apps get a link to it and the lwf promise:
- * lwfecho answers on LWF service 7, lwfping runs from the console (`run lwfping CELLID`). */
+ * the inet promise. The signer holds the node's key (the keyblob promise, given up once taken,
+ * with rbus) and serves the sign promise to the LWF service alone, which holds port 2 (EtherType
+ * 0x4C57) but no secret; AF_LWF apps get a link to it and the lwf promise: lwfecho answers on
+ * LWF service 7, lwfping runs from the console (`run lwfping CELLID`). */
 #define NETWORK_SERVICES                                                                        \
     {.name = "membrane", .image = "membrane", .grants = "port:0",                               \
      .pledge = "stdio net inet wbus", .serves = "inet", .restart = RESTART_SERVICE},            \
     {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane",               \
      .pledge = "stdio rbus inet", .restart = RESTART_SERVICE},                                  \
     {.name = "uptime", .image = "uptime", .args = "1000", .pledge = "stdio wbus", .restart = RESTART_SERVICE}, \
-    {.name = "lwf", .image = "lwf", .grants = "port:2",                                         \
-     .pledge = "stdio net lwf wbus keyblob", .serves = "lwf", .restart = RESTART_SERVICE},      \
+    {.name = "signer", .image = "signer", .pledge = "stdio rbus wbus keyblob sign",             \
+     .serves = "sign", .restart = RESTART_SERVICE},                                             \
+    {.name = "lwf", .image = "lwf", .grants = "port:2 link:signer",                             \
+     .pledge = "stdio net lwf wbus sign", .serves = "lwf", .restart = RESTART_SERVICE},         \
     {.name = "lwfecho", .image = "lwfecho", .grants = "link:lwf",                               \
      .pledge = "stdio lwf", .restart = RESTART_SERVICE},                                        \
     {.name = "lwfping", .image = "lwfping", .grants = "link:lwf",                               \

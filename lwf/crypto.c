@@ -28,37 +28,63 @@ void lwf_cellid(const uint8_t public_key[LWF_PUBLIC_KEY_LEN], uint8_t cellid[LWF
     crypto_generichash_final(&state, cellid, LWF_CELLID_LEN);
 }
 
-void lwf_node_init(struct lwf_node *node, const uint8_t secret_key[LWF_SECRET_KEY_LEN],
-                   const uint8_t mac[LWF_MAC_LEN]) {
-    memcpy(node->secret_key, secret_key, LWF_SECRET_KEY_LEN);
-    crypto_sign_ed25519_sk_to_pk(node->public_key, secret_key);
-    lwf_cellid(node->public_key, node->cellid);
-    memcpy(node->mac, mac, LWF_MAC_LEN);
+bool lwf_sign_message(const uint8_t secret_key[LWF_SECRET_KEY_LEN], const uint8_t *message, size_t len,
+                      uint8_t signature[LWF_SIGNATURE_LEN]) {
+    return crypto_sign_detached(signature, NULL, message, len, secret_key) == 0;
 }
 
-bool lwf_pairwise_key(const struct lwf_node *me, const uint8_t peer_public_key[LWF_PUBLIC_KEY_LEN],
-                      uint8_t key[LWF_KEY_LEN]) {
+bool lwf_pairwise_derive(const uint8_t secret_key[LWF_SECRET_KEY_LEN], const uint8_t my_cellid[LWF_CELLID_LEN],
+                         const uint8_t peer_public_key[LWF_PUBLIC_KEY_LEN], uint8_t key[LWF_KEY_LEN]) {
     uint8_t my_x25519[crypto_scalarmult_curve25519_BYTES];
     uint8_t peer_x25519[crypto_scalarmult_curve25519_BYTES];
     uint8_t shared[crypto_scalarmult_curve25519_BYTES];
     uint8_t peer_cellid[LWF_CELLID_LEN];
     bool ok = crypto_sign_ed25519_pk_to_curve25519(peer_x25519, peer_public_key) == 0 &&
-              crypto_sign_ed25519_sk_to_curve25519(my_x25519, me->secret_key) == 0 &&
+              crypto_sign_ed25519_sk_to_curve25519(my_x25519, secret_key) == 0 &&
               crypto_scalarmult_curve25519(shared, my_x25519, peer_x25519) == 0;
     if (ok) {
         lwf_cellid(peer_public_key, peer_cellid);
-        bool mine_lower = memcmp(me->cellid, peer_cellid, LWF_CELLID_LEN) < 0;
+        bool mine_lower = memcmp(my_cellid, peer_cellid, LWF_CELLID_LEN) < 0;
         crypto_generichash_state state;
         crypto_generichash_init(&state, NULL, 0, LWF_KEY_LEN);
         crypto_generichash_update(&state, (const uint8_t *)pairwise_tag, TAG_BYTES(pairwise_tag));
         crypto_generichash_update(&state, shared, sizeof shared);
-        crypto_generichash_update(&state, mine_lower ? me->cellid : peer_cellid, LWF_CELLID_LEN);
-        crypto_generichash_update(&state, mine_lower ? peer_cellid : me->cellid, LWF_CELLID_LEN);
+        crypto_generichash_update(&state, mine_lower ? my_cellid : peer_cellid, LWF_CELLID_LEN);
+        crypto_generichash_update(&state, mine_lower ? peer_cellid : my_cellid, LWF_CELLID_LEN);
         crypto_generichash_final(&state, key, LWF_KEY_LEN);
     }
     sodium_memzero(my_x25519, sizeof my_x25519);
     sodium_memzero(shared, sizeof shared);
     return ok;
+}
+
+/* The hooks of a node whose key is held in this process. */
+static bool local_sign(void *context, const uint8_t *message, size_t len, uint8_t signature[LWF_SIGNATURE_LEN]) {
+    const struct lwf_local_key *key = context;
+    return lwf_sign_message(key->secret_key, message, len, signature);
+}
+
+static bool local_pairwise(void *context, const uint8_t peer_public_key[LWF_PUBLIC_KEY_LEN],
+                           uint8_t key[LWF_KEY_LEN]) {
+    const struct lwf_local_key *mine = context;
+    return lwf_pairwise_derive(mine->secret_key, mine->cellid, peer_public_key, key);
+}
+
+void lwf_node_init(struct lwf_node *node, struct lwf_local_key *key, const uint8_t secret_key[LWF_SECRET_KEY_LEN],
+                   const uint8_t mac[LWF_MAC_LEN]) {
+    memcpy(key->secret_key, secret_key, LWF_SECRET_KEY_LEN);
+    crypto_sign_ed25519_sk_to_pk(node->public_key, secret_key);
+    lwf_cellid(node->public_key, node->cellid);
+    memcpy(key->cellid, node->cellid, LWF_CELLID_LEN);
+    memcpy(node->mac, mac, LWF_MAC_LEN);
+    node->sign = local_sign;
+    node->pairwise = local_pairwise;
+    node->context = key;
+}
+
+bool lwf_pairwise_key(const struct lwf_node *me, const uint8_t peer_public_key[LWF_PUBLIC_KEY_LEN],
+                      uint8_t key[LWF_KEY_LEN]) {
+    return me->pairwise(me->context, peer_public_key, key);
 }
 
 bool lwf_peer_init(struct lwf_peer *peer, const struct lwf_node *me,
@@ -98,12 +124,11 @@ static bool signed_len_valid(size_t signed_len) {
     return signed_len >= LWF_HEADER_LEN && signed_len <= LWF_FRAME_MAX;
 }
 
-bool lwf_sign(const uint8_t secret_key[LWF_SECRET_KEY_LEN], const uint8_t *lwf, size_t signed_len,
+bool lwf_sign(const struct lwf_node *me, const uint8_t *lwf, size_t signed_len,
               uint8_t signature[LWF_SIGNATURE_LEN]) {
     uint8_t copy[LWF_FRAME_MAX];
     return signed_len_valid(signed_len) &&
-           crypto_sign_detached(signature, NULL, copy, signed_bytes(lwf, signed_len, copy),
-                                secret_key) == 0;
+           me->sign(me->context, copy, signed_bytes(lwf, signed_len, copy), signature);
 }
 
 bool lwf_verify(const uint8_t public_key[LWF_PUBLIC_KEY_LEN], const uint8_t *lwf, size_t signed_len,

@@ -7,7 +7,7 @@
  * One file per concern:
  *   crc32c.c      CRC-32C (Castagnoli)
  *   frame.c       parse in place (receive steps 1-3) and lay out (header, padding, CRC)
- *   crypto.c      CellID, pairwise key, seal/open, sign/verify (libsodium)
+ *   crypto.c      CellID, pairwise key, seal/open, sign/verify (libsodium); a local key's hooks
  *   send.c        build DATA and ANNOUNCE frames
  *   receive.c     the receive checks in the spec's order (steps 4-8)
  *   replay.c      the anti-replay window per peer
@@ -77,12 +77,30 @@ void lwf_frame_seal_crc(uint8_t *lwf, size_t size);
 
 /* ---- crypto.c ---- */
 
-/* A node that sends: its identity, MAC and the secret key (only in fibers that sign). */
+/* Ed25519 over message[0, len): the node's secret key signs it. */
+typedef bool (*lwf_sign_hook)(void *context, const uint8_t *message, size_t len,
+                              uint8_t signature[LWF_SIGNATURE_LEN]);
+/* The pairwise key of section 5 with a peer's public key (lwf_pairwise_derive). */
+typedef bool (*lwf_pairwise_hook)(void *context, const uint8_t peer_public_key[LWF_PUBLIC_KEY_LEN],
+                                  uint8_t key[LWF_KEY_LEN]);
+
+/* A node that sends: its identity and MAC, and who holds its secret key. The two operations
+ * that need the secret go through hooks, so the key can live outside the fiber that parses
+ * frames: the guest's LWF service asks the signer service (signer/), the host node and the
+ * tests use a key of their own (lwf_node_init). */
 struct lwf_node {
     uint8_t cellid[LWF_CELLID_LEN];
     uint8_t public_key[LWF_PUBLIC_KEY_LEN];
-    uint8_t secret_key[LWF_SECRET_KEY_LEN];
     uint8_t mac[LWF_MAC_LEN];
+    lwf_sign_hook sign;
+    lwf_pairwise_hook pairwise;
+    void *context;
+};
+
+/* A secret key held by this process (the hooks lwf_node_init installs use it). */
+struct lwf_local_key {
+    uint8_t secret_key[LWF_SECRET_KEY_LEN];
+    uint8_t cellid[LWF_CELLID_LEN];
 };
 
 /* ---- replay.c ---- */
@@ -102,12 +120,21 @@ struct lwf_peer {
 
 void lwf_cellid(const uint8_t public_key[LWF_PUBLIC_KEY_LEN], uint8_t cellid[LWF_CELLID_LEN]);
 
-/* Fills a node from its Ed25519 secret key (libsodium's 64 bytes) and MAC. */
-void lwf_node_init(struct lwf_node *node, const uint8_t secret_key[LWF_SECRET_KEY_LEN],
+/* Fills a node from its Ed25519 secret key (libsodium's 64 bytes) and MAC, keeping the secret
+ * in *key (the caller's, alive as long as the node; wipe it with sodium_memzero after). */
+void lwf_node_init(struct lwf_node *node, struct lwf_local_key *key, const uint8_t secret_key[LWF_SECRET_KEY_LEN],
                    const uint8_t mac[LWF_MAC_LEN]);
 
-/* The pairwise key (section 5). False for a public key libsodium cannot convert or an all-zero
- * X25519 result: such a peer is refused. */
+/* The pinned derivation of section 5, for whoever holds the secret: false for a public key
+ * libsodium cannot convert or an all-zero X25519 result (such a peer is refused). */
+bool lwf_pairwise_derive(const uint8_t secret_key[LWF_SECRET_KEY_LEN], const uint8_t my_cellid[LWF_CELLID_LEN],
+                         const uint8_t peer_public_key[LWF_PUBLIC_KEY_LEN], uint8_t key[LWF_KEY_LEN]);
+/* Ed25519 (pure, detached) of message[0, len) by a secret key held here. */
+bool lwf_sign_message(const uint8_t secret_key[LWF_SECRET_KEY_LEN], const uint8_t *message, size_t len,
+                      uint8_t signature[LWF_SIGNATURE_LEN]);
+
+/* The pairwise key (section 5) through the node's hook; false as for lwf_pairwise_derive, or if
+ * the key holder does not answer. */
 bool lwf_pairwise_key(const struct lwf_node *me, const uint8_t peer_public_key[LWF_PUBLIC_KEY_LEN],
                       uint8_t key[LWF_KEY_LEN]);
 
@@ -123,9 +150,9 @@ void lwf_seal(const uint8_t key[LWF_KEY_LEN], const uint8_t ad[LWF_HEADER_LEN],
 bool lwf_open(const uint8_t key[LWF_KEY_LEN], const uint8_t ad[LWF_HEADER_LEN],
               const uint8_t nonce[LWF_NONCE_LEN], const uint8_t *sealed, size_t len, uint8_t *plain);
 
-/* Ed25519 over the frame's signed bytes: lwf[0, signed_len) with the hop limit read as 0.
- * False for a length outside [84, 1350]. */
-bool lwf_sign(const uint8_t secret_key[LWF_SECRET_KEY_LEN], const uint8_t *lwf, size_t signed_len,
+/* Ed25519 over the frame's signed bytes: lwf[0, signed_len) with the hop limit read as 0,
+ * signed through the node's hook. False for a length outside [84, 1350] or a failed hook. */
+bool lwf_sign(const struct lwf_node *me, const uint8_t *lwf, size_t signed_len,
               uint8_t signature[LWF_SIGNATURE_LEN]);
 bool lwf_verify(const uint8_t public_key[LWF_PUBLIC_KEY_LEN], const uint8_t *lwf, size_t signed_len,
                 const uint8_t signature[LWF_SIGNATURE_LEN]);

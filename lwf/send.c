@@ -42,7 +42,7 @@ static size_t frame_finish(const struct lwf_node *me, uint8_t *out, size_t size)
     uint8_t *lwf = out + LWF_ETH_HEADER_LEN;
     size_t signature_at = size - LWF_CRC_LEN - LWF_SIGNATURE_LEN;
     if ((lwf[LWF_OFF_FLAGS] & LWF_FLAG_SIGNED) &&
-        !lwf_sign(me->secret_key, lwf, signature_at, lwf + signature_at))
+        !lwf_sign(me, lwf, signature_at, lwf + signature_at))
         return 0;
     lwf_frame_seal_crc(lwf, size);
     struct lwf_frame_view view;

@@ -69,24 +69,24 @@ int main(void) {
          * tells the supervisor not to restart a service that cannot run on this machine. */
         printf("lwf: this machine has no entropy source (virtio-rng); LWF needs fresh keys and nonces, so it "
                "does not start\n");
-        nx_bus_set("/Bus/lwf/identity", "none: no entropy source (virtio-rng)");
-        return 0;
+        return 0; /* the signer says so in /Bus/lwf/identity */
     }
     uint8_t mac[LWF_MAC_LEN];
     if (!wire_start(mac)) {
         printf("lwf: this fiber holds no NetSwitch port; nothing to do\n");
         return 1;
     }
-    if (!identity_load(&me, mac))
+    uint64_t first_sequence;
+    if (!identity_load(&me, mac, &first_sequence))
         return 1;
-    wire_set_node(&me);
+    wire_set_node(&me, first_sequence);
     unsigned apps = sockets_attach_node(&me);
     wire_solicit(now_ms()); /* who is out there: every node answers with its own ANNOUNCE */
     wire_kick();
     printf("lwf: listening on EtherType 0x4c57, %u app link(s)\n", apps);
     uint64_t wait_mask = link_server_wait_mask() | 1ull << wire_channel();
     uint64_t last_tick = 0;
-    for (;;) {
+    while (!identity_lost()) {
         uint64_t now = now_ms();
         unsigned work = wire_poll(now);
         work += link_server_poll();
@@ -106,4 +106,7 @@ int main(void) {
             continue;
         nx_wait_any(wait_mask, NX_MS(TICK_MS < IDLE_WAIT_MS ? TICK_MS : IDLE_WAIT_MS));
     }
+    /* Its peers know this node by the key the old signer held: start again with the new one. */
+    printf("lwf: the signer is gone: nothing can be signed; ending so that a new start asks the new signer\n");
+    return 1;
 }

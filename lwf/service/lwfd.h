@@ -4,7 +4,7 @@
  * One fiber, one loop (lwfd.c): frames in -> receive checks -> reassembly -> sockets; app
  * requests -> frames out; timers (reassembly timeouts, solicited announces); counters to /Bus.
  *
- *   identity.c  the key pair: the boot key blob (a key file) or an ephemeral one; CellID
+ *   identity.c  the node's identity and signatures, asked of the signer (signer/): no secret here
  *   peers.c     the peer table (CellID -> key, pairwise key, MAC, window) and its /Bus view
  *   wire.c      frames in and out: sequence, ANNOUNCE, DATA with fragmentation, drop counters
  *   sockets.c   the socket protocol (nexus/sockproto.h) for AF_LWF datagrams
@@ -18,10 +18,13 @@
 #include "lwf.h"
 
 /* ---- identity.c ---- */
-/* Makes *me from the key blob the kernel holds (a key file, docs/identity.md) or, without one, a
- * fresh key from the entropy syscall; publishes the CellID, public key and which it was. false
- * if neither works (the reason is printed). */
-bool identity_load(struct lwf_node *me, const uint8_t mac[LWF_MAC_LEN]);
+/* Makes *me from the signer's public key and CellID, its hooks asking the signer, and the first
+ * sequence number (docs/lwf.md, section 8) above every one an earlier start of this service
+ * used. Waits for a signer that is not up yet (30 s at most). false if there is none or it
+ * refuses (the reason is printed). */
+bool identity_load(struct lwf_node *me, const uint8_t mac[LWF_MAC_LEN], uint64_t *first_sequence);
+/* The signer died or restarted since: nothing more can be signed by this instance. */
+bool identity_lost(void);
 /* 32 lowercase hex digits and a NUL. */
 void cellid_hex(const uint8_t cellid[LWF_CELLID_LEN], char out[2 * LWF_CELLID_LEN + 1]);
 
@@ -59,7 +62,7 @@ extern struct wire_counters wire_counters;
 
 /* Binds the port; false without one. */
 bool wire_start(uint8_t mac[LWF_MAC_LEN]);
-void wire_set_node(const struct lwf_node *me);
+void wire_set_node(const struct lwf_node *me, uint64_t first_sequence);
 /* Broadcasts an ANNOUNCE asking every node to answer (at most once a second). */
 void wire_solicit(uint64_t now_ms);
 /* Takes up to a batch of received frames through the checks; returns how many. */

@@ -56,18 +56,14 @@ bool wire_start(uint8_t mac[LWF_MAC_LEN]) {
     memcpy(mac, port.info.mac, LWF_MAC_LEN);
     lwf_reassembly_init(&reassembly, reassembly_slots, REASSEMBLY_SLOTS, &reassembly_buffers[0][0],
                         REASSEMBLY_PER_PEER);
-    /* docs/lwf.md, section 8: seconds since 1970 in the high half, so a node that reboots with the
-     * same identity continues above the sequence numbers its peers have seen. */
-    long now = nx_realtime_ns();
-    next_sequence = now > 0 ? ((uint64_t)now / 1000000000u) << 32 | 1 : 1;
-    if (now <= 0)
-        printf("lwf: no real-time clock: sequence numbers start at 1, so peers that saw this identity "
-               "before refuse its frames as replays until they restart\n");
     randombytes_buf(&next_message_id, sizeof next_message_id);
     return true;
 }
 
-void wire_set_node(const struct lwf_node *node) { me = node; }
+void wire_set_node(const struct lwf_node *node, uint64_t first_sequence) {
+    me = node;
+    next_sequence = first_sequence;
+}
 
 int wire_channel(void) { return port_channel(&port); }
 

@@ -18,9 +18,15 @@ neither user network nor Membrane traffic crosses the wire. A pcap of the wire i
     timed out with the reassembly slots free again, and lwfping intact again once the wire is;
   - the status page (GET / on node 0) lists the peer and the node's own CellID and identity;
   - the LWF service faulting (a trigger from node 1): restarted, its apps' sockets fail cleanly
-    (lwfecho exits and is restarted, a running lwfping says why it stops), the Membrane and
-    HTTP untouched, lwfping answers both ways once the nodes have re-announced, and the packet
-    pool is back at its baseline.
+    (lwfecho waits and opens its socket again, a running lwfping says why it stops), the Membrane and
+    HTTP untouched, the same (ephemeral) CellID after the restart (the signer keeps the key),
+    lwfping answers both ways once the nodes have re-announced, and the packet pool is back at
+    its baseline;
+  - node 1 boots with a key file (-initrd, as `make run IDENTITY=`): its CellID is the file's,
+    and after its LWF service faults (a trigger from node 0) it is still the file's, node 0
+    keeps it as the same single peer, its first frame after the restart carries a sequence
+    number above every one it sent before (docs/lwf.md, section 8), node 0 counts no replay,
+    and lwfping answers both ways.
 
 Output: PASS/FAIL lines for tests/run.py, INFO lines with the figures; with --bench only a BENCH
 line of figures, for tools/bench.py. Consoles and the pcap go to --logdir. Debian's python3 (python3-nacl) runs it:
@@ -29,6 +35,7 @@ tools/lwf_vectors.py makes the injected frames.
 import argparse
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -49,7 +56,7 @@ TX_BUFS_PER_PORT = 64  # include/nexus/syscall.h, NEXUS_ION_TX_BUFS_PER_PORT
 CLASS_MESSAGES = {128: 16, 512: 300, 1350: 1200}
 BIG = 65536  # 64 fragments
 CANARY = "NEXUS-LWF-CANARY-PLAINTEXT-6b1f0c"
-OFF_TYPE, OFF_SRC, OFF_DST = 4, 8, 24  # docs/lwf.md, section 4, from the LWF header
+OFF_TYPE, OFF_SRC, OFF_DST, OFF_SEQUENCE = 4, 8, 24, 40  # docs/lwf.md, section 4, from the LWF header
 SUMMARY = re.compile(r"lwfping: (\d+) sent, (\d+) answered, (\d+) intact(?:, rtt min/avg/max ([\d.]+)/([\d.]+)/([\d.]+) ms)?")
 
 report = Report("lwf")
@@ -305,7 +312,7 @@ def status_page(guest, ids):
 
 def fault(wire, ids):
     """Node 1 sends node 0's LWF service its fault trigger while node 0 pings and serves HTTP.
-    Returns node 0's new CellID (a restarted service makes a new ephemeral key)."""
+    Returns node 0's CellID after the restart (the signer's key: the same as before)."""
     a, b = wire.guests
     baseline = pool(a)
     report("pool_baseline_read", None not in baseline, f"pool {baseline}")
@@ -324,15 +331,15 @@ def fault(wire, ids):
     new_id = wait_cellid(a, start, 30)
     report("lwfecho_recvfrom_fails", a.console.wait_for(said_by("lwfecho", "lwfecho: recvfrom:"), 20, start)
            is not None, "lwfecho's recvfrom did not fail")
-    # lwfecho waits for the service and binds again by itself: it answers again without a restart.
-    report("lwfecho_answers_again", a.console.wait_count(said_by("lwfecho", "lwfecho: answering on LWF service 7"), 2, 30),
-           "lwfecho did not bind again after the LWF service came back")
+    # lwfecho waits for the restarted service and opens its socket again (apps/lwfecho).
+    report("lwfecho_answers_again", a.console.wait_for(said_by("lwfecho", "lwfecho: answering on LWF service"), 30,
+                                                       start) is not None, "lwfecho did not open its socket again")
     ended = a.console.wait_match(r"fiber lwfping#\d+ exited with (-?\d+)", 60, start)
     said = a.console.from_fiber("lwfping", start)
     clear = [l for l in said if l.startswith(f"lwfping: {ids[1]}: ")]
     report("running_lwfping_fails_clearly", ended is not None and ended.group(1) == "1" and clear,
            f"ended: {ended and ended.group(0)}; last lines: {said[-3:]}")
-    report("new_cellid_after_restart", new_id is not None and new_id != ids[0], f"CellID {new_id}")
+    report("same_cellid_after_restart", new_id == ids[0], f"CellID {new_id}, was {ids[0]}")
     if new_id is None:
         load.stop()
         return None
@@ -355,12 +362,60 @@ def fault(wire, ids):
     return new_id
 
 
-def boot(qemu, kernel, logdir):
+def sequences_from(pcap, src, since=0.0):
+    """(capture time, sequence) of every LWF frame from CellID src on the wire."""
+    s = bytes.fromhex(src)
+    return [(ts, int.from_bytes(f[14 + OFF_SEQUENCE:14 + OFF_SEQUENCE + 8], "big")) for ts, f in lwf_frames(pcap)
+            if ts >= since and f[14 + OFF_SRC:14 + OFF_SRC + 16] == s]
+
+
+def key_file_restart(wire, ids, key_cellid):
+    """Node 0 sends node 1 (booted with a key file) its LWF fault trigger: node 1's identity and
+    its peers' trust in it survive the restart (issue 14)."""
+    a, b = wire.guests
+    replays_before = drops(a).get("replay", 0)
+    start = b.console.mark()
+    crashed_at = time.time()
+    code, lines = run_app(a, f"lwfsend {ids[1]} {FAULT_SERVICE} null")
+    report("keyfile_fault_trigger_sent", code == 0, " | ".join(lines[-2:]))
+    report("keyfile_lwf_restarted", b.console.wait_for("supervisor: restarted lwf#", 30, start) is not None,
+           "no restart of node 1's lwf on the console")
+    after = wait_cellid(b, start, 60)
+    report("keyfile_cellid_kept_after_restart", after == key_cellid == ids[1],
+           f"after the restart {after}, the key file's {key_cellid}, before {ids[1]}")
+    kind = b.console_bus("/Bus/lwf/identity").get("/Bus/lwf/identity", "")
+    report("keyfile_identity_still_persistent", kind.startswith("persistent"), f"/Bus/lwf/identity={kind!r}")
+    for i, (guest, other) in enumerate(((a, ids[1]), (b, ids[0]))):
+        code, summary, lines = lwfping(guest, other, 3, 64)
+        report(f"keyfile_node{i}_lwfping_after_restart", code == 0 and intact(summary, 3), " | ".join(lines[-3:]))
+    count = a.console_bus("/Bus/lwf/peer_count").get("/Bus/lwf/peer_count")
+    report("keyfile_node0_same_single_peer", count == "1", f"node 0's peer_count {count}")
+    report("keyfile_no_replay_counted", drops(a).get("replay", 0) == replays_before,
+           f"node 0's replay drops {replays_before} -> {drops(a).get('replay', 0)}")
+    frames = sequences_from(wire.pcap, ids[1])
+    earlier = [seq for ts, seq in frames if ts < crashed_at]
+    later = [seq for ts, seq in frames if ts > crashed_at]
+    report("keyfile_sequence_continues_above", bool(earlier and later) and later[0] > max(earlier),
+           f"highest before the fault {hex(max(earlier, default=0))}, first after {hex(later[0]) if later else None}")
+
+
+def make_key_file(logdir):
+    """A key file for node 1 from the host tool; its CellID (None if it failed)."""
+    path = os.path.join(logdir, "node1.key")
+    if os.path.exists(path):
+        os.unlink(path)  # the tool never overwrites a key file
+    out = subprocess.run(["build/nexus-keygen", path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         timeout=30).stdout.decode()
+    found = re.search(r"^CellID:\s+([0-9a-f]{32})$", out, re.M)
+    return path, found.group(1) if found else None
+
+
+def boot(qemu, kernel, logdir, key_file):
     filters = {(0, 1): LwfOnly(), (1, 0): LwfOnly()}
     bootargs = f"manifest=lwf watchdog={WATCHDOG_MS}"
     pcap = os.path.join(logdir, "wire.pcap")
     wire = Wire(qemu, [dict(kernel=kernel, bootargs=bootargs, user=UserNet(tcp=[80], restrict=True)),
-                       dict(kernel=kernel, bootargs=bootargs)],
+                       dict(kernel=kernel, bootargs=bootargs, extra_args=("-initrd", key_file))],
                 logdir, impairments=lambda i, j: filters[(i, j)], pcap=pcap)
     wire.filters, wire.pcap = filters, pcap
     return wire
@@ -401,7 +456,8 @@ def main():
     ap.add_argument("--bench", action="store_true", help="only measure, for make bench (a BENCH line)")
     args = ap.parse_args()
     os.makedirs(args.logdir, exist_ok=True)
-    with boot(args.qemu, args.kernel, args.logdir) as wire:
+    key_file, key_cellid = make_key_file(args.logdir)
+    with boot(args.qemu, args.kernel, args.logdir, key_file) as wire:
         ids = ready(wire)
         report("both_nodes_up", ids is not None, "a node's LWF service, lwfecho or node 0's httpd did not start")
         if not ids:
@@ -410,9 +466,12 @@ def main():
         if args.bench:
             bench(wire, ids)
             return 0
-        for i, guest in enumerate(wire.guests):
+        for i, guest in enumerate(wire.guests):  # node 1 booted with a key file
             kind = guest.console_bus("/Bus/lwf/identity").get("/Bus/lwf/identity", "")
-            report(f"node{i}_identity_published", kind.startswith("ephemeral"), f"/Bus/lwf/identity={kind!r}")
+            report(f"node{i}_identity_published", kind.startswith("persistent" if i else "ephemeral"),
+                   f"/Bus/lwf/identity={kind!r}")
+        report("node1_cellid_is_the_key_files", key_cellid is not None and ids[1] == key_cellid,
+               f"node 1 {ids[1]}, the key file's {key_cellid}")
         first = discovery(wire, ids)
         if first is not None:
             report.info(f"lwf: ANNOUNCE to first DATA frame {first:.1f} ms")
@@ -424,6 +483,7 @@ def main():
         impaired(wire, ids, args.seed)
         status_page(wire.guests[0], ids)
         fault(wire, ids)
+        key_file_restart(wire, ids, key_cellid)
         report("kernels_still_running", all(g.alive() and g.console.count("PANIC") == 0 for g in wire.guests),
                "QEMU exited or panicked")
     return report.exit_status()

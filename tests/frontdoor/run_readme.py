@@ -306,12 +306,12 @@ def check_identity_missing(line, name):
 
 
 def check_identity_boot(term, cellid):
-    """The LWF service took the key file: the node's CellID is the one make keygen printed."""
+    """The signer took the key file: the node's CellID is the one make keygen printed."""
     m = re.search(rf"^  keyblob: {KEYFILE_LEN} bytes at 0x[0-9a-f]+ \(initrd\)", term.since(0), re.M)
     report(f"{term.name}.banner_holds_key_blob", m is not None, "no 'keyblob: 73 bytes at' line at boot")
     said = term.expect(said_by_rx("lwf", "lwf: CellID"), 30)
     state = bus_value(term, "/Bus/boot/keyblob")
-    report(f"{term.name}.bus_keyblob_taken_by_lwf", state == "taken by lwf", state)
+    report(f"{term.name}.bus_keyblob_taken_by_signer", state == "taken by signer", state)
     node = bus_value(term, "/Bus/net/cellid")
     report(f"{term.name}.cellid_is_the_key_files", cellid is not None and node == cellid,
            f"keygen printed {cellid}, /Bus/net/cellid is {node}; {said}")

@@ -24,10 +24,10 @@ class Guest:
     """qemu: the QEMU command line (make's QEMU_BASE). net: anything with qemu_netdev(id) (a
     net.UserNet, a net.HubNet, a wirepeer DgramPort or StreamPort), or None for QEMU_BASE's own. log: the
     console log's path. wrap: a command prefix QEMU runs under. timeout: seconds after which
-    the guest is stopped whatever it is doing."""
+    the guest is stopped whatever it is doing. extra_args: more QEMU arguments (-initrd KEYFILE)."""
 
     def __init__(self, qemu, net=None, *, log=None, kernel=None, bootargs="", mem=None, mac=None,
-                 pcap=None, wrap=(), timeout=None):
+                 pcap=None, wrap=(), timeout=None, extra_args=()):
         cmd = shlex.split(qemu)
         if net is not None:
             cmd[cmd.index("-netdev") + 1] = net.qemu_netdev(NETDEV_ID)
@@ -42,6 +42,7 @@ class Guest:
             cmd[nic] += f",mac={mac}"
         if pcap:
             cmd += ["-object", f"filter-dump,id=pcap0,netdev={NETDEV_ID},file={pcap}"]
+        cmd += list(extra_args)  # e.g. -initrd KEYFILE: the node's identity
         cmd += ["-append", bootargs]
         self.command = list(wrap) + cmd
         self.net = net

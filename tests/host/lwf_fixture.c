@@ -12,9 +12,11 @@
 struct lwf_node node_a, node_b, node_c;
 
 void fixture_node_from_seed(struct lwf_node *node, const uint8_t seed[32], const uint8_t mac[6]) {
+    static struct lwf_local_key keys[8]; /* a node's key lives as long as the test */
+    static size_t keys_used;
     uint8_t public_key[crypto_sign_PUBLICKEYBYTES], secret_key[crypto_sign_SECRETKEYBYTES];
     crypto_sign_seed_keypair(public_key, secret_key, seed);
-    lwf_node_init(node, secret_key, mac);
+    lwf_node_init(node, &keys[keys_used++ % 8], secret_key, mac);
 }
 
 bool fixture_load(const char *datadir) {

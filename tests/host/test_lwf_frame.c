@@ -232,13 +232,13 @@ static void test_forged_announce(void) {
     size_t n = lwf_build_announce(&node_c, NULL, 9, false, frame, sizeof frame);
     memcpy(frame + LWF_ETH_HEADER_LEN + LWF_OFF_SRC, node_a.cellid, LWF_CELLID_LEN);
     size_t signature_at = n - LWF_ETH_HEADER_LEN - LWF_CRC_LEN - LWF_SIGNATURE_LEN;
-    lwf_sign(node_c.secret_key, frame + LWF_ETH_HEADER_LEN, signature_at,
+    lwf_sign(&node_c, frame + LWF_ETH_HEADER_LEN, signature_at,
              frame + LWF_ETH_HEADER_LEN + signature_at);
     fix_crc(frame, n);
     CHECK("forged_announce.cellid_of_other_key", receive(&node_b, &t, frame, n, &unchanged) == LWF_DROP_BAD_SIGNATURE);
     /* c claims a's key and CellID but cannot sign as a */
     struct lwf_node impostor = node_a;
-    memcpy(impostor.secret_key, node_c.secret_key, LWF_SECRET_KEY_LEN);
+    impostor.context = node_c.context; /* signs with c's key */
     n = lwf_build_announce(&impostor, NULL, 9, false, frame, sizeof frame);
     CHECK("forged_announce.signed_by_other_key", receive(&node_b, &t, frame, n, &unchanged) == LWF_DROP_BAD_SIGNATURE);
     /* a's genuine ANNOUNCE re-sent from another NIC: the signed MAC is not the sender's */
@@ -343,7 +343,7 @@ static void test_classes_and_build_limits(void) {
     spec.fragment_index = 3;
     CHECK("build.refuses_index_past_count", lwf_build_data(&node_a, b_at_a, &spec, plain, 1024, frame, sizeof frame) == 0);
     uint8_t signature[LWF_SIGNATURE_LEN];
-    CHECK("sign.refuses_length_past_frame", !lwf_sign(node_a.secret_key, frame, LWF_FRAME_MAX + 1, signature) &&
+    CHECK("sign.refuses_length_past_frame", !lwf_sign(&node_a, frame, LWF_FRAME_MAX + 1, signature) &&
                                                 !lwf_verify(node_a.public_key, frame, LWF_FRAME_MAX + 1, signature));
     bool named = strcmp(lwf_drop_name(LWF_DROP_CAUSES), "unknown") == 0;
     for (int cause = 0; cause < LWF_DROP_CAUSES; cause++)

@@ -134,7 +134,7 @@ bool node_open(struct node *n, const char *key_path, const uint8_t *mac, uint16_
     uint8_t chosen_mac[LWF_MAC_LEN] = {0x02};
     if (mac)
         memcpy(chosen_mac, mac, LWF_MAC_LEN);
-    lwf_node_init(&n->me, secret, chosen_mac);
+    lwf_node_init(&n->me, &n->key, secret, chosen_mac);
     sodium_memzero(secret, sizeof secret);
     if (!mac) { /* needs the CellID, which needs the key */
         memcpy(n->me.mac + 1, n->me.cellid, LWF_MAC_LEN - 1);
@@ -154,7 +154,7 @@ void node_close(struct node *n) {
     if (n->fd >= 0)
         close(n->fd);
     n->fd = -1;
-    sodium_memzero(n->me.secret_key, sizeof n->me.secret_key);
+    sodium_memzero(&n->key, sizeof n->key);
 }
 
 static bool transmit(struct node *n, const uint8_t *frame, size_t len) {

@@ -62,6 +62,7 @@ struct node_counters {
 
 struct node {
     struct lwf_node me;
+    struct lwf_local_key key;     /* the host node signs with its own key (me's hooks) */
     bool persistent;              /* the identity came from a key file */
     int fd;
     uint16_t remote_port;
