@@ -373,16 +373,23 @@ int fiber_stop(struct fiber *f) {
     return 0;
 }
 
-/* Only giving up the CPU moves a fiber's watchdog on: a syscall that returns at once (a clock
- * read, a wait on a channel already pending) is work like any other. */
-static uint64_t watchdog_deadline(const struct fiber *f) {
-    return f->dispatched + f->irq_ticks + timer_ticks_from_ns(watchdog_ns);
-}
+/* The watchdog looks at the running fiber WATCHDOG_LOOKS times per watchdog_ns and kills it when
+ * every look found it still in U-mode since it last gave the CPU up (yield, sleep, or a wait that
+ * blocked): a syscall that returns at once (a clock read, a wait on a channel already pending) is
+ * work like any other. It counts looks, not elapsed time, because under QEMU's TCG a busy host
+ * can stop the guest for hundreds of milliseconds: guest time jumps, but the next look comes once
+ * and counts once, so a stall is not a runaway (a signer was killed mid-signature so, with no
+ * syscall and no interrupt in 241 ms). Each look is a check interval after the previous one, and
+ * interrupt time taken in its U-mode moves the next look on: that time is not the fiber's. */
+#define WATCHDOG_LOOKS 20
+
+static uint64_t watchdog_interval(void) { return timer_ticks_from_ns(watchdog_ns / WATCHDOG_LOOKS); }
 
 void fiber_interrupted(int timer, uint64_t ticks) {
     if (!current)
         return;
     current->irq_ticks += ticks;
+    current->dog_next += ticks;
     if (timer)
         current->timer_irqs++;
     else
@@ -398,12 +405,15 @@ void fiber_timer_tick(int from_user) {
             f->state = FIBER_RUNNABLE;
         }
     }
-    if (from_user && current && now >= watchdog_deadline(current)) {
-        kprintf("watchdog: %s#%u held the CPU %lu ms without yielding or blocking (%u syscalls; "
-                "%lu ms of interrupts not counted: %u timer, %u device)\n", current->name, current->id,
-                timer_ns_from_ticks(now - current->dispatched - current->irq_ticks) / 1000000,
-                current->syscalls, timer_ns_from_ticks(current->irq_ticks) / 1000000, current->timer_irqs,
-                current->device_irqs);
+    if (!from_user || !current || now < current->dog_next)
+        return;
+    current->dog_next = now + watchdog_interval();
+    if (++current->dog_looks >= WATCHDOG_LOOKS) {
+        kprintf("watchdog: %s#%u held the CPU for %u looks %lu ms apart (%lu ms) without yielding or blocking "
+                "(%u syscalls; %lu ms of interrupts not counted: %u timer, %u device)\n", current->name,
+                current->id, current->dog_looks, watchdog_ns / WATCHDOG_LOOKS / 1000000,
+                timer_ns_from_ticks(now - current->dispatched - current->irq_ticks) / 1000000, current->syscalls,
+                timer_ns_from_ticks(current->irq_ticks) / 1000000, current->timer_irqs, current->device_irqs);
         fiber_kill_current(END_RUNAWAY, csr_read(scause), 0, current->tf.sepc);
     }
 }
@@ -423,11 +433,8 @@ uint64_t fiber_next_deadline(void) {
     uint64_t restart = current ? UINT64_MAX : supervisor_next_due();
     if (restart < next)
         next = restart;
-    if (current && !current->is_kernel) {
-        uint64_t dog = watchdog_deadline(current);
-        if (dog < next)
-            next = dog;
-    }
+    if (current && !current->is_kernel && current->dog_next < next)
+        next = current->dog_next;
     return next;
 }
 
@@ -466,6 +473,8 @@ void scheduler(void) {
         }
         f->state = FIBER_RUNNING;
         f->dispatched = rdtime();
+        f->dog_next = f->dispatched + watchdog_interval();
+        f->dog_looks = 0;
         f->irq_ticks = 0;
         f->syscalls = 0;
         f->timer_irqs = f->device_irqs = 0;

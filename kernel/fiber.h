@@ -74,6 +74,8 @@ struct fiber {
     long wake_result;     /* returned by the blocking syscall */
     uint64_t dispatched;  /* ticks when it last got the CPU: the watchdog's reference */
     uint64_t irq_ticks;   /* since then, ticks spent on interrupts taken in its U-mode: not its time */
+    uint64_t dog_next;    /* when the watchdog next looks at it (a check interval after the last look) */
+    uint32_t dog_looks;   /* looks since it got the CPU that found it still running in U-mode */
     uint32_t syscalls;    /* since then, syscalls it made (the watchdog's kill report) */
     uint32_t timer_irqs;  /* since then, timer and device interrupts taken in its U-mode (the same */
     uint32_t device_irqs; /* report: a storm of either shows there, a stalled host shows neither) */

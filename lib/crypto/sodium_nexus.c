@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "nexus.h"
 #include "sodium/randombytes.h"
@@ -21,15 +22,42 @@ __attribute__((noreturn)) static void sodium_stop(const char *why) {
     nx_exit(SODIUM_FAILURE_EXIT);
 }
 
+/* A busy host can stall the device past the kernel's 100 ms deadline (-EIO, the request stays
+ * posted for the next call): that is slowness, not failure, so ask again for a while first. */
+#define ENTROPY_RETRY_MS 5000
+#define ENTROPY_RETRY_STEP_MS 20
+
+static long entropy_draw(uint8_t *buf, size_t len) {
+    long got = nx_entropy(buf, len);
+    for (unsigned waited = 0; got == -EIO && waited < ENTROPY_RETRY_MS; waited += ENTROPY_RETRY_STEP_MS) {
+        nx_sleep_ns(NX_MS(ENTROPY_RETRY_STEP_MS));
+        got = nx_entropy(buf, len);
+    }
+    return got;
+}
+
+/* Drawn NEXUS_ENTROPY_MAX bytes at a time and handed out once each (a nonce per frame would
+ * otherwise cost a syscall and a device round trip per frame); used bytes are wiped. */
+static uint8_t pool[NEXUS_ENTROPY_MAX];
+static size_t pool_left;
+
 void randombytes_buf(void *const buf, const size_t size) {
+    uint8_t *out = buf;
     for (size_t done = 0; done < size;) {
-        size_t piece = size - done < NEXUS_ENTROPY_MAX ? size - done : NEXUS_ENTROPY_MAX;
-        long got = nx_entropy((uint8_t *)buf + done, piece);
-        if (got == -ENODEV)
-            sodium_stop("randombytes_buf: no entropy (this machine has no virtio-rng device)");
-        if (got < 0)
-            sodium_stop("randombytes_buf: the entropy syscall failed");
-        done += (size_t)got;
+        if (pool_left == 0) {
+            long got = entropy_draw(pool, sizeof pool);
+            if (got == -ENODEV)
+                sodium_stop("randombytes_buf: no entropy (this machine has no virtio-rng device)");
+            if (got != (long)sizeof pool)
+                sodium_stop("randombytes_buf: the entropy syscall failed for 5 s");
+            pool_left = sizeof pool;
+        }
+        size_t piece = size - done < pool_left ? size - done : pool_left;
+        uint8_t *from = pool + sizeof pool - pool_left;
+        memcpy(out + done, from, piece);
+        sodium_memzero(from, piece);
+        pool_left -= piece;
+        done += piece;
     }
 }
 
