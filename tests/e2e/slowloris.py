@@ -9,7 +9,10 @@ from tests.harness.http_probe import http_get
 CLIENTS = 120
 PARTIAL_HEAD = b"GET /bytes/10 HTTP/1.1\r\nHost: slow\r\nX-Wait: "
 HEAD_TIMEOUT_S = 10.0  # apps/httpd/conn.h HEAD_TIMEOUT_MS
-ANSWER_WITHIN_S = 1.0
+# The defect was a GET closed unanswered, at once and for good. On a loaded host QEMU's user
+# network may sit on the new connection's SYN until the client's first retransmission (1 s,
+# then 3 s later): an answer within two of those is prompt enough to tell the two apart.
+ANSWER_WITHIN_S = 5.0
 
 
 def _timed_get(port):
