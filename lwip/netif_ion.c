@@ -109,9 +109,17 @@ static err_t ion_linkoutput(struct netif *netif, struct pbuf *p) {
         return ERR_MEM; /* TCP retransmits; UDP reports it */
     }
     pbuf_copy_partial(p, port_buffer(&port, handle), p->tot_len, 0);
+    stats.tx_frame_copied_bytes += p->tot_len;
     port_send(&port, handle, p->tot_len);
     stats.tx_frames++;
     return ERR_OK;
+}
+
+/* lwIP's checksum routine (lwipopts.h's LWIP_CHKSUM), counted: every byte summed in software
+ * is a byte a checksum-offloading device would have spared. */
+u16_t membrane_counted_chksum(const void *data, int len) {
+    stats.checksummed_bytes += (uint64_t)len;
+    return lwip_standard_chksum(data, len);
 }
 
 static err_t ion_netif_init(struct netif *netif) {

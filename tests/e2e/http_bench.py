@@ -71,7 +71,29 @@ def http_bench(qemu, boots):
         membrane = {k: bus.get("/Bus/net/membrane/" + k, "?") for k in ("rx_copied_frames", "rx_copied_bytes", "rx_header_bytes")}
         rows.append(("Membrane RX copies after the HTTP runs", "{rx_copied_frames} whole frames ({rx_copied_bytes} bytes), "
                      "{rx_header_bytes} TCP header bytes".format(**membrane)))
+        rows += tx_copy_rows(bus)
     rows.append(("smallest -m that serves GET /", smallest_memory(qemu)))
+    return rows
+
+
+TX_COPY_KEYS = ("tx_slot_bytes", "tx_stack_copied_bytes", "tx_frame_copied_bytes")
+
+
+def tx_copy_rows(bus):
+    """What sending cost in copies and software checksums (docs/ion.md): the kernel's TX payload
+    copies (0), and the Membrane's per payload byte an app sent."""
+    rows = [("TX payload bytes copied by the kernel (/Bus/net/switch/tx_copied_bytes)",
+             bus.get("/Bus/net/switch/tx_copied_bytes", "?"))]
+    membrane = {k: int(bus.get("/Bus/net/membrane/" + k, 0)) for k in TX_COPY_KEYS + ("tx_payload_bytes", "checksummed_bytes")}
+    payload = membrane["tx_payload_bytes"]
+    if not payload:
+        return rows + [("TX bytes copied per payload byte", "no payload sent")]
+    copied = sum(membrane[k] for k in TX_COPY_KEYS)
+    rows.append(("TX bytes copied per payload byte (app->slot, slot->lwIP, lwIP->TX buffer)",
+                 "%.2f (%.2f + %.2f + %.2f, of %d payload bytes)" % (
+                     copied / payload, *(membrane[k] / payload for k in TX_COPY_KEYS), payload)))
+    rows.append(("bytes checksummed in software per payload byte (both directions)",
+                 "%.2f" % (membrane["checksummed_bytes"] / payload)))
     return rows
 
 
