@@ -108,9 +108,12 @@ static err_t ion_linkoutput(struct netif *netif, struct pbuf *p) {
         stats.tx_no_buffer++;
         return ERR_MEM; /* TCP retransmits; UDP reports it */
     }
-    pbuf_copy_partial(p, port_buffer(&port, handle), p->tot_len, 0);
+    /* The frame lands at the same offset modulo 8 as it starts in lwIP's first pbuf: picolibc's
+     * memcpy moves whole words only between equally aligned addresses, else byte by byte. */
+    uint16_t offset = (uint16_t)((uintptr_t)p->payload & 7);
+    pbuf_copy_partial(p, port_buffer(&port, handle) + offset, p->tot_len, 0);
     stats.tx_frame_copied_bytes += p->tot_len;
-    port_send(&port, handle, p->tot_len);
+    port_send_at(&port, handle, offset, p->tot_len);
     stats.tx_frames++;
     return ERR_OK;
 }
