@@ -238,6 +238,10 @@ $(B)/user/%.full.elf: $(RT_OBJS) lib/rt/user.ld
 $(B)/user/hello.full.elf: $(B)/u/apps/hello/hello.o
 $(B)/user/uptime.full.elf: $(B)/u/apps/uptime/uptime.o
 $(B)/user/membrane.full.elf: $(MEMBRANE_OBJS)
+# The Membrane copies every byte an app sends: it links picolibc's speed build, whose memcpy
+# moves words (the default size build copies byte by byte, 6 instructions a byte).
+MEMBRANE_LIBC := --picolibc-buildtype=release
+$(B)/user/membrane.full.elf: LDFLAGS += $(MEMBRANE_LIBC)
 HTTPD_SRCS := $(addprefix apps/httpd/,httpd.c conn.c routes.c status_page.c document.c snapshot.c writer.c \
                                        http_parse.c)
 $(B)/user/httpd.full.elf: $(HTTPD_SRCS:%.c=$(B)/u/%.o) $(B)/u/apps/httpd/sysinfo_nexus.o $(LIBNEXUS_OBJS)
@@ -327,6 +331,7 @@ $(B)/user-test/%.full.elf: $(RT_OBJS) lib/rt/user.ld
 	$(CC) $(LDFLAGS) -T lib/rt/user.ld $(filter %.o,$^) -o $@
 
 $(B)/user-test/membrane.full.elf: $(MEMBRANE_TEST_OBJS)
+$(B)/user-test/membrane.full.elf: LDFLAGS += $(MEMBRANE_LIBC)
 $(B)/user-test/lwf.full.elf: $(LWF_TEST_OBJS) $(SODIUM_OBJS)
 $(B)/user-test/lwfsend.full.elf: $(B)/u/tests/qemu/lwfsend.o $(LIBNEXUS_OBJS)
 $(B)/user-test/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)

@@ -105,8 +105,14 @@ signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, str
 #define LWIP_NETIF_TX_SINGLE_PBUF 0
 #define ETH_PAD_SIZE 0
 
-/* Checksums in software, all of them, both ways. */
+/* Checksums in software, all of them, both ways; lwIP's own routine, counted
+ * (lwip/netif_ion.c). */
 #define LWIP_CHKSUM_ALGORITHM 3
+#define LWIP_CHKSUM membrane_counted_chksum
+#ifndef __ASSEMBLER__
+unsigned short lwip_standard_chksum(const void *dataptr, int len);
+unsigned short membrane_counted_chksum(const void *data, int len);
+#endif
 
 /* The Membrane includes the apps' POSIX headers (picolibc's byte-order macros) for the socket
  * constants; lwIP's own aliases would redefine htons and friends. */

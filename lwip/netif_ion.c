@@ -108,10 +108,21 @@ static err_t ion_linkoutput(struct netif *netif, struct pbuf *p) {
         stats.tx_no_buffer++;
         return ERR_MEM; /* TCP retransmits; UDP reports it */
     }
-    pbuf_copy_partial(p, port_buffer(&port, handle), p->tot_len, 0);
-    port_send(&port, handle, p->tot_len);
+    /* The frame lands at the same offset modulo 8 as it starts in lwIP's first pbuf: picolibc's
+     * memcpy moves whole words only between equally aligned addresses, else byte by byte. */
+    uint16_t offset = (uint16_t)((uintptr_t)p->payload & 7);
+    pbuf_copy_partial(p, port_buffer(&port, handle) + offset, p->tot_len, 0);
+    stats.tx_frame_copied_bytes += p->tot_len;
+    port_send_at(&port, handle, offset, p->tot_len);
     stats.tx_frames++;
     return ERR_OK;
+}
+
+/* lwIP's checksum routine (lwipopts.h's LWIP_CHKSUM), counted: every byte summed in software
+ * is a byte a checksum-offloading device would have spared. */
+u16_t membrane_counted_chksum(const void *data, int len) {
+    stats.checksummed_bytes += (uint64_t)len;
+    return lwip_standard_chksum(data, len);
 }
 
 static err_t ion_netif_init(struct netif *netif) {

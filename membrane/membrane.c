@@ -126,6 +126,13 @@ static void publish_counters(void) {
         {"/Bus/net/membrane/rx_copied_bytes", n->rx_copied_bytes},
         {"/Bus/net/membrane/rx_header_bytes", n->rx_header_bytes},
         {"/Bus/net/membrane/rx_no_memory", n->rx_no_memory},
+        /* Each byte an app sends is copied app -> link slot -> lwIP -> TX buffer (docs/ion.md);
+         * /Bus/net/switch/tx_copied_bytes is the kernel's and stays 0. */
+        {"/Bus/net/membrane/tx_payload_bytes", k->tx_payload_bytes},
+        {"/Bus/net/membrane/tx_slot_bytes", k->tx_slot_bytes},
+        {"/Bus/net/membrane/tx_stack_copied_bytes", k->tx_stack_copied_bytes},
+        {"/Bus/net/membrane/tx_frame_copied_bytes", n->tx_frame_copied_bytes},
+        {"/Bus/net/membrane/checksummed_bytes", n->checksummed_bytes},
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
         publish_number(counters[i].key, counters[i].value);

@@ -277,6 +277,8 @@ long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     touch(s);
     if (n == 0)
         return len == 0 ? 0 : -EAGAIN;
+    sockets_counters.tx_stack_copied_bytes += n;
+    sockets_counters.tx_payload_bytes += n;
     tcp_output(pcb);
     return n;
 }

@@ -86,6 +86,7 @@ long udp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     if (!p)
         return -ENOBUFS;
     memcpy(p->payload, data, m->len);
+    sockets_counters.tx_stack_copied_bytes += m->len;
     err_t e;
     if (m->addr_len) {
         ip_addr_t ip;
@@ -103,7 +104,10 @@ long udp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
         return -EDESTADDRREQ;
     }
     pbuf_free(p);
-    return e == ERR_OK ? (long)m->len : -errno_of(e);
+    if (e != ERR_OK)
+        return -errno_of(e);
+    sockets_counters.tx_payload_bytes += m->len;
+    return (long)m->len;
 }
 
 static long receive(struct msock *s, struct nxs_msg *m, uint8_t *data) {

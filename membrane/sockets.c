@@ -385,6 +385,8 @@ static long dispatch(unsigned link, uint32_t slot, struct nxs_msg *m, uint8_t *d
 static long handle(unsigned link, uint32_t slot, struct nxs_msg *m, uint8_t *data) {
     if (!op_takes_addr[m->op])
         m->addr_len = 0;
+    if (m->op == NXS_OP_SEND)
+        sockets_counters.tx_slot_bytes += m->len;
     long result = dispatch(link, slot, m, data);
     if (result == LINK_DEFERRED)
         return result;

@@ -65,6 +65,10 @@ typedef long (*sock_addr_op)(struct msock *s, const ip_addr_t *ip, u16_t port);
 struct sockets_stats {
     uint64_t accept_refused; /* connections lwIP accepted that found the accept queue full */
     uint64_t udp_dropped;    /* datagrams that found their socket's queue full */
+    /* What sending costs in copies (docs/ion.md): the bytes apps copied into link slots for send
+     * requests (a refused or partial send's rest is copied again on the retry), the bytes copied
+     * from the slots into lwIP's memory, and the payload bytes lwIP accepted. */
+    uint64_t tx_slot_bytes, tx_stack_copied_bytes, tx_payload_bytes;
 };
 
 /* sockets.c */

@@ -11,6 +11,9 @@
 #include "virtio_net.h"
 
 static uint64_t rx_copied_bytes; /* RX payload bytes copied anywhere: must stay 0 */
+/* TX payload bytes the kernel copied: must stay 0. Only the 14-byte Ethernet header is copied,
+ * for the EtherType check (tx_check.c); the device reads the payload in place. */
+static uint64_t tx_copied_bytes;
 /* The driver drops bad used elements without calling the switch, so nothing marks the counters
  * dirty: idle compares against the value last published instead. */
 static uint64_t published_bad_used;
@@ -54,6 +57,7 @@ void netswitch_publish(void) {
         bus_setf(0, path, "%lu", ns_switch.rx_by_route[r]);
     }
     bus_setf(0, "/Bus/net/switch/rx_copied_bytes", "%lu", rx_copied_bytes);
+    bus_setf(0, "/Bus/net/switch/tx_copied_bytes", "%lu", tx_copied_bytes);
     bus_setf(0, "/Bus/net/switch/returns_refused", "%lu", ns_switch.returns_refused);
     bus_setf(0, "/Bus/net/switch/rx_not_device_held", "%lu", ns_switch.rx_not_device_held);
     bus_setf(0, "/Bus/net/pool/home", "%u", netswitch_rx_buffers_home());

@@ -156,9 +156,12 @@ static bool produce_echo(struct conn *c) {
     return progress;
 }
 
+/* A document rendered whole needs no producing: flush_output sends it from the rendering. */
 static bool produce_document(struct conn *c) {
     struct body *b = &c->body;
     bool progress = false;
+    if (b->rendering)
+        return false;
     while (b->left > 0 && conn_out_room(c) > 0) {
         struct doc_cursor next = b->cursor;
         const char *piece;
@@ -194,7 +197,8 @@ static bool produce(struct conn *c) {
     return start_next_request(c);
 }
 
-/* Sends queued output, then large /bytes bodies straight from the pattern. */
+/* Sends queued output, then large /bytes bodies and rendered documents straight from the pattern
+ * or the rendering. */
 static bool flush_output(struct conn *c, size_t *budget) {
     bool progress = false;
     while (c->writable && *budget > 0) {
@@ -208,6 +212,9 @@ static bool flush_output(struct conn *c, size_t *budget) {
             size_t at = (size_t)(c->body.offset % PATTERN_PERIOD);
             p = (const char *)pattern + at;
             n = (size_t)min_u64(c->body.left, PATTERN_LEN - at);
+        } else if (c->body.kind == BODY_DOCUMENT && c->body.rendering && c->body.left > 0) {
+            p = c->body.rendering->text + (c->body.rendering->len - c->body.left);
+            n = (size_t)c->body.left;
         } else {
             break;
         }

@@ -40,6 +40,7 @@ struct body {
     unsigned long long offset; /* BODY_BYTES: position in the pattern stream */
     const struct document *doc;
     struct snapshot *snap;    /* BODY_DOCUMENT: released when the body ends */
+    const struct rendering *rendering; /* BODY_DOCUMENT rendered whole: sent straight from it */
     struct doc_cursor cursor; /* the piece being copied ... */
     size_t frag_off;          /* ... and how much of it already was */
 };

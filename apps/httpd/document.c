@@ -2,6 +2,8 @@
  * at a time. */
 #include "document.h"
 
+#include <string.h>
+
 static char piece_buf[DOC_PIECE_CAP];
 
 struct doc_cursor document_start(void) { return (struct doc_cursor){0, STAGE_OPEN, 0, NO_LINE}; }
@@ -49,4 +51,38 @@ unsigned long long document_length(const struct document *d, const struct snapsh
     while ((n = document_next(d, s, &cur, &piece)) > 0)
         total += n;
     return total;
+}
+
+/* Renders d whole into r, or marks it too big. */
+static void render_whole(const struct document *d, const struct snapshot *s, struct rendering *r) {
+    struct doc_cursor cur = document_start();
+    const char *piece;
+    size_t n;
+    r->doc = d;
+    r->len = 0;
+    r->too_big = false;
+    while ((n = document_next(d, s, &cur, &piece)) > 0) {
+        if (n > sizeof r->text - r->len) {
+            r->too_big = true;
+            r->len = 0;
+            return;
+        }
+        memcpy(r->text + r->len, piece, n);
+        r->len += n;
+    }
+}
+
+const struct rendering *document_rendering(const struct document *d, struct snapshot *s) {
+    struct rendering *free_slot = NULL;
+    for (size_t i = 0; i < SNAPSHOT_RENDERINGS; i++) {
+        struct rendering *r = &s->renderings[i];
+        if (r->doc == d)
+            return r->too_big ? NULL : r;
+        if (!r->doc && !free_slot)
+            free_slot = r;
+    }
+    if (!free_slot)
+        return NULL;
+    render_whole(d, s, free_slot);
+    return free_slot->too_big ? NULL : free_slot;
 }

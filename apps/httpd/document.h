@@ -60,4 +60,9 @@ size_t document_next(const struct document *d, const struct snapshot *s, struct 
 /* The document's whole length for this snapshot. */
 unsigned long long document_length(const struct document *d, const struct snapshot *s);
 
+/* The document rendered whole over this snapshot, kept in the snapshot for every response
+ * that shares it (snapshot.h); rendered at the first call. NULL when it does not fit
+ * RENDERING_CAP or the snapshot keeps no more renderings: stream it by pieces instead. */
+const struct rendering *document_rendering(const struct document *d, struct snapshot *s);
+
 #endif

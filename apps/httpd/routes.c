@@ -85,16 +85,22 @@ struct request_ctx {
     bool has_body;              /* the request carries a body this route will not read */
 };
 
+/* Requests in a burst share one recent listing and its rendering (snapshot.h); a rendered body
+ * that fits behind its head leaves with it, a longer one straight from the rendering. */
 static void serve_document(struct conn *c, const struct request_ctx *x) {
-    struct snapshot *s = snapshot_acquire();
-    unsigned long long len = document_length(x->doc, s);
+    struct snapshot *s = snapshot_acquire_recent(SNAPSHOT_REUSE_MS);
+    const struct rendering *r = document_rendering(x->doc, s);
+    unsigned long long len = r ? r->len : document_length(x->doc, s);
     c->close_after |= x->has_body;
     write_head(c, 200, x->doc->content_type, len, NULL);
-    if (c->head_only || len == 0) {
+    bool fits_behind_head = r && len <= conn_out_room(c);
+    if (fits_behind_head && !c->head_only)
+        conn_out_put(c, r->text, r->len);
+    if (c->head_only || len == 0 || fits_behind_head) {
         snapshot_release(s);
         return;
     }
-    c->body = (struct body){.kind = BODY_DOCUMENT, .left = len, .doc = x->doc, .snap = s,
+    c->body = (struct body){.kind = BODY_DOCUMENT, .left = len, .doc = x->doc, .snap = s, .rendering = r,
                             .cursor = document_start()};
 }
 

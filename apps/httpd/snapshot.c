@@ -15,6 +15,8 @@ static void snapshot_refresh(struct snapshot *s) {
     s->generation = ++snapshot_generations;
     s->len = 0;
     s->truncated = false;
+    for (size_t i = 0; i < SNAPSHOT_RENDERINGS; i++)
+        s->renderings[i].doc = NULL;
     if (need < 0)
         return;
     size_t len = (size_t)need;
@@ -27,14 +29,19 @@ static void snapshot_refresh(struct snapshot *s) {
     s->len = len;
 }
 
-struct snapshot *snapshot_acquire(void) {
-    struct snapshot *idle = NULL, *newest = &snapshots[0];
-    for (size_t i = 0; i < sizeof snapshots / sizeof snapshots[0]; i++) {
-        if (!snapshots[i].users)
-            idle = &snapshots[i];
+static struct snapshot *newest_copy(void) {
+    struct snapshot *newest = &snapshots[0];
+    for (size_t i = 0; i < sizeof snapshots / sizeof snapshots[0]; i++)
         if (snapshots[i].generation > newest->generation)
             newest = &snapshots[i];
-    }
+    return newest;
+}
+
+struct snapshot *snapshot_acquire(void) {
+    struct snapshot *idle = NULL, *newest = newest_copy();
+    for (size_t i = 0; i < sizeof snapshots / sizeof snapshots[0]; i++)
+        if (!snapshots[i].users)
+            idle = &snapshots[i];
     struct snapshot *s = idle ? idle : newest;
     if (idle)
         snapshot_refresh(s);
@@ -43,6 +50,15 @@ struct snapshot *snapshot_acquire(void) {
 }
 
 void snapshot_release(struct snapshot *s) { s->users--; }
+
+struct snapshot *snapshot_acquire_recent(unsigned long long max_age_ms) {
+    struct snapshot *newest = newest_copy();
+    if (newest->generation > 0 && sysinfo_uptime_ms() - newest->uptime_ms < max_age_ms) {
+        newest->users++;
+        return newest;
+    }
+    return snapshot_acquire();
+}
 
 bool line_at(const struct snapshot *s, size_t off, struct bus_line *l) {
     if (off >= s->len)

@@ -70,10 +70,12 @@ int port_tx_take(struct port *p, uint32_t *handle) {
     return 0;
 }
 
-void port_send(struct port *p, uint32_t handle, uint16_t len) {
-    struct ion_desc out = {handle, 0, len};
+void port_send_at(struct port *p, uint32_t handle, uint16_t offset, uint16_t len) {
+    struct ion_desc out = {handle, offset, len};
     enqueue_for_kernel(p, &p->tx_active, &out);
 }
+
+void port_send(struct port *p, uint32_t handle, uint16_t len) { port_send_at(p, handle, 0, len); }
 
 void port_flush(struct port *p) {
     if (p->kick_pending) {

@@ -39,6 +39,8 @@ int port_is_rx_buffer(const struct port *p, uint32_t handle);
 int port_tx_take(struct port *p, uint32_t *handle);
 /* Queues TX buffer `handle` holding a frame of len bytes for the device. */
 void port_send(struct port *p, uint32_t handle, uint16_t len);
+/* The same for a frame that starts `offset` bytes into the buffer. */
+void port_send_at(struct port *p, uint32_t handle, uint16_t offset, uint16_t len);
 /* Hands everything queued to the kernel (one syscall, only if something was). */
 void port_flush(struct port *p);
 /* Before sleeping: 1 if nothing is waiting on the RX ring (and the kernel will signal). */

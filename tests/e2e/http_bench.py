@@ -1,6 +1,7 @@
 """HTTP figures for `make bench` (tools/bench.py): Nexus booted with its port 80 forwarded to a
 loopback port, measured with wrk and Python's http.client. Measures; never judges."""
 import http.client
+import json
 import re
 import statistics
 import subprocess
@@ -44,6 +45,34 @@ def bulk_mb_s(port, size=64 << 20):
     return got / (time.monotonic() - start) / 1e6 if got == size else None
 
 
+BULK_COUNTED = 16 << 20
+
+
+def guest_uptime_ms(guest, settle=0.0):
+    """The guest's clock through /bus.json. A listing is reused for up to 100 ms
+    (apps/httpd/snapshot.h): settle lets the previous one expire first."""
+    time.sleep(settle)
+    status, body = guest.get("/bus.json", 30)
+    return json.loads(body)["uptime_ms"] if status == 200 else None
+
+
+def bulk_instructions_per_byte(qemu):
+    """Guest instructions per payload byte of a bulk GET: under -icount shift=0 a guest
+    nanosecond is one instruction, so the guest clock's advance over the transfer counts them
+    (the guest is idle for a few percent of it, counted too). Deterministic where MB/s drifts
+    with the host's load."""
+    with http_guest(qemu + " -icount shift=0") as g:
+        if first_200(g, 60) is None:
+            return None
+        before = guest_uptime_ms(g, settle=0.3)
+        if bulk_mb_s(g.http_port, BULK_COUNTED) is None:
+            return None
+        after = guest_uptime_ms(g)  # the last listing is older than the transfer: a fresh one
+    if before is None or after is None:
+        return None
+    return (after - before) * 1e6 / BULK_COUNTED
+
+
 def http_bench(qemu, boots):
     rows = []
     times = []
@@ -71,7 +100,32 @@ def http_bench(qemu, boots):
         membrane = {k: bus.get("/Bus/net/membrane/" + k, "?") for k in ("rx_copied_frames", "rx_copied_bytes", "rx_header_bytes")}
         rows.append(("Membrane RX copies after the HTTP runs", "{rx_copied_frames} whole frames ({rx_copied_bytes} bytes), "
                      "{rx_header_bytes} TCP header bytes".format(**membrane)))
+        rows += tx_copy_rows(bus)
+    per_byte = bulk_instructions_per_byte(qemu)
+    rows.append(("bulk guest instructions per payload byte (GET /bytes/16MiB, -icount)",
+                 "%.1f" % per_byte if per_byte else "not measured"))
     rows.append(("smallest -m that serves GET /", smallest_memory(qemu)))
+    return rows
+
+
+TX_COPY_KEYS = ("tx_slot_bytes", "tx_stack_copied_bytes", "tx_frame_copied_bytes")
+
+
+def tx_copy_rows(bus):
+    """What sending cost in copies and software checksums (docs/ion.md): the kernel's TX payload
+    copies (0), and the Membrane's per payload byte an app sent."""
+    rows = [("TX payload bytes copied by the kernel (/Bus/net/switch/tx_copied_bytes)",
+             bus.get("/Bus/net/switch/tx_copied_bytes", "?"))]
+    membrane = {k: int(bus.get("/Bus/net/membrane/" + k, 0)) for k in TX_COPY_KEYS + ("tx_payload_bytes", "checksummed_bytes")}
+    payload = membrane["tx_payload_bytes"]
+    if not payload:
+        return rows + [("TX bytes copied per payload byte", "no payload sent")]
+    copied = sum(membrane[k] for k in TX_COPY_KEYS)
+    rows.append(("TX bytes copied per payload byte (app->slot, slot->lwIP, lwIP->TX buffer)",
+                 "%.2f (%.2f + %.2f + %.2f, of %d payload bytes)" % (
+                     copied / payload, *(membrane[k] / payload for k in TX_COPY_KEYS), payload)))
+    rows.append(("bytes checksummed in software per payload byte (both directions)",
+                 "%.2f" % (membrane["checksummed_bytes"] / payload)))
     return rows
 
 

@@ -80,6 +80,14 @@ def check_membrane_copies(guest):
     report("membrane_copied_fragments_and_tcp_headers", frames.isdigit() and int(frames) >= 3
            and headers.isdigit() and int(headers) > 0 and bus.get("/Bus/net/switch/rx_copied_bytes") == "0",
            f"rx_copied_frames={frames} rx_header_bytes={headers}")
+    # TX: every byte lwIP accepted was copied into a link slot and into lwIP's memory first, frames
+    # were copied into TX buffers and checksummed, and the kernel copied no TX payload.
+    tx = {k: int(bus.get("/Bus/net/membrane/" + k, "0") or 0) for k in (
+        "tx_payload_bytes", "tx_slot_bytes", "tx_stack_copied_bytes", "tx_frame_copied_bytes", "checksummed_bytes")}
+    report("membrane_tx_copies_counted", tx["tx_payload_bytes"] > 0 and tx["tx_slot_bytes"] >= tx["tx_payload_bytes"]
+           and tx["tx_stack_copied_bytes"] >= tx["tx_payload_bytes"] and tx["tx_frame_copied_bytes"] > 0
+           and tx["checksummed_bytes"] > 0 and bus.get("/Bus/net/switch/tx_copied_bytes") == "0",
+           f"{tx} switch tx_copied_bytes={bus.get('/Bus/net/switch/tx_copied_bytes')}")
 
 
 def main():

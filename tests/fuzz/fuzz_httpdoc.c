@@ -8,7 +8,10 @@
  *   bit 0      the listing fails with a negative status instead;
  *   bits 1-7   the listing is the rest repeated that many times plus one, so small inputs also
  *              reach the snapshot's 64 KiB cut.
+ * The whole rendering responses share (document_rendering) must equal the pieces, or be absent
+ * only for a document longer than RENDERING_CAP.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +43,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < sizeof documents / sizeof documents[0]; i++) {
         struct rendered r;
         const char *broken = render_and_check(documents[i], s, &r);
+        /* The whole rendering responses share is exactly the pieces, or absent past its cap. */
+        const struct rendering *whole = document_rendering(documents[i], s);
+        bool same = whole ? whole->len == r.len && !memcmp(whole->text, r.text, r.len) : r.len > RENDERING_CAP;
         free(r.text);
-        if (broken)
+        if (broken || !same)
             abort();
     }
     snapshot_release(s);

@@ -26,6 +26,8 @@ void script_sysinfo_set(const char *text, size_t len, unsigned long long uptime_
 
 void script_sysinfo_fail(long status) { failure = status; }
 
+void script_sysinfo_tick(unsigned long long ms) { clock_ms += ms; }
+
 unsigned long script_sysinfo_lists(void) { return lists; }
 
 long sysinfo_bus_list(char *buf, unsigned long len) {

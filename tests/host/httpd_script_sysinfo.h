@@ -12,6 +12,9 @@
  * uptime_ms. */
 void script_sysinfo_set(const char *listing, size_t len, unsigned long long uptime_ms);
 
+/* The clock moves on by ms; the listing stays. */
+void script_sysinfo_tick(unsigned long long ms);
+
 /* From now on the listing fails with this negative status. */
 void script_sysinfo_fail(long status);
 

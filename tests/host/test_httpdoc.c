@@ -449,12 +449,74 @@ static void documents_through_a_connection(void) {
     free(x.bytes);
     free(wide.buf);
 
+    script_sysinfo_tick(SNAPSHOT_REUSE_MS); /* the last listing is too old to be reused */
     script_sysinfo_fail(-5);
     x = run_exchange("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 0, NULL);
     r = single(&x, false);
     CHECK("served.failing_tree", r.framed && strstr(r.body, "(error -5)"));
     free(x.bytes);
     CHECK("served.snapshots_released", snapshots_all_released());
+}
+
+/* The uptime line of a status page response, or "" */
+static void uptime_of(const struct exchange *x, char *out, size_t cap) {
+    const char *at = strstr(x->bytes, "<p>Uptime: ");
+    const char *end = at ? strstr(at, "</p>") : NULL;
+    size_t n = end ? (size_t)(end - at) : 0;
+    n = n < cap - 1 ? n : cap - 1;
+    memcpy(out, at ? at : "", n);
+    out[n] = '\0';
+}
+
+/* Requests within SNAPSHOT_REUSE_MS of a listing share it and its rendering; one past it lists
+ * again, so the page is never more than that behind the system: live to the second. */
+static void documents_stay_live(void) {
+    static const char tree_a[] = "/Bus/net/ipv4/addr=10.1.1.1\n", tree_b[] = "/Bus/net/ipv4/addr=10.2.2.2\n";
+    static const char get[] = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    char first_uptime[96], later_uptime[96];
+    script_sysinfo_set(tree_a, strlen(tree_a), 5000000);
+    unsigned long lists = script_sysinfo_lists();
+    struct exchange a = run_exchange(get, 0, NULL);
+    uptime_of(&a, first_uptime, sizeof first_uptime);
+    script_sysinfo_set(tree_b, strlen(tree_b), 5000000 + SNAPSHOT_REUSE_MS - 1);
+    struct exchange b = run_exchange(get, 0, NULL);
+    CHECK("live.burst_shares_one_listing", script_sysinfo_lists() == lists + 1 && a.len == b.len &&
+                                               !memcmp(a.bytes, b.bytes, a.len) && strstr(b.bytes, "10.1.1.1"));
+    script_sysinfo_tick(1);
+    struct exchange c = run_exchange(get, 0, NULL);
+    uptime_of(&c, later_uptime, sizeof later_uptime);
+    CHECK("live.older_listing_refreshed", script_sysinfo_lists() == lists + 2 && strstr(c.bytes, "10.2.2.2") &&
+                                              strstr(c.bytes, "(5000100 ms)") && strcmp(first_uptime, later_uptime));
+    free(a.bytes);
+    free(b.bytes);
+    free(c.bytes);
+
+    /* The rendering is made once per copy and document, and is what the engine renders. */
+    struct snapshot *s = snapshot_acquire_recent(SNAPSHOT_REUSE_MS);
+    const struct rendering *r = document_rendering(&status_page, s);
+    struct rendered pieces;
+    const char *broken = render_and_check(&status_page, s, &pieces);
+    CHECK("live.rendering_shared", r && r == document_rendering(&status_page, s) && !broken &&
+                                       r->len == pieces.len && !memcmp(r->text, pieces.text, r->len));
+    free(pieces.text);
+    snapshot_release(s);
+
+    /* A page longer than the output buffer but rendered whole (~150 keys, like a booted Nexus)
+     * goes out straight from the rendering. */
+    struct text mid = {0};
+    for (unsigned long i = 0; i < 150; i++)
+        text_addf(&mid, "/Bus/net/switch/port/p%03lu/rx_frames=%lu\n", i, i * 7919);
+    script_sysinfo_set(mid.buf, mid.len, 6000000);
+    snapshot_release(check_documents("served_rendered_reference"));
+    struct exchange d = run_exchange(get, 0, NULL);
+    struct response dr = single(&d, false);
+    s = snapshot_acquire_recent(SNAPSHOT_REUSE_MS);
+    r = document_rendering(&status_page, s);
+    CHECK("live.rendered_page_sent_whole", dr.framed && r && html.len > OUT_CAP && html.len <= RENDERING_CAP &&
+                                               dr.content_length == html.len && !memcmp(dr.body, html.text, html.len));
+    snapshot_release(s);
+    free(d.bytes);
+    free(mid.buf);
 }
 
 /* /bytes/N around every edge: the output buffer (the body copied behind the head, or sent from
@@ -503,6 +565,8 @@ int main(void) {
     CHECK("snapshot.all_released", snapshots_all_released());
     conn_setup();
     documents_through_a_connection();
+    documents_stay_live();
+    CHECK("live.snapshots_released", snapshots_all_released());
     bytes_edges();
     free(html.text);
     free(json.text);
