@@ -1,5 +1,6 @@
-/* lwfecho: the LWF echo service. Sends every message on LWF service 7 back to its sender, over
- * plain POSIX AF_LWF sockets (<net/lwf.h>). When the LWF service is not there (not started yet,
+/* lwfecho: the LWF echo service. Sends every message on LWF service 7 back to its sender, signed
+ * (LWF_SIGNED: an answer any third party can attribute to this node), over plain POSIX AF_LWF
+ * sockets (<net/lwf.h>). When the LWF service is not there (not started yet,
  * restarting, or not running on this machine), it says so once and tries again every second. */
 #include <errno.h>
 #include <net/lwf.h>
@@ -18,7 +19,8 @@ static int open_echo(void) {
     if (fd < 0)
         return -1;
     struct sockaddr_lwf me = {.slwf_family = AF_LWF, .slwf_service = LWF_SERVICE_ECHO};
-    if (bind(fd, (struct sockaddr *)&me, sizeof me) == 0)
+    int on = 1;
+    if (setsockopt(fd, SOL_LWF, LWF_SIGNED, &on, sizeof on) == 0 && bind(fd, (struct sockaddr *)&me, sizeof me) == 0)
         return fd;
     int err = errno;
     close(fd);

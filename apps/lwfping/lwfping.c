@@ -1,8 +1,9 @@
 /*
- * lwfping CELLID [COUNT [SIZE]]: sends COUNT messages of SIZE bytes (default 4 of 64; up to a
- * whole 64 KiB message, fragmented on the wire) to the echo service of node CELLID over LWF and
- * prints each round trip, checking that what comes back is what was sent. Exits 0 if every
- * message came back intact. Run from the console: `run lwfping CELLID`.
+ * lwfping CELLID [COUNT [SIZE [signed]]]: sends COUNT messages of SIZE bytes (default 4 of 64; up
+ * to a whole 64 KiB message, fragmented on the wire) to the echo service of node CELLID over LWF
+ * and prints each round trip, checking that what comes back is what was sent. With `signed`,
+ * every frame it sends carries this node's signature (LWF_SIGNED). Exits 0 if every message came
+ * back intact. Run from the console: `run lwfping CELLID`.
  */
 #include <errno.h>
 #include <net/lwf.h>
@@ -15,7 +16,10 @@
 
 #include "nexus.h"
 
-#define WAIT_MS 2000
+/* How long an answer may take: 2 s, and 1 ms more per 16 bytes, since every fragment of a large
+ * message is signed on the way out (by the signer fiber) and verified on the way in, both ways:
+ * about 6 s for 64 KiB on a loaded host under TCG. */
+static int wait_ms(size_t size) { return 2000 + (int)(size / 16); }
 #define SIZE_MIN 8 /* the sequence number and a pattern seed */
 
 static unsigned char out[LWF_MESSAGE_BYTES], in[LWF_MESSAGE_BYTES];
@@ -31,7 +35,7 @@ static void fill(unsigned seq, size_t size) {
 /* Waits for the answer to `seq`, skipping late answers to earlier ones. 1 intact, 0 damaged,
  * -1 none in time, -2 the socket failed (errno says why: the LWF service restarted, say). */
 static int await(int fd, unsigned seq, size_t size) {
-    long long deadline = now_us() + WAIT_MS * 1000LL;
+    long long deadline = now_us() + wait_ms(size) * 1000LL;
     for (;;) {
         long long left = (deadline - now_us()) / 1000;
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -52,18 +56,24 @@ static int await(int fd, unsigned seq, size_t size) {
 int main(int argc, char **argv) {
     unsigned char cellid[LWF_CELLID_BYTES];
     if (argc < 2 || lwf_cellid_parse(argv[1], cellid) != 0) {
-        printf("usage: lwfping CELLID [COUNT [SIZE]]   (CELLID: 32 hex digits, /Bus/net/cellid of the node)\n");
+        printf("usage: lwfping CELLID [COUNT [SIZE [signed]]]   (CELLID: 32 hex digits, /Bus/net/cellid of the node)\n");
         return 2;
     }
     unsigned count = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 4;
     size_t size = argc > 3 ? strtoul(argv[3], NULL, 10) : 64;
-    if (size < SIZE_MIN || size > LWF_MESSAGE_BYTES || count == 0) {
-        printf("lwfping: COUNT must be at least 1 and SIZE %d..%d\n", SIZE_MIN, LWF_MESSAGE_BYTES);
+    int sign = argc > 4 && !strcmp(argv[4], "signed");
+    if (size < SIZE_MIN || size > LWF_MESSAGE_BYTES || count == 0 || (argc > 4 && !sign)) {
+        printf("lwfping: COUNT must be at least 1, SIZE %d..%d, and the fourth word `signed`\n", SIZE_MIN,
+               LWF_MESSAGE_BYTES);
         return 2;
     }
     int fd = socket(AF_LWF, SOCK_DGRAM, 0);
     if (fd < 0) {
         printf("lwfping: socket: %s\n", strerror(errno));
+        return 1;
+    }
+    if (sign && setsockopt(fd, SOL_LWF, LWF_SIGNED, &sign, sizeof sign) < 0) {
+        printf("lwfping: setsockopt LWF_SIGNED: %s\n", strerror(errno));
         return 1;
     }
     struct sockaddr_lwf to = {.slwf_family = AF_LWF, .slwf_service = LWF_SERVICE_ECHO};
@@ -93,7 +103,7 @@ int main(int argc, char **argv) {
             return 1;
         }
         if (r < 0) {
-            printf("lwfping: seq=%u: no answer in %d ms\n", seq, WAIT_MS);
+            printf("lwfping: seq=%u: no answer in %d ms\n", seq, wait_ms(size));
             continue;
         }
         answered++;

@@ -67,10 +67,11 @@ void wire_set_node(const struct lwf_node *me, uint64_t first_sequence);
 void wire_solicit(uint64_t now_ms);
 /* Takes up to a batch of received frames through the checks; returns how many. */
 unsigned wire_poll(uint64_t now_ms);
-/* Queues a message of len bytes (<= LWF_MESSAGE_MAX) for (dst, service) from src_service. 0,
+/* Queues a message of len bytes (<= LWF_MESSAGE_MAX) for (dst, service) from src_service, every
+ * frame signed if `sign` (fragments always are). 0,
  * -EHOSTUNREACH (unknown CellID: an ANNOUNCE is solicited), -EAGAIN (the send queue is full),
  * -EMSGSIZE. A message to this node itself is delivered locally. */
-int wire_send(const uint8_t dst[LWF_CELLID_LEN], uint16_t service, uint16_t src_service, const uint8_t *msg,
+int wire_send(const uint8_t dst[LWF_CELLID_LEN], uint16_t service, uint16_t src_service, bool sign, const uint8_t *msg,
               uint32_t len, uint64_t now_ms);
 /* Sends queued fragments as TX buffers allow, a bounded batch per call; returns the frames
  * sent. */

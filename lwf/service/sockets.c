@@ -35,7 +35,7 @@ struct received {
 };
 
 struct lsock {
-    bool used, bound, connected;
+    bool used, bound, connected, sign;
     uint16_t service;
     uint8_t peer[LWF_CELLID_LEN];
     uint16_t peer_service;
@@ -175,7 +175,7 @@ static long op_send(unsigned link, struct lsock *s, struct nxs_msg *m, uint8_t *
     uint32_t len = m->len;
     int err = s->bound ? 0 : bind_service(s, 0);
     if (!err)
-        err = wire_send(dst, service, s->service, data, len, now_ms());
+        err = wire_send(dst, service, s->service, s->sign, data, len, now_ms());
     m->len = 0;
     return err ? err : (long)len;
 }
@@ -217,9 +217,32 @@ static long op_getpeername(unsigned link, struct lsock *s, struct nxs_msg *m, ui
     return 0;
 }
 
-static long op_no_option(unsigned link, struct lsock *s, struct nxs_msg *m, uint8_t *data) {
-    (void)link, (void)s, (void)m, (void)data;
-    return -ENOPROTOOPT;
+/* The one option: SOL_LWF/LWF_SIGNED (<net/lwf.h>), an int. Others are ENOPROTOOPT, never
+ * accepted silently. */
+static bool option_is_signed(const struct nxs_msg *m) { return m->arg[0] == SOL_LWF && m->arg[1] == LWF_SIGNED; }
+
+static long op_setsockopt(unsigned link, struct lsock *s, struct nxs_msg *m, uint8_t *data) {
+    (void)link;
+    if (!option_is_signed(m))
+        return -ENOPROTOOPT;
+    int on;
+    if (m->len < sizeof on)
+        return -EINVAL;
+    memcpy(&on, data, sizeof on);
+    s->sign = on != 0;
+    return 0;
+}
+
+static long op_getsockopt(unsigned link, struct lsock *s, struct nxs_msg *m, uint8_t *data) {
+    (void)link;
+    if (!option_is_signed(m))
+        return -ENOPROTOOPT;
+    int on = s->sign;
+    if (m->len < sizeof on)
+        return -EINVAL;
+    memcpy(data, &on, sizeof on);
+    m->len = sizeof on;
+    return sizeof on;
 }
 
 static long op_not_datagram(unsigned link, struct lsock *s, struct nxs_msg *m, uint8_t *data) {
@@ -237,8 +260,8 @@ static const sock_op ops[NXS_OP_COUNT] = {
     [NXS_OP_RECV] = op_recv,
     [NXS_OP_SHUTDOWN] = op_not_datagram,
     [NXS_OP_CLOSE] = op_close,
-    [NXS_OP_SETSOCKOPT] = op_no_option,
-    [NXS_OP_GETSOCKOPT] = op_no_option,
+    [NXS_OP_SETSOCKOPT] = op_setsockopt,
+    [NXS_OP_GETSOCKOPT] = op_getsockopt,
     [NXS_OP_GETSOCKNAME] = op_getsockname,
     [NXS_OP_GETPEERNAME] = op_getpeername,
 };

@@ -45,6 +45,7 @@ struct outgoing {
     uint16_t service, src_service;
     uint32_t len, message_id;
     uint16_t next, count;
+    bool sign;
     uint8_t data[LWF_MESSAGE_MAX];
 };
 static struct outgoing queue[SEND_QUEUE];
@@ -222,7 +223,7 @@ void wire_tick(uint64_t now_ms) {
     wire_counters.drops[LWF_DROP_FRAGMENT_TIMEOUT] += lwf_reassembly_expire(&reassembly, now_ms);
 }
 
-int wire_send(const uint8_t dst[LWF_CELLID_LEN], uint16_t service, uint16_t src_service, const uint8_t *msg,
+int wire_send(const uint8_t dst[LWF_CELLID_LEN], uint16_t service, uint16_t src_service, bool sign, const uint8_t *msg,
               uint32_t len, uint64_t now_ms) {
     if (len > LWF_MESSAGE_MAX)
         return -EMSGSIZE;
@@ -241,8 +242,10 @@ int wire_send(const uint8_t dst[LWF_CELLID_LEN], uint16_t service, uint16_t src_
     o->service = service;
     o->src_service = src_service;
     o->len = len;
+    o->sign = sign;
     o->next = 0;
-    o->count = len <= LWF_PLAINTEXT_MAX ? 1 : (uint16_t)((len + LWF_CHUNK_LEN - 1) / LWF_CHUNK_LEN);
+    size_t one_frame = LWF_PLAINTEXT_MAX - (sign ? LWF_SIGNATURE_LEN : 0);
+    o->count = len <= one_frame ? 1 : (uint16_t)((len + LWF_CHUNK_LEN - 1) / LWF_CHUNK_LEN);
     o->message_id = o->count > 1 ? (++next_message_id ? next_message_id : ++next_message_id) : 0;
     memcpy(o->data, msg, len);
     queue_len++;
@@ -260,6 +263,7 @@ static size_t build_fragment(void *arg, uint8_t *out, size_t cap) {
     const struct data_args *a = arg;
     const struct outgoing *o = a->o;
     struct lwf_data_frame spec = {
+        .flags = o->sign ? LWF_FLAG_SIGNED : 0,
         .service = o->service,
         .src_service = o->src_service,
         .sequence = next_sequence++,

@@ -107,9 +107,9 @@ def run_app(guest, command, timeout=90.0):
     return (int(code) if code is not None else None), guest.console.from_fiber(name, start)
 
 
-def lwfping(guest, cellid, count, size, timeout=120.0):
+def lwfping(guest, cellid, count, size, timeout=120.0, signed=False):
     """(exit code, the summary's match or None, every line lwfping wrote)."""
-    code, lines = run_app(guest, f"lwfping {cellid} {count} {size}", timeout)
+    code, lines = run_app(guest, f"lwfping {cellid} {count} {size}" + (" signed" if signed else ""), timeout)
     summary = next((m for m in map(SUMMARY.match, lines) if m), None)
     return code, summary, lines
 
@@ -204,6 +204,12 @@ def every_class_both_ways(wire, ids):
                    note=summary and f"rtt avg {summary.group(5)} ms")
             if size == BIG and summary and summary.group(5):
                 bigs.append(float(summary.group(5)))
+    # Signed on request (LWF_SIGNED): a message of each class a signature fits, both ways; the
+    # echo answers signed too.
+    for i, guest in enumerate(wire.guests):
+        for size in (CLASS_MESSAGES[512], CLASS_MESSAGES[1350] - 64):
+            code, summary, lines = lwfping(guest, ids[1 - i], 2, size, signed=True)
+            report(f"node{i}_lwfping_{size}_bytes_signed", code == 0 and intact(summary, 2), " | ".join(lines[-3:]))
     # A message whose plaintext the test knows, to look for on the wire: lwfecho sends it back.
     code, lines = run_app(wire.guests[1], f"lwfsend {ids[0]} {ECHO_SERVICE} {CANARY}")
     report("canary_sent", code == 0, " | ".join(lines[-2:]))
@@ -218,6 +224,10 @@ def wire_shows_classes_no_plaintext(wire):
     data_classes = {len(f) - 14 for _, f in frames if frame_type(f) == lwf.DATA}
     report("wire_every_data_class", data_classes == set(lwf.CLASSES), f"DATA classes seen: {sorted(data_classes)}")
     report("wire_announces_seen", any(frame_type(f) == lwf.ANNOUNCE for _, f in frames), "no ANNOUNCE")
+    signed = {len(f) - 14 for _, f in frames if frame_type(f) == lwf.DATA and f[14 + 3] & lwf.SIGNED
+              and not f[14 + 3] & lwf.FRAGMENTED}
+    report("wire_signed_data_in_each_class_a_signature_fits", signed == {512, 1350},
+           f"signed unfragmented DATA classes seen: {sorted(signed)}")
     known = [CANARY.encode()] + [lwfping_plaintext(seq, 1200)[8:40] for seq in (1, 2, 3)]
     shown = [k for k in known if any(k in f for _, f in frames)]
     report("wire_no_plaintext", not shown and len(frames) > 0, f"visible on the wire: {shown}")

@@ -14,6 +14,13 @@
 #define LWF_MESSAGE_BYTES 65536
 #define LWF_SERVICE_ECHO 7 /* the echo service (apps/lwfecho): sends every message back */
 
+/* setsockopt(fd, SOL_LWF, LWF_SIGNED, &(int){1}, sizeof(int)): every frame of this socket's
+ * messages carries the node's Ed25519 signature (docs/lwf.md, section 6), not only fragments:
+ * proof of origin a third party can check, beyond the pairwise AEAD. It costs a signature per
+ * frame, and a signed frame never fits class 128. */
+#define SOL_LWF 0x4c57
+#define LWF_SIGNED 1
+
 struct sockaddr_lwf {
     sa_family_t slwf_family; /* AF_LWF */
     uint16_t slwf_service;   /* host order; 0 in bind() picks a free one */
