@@ -78,6 +78,8 @@ def groups(build, qemu):
                             "--keygen", os.path.join(build, "nexus-keygen"),
                             "--logdir", "build/test-logs/lwf-host-node"]
     yield "readme_mesh", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "mesh"]
+    # Nexus beside the Debian Linux guest, one round (fetches Debian's riscv64 kernel once).
+    yield "readme_bench_linux", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "bench_linux"]
 
 
 def run_group(name, cmd):

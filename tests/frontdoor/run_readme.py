@@ -14,7 +14,8 @@ Groups (tests/run.py runs each):
   build     `make` has nothing to do after the test build, `make clean` (in a scratch copy)
             removes every output, and every object rebuilds when a header it includes changes;
   bench     `make bench` prints every figure;
-  fuzz      `make fuzz` (FUZZ_SECONDS=5) runs every target.
+  fuzz      `make fuzz` (FUZZ_SECONDS=5) runs every target;
+  bench_linux  `make bench-linux` (ROUNDS=1) prints every figure for both guests with a ratio.
 `make keygen` (build group) writes into a scratch folder; `make run IDENTITY=FILE` boots with a
 key made there (and is first refused by make while the file does not exist).
 A port in a command is replaced by a free one (or added, where the README uses the default).
@@ -470,6 +471,22 @@ def run_make_hostile(cmd):
            total.group(0) if total else "no total line")
 
 
+BENCH_LINUX_ROUNDS = 1
+BENCH_LINUX_FIGURES = ["boot -> first HTTP 200", "wrk -t1 -c8 keep-alive", "wrk -t1 -c8 Connection: close", "bulk 1 MiB"]
+
+
+def run_make_bench_linux(cmd):
+    returncode, out = run_logged(with_var(cmd, "ROUNDS", BENCH_LINUX_ROUNDS), "bench-linux.log")
+    report("bench_linux.exits_0", returncode == 0, out[-300:])
+    for fig in BENCH_LINUX_FIGURES:
+        # The label, a figure for Linux, one for Nexus, and the ratio of the two.
+        m = re.search(rf"^  {re.escape(fig)}.*?\s[0-9.]+ \S+\s+[0-9.]+ \S+\s+[0-9.]+$", out, re.M)
+        report(f"bench_linux.figure_{slug(fig)}", m is not None, "missing, or without both figures and a ratio")
+    for line in out.splitlines():
+        if line.startswith("  "):
+            report.info("bench_linux" + line)
+
+
 def run_make_mesh(cmd):
     consoles = [c for c in readme.host_commands() if c.startswith("python3 -m tools.mesh console")]
     check_mesh(cmd, consoles, report, LOGDIR, int(make_vars(cmd).get("NODES", 3)))
@@ -490,6 +507,7 @@ HANDLERS = [  # (group, regex on the README command, handler; None: collected fo
     ("build", r"^make keygen$", run_make_keygen),
     ("mesh", r"^make mesh( NODES=\d+)?$", run_make_mesh),
     ("mesh", r"^python3 -m tools\.mesh console \d+$", None),  # run by run_make_mesh, while the mesh is up
+    ("bench_linux", r"^make bench-linux$", run_make_bench_linux),
 ]
 CLAIMED = {"curl": []}
 
@@ -503,7 +521,8 @@ def claim(cmd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz", "hostile", "mesh"])
+    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz", "hostile", "mesh",
+                                                     "bench_linux"])
     args = ap.parse_args()
     os.makedirs(LOGDIR, exist_ok=True)
     commands = readme.host_commands()
