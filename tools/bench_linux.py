@@ -18,6 +18,7 @@ Linux time over the Nexus time). Measures; never fails on a number, only when a 
 serve at all.
 """
 import argparse
+import os
 import re
 import shlex
 import statistics
@@ -43,13 +44,18 @@ WRK_CONNECTIONS = 8
 class System:
     """One of the two guests: how to boot it."""
 
-    def __init__(self, name, qemu, bootargs):
+    def __init__(self, name, qemu, bootargs, logdir):
         self.name = name
         self.qemu = qemu
         self.bootargs = bootargs
+        self.logdir = logdir
+        self.boots = 0
 
     def boot(self):
-        return Guest(self.qemu, UserNet(tcp=[80], restrict=True), mem=MEMORY, bootargs=self.bootargs)
+        """A fresh guest; its console goes to LOGDIR/NAME-BOOT.log."""
+        self.boots += 1
+        log = os.path.join(self.logdir, f"{self.name}-{self.boots}.log")
+        return Guest(self.qemu, UserNet(tcp=[80], restrict=True), log=log, mem=MEMORY, bootargs=self.bootargs)
 
 
 def linux_qemu(qemu, kernel, initrd):
@@ -118,9 +124,11 @@ def main():
     ap.add_argument("--linux-kernel", required=True)
     ap.add_argument("--linux-initrd", required=True)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--logdir", default="build/bench-linux")
     args = ap.parse_args()
-    systems = [System("linux", linux_qemu(args.qemu, args.linux_kernel, args.linux_initrd), "console=ttyS0 quiet"),
-               System("nexus", args.qemu, "")]
+    systems = [System("linux", linux_qemu(args.qemu, args.linux_kernel, args.linux_initrd), "console=ttyS0 quiet",
+                      args.logdir),
+               System("nexus", args.qemu, "", args.logdir)]
 
     # The boots of the last round stay up for the throughput figures.
     running = {}
