@@ -37,8 +37,9 @@ BOOT_LIMIT = 180.0  # seconds; the Linux guest takes a few under TCG, more on a 
 TRY_TIMEOUT = 1.0
 TRY_EVERY = 0.05
 WRK_SECONDS = 5
-WRK_WARMUP_SECONDS = 1
 WRK_CONNECTIONS = 8
+SETTLED_CPU = 0.05  # of a core
+SETTLE_LIMIT = 30.0
 
 
 class System:
@@ -72,16 +73,32 @@ def first_200(guest):
 
 
 def wrk_rate(port, close):
-    cmd = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}"] + (["-H", "Connection: close"] if close else [])
-    url = f"http://127.0.0.1:{port}{SMALL_BODY}"
-    # A warm-up whose figure is dropped: right after a boot, the first connections of a run
-    # were seen to take seconds on the Linux guest (0.8 requests/s where the next run made 36).
-    subprocess.run(cmd + [f"-d{WRK_WARMUP_SECONDS}s", url], capture_output=True)
-    out = subprocess.run(cmd + [f"-d{WRK_SECONDS}s", url], capture_output=True, text=True).stdout
+    cmd = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s"] + (["-H", "Connection: close"] if close else [])
+    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{SMALL_BODY}"], capture_output=True, text=True).stdout
     rate = re.search(r"Requests/sec:\s+([0-9.]+)", out)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     # A run whose answers were not all 200s measured something else: no figure.
     return float(rate.group(1)) if rate and not bad else None
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time a process has used (/proc/PID/stat, fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(guest):
+    """Waits until the guest's QEMU idles (under SETTLED_CPU of a core for a second), at most
+    SETTLE_LIMIT seconds. After its first 200 the Linux guest was measured busy for seconds
+    more (40 %, then 14 %, of a core), which made a figure taken at once a third of the next
+    one; Nexus idles at 1-2 %."""
+    deadline = time.monotonic() + SETTLE_LIMIT
+    while time.monotonic() < deadline:
+        before = cpu_seconds(guest.proc.pid)
+        time.sleep(1.0)
+        if cpu_seconds(guest.proc.pid) - before < SETTLED_CPU:
+            return
 
 
 def bulk_mb_s(port):
@@ -151,6 +168,8 @@ def main():
         if missing:
             print(f"bench-linux: {' and '.join(missing)} never answered {SMALL_BODY}", file=sys.stderr)
             return 1
+        for guest in running.values():
+            settle(guest)
         ports = {name: g.http_port for name, g in running.items()}
         keep_alive = interleaved(systems, 1, lambda s: wrk_rate(ports[s.name], close=False))
         close = interleaved(systems, 1, lambda s: wrk_rate(ports[s.name], close=True))
