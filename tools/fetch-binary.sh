@@ -14,6 +14,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 lock="$top/tools/binaries.lock"
 line=$(awk -v p="$pkg" '$1 == p { print; exit }' "$lock")
 [ -n "$line" ] || { echo "fetch-binary: $pkg is not pinned in $lock" >&2; exit 1; }
+# shellcheck disable=SC2086 # split into the lock's fields on purpose
 set -- $line
 version=$2 sha256=$3 release=$4 arch=$5
 
