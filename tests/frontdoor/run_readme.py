@@ -428,12 +428,18 @@ def run_make_bench(cmd):
     with open(os.path.join(LOGDIR, "bench.log"), "w") as f:
         f.write(out)
     report("bench.exits_0", proc.returncode == 0, out[-300:])
-    for fig in BENCH_FIGURES:
-        m = re.search(rf"^  {re.escape(fig)}.*\s\d", out, re.M)  # the label, then a figure
-        report(f"bench.figure_{slug(fig)}", m is not None, "missing or without a number")
+    report_figures("bench", out, BENCH_FIGURES, r".*\s\d", "missing or without a number")  # the label, then a figure
+
+
+def report_figures(group, out, labels, figure_rx, missing):
+    """One check per label: an indented line of out starts with it and goes on as figure_rx
+    says. Every indented line (the figures) is passed on as INFO, never judged."""
+    for label in labels:
+        m = re.search(rf"^  {re.escape(label)}{figure_rx}", out, re.M)
+        report(f"{group}.figure_{slug(label)}", m is not None, missing)
     for line in out.splitlines():
         if line.startswith("  "):
-            report.info("bench" + line)
+            report.info(group + line)
 
 
 FUZZ_SECONDS = 5
@@ -478,13 +484,9 @@ BENCH_LINUX_FIGURES = ["boot -> first HTTP 200", "wrk -t1 -c8 keep-alive", "wrk 
 def run_make_bench_linux(cmd):
     returncode, out = run_logged(with_var(cmd, "ROUNDS", BENCH_LINUX_ROUNDS), "bench-linux.log")
     report("bench_linux.exits_0", returncode == 0, out[-300:])
-    for fig in BENCH_LINUX_FIGURES:
-        # The label, a figure for Linux, one for Nexus, and the ratio of the two.
-        m = re.search(rf"^  {re.escape(fig)}.*?\s[0-9.]+ \S+\s+[0-9.]+ \S+\s+[0-9.]+$", out, re.M)
-        report(f"bench_linux.figure_{slug(fig)}", m is not None, "missing, or without both figures and a ratio")
-    for line in out.splitlines():
-        if line.startswith("  "):
-            report.info("bench_linux" + line)
+    # The label, a figure for Linux, one for Nexus, and the ratio of the two.
+    report_figures("bench_linux", out, BENCH_LINUX_FIGURES, r".*?\s[0-9.]+ \S+\s+[0-9.]+ \S+\s+[0-9.]+$",
+                   "missing, or without both figures and a ratio")
 
 
 def run_make_mesh(cmd):
