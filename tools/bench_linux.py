@@ -11,8 +11,10 @@ that drift on a shared host reaches both alike. Figures:
   - boot -> first HTTP 200 for GET /bytes/1024: wall time from QEMU's launch, median of ROUNDS
     boots of each (a try starts every 50 ms while earlier ones wait, so slirp's SYN retry
     timers are not measured);
-  - wrk -t1 -c8 keep-alive and with `Connection: close`, GET /bytes/1024, requests/s;
+  - wrk -t1 -c8 keep-alive and with `Connection: close`, GET /bytes/1024, requests/s, on the
+    last round's guests once both idle (settle());
   - curl GET /bytes/1048576, MB/s (bytes over curl's total time), median of ROUNDS.
+Each guest's console goes to --logdir (default build/bench-linux/).
 The ratio column is how many times better Nexus does (above 1: Nexus is better; for boot the
 Linux time over the Nexus time). Measures; never fails on a number, only when a guest does not
 serve at all.
