@@ -11,9 +11,11 @@ that drift on a shared host reaches both alike. Figures:
   - boot -> first HTTP 200 for GET /bytes/1024: wall time from QEMU's launch, median of ROUNDS
     boots of each (a try starts every 50 ms while earlier ones wait, so slirp's SYN retry
     timers are not measured);
-  - wrk -t1 -c8 keep-alive and with `Connection: close`, GET /bytes/1024, requests/s, on the
-    last round's guests once both idle (settle());
+  - wrk -t1 -c8 for 3 s, keep-alive and with `Connection: close`, GET /bytes/1024, requests/s,
+    median of ROUNDS runs;
   - curl GET /bytes/1048576, MB/s (bytes over curl's total time), median of ROUNDS.
+The throughput figures are taken on the last round's guests once both idle (settle()), in
+ROUNDS rounds of all three figures.
 Each guest's console goes to --logdir (default build/bench-linux/).
 The ratio column is how many times better Nexus does (above 1: Nexus is better; for boot the
 Linux time over the Nexus time). Measures; never fails on a number, only when a guest does not
@@ -38,7 +40,7 @@ BULK_BODY = "/bytes/1048576"
 BOOT_LIMIT = 180.0  # seconds; the Linux guest takes a few under TCG, more on a busy host
 TRY_TIMEOUT = 1.0
 TRY_EVERY = 0.05
-WRK_SECONDS = 5
+WRK_SECONDS = 3
 WRK_CONNECTIONS = 8
 SETTLED_CPU = 0.05  # of a core
 SETTLE_LIMIT = 30.0
@@ -95,12 +97,13 @@ def settle(guest):
     SETTLE_LIMIT seconds. After its first 200 the Linux guest was measured busy for seconds
     more (40 %, then 14 %, of a core), which made a figure taken at once a third of the next
     one; Nexus idles at 1-2 %."""
-    deadline = time.monotonic() + SETTLE_LIMIT
-    while time.monotonic() < deadline:
+    start = time.monotonic()
+    while time.monotonic() < start + SETTLE_LIMIT:
         before = cpu_seconds(guest.proc.pid)
         time.sleep(1.0)
         if cpu_seconds(guest.proc.pid) - before < SETTLED_CPU:
-            return
+            return "idle after %.0f s" % (time.monotonic() - start)
+    return "still busy after %.0f s" % SETTLE_LIMIT
 
 
 def bulk_mb_s(port):
@@ -111,15 +114,17 @@ def bulk_mb_s(port):
     return int(out[1]) / float(out[2]) / 1e6
 
 
-def interleaved(systems, rounds, measure):
-    """{name: [figure per round]}: measure(system) for each system in turn, the order swapped
-    every round; a None (no answer) is left out."""
-    got = {s.name: [] for s in systems}
+def interleaved(systems, rounds, measures):
+    """{figure: {system name: [value per round]}}: each round takes every figure of
+    measures ({figure: function of a system}) from each system in turn, the systems' order
+    swapped every round; a None (no answer) is left out."""
+    got = {figure: {s.name: [] for s in systems} for figure in measures}
     for r in range(rounds):
-        for s in (systems if r % 2 == 0 else systems[::-1]):
-            value = measure(s)
-            if value is not None:
-                got[s.name].append(value)
+        for figure, measure in measures.items():
+            for s in (systems if r % 2 == 0 else systems[::-1]):
+                value = measure(s)
+                if value is not None:
+                    got[figure][s.name].append(value)
     return got
 
 
@@ -165,17 +170,17 @@ def main():
         return seconds
 
     try:
-        boots = interleaved(systems, args.rounds, boot_once)
+        boots = interleaved(systems, args.rounds, {"boot": boot_once})["boot"]
         missing = [s.name for s in systems if s.name not in running]
         if missing:
             print(f"bench-linux: {' and '.join(missing)} never answered {SMALL_BODY}", file=sys.stderr)
             return 1
-        for guest in running.values():
-            settle(guest)
+        settled = {name: settle(guest) for name, guest in running.items()}
         ports = {name: g.http_port for name, g in running.items()}
-        keep_alive = interleaved(systems, 1, lambda s: wrk_rate(ports[s.name], close=False))
-        close = interleaved(systems, 1, lambda s: wrk_rate(ports[s.name], close=True))
-        bulk = interleaved(systems, args.rounds, lambda s: bulk_mb_s(ports[s.name]))
+        figures = interleaved(systems, args.rounds, {
+            "keep_alive": lambda s: wrk_rate(ports[s.name], close=False),
+            "close": lambda s: wrk_rate(ports[s.name], close=True),
+            "bulk": lambda s: bulk_mb_s(ports[s.name])})
     finally:
         for guest in running.values():
             guest.stop()
@@ -183,13 +188,17 @@ def main():
     rows = [("figure", "Linux guest", "Nexus", "Nexus better by (x)"),
             row(f"boot -> first HTTP 200, median of {args.rounds}", "s",
                 median(boots["linux"]), median(boots["nexus"]), lower_is_better=True),
-            row(f"wrk -t1 -c{WRK_CONNECTIONS} keep-alive, 1 KiB", "req/s", median(keep_alive["linux"]), median(keep_alive["nexus"])),
-            row(f"wrk -t1 -c{WRK_CONNECTIONS} Connection: close, 1 KiB", "req/s", median(close["linux"]), median(close["nexus"])),
-            row(f"bulk 1 MiB x{args.rounds}, curl, median", "MB/s", median(bulk["linux"]), median(bulk["nexus"]))]
+            row(f"wrk -t1 -c{WRK_CONNECTIONS} keep-alive, 1 KiB, median of {args.rounds} x {WRK_SECONDS} s", "req/s",
+                *(median(figures["keep_alive"][n]) for n in ("linux", "nexus"))),
+            row(f"wrk -t1 -c{WRK_CONNECTIONS} Connection: close, 1 KiB, median of {args.rounds} x {WRK_SECONDS} s", "req/s",
+                *(median(figures["close"][n]) for n in ("linux", "nexus"))),
+            row(f"bulk 1 MiB, curl, median of {args.rounds}", "MB/s",
+                *(median(figures["bulk"][n]) for n in ("linux", "nexus")))]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     print(f"Nexus and Linux side by side (qemu -m {MEMORY}, user network; GET {SMALL_BODY}, {BULK_BODY})")
     for r in rows:
         print("  " + "  ".join(f"{cell:<{w}}" for cell, w in zip(r, widths)).rstrip())
+    print("Before the throughput figures: " + ", ".join(f"{name} {state}" for name, state in settled.items()))
     return 0
 
 
