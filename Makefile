@@ -585,6 +585,26 @@ N ?= 1000000
 hostile: all
 	/usr/bin/python3 -m tests.e2e.run_qemu_hostile --qemu "$(QEMU_BASE)" --frames $(N) --logdir $(B)/test-logs/hostile-long
 
+# make bench-linux: Nexus beside a stock Debian Linux guest (riscv64 kernel + busybox-static,
+# tools/binaries.lock, fetched by tools/fetch-binary.sh) on the same QEMU line, ROUNDS boots and
+# bulk transfers of each (tools/bench_linux.py). Too slow to be part of every make bench.
+LINUX_PKG      := $(shell awk '$$1 ~ /^linux-image-/ { print $$1 }' tools/binaries.lock)
+binary_stamp    = $(B)/third_party/$(1)/.fetched-$(shell awk -v p='$(1)' '$$1 == p { gsub(":", "_", $$2); print $$2 }' tools/binaries.lock)
+LINUX_STAMP    := $(call binary_stamp,$(LINUX_PKG))
+BUSYBOX_STAMP  := $(call binary_stamp,busybox-static)
+LINUX_KERNEL   := $(B)/third_party/$(LINUX_PKG)/boot/vmlinux-$(LINUX_PKG:linux-image-%=%)
+LINUX_INITRD   := $(B)/linux-guest/initramfs.cpio
+ROUNDS         ?= 5
+.PHONY: bench-linux
+$(LINUX_STAMP) $(BUSYBOX_STAMP): tools/binaries.lock tools/fetch-binary.sh | $(BOOTSTRAP)
+	tools/fetch-binary.sh $(patsubst $(B)/third_party/%/,%,$(dir $@))
+$(LINUX_INITRD): $(LINUX_STAMP) $(BUSYBOX_STAMP) tools/linux_initramfs.py tools/linux-guest/init tools/linux-guest/udhcpc.script
+	@mkdir -p $(dir $@)
+	python3 tools/linux_initramfs.py --busybox $(B)/third_party/busybox-static/usr/bin/busybox \
+	  --modules $(B)/third_party/$(LINUX_PKG)/usr/lib/modules --guest tools/linux-guest --out $@
+bench-linux: all $(LINUX_INITRD)
+	python3 -m tools.bench_linux --qemu "$(QEMU_BASE)" --linux-kernel $(LINUX_KERNEL) --linux-initrd $(LINUX_INITRD) --rounds $(ROUNDS)
+
 # Everything under build/ but the fetched third-party sources and the bootstrap stamp: objects,
 # images, logs and captures alike, so nothing stale survives a clean.
 clean:

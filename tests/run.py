@@ -81,6 +81,8 @@ def groups(build, qemu):
     # Busy is not runaway: a flood of malformed TCP from the wire while HTTP is served.
     yield "qemu_flood", [sys.executable, "-m", "tests.e2e.run_qemu_flood", "--qemu", test_qemu,
                          "--logdir", "build/test-logs/flood"]
+    # Nexus beside the Debian Linux guest, one round (fetches Debian's riscv64 kernel once).
+    yield "readme_bench_linux", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "bench_linux"]
 
 
 def run_group(name, cmd):

@@ -14,7 +14,8 @@ Groups (tests/run.py runs each):
   build     `make` has nothing to do after the test build, `make clean` (in a scratch copy)
             removes every output, and every object rebuilds when a header it includes changes;
   bench     `make bench` prints every figure;
-  fuzz      `make fuzz` (FUZZ_SECONDS=5) runs every target.
+  fuzz      `make fuzz` (FUZZ_SECONDS=5) runs every target;
+  bench_linux  `make bench-linux` (ROUNDS=1) prints every figure for both guests with a ratio.
 `make keygen` (build group) writes into a scratch folder; `make run IDENTITY=FILE` boots with a
 key made there (and is first refused by make while the file does not exist).
 A port in a command is replaced by a free one (or added, where the README uses the default).
@@ -428,12 +429,18 @@ def run_make_bench(cmd):
     with open(os.path.join(LOGDIR, "bench.log"), "w") as f:
         f.write(out)
     report("bench.exits_0", proc.returncode == 0, out[-300:])
-    for fig in BENCH_FIGURES:
-        m = re.search(rf"^  {re.escape(fig)}.*\s\d", out, re.M)  # the label, then a figure
-        report(f"bench.figure_{slug(fig)}", m is not None, "missing or without a number")
+    report_figures("bench", out, BENCH_FIGURES, r".*\s\d", "missing or without a number")  # the label, then a figure
+
+
+def report_figures(group, out, labels, figure_rx, missing):
+    """One check per label: an indented line of out starts with it and goes on as figure_rx
+    says. Every indented line (the figures) is passed on as INFO, never judged."""
+    for label in labels:
+        m = re.search(rf"^  {re.escape(label)}{figure_rx}", out, re.M)
+        report(f"{group}.figure_{slug(label)}", m is not None, missing)
     for line in out.splitlines():
         if line.startswith("  "):
-            report.info("bench" + line)
+            report.info(group + line)
 
 
 FUZZ_SECONDS = 5
@@ -471,6 +478,18 @@ def run_make_hostile(cmd):
            total.group(0) if total else "no total line")
 
 
+BENCH_LINUX_ROUNDS = 1
+BENCH_LINUX_FIGURES = ["boot -> first HTTP 200", "wrk -t1 -c8 keep-alive", "wrk -t1 -c8 Connection: close", "bulk 1 MiB"]
+
+
+def run_make_bench_linux(cmd):
+    returncode, out = run_logged(with_var(cmd, "ROUNDS", BENCH_LINUX_ROUNDS), "bench-linux.log")
+    report("bench_linux.exits_0", returncode == 0, out[-300:])
+    # The label, a figure for Linux, one for Nexus, and the ratio of the two.
+    report_figures("bench_linux", out, BENCH_LINUX_FIGURES, r".*?\s[0-9.]+ \S+\s+[0-9.]+ \S+\s+[0-9.]+$",
+                   "missing, or without both figures and a ratio")
+
+
 def run_make_mesh(cmd):
     consoles = [c for c in readme.host_commands() if c.startswith("python3 -m tools.mesh console")]
     check_mesh(cmd, consoles, report, LOGDIR, int(make_vars(cmd).get("NODES", 3)))
@@ -491,6 +510,7 @@ HANDLERS = [  # (group, regex on the README command, handler; None: collected fo
     ("build", r"^make keygen$", run_make_keygen),
     ("mesh", r"^make mesh( NODES=\d+)?$", run_make_mesh),
     ("mesh", r"^python3 -m tools\.mesh console \d+$", None),  # run by run_make_mesh, while the mesh is up
+    ("bench_linux", r"^make bench-linux$", run_make_bench_linux),
 ]
 CLAIMED = {"curl": []}
 
@@ -504,7 +524,8 @@ def claim(cmd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz", "hostile", "mesh"])
+    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz", "hostile", "mesh",
+                                                     "bench_linux"])
     args = ap.parse_args()
     os.makedirs(LOGDIR, exist_ok=True)
     commands = readme.host_commands()
