@@ -250,6 +250,7 @@ $(B)/user/lwf.full.elf: $(LWF_SERVICE_OBJS) $(SODIUM_OBJS)
 $(B)/user/lwfecho.full.elf: $(B)/u/apps/lwfecho/lwfecho.o $(LIBNEXUS_OBJS)
 $(B)/user/lwfping.full.elf: $(B)/u/apps/lwfping/lwfping.o $(LIBNEXUS_OBJS)
 
+
 $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
 
@@ -277,6 +278,17 @@ $(B)/u/lib/crypto/sodium_nexus.o $(B)/u/tests/qemu/cryptocheck.o: UCFLAGS += $(S
 # A deliberately broken image: the loader must refuse it without leaking pages.
 $(B)/user-test/probe-truncated.elf: $(B)/user-test/probe.elf
 	head -c 300 $< > $@
+
+# Read-only files built into an app's image (lib/libnexus/files.c): FILES_<image> lists
+# PATH=SOURCE pairs, PATH the absolute name the app opens. The image links $(B)/files/<image>.o.
+FILES_posixcheck := /etc/posixcheck.conf=apps/posixcheck/posixcheck.conf
+$(B)/files/posixcheck.S: apps/posixcheck/posixcheck.conf
+$(B)/files/%.S: Makefile tools/gen-files.sh
+	@mkdir -p $(dir $@)
+	tools/gen-files.sh $@ $(FILES_$*)
+
+$(B)/files/%.o: $(B)/files/%.S
+	$(CC) $(ARCH) -c $< -o $@
 
 # ---- test build ----
 # build/nexus-test.elf: the same kernel with what only tests need: the in-QEMU test runners
@@ -324,6 +336,7 @@ $(B)/user-test/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.
 $(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
 $(B)/user-test/cryptocheck.full.elf: $(B)/u/tests/qemu/cryptocheck.o $(SODIUM_OBJS) $(LIBNEXUS_OBJS)
 $(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(B)/u/apps/posixcheck/runtime.o $(LIBNEXUS_OBJS)
+$(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/files.o $(B)/files/posixcheck.o
 
 $(B)/user-test/%.elf: $(B)/user-test/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
@@ -478,7 +491,7 @@ $(B)/fuzz/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $$(call unit_objs,$(FUZZ_OBJ),
 
 # posixcheck built against glibc's own headers: proves the program is plain POSIX and its
 # checks are right, before they run on Nexus.
-$(B)/host/posixcheck_host: apps/posixcheck/posixcheck.c apps/posixcheck/runtime.c | $(BOOTSTRAP)
+$(B)/host/posixcheck_host: apps/posixcheck/posixcheck.c apps/posixcheck/runtime.c apps/posixcheck/files.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HOST_SAN) -MMD -MP -MF $@.d -MT $@ $(filter %.c,$^) -o $@
 
@@ -556,4 +569,4 @@ clean:
            $(HOST_OBJ)/%.o $(FUZZ_OBJ)/%.o $(HOST_OBJ)/$(LIBFDT_DIR)/%.o $(FUZZ_OBJ)/$(LIBFDT_DIR)/%.o \
            $(HOST_OBJ)/$(LWIP_DIR)/%.o $(FUZZ_OBJ)/$(LWIP_DIR)/%.o \
            $(B)/user/%.full.elf $(B)/user-test/%.full.elf
-.PRECIOUS: $(B)/sodium/%.o
+.PRECIOUS: $(B)/sodium/%.o $(B)/files/%.o $(B)/files/%.S

@@ -27,7 +27,7 @@
 /* The services of a normal boot. (In the test kernel, `selftest` or `nettest` in bootargs start
  * kernel/selftest.c instead.) */
 static const struct manifest_entry default_entries[] = {
-    {.name = "hello", .image = "hello",
+    {.name = "hello", .image = "hello", .grants = "files:4",
      .pledge = "stdio", .restart = RESTART_NEVER},
     NETWORK_SERVICES,
 };

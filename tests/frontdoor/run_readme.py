@@ -162,6 +162,10 @@ CONSOLE_CHECKS = {
     "start": (r"^start: ", lambda term, out, arg, curl: check_start(term, arg, curl)),
     "restart": (r"^restart: ", lambda term, out, arg, curl: check_restart(term, arg, curl)),
     "run": (r"^run: ", lambda term, out, arg, curl: check_run(term, arg, curl)),
+    "files": (r"^  hello/greeting\.txt  \d+ bytes$", lambda term, out, arg, curl: report(
+        "console.files_lists_hello", "hello/greeting.txt" in out, out)),
+    "cat": (r"^hello from hello, fiber #\d+, in U-mode.*$", lambda term, out, arg, curl: report(
+        f"console.cat_{slug(arg)}", re.search(r"^hello from hello, fiber #\d+, in U-mode", out, re.M) is not None, out)),
 }
 
 # Answers to what an operator gets wrong.
