@@ -123,7 +123,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
-IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping
+IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping rinetd
 TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
@@ -250,6 +250,27 @@ $(B)/user/lwf.full.elf: $(LWF_SERVICE_OBJS) $(SODIUM_OBJS)
 $(B)/user/lwfecho.full.elf: $(B)/u/apps/lwfecho/lwfecho.o $(LIBNEXUS_OBJS)
 $(B)/user/lwfping.full.elf: $(B)/u/apps/lwfping/lwfping.o $(LIBNEXUS_OBJS)
 
+# rinetd 0.73 (issue 16) from Debian's source package (tools/sources.lock), compiled unpatched
+# and without its configure step: apps/rinetd/config.h says what configure would find in
+# picolibc + libnexus; the flags are its src/Makefile.am's; parse.c comes generated in the
+# tarball. Its warnings are its own: no -Werror. Its config is built into the image.
+RINETD_VERSION := $(shell awk '$$1 == "rinetd" { print $$2 }' tools/sources.lock)
+RINETD_DIR     := $(B)/third_party/rinetd
+RINETD_STAMP   := $(RINETD_DIR)/.fetched-$(RINETD_VERSION)
+RINETD_OBJS    := $(patsubst %,$(B)/rinetd/%.o,rinetd parse match net)
+RINETD_CFLAGS  := $(filter-out -Werror -Wextra -std=gnu11,$(UCFLAGS)) -std=c99 -D_POSIX_C_SOURCE=200809L \
+                  -D_XOPEN_SOURCE -D_GNU_SOURCE -DHAVE_CONFIG_H -Iapps/rinetd -Ilib/libnexus/include
+FILES_rinetd   := /etc/rinetd.conf=apps/rinetd/rinetd.conf
+$(B)/files/rinetd.S: apps/rinetd/rinetd.conf
+
+$(RINETD_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
+	tools/fetch-source.sh rinetd
+
+$(B)/rinetd/%.o: $(RINETD_STAMP) apps/rinetd/config.h
+	@mkdir -p $(dir $@)
+	$(CC) $(RINETD_CFLAGS) -c $(RINETD_DIR)/src/$*.c -o $@
+
+$(B)/user/rinetd.full.elf: $(RINETD_OBJS) $(B)/files/rinetd.o $(LIBNEXUS_OBJS)
 
 $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
@@ -569,4 +590,4 @@ clean:
            $(HOST_OBJ)/%.o $(FUZZ_OBJ)/%.o $(HOST_OBJ)/$(LIBFDT_DIR)/%.o $(FUZZ_OBJ)/$(LIBFDT_DIR)/%.o \
            $(HOST_OBJ)/$(LWIP_DIR)/%.o $(FUZZ_OBJ)/$(LWIP_DIR)/%.o \
            $(B)/user/%.full.elf $(B)/user-test/%.full.elf
-.PRECIOUS: $(B)/sodium/%.o $(B)/files/%.o $(B)/files/%.S
+.PRECIOUS: $(B)/sodium/%.o $(B)/rinetd/%.o $(B)/files/%.o $(B)/files/%.S

@@ -25,11 +25,14 @@
      .pledge = "stdio lwf", .restart = RESTART_NEVER, .on_demand = 1}
 
 /* The services of a normal boot. (In the test kernel, `selftest` or `nettest` in bootargs start
- * kernel/selftest.c instead.) */
+ * kernel/selftest.c instead.) rinetd 0.73, Debian's, unmodified (apps/rinetd/): its config is
+ * built into its image as /etc/rinetd.conf; it binds once, so it restarts with the Membrane. */
 static const struct manifest_entry default_entries[] = {
     {.name = "hello", .image = "hello", .grants = "files:4",
      .pledge = "stdio", .restart = RESTART_NEVER},
     NETWORK_SERVICES,
+    {.name = "rinetd", .image = "rinetd", .args = "-f -c /etc/rinetd.conf", .grants = "link:membrane heap:1024",
+     .pledge = "stdio inet", .restart = RESTART_SERVICE, .restarts_with = "membrane"},
 };
 
 #ifdef NEXUS_TEST_BUILD

@@ -78,6 +78,9 @@ def groups(build, qemu):
                             "--keygen", os.path.join(build, "nexus-keygen"),
                             "--logdir", "build/test-logs/lwf-host-node"]
     yield "readme_mesh", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "mesh"]
+    # rinetd 0.73, Debian's, in the product kernel: both forwards, bulk MB/s, a Membrane restart.
+    yield "qemu_rinetd", [sys.executable, "-m", "tests.e2e.run_qemu_rinetd", "--qemu", qemu,
+                          "--logdir", "build/test-logs/rinetd"]
 
 
 def run_group(name, cmd):

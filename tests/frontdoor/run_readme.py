@@ -421,7 +421,8 @@ def run_make_clean(cmd):
 BENCH_FIGURES = ["boot to first fiber", "kernel image, loadable", "NetSwitch instructions per RX frame",
                  "frames/s", "boot to first HTTP 200", "wrk -t1 -c1", "wrk -t1 -c8", "bulk GET",
                  "smallest -m that serves", "Membrane crash to next HTTP 200",
-                 "LWF ANNOUNCE (solicit) to first DATA frame", "LWF frames/s node 0 to node 1"]
+                 "LWF ANNOUNCE (solicit) to first DATA frame", "LWF frames/s node 0 to node 1",
+                 "rinetd bulk MB/s"]
 
 
 def run_make_bench(cmd):

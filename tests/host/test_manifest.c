@@ -56,6 +56,14 @@ int main(void) {
                 snprintf(name, sizeof name, "%s.%s.link_%s_promised", man->name, e->name, g[k].server);
                 CHECK(name, need && ((promises & need) == need) != breaks_link_rule(man, e));
             }
+            if (e->restarts_with) {
+                /* It restarts with a service of the same manifest, and holds a link to it. */
+                int found = 0;
+                for (unsigned j = 0; j < man->count; j++)
+                    found |= !strcmp(man->entries[j].name, e->restarts_with);
+                snprintf(name, sizeof name, "%s.%s.restarts_with_exists", man->name, e->name);
+                CHECK(name, found && strcmp(e->restarts_with, e->name) != 0);
+            }
             if (e->serves) {
                 uint32_t served = 0;
                 snprintf(name, sizeof name, "%s.%s.serves_one_promise", man->name, e->name);
