@@ -253,12 +253,14 @@ $(B)/user/lwfping.full.elf: $(B)/u/apps/lwfping/lwfping.o $(LIBNEXUS_OBJS)
 # rinetd 0.73 (issue 16) from Debian's source package (tools/sources.lock), compiled unpatched
 # and without its configure step: apps/rinetd/config.h says what configure would find in
 # picolibc + libnexus; the flags are its src/Makefile.am's; parse.c comes generated in the
-# tarball. Its warnings are its own: no -Werror. Its config is built into the image.
+# tarball. Its warnings are its own: no -Werror. Its config is built into the image. -MD, not
+# -MMD: rinetd.c reaches libnexus's <time.h> through a system header first, and -MMD would leave
+# it out of the dependency file.
 RINETD_VERSION := $(shell awk '$$1 == "rinetd" { print $$2 }' tools/sources.lock)
 RINETD_DIR     := $(B)/third_party/rinetd
 RINETD_STAMP   := $(RINETD_DIR)/.fetched-$(RINETD_VERSION)
 RINETD_OBJS    := $(patsubst %,$(B)/rinetd/%.o,rinetd parse match net)
-RINETD_CFLAGS  := $(filter-out -Werror -Wextra -std=gnu11,$(UCFLAGS)) -std=c99 -D_POSIX_C_SOURCE=200809L \
+RINETD_CFLAGS  := $(filter-out -Werror -Wextra -std=gnu11 -MMD,$(UCFLAGS)) -MD -std=c99 -D_POSIX_C_SOURCE=200809L \
                   -D_XOPEN_SOURCE -D_GNU_SOURCE -DHAVE_CONFIG_H -Iapps/rinetd -Ilib/libnexus/include
 FILES_rinetd   := /etc/rinetd.conf=apps/rinetd/rinetd.conf
 $(B)/files/rinetd.S: apps/rinetd/rinetd.conf

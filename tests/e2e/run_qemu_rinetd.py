@@ -25,8 +25,8 @@ import sys
 import threading
 import time
 
-from tests.harness.console import kernel_line, said_by
-from tests.harness.guest import Guest
+from tests.harness.console import said_by
+from tests.harness.guest import Guest, report_guest_health
 from tests.harness.http_probe import first_success, http_get
 from tests.harness.net import UserNet
 from tests.harness.report import Report
@@ -153,9 +153,7 @@ def main():
                 report.info(f"rinetd bulk {BULK_BYTES >> 20} MiB: straight {direct:.2f} MB/s, through rinetd "
                             f"{through:.2f} MB/s ({through / direct * 100:.0f} %)")
             check_membrane_restart(guest, host)
-        killed = [l for l in guest.console.since(0) if kernel_line(l) and l.startswith("fiber ") and " killed: " in l]
-        report("no_fiber_killed", not killed, "; ".join(killed[:3]))
-        report("qemu_alive", guest.alive(), f"QEMU exited with {guest.proc.poll()}")
+        report_guest_health(report, guest)
     finally:
         guest.stop()
         host.shutdown()
