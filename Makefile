@@ -123,7 +123,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
-IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping rinetd
+IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping rinetd curl
 TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
@@ -273,6 +273,59 @@ $(B)/rinetd/%.o: $(RINETD_STAMP) apps/rinetd/config.h
 	$(CC) $(RINETD_CFLAGS) -c $(RINETD_DIR)/src/$*.c -o $@
 
 $(B)/user/rinetd.full.elf: $(RINETD_OBJS) $(B)/files/rinetd.o $(LIBNEXUS_OBJS)
+
+# curl 7.88.1 (issue 16), HTTP only, from Debian's source package (tools/sources.lock), unpatched:
+# its own configure and Makefiles, run in build/third_party/curl/nexus-build (never elsewhere in
+# build/: the Makefile includes every *.d under build/, and curl's docs have .d files). CC names
+# picolibc's specs and the include folders itself, because configure turns -I in CPPFLAGS into
+# -isystem and runs its prototype checks without CFLAGS; the runtime and libnexus go in as one
+# archive, as libtool takes no plain objects in LIBS, with _start named so the archive's crt0 is
+# linked. Its warnings are its own. Its objects depend on libnexus's headers as a whole: a change
+# there cleans its build (its own dependency tracking is off). Its make runs as a plain command,
+# not $(MAKE), so that `make -n` (tests/frontdoor/builddeps.py) never builds curl.
+CURL_VERSION   := $(shell awk '$$1 == "curl" { print $$2 }' tools/sources.lock)
+CURL_DIR       := $(B)/third_party/curl
+CURL_STAMP     := $(CURL_DIR)/.fetched-$(CURL_VERSION)
+CURL_BUILD     := $(CURL_DIR)/nexus-build
+RUNTIME_ARCHIVE := $(B)/rt/libnexus-runtime.a
+CURL_CC        := $(CC) $(PICO) $(LINKARCH) -I$(CURDIR)/lib/libnexus/include -I$(CURDIR)/lib/rt -I$(CURDIR)/include
+CURL_CONFIGURE := --host=riscv64-unknown-elf --disable-shared --enable-static --disable-dependency-tracking \
+                  --without-ssl --without-zlib --without-brotli --without-zstd --without-libpsl --without-libidn2 \
+                  --without-nghttp2 --without-librtmp --without-ca-bundle --without-ca-path --disable-ipv6 \
+                  --disable-threaded-resolver --disable-pthreads --disable-ftp --disable-file --disable-ldap \
+                  --disable-ldaps --disable-rtsp --disable-dict --disable-telnet --disable-tftp --disable-pop3 \
+                  --disable-imap --disable-smb --disable-smtp --disable-gopher --disable-mqtt --disable-manual \
+                  --disable-unix-sockets --disable-socketpair --disable-ntlm --disable-ntlm-wb --disable-tls-srp \
+                  --disable-doh --disable-alt-svc --disable-hsts --disable-websockets --disable-netrc \
+                  --disable-libcurl-option --disable-rt
+CURL_LDFLAGS   := -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments -T $(CURDIR)/lib/rt/user.ld \
+                  -Wl,--undefined=_start
+
+$(RUNTIME_ARCHIVE): $(RT_OBJS) $(LIBNEXUS_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(CROSS)ar rcs $@ $^
+
+$(CURL_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
+	tools/fetch-source.sh curl
+
+LIBNEXUS_HEADERS := $(wildcard lib/libnexus/include/*.h lib/libnexus/include/*/*.h lib/rt/nexus.h include/nexus/*.h)
+
+$(CURL_BUILD)/configured: $(CURL_STAMP) Makefile | $(RUNTIME_ARCHIVE)
+	@mkdir -p $(CURL_BUILD)
+	cd $(CURL_BUILD) && ../configure $(CURL_CONFIGURE) CC="$(CURL_CC)" CFLAGS="-O2" LDFLAGS="$(CURL_LDFLAGS)" \
+	    LIBS="$(CURDIR)/$(RUNTIME_ARCHIVE)" > configure.log 2>&1 || { tail -20 configure.log; exit 1; }
+	touch $@
+
+$(CURL_BUILD)/headers-seen: $(CURL_BUILD)/configured $(LIBNEXUS_HEADERS)
+	env -u MAKEFLAGS -u MAKELEVEL make -C $(CURL_BUILD) clean > /dev/null
+	touch $@
+
+# curl's own make decides what to recompile; the program is linked again whenever the runtime changes.
+$(B)/user/curl.full.elf: $(CURL_BUILD)/headers-seen $(RUNTIME_ARCHIVE)
+	rm -f $(CURL_BUILD)/src/curl
+	env -u MAKEFLAGS -u MAKELEVEL make -C $(CURL_BUILD) -j2 > $(CURL_BUILD)/make.log 2>&1 || \
+	    { tail -20 $(CURL_BUILD)/make.log; exit 1; }
+	cp $(CURL_BUILD)/src/curl $@
 
 $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@

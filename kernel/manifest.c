@@ -33,6 +33,10 @@ static const struct manifest_entry default_entries[] = {
     NETWORK_SERVICES,
     {.name = "rinetd", .image = "rinetd", .args = "-f -c /etc/rinetd.conf", .grants = "link:membrane heap:1024",
      .pledge = "stdio inet", .restart = RESTART_SERVICE, .restarts_with = "membrane"},
+    /* curl 7.88.1, Debian's, unmodified, HTTP only: `run curl URL ...` from the console; -o writes
+     * into its file area (`cat curl/NAME`). */
+    {.name = "curl", .image = "curl", .grants = "link:membrane heap:4096 files:1024",
+     .pledge = "stdio inet", .restart = RESTART_NEVER, .on_demand = 1},
 };
 
 #ifdef NEXUS_TEST_BUILD

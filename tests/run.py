@@ -81,6 +81,9 @@ def groups(build, qemu):
     # rinetd 0.73, Debian's, in the product kernel: both forwards, bulk MB/s, a Membrane restart.
     yield "qemu_rinetd", [sys.executable, "-m", "tests.e2e.run_qemu_rinetd", "--qemu", qemu,
                           "--logdir", "build/test-logs/rinetd"]
+    # curl 7.88.1, Debian's, run from the console against a server on the host's loopback.
+    yield "qemu_curl", [sys.executable, "-m", "tests.e2e.run_qemu_curl", "--qemu", qemu,
+                        "--logdir", "build/test-logs/curl"]
 
 
 def run_group(name, cmd):
