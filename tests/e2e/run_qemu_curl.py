@@ -18,15 +18,13 @@ Output: PASS/FAIL lines for tests/run.py and an INFO line with the download rate
 log goes to --logdir.
 """
 import argparse
-import http.server
 import os
 import sys
-import threading
 import time
 
 from tests.harness.console import said_by
 from tests.harness.guest import Guest, report_guest_health
-from tests.harness.net import UserNet, free_port
+from tests.harness.net import HttpServer, UserNet, free_port
 from tests.harness.report import Report
 
 GUEST_HOST_ALIAS = "10.0.2.2"
@@ -38,46 +36,25 @@ RUN_TIMEOUT = 120.0
 report = Report("curl")
 
 
-class HostServer(http.server.ThreadingHTTPServer):
-    """/page.html, /binary, /moved (302 to /page.html), /stall (accepts, never answers)."""
+class HostFiles:
+    """What this test's loopback server answers: /page.html, /binary, /moved (302 to /page.html),
+    /stall (never answers in time; each such request is counted in .stalled)."""
 
-    daemon_threads = True
+    def __init__(self):
+        self.stalled = 0
 
-    def __init__(self, port):
-        stalled = self.stalled = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_HEAD(self):  # noqa: N802 - the standard library's name
-                self.do_GET(head=True)
-
-            def do_GET(self, head=False):  # noqa: N802
-                routes = {"/page.html": ("text/html", PAGE), "/binary": ("application/octet-stream", BINARY)}
-                if self.path == "/stall":
-                    stalled.append(1)
-                    time.sleep(30)
-                    return
-                if self.path == "/moved":
-                    self.send_response(302)
-                    self.send_header("Location", "/page.html")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                if self.path not in routes:
-                    self.send_error(404)
-                    return
-                kind, body = routes[self.path]
-                self.send_response(200)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if not head:
-                    self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", port), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+    def __call__(self, path):
+        files = {"/page.html": ("text/html", PAGE), "/binary": ("application/octet-stream", BINARY)}
+        if path == "/stall":
+            self.stalled += 1
+            time.sleep(30)
+            return 200, {}, b""
+        if path == "/moved":
+            return 302, {"Location": "/page.html"}, b""
+        if path not in files:
+            return 404, {}, b""
+        kind, body = files[path]
+        return 200, {"Content-Type": kind}, body
 
 
 def run_curl(guest, args):
@@ -107,7 +84,8 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.logdir, exist_ok=True)
     port = free_port()
-    host = HostServer(port)
+    files = HostFiles()
+    host = HttpServer(files, port)
     base = f"http://{GUEST_HOST_ALIAS}:{port}"
     guest = Guest(args.qemu, UserNet(tcp=[80]), log=os.path.join(args.logdir, "console.log"))
     try:
@@ -143,7 +121,7 @@ def main():
                f"exit {code}, said {said[:6]}")
 
         code, said = run_curl(guest, f"-s --max-time 2 {base}/stall")
-        report("max_time_exit_28", code == 28 and host.stalled, f"exit {code}, the server saw {len(host.stalled)} stalled requests")
+        report("max_time_exit_28", code == 28 and files.stalled, f"exit {code}, the server saw {files.stalled} stalled requests")
 
         refused = free_port()
         code, said = run_curl(guest, f"-s http://{GUEST_HOST_ALIAS}:{refused}/")
@@ -152,8 +130,7 @@ def main():
         report_guest_health(report, guest)
     finally:
         guest.stop()
-        host.shutdown()
-        host.server_close()
+        host.close()
     return report.exit_status()
 
 

@@ -19,7 +19,6 @@ Output: PASS/FAIL lines for tests/run.py, INFO lines with the figures; the conso
 """
 import argparse
 import http.client
-import http.server
 import os
 import sys
 import threading
@@ -28,7 +27,7 @@ import time
 from tests.harness.console import said_by
 from tests.harness.guest import Guest, report_guest_health
 from tests.harness.http_probe import first_success, http_get
-from tests.harness.net import UserNet
+from tests.harness.net import HttpServer, UserNet
 from tests.harness.report import Report
 
 HOST_SERVER_PORT = 47382  # rinetd.conf forwards guest :8082 to 10.0.2.2 at this port
@@ -41,29 +40,9 @@ RECOVERY_LIMIT = 60.0
 report = Report("rinetd")
 
 
-class HostServer(http.server.ThreadingHTTPServer):
+def host_answer(path):
     """The host's loopback server rinetd forwards :8082 to: /hello answers HOST_BODY."""
-
-    daemon_threads = True
-
-    def __init__(self):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - the standard library's name
-                if self.path != "/hello":
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(HOST_BODY)))
-                self.end_headers()
-                self.wfile.write(HOST_BODY)
-                self.server.served += 1
-
-            def log_message(self, *args):
-                pass
-
-        self.served = 0
-        super().__init__(("127.0.0.1", HOST_SERVER_PORT), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+    return (200, {}, HOST_BODY) if path == "/hello" else (404, {}, b"")
 
 
 def bulk_mb_s(port, nbytes, timeout=300):
@@ -137,7 +116,7 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.logdir, exist_ok=True)
     try:
-        host = HostServer()
+        host = HttpServer(host_answer, HOST_SERVER_PORT)
     except OSError as e:
         report("host_server", False, f"cannot listen on 127.0.0.1:{HOST_SERVER_PORT} ({e}); is another run using it?")
         return 1
@@ -156,8 +135,7 @@ def main():
         report_guest_health(report, guest)
     finally:
         guest.stop()
-        host.shutdown()
-        host.server_close()
+        host.close()
     return report.exit_status()
 
 
