@@ -136,6 +136,7 @@ long sys_file_write(struct fiber *f, const uint64_t *a) {
     if (off > f->files_limit || len > f->files_limit - off)
         return -ENOSPC;
     struct kept_file *k = find(f->name, name);
+    int created = !k;
     if (!k) {
         for (unsigned i = 0; i < FILESTORE_FILES && !k; i++)
             if (!files[i].owner[0])
@@ -149,8 +150,8 @@ long sys_file_write(struct fiber *f, const uint64_t *a) {
     if (!err && copy_from_user(f->pt, k->data + off, a[2], (size_t)len))
         err = -EFAULT;
     if (err) {
-        if (!k->data)
-            memset(k, 0, sizeof *k); /* a file this call created and could not fill */
+        if (created)
+            drop(k); /* a file this call created and could not fill */
         return err;
     }
     if (off > k->size) /* a hole reads as zeros, and pages may hold an older, longer content */
