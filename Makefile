@@ -123,7 +123,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
-IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer
+IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd curl
 TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
@@ -265,6 +265,83 @@ $(B)/user/signer.full.elf: $(SIGNER_OBJS) $(SODIUM_OBJS)
 $(B)/user/lwfecho.full.elf: $(B)/u/apps/lwfecho/lwfecho.o $(LIBNEXUS_OBJS)
 $(B)/user/lwfping.full.elf: $(B)/u/apps/lwfping/lwfping.o $(LIBNEXUS_OBJS)
 
+# rinetd 0.73 (issue 16) from Debian's source package (tools/sources.lock), compiled unpatched
+# and without its configure step: apps/rinetd/config.h says what configure would find in
+# picolibc + libnexus; the flags are its src/Makefile.am's; parse.c comes generated in the
+# tarball. Its warnings are its own: no -Werror. Its config is built into the image. -MD, not
+# -MMD: rinetd.c reaches libnexus's <time.h> through a system header first, and -MMD would leave
+# it out of the dependency file.
+RINETD_VERSION := $(shell awk '$$1 == "rinetd" { print $$2 }' tools/sources.lock)
+RINETD_DIR     := $(B)/third_party/rinetd
+RINETD_STAMP   := $(RINETD_DIR)/.fetched-$(RINETD_VERSION)
+RINETD_OBJS    := $(patsubst %,$(B)/rinetd/%.o,rinetd parse match net)
+RINETD_CFLAGS  := $(filter-out -Werror -Wextra -std=gnu11 -MMD,$(UCFLAGS)) -MD -std=c99 -D_POSIX_C_SOURCE=200809L \
+                  -D_XOPEN_SOURCE -D_GNU_SOURCE -DHAVE_CONFIG_H -Iapps/rinetd -Ilib/libnexus/include
+FILES_rinetd   := /etc/rinetd.conf=apps/rinetd/rinetd.conf
+$(B)/files/rinetd.S: apps/rinetd/rinetd.conf
+
+$(RINETD_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
+	tools/fetch-source.sh rinetd
+
+$(B)/rinetd/%.o: $(RINETD_STAMP) apps/rinetd/config.h
+	@mkdir -p $(dir $@)
+	$(CC) $(RINETD_CFLAGS) -c $(RINETD_DIR)/src/$*.c -o $@
+
+$(B)/user/rinetd.full.elf: $(RINETD_OBJS) $(B)/files/rinetd.o $(LIBNEXUS_OBJS)
+
+# curl 7.88.1 (issue 16), HTTP only, from Debian's source package (tools/sources.lock), unpatched:
+# its own configure and Makefiles, run in build/third_party/curl/nexus-build (never elsewhere in
+# build/: the Makefile includes every *.d under build/, and curl's docs have .d files). CC names
+# picolibc's specs and the include folders itself, because configure turns -I in CPPFLAGS into
+# -isystem and runs its prototype checks without CFLAGS; the runtime and libnexus go in as one
+# archive, as libtool takes no plain objects in LIBS, with _start named so the archive's crt0 is
+# linked. Its warnings are its own. Its objects depend on libnexus's headers as a whole: a change
+# there cleans its build (its own dependency tracking is off). Its make runs as a plain command,
+# not $(MAKE), so that `make -n` (tests/frontdoor/builddeps.py) never builds curl.
+CURL_VERSION   := $(shell awk '$$1 == "curl" { print $$2 }' tools/sources.lock)
+CURL_DIR       := $(B)/third_party/curl
+CURL_STAMP     := $(CURL_DIR)/.fetched-$(CURL_VERSION)
+CURL_BUILD     := $(CURL_DIR)/nexus-build
+RUNTIME_ARCHIVE := $(B)/rt/libnexus-runtime.a
+CURL_CC        := $(CC) $(PICO) $(LINKARCH) -I$(CURDIR)/lib/libnexus/include -I$(CURDIR)/lib/rt -I$(CURDIR)/include
+CURL_CONFIGURE := --host=riscv64-unknown-elf --disable-shared --enable-static --disable-dependency-tracking \
+                  --without-ssl --without-zlib --without-brotli --without-zstd --without-libpsl --without-libidn2 \
+                  --without-nghttp2 --without-librtmp --without-ca-bundle --without-ca-path --disable-ipv6 \
+                  --disable-threaded-resolver --disable-pthreads --disable-ftp --disable-file --disable-ldap \
+                  --disable-ldaps --disable-rtsp --disable-dict --disable-telnet --disable-tftp --disable-pop3 \
+                  --disable-imap --disable-smb --disable-smtp --disable-gopher --disable-mqtt --disable-manual \
+                  --disable-unix-sockets --disable-socketpair --disable-ntlm --disable-ntlm-wb --disable-tls-srp \
+                  --disable-doh --disable-alt-svc --disable-hsts --disable-websockets --disable-netrc \
+                  --disable-libcurl-option --disable-rt
+CURL_LDFLAGS   := -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments -T $(CURDIR)/lib/rt/user.ld \
+                  -Wl,--undefined=_start
+
+$(RUNTIME_ARCHIVE): $(RT_OBJS) $(LIBNEXUS_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(CROSS)ar rcs $@ $^
+
+$(CURL_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
+	tools/fetch-source.sh curl
+
+LIBNEXUS_HEADERS := $(wildcard lib/libnexus/include/*.h lib/libnexus/include/*/*.h lib/rt/nexus.h include/nexus/*.h)
+
+$(CURL_BUILD)/configured: $(CURL_STAMP) Makefile | $(RUNTIME_ARCHIVE)
+	@mkdir -p $(CURL_BUILD)
+	cd $(CURL_BUILD) && ../configure $(CURL_CONFIGURE) CC="$(CURL_CC)" CFLAGS="-O2" LDFLAGS="$(CURL_LDFLAGS)" \
+	    LIBS="$(CURDIR)/$(RUNTIME_ARCHIVE)" > configure.log 2>&1 || { tail -20 configure.log; exit 1; }
+	touch $@
+
+$(CURL_BUILD)/headers-seen: $(CURL_BUILD)/configured $(LIBNEXUS_HEADERS)
+	env -u MAKEFLAGS -u MAKELEVEL make -C $(CURL_BUILD) clean > /dev/null
+	touch $@
+
+# curl's own make decides what to recompile; the program is linked again whenever the runtime changes.
+$(B)/user/curl.full.elf: $(CURL_BUILD)/headers-seen $(RUNTIME_ARCHIVE)
+	rm -f $(CURL_BUILD)/src/curl
+	env -u MAKEFLAGS -u MAKELEVEL make -C $(CURL_BUILD) -j2 > $(CURL_BUILD)/make.log 2>&1 || \
+	    { tail -20 $(CURL_BUILD)/make.log; exit 1; }
+	cp $(CURL_BUILD)/src/curl $@
+
 $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
 
@@ -292,6 +369,17 @@ $(B)/u/lib/crypto/sodium_nexus.o $(B)/u/tests/qemu/cryptocheck.o: UCFLAGS += $(S
 # A deliberately broken image: the loader must refuse it without leaking pages.
 $(B)/user-test/probe-truncated.elf: $(B)/user-test/probe.elf
 	head -c 300 $< > $@
+
+# Read-only files built into an app's image (lib/libnexus/files.c): FILES_<image> lists
+# PATH=SOURCE pairs, PATH the absolute name the app opens. The image links $(B)/files/<image>.o.
+FILES_posixcheck := /etc/posixcheck.conf=apps/posixcheck/posixcheck.conf
+$(B)/files/posixcheck.S: apps/posixcheck/posixcheck.conf
+$(B)/files/%.S: Makefile tools/gen-files.sh
+	@mkdir -p $(dir $@)
+	tools/gen-files.sh $@ $(FILES_$*)
+
+$(B)/files/%.o: $(B)/files/%.S
+	$(CC) $(ARCH) -c $< -o $@
 
 # ---- test build ----
 # build/nexus-test.elf: the same kernel with what only tests need: the in-QEMU test runners
@@ -340,6 +428,7 @@ $(B)/user-test/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.
 $(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
 $(B)/user-test/cryptocheck.full.elf: $(B)/u/tests/qemu/cryptocheck.o $(SODIUM_OBJS) $(LIBNEXUS_OBJS)
 $(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(B)/u/apps/posixcheck/runtime.o $(LIBNEXUS_OBJS)
+$(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/files.o $(B)/files/posixcheck.o
 
 $(B)/user-test/%.elf: $(B)/user-test/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
@@ -494,7 +583,7 @@ $(B)/fuzz/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $$(call unit_objs,$(FUZZ_OBJ),
 
 # posixcheck built against glibc's own headers: proves the program is plain POSIX and its
 # checks are right, before they run on Nexus.
-$(B)/host/posixcheck_host: apps/posixcheck/posixcheck.c apps/posixcheck/runtime.c | $(BOOTSTRAP)
+$(B)/host/posixcheck_host: apps/posixcheck/posixcheck.c apps/posixcheck/runtime.c apps/posixcheck/files.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HOST_SAN) -MMD -MP -MF $@.d -MT $@ $(filter %.c,$^) -o $@
 
@@ -620,4 +709,4 @@ clean:
            $(HOST_OBJ)/%.o $(FUZZ_OBJ)/%.o $(HOST_OBJ)/$(LIBFDT_DIR)/%.o $(FUZZ_OBJ)/$(LIBFDT_DIR)/%.o \
            $(HOST_OBJ)/$(LWIP_DIR)/%.o $(FUZZ_OBJ)/$(LWIP_DIR)/%.o \
            $(B)/user/%.full.elf $(B)/user-test/%.full.elf
-.PRECIOUS: $(B)/sodium/%.o
+.PRECIOUS: $(B)/sodium/%.o $(B)/rinetd/%.o $(B)/files/%.o $(B)/files/%.S

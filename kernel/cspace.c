@@ -72,6 +72,7 @@ static const struct {
     {"port", GRANT_PORT, GRANT_PORTS_MAX},
     {"link", GRANT_LINK, 0},
     {"heap", GRANT_HEAP, GRANT_HEAP_KIB_MAX + 1},
+    {"files", GRANT_FILES, GRANT_FILES_KIB_MAX + 1},
 };
 
 static const struct {
@@ -141,8 +142,8 @@ static int parse_word(const char *w, size_t len, struct grant *g) {
     }
     if (!colon2)
         return 0;
-    if (g->kind == GRANT_HEAP)
-        return -EINVAL;
+    if (g->kind == GRANT_HEAP || g->kind == GRANT_FILES)
+        return -EINVAL; /* memory, not a channel: no rights to name */
     const char *r = colon2 + 1;
     size_t r_len = rest - obj_len - 1;
     for (unsigned i = 0; i < sizeof rights_names / sizeof rights_names[0]; i++) {

@@ -9,6 +9,7 @@
  *     port:N[:rights]     NetSwitch port N (its doorbell channel, rings and pool)
  *     link:SERVER[:rights] a link to the fiber called SERVER (its pages, a right on each channel)
  *     heap:N              a heap of N KiB (kernel/heap.h), no rights; memory, not a channel
+ *     files:N             a writable file area of N KiB (kernel/filestore.h), no rights
  * with rights "r", "w" or "rw" (the default). On a link the rights follow its direction
  * (cspace_grant_link_end): READ is waiting on the holder's own end and reading the pages, WRITE
  * signalling the peer's end and writing the pages. Portable C: host tests and a fuzz target use it.
@@ -29,6 +30,7 @@
 #define GRANT_TEXT_MAX 128         /* longest grant text accepted, NUL included */
 #define GRANT_PORTS_MAX 16         /* port:N takes N below this */
 #define GRANT_HEAP_KIB_MAX 65536   /* heap:N takes N up to this (64 MiB) */
+#define GRANT_FILES_KIB_MAX 16384  /* files:N takes N up to this (16 MiB) */
 
 struct cap {
     uint8_t channel;
@@ -41,11 +43,11 @@ struct cspace {
 };
 _Static_assert(NEXUS_CHANNELS <= 64, "a channel bitmap is one 64-bit word");
 
-enum grant_kind { GRANT_CHANNEL, GRANT_PORT, GRANT_LINK, GRANT_HEAP };
+enum grant_kind { GRANT_CHANNEL, GRANT_PORT, GRANT_LINK, GRANT_HEAP, GRANT_FILES };
 
 struct grant {
     enum grant_kind kind;
-    unsigned number;            /* channel, port, or heap KiB */
+    unsigned number;            /* channel, port, heap or files KiB */
     char server[GRANT_NAME_MAX]; /* for GRANT_LINK */
     unsigned rights;
 };

@@ -168,6 +168,15 @@ static int grant_heap(struct fiber *f, unsigned kib) {
     return 0;
 }
 
+/* One files grant per fiber, like the heap's. */
+static int grant_files(struct fiber *f, unsigned kib) {
+    if (f->files_limit)
+        return -EINVAL;
+    f->files_limit = (uint64_t)kib * 1024;
+    fiber_publish(f->name, "files_kib", "%u", kib);
+    return 0;
+}
+
 /* Fills the CSpace from the grant text: own channels and a port here, links from the link
  * table (link_attach, which also maps them). */
 static int apply_grants(struct fiber *f, const char *text) {
@@ -183,6 +192,8 @@ static int apply_grants(struct fiber *f, const char *text) {
             err = netswitch_bind(g[i].number, f, g[i].rights);
         else if (g[i].kind == GRANT_HEAP)
             err = grant_heap(f, g[i].number);
+        else if (g[i].kind == GRANT_FILES)
+            err = grant_files(f, g[i].number);
         if (err)
             return err;
     }

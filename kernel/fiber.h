@@ -90,6 +90,7 @@ struct fiber {
     struct fiber_end_info end;
     uint64_t heap_limit;  /* bytes its heap grant allows (kernel/heap.h) */
     uint64_t heap_used;   /* bytes between USER_HEAP_BASE and its break */
+    uint64_t files_limit; /* bytes its files grant allows in its writable area (filestore.h) */
 };
 
 extern uint64_t watchdog_ns;

@@ -28,11 +28,18 @@
      .pledge = "stdio lwf", .restart = RESTART_NEVER, .on_demand = 1}
 
 /* The services of a normal boot. (In the test kernel, `selftest` or `nettest` in bootargs start
- * kernel/selftest.c instead.) */
+ * kernel/selftest.c instead.) rinetd 0.73, Debian's, unmodified (apps/rinetd/): its config is
+ * built into its image as /etc/rinetd.conf; it binds once, so it restarts with the Membrane. */
 static const struct manifest_entry default_entries[] = {
-    {.name = "hello", .image = "hello",
+    {.name = "hello", .image = "hello", .grants = "files:4",
      .pledge = "stdio", .restart = RESTART_NEVER},
     NETWORK_SERVICES,
+    {.name = "rinetd", .image = "rinetd", .args = "-f -c /etc/rinetd.conf", .grants = "link:membrane heap:1024",
+     .pledge = "stdio inet", .restart = RESTART_SERVICE, .restarts_with = "membrane"},
+    /* curl 7.88.1, Debian's, unmodified, HTTP only: `run curl URL ...` from the console; -o writes
+     * into its file area (`cat curl/NAME`). */
+    {.name = "curl", .image = "curl", .grants = "link:membrane heap:4096 files:1024",
+     .pledge = "stdio inet", .restart = RESTART_NEVER, .on_demand = 1},
 };
 
 #ifdef NEXUS_TEST_BUILD

@@ -18,6 +18,9 @@ struct manifest_entry {
                             ("inet" for the Membrane's socket links); NULL if it serves none */
     enum restart_kind restart; /* what the supervisor does when it fails (restart_policy.h) */
     int on_demand;       /* not started at boot: the console's `run NAME ARGS` starts it */
+    const char *restarts_with; /* restarted whenever this service (re)starts: for a program that
+                                  binds its sockets once and cannot rebuild them after the
+                                  Membrane behind them restarted (rinetd); NULL for none */
 };
 
 /* Entries are written with designated initialisers; tests/host/test_manifest.c parses every

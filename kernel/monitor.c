@@ -11,6 +11,7 @@
 
 #include "bus.h"
 #include "fiber.h"
+#include "filestore.h"
 #include "kernel.h"
 #include "mem.h"
 #include "plic.h"
@@ -94,6 +95,19 @@ static void cmd_stop(const char *arg) { service_command("stop", arg); }
 static void cmd_restart(const char *arg) { service_command("restart", arg); }
 static void cmd_run(const char *arg) { service_command("run", arg); }
 
+static void cmd_files(const char *arg) {
+    (void)arg;
+    filestore_list();
+}
+
+static void cmd_cat(const char *arg) {
+    int err = filestore_print(arg);
+    if (err == -ENOENT)
+        kprintf("cat: no file %s; `files` lists them\n", arg);
+    else if (err)
+        kprintf("cat: say APP/NAME, e.g. cat curl/index.html\n");
+}
+
 static const struct {
     const char *name;
     void (*run)(const char *arg);
@@ -108,6 +122,8 @@ static const struct {
     {"stop", cmd_stop, "NAME", "stop a service; it stays stopped until start"},
     {"restart", cmd_restart, "NAME", "stop a service and start it again at once"},
     {"run", cmd_run, "NAME ARGS", "start a program of the manifest with these arguments"},
+    {"files", cmd_files, "", "the files apps wrote into their writable areas"},
+    {"cat", cmd_cat, "APP/NAME", "print a file an app wrote"},
 };
 
 static void cmd_help(const char *arg) {

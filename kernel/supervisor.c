@@ -166,6 +166,21 @@ static unsigned failures_in_window(const struct service *s, uint64_t now) {
     return n;
 }
 
+static int operator_stop(struct service *s, enum service_state then);
+
+/* A new instance of `server` holds none of the old one's sockets: the services bound to it
+ * (their entries' restarts_with) start again too, and set up their sockets afresh. */
+static void restart_bound(const struct service *server) {
+    for (unsigned i = 0; i < nservices; i++) {
+        struct service *t = &services[i];
+        const char *with = t->entry->restarts_with;
+        if (!with || strcmp(with, server->entry->name) || t->state != SVC_RUNNING)
+            continue;
+        kprintf("supervisor: %s restarts with %s\n", t->entry->name, with);
+        operator_stop(t, SVC_RUNNING);
+    }
+}
+
 /* Counts and announces a start that the policy did not make (a restart, or an operator's). */
 static int respawn(struct service *s, const char *why) {
     int id = spawn(s);
@@ -177,6 +192,7 @@ static int respawn(struct service *s, const char *why) {
     s->restarts++;
     fiber_publish(s->entry->name, "restarts", "%u", s->restarts);
     kprintf("supervisor: %s %s#%d (restart %u)\n", why, s->entry->name, id, s->restarts);
+    restart_bound(s);
     return id;
 }
 

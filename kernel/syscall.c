@@ -16,6 +16,7 @@
 #include "cspace.h"
 #include "kernel.h"
 #include "keyblob.h"
+#include "filestore.h"
 #include "heap.h"
 #include "link.h"
 #include "netswitch.h"
@@ -290,6 +291,9 @@ static const struct {
     [SYS_ENTROPY] = {"entropy", sys_entropy, PROMISE_STDIO},
     [SYS_HEAP] = {"heap", sys_heap, PROMISE_STDIO},
     [SYS_REALTIME] = {"realtime", sys_realtime, PROMISE_STDIO},
+    [SYS_FILE_READ] = {"file_read", sys_file_read, PROMISE_STDIO},
+    [SYS_FILE_WRITE] = {"file_write", sys_file_write, PROMISE_STDIO},
+    [SYS_FILE_CTL] = {"file_ctl", sys_file_ctl, PROMISE_STDIO},
 };
 
 void syscall_dispatch(struct fiber *f) {

@@ -83,6 +83,12 @@ def groups(build, qemu):
                          "--logdir", "build/test-logs/flood"]
     # Nexus beside the Debian Linux guest, one round (fetches Debian's riscv64 kernel once).
     yield "readme_bench_linux", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "bench_linux"]
+    # rinetd 0.73, Debian's, in the product kernel: both forwards, bulk MB/s, a Membrane restart.
+    yield "qemu_rinetd", [sys.executable, "-m", "tests.e2e.run_qemu_rinetd", "--qemu", qemu,
+                          "--logdir", "build/test-logs/rinetd"]
+    # curl 7.88.1, Debian's, run from the console against a server on the host's loopback.
+    yield "qemu_curl", [sys.executable, "-m", "tests.e2e.run_qemu_curl", "--qemu", qemu,
+                        "--logdir", "build/test-logs/curl"]
 
 
 def run_group(name, cmd):

@@ -21,7 +21,9 @@ Figures so far:
   - HTTP through QEMU's user network (guest port 80 forwarded to a loopback port): wall time
     from QEMU's launch to the first `200` for `GET /` (median of 5), wrk requests/s on `/`
     with one and eight connections (keep-alive), bulk MB/s of `GET /bytes/64MiB`, the RX bytes
-    copied after all that, and the smallest `-m` with which Nexus still serves `GET /`.
+    copied after all that, and the smallest `-m` with which Nexus still serves `GET /`;
+  - rinetd 0.73 (tests/e2e/run_qemu_rinetd.py): MB/s of GET /bytes/4MiB straight from httpd and
+    through rinetd's :8081 forward (lwIP's loopback inside the guest).
 """
 import argparse
 import os
@@ -34,6 +36,7 @@ import time
 
 from tests.e2e.http_bench import http_bench
 from tests.e2e.run_qemu_containment import boot_test_kernel, measure_recoveries
+from tests.e2e.run_qemu_rinetd import BULK_BYTES, bulk_figures, start_guest as start_rinetd_guest
 from tests.harness.console import said_by
 from tests.harness.guest import Guest
 from tests.qemu.run_cryptocheck import measure as crypto_measure
@@ -55,6 +58,20 @@ def recovery_bench(qemu, kernel, logdir):
              "%.1f ms" % (statistics.median(times) * 1000)),
             ("Membrane crash to next HTTP 200 (min .. max)",
              "%.1f .. %.1f ms" % (min(times) * 1000, max(times) * 1000))]
+
+
+def rinetd_bench(qemu, logdir):
+    """Bulk MB/s through rinetd against httpd straight, in the product kernel."""
+    guest, started = start_rinetd_guest(qemu, logdir)
+    try:
+        if not started:
+            return [("rinetd bulk MB/s", "rinetd did not start")]
+        direct, through = bulk_figures(guest)
+    finally:
+        guest.stop()
+    shown = lambda v: "%.2f" % v if v else "failed"  # noqa: E731
+    return [("rinetd bulk MB/s, GET /bytes/%dMiB straight vs through rinetd :8081" % (BULK_BYTES >> 20),
+             "%s vs %s" % (shown(direct), shown(through)))]
 
 
 FIRST_FIBER_LINE = said_by("hello", "hello from hello")
@@ -160,6 +177,7 @@ def main():
     rows += http_bench(args.qemu, args.boots)
     rows += recovery_bench(args.qemu, test_kernel,
                            os.path.join(args.build, "bench-recovery"))
+    rows += rinetd_bench(args.qemu, os.path.join(args.build, "bench-rinetd"))
 
     width = max(len(r[0]) for r in rows)
     print("Nexus bench")

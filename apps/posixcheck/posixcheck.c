@@ -5,8 +5,10 @@
  * for Nexus against libnexus, where the same checks must pass.
  *
  *   posixcheck <udp-echo-host> <udp-echo-port> <dns-name> <expected-dns-address> <nxdomain-name>
+ *              [<read-only-dir>]
  *
- * A "-" argument skips the group that needs it (UDP echo: the first two, DNS: the last three).
+ * A "-" argument skips the group that needs it (UDP echo: the first two, DNS: the next three);
+ * without a read-only directory (holding posixcheck.conf) the file checks (files.c) are skipped.
  * Prints one "PASS posix.<name>" or "FAIL posix.<name>: <detail>" line per check, then
  * "posixcheck: done N passed, M failed"; exits 0 only if every check passed. The socket checks
  * use static buffers; the runtime beneath them (heap, time, gethostbyname, ioctl, syslog) is
@@ -633,9 +635,10 @@ static void check_many_sockets(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6) {
+    if (argc != 6 && argc != 7) {
         fprintf(stderr,
-                "usage: %s <udp-echo-host> <udp-echo-port> <dns-name> <expected-address> <nxdomain-name>\n"
+                "usage: %s <udp-echo-host> <udp-echo-port> <dns-name> <expected-address> <nxdomain-name> "
+                "[<read-only-dir>]\n"
                 "       (\"-\" skips the group that needs the argument)\n",
                 argc > 0 ? argv[0] : "posixcheck");
         return 2;
@@ -661,6 +664,11 @@ int main(int argc, char **argv) {
     check_time();
     check_syslog();
     check_many_sockets();
+    if (argc == 7)
+        check_files(argv[6]);
+    else
+        note("files skipped");
+    check_process();
     printf("posixcheck: done %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -21,4 +21,8 @@ void check_heap(void);
 void check_time(void);
 void check_syslog(void);
 
+/* files.c */
+void check_files(const char *read_only_dir);
+void check_process(void);
+
 #endif

@@ -38,6 +38,15 @@ enum nexus_syscall {
                                  the heap's start */
     SYS_REALTIME = 19,     /* ()                                    -> ns since the Unix epoch,
                                                                        -ENODEV without an RTC */
+    /* The caller's writable file area (docs/syscalls.md "Files"): a name is one plain
+     * component (letters, digits, '.', '_', '-'; not "." or ".."), shorter than 32 bytes;
+     * -EINVAL otherwise. Writing needs a "files:N" grant (-EROFS without one). */
+    SYS_FILE_READ = 20,    /* (const char *name, uint64_t offset, void *buf, size_t len)
+                              -> bytes read, 0 at the end, -ENOENT */
+    SYS_FILE_WRITE = 21,   /* (const char *name, uint64_t offset, const void *buf, size_t len)
+                              creates the file -> len, -EROFS, -ENOSPC past the grant, -ENFILE */
+    SYS_FILE_CTL = 22,     /* (int op, const char *name, uint64_t arg)  NEXUS_FILE_*
+                              -> size for STAT, else 0; -ENOENT, -EROFS */
     SYS_COUNT
 };
 
@@ -47,6 +56,12 @@ enum nexus_syscall {
 #define NEXUS_BUS_LIST_MAX 65536     /* larger buffers are -EINVAL */
 #define NEXUS_ENTROPY_MAX 256        /* larger draws are -EINVAL, as getentropy's */
 #define NEXUS_CHANNELS 64
+
+/* SYS_FILE_CTL's operations. */
+#define NEXUS_FILE_STAT     0 /* arg unused */
+#define NEXUS_FILE_TRUNCATE 1 /* arg: the new size */
+#define NEXUS_FILE_UNLINK   2 /* arg unused */
+#define NEXUS_FILE_RENAME   3 /* arg: const char *new_name (an existing one is replaced) */
 
 /* A network service's view of its NetSwitch port (docs/ion.md). Four rings, one page each,
  * at rings_va in this order: RX active (kernel -> service), RX free (service -> kernel),

@@ -13,6 +13,7 @@
 #ifndef NEXUS_LIBNEXUS_H
 #define NEXUS_LIBNEXUS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "link/client.h"
@@ -32,8 +33,28 @@ const struct nxl_family *nxl_family(int domain);
 /* Calls fn on every family with a backend, once per backend. */
 void nxl_each_backend(void (*fn)(struct link_client *backend, void *arg), void *arg);
 
+/* A file in the app's image (tools/gen-files.sh writes the table; the last row's path is NULL). */
+struct nxl_embedded_file {
+    const char *path; /* absolute: "/etc/rinetd.conf" */
+    const unsigned char *data;
+    uint64_t size;
+};
+extern const struct nxl_embedded_file nxl_embedded_files[];
+
+#define NXL_AREA_NAME_MAX 32 /* a writable-area file's name, NUL included (kernel/filestore.h) */
+
+/* A descriptor that is an open file: read-only from the image, or in the writable area. */
+struct nxl_open_file {
+    const struct nxl_embedded_file *embedded; /* NULL: the writable area's file `name` */
+    char name[NXL_AREA_NAME_MAX];
+    uint64_t offset;
+    int flags; /* open's O_ACCMODE and O_APPEND */
+};
+
 struct nxl_fd {
     uint8_t used, nonblock, type;
+    uint8_t is_file;       /* then `file` says which, and family is NULL */
+    struct nxl_open_file file;
     const struct nxl_family *family;
     int32_t sock;          /* number in the service's table for this link */
     uint32_t epoch;        /* the service instance that holds it */
@@ -41,9 +62,11 @@ struct nxl_fd {
     uint64_t sndtimeo_ns;
 };
 
-/* Descriptor table. */
-struct nxl_fd *nxl_fd_get(int fd); /* NULL (errno EBADF) if fd is not an open socket */
+/* Descriptor table: sockets and files share it, so poll and select see both. */
+struct nxl_fd *nxl_fd_get(int fd); /* NULL (errno EBADF, or ENOTSOCK for a file) unless a socket */
+struct nxl_fd *nxl_fd_any(int fd); /* NULL (errno EBADF) unless open */
 int nxl_fd_alloc(const struct nxl_family *family, int32_t sock, int type, int nonblock); /* fd, or -EMFILE */
+int nxl_fd_alloc_file(const struct nxl_open_file *file); /* fd, or -EMFILE */
 void nxl_fd_free(int fd);
 /* 0 if the socket is still in the live service instance, else -ECONNRESET. */
 int nxl_fd_live(const struct nxl_fd *f);
@@ -56,5 +79,12 @@ int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns
 
 /* errno = -r, returns -1; or returns r. */
 long nxl_result(long r);
+
+/* files.c: the file calls on a descriptor that is a file (fd's slot f). */
+long nxl_file_read(struct nxl_fd *f, void *buf, size_t len);
+long nxl_file_write(struct nxl_fd *f, const void *buf, size_t len);
+
+/* process.c: says once on the console that `call` cannot exist here; returns -err. */
+long nxl_unavailable(const char *call, int err);
 
 #endif

@@ -15,9 +15,11 @@
 
 
 static short revents_of(const struct pollfd *p) {
-    struct nxl_fd *f = nxl_fd_get(p->fd);
+    struct nxl_fd *f = nxl_fd_any(p->fd);
     if (!f)
         return POLLNVAL;
+    if (f->is_file) /* a file in memory never blocks, as a regular file on Linux */
+        return (short)(p->events & (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM));
     if (nxl_fd_live(f))
         return POLLERR | POLLHUP;
     uint32_t st = nxl_fd_status(f);
@@ -51,8 +53,8 @@ static void watch_add(struct watch *w, struct link_client *b) {
 static void watch_fds(struct watch *w, const struct pollfd *fds, nfds_t n) {
     w->n = 0;
     for (nfds_t i = 0; i < n && w->n < NXL_FDS; i++) {
-        struct nxl_fd *f = fds[i].fd >= NXL_FD_FIRST ? nxl_fd_get(fds[i].fd) : NULL;
-        if (f && link_client_ready(f->family->backend) == 0)
+        struct nxl_fd *f = fds[i].fd >= NXL_FD_FIRST ? nxl_fd_any(fds[i].fd) : NULL;
+        if (f && !f->is_file && link_client_ready(f->family->backend) == 0)
             watch_add(w, f->family->backend);
     }
 }

@@ -28,7 +28,7 @@ long nxl_result(long r) {
     return r;
 }
 
-struct nxl_fd *nxl_fd_get(int fd) {
+struct nxl_fd *nxl_fd_any(int fd) {
     if (fd < NXL_FD_FIRST || fd >= NXL_FD_FIRST + NXL_FDS || !fds[fd - NXL_FD_FIRST].used) {
         errno = EBADF;
         return NULL;
@@ -36,20 +36,46 @@ struct nxl_fd *nxl_fd_get(int fd) {
     return &fds[fd - NXL_FD_FIRST];
 }
 
-int nxl_fd_alloc(const struct nxl_family *family, int32_t sock, int type, int nonblock) {
+struct nxl_fd *nxl_fd_get(int fd) {
+    struct nxl_fd *f = nxl_fd_any(fd);
+    if (f && f->is_file) {
+        errno = ENOTSOCK;
+        return NULL;
+    }
+    return f;
+}
+
+/* The lowest free descriptor, cleared and marked used, as POSIX's open and socket pick it. */
+static int fd_take(void) {
     for (int i = 0; i < NXL_FDS; i++) {
         if (!fds[i].used) {
             memset(&fds[i], 0, sizeof fds[i]);
             fds[i].used = 1;
-            fds[i].sock = sock;
-            fds[i].type = (uint8_t)type;
-            fds[i].family = family;
-            fds[i].nonblock = (uint8_t)(nonblock != 0);
-            fds[i].epoch = link_client_epoch(family->backend);
-            return i + NXL_FD_FIRST;
+            return i;
         }
     }
     return -EMFILE;
+}
+
+int nxl_fd_alloc(const struct nxl_family *family, int32_t sock, int type, int nonblock) {
+    int i = fd_take();
+    if (i < 0)
+        return i;
+    fds[i].sock = sock;
+    fds[i].type = (uint8_t)type;
+    fds[i].family = family;
+    fds[i].nonblock = (uint8_t)(nonblock != 0);
+    fds[i].epoch = link_client_epoch(family->backend);
+    return i + NXL_FD_FIRST;
+}
+
+int nxl_fd_alloc_file(const struct nxl_open_file *file) {
+    int i = fd_take();
+    if (i < 0)
+        return i;
+    fds[i].is_file = 1;
+    fds[i].file = *file;
+    return i + NXL_FD_FIRST;
 }
 
 void nxl_fd_free(int fd) { fds[fd - NXL_FD_FIRST].used = 0; }
@@ -294,13 +320,14 @@ int shutdown(int fd, int how) {
     return simple(fd, &m);
 }
 
-/* Closing a socket of a dead service instance only frees the descriptor. */
+/* Closing a socket of a dead service instance only frees the descriptor; a file needs nothing
+ * more (the kernel keeps the writable area's files by name, not by descriptor). */
 static int close_socket(int fd) {
-    struct nxl_fd *f = nxl_fd_get(fd);
+    struct nxl_fd *f = nxl_fd_any(fd);
     if (!f)
         return -1;
     long r = 0;
-    if (!nxl_fd_live(f)) {
+    if (!f->is_file && !nxl_fd_live(f)) {
         struct nxs_msg m = {.op = NXS_OP_CLOSE};
         r = sock_call(f, &m, NULL, 0, NULL, 0);
         if (r == -ECONNRESET || r == -EBADF)
@@ -387,11 +414,14 @@ int socketpair(int domain, int type, int protocol, int sv[2]) {
     return (int)nxl_result(-EOPNOTSUPP); /* AF_UNIX pairs come with the Chimera bridge */
 }
 
-/* ---- the file calls, for descriptors that are sockets (0..2 are the console) ---- */
+/* ---- the file calls, for descriptors that are sockets or files (0..2 are the console) ---- */
 
 ssize_t read(int fd, void *buf, size_t len) {
     if (fd < NXL_FD_FIRST)
         return nxl_result(-EBADF);
+    struct nxl_fd *f = nxl_fd_any(fd);
+    if (f && f->is_file)
+        return nxl_result(nxl_file_read(f, buf, len));
     return recv_common(fd, buf, len, 0, NULL, NULL);
 }
 
@@ -409,6 +439,9 @@ ssize_t write(int fd, const void *buf, size_t len) {
     }
     if (fd < NXL_FD_FIRST)
         return nxl_result(-EBADF);
+    struct nxl_fd *f = nxl_fd_any(fd);
+    if (f && f->is_file)
+        return nxl_result(nxl_file_write(f, buf, len));
     return send_common(fd, buf, len, 0, NULL, 0);
 }
 
@@ -419,15 +452,16 @@ int close(int fd) {
 }
 
 int fcntl(int fd, int cmd, ...) {
-    struct nxl_fd *f = nxl_fd_get(fd);
+    struct nxl_fd *f = nxl_fd_any(fd);
     if (!f)
         return -1;
     va_list ap;
     va_start(ap, cmd);
     int arg = cmd == F_SETFL || cmd == F_SETFD ? va_arg(ap, int) : 0;
     va_end(ap);
+    int access = f->is_file ? f->file.flags : O_RDWR;
     switch (cmd) {
-    case F_GETFL: return O_RDWR | (f->nonblock ? O_NONBLOCK : 0);
+    case F_GETFL: return access | (f->nonblock ? O_NONBLOCK : 0);
     case F_SETFL: f->nonblock = (arg & O_NONBLOCK) != 0; return 0;
     case F_GETFD:
     case F_SETFD: return 0;
@@ -436,10 +470,10 @@ int fcntl(int fd, int cmd, ...) {
 }
 
 int ioctl(int fd, unsigned long request, ...) {
-    struct nxl_fd *f = nxl_fd_get(fd);
+    struct nxl_fd *f = nxl_fd_any(fd);
     if (!f)
         return -1;
-    if (request != FIONBIO) {
+    if (request != FIONBIO || f->is_file) {
         errno = ENOTTY;
         return -1;
     }

@@ -45,6 +45,13 @@ long nx_keyblob_take(void *buf, size_t len) { return SYS2(SYS_KEYBLOB_TAKE, buf,
 long nx_entropy(void *buf, size_t len) { return SYS2(SYS_ENTROPY, buf, len); }
 long nx_heap(long delta) { return SYS1(SYS_HEAP, delta); }
 long nx_realtime_ns(void) { return SYS0(SYS_REALTIME); }
+long nx_file_read(const char *name, uint64_t offset, void *buf, size_t len) {
+    return nx_syscall(SYS_FILE_READ, (long)name, (long)offset, (long)buf, (long)len, 0, 0);
+}
+long nx_file_write(const char *name, uint64_t offset, const void *buf, size_t len) {
+    return nx_syscall(SYS_FILE_WRITE, (long)name, (long)offset, (long)buf, (long)len, 0, 0);
+}
+long nx_file_ctl(int op, const char *name, uint64_t arg) { return SYS3(SYS_FILE_CTL, op, name, arg); }
 
 /* picolibc calls this from exit() after running atexit handlers. */
 void _exit(int code) {

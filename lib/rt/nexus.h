@@ -41,6 +41,10 @@ long nx_entropy(void *buf, size_t len);
 long nx_heap(long delta);
 /* Nanoseconds since the Unix epoch (boot RTC reading + monotonic time), or -ENODEV. */
 long nx_realtime_ns(void);
+/* The caller's writable file area (SYS_FILE_*, kernel/filestore.h). */
+long nx_file_read(const char *name, uint64_t offset, void *buf, size_t len);
+long nx_file_write(const char *name, uint64_t offset, const void *buf, size_t len);
+long nx_file_ctl(int op, const char *name, uint64_t arg);
 
 #define NX_MS(n) ((uint64_t)(n) * 1000000ull)
 

@@ -5,7 +5,9 @@ be blamed on Nexus. The echo server listens on 127.0.0.1 with a port chosen by t
 checked with `localhost` -> 127.0.0.1, and an NXDOMAIN with a name the DNS stub
 (tests/e2e/dns_stub.py) refuses. So that lookup never leaves the machine, posixcheck runs in a
 private mount namespace whose resolv.conf names the stub on a loopback address of its own
-(127.0.0.1:53 may be held by a QEMU run's stub); that needs root, as the e2e run does.
+(127.0.0.1:53 may be held by a QEMU run's stub); that needs root, as the e2e run does. Its file
+checks get a read-only directory (a read-only bind mount, in the same namespace, of a folder holding
+apps/posixcheck/posixcheck.conf, as /etc holds it on Nexus) and a writable current directory.
 posixcheck's PASS/FAIL lines are relayed unchanged and its exit status becomes ours. Builds
 nothing.
 
@@ -13,15 +15,31 @@ nothing.
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 
 from tests.e2e.dns_stub import DnsStub
-from tests.e2e.run_qemu_e2e import NXDOMAIN_NAME, with_resolv_conf
+from tests.e2e.run_qemu_e2e import NXDOMAIN_NAME
 from tests.harness.net import UdpEcho
 from tests.harness.report import Report
 
+CONF = "apps/posixcheck/posixcheck.conf"
 STUB_ADDRESSES = [f"127.0.53.{i}" for i in range(1, 9)]
+
+
+def read_only_dir(logdir):
+    """A folder holding posixcheck.conf, to be mounted read-only over itself."""
+    path = os.path.abspath(os.path.join(logdir, "ro"))
+    os.makedirs(path, exist_ok=True)
+    shutil.copy(CONF, os.path.join(path, "posixcheck.conf"))
+    return path
+
+
+def with_resolv_conf_and_ro(resolv, ro_dir):
+    """with_resolv_conf's private mount namespace, with ro_dir bound read-only over itself."""
+    return ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && mount --bind "$1" "$1" && '
+            'mount -o remount,bind,ro "$1" && shift && exec "$@"', resolv, ro_dir]
 
 
 def start_dns_stub():
@@ -57,11 +75,13 @@ def main():
     # ASan would abort on the deliberately huge malloc; C says it returns NULL.
     env = dict(os.environ, ASAN_OPTIONS="allocator_may_return_null=1")
     try:
-        cmd = with_resolv_conf(resolv) + [args.binary, "127.0.0.1", str(echo.port), "localhost", "127.0.0.1",
-                                          NXDOMAIN_NAME]
+        ro_dir, work_dir = read_only_dir(args.logdir), os.path.join(args.logdir, "work")
+        os.makedirs(work_dir, exist_ok=True)
+        cmd = with_resolv_conf_and_ro(resolv, ro_dir) + [os.path.abspath(args.binary), "127.0.0.1", str(echo.port),
+                                                         "localhost", "127.0.0.1", NXDOMAIN_NAME, ro_dir]
         try:
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  timeout=args.timeout, env=env)
+                                  timeout=args.timeout, env=env, cwd=work_dir)
         except subprocess.TimeoutExpired as e:
             sys.stdout.write((e.stdout or b"").decode("utf-8", "replace"))
             report("timeout", False, f"posixcheck ran longer than {args.timeout:.0f} s")

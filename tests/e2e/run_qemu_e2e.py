@@ -35,6 +35,8 @@ REALTIME_TOLERANCE_S = 5  # the guest's clock is the host's, read through the RT
 GUEST_HOST_ALIAS = "10.0.2.2"  # QEMU's user network maps it to the host's 127.0.0.1
 EXPECTED_ADDR = "10.0.2.15"
 BOOT_TIMEOUT = 90.0
+POSIXCHECK_RO_DIR = "/etc"  # where posixcheck's image holds posixcheck.conf (Makefile FILES_posixcheck)
+POSIXCHECK_LEFT = "posixcheck wrote this line 42"  # what it leaves in posixcheck.txt, its writable area
 
 report = Report("e2e")
 
@@ -48,6 +50,23 @@ def with_resolv_conf(resolv):
 def run_http_checks(port):
     report.run_checker([sys.executable, "-m", "tests.e2e.http_checks", "--host", "127.0.0.1", "--port", str(port),
                         "--expect-addr", EXPECTED_ADDR], "http_checks_exit", timeout=900)
+
+
+def check_posixcheck_files(guest, said):
+    """What posixcheck left in its writable area outlives it: the console's `cat` prints it and
+    /Bus has its size. The calls that cannot exist said so on the console, once each."""
+    start = guest.console.mark()
+    guest.type_line("cat posixcheck/posixcheck.txt")
+    printed = guest.console.wait_for(POSIXCHECK_LEFT, 20, start)
+    report("file_cat_on_console", printed is not None, "`cat posixcheck/posixcheck.txt` did not print it")
+    listing = guest.console_bus("/Bus/files/posixcheck")
+    size = listing.get("/Bus/files/posixcheck/posixcheck.txt/size")
+    report("file_size_on_bus", size == str(len(POSIXCHECK_LEFT) + 1), f"size on /Bus: {size!r}")
+    report("file_unlinked_leaves_bus", size and "/Bus/files/posixcheck/posixcheck.out/size" not in listing
+           and "/Bus/files/posixcheck/posixcheck.moved/size" not in listing, f"listed: {sorted(listing)}")
+    for call in ("fork", "execv", "dlopen"):
+        lines = [t for t in said if t.startswith(f"{call}: not available on Nexus")]
+        report(f"unavailable_said_once.{call}", len(lines) == 1, f"{len(lines)} console lines")
 
 
 def check_bus(guest):
@@ -105,7 +124,7 @@ def main():
     resolv = os.path.abspath(os.path.join(args.logdir, "resolv.conf"))
     with open(resolv, "w") as f:
         f.write("nameserver 127.0.0.1\n")
-    app = f"posixcheck,{GUEST_HOST_ALIAS},{echo.port},{DNS_NAME},{DNS_ADDR},{NXDOMAIN_NAME}"
+    app = f"posixcheck,{GUEST_HOST_ALIAS},{echo.port},{DNS_NAME},{DNS_ADDR},{NXDOMAIN_NAME},{POSIXCHECK_RO_DIR}"
     guest = Guest(args.qemu, UserNet(tcp=[80]), log=os.path.join(args.logdir, "console.log"),
                   bootargs=f"app={app}", pcap=os.path.join(args.logdir, "nic.pcap"), wrap=with_resolv_conf(resolv))
     console = guest.console
@@ -127,6 +146,7 @@ def main():
                "posixcheck filled 64 MiB without reaching its 1 MiB heap grant")
         report("syslog_on_console", "posixcheck: notice: syslog check 42: No such file or directory" in said
                and not any("this line is masked" in t for t in said), "no (or an unmasked) syslog line")
+        check_posixcheck_files(guest, said)
         report("udp_echo_served", echo.served > 0, "the host's echo server saw nothing")
         report("dns_through_qemu_resolver", dns.served > 0, "the DNS stub saw no query")
         killed = [l for l in console.since(0) if kernel_line(l) and l.startswith("fiber ") and " killed: " in l]

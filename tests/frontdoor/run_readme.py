@@ -163,6 +163,10 @@ CONSOLE_CHECKS = {
     "start": (r"^start: ", lambda term, out, arg, curl: check_start(term, arg, curl)),
     "restart": (r"^restart: ", lambda term, out, arg, curl: check_restart(term, arg, curl)),
     "run": (r"^run: ", lambda term, out, arg, curl: check_run(term, arg, curl)),
+    "files": (r"^  hello/greeting\.txt  \d+ bytes$", lambda term, out, arg, curl: report(
+        "console.files_lists_hello", "hello/greeting.txt" in out, out)),
+    "cat": (r"^hello from hello, fiber #\d+, in U-mode.*$", lambda term, out, arg, curl: report(
+        f"console.cat_{slug(arg)}", re.search(r"^hello from hello, fiber #\d+, in U-mode", out, re.M) is not None, out)),
 }
 
 # Answers to what an operator gets wrong.
@@ -419,7 +423,8 @@ BENCH_FIGURES = ["boot to first fiber", "kernel image, loadable", "NetSwitch ins
                  "frames/s", "boot to first HTTP 200", "wrk -t1 -c1", "wrk -t1 -c8", "bulk GET",
                  "smallest -m that serves", "Membrane crash to next HTTP 200",
                  "LWF ANNOUNCE (solicit) to first DATA frame", "LWF frames/s node 0 to node 1",
-                 "TX bytes copied per payload byte", "bulk guest instructions per payload byte"]
+                 "TX bytes copied per payload byte", "bulk guest instructions per payload byte",
+                 "rinetd bulk MB/s"]
 
 
 def run_make_bench(cmd):

@@ -130,3 +130,11 @@ class Guest:
     def first_success(self, path, limit, try_timeout, every=None):
         """Monotonic time of the first 200 for GET path (http_probe.first_success)."""
         return first_success(self.http_port, path, limit, try_timeout, every, self.alive)
+
+
+def report_guest_health(report, guest):
+    """The closing checks of a run: no fiber was killed (a kernel line "fiber NAME#N killed: ..."),
+    and QEMU still runs."""
+    killed = [l for l in guest.console.since(0) if not l.startswith("[") and l.startswith("fiber ") and " killed: " in l]
+    report("no_fiber_killed", not killed, "; ".join(killed[:3]))
+    report("qemu_alive", guest.alive(), f"QEMU exited with {guest.proc.poll()}")

@@ -1,6 +1,7 @@
 """The host's side of a guest's network: free loopback ports, QEMU's user network with guest
 ports forwarded to them, and UDP servers for the guest to talk to (an echo; the e2e DNS stub
-builds on them). Every socket here is on loopback: tests never send traffic off the machine."""
+builds on them), and an HTTP server. Every socket here is on loopback: tests never send traffic off the machine."""
+import http.server
 import socket
 import threading
 
@@ -140,3 +141,43 @@ class RelayedNet:
             args += ["-netdev", member.qemu_netdev(member_id),
                      "-netdev", f"hubport,id={member_id}hub,hubid={hub},netdev={member_id}"]
         return args
+
+
+class HttpServer(http.server.ThreadingHTTPServer):
+    """An HTTP server on a loopback port, in threads, for a guest to fetch from (as 10.0.2.2
+    under QEMU's user network). respond(path) gives (status, headers, body) for GET and HEAD;
+    it may block (a stalled server). .served counts the answers."""
+
+    daemon_threads = True
+
+    def __init__(self, respond, port=0, host=LOOPBACK):
+        if not host.startswith("127."):
+            raise ValueError("test servers serve loopback only")
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self, head):
+                status, headers, body = respond(self.path)
+                self.send_response(status)
+                for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                if not head:
+                    self.wfile.write(body)
+                self.server.served += 1
+
+            def do_GET(self):  # noqa: N802 - the standard library's names
+                self.answer(False)
+
+            def do_HEAD(self):  # noqa: N802
+                self.answer(True)
+
+            def log_message(self, *args):
+                pass
+
+        self.served = 0
+        super().__init__((host, port), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.shutdown()
+        self.server_close()

@@ -167,6 +167,8 @@ static const struct {
     {"heap:000064", "bad_heap_six_digits"},
     {"heap:64:r", "bad_heap_with_rights"},
     {"heap:", "bad_heap_empty"},
+    {"files:16385", "bad_files_past_max"},
+    {"files:64:rw", "bad_files_with_rights"},
     {"chan:-1", "bad_chan_negative"},
     {"chan:+1", "bad_chan_plus"},
     {"chan:5x", "bad_chan_trailing_junk"},
@@ -208,6 +210,7 @@ static void test_grants_parse(void) {
 
     CHECK("heap_kib", one("heap:1024", GRANT_HEAP, 1024, "", CAP_RW));
     CHECK("heap_max", one("heap:65536", GRANT_HEAP, 65536, "", CAP_RW));
+    CHECK("files_kib", one("files:256", GRANT_FILES, 256, "", CAP_RW));
     CHECK("several_with_spaces", parse("chan:1 port:2:r link:netsvc:w") == 3 &&
                                      is_grant(&g[0], GRANT_CHANNEL, 1, "", CAP_RW) &&
                                      is_grant(&g[1], GRANT_PORT, 2, "", CAP_READ) &&

@@ -63,6 +63,14 @@ int main(void) {
                             (!strcmp(man->name, "keyblob") && !strcmp(e->name, "taker")));
             snprintf(name, sizeof name, "%s.%s.sign_only_in_lwf", man->name, e->name);
             CHECK(name, !(promises & PROMISE_SIGN) || !strcmp(e->name, "signer") || !strcmp(e->name, "lwf"));
+            if (e->restarts_with) {
+                /* It restarts with a service of the same manifest, and holds a link to it. */
+                int found = 0;
+                for (unsigned j = 0; j < man->count; j++)
+                    found |= !strcmp(man->entries[j].name, e->restarts_with);
+                snprintf(name, sizeof name, "%s.%s.restarts_with_exists", man->name, e->name);
+                CHECK(name, found && strcmp(e->restarts_with, e->name) != 0);
+            }
             if (e->serves) {
                 uint32_t served = 0;
                 snprintf(name, sizeof name, "%s.%s.serves_one_promise", man->name, e->name);
