@@ -4,11 +4,13 @@
  * sequence spaces; the handshake's forgeries (another key's CellID, a bad signature, a forged
  * cookie, a stale one, a replayed HELLO and CONFIRM) with the responder allocating nothing before
  * the initiator's signature verifies; the rate limit; a full session table; epochs crossing in
- * flight; DATA after FIN.
+ * flight; DATA after FIN; signing through a signer hook (the service's way), and a hook that fails.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "check.h"
 #include "utcp_fixture.h"
@@ -340,6 +342,51 @@ static void test_full_table(void) {
 
 }
 
+/* A signer apart from the core, as the service's is: it holds the key, signs the tag and the
+ * message the core hands over, and can fail. */
+static uint8_t hook_secret[crypto_sign_SECRETKEYBYTES];
+static bool hook_works;
+static unsigned hook_calls;
+
+static bool hook_sign(void *ctx, const uint8_t *message, size_t len, uint8_t signature[UTCP_SIGNATURE_LEN]) {
+    (void)ctx;
+    hook_calls++;
+    uint8_t tagged[128];
+    static const char tag[] = "nexus-utcp-signature-v1";
+    if (!hook_works || len + sizeof tag - 1 > sizeof tagged)
+        return false;
+    memcpy(tagged, tag, sizeof tag - 1);
+    memcpy(tagged + sizeof tag - 1, message, len);
+    return crypto_sign_detached(signature, NULL, tagged, sizeof tag - 1 + len, hook_secret) == 0;
+}
+
+static void test_signer_hook(void) {
+    static struct test_node d; /* b's identity, its secret only in the hook */
+    uint64_t now = 40 * 1000000ull;
+    uint8_t seed[32], public_key[crypto_sign_PUBLICKEYBYTES];
+    fixture_seed(seed, 0x20);
+    crypto_sign_seed_keypair(public_key, hook_secret, seed);
+    test_node_init(&d, seed, NULL, 0, FIXTURE_WINDOW, now);
+    d.core.config.sign = hook_sign;
+    memset(d.core.config.identity.secret_key, 0, UTCP_SECRET_KEY_LEN);
+
+    hook_works = false;
+    utcp_connect(&a.core, d.core.config.identity.cellid, now);
+    struct sent_frame hello = take_last(&a);
+    CHECK("failing_signer_no_welcome_no_state", receive(&d, hello.bytes, hello.len, now) == UTCP_ACCEPTED &&
+                                                    hook_calls == 1 && d.outbox_count == 0 &&
+                                                    utcp_sessions_in_use(&d.core) == 0);
+    hook_works = true;
+    struct test_node *nodes[2] = {&a, &d};
+    receive(&d, hello.bytes, hello.len, now);
+    for (int round = 0; round < 3; round++) {
+        deliver_outbox(&d, nodes, 2, now);
+        deliver_outbox(&a, nodes, 2, now);
+    }
+    struct utcp_session *da = session_with(&d, &a);
+    CHECK("signer_hook_signatures_verify", da && da->state == UTCP_ESTABLISHED && hook_calls == 2);
+}
+
 int main(void) {
     check_suite = "utcp_frame";
     uint8_t seed[32];
@@ -361,5 +408,6 @@ int main(void) {
     test_data_after_fin();
     test_rate_limit_and_cookie_life();
     test_full_table();
+    test_signer_hook();
     return check_exit();
 }
