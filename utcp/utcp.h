@@ -199,6 +199,10 @@ struct utcp_config {
     /* In-order stream bytes; the fin callback marks the end of the peer's direction. */
     void (*on_data)(void *ctx, struct utcp_session *s, uint16_t stream, const uint8_t *data, size_t len);
     void (*on_fin)(void *ctx, struct utcp_session *s, uint16_t stream);
+    /* Optional: bytes the reader of `stream` can take now. A DATA frame that does not fit waits
+     * in its slot, holding the release (so the peer's sender) back, until the caller has room
+     * and calls utcp_receiver_deliver. NULL: every frame is delivered at once. */
+    size_t (*room)(void *ctx, struct utcp_session *s, uint16_t stream);
     /* CLOSED comes with a utcp_reset_reason; the session is freed right after the callback. */
     void (*on_event)(void *ctx, struct utcp_session *s, enum utcp_event event, int reason);
 };
@@ -288,6 +292,9 @@ bool utcp_receiver_holds(const struct utcp_session *s, uint64_t sequence);
  * protocol error, or the application closed it from a callback). */
 bool utcp_receiver_take(struct utcp_core *core, struct utcp_session *s, const struct utcp_header *h,
                         const uint8_t *plain, size_t len, uint64_t now);
+/* Delivers the frames waiting in order (after the reader made room); false when that closed the
+ * session. */
+bool utcp_receiver_deliver(struct utcp_core *core, struct utcp_session *s);
 void utcp_receiver_sync(struct utcp_core *core, struct utcp_session *s, uint64_t highest);
 uint64_t utcp_receiver_poll(struct utcp_core *core, struct utcp_session *s, uint64_t now);
 
