@@ -81,6 +81,10 @@ def groups(build, qemu):
     # Busy is not runaway: a flood of malformed TCP from the wire while HTTP is served.
     yield "qemu_flood", [sys.executable, "-m", "tests.e2e.run_qemu_flood", "--qemu", test_qemu,
                          "--logdir", "build/test-logs/flood"]
+    # UTCP node to node: two test kernels on the wire peer; 16 MiB streams each way under 0, 1 and
+    # 5 % loss, four streams at once, a MAC change, injected frames, the UTCP service's crash.
+    yield "qemu_utcp", [sys.executable, "-m", "tests.e2e.run_qemu_utcp", "--qemu", qemu, "--kernel", test_kernel,
+                        "--logdir", "build/test-logs/utcp"]
 
 
 def run_group(name, cmd):
