@@ -248,6 +248,7 @@ LWF_CORE_SRCS    := $(wildcard lwf/*.c)
 LWF_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LWF_CORE_SRCS) $(filter-out lwf/service/fault_inject.c,$(wildcard \
                     lwf/service/*.c)) signer/request.c) \
                     $(B)/u/lib/port/port.o $(B)/u/lib/link/server.o $(B)/u/lib/link/sockproto.o $(B)/u/lib/link/client.o
+LWF_SERVICE_OBJS += $(B)/u/lib/identity/signer_client.o
 $(LWF_SERVICE_OBJS): $(SODIUM_VERSION_H)
 $(LWF_SERVICE_OBJS): UCFLAGS += $(SODIUM_CFLAGS) -Ilwf
 $(B)/user/lwf.full.elf: $(LWF_SERVICE_OBJS) $(SODIUM_OBJS)
@@ -264,7 +265,8 @@ $(B)/user/lwfping.full.elf: $(B)/u/apps/lwfping/lwfping.o $(LIBNEXUS_OBJS)
 # signer for its signatures; utcpcat and utcpsink are plain AF_UTCP stream socket apps.
 UTCP_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard utcp/*.c) $(filter-out utcp/service/fault_inject.c,$(wildcard \
                      utcp/service/*.c)) signer/request.c) \
-                     $(B)/u/lib/port/port.o $(B)/u/lib/link/server.o $(B)/u/lib/link/sockproto.o $(B)/u/lib/link/client.o
+                     $(B)/u/lib/port/port.o $(B)/u/lib/link/server.o $(B)/u/lib/link/sockproto.o $(B)/u/lib/link/client.o \
+                     $(B)/u/lib/identity/signer_client.o
 $(UTCP_SERVICE_OBJS): $(SODIUM_VERSION_H)
 $(UTCP_SERVICE_OBJS): UCFLAGS += $(SODIUM_CFLAGS) -Iutcp -Ilwf
 $(B)/user/utcp.full.elf: $(UTCP_SERVICE_OBJS) $(SODIUM_OBJS)

@@ -5,44 +5,21 @@
  * section 5 signs. If the signer is gone, nothing can be signed: the loop ends and the
  * supervisor starts this service again, which asks the new signer.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "link/client.h"
+#include "identity/signer_client.h"
 #include "nexus.h"
-#include "nexus/signproto.h"
 #include "utcpd.h"
-
-#define SIGNER_WAIT_TRIES 6 /* link_client_ready waits up to 5 s each */
 
 _Static_assert(sizeof SIGN_UTCP_TAG == sizeof UTCP_SIGNATURE_TAG, "the signer's UTCP tag is the spec's");
 _Static_assert(SIGN_CELLID_LEN == UTCP_CELLID_LEN && SIGN_PUBLIC_KEY_LEN == UTCP_PUBLIC_KEY_LEN &&
                SIGN_SIGNATURE_LEN == UTCP_SIGNATURE_LEN, "UTCP's sizes");
 _Static_assert(UTCP_SIGNED_MESSAGE_MAX <= SIGN_MESSAGE_MAX, "a signed message fits a request");
 
-static struct link_client signer = {.service = "signer", .magic = SIGN_LINK_MAGIC};
-static bool lost;
+static struct signer_client signer = SIGNER_CLIENT_INIT;
 
-void cellid_hex(const uint8_t cellid[UTCP_CELLID_LEN], char out[2 * UTCP_CELLID_LEN + 1]) {
-    for (unsigned i = 0; i < UTCP_CELLID_LEN; i++)
-        snprintf(out + 2 * i, 3, "%02x", cellid[i]);
-}
-
-bool identity_lost(void) { return lost; }
-
-/* One request; the checked reply in *reply. 0 or -errno; a dead or restarted signer marks the
- * identity lost. */
-static long ask(struct sign_request *request, struct sign_reply *reply) {
-    struct nxs_msg m = {.op = SIGN_LINK_OP, .len = sizeof *request};
-    request->magic = SIGN_REQUEST_MAGIC;
-    long result = link_client_call(&signer, &m, request, sizeof *request, reply, sizeof *reply);
-    if (result == -ECONNRESET || result == -ENETDOWN || result == -EIO)
-        lost = true;
-    if (result == 0 && (m.len != sizeof *reply || sign_reply_check(reply, request->op) != 0))
-        result = -EBADMSG;
-    return result;
-}
+bool identity_lost(void) { return signer.lost; }
 
 bool identity_sign(void *ctx, const uint8_t *message, size_t len, uint8_t signature[UTCP_SIGNATURE_LEN]) {
     (void)ctx;
@@ -55,7 +32,7 @@ bool identity_sign(void *ctx, const uint8_t *message, size_t len, uint8_t signat
     request.domain = SIGN_DOMAIN_UTCP;
     request.len = (uint16_t)len;
     memcpy(request.message, message, len);
-    if (ask(&request, &reply) != 0)
+    if (signer_ask(&signer, &request, &reply) != 0)
         return false;
     memcpy(signature, reply.signature, UTCP_SIGNATURE_LEN);
     return true;
@@ -64,18 +41,11 @@ bool identity_sign(void *ctx, const uint8_t *message, size_t len, uint8_t signat
 bool identity_load(struct utcp_identity *id) {
     static struct sign_request request;
     struct sign_reply reply;
-    int tries = 0;
-    while (link_client_ready(&signer) != 0) {
-        if (++tries == SIGNER_WAIT_TRIES) {
-            printf("utcp: the signer did not answer in %d s: this node cannot sign, so UTCP does not start\n",
-                   5 * SIGNER_WAIT_TRIES);
-            return false;
-        }
-        printf("utcp: waiting for the signer, which holds this node's key (%d s)\n", 5 * tries);
-    }
+    if (!signer_wait_ready(&signer, "utcp", "UTCP"))
+        return false;
     memset(&request, 0, sizeof request);
     request.op = SIGN_OP_IDENTITY;
-    long err = ask(&request, &reply);
+    long err = signer_ask(&signer, &request, &reply);
     if (err != 0) {
         printf("utcp: the signer refused the identity request (error %ld)\n", -err);
         return false;

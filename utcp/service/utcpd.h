@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "identity/signer_client.h" /* cellid_hex */
 #include "utcp.h"
 
 #define UTCPD_SESSIONS 8   /* connections at once: each is a session with its own window */
@@ -31,7 +32,6 @@ bool identity_load(struct utcp_identity *id);
 bool identity_sign(void *ctx, const uint8_t *message, size_t len, uint8_t signature[UTCP_SIGNATURE_LEN]);
 /* The signer died or restarted since: nothing more can be signed by this instance. */
 bool identity_lost(void);
-void cellid_hex(const uint8_t cellid[UTCP_CELLID_LEN], char out[2 * UTCP_CELLID_LEN + 1]);
 
 /* ---- wire.c ---- */
 struct wire_counters {
