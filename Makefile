@@ -272,6 +272,7 @@ $(UTCP_SERVICE_OBJS): UCFLAGS += $(SODIUM_CFLAGS) -Iutcp -Ilwf
 $(B)/user/utcp.full.elf: $(UTCP_SERVICE_OBJS) $(SODIUM_OBJS)
 $(B)/user/utcpcat.full.elf: $(B)/u/apps/utcpcat/utcpcat.o $(LIBNEXUS_OBJS)
 $(B)/user/utcpsink.full.elf: $(B)/u/apps/utcpsink/utcpsink.o $(LIBNEXUS_OBJS)
+$(B)/u/apps/utcpsink/utcpsink.o: UCFLAGS += -Iapps # utcpcat/streamsum.h: what the two apps agree on
 
 $(B)/user/%.elf: $(B)/user/%.full.elf
 	$(OBJCOPY) --strip-all $< $@

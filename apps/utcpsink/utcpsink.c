@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../utcpcat/streamsum.h"
+#include "utcpcat/streamsum.h"
 
 #define CONNECTIONS 6
 #define CHUNK 16384
