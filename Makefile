@@ -123,7 +123,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
-IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd curl
+IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd curl utcp utcpcat utcpsink
 TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
@@ -252,6 +252,7 @@ LWF_CORE_SRCS    := $(wildcard lwf/*.c)
 LWF_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LWF_CORE_SRCS) $(filter-out lwf/service/fault_inject.c,$(wildcard \
                     lwf/service/*.c)) signer/request.c) \
                     $(B)/u/lib/port/port.o $(B)/u/lib/link/server.o $(B)/u/lib/link/sockproto.o $(B)/u/lib/link/client.o
+LWF_SERVICE_OBJS += $(B)/u/lib/identity/signer_client.o
 $(LWF_SERVICE_OBJS): $(SODIUM_VERSION_H)
 $(LWF_SERVICE_OBJS): UCFLAGS += $(SODIUM_CFLAGS) -Ilwf
 $(B)/user/lwf.full.elf: $(LWF_SERVICE_OBJS) $(SODIUM_OBJS)
@@ -264,6 +265,18 @@ $(SIGNER_OBJS): UCFLAGS += $(SODIUM_CFLAGS) -Ilwf
 $(B)/user/signer.full.elf: $(SIGNER_OBJS) $(SODIUM_OBJS)
 $(B)/user/lwfecho.full.elf: $(B)/u/apps/lwfecho/lwfecho.o $(LIBNEXUS_OBJS)
 $(B)/user/lwfping.full.elf: $(B)/u/apps/lwfping/lwfping.o $(LIBNEXUS_OBJS)
+# The UTCP service (utcp/service/) over the portable core (utcp/) and libsodium, asking the
+# signer for its signatures; utcpcat and utcpsink are plain AF_UTCP stream socket apps.
+UTCP_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard utcp/*.c) $(filter-out utcp/service/fault_inject.c,$(wildcard \
+                     utcp/service/*.c)) signer/request.c) \
+                     $(B)/u/lib/port/port.o $(B)/u/lib/link/server.o $(B)/u/lib/link/sockproto.o $(B)/u/lib/link/client.o \
+                     $(B)/u/lib/identity/signer_client.o
+$(UTCP_SERVICE_OBJS): $(SODIUM_VERSION_H)
+$(UTCP_SERVICE_OBJS): UCFLAGS += $(SODIUM_CFLAGS) -Iutcp -Ilwf
+$(B)/user/utcp.full.elf: $(UTCP_SERVICE_OBJS) $(SODIUM_OBJS)
+$(B)/user/utcpcat.full.elf: $(B)/u/apps/utcpcat/utcpcat.o $(LIBNEXUS_OBJS)
+$(B)/user/utcpsink.full.elf: $(B)/u/apps/utcpsink/utcpsink.o $(LIBNEXUS_OBJS)
+$(B)/u/apps/utcpsink/utcpsink.o: UCFLAGS += -Iapps # utcpcat/streamsum.h: what the two apps agree on
 
 # rinetd 0.73 (issue 16) from Debian's source package (tools/sources.lock), compiled unpatched
 # and without its configure step: apps/rinetd/config.h says what configure would find in
@@ -421,6 +434,14 @@ $(B)/user-test/%.full.elf: $(RT_OBJS) lib/rt/user.ld
 $(B)/user-test/membrane.full.elf: $(MEMBRANE_TEST_OBJS)
 $(B)/user-test/membrane.full.elf: LDFLAGS += $(MEMBRANE_LIBC)
 $(B)/user-test/lwf.full.elf: $(LWF_TEST_OBJS) $(SODIUM_OBJS)
+# The UTCP service that faults on demand (utcp/service/fault_inject.c), in place of the product's.
+UTCP_TEST_OBJS := $(B)/ut/utcp/service/sockets.o $(B)/ut/utcp/service/fault_inject.o \
+                  $(filter-out $(B)/u/utcp/service/sockets.o,$(UTCP_SERVICE_OBJS))
+TEST_IMAGE_ELFS := $(filter-out $(B)/user/utcp.elf,$(TEST_IMAGE_ELFS)) $(B)/user-test/utcp.elf
+$(B)/ut/%.o: %.c $(SODIUM_VERSION_H) | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) $(POSIX_CFLAGS) $(SODIUM_CFLAGS) -Iutcp -Ilwf -DNEXUS_FAULT_INJECTION -c $< -o $@
+$(B)/user-test/utcp.full.elf: $(UTCP_TEST_OBJS) $(SODIUM_OBJS)
 $(B)/user-test/lwfsend.full.elf: $(B)/u/tests/qemu/lwfsend.o $(LIBNEXUS_OBJS)
 $(B)/user-test/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)
 $(B)/user-test/probe.full.elf: $(B)/u/tests/qemu/probe.o

@@ -11,7 +11,9 @@
  * the inet promise. The signer holds the node's key (the keyblob promise, given up once taken,
  * with rbus) and serves the sign promise to the LWF service alone, which holds port 2 (EtherType
  * 0x4C57) but no secret; AF_LWF apps get a link to it and the lwf promise: lwfecho answers on
- * LWF service 7, lwfping runs from the console (`run lwfping CELLID`). */
+ * LWF service 7, lwfping runs from the console (`run lwfping CELLID`). The UTCP service holds
+ * port 1 (EtherType 0x88B5) and asks the signer for its handshake signatures; AF_UTCP apps get a
+ * link to it and the utcp promise: utcpsink listens on stream 9, utcpcat runs from the console. */
 #define NETWORK_SERVICES                                                                        \
     {.name = "membrane", .image = "membrane", .grants = "port:0",                               \
      .pledge = "stdio net inet wbus", .serves = "inet", .restart = RESTART_SERVICE},            \
@@ -25,7 +27,13 @@
     {.name = "lwfecho", .image = "lwfecho", .grants = "link:lwf",                               \
      .pledge = "stdio lwf", .restart = RESTART_SERVICE},                                        \
     {.name = "lwfping", .image = "lwfping", .grants = "link:lwf",                               \
-     .pledge = "stdio lwf", .restart = RESTART_NEVER, .on_demand = 1}
+     .pledge = "stdio lwf", .restart = RESTART_NEVER, .on_demand = 1},                          \
+    {.name = "utcp", .image = "utcp", .grants = "port:1 link:signer",                           \
+     .pledge = "stdio net utcp wbus sign", .serves = "utcp", .restart = RESTART_SERVICE},       \
+    {.name = "utcpsink", .image = "utcpsink", .grants = "link:utcp",                            \
+     .pledge = "stdio utcp", .restart = RESTART_SERVICE},                                       \
+    {.name = "utcpcat", .image = "utcpcat", .grants = "link:utcp",                              \
+     .pledge = "stdio utcp", .restart = RESTART_NEVER, .on_demand = 1}
 
 /* The services of a normal boot. (In the test kernel, `selftest` or `nettest` in bootargs start
  * kernel/selftest.c instead.) rinetd 0.73, Debian's, unmodified (apps/rinetd/): its config is

@@ -89,6 +89,10 @@ def groups(build, qemu):
     # curl 7.88.1, Debian's, run from the console against a server on the host's loopback.
     yield "qemu_curl", [sys.executable, "-m", "tests.e2e.run_qemu_curl", "--qemu", qemu,
                         "--logdir", "build/test-logs/curl"]
+    # UTCP node to node: two test kernels on the wire peer; 16 MiB streams each way under 0, 1 and
+    # 5 % loss, four streams at once, a MAC change, injected frames, the UTCP service's crash.
+    yield "qemu_utcp", [sys.executable, "-m", "tests.e2e.run_qemu_utcp", "--qemu", qemu, "--kernel", test_kernel,
+                        "--logdir", "build/test-logs/utcp"]
 
 
 def run_group(name, cmd):

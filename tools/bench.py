@@ -16,6 +16,8 @@ Figures so far:
   - LWF between two test-kernel nodes on the wire peer (tests/e2e/run_qemu_lwf.py --bench): the
     time on the wire from a node's soliciting ANNOUNCE to its first DATA frame, and frames/s of
     64 KiB lwfping round trips each way;
+  - UTCP between two test-kernel nodes (tests/e2e/run_qemu_utcp.py --bench): MB/s of 16 MiB each
+    way at once with utcpcat, lossless and under 1 % and 5 % loss;
   - libsodium in the guest: microseconds of guest time per Ed25519 sign and verify, XChaCha20-
     Poly1305 seal and open of 1 KiB, and X25519 (tests/qemu/cryptocheck.c, test kernel);
   - HTTP through QEMU's user network (guest port 80 forwarded to a loopback port): wall time
@@ -178,6 +180,12 @@ def main():
     rows += recovery_bench(args.qemu, test_kernel,
                            os.path.join(args.build, "bench-recovery"))
     rows += rinetd_bench(args.qemu, os.path.join(args.build, "bench-rinetd"))
+    utcp = bench_figures([sys.executable, "-m", "tests.e2e.run_qemu_utcp", "--qemu", args.qemu, "--kernel",
+                          test_kernel, "--bench", "--logdir", os.path.join(args.build, "bench-utcp")])
+    for loss in ("0", "1", "5"):
+        figure = utcp.get(f"utcp_loss_{loss}pct_mb_s")
+        rows.append((f"UTCP node to node, 16 MiB each way at once, {loss} % loss (+1 % dup/reorder if lossy)",
+                     "%.2f MB/s" % figure if figure is not None else "not measured"))
 
     width = max(len(r[0]) for r in rows)
     print("Nexus bench")

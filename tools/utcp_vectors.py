@@ -47,7 +47,7 @@ def transcript(i, r, session, eph_i, eph_r):
 
 
 def sign(node, context, th):
-    return sodium.crypto_sign(context + th, node.secret)[:64]
+    return sodium.crypto_sign(b"nexus-utcp-signature-v1" + context + th, node.secret)[:64]
 
 
 def session_keys(shared, th):

@@ -69,28 +69,35 @@ void utcp_transcript(const uint8_t initiator[UTCP_CELLID_LEN], const uint8_t res
     crypto_generichash_final(&st, th, UTCP_KEY_LEN);
 }
 
-/* The signed message: the context tag (15 bytes for both) then the transcript hash. */
-static size_t signed_message(const char *context, const uint8_t th[UTCP_KEY_LEN], uint8_t out[64]) {
+size_t utcp_signed_message(const char *context, const uint8_t th[UTCP_KEY_LEN], uint8_t out[UTCP_SIGNED_MESSAGE_MAX]) {
     size_t n = strlen(context);
-    if (n > 64 - UTCP_KEY_LEN)
-        n = 64 - UTCP_KEY_LEN;
+    if (n > UTCP_SIGNED_MESSAGE_MAX - UTCP_KEY_LEN)
+        n = UTCP_SIGNED_MESSAGE_MAX - UTCP_KEY_LEN;
     memcpy(out, context, n);
     memcpy(out + n, th, UTCP_KEY_LEN);
     return n + UTCP_KEY_LEN;
 }
 
-void utcp_sign_transcript(const uint8_t secret_key[UTCP_SECRET_KEY_LEN], const char *context,
-                          const uint8_t th[UTCP_KEY_LEN], uint8_t signature[UTCP_SIGNATURE_LEN]) {
-    uint8_t message[64];
-    size_t n = signed_message(context, th, message);
-    crypto_sign_detached(signature, NULL, message, n, secret_key);
+/* What Ed25519 signs: the signature tag, then the signed message (docs/utcp.md, section 5). */
+static size_t tagged_message(const uint8_t *message, size_t len, uint8_t out[UTCP_TAGGED_MESSAGE_MAX]) {
+    size_t tag = sizeof UTCP_SIGNATURE_TAG - 1;
+    memcpy(out, UTCP_SIGNATURE_TAG, tag);
+    memcpy(out + tag, message, len);
+    return tag + len;
+}
+
+void utcp_sign_message(const uint8_t secret_key[UTCP_SECRET_KEY_LEN], const uint8_t *message, size_t len,
+                       uint8_t signature[UTCP_SIGNATURE_LEN]) {
+    uint8_t tagged[UTCP_TAGGED_MESSAGE_MAX];
+    size_t n = tagged_message(message, len, tagged);
+    crypto_sign_detached(signature, NULL, tagged, n, secret_key);
 }
 
 bool utcp_verify_transcript(const uint8_t public_key[UTCP_PUBLIC_KEY_LEN], const char *context,
                             const uint8_t th[UTCP_KEY_LEN], const uint8_t signature[UTCP_SIGNATURE_LEN]) {
-    uint8_t message[64];
-    size_t n = signed_message(context, th, message);
-    return crypto_sign_verify_detached(signature, message, n, public_key) == 0;
+    uint8_t message[UTCP_SIGNED_MESSAGE_MAX], tagged[UTCP_TAGGED_MESSAGE_MAX];
+    size_t n = tagged_message(message, utcp_signed_message(context, th, message), tagged);
+    return crypto_sign_verify_detached(signature, tagged, n, public_key) == 0;
 }
 
 bool utcp_session_keys(const uint8_t secret[UTCP_KEY_LEN], const uint8_t peer_ephemeral[UTCP_PUBLIC_KEY_LEN],

@@ -26,6 +26,17 @@ void utcp_rate_init(struct utcp_core *core, uint64_t now) {
     core->global_bucket = (struct utcp_bucket){UTCP_GLOBAL_BURST * MICRO, now};
 }
 
+/* Our signature over the transcript, by the caller's signer or with our own key. */
+static bool sign_transcript(struct utcp_core *core, const char *context, const uint8_t th[UTCP_KEY_LEN],
+                            uint8_t signature[UTCP_SIGNATURE_LEN]) {
+    uint8_t message[UTCP_SIGNED_MESSAGE_MAX];
+    size_t n = utcp_signed_message(context, th, message);
+    if (core->config.sign)
+        return core->config.sign(core->config.ctx, message, n, signature);
+    utcp_sign_message(core->config.identity.secret_key, message, n, signature);
+    return true;
+}
+
 /* A token bucket in millionths of a token. */
 static bool bucket_take(struct utcp_bucket *b, uint64_t burst, uint64_t rate, uint64_t now) {
     if (now > b->at)
@@ -116,7 +127,8 @@ static enum utcp_drop on_hello(struct utcp_core *core, const struct utcp_frame_v
     sodium_memzero(e_secret, sizeof e_secret);
     memcpy(body + UTCP_PUBLIC_KEY_LEN, me->public_key, UTCP_PUBLIC_KEY_LEN);
     utcp_transcript(h->src, me->cellid, h->session, pk_initiator, me->public_key, e_initiator, body, th);
-    utcp_sign_transcript(me->secret_key, CONTEXT_WELCOME, th, body + 2 * UTCP_PUBLIC_KEY_LEN);
+    if (!sign_transcript(core, CONTEXT_WELCOME, th, body + 2 * UTCP_PUBLIC_KEY_LEN))
+        return UTCP_ACCEPTED; /* well formed, but this node cannot sign now: no answer */
     size_t n = handshake_frame(core, UTCP_TYPE_WELCOME, h->src, h->session, body, sizeof body, core->scratch);
     emit(core, h->src, core->scratch, n);
     return UTCP_ACCEPTED;
@@ -216,7 +228,11 @@ static enum utcp_drop on_welcome(struct utcp_core *core, const struct utcp_frame
     memcpy(body, s->ephemeral_public, UTCP_PUBLIC_KEY_LEN);
     memcpy(body + UTCP_PUBLIC_KEY_LEN, e_responder, UTCP_PUBLIC_KEY_LEN);
     memcpy(body + 2 * UTCP_PUBLIC_KEY_LEN, me->public_key, UTCP_PUBLIC_KEY_LEN);
-    utcp_sign_transcript(me->secret_key, CONTEXT_CONFIRM, th, body + 3 * UTCP_PUBLIC_KEY_LEN);
+    if (!sign_transcript(core, CONTEXT_CONFIRM, th, body + 3 * UTCP_PUBLIC_KEY_LEN)) {
+        sodium_memzero(key_i2r, sizeof key_i2r);
+        sodium_memzero(key_r2i, sizeof key_r2i);
+        return UTCP_ACCEPTED; /* the HELLO is sent again; a later WELCOME may find the signer back */
+    }
     utcp_session_start(core, s, key_i2r, key_r2i, now);
     sodium_memzero(key_i2r, sizeof key_i2r);
     sodium_memzero(key_r2i, sizeof key_r2i);

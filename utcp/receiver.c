@@ -50,13 +50,18 @@ static bool send_nack(struct utcp_core *core, struct utcp_session *s, uint64_t u
     return true;
 }
 
-/* Hands frame release + 1 to its stream; false when the session closed meanwhile. */
+/* Hands frame release + 1 to its stream; false when the session closed meanwhile or the
+ * stream's reader has no room for it (the frame waits: the release, and with it the sender,
+ * stays where it is). */
 static bool deliver(struct utcp_core *core, struct utcp_session *s, struct utcp_slot *slot) {
     struct utcp_stream *st = utcp_stream_get(s, slot->stream, true);
     if (!st || st->fin_in) { /* a 17th stream, or DATA after FIN: section 10 */
         utcp_session_close(core, s, UTCP_RESET_ERROR, false);
         return false;
     }
+    if (slot->type == UTCP_TYPE_DATA && core->config.room &&
+        core->config.room(core->config.ctx, s, st->id) < slot->len)
+        return false;
     slot->sequence = 0;
     s->release++;
     if (slot->type == UTCP_TYPE_FIN) {
@@ -83,9 +88,13 @@ bool utcp_receiver_take(struct utcp_core *core, struct utcp_session *s, const st
         s->highest_held = h->sequence;
     if (h->sequence > s->release + 1 && s->nack_at == 0)
         s->nack_at = now + UTCP_NACK_DELAY_US;
+    return utcp_receiver_deliver(core, s);
+}
+
+bool utcp_receiver_deliver(struct utcp_core *core, struct utcp_session *s) {
     while (utcp_receiver_holds(s, s->release + 1))
         if (!deliver(core, s, recv_slot(s, s->release + 1)))
-            return false;
+            return s->state != UTCP_FREE;
     if (s->release >= s->highest_held)
         s->nack_at = 0;
     if (s->release - s->reported_release >= s->window / 4)

@@ -84,9 +84,12 @@ void utcp_transcript(const uint8_t initiator[UTCP_CELLID_LEN], const uint8_t res
                      uint32_t session, const uint8_t pk_initiator[UTCP_PUBLIC_KEY_LEN],
                      const uint8_t pk_responder[UTCP_PUBLIC_KEY_LEN], const uint8_t e_initiator[UTCP_PUBLIC_KEY_LEN],
                      const uint8_t e_responder[UTCP_PUBLIC_KEY_LEN], uint8_t th[UTCP_KEY_LEN]);
-/* `context` is "utcp-welcome-v1" or "utcp-confirm-v1". */
-void utcp_sign_transcript(const uint8_t secret_key[UTCP_SECRET_KEY_LEN], const char *context,
-                          const uint8_t th[UTCP_KEY_LEN], uint8_t signature[UTCP_SIGNATURE_LEN]);
+/* The message a handshake signature covers, before the signature tag: `context` ("utcp-welcome-v1"
+ * or "utcp-confirm-v1") || th. A signer hook receives these bytes. */
+size_t utcp_signed_message(const char *context, const uint8_t th[UTCP_KEY_LEN], uint8_t out[UTCP_SIGNED_MESSAGE_MAX]);
+/* Signs UTCP_SIGNATURE_TAG || message, as the node's signer does for its UTCP domain. */
+void utcp_sign_message(const uint8_t secret_key[UTCP_SECRET_KEY_LEN], const uint8_t *message, size_t len,
+                       uint8_t signature[UTCP_SIGNATURE_LEN]);
 bool utcp_verify_transcript(const uint8_t public_key[UTCP_PUBLIC_KEY_LEN], const char *context,
                             const uint8_t th[UTCP_KEY_LEN], const uint8_t signature[UTCP_SIGNATURE_LEN]);
 /* The two direction keys from our ephemeral secret and their ephemeral; false when X25519 gives
@@ -189,9 +192,17 @@ struct utcp_config {
     /* A frame (after the Ethernet header) for the peer `peer`; the caller adds Ethernet. */
     void (*emit)(void *ctx, const uint8_t peer[UTCP_CELLID_LEN], const uint8_t *frame, size_t len);
     void (*random)(void *ctx, uint8_t *out, size_t len);
+    /* Signs UTCP_SIGNATURE_TAG || message[len] with the node's key; false when it cannot (the
+     * handshake then goes unanswered). NULL: the core signs with identity.secret_key itself. A
+     * service keeps the secret in another fiber and leaves identity.secret_key zero. */
+    bool (*sign)(void *ctx, const uint8_t *message, size_t len, uint8_t signature[UTCP_SIGNATURE_LEN]);
     /* In-order stream bytes; the fin callback marks the end of the peer's direction. */
     void (*on_data)(void *ctx, struct utcp_session *s, uint16_t stream, const uint8_t *data, size_t len);
     void (*on_fin)(void *ctx, struct utcp_session *s, uint16_t stream);
+    /* Optional: bytes the reader of `stream` can take now. A DATA frame that does not fit waits
+     * in its slot, holding the release (so the peer's sender) back, until the caller has room
+     * and calls utcp_receiver_deliver. NULL: every frame is delivered at once. */
+    size_t (*room)(void *ctx, struct utcp_session *s, uint16_t stream);
     /* CLOSED comes with a utcp_reset_reason; the session is freed right after the callback. */
     void (*on_event)(void *ctx, struct utcp_session *s, enum utcp_event event, int reason);
 };
@@ -281,6 +292,9 @@ bool utcp_receiver_holds(const struct utcp_session *s, uint64_t sequence);
  * protocol error, or the application closed it from a callback). */
 bool utcp_receiver_take(struct utcp_core *core, struct utcp_session *s, const struct utcp_header *h,
                         const uint8_t *plain, size_t len, uint64_t now);
+/* Delivers the frames waiting in order (after the reader made room); false when that closed the
+ * session. */
+bool utcp_receiver_deliver(struct utcp_core *core, struct utcp_session *s);
 void utcp_receiver_sync(struct utcp_core *core, struct utcp_session *s, uint64_t highest);
 uint64_t utcp_receiver_poll(struct utcp_core *core, struct utcp_session *s, uint64_t now);
 

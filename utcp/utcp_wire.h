@@ -36,6 +36,11 @@
 #define UTCP_SIGNATURE_LEN   64u
 #define UTCP_KEY_LEN         32u  /* a direction's ChaCha20-Poly1305 key, an X25519 secret, a hash */
 #define UTCP_NONCE_LEN       12u
+/* Every handshake signature covers this tag first: the node's key signs for several protocols,
+ * and the signer (nexus/signproto.h, SIGN_UTCP_TAG) puts it before every UTCP message it signs. */
+#define UTCP_SIGNATURE_TAG   "nexus-utcp-signature-v1"
+#define UTCP_SIGNED_MESSAGE_MAX 64u /* context (15) || transcript hash (32), with room */
+#define UTCP_TAGGED_MESSAGE_MAX (sizeof UTCP_SIGNATURE_TAG - 1 + UTCP_SIGNED_MESSAGE_MAX)
 #define UTCP_TAG_LEN         16u
 
 #define UTCP_PLAINTEXT_MAX   1400u

@@ -44,6 +44,13 @@ struct nxs_addr {
  * address length within the field. 0, or the -errno to answer. */
 int nxs_msg_check(const struct nxs_msg *m);
 
+/* nxs_msg_check for a service whose links have `sockets` sockets each (fewer than NXS_SOCKETS):
+ * also -EBADF for a socket number past them. */
+int nxs_msg_check_sockets(const struct nxs_msg *m, unsigned sockets);
+/* SOCKET's arguments for a service of one domain and type with protocol 0: 0, -EAFNOSUPPORT,
+ * -EPROTOTYPE (picolibc has no ESOCKTNOSUPPORT) or -EPROTONOSUPPORT. */
+int nxs_socket_args_check(const struct nxs_msg *m, uint32_t domain, uint32_t type);
+
 /* sockaddr bytes <-> nxs_addr. decode: 0 or -EINVAL/-EAFNOSUPPORT. encode: bytes written. */
 int nxs_addr_decode(const uint8_t *raw, uint32_t len, struct nxs_addr *out);
 uint32_t nxs_addr_encode(const struct nxs_addr *a, uint8_t *raw, uint32_t room);

@@ -31,6 +31,21 @@ int nxs_msg_check(const struct nxs_msg *m) {
     return 0;
 }
 
+int nxs_msg_check_sockets(const struct nxs_msg *m, unsigned sockets) {
+    int err = nxs_msg_check(m);
+    if (err)
+        return err;
+    return op_needs_socket[m->op] && (unsigned)m->sock >= sockets ? -EBADF : 0;
+}
+
+int nxs_socket_args_check(const struct nxs_msg *m, uint32_t domain, uint32_t type) {
+    if (m->arg[0] != domain)
+        return -EAFNOSUPPORT;
+    if (m->arg[1] != type)
+        return -EPROTOTYPE;
+    return m->arg[2] != 0 ? -EPROTONOSUPPORT : 0;
+}
+
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); } /* host order: LE */
 static uint16_t get16be(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 

@@ -10,37 +10,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "link/client.h"
+#include "identity/signer_client.h"
 #include "lwfd.h"
 #include "nexus.h"
-#include "nexus/signproto.h"
 
-#define SIGNER_WAIT_TRIES 6 /* link_client_ready waits up to 5 s each: 30 s for a signer to start */
 #define NS_PER_S 1000000000ull
 #define SEQUENCE_WAIT_MAX_S 30
 
-static struct link_client signer = {.service = "signer", .magic = SIGN_LINK_MAGIC};
-static bool lost;
+static struct signer_client signer = SIGNER_CLIENT_INIT;
 
-void cellid_hex(const uint8_t cellid[LWF_CELLID_LEN], char out[2 * LWF_CELLID_LEN + 1]) {
-    for (unsigned i = 0; i < LWF_CELLID_LEN; i++)
-        snprintf(out + 2 * i, 3, "%02x", cellid[i]);
-}
-
-bool identity_lost(void) { return lost; }
-
-/* One request; the checked reply in *reply. 0 or -errno; a dead or restarted signer marks the
- * identity lost. */
-static long ask(struct sign_request *request, struct sign_reply *reply) {
-    struct nxs_msg m = {.op = SIGN_LINK_OP, .len = sizeof *request};
-    request->magic = SIGN_REQUEST_MAGIC;
-    long result = link_client_call(&signer, &m, request, sizeof *request, reply, sizeof *reply);
-    if (result == -ECONNRESET || result == -ENETDOWN || result == -EIO)
-        lost = true;
-    if (result == 0 && (m.len != sizeof *reply || sign_reply_check(reply, request->op) != 0))
-        result = -EBADMSG;
-    return result;
-}
+bool identity_lost(void) { return signer.lost; }
 
 static bool sign_hook(void *context, const uint8_t *message, size_t len, uint8_t signature[LWF_SIGNATURE_LEN]) {
     (void)context;
@@ -53,7 +32,7 @@ static bool sign_hook(void *context, const uint8_t *message, size_t len, uint8_t
     request.domain = SIGN_DOMAIN_LWF;
     request.len = (uint16_t)len;
     memcpy(request.message, message, len);
-    if (ask(&request, &reply) != 0)
+    if (signer_ask(&signer, &request, &reply) != 0)
         return false;
     memcpy(signature, reply.signature, LWF_SIGNATURE_LEN);
     return true;
@@ -67,23 +46,11 @@ static bool pairwise_hook(void *context, const uint8_t peer_public_key[LWF_PUBLI
     request.op = SIGN_OP_PAIRWISE;
     request.domain = SIGN_DOMAIN_LWF;
     memcpy(request.public_key, peer_public_key, LWF_PUBLIC_KEY_LEN);
-    bool ok = ask(&request, &reply) == 0;
+    bool ok = signer_ask(&signer, &request, &reply) == 0;
     if (ok)
         memcpy(key, reply.key, LWF_KEY_LEN);
     memset(&reply, 0, sizeof reply);
     return ok;
-}
-
-/* The signer starts beside this service at boot; give it time, and say what is awaited. */
-static bool signer_ready(void) {
-    for (int i = 0; i < SIGNER_WAIT_TRIES; i++) {
-        if (link_client_ready(&signer) == 0)
-            return true;
-        printf("lwf: waiting for the signer, which holds this node's key (%d s)\n", 5 * (i + 1));
-    }
-    printf("lwf: the signer did not answer in %d s: this node cannot sign, so LWF does not start\n",
-           5 * SIGNER_WAIT_TRIES);
-    return false;
 }
 
 /* The signer hands out a start second later than any it gave this service before; if that is
@@ -94,7 +61,7 @@ static bool sequence_first(uint64_t *first) {
     memset(&request, 0, sizeof request);
     request.op = SIGN_OP_SEQUENCE_START;
     request.domain = SIGN_DOMAIN_LWF;
-    if (ask(&request, &reply) != 0)
+    if (signer_ask(&signer, &request, &reply) != 0)
         return false;
     uint64_t start = reply.sequence_start;
     long now = nx_realtime_ns();
@@ -115,11 +82,11 @@ static bool sequence_first(uint64_t *first) {
 bool identity_load(struct lwf_node *me, const uint8_t mac[LWF_MAC_LEN], uint64_t *first_sequence) {
     static struct sign_request request;
     struct sign_reply reply;
-    if (!signer_ready())
+    if (!signer_wait_ready(&signer, "lwf", "LWF"))
         return false;
     memset(&request, 0, sizeof request);
     request.op = SIGN_OP_IDENTITY;
-    long err = ask(&request, &reply);
+    long err = signer_ask(&signer, &request, &reply);
     if (err != 0) {
         printf("lwf: the signer refused the identity request (error %ld)\n", -err);
         return false;

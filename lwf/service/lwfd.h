@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "identity/signer_client.h" /* cellid_hex */
 #include "lwf.h"
 
 /* ---- identity.c ---- */
@@ -25,8 +26,6 @@
 bool identity_load(struct lwf_node *me, const uint8_t mac[LWF_MAC_LEN], uint64_t *first_sequence);
 /* The signer died or restarted since: nothing more can be signed by this instance. */
 bool identity_lost(void);
-/* 32 lowercase hex digits and a NUL. */
-void cellid_hex(const uint8_t cellid[LWF_CELLID_LEN], char out[2 * LWF_CELLID_LEN + 1]);
 
 /* ---- peers.c ---- */
 #define PEERS_MAX 32

@@ -268,12 +268,9 @@ static const sock_op ops[NXS_OP_COUNT] = {
 static const uint8_t op_takes_addr[NXS_OP_COUNT] = {[NXS_OP_BIND] = 1, [NXS_OP_CONNECT] = 1, [NXS_OP_SEND] = 1};
 
 static long op_socket(unsigned link, const struct nxs_msg *m) {
-    if (m->arg[0] != AF_LWF)
-        return -EAFNOSUPPORT;
-    if (m->arg[1] != SOCK_DGRAM)
-        return -EPROTOTYPE; /* picolibc has no ESOCKTNOSUPPORT */
-    if (m->arg[2] != 0)
-        return -EPROTONOSUPPORT;
+    int err = nxs_socket_args_check(m, AF_LWF, SOCK_DGRAM);
+    if (err)
+        return err;
     for (unsigned k = 0; k < SOCKETS_PER_LINK; k++) {
         if (!socks[link][k].used) {
             sock_reset(&socks[link][k]);
@@ -285,12 +282,7 @@ static long op_socket(unsigned link, const struct nxs_msg *m) {
     return -EMFILE;
 }
 
-static int check(const struct nxs_msg *m) {
-    int err = nxs_msg_check(m);
-    if (err)
-        return err;
-    return m->op != NXS_OP_SOCKET && m->op != NXS_OP_RESOLVE && m->sock >= SOCKETS_PER_LINK ? -EBADF : 0;
-}
+static int check(const struct nxs_msg *m) { return nxs_msg_check_sockets(m, SOCKETS_PER_LINK); }
 
 static long handle(unsigned link, uint32_t slot, struct nxs_msg *m, uint8_t *data) {
     (void)slot;

@@ -113,15 +113,15 @@ TX_BUFS_PER_PORT = 64  # include/nexus/syscall.h, NEXUS_ION_TX_BUFS_PER_PORT
 
 def pool_state(guest):
     """(buffers at home: kernel or device, buffers the Membrane holds, buffers in the pool,
-    ownership transfers the pool refused). The LWF service's own TX buffers, which it holds
-    throughout, count as home: only the Membrane crashes here."""
+    ownership transfers the pool refused). The LWF and UTCP services' own TX buffers, which they
+    hold throughout, count as home: only the Membrane crashes here."""
     time.sleep(1.0)  # let lwIP hand back what it holds and the device finish sending
     v = guest.console_bus("/Bus/net/pool")
     def number(key):
         value = v.get("/Bus/net/pool/" + key, "")
         return int(value) if value.isdigit() else None
-    home, lwf = number("home"), number("held/lwf")
-    return (home + lwf if None not in (home, lwf) else None), number("held/membrane"), number("buffers"), \
+    home, lwf, utcp = number("home"), number("held/lwf"), number("held/utcp")
+    return (home + lwf + utcp if None not in (home, lwf, utcp) else None), number("held/membrane"), number("buffers"), \
         number("refused_transfers")
 
 

@@ -160,10 +160,11 @@ def moved(before, after):
 
 
 def pool_home_and_held(counters):
-    """(home, held by the Membrane, total); the LWF service's own TX buffers, held throughout,
-    count as home."""
+    """(home, held by the Membrane, total); the LWF and UTCP services' own TX buffers, held
+    throughout, count as home."""
     home, lwf = counters.get("/Bus/net/pool/home"), counters.get("/Bus/net/pool/held/lwf", 0)
-    return (home + lwf if home is not None else None), counters.get("/Bus/net/pool/held/membrane"), \
+    utcp = counters.get("/Bus/net/pool/held/utcp", 0)
+    return (home + lwf + utcp if home is not None else None), counters.get("/Bus/net/pool/held/membrane"), \
         counters.get("/Bus/net/pool/buffers")
 
 

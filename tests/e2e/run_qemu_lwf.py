@@ -129,10 +129,13 @@ def drops(guest):
 
 
 def pool(guest):
-    """(buffers at home, held by the Membrane, held by the LWF service, buffers in the pool)."""
+    """(buffers at home, held by the Membrane, held by the LWF service, buffers in the pool). The
+    UTCP service's own TX buffers, which it holds throughout, count as home: only LWF faults here."""
     time.sleep(1.0)  # the device finishes sending; services hand back what they hold
     v = guest.console_bus("/Bus/net/pool")
-    return tuple(number(v, "/Bus/net/pool/" + k) for k in ("home", "held/membrane", "held/lwf", "buffers"))
+    home, membrane, lwf, total, utcp = (number(v, "/Bus/net/pool/" + k)
+                                        for k in ("home", "held/membrane", "held/lwf", "buffers", "held/utcp"))
+    return (home + utcp if None not in (home, utcp) else None), membrane, lwf, total
 
 
 # ---- frames on the wire

@@ -1,6 +1,7 @@
 /* libFuzzer target for membrane/sockproto.c: any request header and any address bytes an app
  * could write. A header the check accepts must be within every bound the Membrane relies on;
  * an address that decodes must encode and decode back to itself. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (m.op != NXS_OP_SOCKET && m.op != NXS_OP_RESOLVE && (m.sock < 0 || m.sock >= NXS_SOCKETS))
             abort();
     }
+    /* a family service's table of 8 sockets per link: every socket number it accepts is in it */
+    if (nxs_msg_check_sockets(&m, 8) == 0 && m.op != NXS_OP_SOCKET && m.op != NXS_OP_RESOLVE &&
+        (m.sock < 0 || m.sock >= 8))
+        abort();
+    if (nxs_socket_args_check(&m, m.arg[0], m.arg[1]) != (m.arg[2] ? -EPROTONOSUPPORT : 0))
+        abort();
     struct nxs_addr a, b;
     uint32_t len = size > NXS_ADDR_MAX ? NXS_ADDR_MAX : (uint32_t)size;
     if (nxs_addr_decode(data, len, &a) == 0) {

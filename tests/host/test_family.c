@@ -25,18 +25,18 @@ int main(void) {
     const struct nxl_family *lwf = nxl_family(AF_LWF);
     CHECK("lwf_to_lwf_service", lwf && lwf->backend && !strcmp(lwf->backend->service, "lwf") &&
                                     lwf->backend->magic == NXS_MAGIC && lwf->backend != inet->backend);
-    const int slots[] = {AF_UTCP, AF_UNIX};
-    int slots_ok = 1;
-    for (unsigned i = 0; i < sizeof slots / sizeof slots[0]; i++) {
-        const struct nxl_family *f = nxl_family(slots[i]);
-        slots_ok &= f && f->domain == slots[i] && f->backend == NULL; /* known, not built yet */
-    }
-    CHECK("utcp_unix_slots_without_backend", slots_ok);
+    const struct nxl_family *utcp = nxl_family(AF_UTCP);
+    CHECK("utcp_to_utcp_service", utcp && utcp->backend && !strcmp(utcp->backend->service, "utcp") &&
+                                      utcp->backend->magic == NXS_MAGIC && utcp->backend != lwf->backend &&
+                                      utcp->backend != inet->backend);
+    const struct nxl_family *unix_family = nxl_family(AF_UNIX);
+    CHECK("unix_slot_without_backend", unix_family && unix_family->domain == AF_UNIX &&
+                                           unix_family->backend == NULL); /* known, not built yet */
     CHECK("own_families_not_linux_values", AF_LWF > 46 && AF_UTCP > 46 && AF_LWF != AF_UTCP);
     CHECK("unspec_unknown", nxl_family(AF_UNSPEC) == NULL);
     CHECK("negative_unknown", nxl_family(-1) == NULL);
     CHECK("large_unknown", nxl_family(0x10000) == NULL);
     nxl_each_backend(count, NULL);
-    CHECK("each_backend_once", backends == 2 && lwf && last == lwf->backend);
+    CHECK("each_backend_once", backends == 3 && utcp && last == utcp->backend);
     return check_exit();
 }

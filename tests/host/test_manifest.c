@@ -56,13 +56,14 @@ int main(void) {
                 snprintf(name, sizeof name, "%s.%s.link_%s_promised", man->name, e->name, g[k].server);
                 CHECK(name, need && ((promises & need) == need) != breaks_link_rule(man, e));
             }
-            /* The node's secret key lives in the signer alone, and only the LWF service asks it
-             * (docs/security.md); the keyblob test manifest's taker is the one exception. */
+            /* The node's secret key lives in the signer alone, and only the LWF and UTCP services
+             * ask it (docs/security.md); the keyblob test manifest's taker is the one exception. */
             snprintf(name, sizeof name, "%s.%s.keyblob_only_in_signer", man->name, e->name);
             CHECK(name, !(promises & PROMISE_KEYBLOB) || !strcmp(e->name, "signer") ||
                             (!strcmp(man->name, "keyblob") && !strcmp(e->name, "taker")));
-            snprintf(name, sizeof name, "%s.%s.sign_only_in_lwf", man->name, e->name);
-            CHECK(name, !(promises & PROMISE_SIGN) || !strcmp(e->name, "signer") || !strcmp(e->name, "lwf"));
+            snprintf(name, sizeof name, "%s.%s.sign_only_in_lwf_and_utcp", man->name, e->name);
+            CHECK(name, !(promises & PROMISE_SIGN) || !strcmp(e->name, "signer") || !strcmp(e->name, "lwf") ||
+                            !strcmp(e->name, "utcp"));
             if (e->restarts_with) {
                 /* It restarts with a service of the same manifest, and holds a link to it. */
                 int found = 0;

@@ -1,5 +1,5 @@
-/* Host tests for the socket protocol's checks and address codec (membrane/sockproto.c): what
- * the Membrane relies on before it touches a request an app wrote. */
+/* Host tests for the socket protocol's checks and address codec (lib/link/sockproto.c): what
+ * the Membrane and the family services rely on before they touch a request an app wrote. */
 #include <errno.h>
 #include <string.h>
 
@@ -40,6 +40,22 @@ int main(void) {
     CHECK("addr_past_field_refused", nxs_msg_check(&m) == -EINVAL);
     m = msg(NXS_OP_RESOLVE, -5, 10, 0);
     CHECK("resolve_ignores_socket", nxs_msg_check(&m) == 0);
+    /* a family service with 8 sockets per link (the LWF and UTCP services) */
+    m = msg(NXS_OP_RECV, 7, 0, 0);
+    CHECK("family_last_socket_accepted", nxs_msg_check_sockets(&m, 8) == 0);
+    m = msg(NXS_OP_RECV, 8, 0, 0);
+    CHECK("family_socket_past_table_refused", nxs_msg_check_sockets(&m, 8) == -EBADF);
+    m = msg(NXS_OP_SOCKET, 99, 0, 0);
+    CHECK("family_socket_op_needs_no_number", nxs_msg_check_sockets(&m, 8) == 0);
+    m = msg(NXS_OP_SEND, 0, NXS_SLOT_DATA + 1, 0);
+    CHECK("family_keeps_general_checks", nxs_msg_check_sockets(&m, 8) == -EINVAL);
+    m = msg(NXS_OP_SOCKET, 0, 0, 0);
+    m.arg[0] = 48, m.arg[1] = 1;
+    CHECK("family_args_accepted", nxs_socket_args_check(&m, 48, 1) == 0);
+    CHECK("family_other_domain_refused", nxs_socket_args_check(&m, 49, 1) == -EAFNOSUPPORT);
+    CHECK("family_other_type_refused", nxs_socket_args_check(&m, 48, 2) == -EPROTOTYPE);
+    m.arg[2] = 6;
+    CHECK("family_protocol_refused", nxs_socket_args_check(&m, 48, 1) == -EPROTONOSUPPORT);
 
     struct nxs_addr a = {.family = 2, .port = 8080, .ip = {10, 0, 2, 15}}, b;
     uint8_t raw[NXS_ADDR_MAX];

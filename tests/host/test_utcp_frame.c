@@ -4,11 +4,14 @@
  * sequence spaces; the handshake's forgeries (another key's CellID, a bad signature, a forged
  * cookie, a stale one, a replayed HELLO and CONFIRM) with the responder allocating nothing before
  * the initiator's signature verifies; the rate limit; a full session table; epochs crossing in
- * flight; DATA after FIN.
+ * flight; DATA after FIN; signing through a signer hook (the service's way), and a hook that fails;
+ * a reader without room holding the release back until it makes room.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "check.h"
 #include "utcp_fixture.h"
@@ -340,6 +343,83 @@ static void test_full_table(void) {
 
 }
 
+static size_t reader_room, reader_start; /* b's reader takes reader_room bytes from reader_start */
+static size_t room_of_reader(void *ctx, struct utcp_session *s, uint16_t stream) {
+    (void)ctx, (void)s, (void)stream;
+    size_t taken = b.stream_len - reader_start;
+    return reader_room > taken ? reader_room - taken : 0;
+}
+
+static void test_reader_room(void) {
+    uint64_t now = 3000;
+    b.core.config.room = room_of_reader;
+    reader_room = 0;
+    size_t before = reader_start = b.stream_len;
+    uint64_t release = ba->release;
+    utcp_send(&a.core, ab, 5, (const uint8_t *)"held back", 9, now);
+    struct sent_frame first = take_last(&a);
+    utcp_send(&a.core, ab, 5, (const uint8_t *)"and this", 8, now);
+    struct sent_frame second = take_last(&a);
+    bool taken = receive(&b, first.bytes, first.len, now) == UTCP_ACCEPTED &&
+                 receive(&b, second.bytes, second.len, now) == UTCP_ACCEPTED;
+    CHECK("no_room_holds_release", taken && b.stream_len == before && ba->release == release);
+    CHECK("held_frame_is_replay", receive(&b, first.bytes, first.len, now) == UTCP_DROP_REPLAY);
+    reader_room = 9; /* room for the first only */
+    CHECK("room_for_one_delivers_one", utcp_receiver_deliver(&b.core, ba) && b.stream_len == before + 9 &&
+                                           ba->release == release + 1);
+    reader_room = 1 << 20;
+    CHECK("room_delivers_rest_in_order", utcp_receiver_deliver(&b.core, ba) && b.stream_len == before + 17 &&
+                                             memcmp(b.stream_bytes + before, "held backand this", 17) == 0 &&
+                                             ba->release == release + 2);
+    b.core.config.room = NULL;
+    b.outbox_count = 0;
+}
+
+/* A signer apart from the core, as the service's is: it holds the key, signs the tag and the
+ * message the core hands over, and can fail. */
+static uint8_t hook_secret[crypto_sign_SECRETKEYBYTES];
+static bool hook_works;
+static unsigned hook_calls;
+
+static bool hook_sign(void *ctx, const uint8_t *message, size_t len, uint8_t signature[UTCP_SIGNATURE_LEN]) {
+    (void)ctx;
+    hook_calls++;
+    uint8_t tagged[128];
+    static const char tag[] = "nexus-utcp-signature-v1";
+    if (!hook_works || len + sizeof tag - 1 > sizeof tagged)
+        return false;
+    memcpy(tagged, tag, sizeof tag - 1);
+    memcpy(tagged + sizeof tag - 1, message, len);
+    return crypto_sign_detached(signature, NULL, tagged, sizeof tag - 1 + len, hook_secret) == 0;
+}
+
+static void test_signer_hook(void) {
+    static struct test_node d; /* b's identity, its secret only in the hook */
+    uint64_t now = 40 * 1000000ull;
+    uint8_t seed[32], public_key[crypto_sign_PUBLICKEYBYTES];
+    fixture_seed(seed, 0x20);
+    crypto_sign_seed_keypair(public_key, hook_secret, seed);
+    test_node_init(&d, seed, NULL, 0, FIXTURE_WINDOW, now);
+    d.core.config.sign = hook_sign;
+    memset(d.core.config.identity.secret_key, 0, UTCP_SECRET_KEY_LEN);
+
+    hook_works = false;
+    utcp_connect(&a.core, d.core.config.identity.cellid, now);
+    struct sent_frame hello = take_last(&a);
+    CHECK("failing_signer_no_welcome_no_state", receive(&d, hello.bytes, hello.len, now) == UTCP_ACCEPTED &&
+                                                    hook_calls == 1 && d.outbox_count == 0 &&
+                                                    utcp_sessions_in_use(&d.core) == 0);
+    hook_works = true;
+    struct test_node *nodes[2] = {&a, &d};
+    receive(&d, hello.bytes, hello.len, now);
+    for (int round = 0; round < 3; round++) {
+        deliver_outbox(&d, nodes, 2, now);
+        deliver_outbox(&a, nodes, 2, now);
+    }
+    struct utcp_session *da = session_with(&d, &a);
+    CHECK("signer_hook_signatures_verify", da && da->state == UTCP_ESTABLISHED && hook_calls == 2);
+}
+
 int main(void) {
     check_suite = "utcp_frame";
     uint8_t seed[32];
@@ -357,9 +437,11 @@ int main(void) {
     test_sealed_drops();
     test_header_rules();
     test_epochs_cross_in_flight();
+    test_reader_room();
     test_handshake_forgeries();
     test_data_after_fin();
     test_rate_limit_and_cookie_life();
     test_full_table();
+    test_signer_hook();
     return check_exit();
 }

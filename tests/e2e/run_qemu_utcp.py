@@ -1,0 +1,322 @@
+"""UTCP node to node: two QEMU nodes joined by the wire peer, driven from the host.
+
+    python3 -m tests.e2e.run_qemu_utcp --qemu "QEMU COMMAND"   (from the project root)
+
+Both nodes boot the test kernel (default manifest: the UTCP service faults on demand in this
+build; utcpsink listens on stream 9; utcpcat runs from the console). The relay passes UTCP
+frames (EtherType 0x88B5) only, through a seeded impairment when one is set. A pcap of the wire
+is kept (the first 128 bytes of each frame: the streams are long).
+  - handshake: the first utcpcat finds the peer by the broadcast HELLO; both directions intact;
+  - 16 MiB each way at once, checked byte for byte (utcpcat) and by the sink's count and
+    checksum; then several streams at once (utcpcat's PARALLEL connections);
+  - the same under 1 % and 5 % random loss with 1 % duplication and 1 % reordering each way:
+    intact, duplicates counted as replay;
+  - node 1's MAC rewritten by the relay mid-stream: the stream stays intact, node 0 counts the
+    peer's MAC change and follows it;
+  - frames made here and injected (garbage, another destination, a captured frame again, a
+    sealed frame of no session, a flipped ciphertext bit): each counted by its cause, no session
+    made;
+  - the UTCP service faulting (a trigger on stream 7357 from node 1): restarted with the same
+    CellID, a running utcpcat fails cleanly, the sink listens again, the Membrane and httpd are
+    not restarted, and streams work again both ways.
+Output: PASS/FAIL lines for tests/run.py, INFO lines with the figures (MB/s under each loss);
+with --bench a BENCH line only, for tools/bench.py.
+"""
+import argparse
+import collections
+import os
+import re
+import sys
+import time
+
+from tests.harness.console import said_by
+from tests.harness.report import Report
+from tests.harness.wire import Wire, node_mac
+from tools.wirepeer import Impairment, PcapWriter, ether_frame, mac
+
+BOOT_TIMEOUT = 120.0
+WATCHDOG_MS = 1000  # as in run_qemu_containment.py: a loaded host stalls QEMU's vCPU
+ETHERTYPE = b"\x88\xb5"
+SINK_STREAM = 9
+FAULT_STREAM = 7357  # utcp/service/fault_inject.h
+FAULT_NULL = int.from_bytes(b"null\0\0\0\0", "big")  # utcpcat's 8-byte request spells the fault's name
+MIB = 1 << 20
+OFF_TYPE, OFF_DST, OFF_SESSION, OFF_LENGTH, OFF_SEQUENCE = 1, 4, 36, 42, 44  # docs/utcp.md, section 3
+TYPE_DATA = 4
+CONTROL_TYPES = (5, 6, 7, 10)  # NACK, WINDOW, SYNC, PING
+MOVED_MAC = "02:00:00:00:88:b5"
+VERDICT = re.compile(r"utcpcat: sent (\d+) sum (\w+), peer received (\d+) sum (\w+); received (\d+) sum (\w+); "
+                     r"(\d+) ms, (\d+) KiB/s: (\w+)")
+
+report = Report("utcp")
+
+
+class UtcpOnly:
+    """One direction of the wire: UTCP frames only, through .impairment if set; from .moved_after
+    frames on (if set), the sender's MAC is rewritten to MOVED_MAC, as if the node had moved.
+    .recent keeps the last frames as sent, for injecting them again."""
+
+    def __init__(self):
+        self.impairment = None
+        self.moved_after = None
+        self.frames = 0
+        self.recent = collections.deque(maxlen=256)
+
+    def apply(self, frame):
+        if len(frame) < 14 or frame[12:14] != ETHERTYPE:
+            return []
+        self.frames += 1
+        self.recent.append(bytes(frame))
+        if self.moved_after is not None and self.frames > self.moved_after:
+            frame = frame[:6] + mac(MOVED_MAC) + frame[12:]
+        return self.impairment.apply(frame) if self.impairment else [frame]
+
+    def poll(self):
+        return self.impairment.poll() if self.impairment else []
+
+    def next_deadline(self):
+        return self.impairment.next_deadline() if self.impairment else None
+
+    def flush(self):
+        return self.impairment.flush() if self.impairment else []
+
+    def counters(self):
+        return self.impairment.counters() if self.impairment else {}
+
+
+def wait_cellid(guest, start=0, timeout=BOOT_TIMEOUT):
+    line = guest.console.wait_for(said_by("utcp", "utcp: CellID"), timeout, start)
+    found = line and re.search(r"CellID ([0-9a-f]{32})", line)
+    return found.group(1) if found else None
+
+
+def utcpcat(guest, args, timeout=600.0):
+    """Runs utcpcat ARGS to its end: (exit code or None, its verdict matches, its lines)."""
+    start = guest.console.mark()
+    guest.type_line(f"run utcpcat {args}")
+    ended = guest.console.wait_match(r"fiber utcpcat#\d+ (exited with (-?\d+)|killed)", timeout, start)
+    lines = guest.console.from_fiber("utcpcat", start)
+    verdicts = [m for m in map(VERDICT.match, lines) if m]
+    return (int(ended.group(2)) if ended and ended.group(2) else None), verdicts, lines
+
+
+def all_intact(code, verdicts, count):
+    return code == 0 and len(verdicts) == count and all(v.group(9) == "intact" for v in verdicts)
+
+
+def mb_per_s(verdicts):
+    """Goodput of the connections together, both directions, in MB/s (10^6 bytes)."""
+    if not verdicts:
+        return 0.0
+    total = sum(int(v.group(1)) + int(v.group(5)) for v in verdicts)
+    ms = max(int(v.group(7)) for v in verdicts)
+    return total / 1e6 / (ms / 1000) if ms else 0.0
+
+
+def drops(guest):
+    values = guest.console_bus("/Bus/utcp/drops")
+    return {k.rsplit("/", 1)[1]: int(v) for k, v in values.items() if v.isdigit()}
+
+
+def bus_number(guest, key):
+    v = guest.console_bus(key).get(key, "")
+    return int(v) if v.isdigit() else None
+
+
+# ---- the checks
+
+def transfer(wire, ids, name, size, back, parallel=1, node=0):
+    """utcpcat from `node` to the other's sink; the MB/s figure, or None if it failed."""
+    code, verdicts, lines = utcpcat(wire.guests[node], f"{ids[1 - node]} {SINK_STREAM} {size} {back} {parallel}")
+    ok = all_intact(code, verdicts, parallel)
+    report(name, ok, " | ".join(lines[-4:]))
+    return mb_per_s(verdicts) if ok else None
+
+
+def handshake(wire, ids):
+    a = wire.guests[0]
+    start = a.console.mark()
+    figure = transfer(wire, ids, "first_stream_intact_both_ways", 65536, 65536)
+    line = a.console.wait_for(said_by("utcpcat", "utcpcat: connected in"), 5, start)
+    found = line and re.search(r"connected in (\d+) ms", line)
+    if found:
+        report.info(f"utcp: handshake (first connect, peer found by broadcast HELLO) {found.group(1)} ms")
+    for i, guest in enumerate(wire.guests):
+        macs = guest.console_bus("/Bus/utcp/sessions_established")
+        report(f"node{i}_session_established", macs.get("/Bus/utcp/sessions_established", "0") != "0",
+               f"{macs}")
+    return figure
+
+
+def under_loss(wire, ids, seed, loss, size):
+    before = [drops(g) for g in wire.guests]
+    for (i, j), direction in wire.filters.items():
+        direction.impairment = Impairment(loss=loss, duplicate=0.01, reorder=0.01, reorder_depth=3,
+                                          seed=seed * 256 + i * 16 + j)
+    figure = transfer(wire, ids, f"loss_{int(loss * 100)}pct_{size // MIB}mib_each_way_intact", size, size)
+    counters = {f"{i}->{j}": d.impairment.counters() for (i, j), d in wire.filters.items()}
+    for direction in wire.filters.values():
+        direction.impairment = None
+    after = [drops(g) for g in wire.guests]
+    replays = sum(after[n].get("replay", 0) - before[n].get("replay", 0) for n in (0, 1))
+    report(f"loss_{int(loss * 100)}pct_duplicates_counted_as_replay", replays > 0, f"replay drops +{replays}")
+    report.info(f"utcp: relay impairments at {loss:.0%} loss: {counters}")
+    return figure
+
+
+def mac_change(wire, ids):
+    a = wire.guests[0]
+    changes = bus_number(a, "/Bus/utcp/peer_mac_changes") or 0
+    back = wire.filters[(1, 0)]
+    back.frames, back.moved_after = 0, 200  # node 1 moves a few hundred frames into the stream
+    transfer(wire, ids, "mac_change_mid_stream_intact", 4 * MIB, 4 * MIB)
+    moved = back.frames > back.moved_after
+    back.moved_after = None
+    grew = (bus_number(a, "/Bus/utcp/peer_mac_changes") or 0) - changes
+    report("mac_change_happened_mid_stream", moved, f"{back.frames} frames from node 1, rewritten after 200")
+    report("mac_change_followed", grew >= 1, f"/Bus/utcp/peer_mac_changes +{grew}")
+
+
+def injected(wire, ids):
+    """While node 1 streams to node 0, frames made from node 1's own are sent to node 0 straight
+    from the relay's port: each counted by its cause, no session made."""
+    a, b = wire.guests
+    start = b.console.mark()
+    b.type_line(f"run utcpcat {ids[0]} {SINK_STREAM} {8 * MIB} 0")
+    b.console.wait_for(said_by("utcpcat", "utcpcat: connected in"), 60, start)
+    time.sleep(2.0)
+    recent = list(wire.filters[(1, 0)].recent)
+    data = [f for f in recent if f[14 + OFF_TYPE] == TYPE_DATA]
+    control = [f for f in recent if f[14 + OFF_TYPE] in CONTROL_TYPES]
+    if not data or not control:
+        report("injection_material", False, f"{len(data)} DATA, {len(control)} control frames of node 1 seen")
+        return
+    captured = data[-1][14:]
+    other_dst = bytearray(captured)
+    other_dst[OFF_DST:OFF_DST + 16] = os.urandom(16)
+    no_session = bytearray(captured)
+    no_session[OFF_SESSION] ^= 0x5A
+    # a control frame far ahead in its space passes the replay window; its header is the AD: aead
+    forged = bytearray(control[-1][14:])
+    sequence = int.from_bytes(forged[OFF_SEQUENCE:OFF_SEQUENCE + 8], "big") + 1000
+    forged[OFF_SEQUENCE:OFF_SEQUENCE + 8] = sequence.to_bytes(8, "big")
+    short = bytearray(captured[:56])
+    short[OFF_LENGTH:OFF_LENGTH + 2] = b"\x00\x00"  # DATA carries 17 bytes at least
+    cases = {
+        "malformed": bytes(short),
+        "unknown_destination": bytes(other_dst),
+        "replay": bytes(captured),
+        "no_session": bytes(no_session),
+        "aead": bytes(forged),
+    }
+    sessions = bus_number(a, "/Bus/utcp/sessions_established")
+    before = drops(a)
+    repeat = 3
+    node0, stranger = mac(node_mac(0)), mac("02:00:00:00:00:77")
+    for frame in cases.values():
+        for _ in range(repeat):
+            wire.ports[0].send(ether_frame(node0, stranger, 0x88B5, frame))
+    time.sleep(1.5)
+    after = drops(a)
+    for cause in cases:
+        delta = after.get(cause, 0) - before.get(cause, 0)
+        # replays also come from the wire itself (a retransmission crossing its NACK): at least
+        ok = delta >= repeat if cause == "replay" else delta == repeat
+        report(f"injected_{cause}_counted", ok, f"/Bus/utcp/drops/{cause} went up by {delta}, not {repeat}")
+    report("injected_no_session_made", bus_number(a, "/Bus/utcp/sessions_established") == sessions,
+           f"sessions_established {sessions} -> {bus_number(a, '/Bus/utcp/sessions_established')}")
+    ended = b.console.wait_match(r"fiber utcpcat#\d+ exited with (-?\d+)", 300, start)
+    report("stream_intact_through_injection", ended is not None and ended.group(1) == "0",
+           " | ".join(b.console.from_fiber("utcpcat", start)[-2:]))
+
+
+def fault(wire, ids):
+    a, b = wire.guests
+    fibers_before = a.console_bus("/Bus/fibers")
+    start = a.console.mark()
+    a.type_line(f"run utcpcat {ids[1]} {SINK_STREAM} {64 * MIB} 0")  # still running when the service dies
+    a.console.wait_for(said_by("utcpcat", "utcpcat: connected in"), 30, start)
+    time.sleep(2.0)
+    code, _, lines = utcpcat(b, f"{ids[0]} {FAULT_STREAM} 0 {FAULT_NULL}", timeout=60)
+    report("fault_committed", a.console.wait_for(said_by("utcp", 'utcp: fault injection: committing "null"'), 20,
+                                                 start) is not None, "node 0's UTCP service did not take the trigger")
+    report("utcp_restarted", a.console.wait_for("supervisor: restarted utcp#", 20, start) is not None,
+           "no restart of utcp on the console")
+    new_id = wait_cellid(a, start, 60)
+    report("same_cellid_after_restart", new_id == ids[0], f"CellID {new_id}, was {ids[0]}")
+    ended = a.console.wait_match(r"fiber utcpcat#\d+ exited with (-?\d+)", 90, start)
+    said = a.console.from_fiber("utcpcat", start)
+    report("running_utcpcat_fails_cleanly", ended is not None and ended.group(1) == "1" and
+           any("Connection reset" in l for l in said), f"ended: {ended and ended.group(0)}; said: {said[-2:]}")
+    report("sink_listens_again", a.console.wait_for(said_by("utcpsink", "utcpsink: the listener failed"), 30, start)
+           is not None, "utcpsink did not notice its listener fail")
+    time.sleep(2.0)
+    fibers = a.console_bus("/Bus/fibers")
+    for name in ("membrane", "httpd", "signer", "lwf"):
+        key = f"/Bus/fibers/{name}/restarts"
+        report(f"{name}_not_restarted", fibers.get(key) == fibers_before.get(key) == "0", f"{key}={fibers.get(key)}")
+    report("utcp_restart_counted", fibers.get("/Bus/fibers/utcp/restarts") == "1",
+           fibers.get("/Bus/fibers/utcp/restarts"))
+    for node in (0, 1):
+        transfer(wire, ids, f"node{node}_stream_after_restart", MIB, MIB, node=node)
+
+
+def boot(qemu, kernel, logdir):
+    filters = {(0, 1): UtcpOnly(), (1, 0): UtcpOnly()}
+    pcap = PcapWriter(os.path.join(logdir, "wire.pcap"), snaplen=128)
+    bootargs = f"watchdog={WATCHDOG_MS}"
+    wire = Wire(qemu, [dict(kernel=kernel, bootargs=bootargs), dict(kernel=kernel, bootargs=bootargs)], logdir,
+                impairments=lambda i, j: filters[(i, j)], pcap=pcap)
+    wire.filters, wire.pcap = filters, pcap
+    return wire
+
+
+def ready(wire):
+    ids = [wait_cellid(g) for g in wire.guests]
+    up = all(ids) and all(g.console.wait_for(said_by("utcpsink", "utcpsink: listening"), BOOT_TIMEOUT)
+                          for g in wire.guests)
+    return ids if up else None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qemu", required=True, help="QEMU command line without -append")
+    ap.add_argument("--kernel", default="build/nexus-test.elf")
+    ap.add_argument("--logdir", default="build/test-logs/utcp")
+    ap.add_argument("--seed", type=int, default=15)
+    ap.add_argument("--size-mib", type=int, default=16, help="bytes each way of the long streams")
+    ap.add_argument("--bench", action="store_true", help="only measure, for make bench (a BENCH line)")
+    args = ap.parse_args()
+    os.makedirs(args.logdir, exist_ok=True)
+    size = args.size_mib * MIB
+    with boot(args.qemu, args.kernel, args.logdir) as wire:
+        ids = ready(wire)
+        report("both_nodes_up", ids is not None, "a node's UTCP service or utcpsink did not start")
+        if not ids:
+            return 1
+        report.info(f"utcp: CellIDs {ids[0]} (node 0), {ids[1]} (node 1)")
+        handshake(wire, ids)
+        figures = {"0": transfer(wire, ids, f"lossless_{size // MIB}mib_each_way_intact", size, size)}
+        if args.bench:
+            for loss in (0.01, 0.05):
+                figures[str(int(loss * 100))] = under_loss(wire, ids, args.seed, loss, size)
+            print("BENCH " + " ".join(f"utcp_loss_{k}pct_mb_s={v:.2f}" for k, v in figures.items() if v), flush=True)
+            return 0
+        parallel = transfer(wire, ids, "four_streams_at_once_intact", 2 * MIB, 2 * MIB, parallel=4)
+        for loss in (0.01, 0.05):
+            figures[str(int(loss * 100))] = under_loss(wire, ids, args.seed, loss, size)
+        for loss, figure in figures.items():
+            if figure:
+                report.info(f"utcp: {size // MIB} MiB each way at {loss} % loss: {figure:.2f} MB/s node to node")
+        if parallel:
+            report.info(f"utcp: four streams at once, 2 MiB each way each: {parallel:.2f} MB/s")
+        mac_change(wire, ids)
+        injected(wire, ids)
+        fault(wire, ids)
+        report("kernels_still_running", all(g.alive() and g.console.count("PANIC") == 0 for g in wire.guests),
+               "QEMU exited or panicked")
+    return report.exit_status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

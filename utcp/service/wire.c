@@ -1,0 +1,157 @@
+/*
+ * Frames in and out on NetSwitch port 1 (lib/port/port.h) through the portable core (utcp/).
+ * In: every frame goes through utcp_receive, the spec's checks in order (docs/utcp.md, section
+ * 7); the core counts each drop by cause, which bus.c publishes. Out: the core's emit callback
+ * puts the Ethernet header in front of each frame it seals.
+ *
+ * Finding a peer: a node knows another by CellID alone. Until a frame of that peer passed every
+ * check, frames to it go to the Ethernet broadcast address (in practice the HELLO and its
+ * retries): every other node drops them at step 2 (unknown_destination) after reading 20 bytes,
+ * and the one addressed answers from its own MAC. An answer made while a frame is being received
+ * (a WELCOME, a repeated WINDOW) goes back to that frame's source MAC without remembering it, so
+ * a forged source only redirects its own answer. A MAC is remembered only from a frame the core
+ * accepted into a session (section 11), so a peer that moves is followed by its next frame.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nexus.h"
+#include "port/port.h"
+#include "utcpd.h"
+
+#define RX_BATCH 32 /* frames per pass: a flood is handled in bounded batches */
+#define PEER_MACS 16
+
+struct wire_counters wire_counters;
+struct utcp_core core;
+
+static struct port port;
+static uint8_t own_mac[UTCPD_MAC_LEN];
+static const uint8_t broadcast_mac[UTCPD_MAC_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+static struct utcp_session sessions[UTCPD_SESSIONS];
+static struct utcp_slot slots[2 * UTCPD_SESSIONS * UTCPD_WINDOW];
+
+/* The peers' MACs as last learned, the least recently learned replaced first. */
+static struct {
+    bool used;
+    uint8_t cellid[UTCP_CELLID_LEN];
+    uint8_t mac[UTCPD_MAC_LEN];
+    uint64_t learned_at;
+} peer_macs[PEER_MACS];
+
+/* The frame utcp_receive is working on: answers made meanwhile go to its source. */
+static const uint8_t *receiving_from;
+static const uint8_t *receiving_peer;
+
+uint64_t now_us(void) { return nx_clock_ns() / 1000u; }
+
+const uint8_t *wire_peer_mac(const uint8_t peer[UTCP_CELLID_LEN]) {
+    for (unsigned i = 0; i < PEER_MACS; i++)
+        if (peer_macs[i].used && !memcmp(peer_macs[i].cellid, peer, UTCP_CELLID_LEN))
+            return peer_macs[i].mac;
+    return NULL;
+}
+
+static void learn_mac(const uint8_t peer[UTCP_CELLID_LEN], const uint8_t mac[UTCPD_MAC_LEN], uint64_t now) {
+    unsigned oldest = 0;
+    for (unsigned i = 0; i < PEER_MACS; i++) {
+        if (peer_macs[i].used && !memcmp(peer_macs[i].cellid, peer, UTCP_CELLID_LEN)) {
+            if (memcmp(peer_macs[i].mac, mac, UTCPD_MAC_LEN)) {
+                memcpy(peer_macs[i].mac, mac, UTCPD_MAC_LEN);
+                wire_counters.mac_changes++;
+            }
+            peer_macs[i].learned_at = now;
+            return;
+        }
+        if (!peer_macs[i].used || (peer_macs[oldest].used && peer_macs[i].learned_at < peer_macs[oldest].learned_at))
+            oldest = i;
+    }
+    peer_macs[oldest].used = true;
+    memcpy(peer_macs[oldest].cellid, peer, UTCP_CELLID_LEN);
+    memcpy(peer_macs[oldest].mac, mac, UTCPD_MAC_LEN);
+    peer_macs[oldest].learned_at = now;
+}
+
+static const uint8_t *destination(const uint8_t peer[UTCP_CELLID_LEN]) {
+    const uint8_t *mac = wire_peer_mac(peer);
+    if (mac)
+        return mac;
+    if (receiving_peer && !memcmp(receiving_peer, peer, UTCP_CELLID_LEN))
+        return receiving_from;
+    return broadcast_mac;
+}
+
+static void emit(void *ctx, const uint8_t peer[UTCP_CELLID_LEN], const uint8_t *frame, size_t len) {
+    (void)ctx;
+    uint32_t handle;
+    if (len + UTCP_ETH_HEADER_LEN > port.info.buf_size || port_tx_take(&port, &handle) != 0) {
+        wire_counters.tx_no_buffer++; /* lost like a frame on the wire: NACK or SYNC recovers it */
+        return;
+    }
+    uint8_t *out = port_buffer(&port, handle);
+    memcpy(out, destination(peer), UTCPD_MAC_LEN);
+    memcpy(out + UTCPD_MAC_LEN, own_mac, UTCPD_MAC_LEN);
+    out[12] = UTCP_ETHERTYPE >> 8;
+    out[13] = UTCP_ETHERTYPE & 0xff;
+    memcpy(out + UTCP_ETH_HEADER_LEN, frame, len);
+    port_send(&port, handle, (uint16_t)(len + UTCP_ETH_HEADER_LEN));
+    wire_counters.tx_frames++;
+}
+
+static void random_bytes(void *ctx, uint8_t *out, size_t len) {
+    (void)ctx;
+    randombytes_buf(out, len);
+}
+
+bool wire_start(const struct utcp_identity *id, uint64_t now) {
+    if (port_attach(&port) != 0)
+        return false;
+    memcpy(own_mac, port.info.mac, UTCPD_MAC_LEN);
+    struct utcp_config config = {
+        .identity = *id,
+        .emit = emit,
+        .random = random_bytes,
+        .sign = identity_sign,
+        .on_data = sockets_on_data,
+        .on_fin = sockets_on_fin,
+        .room = sockets_room,
+        .on_event = sockets_on_event,
+    };
+    utcp_init(&core, &config, sessions, UTCPD_SESSIONS, slots, UTCPD_WINDOW, now);
+    return true;
+}
+
+int wire_channel(void) { return port_channel(&port); }
+bool wire_sleep_prepare(void) { return port_sleep_prepare(&port); }
+void wire_kick(void) { port_flush(&port); }
+
+static void receive_one(const uint8_t *eth, size_t len, uint64_t now) {
+    wire_counters.rx_frames++;
+    if (len < UTCP_ETH_HEADER_LEN || eth[12] != (UTCP_ETHERTYPE >> 8) || eth[13] != (UTCP_ETHERTYPE & 0xff)) {
+        wire_counters.rx_not_utcp++;
+        return;
+    }
+    const uint8_t *frame = eth + UTCP_ETH_HEADER_LEN;
+    size_t frame_len = len - UTCP_ETH_HEADER_LEN;
+    receiving_from = eth + UTCPD_MAC_LEN;
+    receiving_peer = frame_len >= UTCP_OFF_SRC + UTCP_CELLID_LEN ? frame + UTCP_OFF_SRC : NULL;
+    struct utcp_session *from;
+    enum utcp_drop drop = utcp_receive(&core, frame, frame_len, now, &from);
+    if (drop == UTCP_ACCEPTED && from && from->state != UTCP_FREE)
+        learn_mac(from->peer, receiving_from, now);
+    receiving_from = receiving_peer = NULL;
+}
+
+unsigned wire_poll(uint64_t now) {
+    struct ion_desc d[RX_BATCH];
+    uint32_t n = port_receive(&port, d, RX_BATCH);
+    for (uint32_t i = 0; i < n; i++) {
+        receive_one(port_buffer(&port, d[i].handle) + d[i].offset, d[i].length, now);
+        port_return(&port, d[i].handle); /* the core copied what it keeps */
+    }
+    return n;
+}
+
+uint64_t wire_timers(uint64_t now) { return utcp_poll(&core, now); }
