@@ -55,7 +55,7 @@ LWIP_INC     := -Ilwip -I$(LWIP_DIR)/src/include
 LWIP_CFLAGS  := $(filter-out -Werror -Wextra,$(UCFLAGS)) $(LWIP_INC)
 MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(patsubst %.c,$(B)/m/%.o,$(filter-out membrane/membrane.c \
                    membrane/fault_inject.c,$(wildcard membrane/*.c))) $(B)/m/lib/link/sockproto.o $(B)/m/lib/link/server.o $(B)/m/lib/port/port.o \
-                 $(B)/m/lwip/netif_ion.o $(B)/m/lwip/rx_frame_policy.o $(B)/m/lwip/tcp_syn_guard.o $(LWIP_OBJS)
+                 $(B)/m/lwip/netif_ion.o $(B)/m/lwip/rx_frame_policy.o $(B)/m/lwip/tcp_syn_guard.o $(B)/m/lwip/arp_pins.o $(LWIP_OBJS)
 
 # The Membrane sees the POSIX headers of libnexus for the socket constants it shares with apps.
 MEMBRANE_CFLAGS := -Imembrane -Ilib -Ilib/libnexus/include
