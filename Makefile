@@ -566,6 +566,13 @@ N ?= 1000000
 hostile: all
 	/usr/bin/python3 -m tests.e2e.run_qemu_hostile --qemu "$(QEMU_BASE)" --frames $(N) --logdir $(B)/test-logs/hostile-long
 
+# The soak: wrk at -c32 on GET / and /bytes/N with a Membrane crash every ~30 s, /Bus sampled
+# every 10 s, for SOAK_MINUTES (tests/e2e/run_soak.py; not in CI).
+SOAK_MINUTES ?= 20
+.PHONY: soak
+soak: all $(B)/nexus-test.elf
+	python3 -m tests.e2e.run_soak --qemu "$(QEMU_BASE)" --minutes $(SOAK_MINUTES) --logdir $(B)/test-logs/soak
+
 # Everything under build/ but the fetched third-party sources and the bootstrap stamp: objects,
 # images, logs and captures alike, so nothing stale survives a clean.
 clean:

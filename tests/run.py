@@ -81,6 +81,8 @@ def groups(build, qemu):
     # Busy is not runaway: a flood of malformed TCP from the wire while HTTP is served.
     yield "qemu_flood", [sys.executable, "-m", "tests.e2e.run_qemu_flood", "--qemu", test_qemu,
                          "--logdir", "build/test-logs/flood"]
+    # README's `make soak`, for one minute: load, Membrane crashes, memory first vs last.
+    yield "readme_soak", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "soak"]
 
 
 def run_group(name, cmd):

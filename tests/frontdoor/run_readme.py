@@ -470,6 +470,18 @@ def run_make_hostile(cmd):
            total.group(0) if total else "no total line")
 
 
+SOAK_MINUTES = 1
+
+
+def run_make_soak(cmd):
+    returncode, out = run_logged(with_var(cmd, "SOAK_MINUTES", SOAK_MINUTES), "soak.log", timeout=600)
+    report("soak.exits_0", returncode == 0, out[-300:])
+    checks = re.findall(r"^(PASS|FAIL) soak\.", out, re.M)
+    report("soak.every_check_ran", len(checks) >= 9 and "FAIL" not in checks, f"{len(checks)} checks, {checks.count('FAIL')} failed")
+    report("soak.memory_reported", re.search(r"^INFO soak: first: .*\n(.*\n)?INFO soak: last: ", out, re.M) is not None,
+           "no first-vs-last memory lines")
+
+
 def run_make_mesh(cmd):
     consoles = [c for c in readme.host_commands() if c.startswith("python3 -m tools.mesh console")]
     check_mesh(cmd, consoles, report, LOGDIR, int(make_vars(cmd).get("NODES", 3)))
@@ -490,6 +502,7 @@ HANDLERS = [  # (group, regex on the README command, handler; None: collected fo
     ("build", r"^make keygen$", run_make_keygen),
     ("mesh", r"^make mesh( NODES=\d+)?$", run_make_mesh),
     ("mesh", r"^python3 -m tools\.mesh console \d+$", None),  # run by run_make_mesh, while the mesh is up
+    ("soak", r"^make soak( SOAK_MINUTES=\d+)?$", run_make_soak),
 ]
 CLAIMED = {"curl": []}
 
@@ -503,7 +516,7 @@ def claim(cmd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz", "hostile", "mesh"])
+    ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz", "hostile", "mesh", "soak"])
     args = ap.parse_args()
     os.makedirs(LOGDIR, exist_ok=True)
     commands = readme.host_commands()
