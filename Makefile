@@ -55,7 +55,7 @@ LWIP_INC     := -Ilwip -I$(LWIP_DIR)/src/include
 LWIP_CFLAGS  := $(filter-out -Werror -Wextra,$(UCFLAGS)) $(LWIP_INC)
 MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(patsubst %.c,$(B)/m/%.o,$(filter-out membrane/membrane.c \
                    membrane/fault_inject.c,$(wildcard membrane/*.c))) $(B)/m/lib/link/sockproto.o $(B)/m/lib/link/server.o $(B)/m/lib/port/port.o \
-                 $(B)/m/lwip/netif_ion.o $(B)/m/lwip/rx_frame_policy.o $(B)/m/lwip/tcp_syn_guard.o $(LWIP_OBJS)
+                 $(B)/m/lwip/netif_ion.o $(B)/m/lwip/rx_frame_policy.o $(B)/m/lwip/tcp_syn_guard.o $(B)/m/lwip/arp_pins.o $(LWIP_OBJS)
 
 # The Membrane sees the POSIX headers of libnexus for the socket constants it shares with apps.
 MEMBRANE_CFLAGS := -Imembrane -Ilib -Ilib/libnexus/include
@@ -714,6 +714,12 @@ $(LINUX_INITRD): $(LINUX_STAMP) $(BUSYBOX_STAMP) tools/linux_initramfs.py tools/
 	  --modules $(B)/third_party/$(LINUX_PKG)/usr/lib/modules --guest tools/linux-guest --out $@
 bench-linux: all $(LINUX_INITRD)
 	python3 -m tools.bench_linux --qemu "$(QEMU_BASE)" --linux-kernel $(LINUX_KERNEL) --linux-initrd $(LINUX_INITRD) --rounds $(ROUNDS)
+# The soak: wrk at -c32 on GET / and /bytes/N with a Membrane crash every ~30 s, /Bus sampled
+# every 10 s, for SOAK_MINUTES (tests/e2e/run_soak.py; not in CI).
+SOAK_MINUTES ?= 20
+.PHONY: soak
+soak: all $(B)/nexus-test.elf
+	python3 -m tests.e2e.run_soak --qemu "$(QEMU_BASE)" --minutes $(SOAK_MINUTES) --logdir $(B)/test-logs/soak
 
 # Everything under build/ but the fetched third-party sources and the bootstrap stamp: objects,
 # images, logs and captures alike, so nothing stale survives a clean.

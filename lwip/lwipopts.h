@@ -82,7 +82,9 @@ signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, str
 #define IP_FRAG 1
 #define ARP_TABLE_SIZE 16
 #define ARP_QUEUEING 1
-#define ETHARP_SUPPORT_STATIC_ENTRIES 0
+/* The lease's gateway and DHCP server are pinned once learned, so a storm of made-up neighbours
+ * cannot recycle their entries (arp_pins.h). */
+#define ETHARP_SUPPORT_STATIC_ENTRIES 1
 
 /* IPv6: link-local and stateless autoconfiguration. IPV6_FRAG_COPYHEADER is required on 64-bit
  * targets (PITFALLS.md). */

@@ -21,6 +21,7 @@
 #include "lwip/ip_addr.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
+#include "arp_pins.h"
 #include "netif_ion.h"
 #include "shed_counters.h"
 #include "nexus.h"
@@ -80,6 +81,9 @@ static void publish_state(void) {
     ip_addr_copy_from_ip4(v, *netif_ip4_gw(&nic));
     publish_ip("/Bus/net/ipv4/gateway", &v);
     publish_ip("/Bus/net/ipv4/dns", dns_getserver(0));
+    char pinned[64];
+    arp_pins_describe(pinned, sizeof pinned);
+    publish("/Bus/net/ipv4/arp_pinned", pinned);
     static const char *const v6keys[LWIP_IPV6_NUM_ADDRESSES] = {"/Bus/net/ipv6/linklocal", "/Bus/net/ipv6/addr1",
                                                                  "/Bus/net/ipv6/addr2"};
     for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
@@ -189,6 +193,7 @@ int main(void) {
         if (state_changed || sys_now() - last_publish >= PUBLISH_EVERY_MS) {
             state_changed = 0;
             last_publish = sys_now();
+            arp_pins_keep(&nic);
             publish_state();
             publish_counters();
         }

@@ -93,6 +93,8 @@ def groups(build, qemu):
     # 5 % loss, four streams at once, a MAC change, injected frames, the UTCP service's crash.
     yield "qemu_utcp", [sys.executable, "-m", "tests.e2e.run_qemu_utcp", "--qemu", qemu, "--kernel", test_kernel,
                         "--logdir", "build/test-logs/utcp"]
+    # README's `make soak`, for one minute: load, Membrane crashes, memory first vs last.
+    yield "readme_soak", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "soak"]
 
 
 def run_group(name, cmd):

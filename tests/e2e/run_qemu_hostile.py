@@ -1,7 +1,7 @@
 """A hostile wire: every class of malformed frame (tools/hostile.py) injected into the guest's NIC
 while the host checks HTTP throughout.
 
-    /usr/bin/python3 -m tests.e2e.run_qemu_hostile --qemu "QEMU COMMAND" [--frames N] [--rate FPS]
+    /usr/bin/python3 -m tests.e2e.run_qemu_hostile --qemu "QEMU COMMAND" [--frames N] [--rate FPS] [--pcap FILE]
 
 (scapy is Debian's python3-scapy: /usr/bin/python3, PITFALLS.md.) Boots the product kernel with
 its normal manifest. The NIC sits on a QEMU hub of its own with a relay's port; the restricted user
@@ -27,6 +27,7 @@ import queue
 import re
 import select
 import socket
+import struct
 import sys
 import threading
 import time
@@ -40,6 +41,7 @@ from tools.hostile import CLASSES, Target, frames
 from tools.wirepeer import DgramPort
 
 GUEST_MAC = "52:54:00:12:34:56"
+USER_NET_ADDR = "10.0.2.2"  # QEMU's user network: DHCP server, and the source of every forwarded connection
 BOOT_TIMEOUT = 90.0
 CHECK_EVERY_S = 0.5
 CHECK_TIMEOUT_S = 5.0
@@ -54,18 +56,45 @@ COUNTER_PREFIXES = ("/Bus/net/switch/drop/", "/Bus/net/switch/port/", "/Bus/net/
 report = Report("hostile")
 
 
+class WireLog:
+    """Every frame the relay handles, both ways, injected ones included, as a pcap (Wireshark)
+    with the time the relay saw it: where a health check's handshake went missing."""
+
+    def __init__(self, path):
+        self._file = open(path, "wb")
+        self._lock = threading.Lock()
+        # pcap's global header: magic, version 2.4, UTC, accuracy, snaplen, Ethernet
+        self._file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+
+    def write(self, frame):
+        now = time.time()
+        with self._lock:
+            self._file.write(struct.pack("<IIII", int(now), int(now % 1 * 1e6), len(frame), len(frame)) + frame)
+
+    def close(self):
+        with self._lock:
+            self._file.close()
+
+
 class Relay:
     """Joins the guest's hub and the user network's, and injects towards the guest only."""
 
-    def __init__(self, guest_side, user_side, guest_mac):
+    def __init__(self, guest_side, user_side, guest_mac, wire_log=None):
         self.guest_side, self.user_side = guest_side, user_side
+        self.wire_log = wire_log
         self.guest_mac = bytes.fromhex(guest_mac.replace(":", ""))
         self.to_user = self.to_guest = 0
         self.foreign_to_user = 0    # frames from the guest's hub without the guest's MAC: must stay 0
         self.fragments_held = 0     # IPv4 fragments the guest sent, kept from the user network
+        self.asked_for_user_network = 0  # the guest's ARP requests for USER_NET_ADDR
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
+
+    @staticmethod
+    def is_arp_request_for(frame, address):
+        return len(frame) >= 42 and frame[12:14] == b"\x08\x06" and frame[20:22] == b"\x00\x01" \
+            and frame[38:42] == socket.inet_aton(address)
 
     @staticmethod
     def is_ipv4_fragment(frame):
@@ -82,6 +111,10 @@ class Relay:
                     frame = port.recv(0)
 
     def _forward(self, port, frame):
+        if self.wire_log:
+            self.wire_log.write(frame)
+        if port is self.guest_side and self.is_arp_request_for(frame, USER_NET_ADDR):
+            self.asked_for_user_network += 1
         if port is self.user_side:
             self.guest_side.send(frame)
             self.to_guest += 1
@@ -94,6 +127,8 @@ class Relay:
             self.to_user += 1
 
     def inject(self, frame):
+        if self.wire_log:
+            self.wire_log.write(frame)
         self.guest_side.send(frame)
 
     def stop(self):
@@ -256,11 +291,13 @@ def main():
     ap.add_argument("--rate", type=float, default=1000.0, help="frames per second")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--classes", default="", help="only the classes whose name matches this regex")
+    ap.add_argument("--pcap", help="write every frame the relay passes or injects to this pcap")
     args = ap.parse_args()
 
     guest_side = DgramPort(0, free_port(socket.SOCK_DGRAM))
     user_side = DgramPort(0, free_port(socket.SOCK_DGRAM))
-    relay = Relay(guest_side, user_side, GUEST_MAC)
+    wire_log = WireLog(args.pcap) if args.pcap else None
+    relay = Relay(guest_side, user_side, GUEST_MAC, wire_log)
     net = RelayedNet(UserNet(tcp=[80], restrict=True), guest_side, user_side)
     guest = Guest(args.qemu, net, kernel=args.kernel, mac=GUEST_MAC, bootargs=f"watchdog={WATCHDOG_MS}",
                   log=os.path.join(args.logdir, "console.log"))
@@ -280,10 +317,20 @@ def main():
         address = guest.console_bus("/Bus/net/ipv4/addr").get("/Bus/net/ipv4/addr", "10.0.2.15")
         target = Target(GUEST_MAC, address)
 
+        pinned = guest.console_bus("/Bus/net/ipv4/arp_pinned").get("/Bus/net/ipv4/arp_pinned", "")
+        report("user_network_arp_pinned", pinned.startswith(USER_NET_ADDR + "="),
+               f"/Bus/net/ipv4/arp_pinned is {pinned!r}, not {USER_NET_ADDR}'s (lwip/arp_pins.h)")
+
         health = HealthChecks(guest.http_port)
+        asked_before = relay.asked_for_user_network
         windows = run_classes(guest, relay, args, target)
         health.stop()
         judge_classes(windows, health)
+        # Without the pin, the SYN flood's made-up neighbours recycle its entry: the guest asks
+        # for it again and again, and a client's SYN-ACK waits or is lost (lwip/arp_pins.h).
+        asked = relay.asked_for_user_network - asked_before
+        report("user_network_arp_entry_kept", asked == 0,
+               f"the guest asked who has {USER_NET_ADDR} {asked} times during the flood")
 
         report("kernel_never_faulted", guest.alive() and guest.console.count("PANIC") == 0,
                "QEMU exited or the kernel panicked")
@@ -305,6 +352,8 @@ def main():
             health.stop()
         guest.stop()
         relay.stop()
+        if wire_log:
+            wire_log.close()
         guest_side.close()
         user_side.close()
     return report.exit_status()

@@ -495,6 +495,16 @@ def run_make_bench_linux(cmd):
     # The label, a figure for Linux, one for Nexus, and the ratio of the two.
     report_figures("bench_linux", out, BENCH_LINUX_FIGURES, r".*?\s[0-9.]+ \S+\s+[0-9.]+ \S+\s+[0-9.]+$",
                    "missing, or without both figures and a ratio")
+SOAK_MINUTES = 1
+
+
+def run_make_soak(cmd):
+    returncode, out = run_logged(with_var(cmd, "SOAK_MINUTES", SOAK_MINUTES), "soak.log", timeout=600)
+    report("soak.exits_0", returncode == 0, out[-300:])
+    checks = re.findall(r"^(PASS|FAIL) soak\.", out, re.M)
+    report("soak.every_check_ran", len(checks) >= 9 and "FAIL" not in checks, f"{len(checks)} checks, {checks.count('FAIL')} failed")
+    report("soak.memory_reported", re.search(r"^INFO soak: first: .*\n(.*\n)?INFO soak: last: ", out, re.M) is not None,
+           "no first-vs-last memory lines")
 
 
 def run_make_mesh(cmd):
@@ -518,6 +528,7 @@ HANDLERS = [  # (group, regex on the README command, handler; None: collected fo
     ("mesh", r"^make mesh( NODES=\d+)?$", run_make_mesh),
     ("mesh", r"^python3 -m tools\.mesh console \d+$", None),  # run by run_make_mesh, while the mesh is up
     ("bench_linux", r"^make bench-linux$", run_make_bench_linux),
+    ("soak", r"^make soak( SOAK_MINUTES=\d+)?$", run_make_soak),
 ]
 CLAIMED = {"curl": []}
 
@@ -532,7 +543,7 @@ def claim(cmd):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--group", required=True, choices=["coverage", "run", "debug", "build", "bench", "fuzz", "hostile", "mesh",
-                                                     "bench_linux"])
+                                                     "bench_linux", "soak"])
     args = ap.parse_args()
     os.makedirs(LOGDIR, exist_ok=True)
     commands = readme.host_commands()
