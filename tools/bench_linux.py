@@ -32,7 +32,7 @@ import time
 
 from tests.harness.guest import Guest
 from tests.harness.http_probe import first_success
-from tests.harness.net import UserNet
+from tests.harness.net import UserNet, loopback_url
 
 MEMORY = "256M"
 SMALL_BODY = "/bytes/1024"
@@ -78,7 +78,7 @@ def first_200(guest):
 
 def wrk_rate(port, close):
     cmd = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s"] + (["-H", "Connection: close"] if close else [])
-    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{SMALL_BODY}"], capture_output=True, text=True).stdout
+    out = subprocess.run(cmd + [loopback_url(port, SMALL_BODY)], capture_output=True, text=True).stdout
     rate = re.search(r"Requests/sec:\s+([0-9.]+)", out)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     # A run whose answers were not all 200s measured something else: no figure.
@@ -108,7 +108,7 @@ def settle(guest):
 
 def bulk_mb_s(port):
     out = subprocess.run(["curl", "-s", "-o", "/dev/null", "--max-time", "120", "-w", "%{http_code} %{size_download} %{time_total}",
-                          f"http://127.0.0.1:{port}{BULK_BODY}"], capture_output=True, text=True).stdout.split()
+                          loopback_url(port, BULK_BODY)], capture_output=True, text=True).stdout.split()
     if len(out) != 3 or out[0] != "200" or int(out[1]) != 1 << 20:
         return None
     return int(out[1]) / float(out[2]) / 1e6

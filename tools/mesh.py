@@ -27,7 +27,7 @@ import termios
 import threading
 import tty
 
-from tests.harness.net import HubNet, UserNet, free_ports
+from tests.harness.net import HubNet, UserNet, free_ports, loopback_url
 from tests.harness.wire import node_mac
 from tools.wirepeer import DgramPort, Relay
 
@@ -88,7 +88,7 @@ def run_mesh(args):
     for i, node in enumerate(nodes):
         where = "this terminal (Ctrl-A X quits the mesh)" if i == 0 else \
             f"python3 -m tools.mesh console {i}   (socket {node['sock']}, log {node['log']})"
-        print(f"  node {i}: CellID {node['cellid']}  MAC {node_mac(i)}  http://127.0.0.1:{node['http']}/  console: {where}")
+        print(f"  node {i}: CellID {node['cellid']}  MAC {node_mac(i)}  {loopback_url(node['http'])}  console: {where}")
     print("  from any console: run lwfping <CellID>", flush=True)
     background = [subprocess.Popen(node["cmd"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=open(os.path.join(args.dir, f"node{i}.qemu.err"), "w"),

@@ -181,3 +181,9 @@ class HttpServer(http.server.ThreadingHTTPServer):
     def close(self):
         self.shutdown()
         self.server_close()
+
+
+def loopback_url(port, path="/"):
+    """The URL of a guest's forwarded HTTP port on this machine's loopback (the only address a
+    test or tool ever targets)."""
+    return f"http://127.0.0.1:{port}{path}"
