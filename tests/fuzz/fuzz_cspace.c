@@ -60,11 +60,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case GRANT_HEAP:
             REQUIRE(g[i].number <= GRANT_HEAP_KIB_MAX && g[i].rights == CAP_RW);
             continue;
+        case GRANT_FILES:
+            REQUIRE(g[i].number <= GRANT_FILES_KIB_MAX && g[i].rights == CAP_RW);
+            continue;
         default: abort();
         }
         REQUIRE(cspace_grant(&cs, channel_of(&g[i]), g[i].rights) == 0);
         for (int j = 0; j <= i; j++) {
-            if (g[j].kind == GRANT_LINK || g[j].kind == GRANT_HEAP) /* neither names a channel */
+            if (g[j].kind == GRANT_LINK || g[j].kind == GRANT_HEAP || g[j].kind == GRANT_FILES) /* no channel */
                 continue;
             unsigned held = cspace_rights(&cs, channel_of(&g[j]));
             REQUIRE((held & g[j].rights) == g[j].rights && (held & ~CAP_RW) == 0);
