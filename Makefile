@@ -123,7 +123,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
-IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd curl utcp utcpcat utcpsink
+IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd utcp utcpcat utcpsink
 TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
@@ -302,7 +302,9 @@ $(B)/rinetd/%.o: $(RINETD_STAMP) apps/rinetd/config.h
 
 $(B)/user/rinetd.full.elf: $(RINETD_OBJS) $(B)/files/rinetd.o $(LIBNEXUS_OBJS)
 
-# curl 7.88.1 (issue 16), HTTP only, from Debian's source package (tools/sources.lock), unpatched:
+# curl 7.88.1 (issue 16), HTTP only, from Debian's source package (tools/sources.lock), unpatched.
+# It is embedded in the test kernel only: its configure alone takes minutes on these machines,
+# and `make run` must boot a fresh clone in seconds, not wait on a program it does not run.
 # its own configure and Makefiles, run in build/third_party/curl/nexus-build (never elsewhere in
 # build/: the Makefile includes every *.d under build/, and curl's docs have .d files). CC names
 # picolibc's specs and the include folders itself, because configure turns -I in CPPFLAGS into
@@ -403,7 +405,7 @@ $(B)/files/%.o: $(B)/files/%.S
 # compiled again with NEXUS_TEST_BUILD.
 TEST_IMAGE_ELFS := $(filter-out $(B)/user/membrane.elf $(B)/user/lwf.elf,$(IMAGE_ELFS)) $(TEST_IMAGES:%=$(B)/user-test/%.elf) \
                    $(B)/user-test/capcheck.elf $(B)/user-test/membrane.elf $(B)/user-test/probe-truncated.elf \
-                   $(B)/user-test/lwf.elf
+                   $(B)/user-test/lwf.elf $(B)/user/curl.elf
 KERNEL_TEST_REBUILT_SRCS := kernel/main.c kernel/manifest.c netswitch/rx_demux.c netswitch/counters.c
 KERNEL_TEST_OBJS := $(filter-out $(KERNEL_TEST_REBUILT_SRCS:%.c=$(B)/k/%.o) $(B)/k/images.o,$(KERNEL_OBJS)) \
                     $(patsubst %.c,$(B)/kt/%.o,$(KERNEL_TEST_REBUILT_SRCS) $(KERNEL_TEST_ONLY_SRCS)) \

@@ -44,10 +44,13 @@ static const struct manifest_entry default_entries[] = {
     NETWORK_SERVICES,
     {.name = "rinetd", .image = "rinetd", .args = "-f -c /etc/rinetd.conf", .grants = "link:membrane heap:1024",
      .pledge = "stdio inet", .restart = RESTART_SERVICE, .restarts_with = "membrane"},
+#ifdef NEXUS_TEST_BUILD
     /* curl 7.88.1, Debian's, unmodified, HTTP only: `run curl URL ...` from the console; -o writes
-     * into its file area (`cat curl/NAME`). */
+     * into its file area (`cat curl/NAME`). In the test kernel only: building it takes minutes
+     * (Makefile), and `make run` boots the product kernel straight after a clone. */
     {.name = "curl", .image = "curl", .grants = "link:membrane heap:4096 files:1024",
      .pledge = "stdio inet", .restart = RESTART_NEVER, .on_demand = 1},
+#endif
 };
 
 #ifdef NEXUS_TEST_BUILD

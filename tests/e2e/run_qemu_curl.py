@@ -2,7 +2,7 @@
 
     python3 -m tests.e2e.run_qemu_curl --qemu "QEMU COMMAND"   (from the project root)
 
-Boots the product kernel; this script serves files on a free port of the host's loopback, which
+Boots the test kernel (curl is embedded there only: its build takes minutes); this script serves files on a free port of the host's loopback, which
 the guest reaches as 10.0.2.2 (QEMU's user network). Each check types `run curl ARGS` on the
 console, as an operator does, and reads curl's output and exit status from the console:
   - a page printed to the console;
@@ -81,13 +81,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qemu", required=True)
     ap.add_argument("--logdir", default="build/test-logs/curl")
+    ap.add_argument("--kernel", default="build/nexus-test.elf")
     args = ap.parse_args()
     os.makedirs(args.logdir, exist_ok=True)
     port = free_port()
     files = HostFiles()
     host = HttpServer(files, port)
     base = f"http://{GUEST_HOST_ALIAS}:{port}"
-    guest = Guest(args.qemu, UserNet(tcp=[80]), log=os.path.join(args.logdir, "console.log"))
+    guest = Guest(args.qemu, UserNet(tcp=[80]), kernel=args.kernel, log=os.path.join(args.logdir, "console.log"))
     try:
         up = guest.console.wait_for(said_by("httpd", "httpd: listening"), BOOT_TIMEOUT)
         report("booted", up is not None, "no 'httpd: listening' on the console")
