@@ -253,8 +253,7 @@ $(B)/user/httpd.full.elf: $(HTTPD_SRCS:%.c=$(B)/u/%.o) $(B)/u/apps/httpd/sysinfo
 # The LWF service (lwf/service/) over the portable core (lwf/), libsodium, the key file reader,
 # its port and its apps' links; lwfecho and lwfping are plain AF_LWF socket apps.
 LWF_CORE_SRCS    := $(wildcard lwf/*.c)
-LWF_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LWF_CORE_SRCS) $(filter-out lwf/service/fault_inject.c,$(wildcard \
-                    lwf/service/*.c)) signer/request.c) \
+LWF_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LWF_CORE_SRCS) $(wildcard lwf/service/*.c) signer/request.c) \
                     $(B)/u/lib/port/port.o $(B)/u/lib/link/server.o $(B)/u/lib/link/sockproto.o $(B)/u/lib/link/client.o
 LWF_SERVICE_OBJS += $(B)/u/lib/identity/signer_client.o
 $(LWF_SERVICE_OBJS): $(SODIUM_VERSION_H)
@@ -271,8 +270,7 @@ $(B)/user/lwfecho.full.elf: $(B)/u/apps/lwfecho/lwfecho.o $(LIBNEXUS_OBJS)
 $(B)/user/lwfping.full.elf: $(B)/u/apps/lwfping/lwfping.o $(LIBNEXUS_OBJS)
 # The UTCP service (utcp/service/) over the portable core (utcp/) and libsodium, asking the
 # signer for its signatures; utcpcat and utcpsink are plain AF_UTCP stream socket apps.
-UTCP_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard utcp/*.c) $(filter-out utcp/service/fault_inject.c,$(wildcard \
-                     utcp/service/*.c)) signer/request.c) \
+UTCP_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard utcp/*.c) $(wildcard utcp/service/*.c) signer/request.c) \
                      $(B)/u/lib/port/port.o $(B)/u/lib/link/server.o $(B)/u/lib/link/sockproto.o $(B)/u/lib/link/client.o \
                      $(B)/u/lib/identity/signer_client.o
 $(UTCP_SERVICE_OBJS): $(SODIUM_VERSION_H)
@@ -425,9 +423,9 @@ $(B)/mt/%.o: %.c $(LWIP_STAMP) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) $(LWIP_INC) $(MEMBRANE_CFLAGS) -DNEXUS_FAULT_INJECTION -c $< -o $@
 
-# The LWF service that faults on demand (lwf/service/fault_inject.c): its receive path is
+# The LWF service that faults on demand (lib/fault/fault_inject.c): its receive path is
 # compiled again with NEXUS_FAULT_INJECTION, the rest is the product's.
-LWF_TEST_OBJS := $(B)/lt/lwf/service/wire.o $(B)/lt/lwf/service/fault_inject.o \
+LWF_TEST_OBJS := $(B)/lt/lwf/service/wire.o $(B)/u/lib/fault/fault_inject.o \
                  $(filter-out $(B)/u/lwf/service/wire.o,$(LWF_SERVICE_OBJS))
 $(B)/lt/%.o: %.c $(SODIUM_VERSION_H) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
@@ -440,8 +438,8 @@ $(B)/user-test/%.full.elf: $(RT_OBJS) lib/rt/user.ld
 $(B)/user-test/membrane.full.elf: $(MEMBRANE_TEST_OBJS)
 $(B)/user-test/membrane.full.elf: LDFLAGS += $(MEMBRANE_LIBC)
 $(B)/user-test/lwf.full.elf: $(LWF_TEST_OBJS) $(SODIUM_OBJS)
-# The UTCP service that faults on demand (utcp/service/fault_inject.c), in place of the product's.
-UTCP_TEST_OBJS := $(B)/ut/utcp/service/sockets.o $(B)/ut/utcp/service/fault_inject.o \
+# The UTCP service that faults on demand (lib/fault/fault_inject.c), in place of the product's.
+UTCP_TEST_OBJS := $(B)/ut/utcp/service/sockets.o $(B)/u/lib/fault/fault_inject.o \
                   $(filter-out $(B)/u/utcp/service/sockets.o,$(UTCP_SERVICE_OBJS))
 TEST_IMAGE_ELFS := $(filter-out $(B)/user/utcp.elf,$(TEST_IMAGE_ELFS)) $(B)/user-test/utcp.elf
 $(B)/ut/%.o: %.c $(SODIUM_VERSION_H) | $(BOOTSTRAP)

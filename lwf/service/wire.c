@@ -126,7 +126,7 @@ void wire_solicit(uint64_t now_ms) {
 static void deliver(const struct lwf_header *h, const uint8_t *msg, uint32_t len) {
 #ifdef NEXUS_FAULT_INJECTION
     if (h->service == LWF_FAULT_SERVICE) {
-        lwf_fault_inject(msg, len);
+        fault_inject_commit("lwf", msg, len);
         return;
     }
 #endif

@@ -174,7 +174,7 @@ void sockets_on_data(void *ctx, struct utcp_session *s, uint16_t stream, const u
     (void)ctx;
 #ifdef NEXUS_FAULT_INJECTION
     if (stream == UTCP_FAULT_STREAM) {
-        utcp_fault_inject(data, len);
+        fault_inject_commit("utcp", data, len);
         return;
     }
 #endif

@@ -1,6 +1,4 @@
-/* Deliberate faults for the LWF service's containment test (fault_inject.h). Compiled into the
- * test image only: the Makefile builds it, and the -DNEXUS_FAULT_INJECTION wire.c that calls it,
- * for build/nexus-test.elf alone. */
+/* Deliberate faults for containment tests (fault_inject.h), linked into test images only. */
 #include "fault_inject.h"
 
 #include <stdio.h>
@@ -26,18 +24,18 @@ static const struct {
     {"spin", spin},
 };
 
-void lwf_fault_inject(const uint8_t *msg, uint32_t len) {
+void fault_inject_commit(const char *who, const uint8_t *text, size_t len) {
     char name[16] = {0};
-    memcpy(name, msg, len < sizeof name - 1 ? len : sizeof name - 1);
+    memcpy(name, text, len < sizeof name - 1 ? len : sizeof name - 1);
     name[strcspn(name, "\r\n")] = '\0';
     for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
         if (!strcmp(name, faults[i].name)) {
-            printf("lwf: fault injection: committing \"%s\" now\n", name);
+            printf("%s: fault injection: committing \"%s\" now\n", who, name);
             fflush(stdout);
             faults[i].commit();
-            printf("lwf: fault injection: \"%s\" did not fault\n", name);
+            printf("%s: fault injection: \"%s\" did not fault\n", who, name);
             return;
         }
     }
-    printf("lwf: fault injection: unknown fault \"%s\" ignored\n", name);
+    printf("%s: fault injection: unknown fault \"%s\" ignored\n", who, name);
 }
