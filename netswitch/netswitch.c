@@ -22,6 +22,11 @@ static const uint32_t rx_budgets[NS_PORTS] = {
     [PORT_UTCP] = RX_BUDGET_SERVICE,
     [PORT_LWF] = RX_BUDGET_SERVICE,
 };
+static const uint32_t ring_capacities[NS_PORTS] = {
+    [PORT_MEMBRANE] = RING_CAPACITY_MEMBRANE,
+    [PORT_UTCP] = RING_CAPACITY_SERVICE,
+    [PORT_LWF] = RING_CAPACITY_SERVICE,
+};
 
 uint64_t netswitch_buffer_addr(uint32_t h) { return (uint64_t)pool_buffer(h); }
 
@@ -47,6 +52,7 @@ int netswitch_init(uint64_t base, uint32_t irq) {
         return -1;
     for (unsigned p = 0; p < NS_PORTS; p++) {
         ns_switch.ports[p].rx_budget = rx_budgets[p];
+        ns_switch.ports[p].ring_capacity = ring_capacities[p];
         for (int r = 0; r < RINGS_PER_PORT; r++)
             if (!(ns_switch.ports[p].ring_pages[r] = page_alloc(1)))
                 return -1;

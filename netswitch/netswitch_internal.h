@@ -26,9 +26,14 @@
 #define RX_BUFS          NEXUS_ION_RX_BUFS
 #define TX_BUFS_PER_PORT NEXUS_ION_TX_BUFS_PER_PORT
 #define POOL_BUFS        NEXUS_ION_POOL_BUFS
-/* Smaller than the RX buffers in circulation, so a service that stops reading overruns its
- * ring (dropped and counted here) before the device runs dry (which would drop uncounted). */
-#define RING_CAPACITY    64u
+/* Ring capacities, per port (all four rings of a port alike). Each is smaller than the port's RX
+ * budget, so a service that stops reading overruns its ring (dropped and counted here) before
+ * the device runs dry (which would drop uncounted). The Membrane's ring holds more than the
+ * device's whole queue: when the host stops the guest, frames wait outside, and on resume the
+ * device hands up a queue's worth at once, before the Membrane runs; a 64-slot ring dropped
+ * half of each such burst, a client's SYN among them (tests/e2e/run_qemu_flood.py, stall). */
+#define RING_CAPACITY_MEMBRANE 256u
+#define RING_CAPACITY_SERVICE  64u
 #define RINGS_PER_PORT   4
 #define PORT_CHANNEL_BASE NEXUS_PORT_CHANNEL(0) /* wait/signal channels 48.. are the ports' doorbells */
 #define BATCH            32
@@ -40,8 +45,8 @@
  * Each budget is above RING_CAPACITY, so a service that stops reading still overruns its ring
  * first (counted as ring_full); together they leave the device at least RX_DEVICE_FLOOR even if
  * every port is at its budget, and any one port at its budget leaves its whole queue. */
-#define RX_BUDGET_MEMBRANE 96u
-#define RX_BUDGET_SERVICE  72u /* UTCP, LWF: a ring's worth and a few being read */
+#define RX_BUDGET_MEMBRANE 288u /* a ring's worth and what lwIP holds in its sockets */
+#define RX_BUDGET_SERVICE  72u  /* UTCP, LWF: a ring's worth and a few being read */
 #define RX_DEVICE_QUEUE    128u /* hal/virtio/virtio_net.c RX_QUEUE_SIZE */
 #define RX_DEVICE_FLOOR    16u
 
@@ -56,8 +61,11 @@ _Static_assert(NEXUS_PORT_CHANNEL(NS_PORTS - 1) < NEXUS_CHANNELS, "every port ne
 _Static_assert(NEXUS_ION_RING_STRIDE == PAGE_SIZE, "each ring is mapped as one page");
 _Static_assert(ION_RINGS_VA + RINGS_PER_PORT * PAGE_SIZE <= ION_POOL_VA, "a port's rings overlap the pool's window");
 _Static_assert(ION_POOL_VA + (uint64_t)POOL_BUFS * BUF_SIZE <= LINK_CLIENT_VA, "the pool overruns its window");
-_Static_assert(RX_BUDGET_MEMBRANE > RING_CAPACITY && RX_BUDGET_SERVICE > RING_CAPACITY,
+_Static_assert(RX_BUDGET_MEMBRANE > RING_CAPACITY_MEMBRANE && RX_BUDGET_SERVICE > RING_CAPACITY_SERVICE,
                "a service that stops reading must overrun its ring before its budget");
+_Static_assert(RING_CAPACITY_MEMBRANE > RX_DEVICE_QUEUE, "the Membrane's ring takes a whole queue's burst");
+_Static_assert(ION_RING_BYTES(RING_CAPACITY_MEMBRANE) <= PAGE_SIZE && ION_RING_BYTES(RING_CAPACITY_SERVICE) <= PAGE_SIZE,
+               "each ring is one page");
 _Static_assert(RX_BUDGET_MEMBRANE + (NS_PORTS - 1) * RX_BUDGET_SERVICE + RX_DEVICE_FLOOR <= RX_BUFS,
                "every port at its budget must leave the device RX_DEVICE_FLOOR buffers");
 _Static_assert(RX_BUDGET_MEMBRANE + RX_DEVICE_QUEUE <= RX_BUFS && RX_BUDGET_SERVICE + RX_DEVICE_QUEUE <= RX_BUFS,
@@ -72,6 +80,7 @@ struct port {
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
     uint32_t rx_held;                      /* RX buffers the port holds: checked against rx_budget */
     uint32_t rx_budget;
+    uint32_t ring_capacity;
     uint64_t rx_ring_full, rx_over_budget, tx_refused_ethertype, tx_refused_handle, tx_bad_length, tx_queue_full;
     int tx_blocked; /* frames wait on TX-active for device descriptors */
 };

@@ -57,7 +57,7 @@ int netswitch_bind(unsigned port, struct fiber *f, unsigned rights) {
     struct port *p = &ns_switch.ports[port];
     p->tx_blocked = 0;
     for (int r = 0; r < RINGS_PER_PORT; r++)
-        ion_ring_init(&p->ring[r], p->ring_pages[r], RING_CAPACITY);
+        ion_ring_init(&p->ring[r], p->ring_pages[r], p->ring_capacity);
     /* Every TX buffer of the port that is home goes to the new service. */
     for (uint32_t h = tx_first(port); h < tx_first(port) + TX_BUFS_PER_PORT; h++) {
         if (!take_if_held(h, OWNER_KERNEL, port_owner(port)))
@@ -96,7 +96,7 @@ int netswitch_info(struct fiber *f, struct nexus_ion_info *out) {
     memset(out, 0, sizeof *out);
     out->rings_va = ION_RINGS_VA;
     out->pool_va = ION_POOL_VA;
-    out->ring_capacity = RING_CAPACITY;
+    out->ring_capacity = ns_switch.ports[port].ring_capacity;
     out->buf_size = BUF_SIZE;
     out->tx_first = tx_first((unsigned)port);
     out->tx_count = TX_BUFS_PER_PORT;

@@ -88,7 +88,7 @@ struct nexus_ion_info {
 #define NEXUS_ION_RING_STRIDE NEXUS_PAGE_SIZE /* ring i is at rings_va + i * stride */
 #define NEXUS_ION_PORTS 3            /* NetSwitch ports: Membrane, UTCP, LWF */
 #define NEXUS_ION_BUF_SIZE 2048u     /* one pool buffer: a whole frame with room before it */
-#define NEXUS_ION_RX_BUFS 256u       /* handles 0.. are RX buffers */
+#define NEXUS_ION_RX_BUFS 512u       /* handles 0.. are RX buffers */
 #define NEXUS_ION_TX_BUFS_PER_PORT 64u
 #define NEXUS_ION_POOL_BUFS (NEXUS_ION_RX_BUFS + NEXUS_ION_PORTS * NEXUS_ION_TX_BUFS_PER_PORT)
 

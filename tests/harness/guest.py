@@ -96,6 +96,14 @@ class Guest:
 
     # ---- the console
 
+    def pause(self):
+        """Stops QEMU as a loaded host does (SIGSTOP to its group): the guest's time stands still
+        while frames for it pile up outside. resume() lets it run on."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
     def type_line(self, line):
         """Types a line on the console, as the operator does, Enter included."""
         self.proc.stdin.write(f"{line}\r".encode())
