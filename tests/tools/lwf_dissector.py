@@ -70,15 +70,16 @@ def expected(frame):
     return want
 
 
-def tshark_fields(pcap, tshark="tshark"):
-    """One dict per LWF frame of the pcap, as tshark with the dissector shows the FIELDS."""
-    cmd = [tshark, "-r", pcap, "-X", f"lua_script:{LUA}", "-Y", "lwf", "-T", "fields", "-E", "separator=/t",
-           "-E", "occurrence=f"] + [a for name in FIELDS for a in ("-e", name)]
+def tshark_fields(pcap, tshark="tshark", lua=LUA, proto="lwf", fields=FIELDS):
+    """One dict per `proto` frame of the pcap, as tshark with the dissector `lua` shows `fields`
+    (the first occurrence of each)."""
+    cmd = [tshark, "-r", pcap, "-X", f"lua_script:{lua}", "-Y", proto, "-T", "fields", "-E", "separator=/t",
+           "-E", "occurrence=f"] + [a for name in fields for a in ("-e", name)]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300,
                           env=dict(os.environ, HOME=os.environ.get("HOME", "/tmp")))
     if proc.returncode != 0:
         raise RuntimeError(f"tshark exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
-    return [dict(zip(FIELDS, line.split("\t"))) for line in proc.stdout.splitlines()]
+    return [dict(zip(fields, line.split("\t"))) for line in proc.stdout.splitlines()]
 
 
 def normalise(shown):
