@@ -526,6 +526,8 @@ static struct scenario_counts run_scenario(const struct scenario *which, unsigne
  * sessions; each direction one stream (the initiator's odd, the responder's even id) of a length
  * that differs from pair to pair and is rarely a whole number of frames. */
 static struct scenario mesh_scenario(int count) {
+    static char name[16];
+    snprintf(name, sizeof name, "mesh%d_", count);
     size_t plans = 0, connects = 0;
     for (int i = 0; i < count; i++)
         for (int j = i + 1; j < count; j++) {
@@ -542,7 +544,7 @@ static struct scenario mesh_scenario(int count) {
             uint64_t mix = (uint64_t)(from * NODES_MAX + to) * 0x9E3779B97F4A7C15ull;
             mesh_plans[plans++] = (struct stream_plan){from, to, initiator ? 1 : 2, (8u << 10) + (mix >> 40) % (48u << 10)};
         }
-    return (struct scenario){"mesh64_", count, count - 1, 16, mesh_plans, plans, mesh_connects, connects, false};
+    return (struct scenario){name, count, count - 1, 16, mesh_plans, plans, mesh_connects, connects, false};
 }
 
 int main(void) {

@@ -122,15 +122,24 @@ def vector_frames(v):
     return [(n, v[n]) for n in names]
 
 
-def main():
+def start(group, pcap_dir):
+    """A dissector group's command line (--tshark, --pcap-dir) and report; ready is false when
+    tshark is missing (reported as a failure)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--tshark", default="tshark")
-    ap.add_argument("--pcap-dir", default="build/test-logs/lwf-dissector")
+    ap.add_argument("--pcap-dir", default=pcap_dir)
     args = ap.parse_args()
-    report = Report("lwf_dissector")
-    if not report("tshark_installed", shutil.which(args.tshark), f"{args.tshark} not found (tools/bootstrap.sh installs it)"):
+    report = Report(group)
+    ready = report("tshark_installed", shutil.which(args.tshark), f"{args.tshark} not found (tools/bootstrap.sh installs it)")
+    if ready:
+        os.makedirs(args.pcap_dir, exist_ok=True)
+    return args, report, ready
+
+
+def main():
+    args, report, ready = start("lwf_dissector", "build/test-logs/lwf-dissector")
+    if not ready:
         return 1
-    os.makedirs(args.pcap_dir, exist_ok=True)
     v = read_vectors()
     frames = vector_frames(v)
     damaged = bytearray(v["unicast_frame"])

@@ -12,16 +12,13 @@ command docs/utcp.md shows runs as written on the same capture.
 
     python3 -m tests.tools.utcp_dissector [--tshark tshark] [--pcap-dir build/test-logs/utcp-dissector]
 """
-import argparse
 import os
 import random
 import re
 import shlex
-import shutil
 import subprocess
 
-from tests.harness.report import Report
-from tests.tools.lwf_dissector import flag, read_vectors, tshark_fields
+from tests.tools.lwf_dissector import flag, read_vectors, start, tshark_fields
 from tools.wirepeer import PcapWriter
 
 LUA = "tools/wireshark/utcp.lua"
@@ -145,14 +142,9 @@ def documented_command(path=SPEC):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--tshark", default="tshark")
-    ap.add_argument("--pcap-dir", default="build/test-logs/utcp-dissector")
-    args = ap.parse_args()
-    report = Report("utcp_dissector")
-    if not report("tshark_installed", shutil.which(args.tshark), f"{args.tshark} not found (tools/bootstrap.sh installs it)"):
+    args, report, ready = start("utcp_dissector", "build/test-logs/utcp-dissector")
+    if not ready:
         return 1
-    os.makedirs(args.pcap_dir, exist_ok=True)
     v = read_vectors(VECTORS)
     frames = [(name, ethernet(v[name])) for name in VECTOR_FRAMES]
     broken = [(name, ethernet(frame), message) for name, frame, message in broken_frames(v)]

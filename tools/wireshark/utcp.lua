@@ -89,14 +89,6 @@ local e = {
 utcp.experts = { e.short, e.version, e.length, e.too_long, e.type, e.body_len, e.flags, e.reserved, e.stream,
                  e.session, e.sequence, e.window, e.same_ends, e.padding }
 
-local function all_zero(range)
-    local bytes = range:bytes()
-    for i = 0, bytes:len() - 1 do
-        if bytes:get_index(i) ~= 0 then return false end
-    end
-    return true
-end
-
 -- The header after the flags byte: (name, field, offset, length), in wire order (section 3).
 local HEADER_FIELDS = {
     { "reserved", f.reserved, 3, 1 }, { "dst", f.dst, 4, 16 }, { "src", f.src, 20, 16 },
@@ -158,7 +150,7 @@ local function dissect_handshake(body, ftype, tree)
         tree:add(h[1], body(h[2], h[3]))
     end
     if ftype ~= 0x01 then return true end
-    local zero = all_zero(body(64, 64))
+    local zero = tostring(body(64, 64):bytes()) == string.rep("00", 64)
     local item = tree:add(f.hello_pad_zero, zero):set_generated()
     if not zero then item:add_proto_expert_info(e.padding) end
     return zero
