@@ -73,6 +73,8 @@ def groups(build, qemu):
     # LWF on the host: the Wireshark dissector against the spec's vectors (Debian's tshark), then
     # the Linux host node (build/lwf-node) on one wire with two product-kernel guests.
     yield "lwf_dissector", [sys.executable, "-m", "tests.tools.lwf_dissector"]
+    # UTCP's Wireshark dissector against docs/utcp.md's vectors and broken frames (Debian's tshark).
+    yield "utcp_dissector", [sys.executable, "-m", "tests.tools.utcp_dissector"]
     yield "lwf_host_node", [sys.executable, "-m", "tests.e2e.run_lwf_host_node", "--qemu", qemu,
                             "--lwf-node", os.path.join(build, "lwf-node"),
                             "--keygen", os.path.join(build, "nexus-keygen"),

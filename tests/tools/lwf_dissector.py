@@ -70,15 +70,16 @@ def expected(frame):
     return want
 
 
-def tshark_fields(pcap, tshark="tshark"):
-    """One dict per LWF frame of the pcap, as tshark with the dissector shows the FIELDS."""
-    cmd = [tshark, "-r", pcap, "-X", f"lua_script:{LUA}", "-Y", "lwf", "-T", "fields", "-E", "separator=/t",
-           "-E", "occurrence=f"] + [a for name in FIELDS for a in ("-e", name)]
+def tshark_fields(pcap, tshark="tshark", lua=LUA, proto="lwf", fields=FIELDS):
+    """One dict per `proto` frame of the pcap, as tshark with the dissector `lua` shows `fields`
+    (the first occurrence of each)."""
+    cmd = [tshark, "-r", pcap, "-X", f"lua_script:{lua}", "-Y", proto, "-T", "fields", "-E", "separator=/t",
+           "-E", "occurrence=f"] + [a for name in fields for a in ("-e", name)]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300,
                           env=dict(os.environ, HOME=os.environ.get("HOME", "/tmp")))
     if proc.returncode != 0:
         raise RuntimeError(f"tshark exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
-    return [dict(zip(FIELDS, line.split("\t"))) for line in proc.stdout.splitlines()]
+    return [dict(zip(fields, line.split("\t"))) for line in proc.stdout.splitlines()]
 
 
 def normalise(shown):
@@ -121,15 +122,24 @@ def vector_frames(v):
     return [(n, v[n]) for n in names]
 
 
-def main():
+def start(group, pcap_dir):
+    """A dissector group's command line (--tshark, --pcap-dir) and report; ready is false when
+    tshark is missing (reported as a failure)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--tshark", default="tshark")
-    ap.add_argument("--pcap-dir", default="build/test-logs/lwf-dissector")
+    ap.add_argument("--pcap-dir", default=pcap_dir)
     args = ap.parse_args()
-    report = Report("lwf_dissector")
-    if not report("tshark_installed", shutil.which(args.tshark), f"{args.tshark} not found (tools/bootstrap.sh installs it)"):
+    report = Report(group)
+    ready = report("tshark_installed", shutil.which(args.tshark), f"{args.tshark} not found (tools/bootstrap.sh installs it)")
+    if ready:
+        os.makedirs(args.pcap_dir, exist_ok=True)
+    return args, report, ready
+
+
+def main():
+    args, report, ready = start("lwf_dissector", "build/test-logs/lwf-dissector")
+    if not ready:
         return 1
-    os.makedirs(args.pcap_dir, exist_ok=True)
     v = read_vectors()
     frames = vector_frames(v)
     damaged = bytearray(v["unicast_frame"])
