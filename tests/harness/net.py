@@ -157,13 +157,14 @@ class HttpServer(http.server.ThreadingHTTPServer):
         class Handler(http.server.BaseHTTPRequestHandler):
             def answer(self, head):
                 status, headers, body = respond(self.path)
+                # Counted before the answer leaves: a client that has it may look at once.
+                self.server.served += 1
                 self.send_response(status)
                 for name, value in {"Content-Length": str(len(body)), **headers}.items():
                     self.send_header(name, value)
                 self.end_headers()
                 if not head:
                     self.wfile.write(body)
-                self.server.served += 1
 
             def do_GET(self):  # noqa: N802 - the standard library's names
                 self.answer(False)
