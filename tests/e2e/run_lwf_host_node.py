@@ -33,7 +33,7 @@ from tools.wirepeer import DgramPort, Relay, read_pcap
 SIZES = (16, 300, 1200, 65536)  # plaintext that lands in class 128, 512, 1350, and 64 fragments
 COUNT = 2
 LWFPING_TIMEOUT = 90
-# The drops that mean something is wrong between honest nodes; not_lwf (the guests' DHCP and ARP
+# The drops that mean something is wrong between honest nodes; other_ethertype (the guests' DHCP and ARP
 # on the wire) and other_mac (unicast between the guests, flooded by the relay) are expected.
 BAD_DROPS = ("malformed", "crc", "unknown_destination", "aead", "bad_signature", "replay",
              "fragment_overflow", "fragment_duplicate", "fragment_timeout", "stray", "no_service")
