@@ -160,6 +160,7 @@ static struct conn *conn_for_stream(struct utcp_session *s, uint16_t stream) {
     if (!c || c->ended)
         return NULL;
     if (c->stream == 0 && stream != listen_stream) {
+        c->stream = stream; /* for its line */
         conn_end(c, "refused", UTCP_RESET_CLOSED, node_now_us()); /* nobody listens there */
         return NULL;
     }
