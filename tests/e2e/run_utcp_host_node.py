@@ -24,11 +24,10 @@ import argparse
 import os
 import re
 import socket
-import subprocess
 import sys
 import time
 
-from tests.e2e.run_lwf_host_node import HostNode
+from tests.e2e.run_lwf_host_node import HostNode, fresh_host_key, refuses
 from tests.e2e.run_qemu_utcp import MIB, UtcpOnly, all_intact, mb_per_s, utcpcat, wait_cellid
 from tests.harness.console import said_by
 from tests.harness.guest import report_guest_health
@@ -140,13 +139,9 @@ class Run:
 
 def refuses_bad_arguments(binary):
     cid = "00" * 16
-    for name, bad in (("cat_no_cellid", ["utcp-cat", "xyz", "9"]), ("cat_stream_0", ["utcp-cat", cid, "0"]),
-                      ("cat_parallel_9", ["utcp-cat", cid, "9", "1", "1", "9"]), ("cat_no_stream", ["utcp-cat", cid]),
-                      ("sink_stream_0", ["utcp-sink", "0"]), ("sink_two_streams", ["utcp-sink", "9", "10"])):
-        proc = subprocess.run([binary, "--dgram", "1:2"] + bad, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
-        report(f"refuses.{name}", proc.returncode == 2 and "usage:" in proc.stderr,
-               f"exit {proc.returncode}: {proc.stderr[:200]}")
+    refuses(report, binary, [["--dgram", "1:2"] + bad for bad in (
+        ["utcp-cat", "xyz", "9"], ["utcp-cat", cid, "0"], ["utcp-cat", cid, "9", "1", "1", "9"], ["utcp-cat", cid],
+        ["utcp-sink", "0"], ["utcp-sink", "9", "10"])])
 
 
 def capture_both_ways(pcap, host_id, guest_id):
@@ -172,13 +167,9 @@ def main():
     size = args.size_mib * MIB
     refuses_bad_arguments(args.lwf_node)
     key = os.path.join(args.logdir, "host.key")
-    if os.path.exists(key):
-        os.unlink(key)
-    keygen = subprocess.run([args.keygen, key], stdout=subprocess.PIPE, text=True)
-    host_id = re.search(r"CellID:\s+([0-9a-f]{32})", keygen.stdout)
-    if not report("host_key", keygen.returncode == 0 and host_id, keygen.stdout):
+    host_id = fresh_host_key(report, args.keygen, key)
+    if not host_id:
         return 1
-    host_id = host_id.group(1)
     open(os.path.join(args.logdir, "host-node.log"), "w").close()
     pcap_path = os.path.join(args.logdir, "wire.pcap")
     qemu_side = free_port(socket.SOCK_DGRAM)  # what lwf-node binds; the relay's port sends there
