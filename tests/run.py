@@ -78,7 +78,7 @@ def groups(build, qemu):
                             "--keygen", os.path.join(build, "nexus-keygen"),
                             "--logdir", "build/test-logs/lwf-host-node"]
     # UTCP on the host: the same node with the same key opens 16 MiB streams to a product guest's
-    # utcpsink and serves the guest's utcpcat, several at once, and once under 3 % loss.
+    # utcpsink and serves the guests' utcpcat, several at once, two guests at once, 3 % loss.
     yield "utcp_host_node", [sys.executable, "-m", "tests.e2e.run_utcp_host_node", "--qemu", qemu,
                              "--lwf-node", os.path.join(build, "lwf-node"),
                              "--keygen", os.path.join(build, "nexus-keygen"),

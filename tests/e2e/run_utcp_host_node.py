@@ -2,10 +2,11 @@
 
     python3 -m tests.e2e.run_utcp_host_node --qemu "QEMU COMMAND"   (from the project root)
 
-The wire peer's relay joins the guest's NIC (the product kernel: utcp, utcpsink on stream 9,
+The wire peer's relay joins two guests' NICs (the product kernel: utcp, utcpsink on stream 9,
 utcpcat from the console) and the host node's UDP port, passing UTCP frames only, through a
 seeded impairment when one is set; a pcap keeps the first 128 bytes of each frame. The host
-node runs with a key file from nexus-keygen, the identity it has for LWF. Checked:
+node runs with a key file from nexus-keygen, the identity it has for LWF. Guest 0 does the
+streams; guest 1 joins it for two peers at once. Checked:
   - bad arguments of utcp-cat and utcp-sink refused (exit 2, usage);
   - host -> Nexus: `lwf-node utcp-cat GUEST 9 16MiB 16MiB`: the handshake, 16 MiB each way,
     every byte back checked against the pattern and the guest sink's count and checksum equal
@@ -14,6 +15,8 @@ node runs with a key file from nexus-keygen, the identity it has for LWF. Checke
     to the key file's CellID: 16 MiB each way intact (the guest's verdict), the host sink's
     count and checksum equal to the guest's; four connections at once; a connection to a
     stream the host does not serve is reset, and the host says so;
+  - both guests' utcpcat to the host's sink at once (4 MiB each way each): both intact, the
+    host's count and checksum each guest's;
   - under 3 % loss with 1 % duplication and reordering each way: 16 MiB each way from the host
     intact, the duplicates counted as replay;
   - the host node dropped nothing for a forgery or format cause; the capture holds UTCP DATA
@@ -28,7 +31,7 @@ import sys
 import time
 
 from tests.e2e.run_lwf_host_node import HostNode, fresh_host_key, refuses
-from tests.e2e.run_qemu_utcp import MIB, UtcpOnly, all_intact, mb_per_s, utcpcat, wait_cellid
+from tests.e2e.run_qemu_utcp import MIB, VERDICT, UtcpOnly, all_intact, mb_per_s, utcpcat, wait_cellid
 from tests.harness.console import said_by
 from tests.harness.guest import report_guest_health
 from tests.harness.net import free_port
@@ -67,6 +70,8 @@ def figure(pairs):
 
 
 class Run:
+    """Guest 0 and the host node: the streams both ways; guest 1 joins for two peers at once."""
+
     def __init__(self, args, wire, host_port, qemu_side, key, host_id, guest_id):
         self.args, self.wire, self.guest = args, wire, wire.guests[0]
         self.host_port, self.qemu_side, self.key = host_port, qemu_side, key
@@ -127,6 +132,34 @@ class Run:
         self.check_drops(name, sink.lines)
         return mb_per_s(verdicts) if ok else None
 
+    def two_guests_at_once(self, guest_ids, size):
+        """Both guests' utcpcat to the host's sink at the same time: the host serves two peers,
+        each at its own MAC."""
+        sink = self.host(["utcp-sink"])
+        sink.wait_line(r"^utcp-sink listening", 10)
+        marks = []
+        for g in self.wire.guests:
+            marks.append(g.console.mark())
+            g.type_line(f"run utcpcat {self.host_id} {SINK_STREAM} {size} {size}")
+        sent = []
+        for i, (g, start) in enumerate(zip(self.wire.guests, marks)):
+            ended = g.console.wait_match(r"fiber utcpcat#\d+ (exited with (-?\d+)|killed)", STREAM_TIMEOUT, start)
+            lines = g.console.from_fiber("utcpcat", start)
+            verdicts = [m for m in map(VERDICT.match, lines) if m]
+            code = int(ended.group(2)) if ended and ended.group(2) else None
+            report(f"two_guests.guest{i}_verdict_intact", all_intact(code, verdicts, 1), " | ".join(lines[-3:]))
+            sent += [(guest_ids[i], int(v.group(1)), v.group(2)) for v in verdicts]
+        for _ in range(300):
+            if sum(bool(HOST_SINK.match(l)) for l in list(sink.lines)) >= 2:
+                break
+            time.sleep(0.1)
+        sink.finish(15, stop=True)
+        host = sorted((m.group(1), int(m.group(3)), m.group(4)) for m in map(HOST_SINK.match, sink.lines)
+                      if m and m.group(7) == "complete")
+        report("two_guests.host_sink_agrees", len(host) == 2 and host == sorted(sent),
+               f"guests sent {sorted(sent)}, host sink received {host}")
+        self.check_drops("two_guests", sink.lines)
+
     def refused_stream(self):
         sink = self.host(["utcp-sink"])
         sink.wait_line(r"^utcp-sink listening", 10)
@@ -174,19 +207,22 @@ def main():
     pcap_path = os.path.join(args.logdir, "wire.pcap")
     qemu_side = free_port(socket.SOCK_DGRAM)  # what lwf-node binds; the relay's port sends there
     host_port = DgramPort(0, qemu_side)
-    filters = {(0, 1): UtcpOnly(), (1, 0): UtcpOnly()}  # (guest, host), (host, guest)
+    # relay ports: 0 and 1 the guests, 2 the host node; every direction passes UTCP only
+    filters = {(i, j): UtcpOnly() for i in range(3) for j in range(3) if i != j}
     pcap = PcapWriter(pcap_path, snaplen=128)
     guest = dict(kernel=args.kernel, bootargs=f"watchdog={WATCHDOG_MS}", timeout=3 * 3600)
     figures = {}
     try:
-        with Wire(args.qemu, [guest], args.logdir, impairments=lambda i, j: filters[(i, j)], pcap=pcap,
+        with Wire(args.qemu, [guest, guest], args.logdir, impairments=lambda i, j: filters[(i, j)], pcap=pcap,
                   extra_ports=[host_port]) as wire:
             g = wire.guests[0]
-            guest_id = wait_cellid(g, timeout=BOOT_TIMEOUT)
-            up = guest_id and g.console.wait_for(said_by("utcpsink", "utcpsink: listening"), BOOT_TIMEOUT)
-            if not report("guest_up", up, f"CellID {guest_id}; utcpsink listening: {bool(up)}"):
+            guest_ids = [wait_cellid(x, timeout=BOOT_TIMEOUT) for x in wire.guests]
+            up = all(guest_ids) and all(x.console.wait_for(said_by("utcpsink", "utcpsink: listening"), BOOT_TIMEOUT)
+                                        for x in wire.guests)
+            if not report("guests_up", up, f"CellIDs {guest_ids}; utcpsink listening on both: {bool(up)}"):
                 return 1
-            report.info(f"utcp_host_node: host CellID {host_id} (key file), guest {guest_id}")
+            guest_id = guest_ids[0]
+            report.info(f"utcp_host_node: host CellID {host_id} (key file), guests {guest_ids[0]}, {guest_ids[1]}")
             run = Run(args, wire, host_port, qemu_side, key, host_id, guest_id)
             first = run.host(["utcp-cat", guest_id, str(SINK_STREAM), "65536", "65536"])
             first.finish(120)
@@ -204,20 +240,23 @@ def main():
             figures["Nexus -> host, 16 MiB each way"] = run.guest_to_host(f"guest_to_host_{size // MIB}mib", size)
             figures[f"Nexus -> host, {PARALLEL} connections of 2 MiB each way"] = run.guest_to_host(
                 "guest_to_host_parallel", 2 * MIB, PARALLEL)
+            run.two_guests_at_once(guest_ids, 4 * MIB)
             run.refused_stream()
             replays_before = run.replays
-            for (i, j), direction in filters.items():
+            lossy = {d: filters[d] for d in ((0, 2), (2, 0))}  # guest 0 and the host, both ways
+            for (i, j), direction in lossy.items():
                 direction.impairment = Impairment(loss=LOSS, duplicate=0.01, reorder=0.01, reorder_depth=3,
                                                   seed=args.seed * 256 + i * 16 + j)
             name = f"loss_{int(LOSS * 100)}pct"
             figures[f"host -> Nexus at {LOSS:.0%} loss, 16 MiB each way"] = run.host_to_guest(name, size)
-            counters = {f"{i}->{j}": d.impairment.counters() for (i, j), d in filters.items()}
-            for direction in filters.values():
+            counters = {f"{i}->{j}": d.impairment.counters() for (i, j), d in lossy.items()}
+            for direction in lossy.values():
                 direction.impairment = None
             report(f"{name}.duplicates_counted_as_replay", run.replays > replays_before,
                    f"host replay drops +{run.replays - replays_before}")
-            report.info(f"utcp_host_node: relay impairments (0: guest, 1: host) {counters}")
-            report_guest_health(report, g)
+            report.info(f"utcp_host_node: relay impairments (0: guest 0, 2: host) {counters}")
+            for i, x in enumerate(wire.guests):
+                report_guest_health(lambda name, ok, detail="", i=i: report(f"guest{i}.{name}", ok, detail), x)
     finally:
         host_port.close()
     for what, mb in figures.items():
