@@ -63,6 +63,16 @@ def host_drops(lines):
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
 
 
+def sink_ends(sink, count):
+    """Stops the host's sink once it said how `count` connections ended (its lines follow the
+    guests' verdicts within moments); the matches of its connection lines."""
+    deadline = time.monotonic() + 30
+    while sum(bool(HOST_SINK.match(l)) for l in list(sink.lines)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    sink.finish(15, stop=True)
+    return [m for m in map(HOST_SINK.match, sink.lines) if m]
+
+
 def figure(pairs):
     """MB/s (10^6 bytes) of connections together: pairs of (bytes both ways, ms)."""
     ms = max((m for _, m in pairs), default=0)
@@ -119,12 +129,7 @@ class Run:
                                         timeout=STREAM_TIMEOUT)
         ok = all_intact(code, verdicts, parallel)
         report(f"{name}.guest_verdict_intact", ok, " | ".join(lines[-4:]))
-        for _ in range(300):  # its lines follow the guest's verdict within moments
-            if sum(bool(HOST_SINK.match(l)) for l in list(sink.lines)) >= parallel:
-                break
-            time.sleep(0.1)
-        sink.finish(15, stop=True)
-        ends = [m for m in map(HOST_SINK.match, sink.lines) if m]
+        ends = sink_ends(sink, parallel)
         host = sorted((int(m.group(3)), m.group(4)) for m in ends if m.group(7) == "complete")
         sent = sorted((int(v.group(1)), v.group(2)) for v in verdicts)
         report(f"{name}.host_sink_agrees", len(host) == parallel and host == sent,
@@ -149,13 +154,7 @@ class Run:
             code = int(ended.group(2)) if ended and ended.group(2) else None
             report(f"two_guests.guest{i}_verdict_intact", all_intact(code, verdicts, 1), " | ".join(lines[-3:]))
             sent += [(guest_ids[i], int(v.group(1)), v.group(2)) for v in verdicts]
-        for _ in range(300):
-            if sum(bool(HOST_SINK.match(l)) for l in list(sink.lines)) >= 2:
-                break
-            time.sleep(0.1)
-        sink.finish(15, stop=True)
-        host = sorted((m.group(1), int(m.group(3)), m.group(4)) for m in map(HOST_SINK.match, sink.lines)
-                      if m and m.group(7) == "complete")
+        host = sorted((m.group(1), int(m.group(3)), m.group(4)) for m in sink_ends(sink, 2) if m.group(7) == "complete")
         report("two_guests.host_sink_agrees", len(host) == 2 and host == sorted(sent),
                f"guests sent {sorted(sent)}, host sink received {host}")
         self.check_drops("two_guests", sink.lines)
