@@ -519,10 +519,12 @@ $(B)/nexus-keygen: tools/nexus-keygen.c lib/identity/keyfile.c | $(BOOTSTRAP)
 
 # lwf-node (tools/lwf-node/): a Linux host on the LWF wire through the same core (lwf/) and the
 # key file reader, with Debian's libsodium-dev; it joins the wire as a -netdev dgram endpoint.
-LWF_NODE_SRCS := $(wildcard tools/lwf-node/*.c) $(LWF_CORE_SRCS) lib/identity/keyfile.c
+# It speaks UTCP there too, through the UTCP core (utcp/) and the stream check utcpcat and
+# utcpsink agree on (apps/utcpcat/streamsum.h).
+LWF_NODE_SRCS := $(wildcard tools/lwf-node/*.c) $(LWF_CORE_SRCS) $(wildcard utcp/*.c) lib/identity/keyfile.c
 $(B)/lwf-node: $(LWF_NODE_SRCS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror $(HOST_SAN) -Ilib -Ilwf -MMD -MP -MF $@.d -MT $@ \
+	$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror $(HOST_SAN) -Ilib -Ilwf -Iutcp -Iapps -MMD -MP -MF $@.d -MT $@ \
 	    $(LWF_NODE_SRCS) -o $@ -lsodium
 
 # ---- tests ----

@@ -33,7 +33,7 @@ from tools.wirepeer import DgramPort, Relay, read_pcap
 SIZES = (16, 300, 1200, 65536)  # plaintext that lands in class 128, 512, 1350, and 64 fragments
 COUNT = 2
 LWFPING_TIMEOUT = 90
-# The drops that mean something is wrong between honest nodes; not_lwf (the guests' DHCP and ARP
+# The drops that mean something is wrong between honest nodes; other_ethertype (the guests' DHCP and ARP
 # on the wire) and other_mac (unicast between the guests, flooded by the relay) are expected.
 BAD_DROPS = ("malformed", "crc", "unknown_destination", "aead", "bad_signature", "replay",
              "fragment_overflow", "fragment_duplicate", "fragment_timeout", "stray", "no_service")
@@ -116,6 +116,24 @@ def lwf_data_frames(pcap):
     return out
 
 
+def fresh_host_key(report, keygen, key):
+    """A new key file for the host node from nexus-keygen; its CellID, or None (reported)."""
+    if os.path.exists(key):
+        os.unlink(key)
+    made = subprocess.run([keygen, key], stdout=subprocess.PIPE, text=True)
+    host_id = re.search(r"CellID:\s+([0-9a-f]{32})", made.stdout)
+    return host_id.group(1) if report("host_key", made.returncode == 0 and host_id, made.stdout) else None
+
+
+def refuses(report, binary, argvs):
+    """Each argument list is refused with exit 2 and the usage; the check is named by its words
+    (a CellID left out)."""
+    for bad in argvs:
+        proc = subprocess.run([binary] + bad, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        report(f"refuses.{'_'.join(re.sub(r'[^a-z0-9]', '', w) for w in bad if not w.startswith('00'))}",
+               proc.returncode == 2 and "usage:" in proc.stderr, f"exit {proc.returncode}: {proc.stderr[:200]}")
+
+
 def check_send_recv(binary, logdir):
     """Two host nodes on a relay of their own: a 65536-byte file (64 fragments) from one to a
     service of the other, written out byte for byte; SIGUSR1 makes the waiting one print its
@@ -163,18 +181,12 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.logdir, exist_ok=True)
     key = os.path.join(args.logdir, "host.key")
-    if os.path.exists(key):
-        os.unlink(key)
-    keygen = subprocess.run([args.keygen, key], stdout=subprocess.PIPE, text=True)
-    host_id = re.search(r"CellID:\s+([0-9a-f]{32})", keygen.stdout)
-    if not report("host_key", keygen.returncode == 0 and host_id, keygen.stdout):
+    host_id = fresh_host_key(report, args.keygen, key)
+    if not host_id:
         return 1
-    host_id = host_id.group(1)
-    for bad in (["ping", "xyz"], ["--dgram", "1:2", "ping", "00" * 16, "1", "7"], ["--dgram", "1:2", "recv", "7", "-"],
-                ["--dgram", "1:2", "--mac", "01:00:00:00:00:01", "serve"], ["--dgram", "1", "serve"]):
-        proc = subprocess.run([args.lwf_node] + bad, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        report(f"refuses.{'_'.join(re.sub(r'[^a-z0-9]', '', w) for w in bad if not w.startswith('00'))}",
-               proc.returncode == 2 and "usage:" in proc.stderr, f"exit {proc.returncode}: {proc.stderr[:200]}")
+    refuses(report, args.lwf_node, (["ping", "xyz"], ["--dgram", "1:2", "ping", "00" * 16, "1", "7"],
+                                    ["--dgram", "1:2", "recv", "7", "-"],
+                                    ["--dgram", "1:2", "--mac", "01:00:00:00:00:01", "serve"], ["--dgram", "1", "serve"]))
     check_send_recv(args.lwf_node, args.logdir)
     pcap = os.path.join(args.logdir, "wire.pcap")
     host_log = os.path.join(args.logdir, "host-node.log")

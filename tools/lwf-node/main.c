@@ -1,6 +1,8 @@
 /*
- * lwf-node: a Linux host on the LWF wire (docs/lwf.md, "The host node"). It always announces,
- * answers solicits and runs the echo service (7); the command says what else it does:
+ * lwf-node: a Linux host on the LWF wire (docs/lwf.md, "The host node") that speaks UTCP on the
+ * same port with the same identity (docs/utcp.md, "The host node"). It always announces, answers
+ * solicits, runs the echo service (7) and answers UTCP handshakes; the command says what else
+ * it does:
  *
  *   lwf-node --dgram LOCAL:REMOTE [--key FILE] [--mac MAC] [--seconds S] [--wait-peer S] [--timeout MS] COMMAND
  *     serve                          until --seconds pass, or SIGINT/SIGTERM
@@ -8,12 +10,18 @@
  *                                    to CELLID's echo service
  *     send CELLID SERVICE FILE|-     one message (a file, or stdin; <= 65536 bytes) to a service
  *     recv SERVICE FILE|-            waits (--seconds, default 30) for one message on SERVICE
+ *     utcp-cat CELLID STREAM [BYTES [BACK [PARALLEL]]]
+ *                                    as the guest's utcpcat: PARALLEL UTCP connections to CELLID's
+ *                                    STREAM, each sending BYTES and asking BACK, checked both ways
+ *     utcp-sink [STREAM]             as the guest's utcpsink on STREAM (default 9), until --seconds
+ *                                    pass, or SIGINT/SIGTERM
  *
  * Output is one line per event, `word key=value ...`, for scripts and tests; on exit (and on
  * SIGUSR1) the counters and every drop by cause. Exit status: 0 done, 1 failed (lost or damaged
  * echoes, no peer, nothing received), 2 bad arguments.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +29,13 @@
 #include <unistd.h>
 
 #include "node.h"
+#include "utcp_node.h"
 
 #define SERVICE_ECHO 7
 #define EPHEMERAL_FIRST 49152u /* the client's own service: where echoes come back */
 #define PING_SIZE_MIN 8        /* the sequence number and room for a pattern */
 #define POLL_MS 100
+#define UTCP_SINK_STREAM 9 /* the guest's utcpsink's */
 
 static struct node node; /* 256 KiB of reassembly buffers: not on the stack */
 static volatile sig_atomic_t stop_requested, counters_requested;
@@ -88,12 +98,16 @@ static void new_peer(struct node *n, const struct node_peer *p, void *ctx) {
     fflush(stdout);
 }
 
-/* One poll step, with the operator's signals. */
+/* One poll step: UTCP's streams and timers, frames in, the operator's signals. */
 static void step(int timeout_ms, FILE *counters_out) {
-    node_poll(&node, timeout_ms);
+    uint64_t now = node_now_us();
+    utcp_cat_pump(now);
+    uint64_t due = utcp_node_timers(now), wait = (uint64_t)timeout_ms * 1000u;
+    node_poll(&node, due <= now ? 0 : due - now < wait ? due - now : wait);
     if (counters_requested) {
         counters_requested = 0;
         node_print_counters(&node, counters_out);
+        utcp_node_print_counters(counters_out);
     }
 }
 
@@ -238,6 +252,24 @@ static int recv_file(const struct options *o, const char *path) {
     return 0;
 }
 
+static int utcp_cat(const uint8_t cellid[UTCP_CELLID_LEN], uint16_t stream, uint64_t bytes, uint64_t back,
+                    unsigned parallel) {
+    if (!utcp_cat_connect(cellid, stream, bytes, back, parallel, node_now_us())) {
+        printf("utcp-cat error=no_free_session\n");
+        return 1;
+    }
+    while (utcp_cat_pump(node_now_us()) && !stop_requested)
+        step(POLL_MS, stdout);
+    return utcp_cat_intact() ? 0 : 1;
+}
+
+static int utcp_sink(const struct options *o, uint16_t stream) {
+    utcp_cat_listen(stream);
+    printf("utcp-sink listening stream=%u\n", stream);
+    fflush(stdout);
+    return serve(o);
+}
+
 static bool parse_number(const char *text, unsigned long max, unsigned long *out) {
     char *end;
     errno = 0;
@@ -272,8 +304,12 @@ static int usage(const char *why) {
             "  ping CELLID [COUNT [SIZES]]  echo round trips (default 4 of 64 bytes; SIZES 8..65536, a comma list)\n"
             "  send CELLID SERVICE FILE|-   one message of up to 65536 bytes to a service of CELLID\n"
             "  recv SERVICE FILE|-          wait for one message on SERVICE (--seconds, default 30)\n"
+            "  utcp-cat CELLID STREAM [BYTES [BACK [PARALLEL]]]\n"
+            "                               UTCP connections (1..%d, default 1) to CELLID's STREAM, each sending\n"
+            "                               BYTES (default 65536) and asking BACK (default 0), checked both ways\n"
+            "  utcp-sink [STREAM]           serve UTCP connections on STREAM (default 9) as a guest's utcpsink\n"
             "The wire: bind 127.0.0.1:LOCAL, send to 127.0.0.1:REMOTE (QEMU -netdev dgram's two ports, swapped).\n",
-            why);
+            why, UTCP_NODE_SESSIONS);
     return 2;
 }
 
@@ -333,7 +369,8 @@ int main(int argc, char **argv) {
     char **args = argv + c + 1;
     int nargs = argc - c - 1;
     uint8_t cellid[LWF_CELLID_LEN], mac[LWF_MAC_LEN];
-    unsigned long count = 4, sizes[16] = {64}, service = 0;
+    unsigned long count = 4, sizes[16] = {64}, service = 0, stream = UTCP_SINK_STREAM, bytes = 65536, back = 0,
+                  parallel = 1;
     unsigned nsizes = 1;
     bool ok;
     if (!strcmp(command, "serve"))
@@ -346,10 +383,17 @@ int main(int argc, char **argv) {
         ok = nargs == 3 && node_parse_cellid(args[0], cellid) && parse_number(args[1], 65535, &service) && service;
     else if (!strcmp(command, "recv"))
         ok = nargs == 2 && parse_number(args[0], 65535, &service) && service && service != SERVICE_ECHO;
+    else if (!strcmp(command, "utcp-cat"))
+        ok = nargs >= 2 && nargs <= 5 && node_parse_cellid(args[0], cellid) && parse_number(args[1], 65535, &stream) &&
+             stream && (nargs < 3 || parse_number(args[2], ULONG_MAX, &bytes)) &&
+             (nargs < 4 || parse_number(args[3], ULONG_MAX, &back)) &&
+             (nargs < 5 || parse_number(args[4], UTCP_NODE_SESSIONS, &parallel)) && parallel;
+    else if (!strcmp(command, "utcp-sink"))
+        ok = nargs <= 1 && (nargs < 1 || parse_number(args[0], 65535, &stream)) && stream;
     else
         return usage("unknown command");
     if (!ok)
-        return usage("bad arguments for the command (CELLID: 32 hex digits; SERVICE: 1..65535, not 7 for recv)");
+        return usage("bad arguments for the command (CELLID: 32 hex digits; SERVICE, STREAM: 1..65535, not 7 for recv)");
     if (o.mac && !node_parse_mac(o.mac, mac))
         return usage("--mac wants a unicast MAC, six hex bytes with colons");
 
@@ -359,6 +403,7 @@ int main(int argc, char **argv) {
         return 1;
     client.service = !strcmp(command, "recv") ? (uint16_t)service
                                               : (uint16_t)(EPHEMERAL_FIRST + (uint32_t)getpid() % 16384u);
+    utcp_node_start(&node);
     node.deliver = deliver;
     node.new_peer = new_peer;
     struct sigaction sa = {.sa_handler = on_signal};
@@ -383,9 +428,14 @@ int main(int argc, char **argv) {
         status = ping(&o, cellid, (unsigned)count, sizes, nsizes);
     else if (!strcmp(command, "send"))
         status = send_file(&o, cellid, (uint16_t)service, args[2]);
-    else
+    else if (!strcmp(command, "recv"))
         status = recv_file(&o, args[1]);
+    else if (!strcmp(command, "utcp-cat"))
+        status = utcp_cat(cellid, (uint16_t)stream, bytes, back, (unsigned)parallel);
+    else
+        status = utcp_sink(&o, (uint16_t)stream);
     node_print_counters(&node, info);
+    utcp_node_print_counters(info);
     node_close(&node);
     return status;
 }

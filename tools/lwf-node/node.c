@@ -3,6 +3,7 @@
  * guest's service (lwf/service/wire.c, peers.c) over the same core (lwf/). Every datagram that
  * does not end as an accepted frame is counted under exactly one cause.
  */
+#define _GNU_SOURCE /* ppoll */
 #include "node.h"
 
 #include <arpa/inet.h>
@@ -27,7 +28,7 @@
 #define SOCKET_BUFFER (1 << 20) /* several 64 KiB messages in flight while we work */
 
 static const char *const host_drop_names[] = {
-    [NODE_DROP_NOT_LWF - LWF_DROP_CAUSES]         = "not_lwf",
+    [NODE_DROP_OTHER_ETHERTYPE - LWF_DROP_CAUSES] = "other_ethertype",
     [NODE_DROP_OTHER_MAC - LWF_DROP_CAUSES]       = "other_mac",
     [NODE_DROP_STRAY - LWF_DROP_CAUSES]           = "stray",
     [NODE_DROP_PEER_TABLE_FULL - LWF_DROP_CAUSES] = "peer_table_full",
@@ -40,11 +41,13 @@ const char *node_drop_name(enum node_drop cause) {
     return (unsigned)cause < NODE_DROP_CAUSES ? host_drop_names[cause - LWF_DROP_CAUSES] : "unknown";
 }
 
-uint64_t node_now_ms(void) {
+uint64_t node_now_us(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
 }
+
+uint64_t node_now_ms(void) { return node_now_us() / 1000u; }
 
 void node_cellid_hex(const uint8_t cellid[LWF_CELLID_LEN], char out[2 * LWF_CELLID_LEN + 1]) {
     for (unsigned i = 0; i < LWF_CELLID_LEN; i++)
@@ -98,6 +101,8 @@ static bool read_key_file(const char *path, uint8_t secret[LWF_SECRET_KEY_LEN]) 
     return true;
 }
 
+static void receive_lwf(struct node *n, const uint8_t *eth, size_t len, void *ctx);
+
 static bool open_socket(struct node *n, uint16_t local_port) {
     n->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (n->fd < 0) {
@@ -147,6 +152,7 @@ bool node_open(struct node *n, const char *key_path, const uint8_t *mac, uint16_
     randombytes_buf(&n->next_message_id, sizeof n->next_message_id);
     lwf_reassembly_init(&n->reassembly, n->slots, NODE_REASSEMBLY_SLOTS, &n->buffers[0][0],
                         NODE_REASSEMBLY_PER_PEER);
+    node_add_protocol(n, LWF_ETHERTYPE, receive_lwf, NULL);
     return true;
 }
 
@@ -157,7 +163,7 @@ void node_close(struct node *n) {
     sodium_memzero(&n->key, sizeof n->key);
 }
 
-static bool transmit(struct node *n, const uint8_t *frame, size_t len) {
+bool node_transmit(struct node *n, const uint8_t *frame, size_t len) {
     if (len == 0) /* never an empty datagram: QEMU's dgram netdev stops receiving after one */
         return false;
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(n->remote_port),
@@ -181,7 +187,7 @@ static bool transmit(struct node *n, const uint8_t *frame, size_t len) {
 static void announce(struct node *n, const struct lwf_peer *to, bool solicit) {
     uint8_t frame[LWF_ETH_HEADER_LEN + LWF_FRAME_MAX];
     size_t len = lwf_build_announce(&n->me, to, n->next_sequence++, solicit, frame, sizeof frame);
-    if (transmit(n, frame, len))
+    if (node_transmit(n, frame, len))
         n->counters.announces_sent++;
 }
 
@@ -280,17 +286,9 @@ static bool for_this_nic(const struct node *n, const uint8_t *eth) {
     return (eth[0] & 1) || !memcmp(eth, n->me.mac, LWF_MAC_LEN); /* broadcast/multicast, or ours */
 }
 
-static void receive_frame(struct node *n, const uint8_t *eth, size_t len) {
+static void receive_lwf(struct node *n, const uint8_t *eth, size_t len, void *ctx) {
+    (void)ctx;
     static uint8_t plain[LWF_PLAINTEXT_MAX];
-    n->counters.rx_frames++;
-    if (len < LWF_ETH_HEADER_LEN || (eth[12] << 8 | eth[13]) != LWF_ETHERTYPE) {
-        count_drop(n, NODE_DROP_NOT_LWF);
-        return;
-    }
-    if (!for_this_nic(n, eth)) {
-        count_drop(n, NODE_DROP_OTHER_MAC);
-        return;
-    }
     uint64_t now = node_now_ms();
     struct lwf_received r;
     enum lwf_drop drop = lwf_receive(&n->me, eth, len, lookup, n, plain, &r);
@@ -302,10 +300,33 @@ static void receive_frame(struct node *n, const uint8_t *eth, size_t len) {
         accepted_data(n, &r, plain, now);
 }
 
-void node_poll(struct node *n, int timeout_ms) {
+bool node_add_protocol(struct node *n, uint16_t ethertype, node_frame_fn take, void *ctx) {
+    if (n->nprotocols == NODE_PROTOCOLS_MAX)
+        return false;
+    n->protocols[n->nprotocols++] = (struct node_protocol){ethertype, take, ctx};
+    return true;
+}
+
+static void receive_frame(struct node *n, const uint8_t *eth, size_t len) {
+    n->counters.rx_frames++;
+    const struct node_protocol *p = NULL;
+    for (unsigned i = 0; len >= LWF_ETH_HEADER_LEN && i < n->nprotocols && !p; i++)
+        if (n->protocols[i].ethertype == (eth[12] << 8 | eth[13]))
+            p = &n->protocols[i];
+    if (!p)
+        count_drop(n, NODE_DROP_OTHER_ETHERTYPE);
+    else if (!for_this_nic(n, eth))
+        count_drop(n, NODE_DROP_OTHER_MAC);
+    else
+        p->take(n, eth, len, p->ctx);
+}
+
+void node_poll(struct node *n, uint64_t timeout_us) {
     static uint8_t datagram[LWF_ETH_HEADER_LEN + LWF_MESSAGE_MAX]; /* QEMU's frames are <= 64 KiB */
     struct pollfd p = {.fd = n->fd, .events = POLLIN};
-    if (poll(&p, 1, timeout_ms) > 0) {
+    /* microseconds: UTCP paces its frames well below a millisecond apart */
+    struct timespec wait = {.tv_sec = (time_t)(timeout_us / 1000000u), .tv_nsec = (long)(timeout_us % 1000000u) * 1000};
+    if (ppoll(&p, 1, &wait, NULL) > 0) {
         for (;;) {
             struct sockaddr_in from;
             socklen_t from_len = sizeof from;
@@ -343,7 +364,7 @@ int node_send(struct node *n, const uint8_t dst[LWF_CELLID_LEN], uint16_t servic
         spec.sequence = n->next_sequence++;
         randombytes_buf(spec.nonce, sizeof spec.nonce);
         size_t flen = lwf_build_data(&n->me, &p->core, &spec, msg + at, chunk, frame, sizeof frame);
-        if (!transmit(n, frame, flen))
+        if (!node_transmit(n, frame, flen))
             return -EIO;
         p->frames_out++;
         if (i + 1 < spec.fragment_count && (i + 1) % FRAGMENT_BURST == 0)
