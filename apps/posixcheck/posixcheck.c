@@ -62,7 +62,7 @@ void note(const char *text) {
     fflush(stdout);
 }
 
-static struct sockaddr_in ipv4(uint32_t host_order_addr, uint16_t port) {
+struct sockaddr_in ipv4(uint32_t host_order_addr, uint16_t port) {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;

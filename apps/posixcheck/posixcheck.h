@@ -2,6 +2,9 @@
 #ifndef POSIXCHECK_H
 #define POSIXCHECK_H
 
+#include <netinet/in.h>
+#include <stdint.h>
+
 #ifdef __GNUC__
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #else
@@ -15,6 +18,8 @@ PRINTF_LIKE(3, 4) int check(const char *name, int ok, const char *fmt, ...);
 void note(const char *text);
 
 /* posixcheck.c: helpers the other parts share */
+/* An IPv4 socket address (address in host order). */
+struct sockaddr_in ipv4(uint32_t host_order_addr, uint16_t port);
 /* revents of fd after waiting up to timeout_ms for events; 0 on timeout, -1 on error. */
 int wait_for(int fd, short events, int timeout_ms);
 /* A listening TCP socket on 127.0.0.1:port (0: any), or -1 with errno set. */

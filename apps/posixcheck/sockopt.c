@@ -54,14 +54,7 @@ static uint16_t port_of(int fd) {
     return getsockname(fd, (struct sockaddr *)&sa, &len) == 0 ? ntohs(sa.sin_port) : 0;
 }
 
-static struct sockaddr_in loopback(uint16_t port) {
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return sa;
-}
+static struct sockaddr_in loopback(uint16_t port) { return ipv4(INADDR_LOOPBACK, port); }
 
 /* Sends from fd without blocking until it takes nothing for QUIET_MS; the bytes it took. */
 static long fill(int fd) {
