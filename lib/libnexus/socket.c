@@ -290,8 +290,6 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 
 ssize_t nxl_recv_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
                      struct sockaddr *from, socklen_t *fromlen, int *msg_flags) {
-    if (f->type == SOCK_STREAM && len == 0)
-        return 0; /* as Linux: nothing asked, nothing waited for */
     uint8_t *slot = slot_data(f);
     if (!slot)
         return nxl_result(-ENOTCONN);
@@ -458,6 +456,8 @@ ssize_t read(int fd, void *buf, size_t len) {
     struct nxl_fd *f = nxl_fd_any(fd);
     if (f && f->is_file)
         return nxl_result(nxl_file_read(f, buf, len));
+    if (f && len == 0)
+        return 0; /* as Linux's read: nothing asked, nothing waited for (recv of 0 bytes waits) */
     return recv_common(fd, buf, len, 0, NULL, NULL);
 }
 
