@@ -389,6 +389,7 @@ $(B)/user-test/probe-truncated.elf: $(B)/user-test/probe.elf
 
 # Read-only files built into an app's image (lib/libnexus/files.c): FILES_<image> lists
 # PATH=SOURCE pairs, PATH the absolute name the app opens. The image links $(B)/files/<image>.o.
+POSIXCHECK_SRCS := $(wildcard apps/posixcheck/*.c) # built for Nexus and, against glibc, for the host
 FILES_posixcheck := /etc/posixcheck.conf=apps/posixcheck/posixcheck.conf
 $(B)/files/posixcheck.S: apps/posixcheck/posixcheck.conf
 $(B)/files/%.S: Makefile tools/gen-files.sh
@@ -450,10 +451,8 @@ $(B)/user-test/lwfsend.full.elf: $(B)/u/tests/qemu/lwfsend.o $(LIBNEXUS_OBJS)
 $(B)/user-test/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)
 $(B)/user-test/probe.full.elf: $(B)/u/tests/qemu/probe.o
 $(B)/user-test/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.o
-$(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(LIBNEXUS_OBJS)
 $(B)/user-test/cryptocheck.full.elf: $(B)/u/tests/qemu/cryptocheck.o $(SODIUM_OBJS) $(LIBNEXUS_OBJS)
-$(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/posixcheck.o $(B)/u/apps/posixcheck/runtime.o $(LIBNEXUS_OBJS)
-$(B)/user-test/posixcheck.full.elf: $(B)/u/apps/posixcheck/files.o $(B)/files/posixcheck.o
+$(B)/user-test/posixcheck.full.elf: $(POSIXCHECK_SRCS:%.c=$(B)/u/%.o) $(B)/files/posixcheck.o $(LIBNEXUS_OBJS)
 
 $(B)/user-test/%.elf: $(B)/user-test/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
@@ -610,7 +609,7 @@ $(B)/fuzz/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $$(call unit_objs,$(FUZZ_OBJ),
 
 # posixcheck built against glibc's own headers: proves the program is plain POSIX and its
 # checks are right, before they run on Nexus.
-$(B)/host/posixcheck_host: apps/posixcheck/posixcheck.c apps/posixcheck/runtime.c apps/posixcheck/files.c | $(BOOTSTRAP)
+$(B)/host/posixcheck_host: $(POSIXCHECK_SRCS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HOST_SAN) -MMD -MP -MF $@.d -MT $@ $(filter %.c,$^) -o $@
 

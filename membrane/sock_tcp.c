@@ -5,6 +5,8 @@
  * its listener.
  */
 #include <errno.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -15,6 +17,27 @@ void tcp_sock_drop_rx(struct msock *s) {
     if (s->rx)
         pbuf_free(s->rx);
     s->rx = NULL;
+}
+
+/* The app took (or SHUT_RD discarded) n received bytes: lwIP may open the window by as much,
+ * less what SO_RCVBUF still holds back. */
+static void give_credit(struct msock *s, uint32_t n) {
+    uint32_t owed = (uint32_t)s->rcv_cut - s->rcv_held, hold = owed < n ? owed : n;
+    s->rcv_held = (uint16_t)(s->rcv_held + hold);
+    if (s->pcb.tcp && n > hold)
+        tcp_recved(s->pcb.tcp, (u16_t)(n - hold));
+}
+
+/* Bytes a send may add now: lwIP's free send buffer, within SO_SNDBUF's bound on the bytes
+ * waiting to be acknowledged. */
+static uint32_t send_room(const struct msock *s) {
+    const struct tcp_pcb *pcb = s->pcb.tcp;
+    uint32_t room = tcp_sndbuf(pcb), queued = TCP_SND_BUF - room;
+    if (s->sndbuf && queued >= s->sndbuf)
+        return 0;
+    if (s->sndbuf && s->sndbuf - queued < room)
+        room = s->sndbuf - queued;
+    return room;
 }
 
 static void detach(struct tcp_pcb *pcb) {
@@ -37,7 +60,8 @@ static void close_pcb(struct msock *s) {
         detach(pcb);
     if (s->embryonic)
         tcp_backlog_accepted(pcb);
-    if (tcp_close(pcb) != ERR_OK)
+    /* SO_LINGER with no time: the connection ends with a reset, unsent bytes dropped. */
+    if ((s->linger_on && s->linger_s == 0 && !s->listening) || tcp_close(pcb) != ERR_OK)
         tcp_abort(pcb);
 }
 
@@ -74,7 +98,7 @@ uint32_t tcp_sock_status(const struct msock *s) {
     if (s->rx || s->eof || s->err || s->rd_shut)
         ev |= NXS_EV_IN;
     struct tcp_pcb *pcb = s->pcb.tcp;
-    if (!pcb || s->wr_shut || (tcp_sndbuf(pcb) > 0 && tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN - 4))
+    if (!pcb || s->wr_shut || (send_room(s) > 0 && tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN - 4))
         ev |= NXS_EV_OUT;
     if (!pcb || (s->eof && s->wr_shut))
         ev |= NXS_EV_HUP;
@@ -96,7 +120,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
     if (!p) {
         s->eof = 1;
     } else if (s->rd_shut) {
-        tcp_recved(pcb, p->tot_len);
+        give_credit(s, p->tot_len);
         pbuf_free(p);
     } else if (s->rx) {
         pbuf_cat(s->rx, p);
@@ -144,11 +168,16 @@ static void on_err(void *arg, err_t err) {
 
 static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err) {
     struct msock *s = arg;
-    (void)pcb;
     if (s) {
         s->connecting = 0;
         s->connected = err == ERR_OK;
         s->err = errno_of(err);
+        /* SO_RCVBUF set before connect: the window is cut now, in the handshake's last ACK,
+         * before the peer may send (nothing was received, so the window is whole). */
+        if (s->connected && s->rcv_cut > s->rcv_held) {
+            pcb->rcv_wnd = pcb->rcv_ann_wnd = (tcpwnd_size_t)(pcb->rcv_wnd - (s->rcv_cut - s->rcv_held));
+            s->rcv_held = s->rcv_cut;
+        }
         touch(s);
     }
     return ERR_OK;
@@ -177,6 +206,11 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
     s->connected = 1;
     s->embryonic = 1;
     s->listener = (int16_t)sock_number(l);
+    s->sndbuf = l->sndbuf; /* as Linux, a connection takes its listener's settings */
+    s->rcv_cut = l->rcv_cut;
+    s->rcvbuf = l->rcvbuf;
+    if (l->nodelay)
+        tcp_nagle_disable(newpcb);
     attach(s, newpcb);
     tcp_backlog_delayed(newpcb); /* counts against the listen backlog until the app accepts */
     l->pending->sock[l->pending->n++] = (int16_t)sock_number(s);
@@ -269,7 +303,7 @@ long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     if (!s->connected || !s->pcb.tcp)
         return -ENOTCONN;
     struct tcp_pcb *pcb = s->pcb.tcp;
-    uint32_t n = len < tcp_sndbuf(pcb) ? len : tcp_sndbuf(pcb);
+    uint32_t room = send_room(s), n = len < room ? len : room;
     while (n > 0 && tcp_write(pcb, data, (u16_t)(n > 0xffff ? 0xffff : n), TCP_WRITE_FLAG_COPY) != ERR_OK)
         n /= 2;
     if (n > 0xffff)
@@ -289,8 +323,7 @@ static long receive(struct msock *s, struct nxs_msg *m, uint8_t *data) {
         pbuf_copy_partial(s->rx, data, (u16_t)n, 0);
         if (!(m->flags & MSG_PEEK)) {
             s->rx = pbuf_free_header(s->rx, (u16_t)n);
-            if (s->pcb.tcp)
-                tcp_recved(s->pcb.tcp, (u16_t)n);
+            give_credit(s, n);
         }
         touch(s);
         return n;
@@ -320,8 +353,8 @@ long tcp_sock_shutdown(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     int rd = how != SHUT_WR, wr = how != SHUT_RD;
     if (rd) {
         s->rd_shut = 1;
-        if (s->rx && s->pcb.tcp)
-            tcp_recved(s->pcb.tcp, s->rx->tot_len);
+        if (s->rx)
+            give_credit(s, s->rx->tot_len);
         tcp_sock_drop_rx(s);
     }
     if (wr && !s->wr_shut && s->pcb.tcp) {
@@ -329,5 +362,71 @@ long tcp_sock_shutdown(struct msock *s, struct nxs_msg *m, uint8_t *data) {
         tcp_shutdown(s->pcb.tcp, 0, 1);
     }
     touch(s);
+    return 0;
+}
+
+long tcp_sock_readable(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    (void)m;
+    (void)data;
+    return s->listening ? -EINVAL : s->rx ? (long)s->rx->tot_len : 0;
+}
+
+void tcp_sock_set_sndbuf(struct msock *s, uint32_t bytes) {
+    s->sndbuf = (uint16_t)bytes;
+    touch(s);
+}
+
+void tcp_sock_set_rcvbuf(struct msock *s, uint32_t bytes) {
+    uint16_t cut = (uint16_t)(TCP_WND - bytes);
+    if (cut < s->rcv_held) { /* a larger buffer: the held-back credit goes to the peer now */
+        uint32_t release = s->rcv_held - cut;
+        s->rcv_held = cut;
+        if (s->pcb.tcp && !s->listening)
+            tcp_recved(s->pcb.tcp, (u16_t)release);
+    }
+    s->rcv_cut = cut;
+    s->rcvbuf = bytes;
+}
+
+/* TCP_KEEPIDLE, TCP_KEEPINTVL (seconds, lwIP keeps ms) and TCP_KEEPCNT: Linux's bounds. */
+static const struct {
+    uint32_t name;
+    int max;
+    size_t offset;
+    u32_t scale;
+} keepalive_params[] = {
+    {TCP_KEEPIDLE, 32767, offsetof(struct tcp_pcb, keep_idle), 1000},
+    {TCP_KEEPINTVL, 32767, offsetof(struct tcp_pcb, keep_intvl), 1000},
+    {TCP_KEEPCNT, 127, offsetof(struct tcp_pcb, keep_cnt), 1},
+};
+
+static int keepalive_param(uint32_t name) {
+    for (unsigned i = 0; i < sizeof keepalive_params / sizeof keepalive_params[0]; i++)
+        if (keepalive_params[i].name == name)
+            return (int)i;
+    return -1;
+}
+
+/* A listener's pcb is lwIP's smaller tcp_pcb_listen, without these fields. */
+long tcp_sock_set_keepalive(struct msock *s, uint32_t name, int value) {
+    int i = keepalive_param(name);
+    if (i < 0)
+        return -ENOPROTOOPT;
+    if (value < 1 || value > keepalive_params[i].max)
+        return -EINVAL;
+    if (!s->pcb.tcp || s->listening)
+        return -EINVAL;
+    *(u32_t *)(void *)((uint8_t *)s->pcb.tcp + keepalive_params[i].offset) = (u32_t)value * keepalive_params[i].scale;
+    return 0;
+}
+
+long tcp_sock_get_keepalive(const struct msock *s, uint32_t name, int *value) {
+    int i = keepalive_param(name);
+    if (i < 0)
+        return -ENOPROTOOPT;
+    if (!s->pcb.tcp || s->listening)
+        return -EINVAL;
+    *value = (int)(*(const u32_t *)(const void *)((const uint8_t *)s->pcb.tcp + keepalive_params[i].offset) /
+                   keepalive_params[i].scale);
     return 0;
 }

@@ -20,10 +20,12 @@ static struct dgram_queue *take_queue(void) {
     if (i < 0)
         return NULL;
     queues[i].head = queues[i].count = 0;
+    queues[i].bytes = 0;
     return &queues[i];
 }
 
 static void pop(struct dgram_queue *q) {
+    q->bytes -= q->d[q->head].p->tot_len;
     pbuf_free(q->d[q->head].p);
     q->head = (q->head + 1) % UDP_QUEUE;
     q->count--;
@@ -38,10 +40,14 @@ static void drop_queue(struct msock *s) {
     s->dq = NULL;
 }
 
+/* SO_RCVBUF: the most bytes the queue holds (unset: only its UDP_QUEUE datagrams bound it) */
+static uint32_t rcvbuf(const struct msock *s) { return s->rcvbuf ? s->rcvbuf : UINT32_MAX; }
+
 static void on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port) {
     struct msock *s = arg;
     (void)pcb;
-    if (!s || !s->dq || s->dq->count == UDP_QUEUE) {
+    /* SO_RCVBUF bounds the queued bytes; one datagram always fits, as on Linux */
+    if (!s || !s->dq || s->dq->count == UDP_QUEUE || (s->dq->count && s->dq->bytes + p->tot_len > rcvbuf(s))) {
         sockets_counters.udp_dropped++;
         pbuf_free(p);
         return;
@@ -50,6 +56,7 @@ static void on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_add
     d->p = p;
     ip_addr_copy(d->from, *addr);
     d->port = port;
+    s->dq->bytes += p->tot_len;
     touch(s);
 }
 
@@ -129,4 +136,10 @@ long udp_sock_recv(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     long n = receive(s, m, data);
     m->len = n > 0 ? (uint32_t)n : 0;
     return n;
+}
+
+long udp_sock_readable(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    (void)m;
+    (void)data;
+    return s->dq && s->dq->count ? (long)s->dq->d[s->dq->head].p->tot_len : 0;
 }

@@ -179,7 +179,8 @@ static long op_socket(unsigned link, struct nxs_msg *m) {
 }
 
 static long op_bind(struct msock *s, const ip_addr_t *at, u16_t port) {
-    const ip_addr_t *ip = s->family == AF_INET6 && ip_addr_isany(at) ? IP_ANY_TYPE : at;
+    /* :: takes IPv4 too (dual stack) unless IPV6_V6ONLY */
+    const ip_addr_t *ip = s->family == AF_INET6 && ip_addr_isany(at) ? (s->v6only ? IP6_ADDR_ANY : IP_ANY_TYPE) : at;
     if (s->type == SOCK_STREAM) {
         if (!s->pcb.tcp || s->listening || s->connected)
             return -EINVAL;
@@ -215,88 +216,216 @@ static long udp_shutdown(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     return m->arg[0] > SHUT_RDWR ? -EINVAL : -ENOTCONN; /* a datagram socket has no connection */
 }
 
-static int int_value(const struct nxs_msg *m, const uint8_t *data, int *v) {
-    if (m->len < 4)
-        return -EINVAL;
-    memcpy(v, data, 4);
-    return 0;
-}
+/* ---- socket options: a table of what each does on set and on get ---- */
 
 static struct ip_pcb *ip_part(struct msock *s) {
     return s->type == SOCK_STREAM ? (struct ip_pcb *)(void *)s->pcb.tcp : (struct ip_pcb *)(void *)s->pcb.udp;
 }
 
-/* The SOL_SOCKET flags lwIP keeps on every pcb. */
-static int pcb_flag(uint32_t name, u8_t *opt) {
-    static const struct {
-        uint32_t name;
-        u8_t opt;
-    } flags[] = {{SO_REUSEADDR, SOF_REUSEADDR}, {SO_BROADCAST, SOF_BROADCAST}, {SO_KEEPALIVE, SOF_KEEPALIVE}};
-    for (unsigned i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-        if (flags[i].name == name) {
-            *opt = flags[i].opt;
-            return 1;
-        }
-    }
+/* A value as the app gave it or gets it: an int, or a struct linger. */
+struct optval {
+    int v[2];
+};
+
+struct option;
+typedef long (*opt_set)(struct msock *s, const struct option *o, const struct optval *in);
+typedef long (*opt_get)(struct msock *s, const struct option *o, struct optval *out);
+
+struct option {
+    uint32_t level, name;
+    uint8_t stream_only; /* a TCP option: ENOPROTOOPT on UDP, as Linux */
+    uint8_t size;        /* the value's bytes: 4 (int) or 8 (struct linger) */
+    u8_t pcb_flag;       /* for the flags lwIP keeps on every pcb */
+    opt_set set;         /* NULL: read-only, ENOPROTOOPT as Linux */
+    opt_get get;
+};
+
+static long set_flag(struct msock *s, const struct option *o, const struct optval *in) {
+    if (in->v[0])
+        ip_set_option(ip_part(s), o->pcb_flag);
+    else
+        ip_reset_option(ip_part(s), o->pcb_flag);
     return 0;
 }
 
-static long op_setsockopt(struct msock *s, struct nxs_msg *m, uint8_t *data) {
-    uint32_t level = m->arg[0], name = m->arg[1];
-    int v;
-    u8_t opt;
-    if (int_value(m, data, &v) && !(level == SOL_SOCKET && name == SO_LINGER))
+static long get_flag(struct msock *s, const struct option *o, struct optval *out) {
+    out->v[0] = s->pcb.tcp && ip_get_option(ip_part(s), o->pcb_flag) != 0;
+    return 0;
+}
+
+static long get_type(struct msock *s, const struct option *o, struct optval *out) {
+    (void)o;
+    out->v[0] = s->type;
+    return 0;
+}
+
+static long get_error(struct msock *s, const struct option *o, struct optval *out) {
+    (void)o;
+    out->v[0] = s->err;
+    s->err = 0;
+    touch(s);
+    return 0;
+}
+
+static long get_acceptconn(struct msock *s, const struct option *o, struct optval *out) {
+    (void)o;
+    out->v[0] = s->listening;
+    return 0;
+}
+
+/* SO_SNDBUF/SO_RCVBUF: bounded to what lwIP has (a request past it gets the most, as Linux
+ * caps at its maximum), and at least one segment. */
+#define BUF_MIN TCP_MSS
+#define UDP_RCVBUF_MAX (UDP_QUEUE * 65535u)
+
+static uint32_t bounded(int v, uint32_t max) {
+    return v < BUF_MIN ? BUF_MIN : (uint32_t)v > max ? max : (uint32_t)v;
+}
+
+static long set_sndbuf(struct msock *s, const struct option *o, const struct optval *in) {
+    (void)o;
+    if (s->type == SOCK_STREAM)
+        tcp_sock_set_sndbuf(s, bounded(in->v[0], TCP_SND_BUF));
+    else
+        s->sndbuf = (uint16_t)bounded(in->v[0], 65535); /* UDP sends complete at once: nothing waits */
+    return 0;
+}
+
+static long get_sndbuf(struct msock *s, const struct option *o, struct optval *out) {
+    (void)o;
+    out->v[0] = s->sndbuf ? s->sndbuf : s->type == SOCK_STREAM ? TCP_SND_BUF : 65535;
+    return 0;
+}
+
+static long set_rcvbuf(struct msock *s, const struct option *o, const struct optval *in) {
+    (void)o;
+    if (s->type == SOCK_STREAM)
+        tcp_sock_set_rcvbuf(s, bounded(in->v[0], TCP_WND));
+    else
+        s->rcvbuf = bounded(in->v[0], UDP_RCVBUF_MAX);
+    touch(s);
+    return 0;
+}
+
+static long get_rcvbuf(struct msock *s, const struct option *o, struct optval *out) {
+    (void)o;
+    out->v[0] = (int)(s->rcvbuf ? s->rcvbuf : s->type == SOCK_STREAM ? TCP_WND : UDP_RCVBUF_MAX);
+    return 0;
+}
+
+static long set_linger(struct msock *s, const struct option *o, const struct optval *in) {
+    (void)o;
+    s->linger_on = in->v[0] != 0;
+    s->linger_s = in->v[1] < 0 ? 0 : in->v[1] > 65535 ? 65535 : (uint16_t)in->v[1];
+    return 0;
+}
+
+static long get_linger(struct msock *s, const struct option *o, struct optval *out) {
+    (void)o;
+    out->v[0] = s->linger_on;
+    out->v[1] = s->linger_s;
+    return 0;
+}
+
+static long set_nodelay(struct msock *s, const struct option *o, const struct optval *in) {
+    (void)o;
+    if (s->listening)
+        s->nodelay = in->v[0] != 0; /* lwIP's listening pcb has no flags: kept for accept */
+    else if (in->v[0])
+        tcp_nagle_disable(s->pcb.tcp);
+    else
+        tcp_nagle_enable(s->pcb.tcp);
+    return 0;
+}
+
+static long get_nodelay(struct msock *s, const struct option *o, struct optval *out) {
+    (void)o;
+    out->v[0] = s->listening ? s->nodelay : s->pcb.tcp && tcp_nagle_disabled(s->pcb.tcp) != 0;
+    return 0;
+}
+
+static long set_keepalive_param(struct msock *s, const struct option *o, const struct optval *in) {
+    return tcp_sock_set_keepalive(s, o->name, in->v[0]);
+}
+
+static long get_keepalive_param(struct msock *s, const struct option *o, struct optval *out) {
+    return tcp_sock_get_keepalive(s, o->name, &out->v[0]);
+}
+
+/* IPV6_V6ONLY: takes effect at bind (op_bind), as on Linux; EINVAL once bound. */
+static long set_v6only(struct msock *s, const struct option *o, const struct optval *in) {
+    (void)o;
+    if (s->family != AF_INET6)
+        return -ENOPROTOOPT; /* an IPv6 option on an IPv4 socket, as Linux */
+    if (s->type == SOCK_STREAM ? s->pcb.tcp->local_port : s->pcb.udp->local_port)
         return -EINVAL;
-    if (!s->pcb.tcp)
+    s->v6only = in->v[0] != 0;
+    return 0;
+}
+
+static long get_v6only(struct msock *s, const struct option *o, struct optval *out) {
+    (void)o;
+    if (s->family != AF_INET6)
+        return -ENOPROTOOPT;
+    out->v[0] = s->v6only;
+    return 0;
+}
+
+/* Everything else (Linux's other options included) is ENOPROTOOPT: never accepted unheeded. */
+static const struct option options[] = {
+    {SOL_SOCKET, SO_REUSEADDR, 0, 4, SOF_REUSEADDR, set_flag, get_flag},
+    {SOL_SOCKET, SO_BROADCAST, 0, 4, SOF_BROADCAST, set_flag, get_flag},
+    {SOL_SOCKET, SO_KEEPALIVE, 0, 4, SOF_KEEPALIVE, set_flag, get_flag},
+    {SOL_SOCKET, SO_TYPE, 0, 4, 0, NULL, get_type},
+    {SOL_SOCKET, SO_ERROR, 0, 4, 0, NULL, get_error},
+    {SOL_SOCKET, SO_ACCEPTCONN, 0, 4, 0, NULL, get_acceptconn},
+    {SOL_SOCKET, SO_SNDBUF, 0, 4, 0, set_sndbuf, get_sndbuf},
+    {SOL_SOCKET, SO_RCVBUF, 0, 4, 0, set_rcvbuf, get_rcvbuf},
+    {SOL_SOCKET, SO_LINGER, 0, 8, 0, set_linger, get_linger},
+    {IPPROTO_TCP, TCP_NODELAY, 1, 4, 0, set_nodelay, get_nodelay},
+    {IPPROTO_TCP, TCP_KEEPIDLE, 1, 4, 0, set_keepalive_param, get_keepalive_param},
+    {IPPROTO_TCP, TCP_KEEPINTVL, 1, 4, 0, set_keepalive_param, get_keepalive_param},
+    {IPPROTO_TCP, TCP_KEEPCNT, 1, 4, 0, set_keepalive_param, get_keepalive_param},
+    {IPPROTO_IPV6, IPV6_V6ONLY, 0, 4, 0, set_v6only, get_v6only},
+};
+
+/* The option, or NULL; *other_level: it is a TCP option and s is not TCP. */
+static const struct option *find_option(const struct msock *s, uint32_t level, uint32_t name, int *other_level) {
+    *other_level = level == IPPROTO_TCP && s->type != SOCK_STREAM;
+    for (unsigned i = 0; i < sizeof options / sizeof options[0]; i++)
+        if (options[i].level == level && options[i].name == name)
+            return options[i].stream_only && s->type != SOCK_STREAM ? NULL : &options[i];
+    return NULL;
+}
+
+static long op_setsockopt(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    int other_level;
+    const struct option *o = find_option(s, m->arg[0], m->arg[1], &other_level);
+    if (!o || !o->set)
+        return -ENOPROTOOPT;
+    if (m->len < o->size)
+        return -EINVAL;
+    if (!s->pcb.tcp) /* the connection broke */
         return s->err ? -s->err : -EINVAL;
-    struct tcp_pcb *tcp = s->type == SOCK_STREAM ? s->pcb.tcp : NULL;
-    if (level == SOL_SOCKET && pcb_flag(name, &opt)) {
-        if (v)
-            ip_set_option(ip_part(s), opt);
-        else
-            ip_reset_option(ip_part(s), opt);
-        return 0;
-    }
-    if (level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF || name == SO_LINGER))
-        return 0; /* accepted; lwIP's buffers are fixed at build time */
-    if (level == IPPROTO_TCP && name == TCP_NODELAY && tcp) {
-        if (v)
-            tcp_nagle_disable(tcp);
-        else
-            tcp_nagle_enable(tcp);
-        return 0;
-    }
-    if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY)
-        return 0;
-    return -ENOPROTOOPT;
+    struct optval in;
+    memcpy(&in, data, o->size);
+    return o->set(s, o, &in);
 }
 
 static long op_getsockopt(struct msock *s, struct nxs_msg *m, uint8_t *data) {
-    uint32_t level = m->arg[0], name = m->arg[1];
-    int v;
-    u8_t opt;
-    if (level == SOL_SOCKET && name == SO_ERROR) {
-        v = s->err;
-        s->err = 0;
-        touch(s);
-    } else if (level == SOL_SOCKET && name == SO_TYPE) {
-        v = s->type;
-    } else if (level == SOL_SOCKET && name == SO_SNDBUF) {
-        v = TCP_SND_BUF;
-    } else if (level == SOL_SOCKET && name == SO_RCVBUF) {
-        v = TCP_WND;
-    } else if (level == SOL_SOCKET && pcb_flag(name, &opt)) {
-        v = s->pcb.tcp ? ip_get_option(ip_part(s), opt) != 0 : 0;
-    } else if (level == IPPROTO_TCP && name == TCP_NODELAY && s->type == SOCK_STREAM) {
-        v = s->pcb.tcp ? tcp_nagle_disabled(s->pcb.tcp) != 0 : 0;
-    } else {
-        return -ENOPROTOOPT;
-    }
-    if (m->len < 4)
+    int other_level;
+    const struct option *o = find_option(s, m->arg[0], m->arg[1], &other_level);
+    if (!o || !o->get)
+        return other_level ? -EOPNOTSUPP : -ENOPROTOOPT; /* Linux's getsockopt says so for a level not the protocol's */
+    struct optval out = {{0, 0}};
+    long err = o->get(s, o, &out);
+    if (err)
+        return err;
+    if (m->len < o->size)
         return -EINVAL;
-    memcpy(data, &v, 4);
-    m->len = 4;
-    return 4;
+    memcpy(data, &out, o->size);
+    m->len = o->size;
+    return o->size;
 }
 
 static long sockname(struct msock *s, struct nxs_msg *m, int peer) {
@@ -356,6 +485,7 @@ static const struct {
     [NXS_OP_GETSOCKOPT] = {op_getsockopt, op_getsockopt},
     [NXS_OP_GETSOCKNAME] = {op_getsockname, op_getsockname},
     [NXS_OP_GETPEERNAME] = {op_getpeername, op_getpeername},
+    [NXS_OP_READABLE] = {tcp_sock_readable, udp_sock_readable},
 };
 
 /* Which ops take an address from the app, and which put bytes in the slot's data. */

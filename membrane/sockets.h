@@ -39,6 +39,7 @@ struct accept_queue {
  * lwIP's UDP PCBs (sock_udp.c): in every socket it cost 640 of its 824 bytes, the accept queue 128 more. */
 struct dgram_queue {
     unsigned head, count;
+    uint32_t bytes; /* the datagrams' payload, against SO_RCVBUF */
     struct dgram d[UDP_QUEUE];
 };
 
@@ -46,7 +47,11 @@ struct msock {
     uint8_t used, type, family, listening, connecting, connected, eof, rd_shut, wr_shut;
     uint8_t link;      /* the link (app) it belongs to */
     uint8_t embryonic; /* accepted by lwIP, not yet by the app */
+    uint8_t linger_on; /* SO_LINGER: with linger_s 0, close resets the connection */
+    uint8_t v6only;    /* IPV6_V6ONLY: an AF_INET6 socket bound to :: takes no IPv4 */
+    uint8_t nodelay;   /* a listener's TCP_NODELAY, for its connections (its pcb has no flags) */
     int16_t listener;  /* while embryonic: the socket number of the listener queueing it */
+    uint32_t rcvbuf;   /* SO_RCVBUF as set (below) */
     int err;           /* pending error (positive errno), reported once */
     union {
         struct tcp_pcb *tcp;
@@ -55,6 +60,12 @@ struct msock {
     struct pbuf *rx;   /* TCP: bytes received, not yet read */
     struct dgram_queue *dq; /* UDP, while open */
     struct accept_queue *pending; /* listener: its embryonic sockets */
+    /* SO_SNDBUF, SO_RCVBUF: 0 is the default (TCP_SND_BUF, TCP_WND; a UDP queue's 16 datagrams).
+     * TCP: at most sndbuf bytes wait unacknowledged; the receive window is cut by rcv_cut =
+     * TCP_WND - rcvbuf, as credit held back (rcv_held) from what the app reads. UDP: at most
+     * rcvbuf bytes wait in the queue. */
+    uint16_t sndbuf, rcv_cut, rcv_held;
+    uint16_t linger_s;
 };
 
 /* An operation on an open socket: fills the reply in *m, returns the result. */
@@ -99,6 +110,14 @@ long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long tcp_sock_recv(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long tcp_sock_shutdown(struct msock *s, struct nxs_msg *m, uint8_t *data);
 void tcp_sock_drop_rx(struct msock *s);
+/* SO_SNDBUF/SO_RCVBUF on a TCP socket (bytes, already bounded): applied at once */
+void tcp_sock_set_sndbuf(struct msock *s, uint32_t bytes);
+void tcp_sock_set_rcvbuf(struct msock *s, uint32_t bytes);
+/* TCP_KEEPIDLE/TCP_KEEPINTVL (seconds) and TCP_KEEPCNT: 0, or -EINVAL out of Linux's bounds */
+long tcp_sock_set_keepalive(struct msock *s, uint32_t name, int value);
+long tcp_sock_get_keepalive(const struct msock *s, uint32_t name, int *value);
+/* The bytes a receive could take now (FIONREAD) */
+long tcp_sock_readable(struct msock *s, struct nxs_msg *m, uint8_t *data);
 
 /* sock_udp.c */
 int udp_sock_open(struct msock *s, u8_t iptype);
@@ -107,6 +126,7 @@ uint32_t udp_sock_status(const struct msock *s);
 long udp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port);
 long udp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long udp_sock_recv(struct msock *s, struct nxs_msg *m, uint8_t *data);
+long udp_sock_readable(struct msock *s, struct nxs_msg *m, uint8_t *data); /* the next datagram's length */
 
 /* sock_dns.c: starts a lookup; its reply goes out when lwIP's DNS answers (LINK_DEFERRED), or
  * at once with the error. */

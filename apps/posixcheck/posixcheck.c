@@ -62,7 +62,7 @@ void note(const char *text) {
     fflush(stdout);
 }
 
-static struct sockaddr_in ipv4(uint32_t host_order_addr, uint16_t port) {
+struct sockaddr_in ipv4(uint32_t host_order_addr, uint16_t port) {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -77,7 +77,7 @@ static int set_nonblocking(int fd) {
 }
 
 /* revents of fd after waiting up to timeout_ms for events; 0 on timeout, -1 on error. */
-static int wait_for(int fd, short events, int timeout_ms) {
+int wait_for(int fd, short events, int timeout_ms) {
     struct pollfd p = { .fd = fd, .events = events, .revents = 0 };
     int n = poll(&p, 1, timeout_ms);
     return n < 0 ? -1 : n == 0 ? 0 : p.revents;
@@ -345,7 +345,7 @@ static void check_exchange(int a, int b) {
 }
 
 /* A listening TCP socket on 127.0.0.1:port, or -1 with errno set. */
-static int listen_on(uint16_t port) {
+int listen_on(uint16_t port) {
     int l = socket(AF_INET, SOCK_STREAM, 0);
     if (l < 0)
         return -1;
@@ -603,21 +603,33 @@ static void check_bad_socktype(void) {
  * still works: its status lives past the first 64-bit word of the link's dirty set. */
 #define MANY_SOCKETS 100
 
-static int connected_pair_works(void) {
-    int fds[3] = {listen_on(0), -1, -1}; /* listener, client, accepted */
+int tcp_pair(int fds[3]) {
+    fds[0] = listen_on(0);
+    fds[1] = fds[2] = -1;
     struct sockaddr_in sa;
     socklen_t len = sizeof sa;
-    int ok = 0;
     if (fds[0] >= 0 && getsockname(fds[0], (struct sockaddr *)&sa, &len) == 0 &&
         (fds[1] = socket(AF_INET, SOCK_STREAM, 0)) >= 0 && connect(fds[1], (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        (fds[2] = accept(fds[0], NULL, NULL)) >= 0 && send(fds[1], "x", 1, MSG_NOSIGNAL) == 1 &&
-        wait_for(fds[2], POLLIN, 5000) > 0) {
+        (fds[2] = accept(fds[0], NULL, NULL)) >= 0)
+        return 1;
+    close_all(fds, 3);
+    return 0;
+}
+
+void close_all(int *fds, int n) {
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
+static int connected_pair_works(void) {
+    int fds[3]; /* listener, client, accepted */
+    int ok = 0;
+    if (tcp_pair(fds) && send(fds[1], "x", 1, MSG_NOSIGNAL) == 1 && wait_for(fds[2], POLLIN, 5000) > 0) {
         char byte = 0;
         ok = recv(fds[2], &byte, 1, 0) == 1 && byte == 'x';
     }
-    for (int i = 0; i < 3; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
+    close_all(fds, 3);
     return ok;
 }
 
@@ -664,6 +676,8 @@ int main(int argc, char **argv) {
     check_time();
     check_syslog();
     check_many_sockets();
+    check_sockopt();
+    check_msg(argc == 7 ? argv[6] : NULL);
     if (argc == 7)
         check_files(argv[6]);
     else

@@ -2,6 +2,9 @@
 #ifndef POSIXCHECK_H
 #define POSIXCHECK_H
 
+#include <netinet/in.h>
+#include <stdint.h>
+
 #ifdef __GNUC__
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #else
@@ -13,6 +16,23 @@
 PRINTF_LIKE(3, 4) int check(const char *name, int ok, const char *fmt, ...);
 /* Prints "note: text". */
 void note(const char *text);
+
+/* posixcheck.c: helpers the other parts share */
+/* An IPv4 socket address (address in host order). */
+struct sockaddr_in ipv4(uint32_t host_order_addr, uint16_t port);
+/* revents of fd after waiting up to timeout_ms for events; 0 on timeout, -1 on error. */
+int wait_for(int fd, short events, int timeout_ms);
+/* A listening TCP socket on 127.0.0.1:port (0: any), or -1 with errno set. */
+int listen_on(unsigned short port);
+/* A connected loopback pair, blocking: fds = {listener, client, accepted}; 1, or 0 (all closed). */
+int tcp_pair(int fds[3]);
+/* Closes the descriptors of fds that are open (>= 0). */
+void close_all(int *fds, int n);
+
+/* msg.c: readv/writev on every kind of descriptor, sendmsg/recvmsg */
+void check_msg(const char *read_only_dir);
+/* sockopt.c: socket options, MSG_* flags, ioctl(FIONREAD) */
+void check_sockopt(void);
 
 /* runtime.c */
 void check_gethostbyname(const char *name, const char *expected_text, const char *nxdomain_name);

@@ -19,7 +19,8 @@ enum nxs_op {
     NXS_OP_ACCEPT,      /*                                -> new socket number, addr = peer */
     NXS_OP_CONNECT,     /* addr                              -> 0, -EINPROGRESS, -errno */
     NXS_OP_SEND,        /* data[len], flags, addr if addr_len (sendto)   -> bytes taken */
-    NXS_OP_RECV,        /* len = most wanted, flags          -> bytes in data, addr = from */
+    NXS_OP_RECV,        /* len = most wanted, flags          -> bytes in data, addr = from,
+                           arg0 = a datagram's whole length (more than the bytes: cut) */
     NXS_OP_SHUTDOWN,    /* arg0 how (SHUT_RD/WR/RDWR)                    -> 0 */
     NXS_OP_CLOSE,       /*                                               -> 0 */
     NXS_OP_SETSOCKOPT,  /* arg0 level, arg1 name, data[len] value        -> 0 */
@@ -28,6 +29,8 @@ enum nxs_op {
     NXS_OP_GETPEERNAME, /*                                         -> 0, addr */
     NXS_OP_RESOLVE,     /* data = host name (len bytes, no NUL), arg0 family wanted
                            -> address count, addresses as struct nxs_addr in data (deferred) */
+    NXS_OP_READABLE,    /* -> the bytes a recv could take now, consuming nothing (FIONREAD):
+                           a stream's unread bytes, the next datagram's length, 0 if none */
     NXS_OP_COUNT
 };
 

@@ -152,6 +152,13 @@ long nxl_file_read(struct nxl_fd *f, void *buf, size_t len) {
     return n;
 }
 
+long nxl_file_readable(struct nxl_fd *f) {
+    long size = file_size(&f->file);
+    if (size < 0)
+        return size;
+    return (uint64_t)size > f->file.offset ? size - (long)f->file.offset : 0;
+}
+
 long nxl_file_write(struct nxl_fd *f, const void *buf, size_t len) {
     struct nxl_open_file *file = &f->file;
     if ((file->flags & O_ACCMODE) == O_RDONLY)

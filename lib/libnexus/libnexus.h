@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h> /* ssize_t */
 
 #include "link/client.h"
 #include "nexus/sockproto.h"
@@ -77,12 +78,35 @@ uint32_t nxl_fd_status(const struct nxl_fd *f);
  * `events`. 0, -EAGAIN, -ETIMEDOUT mapped to -EAGAIN, or -ECONNRESET. */
 int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns);
 
+struct iovec;
+struct sockaddr;
+/* A socket send of the len bytes in iov's n pieces (gathered into the link slot; a datagram
+ * goes whole), blocking as the descriptor and flags say: send, sendto, write, writev and
+ * sendmsg. Bytes sent, or -1 with errno. */
+ssize_t nxl_send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
+                     const struct sockaddr *to, uint32_t tolen);
+/* A socket receive into iov's n pieces (len bytes of room), scattered from the link slot:
+ * recv, recvfrom, read, readv and recvmsg. *msg_flags (if given) gets MSG_TRUNC when a datagram
+ * was longer than the room; with MSG_TRUNC in flags a datagram's whole length is returned, as
+ * on Linux. Bytes received, or -1 with errno. */
+ssize_t nxl_recv_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
+                     struct sockaddr *from, uint32_t *fromlen, int *msg_flags);
+
+/* uio.c: the total length of n pieces: 0, -EINVAL (n outside 0..IOV_MAX, or a total past
+ * SSIZE_MAX) or -EFAULT (no array, or a piece with a length and no base). */
+long nxl_iov_total(const struct iovec *iov, long n, size_t *total);
+/* Copies the pieces' bytes [at, at + len) out to `to` / in from `from`. */
+void nxl_iov_gather(const struct iovec *iov, long n, size_t at, uint8_t *to, size_t len);
+void nxl_iov_scatter(const struct iovec *iov, long n, size_t at, const uint8_t *from, size_t len);
+
 /* errno = -r, returns -1; or returns r. */
 long nxl_result(long r);
 
 /* files.c: the file calls on a descriptor that is a file (fd's slot f). */
 long nxl_file_read(struct nxl_fd *f, void *buf, size_t len);
 long nxl_file_write(struct nxl_fd *f, const void *buf, size_t len);
+/* FIONREAD of a file: the bytes from its offset to its end. */
+long nxl_file_readable(struct nxl_fd *f);
 
 /* process.c: says once on the console that `call` cannot exist here; returns -err. */
 long nxl_unavailable(const char *call, int err);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "libnexus.h"
@@ -232,16 +234,16 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len) {
     return (int)nxl_result(r);
 }
 
-static ssize_t send_common(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
-                           socklen_t tolen) {
-    struct nxl_fd *f = nxl_fd_get(fd);
-    if (!f)
-        return -1;
-    if (len && !buf)
-        return nxl_result(-EFAULT);
-    if (f->type == SOCK_DGRAM && len > NXS_SLOT_DATA)
+/* The link slot's data, where a send's pieces are gathered and a receive's bytes arrive. */
+static uint8_t *slot_data(const struct nxl_fd *f) { return link_client_data(f->family->backend); }
+
+ssize_t nxl_send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
+                     const struct sockaddr *to, socklen_t tolen) {
+    if (f->type != SOCK_STREAM && len > NXS_SLOT_DATA)
         return nxl_result(-EMSGSIZE);
-    const uint8_t *p = buf;
+    uint8_t *slot = slot_data(f);
+    if (!slot)
+        return nxl_result(-ENOTCONN);
     size_t done = 0;
     int nonblock = f->nonblock || (flags & MSG_DONTWAIT);
     do {
@@ -251,9 +253,10 @@ static ssize_t send_common(int fd, const void *buf, size_t len, int flags, const
             set_addr(&m, to, tolen);
         uint32_t chunk = len - done > NXS_SLOT_DATA ? NXS_SLOT_DATA : (uint32_t)(len - done);
         m.len = chunk;
-        long r = sock_call(f, &m, p + done, chunk, NULL, 0);
+        nxl_iov_gather(iov, n, done, slot, chunk); /* again on a retry: the slot served others */
+        long r = sock_call(f, &m, NULL, chunk, NULL, 0);
         if (r > 0) {
-            done += (size_t)r;
+            done += (size_t)(r < chunk ? r : chunk);
             continue;
         }
         if (r == 0 && len == 0)
@@ -268,10 +271,62 @@ static ssize_t send_common(int fd, const void *buf, size_t len, int flags, const
     return (ssize_t)done;
 }
 
+static ssize_t send_common(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+                           socklen_t tolen) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
+    if (len && !buf)
+        return nxl_result(-EFAULT);
+    struct iovec piece = {(void *)(uintptr_t)buf, len};
+    return nxl_send_iov(f, &piece, 1, len, flags, to, tolen);
+}
+
 ssize_t send(int fd, const void *buf, size_t len, int flags) { return send_common(fd, buf, len, flags, NULL, 0); }
 
 ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen) {
     return send_common(fd, buf, len, flags, to, to ? tolen : 0);
+}
+
+ssize_t nxl_recv_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
+                     struct sockaddr *from, socklen_t *fromlen, int *msg_flags) {
+    uint8_t *slot = slot_data(f);
+    if (!slot)
+        return nxl_result(-ENOTCONN);
+    size_t done = 0;
+    int nonblock = f->nonblock || (flags & MSG_DONTWAIT);
+    /* MSG_WAITALL on a stream keeps reading until the buffer is full (a peek cannot). */
+    int wait_all = (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
+    for (;;) {
+        struct nxs_msg m = {.op = NXS_OP_RECV};
+        m.flags = (uint32_t)(flags & (MSG_PEEK));
+        uint32_t want = len - done > NXS_SLOT_DATA ? NXS_SLOT_DATA : (uint32_t)(len - done);
+        m.len = want;
+        long r = sock_call(f, &m, NULL, 0, NULL, want);
+        if (r >= 0) {
+            uint32_t got = (uint64_t)r < m.len ? (uint32_t)r : m.len;
+            nxl_iov_scatter(iov, n, done, slot, got);
+            if (!done)
+                put_addr(&m, from, fromlen);
+            done += got;
+            if (f->type != SOCK_STREAM) {
+                /* A datagram comes whole or cut: the service says how long it was (arg0). */
+                int cut = m.arg[0] > got;
+                if (cut && msg_flags)
+                    *msg_flags |= MSG_TRUNC;
+                return cut && (flags & MSG_TRUNC) ? (ssize_t)m.arg[0] : (ssize_t)done;
+            }
+            if (r == 0 || !wait_all || done == len)
+                return (ssize_t)done;
+            continue;
+        }
+        if (r == -EAGAIN && !nonblock && (!done || wait_all)) {
+            r = nxl_wait_events(f, NXS_EV_IN, f->rcvtimeo_ns);
+            if (!r)
+                continue;
+        }
+        return done ? (ssize_t)done : nxl_result(r);
+    }
 }
 
 static ssize_t recv_common(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen) {
@@ -280,32 +335,8 @@ static ssize_t recv_common(int fd, void *buf, size_t len, int flags, struct sock
         return -1;
     if (len && !buf)
         return nxl_result(-EFAULT);
-    uint8_t *p = buf;
-    size_t done = 0;
-    int nonblock = f->nonblock || (flags & MSG_DONTWAIT);
-    for (;;) {
-        struct nxs_msg m = {.op = NXS_OP_RECV};
-        m.flags = (uint32_t)(flags & (MSG_PEEK));
-        uint32_t want = len - done > NXS_SLOT_DATA ? NXS_SLOT_DATA : (uint32_t)(len - done);
-        m.len = want;
-        long r = sock_call(f, &m, NULL, 0, p + done, want);
-        if (r > 0) {
-            put_addr(&m, from, fromlen);
-            done += (size_t)r;
-            /* MSG_WAITALL on a stream keeps reading until the buffer is full. */
-            if (!(flags & MSG_WAITALL) || f->type != SOCK_STREAM || done == len)
-                return (ssize_t)done;
-            continue;
-        }
-        if (r == 0 || done)
-            return (ssize_t)done;
-        if (r == -EAGAIN && !nonblock) {
-            r = nxl_wait_events(f, NXS_EV_IN, f->rcvtimeo_ns);
-            if (!r)
-                continue;
-        }
-        return nxl_result(r);
-    }
+    struct iovec piece = {buf, len};
+    return nxl_recv_iov(f, &piece, 1, len, flags, from, fromlen, NULL);
 }
 
 ssize_t recv(int fd, void *buf, size_t len, int flags) { return recv_common(fd, buf, len, flags, NULL, NULL); }
@@ -350,7 +381,10 @@ int setsockopt(int fd, int level, int name, const void *value, socklen_t len) {
     if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
         if (len < sizeof(struct timeval))
             return (int)nxl_result(-EINVAL);
-        uint64_t ns = timeval_ns(value);
+        const struct timeval *tv = value;
+        if (tv->tv_usec < 0 || tv->tv_usec >= 1000000)
+            return (int)nxl_result(-EDOM); /* as Linux */
+        uint64_t ns = tv->tv_sec < 0 ? 0 : timeval_ns(tv); /* a time past: no limit, as Linux */
         *(name == SO_RCVTIMEO ? &f->rcvtimeo_ns : &f->sndtimeo_ns) = ns;
         return 0;
     }
@@ -375,16 +409,16 @@ int getsockopt(int fd, int level, int name, void *value, socklen_t *len) {
         *len = n;
         return 0;
     }
-    int v = 0;
+    uint8_t v[16]; /* an int, or a struct linger */
     struct nxs_msg m = {.op = NXS_OP_GETSOCKOPT};
     m.arg[0] = (uint32_t)level;
     m.arg[1] = (uint32_t)name;
     m.len = sizeof v;
-    long r = sock_call(f, &m, NULL, 0, &v, sizeof v);
+    long r = sock_call(f, &m, NULL, 0, v, sizeof v);
     if (r < 0)
         return (int)nxl_result(r);
-    socklen_t n = *len < sizeof v ? *len : sizeof v;
-    memcpy(value, &v, n);
+    socklen_t n = *len < m.len ? *len : m.len;
+    memcpy(value, v, n);
     *len = n;
     return 0;
 }
@@ -422,6 +456,8 @@ ssize_t read(int fd, void *buf, size_t len) {
     struct nxl_fd *f = nxl_fd_any(fd);
     if (f && f->is_file)
         return nxl_result(nxl_file_read(f, buf, len));
+    if (f && len == 0)
+        return 0; /* as Linux's read: nothing asked, nothing waited for (recv of 0 bytes waits) */
     return recv_common(fd, buf, len, 0, NULL, NULL);
 }
 
@@ -469,22 +505,32 @@ int fcntl(int fd, int cmd, ...) {
     }
 }
 
+/* FIONREAD of a socket: what a receive could take now, asked of the service. */
+static long socket_readable(struct nxl_fd *f) {
+    struct nxs_msg m = {.op = NXS_OP_READABLE};
+    long r = sock_call(f, &m, NULL, 0, NULL, 0);
+    return r == -ENOSYS ? -ENOTTY : r; /* a family service that cannot tell */
+}
+
 int ioctl(int fd, unsigned long request, ...) {
     struct nxl_fd *f = nxl_fd_any(fd);
     if (!f)
         return -1;
-    if (request != FIONBIO || f->is_file) {
-        errno = ENOTTY;
-        return -1;
-    }
     va_list ap;
     va_start(ap, request);
-    const int *on = va_arg(ap, const int *);
+    int *arg = va_arg(ap, int *);
     va_end(ap);
-    if (!on) {
-        errno = EFAULT;
-        return -1;
+    if (request != FIONBIO && request != FIONREAD)
+        return (int)nxl_result(-ENOTTY);
+    if (!arg)
+        return (int)nxl_result(-EFAULT);
+    if (request == FIONBIO) { /* any descriptor, as Linux */
+        f->nonblock = *arg != 0;
+        return 0;
     }
-    f->nonblock = *on != 0;
+    long n = f->is_file ? nxl_file_readable(f) : socket_readable(f);
+    if (n < 0)
+        return (int)nxl_result(n);
+    *arg = n > INT_MAX ? INT_MAX : (int)n;
     return 0;
 }

@@ -128,6 +128,10 @@ int link_client_wait_change(struct link_client *c, uint32_t seen, uint64_t timeo
     }
 }
 
+uint8_t *link_client_data(struct link_client *c) {
+    return c->attached ? c->base + NXS_OFF_DATA : NULL; /* slot 0's: see link_client_call */
+}
+
 long link_client_call(struct link_client *c, struct nxs_msg *m, const void *in, uint32_t in_len, void *out,
                       uint32_t out_room) {
     int err = link_client_ready(c);
@@ -138,7 +142,7 @@ long link_client_call(struct link_client *c, struct nxs_msg *m, const void *in, 
     const uint32_t slot = 0; /* one call at a time: an app is one fiber */
     struct nxs_msg *shared = (struct nxs_msg *)(c->base + NXS_OFF_MSGS + slot * sizeof *m);
     uint8_t *data = c->base + NXS_OFF_DATA + slot * NXS_SLOT_DATA;
-    if (in_len)
+    if (in_len && in)
         memcpy(data, in, in_len);
     m->tag = ++c->tag;
     memcpy(shared, m, sizeof *m);

@@ -33,9 +33,15 @@ struct link_client {
  * -ENETDOWN if this app has no link to the service or it does not come up. */
 int link_client_ready(struct link_client *c);
 /* One request/reply. `in`/`in_len` go to the slot's data; up to out_room reply bytes are
- * copied to `out`. Returns the reply's result (>= 0 or -errno); *m holds the reply header. */
+ * copied to `out`. Returns the reply's result (>= 0 or -errno); *m holds the reply header, its
+ * len the reply bytes (at most out_room). With in NULL the request's in_len bytes are already in
+ * the slot's data; with out NULL the reply's stay there: a caller that gathers or scatters
+ * (readv, sendmsg) works in link_client_data() and copies nothing twice. */
 long link_client_call(struct link_client *c, struct nxs_msg *m, const void *in, uint32_t in_len, void *out,
                       uint32_t out_room);
+/* The data of the slot link_client_call uses (NXS_SLOT_DATA bytes), or NULL before the link is
+ * attached. Only the caller between its calls touches it: an app is one fiber. */
+uint8_t *link_client_data(struct link_client *c);
 /* The service's current epoch (0 if none or not attached). */
 uint32_t link_client_epoch(const struct link_client *c);
 /* The status word of socket `sock` (0 if none). */

@@ -17,6 +17,7 @@ static const uint8_t op_needs_socket[NXS_OP_COUNT] = {
     [NXS_OP_CONNECT] = 1,    [NXS_OP_SEND] = 1,        [NXS_OP_RECV] = 1,
     [NXS_OP_SHUTDOWN] = 1,   [NXS_OP_CLOSE] = 1,       [NXS_OP_SETSOCKOPT] = 1,
     [NXS_OP_GETSOCKOPT] = 1, [NXS_OP_GETSOCKNAME] = 1, [NXS_OP_GETPEERNAME] = 1,
+    [NXS_OP_READABLE] = 1,
 };
 
 int nxs_msg_check(const struct nxs_msg *m) {

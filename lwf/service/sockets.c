@@ -189,12 +189,19 @@ static long op_recv(unsigned link, struct lsock *s, struct nxs_msg *m, uint8_t *
     memcpy(data, r->data, n);
     addr_encode(m, r->src, r->src_service);
     m->len = n;
+    m->arg[0] = r->len; /* the whole message's length: recvmsg's MSG_TRUNC */
     if (!(m->flags & MSG_PEEK)) {
         buffer_give(r->data);
         s->head = (s->head + 1) % QUEUE_PER_SOCKET;
         s->len--;
     }
     return n;
+}
+
+/* FIONREAD: the next message's length. */
+static long op_readable(unsigned link, struct lsock *s, struct nxs_msg *m, uint8_t *data) {
+    (void)link, (void)m, (void)data;
+    return s->len ? (long)s->queue[s->head].len : 0;
 }
 
 static long op_close(unsigned link, struct lsock *s, struct nxs_msg *m, uint8_t *data) {
@@ -264,6 +271,7 @@ static const sock_op ops[NXS_OP_COUNT] = {
     [NXS_OP_GETSOCKOPT] = op_getsockopt,
     [NXS_OP_GETSOCKNAME] = op_getsockname,
     [NXS_OP_GETPEERNAME] = op_getpeername,
+    [NXS_OP_READABLE] = op_readable,
 };
 static const uint8_t op_takes_addr[NXS_OP_COUNT] = {[NXS_OP_BIND] = 1, [NXS_OP_CONNECT] = 1, [NXS_OP_SEND] = 1};
 

@@ -32,6 +32,10 @@ int main(void) {
         bad_socket += nxs_msg_check(&a) != -EBADF || nxs_msg_check(&b) != -EBADF || nxs_msg_check(&c) != 0;
     }
     CHECK("socket_number_bounds_every_op", bad_socket == 0);
+    struct nxs_msg r1 = msg(NXS_OP_READABLE, -1, 0, 0), r2 = msg(NXS_OP_READABLE, NXS_SOCKETS - 1, 0, 0);
+    CHECK("readable_names_a_socket", nxs_msg_check(&r1) == -EBADF && nxs_msg_check(&r2) == 0);
+    m = msg(NXS_OP_READABLE, 8, 0, 0);
+    CHECK("family_readable_past_table_refused", nxs_msg_check_sockets(&m, 8) == -EBADF);
     m = msg(NXS_OP_SEND, 0, NXS_SLOT_DATA, 0);
     CHECK("data_up_to_slot", nxs_msg_check(&m) == 0);
     m = msg(NXS_OP_SEND, 0, NXS_SLOT_DATA + 1, 0);

@@ -385,6 +385,13 @@ static long op_recv(unsigned link, int k, struct usock *u, struct nxs_msg *m, ui
     return n;
 }
 
+/* FIONREAD: the received bytes waiting in the connection's buffer. */
+static long op_readable(unsigned link, int k, struct usock *u, struct nxs_msg *m, uint8_t *data) {
+    (void)link, (void)k, (void)m, (void)data;
+    struct conn *c = conn_of(u);
+    return c ? (long)c->len : 0;
+}
+
 static long op_shutdown(unsigned link, int k, struct usock *u, struct nxs_msg *m, uint8_t *data) {
     (void)link, (void)k, (void)data;
     struct conn *c = conn_of(u);
@@ -496,6 +503,7 @@ static const sock_op ops[NXS_OP_COUNT] = {
     [NXS_OP_GETSOCKOPT] = op_getsockopt,
     [NXS_OP_GETSOCKNAME] = op_getsockname,
     [NXS_OP_GETPEERNAME] = op_getpeername,
+    [NXS_OP_READABLE] = op_readable,
 };
 static const uint8_t op_takes_addr[NXS_OP_COUNT] = {[NXS_OP_BIND] = 1, [NXS_OP_CONNECT] = 1};
 

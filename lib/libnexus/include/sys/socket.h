@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <sys/types.h> /* size_t, ssize_t */
+#include <sys/uio.h>   /* struct iovec, as POSIX has <sys/socket.h> define it */
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,6 +38,43 @@ struct sockaddr_storage {
     char __ss_padding[128 - sizeof(sa_family_t) - sizeof(unsigned long long)];
     unsigned long long __ss_align;
 };
+
+/* sendmsg/recvmsg's message, in Linux's layout. Nexus's sockets carry no control data: recvmsg
+ * sets msg_controllen to 0, and sendmsg with any control data fails with EINVAL. */
+struct msghdr {
+    void *msg_name;       /* the peer's address (UDP), or NULL */
+    socklen_t msg_namelen;
+    struct iovec *msg_iov;
+    size_t msg_iovlen;    /* at most UIO_MAXIOV, else EMSGSIZE as on Linux */
+    void *msg_control;
+    size_t msg_controllen;
+    int msg_flags;        /* recvmsg's result: MSG_TRUNC when a datagram was cut */
+};
+
+struct cmsghdr {
+    size_t cmsg_len;
+    int cmsg_level;
+    int cmsg_type;
+};
+
+#define CMSG_ALIGN(len) (((len) + sizeof(size_t) - 1) & ~(sizeof(size_t) - 1))
+#define CMSG_DATA(cmsg) ((unsigned char *)((struct cmsghdr *)(cmsg) + 1))
+#define CMSG_SPACE(len) (CMSG_ALIGN(len) + CMSG_ALIGN(sizeof(struct cmsghdr)))
+#define CMSG_LEN(len) (CMSG_ALIGN(sizeof(struct cmsghdr)) + (len))
+#define CMSG_FIRSTHDR(mhdr) \
+    ((size_t)(mhdr)->msg_controllen >= sizeof(struct cmsghdr) ? (struct cmsghdr *)(mhdr)->msg_control : (struct cmsghdr *)0)
+#define CMSG_NXTHDR(mhdr, cmsg) __nexus_cmsg_nxthdr((mhdr), (cmsg))
+
+/* The header after cmsg, if a whole one still fits in the control buffer. */
+static inline struct cmsghdr *__nexus_cmsg_nxthdr(const struct msghdr *m, const struct cmsghdr *c) {
+    unsigned char *next = (unsigned char *)c + CMSG_ALIGN(c->cmsg_len);
+    unsigned char *end = (unsigned char *)m->msg_control + m->msg_controllen;
+    if (c->cmsg_len < sizeof *c || next + sizeof *c > end)
+        return (struct cmsghdr *)0;
+    return (struct cmsghdr *)next;
+}
+
+#define SCM_RIGHTS 1
 
 struct linger {
     int l_onoff;
@@ -96,6 +134,7 @@ struct linger {
 #define MSG_OOB 0x1
 #define MSG_PEEK 0x2
 #define MSG_DONTROUTE 0x4
+#define MSG_CTRUNC 0x8
 #define MSG_TRUNC 0x20
 #define MSG_DONTWAIT 0x40
 #define MSG_EOR 0x80
@@ -121,6 +160,8 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockad
                socklen_t tolen);
 ssize_t recvfrom(int fd, void *__restrict buf, size_t n, int flags,
                  struct sockaddr *__restrict from, socklen_t *__restrict fromlen);
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags);
 int shutdown(int fd, int how);
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int getsockopt(int fd, int level, int name, void *__restrict val, socklen_t *__restrict len);
