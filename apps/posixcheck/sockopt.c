@@ -7,6 +7,8 @@
  * and ENOPROTOOPT/ENOTTY for what no one has. Plain POSIX (and Linux's TCP_KEEP*), proven on
  * the host against glibc first.
  */
+#include <time.h> /* first: from a system header, gcc -MMD would leave libnexus's <time.h> out */
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,7 +20,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "posixcheck.h"

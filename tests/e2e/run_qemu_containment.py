@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 
+from tests.harness.abi import abi_constant
 from tests.harness.console import said_by, writer
 from tests.harness.guest import Guest
 from tests.harness.net import LOOPBACK, HubNet, UserNet, free_port
@@ -195,7 +196,8 @@ def check_ping(guest, peer):
            f"membrane rx_copied_frames={copied}, switch rx_copied_bytes={bus.get('/Bus/net/switch/rx_copied_bytes')}")
 
 
-RX_POOL_VA, RX_POOL_BYTES = 0x61000000, 256 * 2048  # kernel/memlayout.h ION_POOL_VA; NEXUS_ION_RX_BUFS * BUF_SIZE
+RX_POOL_VA = 0x61000000  # kernel/memlayout.h ION_POOL_VA
+RX_POOL_BYTES = abi_constant("NEXUS_ION_RX_BUFS") * abi_constant("NEXUS_ION_BUF_SIZE")
 
 
 def check_rx_pool_read_only(guest):

@@ -31,6 +31,7 @@ import socket
 import sys
 import time
 
+from tests.harness.abi import abi_constant
 from tests.harness.guest import Guest
 from tests.harness.net import free_port
 from tests.harness.report import Report
@@ -43,11 +44,6 @@ TYPE_OF = {"membrane": 0x0800, "utcp": 0x88B5, "lwf": 0x4C57}
 COUNTER_LINE = re.compile(r"^(/Bus/(?:net|test)/\S+)=(.*)$")
 HOARD_SECONDS = 4.0  # tests/qemu/netsvc.c HOARD_NS
 
-
-def abi_constant(name, header="include/nexus/syscall.h"):
-    """A number the ABI header defines (`#define NAME 512u`), so the checks follow it."""
-    with open(header) as f:
-        return int(re.search(rf"^#define {name} (\d+)u?\b", f.read(), re.M).group(1))
 
 
 RX_BUFS = abi_constant("NEXUS_ION_RX_BUFS")
