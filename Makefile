@@ -653,7 +653,7 @@ $(B)/fuzz/fuzz_lwf_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_lwf_%.o $$(call unit_objs,$(FU
 # The UTCP core (utcp/) natively: its tests, simulation and fuzz target share a fixture (nodes
 # from the spec's seeds over in-memory outboxes) and link Debian's libsodium-dev.
 UTCP_CORE_SRCS := $(wildcard utcp/*.c)
-UTCP_TESTS     := utcp_vectors utcp_frame utcp_sim
+UTCP_TESTS     := utcp_vectors utcp_frame utcp_sim utcp_peer_macs
 HOST_TESTS     += $(UTCP_TESTS)
 FUZZ_TARGETS   += utcp_frame
 $(foreach t,$(UTCP_TESTS),$(eval HOST_UNIT_SRC_$(t) := $(UTCP_CORE_SRCS) tests/host/utcp_fixture.c tests/host/vector_file.c))

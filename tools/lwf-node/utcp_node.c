@@ -7,6 +7,8 @@
  */
 #include "utcp_node.h"
 
+#include "peer_macs.h"
+
 #include <sodium.h>
 #include <string.h>
 
@@ -19,48 +21,19 @@ static struct node *wire;
 static struct utcp_session sessions[UTCP_NODE_SESSIONS];
 static struct utcp_slot slots[2 * UTCP_NODE_SESSIONS * UTCP_NODE_WINDOW];
 
-static struct {
-    bool used;
-    uint8_t cellid[UTCP_CELLID_LEN];
-    uint8_t mac[LWF_MAC_LEN];
-    uint64_t learned_at;
-} peer_macs[PEER_MACS];
+static struct utcp_peer_mac peer_macs[PEER_MACS];
 
 /* The frame utcp_receive is working on: answers made meanwhile go to its source. */
 static const uint8_t *receiving_from, *receiving_peer;
-static const uint8_t broadcast_mac[LWF_MAC_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-static int peer_mac_index(const uint8_t peer[UTCP_CELLID_LEN]) {
-    for (int i = 0; i < PEER_MACS; i++)
-        if (peer_macs[i].used && !memcmp(peer_macs[i].cellid, peer, UTCP_CELLID_LEN))
-            return i;
-    return -1;
-}
-
-/* A peer's MAC from an accepted frame; the least recently learned entry makes room. */
+/* A peer's MAC from an accepted frame (utcp/peer_macs.h). */
 static void learn_mac(const uint8_t peer[UTCP_CELLID_LEN], const uint8_t mac[LWF_MAC_LEN], uint64_t now) {
-    int i = peer_mac_index(peer);
-    if (i < 0) {
-        i = 0;
-        for (int j = 1; j < PEER_MACS && peer_macs[i].used; j++)
-            if (!peer_macs[j].used || peer_macs[j].learned_at < peer_macs[i].learned_at)
-                i = j;
-        peer_macs[i].used = true;
-        memcpy(peer_macs[i].cellid, peer, UTCP_CELLID_LEN);
-    } else if (memcmp(peer_macs[i].mac, mac, LWF_MAC_LEN)) {
+    if (utcp_peer_mac_learn(peer_macs, PEER_MACS, peer, mac, now))
         utcp_node_counters.mac_changes++;
-    }
-    memcpy(peer_macs[i].mac, mac, LWF_MAC_LEN);
-    peer_macs[i].learned_at = now;
 }
 
 static const uint8_t *destination(const uint8_t peer[UTCP_CELLID_LEN]) {
-    int i = peer_mac_index(peer);
-    if (i >= 0)
-        return peer_macs[i].mac;
-    if (receiving_peer && !memcmp(receiving_peer, peer, UTCP_CELLID_LEN))
-        return receiving_from;
-    return broadcast_mac;
+    return utcp_peer_mac_destination(peer_macs, PEER_MACS, peer, receiving_peer, receiving_from);
 }
 
 static void emit(void *ctx, const uint8_t peer[UTCP_CELLID_LEN], const uint8_t *frame, size_t len) {

@@ -18,6 +18,7 @@
 
 #include "nexus.h"
 #include "port/port.h"
+#include "peer_macs.h"
 #include "utcpd.h"
 
 #define RX_BATCH 32 /* frames per pass: a flood is handled in bounded batches */
@@ -28,18 +29,11 @@ struct utcp_core core;
 
 static struct port port;
 static uint8_t own_mac[UTCPD_MAC_LEN];
-static const uint8_t broadcast_mac[UTCPD_MAC_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 static struct utcp_session sessions[UTCPD_SESSIONS];
 static struct utcp_slot slots[2 * UTCPD_SESSIONS * UTCPD_WINDOW];
 
-/* The peers' MACs as last learned, the least recently learned replaced first. */
-static struct {
-    bool used;
-    uint8_t cellid[UTCP_CELLID_LEN];
-    uint8_t mac[UTCPD_MAC_LEN];
-    uint64_t learned_at;
-} peer_macs[PEER_MACS];
+static struct utcp_peer_mac peer_macs[PEER_MACS];
 
 /* The frame utcp_receive is working on: answers made meanwhile go to its source. */
 static const uint8_t *receiving_from;
@@ -48,39 +42,16 @@ static const uint8_t *receiving_peer;
 uint64_t now_us(void) { return nx_clock_ns() / 1000u; }
 
 const uint8_t *wire_peer_mac(const uint8_t peer[UTCP_CELLID_LEN]) {
-    for (unsigned i = 0; i < PEER_MACS; i++)
-        if (peer_macs[i].used && !memcmp(peer_macs[i].cellid, peer, UTCP_CELLID_LEN))
-            return peer_macs[i].mac;
-    return NULL;
+    return utcp_peer_mac_find(peer_macs, PEER_MACS, peer);
 }
 
 static void learn_mac(const uint8_t peer[UTCP_CELLID_LEN], const uint8_t mac[UTCPD_MAC_LEN], uint64_t now) {
-    unsigned oldest = 0;
-    for (unsigned i = 0; i < PEER_MACS; i++) {
-        if (peer_macs[i].used && !memcmp(peer_macs[i].cellid, peer, UTCP_CELLID_LEN)) {
-            if (memcmp(peer_macs[i].mac, mac, UTCPD_MAC_LEN)) {
-                memcpy(peer_macs[i].mac, mac, UTCPD_MAC_LEN);
-                wire_counters.mac_changes++;
-            }
-            peer_macs[i].learned_at = now;
-            return;
-        }
-        if (!peer_macs[i].used || (peer_macs[oldest].used && peer_macs[i].learned_at < peer_macs[oldest].learned_at))
-            oldest = i;
-    }
-    peer_macs[oldest].used = true;
-    memcpy(peer_macs[oldest].cellid, peer, UTCP_CELLID_LEN);
-    memcpy(peer_macs[oldest].mac, mac, UTCPD_MAC_LEN);
-    peer_macs[oldest].learned_at = now;
+    if (utcp_peer_mac_learn(peer_macs, PEER_MACS, peer, mac, now))
+        wire_counters.mac_changes++;
 }
 
 static const uint8_t *destination(const uint8_t peer[UTCP_CELLID_LEN]) {
-    const uint8_t *mac = wire_peer_mac(peer);
-    if (mac)
-        return mac;
-    if (receiving_peer && !memcmp(receiving_peer, peer, UTCP_CELLID_LEN))
-        return receiving_from;
-    return broadcast_mac;
+    return utcp_peer_mac_destination(peer_macs, PEER_MACS, peer, receiving_peer, receiving_from);
 }
 
 static void emit(void *ctx, const uint8_t peer[UTCP_CELLID_LEN], const uint8_t *frame, size_t len) {
