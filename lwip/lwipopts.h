@@ -22,8 +22,9 @@
 /* The RX custom pbufs (lwip/netif_ion.c) keep their pool handle beside the pbuf, not in it: no
  * LWIP_PBUF_CUSTOM_DATA, so lwIP 2.2's LWIP_PBUF_CUSTOM_DATA_INIT has nothing to set. */
 /* 264 bytes each. An app may hold NXS_SOCKETS (128) sockets; half-open and TIME_WAIT
- * connections under a flood take PCBs too (docs/sockets.md, "Limits"). */
-#define MEMP_NUM_TCP_PCB 256
+ * connections under a flood take PCBs too: up to 255 half-open per listener (tcp_syn_guard.h;
+ * docs/sockets.md, "Limits"). */
+#define MEMP_NUM_TCP_PCB 512
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_UDP_PCB 16
 /* A fragment storm must not hold memory for long: at most 8 datagrams and 16 fragments in

@@ -9,9 +9,14 @@
 #include "lwip/prot/tcp.h"
 #include "lwip/tcp.h"
 
-static uint64_t evicted;
+static uint64_t evicted, queue_full;
+static int (*accept_room)(void *listener_arg);
+
+void tcp_syn_guard_set_accept_room(int (*room)(void *listener_arg)) { accept_room = room; }
 
 uint64_t tcp_syn_guard_evicted(void) { return evicted; }
+
+uint64_t tcp_syn_guard_queue_full(void) { return queue_full; }
 
 /* The half-open connection of `listener` that has waited longest, or NULL. */
 static struct tcp_pcb *oldest_half_open(const struct tcp_pcb_listen *listener) {
@@ -37,6 +42,10 @@ signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, str
     if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
         return ERR_OK;
     struct tcp_pcb_listen *listener = (struct tcp_pcb_listen *)pcb;
+    if (accept_room && !accept_room(listener->callback_arg)) {
+        queue_full++;
+        return ERR_ABRT; /* lwIP frees the segment and does nothing else */
+    }
     if (listener->accepts_pending < listener->backlog)
         return ERR_OK;
     struct tcp_pcb *victim = oldest_half_open(listener);

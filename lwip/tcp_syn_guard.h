@@ -7,6 +7,12 @@
  * coming. So when a SYN meets a full backlog, the oldest half-open connection of that listener
  * is dropped (no RST: its peer is most likely made up) and the new SYN takes its place. A real
  * client completes its handshake within a round trip, long before it would be the oldest.
+ *
+ * How long "oldest" takes matters when the host stops the guest: the client's last ACK then
+ * waits in the Membrane's RX ring (256 frames) behind whatever SYNs came meanwhile. So the
+ * Membrane gives every listener lwIP's largest backlog (255, half-open and queued together), and
+ * the app's own backlog bounds only its accept queue: a SYN that finds the app's queue full is
+ * dropped here (the client resends it, as from Linux with a full queue).
  */
 #ifndef NEXUS_TCP_SYN_GUARD_H
 #define NEXUS_TCP_SYN_GUARD_H
@@ -16,7 +22,14 @@
 /* The hook itself, tcp_syn_guard_inpacket, is declared in lwipopts.h, where lwIP's sources see
  * it: it always lets the segment through (ERR_OK), after making room for a SYN. */
 
+/* Set by the Membrane: whether the app behind a listener (asked with the listener's callback
+ * argument) has room in its accept queue. Unset, SYNs are let in as far as lwIP's backlog. */
+void tcp_syn_guard_set_accept_room(int (*accept_room)(void *listener_arg));
+
 /* Half-open connections dropped to make room for a newer SYN. */
 uint64_t tcp_syn_guard_evicted(void);
+
+/* SYNs dropped because the app's accept queue was full. */
+uint64_t tcp_syn_guard_queue_full(void);
 
 #endif

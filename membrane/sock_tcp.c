@@ -12,6 +12,7 @@
 
 #include "lwip/tcp.h"
 #include "sockets.h"
+#include "tcp_syn_guard.h"
 
 void tcp_sock_drop_rx(struct msock *s) {
     if (s->rx)
@@ -218,6 +219,16 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
     return ERR_OK;
 }
 
+/* Half-open and queued connections of a listener together, as lwIP counts them: its largest
+ * backlog (a u8), so that a client's last ACK that waits in the RX ring behind a burst of SYNs
+ * still finds its connection (tcp_syn_guard.h). The app's backlog bounds the queue alone. */
+#define LWIP_BACKLOG 255
+
+static int accept_room(void *listener_arg) {
+    const struct msock *l = listener_arg;
+    return l && l->pending && l->pending->n < l->pending->limit;
+}
+
 /* ---- operations ---- */
 
 int tcp_sock_open(struct msock *s, u8_t iptype) {
@@ -242,9 +253,11 @@ long tcp_sock_listen(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     s->pending = take_accept_queue();
     if (!s->pending)
         return -ENOBUFS; /* as many listeners as lwIP has listening PCBs are open */
+    s->pending->limit = backlog;
+    tcp_syn_guard_set_accept_room(accept_room);
     err_t e;
     detach(s->pcb.tcp);
-    struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, (u8_t)backlog, &e);
+    struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, LWIP_BACKLOG, &e);
     if (!lpcb) {
         attach(s, s->pcb.tcp);
         accept_queue_used[s->pending - accept_queues] = 0;

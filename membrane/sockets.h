@@ -32,6 +32,7 @@ struct dgram {
  * listeners have one, from a pool as large as lwIP's listening PCBs (sock_tcp.c). */
 struct accept_queue {
     unsigned n;
+    unsigned limit; /* the app's backlog: SYNs past it wait (tcp_syn_guard.h) */
     int16_t sock[ACCEPT_QUEUE];
 };
 

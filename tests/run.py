@@ -54,6 +54,7 @@ def groups(build, qemu):
     yield "qemu_crypto", [sys.executable, "-m", "tests.qemu.run_cryptocheck", "--qemu", test_qemu,
                           "--logdir", "build/test-logs/crypto"]
     # A hostile wire: every class of malformed frame while HTTP is checked (scapy: Debian's python).
+    yield "qemu_stall", [sys.executable, "-m", "tests.e2e.run_qemu_stall", "--qemu", qemu]
     yield "qemu_hostile", ["/usr/bin/python3", "-m", "tests.e2e.run_qemu_hostile", "--qemu", qemu,
                            "--logdir", "build/test-logs/hostile"]
     yield "readme_hostile", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "hostile"]
