@@ -632,6 +632,19 @@ def cli_refusals():
            "netdev output %r" % r.stdout)
 
 
+def wait_attached(proc, nodes, timeout=30.0):
+    """Reads the tool's stderr until it has said how to attach each of `nodes` nodes, which it
+    says once their ports are open: frames sent before that are lost (a fixed pause was too
+    short on a loaded host). Returns the lines read, for communicate() misses them."""
+    lines, deadline = [], time.monotonic() + timeout
+    while sum(l.startswith("# node ") for l in lines) < nodes and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+    return "".join(lines)
+
+
 @check
 def cli_relay_and_capture():
     # node0 -> relay (a subprocess) -> node1; then capture from node0's side
@@ -646,11 +659,12 @@ def cli_relay_and_capture():
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             universal_newlines=True)
         try:
-            time.sleep(0.4)
+            said = wait_attached(proc, 2)
             for i in range(10):
                 n0.send(frame(i))
             got = [n1.recv(1.0) for _ in range(10)]
             out, err = proc.communicate(timeout=5)
+            err = said + err
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -669,10 +683,11 @@ def cli_relay_and_capture():
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             universal_newlines=True)
         try:
-            time.sleep(0.4)
+            said = wait_attached(proc, 1)
             for i in range(5):
                 n0.send(frame(i))
             out, err = proc.communicate(timeout=5)
+            err = said + err
         finally:
             if proc.poll() is None:
                 proc.kill()
