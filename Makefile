@@ -127,7 +127,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
-IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd utcp utcpcat utcpsink
+IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd utcp utcpcat utcpsink utcpget
 TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
@@ -269,7 +269,8 @@ $(B)/user/signer.full.elf: $(SIGNER_OBJS) $(SODIUM_OBJS)
 $(B)/user/lwfecho.full.elf: $(B)/u/apps/lwfecho/lwfecho.o $(LIBNEXUS_OBJS)
 $(B)/user/lwfping.full.elf: $(B)/u/apps/lwfping/lwfping.o $(LIBNEXUS_OBJS)
 # The UTCP service (utcp/service/) over the portable core (utcp/) and libsodium, asking the
-# signer for its signatures; utcpcat and utcpsink are plain AF_UTCP stream socket apps.
+# signer for its signatures; utcpcat, utcpsink and utcpget (httpd over UTCP) are plain AF_UTCP
+# stream socket apps.
 UTCP_SERVICE_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard utcp/*.c) $(wildcard utcp/service/*.c) signer/request.c) \
                      $(B)/u/lib/port/port.o $(B)/u/lib/link/server.o $(B)/u/lib/link/sockproto.o $(B)/u/lib/link/client.o \
                      $(B)/u/lib/identity/signer_client.o
@@ -279,6 +280,7 @@ $(B)/user/utcp.full.elf: $(UTCP_SERVICE_OBJS) $(SODIUM_OBJS)
 $(B)/user/utcpcat.full.elf: $(B)/u/apps/utcpcat/utcpcat.o $(LIBNEXUS_OBJS)
 $(B)/user/utcpsink.full.elf: $(B)/u/apps/utcpsink/utcpsink.o $(LIBNEXUS_OBJS)
 $(B)/u/apps/utcpsink/utcpsink.o: UCFLAGS += -Iapps # utcpcat/streamsum.h: what the two apps agree on
+$(B)/user/utcpget.full.elf: $(B)/u/apps/utcpget/utcpget.o $(LIBNEXUS_OBJS)
 
 # rinetd 0.73 (issue 16) from Debian's source package (tools/sources.lock), compiled unpatched
 # and without its configure step: apps/rinetd/config.h says what configure would find in

@@ -13,12 +13,13 @@
  * 0x4C57) but no secret; AF_LWF apps get a link to it and the lwf promise: lwfecho answers on
  * LWF service 7, lwfping runs from the console (`run lwfping CELLID`). The UTCP service holds
  * port 1 (EtherType 0x88B5) and asks the signer for its handshake signatures; AF_UTCP apps get a
- * link to it and the utcp promise: utcpsink listens on stream 9, utcpcat runs from the console. */
+ * link to it and the utcp promise: utcpsink listens on stream 9, utcpcat and utcpget run from the
+ * console, and httpd serves UTCP stream 80 beside TCP port 80 (a node's status page by CellID). */
 #define NETWORK_SERVICES                                                                        \
     {.name = "membrane", .image = "membrane", .grants = "port:0",                               \
      .pledge = "stdio net inet wbus", .serves = "inet", .restart = RESTART_SERVICE},            \
-    {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane",               \
-     .pledge = "stdio rbus inet", .restart = RESTART_SERVICE},                                  \
+    {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane link:utcp",     \
+     .pledge = "stdio rbus inet utcp", .restart = RESTART_SERVICE},                             \
     {.name = "uptime", .image = "uptime", .args = "1000", .pledge = "stdio wbus", .restart = RESTART_SERVICE}, \
     {.name = "signer", .image = "signer", .pledge = "stdio rbus wbus keyblob sign",             \
      .serves = "sign", .restart = RESTART_SERVICE},                                             \
@@ -33,6 +34,8 @@
     {.name = "utcpsink", .image = "utcpsink", .grants = "link:utcp",                            \
      .pledge = "stdio utcp", .restart = RESTART_SERVICE},                                       \
     {.name = "utcpcat", .image = "utcpcat", .grants = "link:utcp",                              \
+     .pledge = "stdio utcp", .restart = RESTART_NEVER, .on_demand = 1},                         \
+    {.name = "utcpget", .image = "utcpget", .grants = "link:utcp",                              \
      .pledge = "stdio utcp", .restart = RESTART_NEVER, .on_demand = 1}
 
 /* The services of a normal boot. (In the test kernel, `selftest` or `nettest` in bootargs start

@@ -1,16 +1,21 @@
 /*
  * nexus-httpd: a small HTTP/1.1 server over POSIX sockets only, so the same sources run on host
- * Linux and on Nexus (where the socket calls go through libnexus to the Membrane's lwIP).
+ * Linux and on Nexus (where the socket calls go through libnexus to the Membrane's lwIP, and to
+ * the UTCP service for AF_UTCP).
  *
  *   httpd [port [bind-address]]      defaults: 80, 0.0.0.0
  *
- * What it serves is routes.h. This file holds the listener and the loop: one thread, one poll()
- * over the listener and every connection (conn.h), non-blocking sockets, and only static storage
+ * What it serves is routes.h. This file holds the listeners and the loop: one thread, one poll()
+ * over the listeners and every connection (conn.h), non-blocking sockets, and only static storage
  * (Nexus has no heap).
  *
- * The network service may start after httpd or restart under it, so httpd never gives up:
- * listener setup is retried every 50 ms, and when poll() or accept() fail in a way that means
- * the service is gone, every socket is dropped and the listener rebuilt.
+ * It listens on TCP `port` and, where the C library has AF_UTCP (Nexus), on UTCP stream `port`
+ * too, so a node fetches another's status page by CellID (docs/utcp.md, section 12). Each
+ * listener belongs to its own network service, which may start after httpd or restart under it,
+ * so httpd never gives up on one: a listener that cannot be set up is retried (every 50 ms,
+ * slowing to once a second while it keeps failing), and one that fails is closed and set up
+ * again, alone. Connections remember nothing of their family: those of a restarted service fail
+ * on their own (libnexus answers ECONNRESET), the others carry on.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +30,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#if __has_include(<net/utcp.h>)
+#include <net/utcp.h> /* libnexus: AF_UTCP's address */
+#endif
 
 #include "conn.h"
 #include "http_parse.h"
@@ -38,17 +46,71 @@ enum {
     LISTEN_BACKLOG = 64,
 };
 
-#define RETRY_MS 50                /* listener setup retry period: a restarted Membrane is quick */
-#define REBUILD_PAUSE_MS 10        /* after losing the network, before listening again */
+#define RETRY_MS 50ull             /* first listener setup retry: a restarted service is quick */
+#define RETRY_MAX_MS 1000ull       /* ... doubling to this while it keeps failing (no service at all) */
 #define ACCEPT_BACKOFF_MS 100ull   /* out of descriptors or buffers: let some close first */
 
 static struct conn conns[MAX_CONNS];
 static unsigned long long accept_paused_until_ms;
 
 struct options {
-    unsigned port;
+    unsigned port;      /* TCP port and UTCP stream */
     uint32_t bind_addr; /* host byte order */
 };
+
+union listen_address {
+    struct sockaddr any;
+    struct sockaddr_in in;
+#ifdef AF_UTCP
+    struct sockaddr_utcp utcp;
+#endif
+};
+
+static socklen_t tcp_address(const struct options *o, union listen_address *a) {
+    a->in.sin_family = AF_INET;
+    a->in.sin_port = htons((uint16_t)o->port);
+    a->in.sin_addr.s_addr = htonl(o->bind_addr);
+    return sizeof a->in;
+}
+
+#ifdef AF_UTCP
+/* The stream number is UTCP's port; a zero CellID means this node's own, as for utcpsink. */
+static socklen_t utcp_address(const struct options *o, union listen_address *a) {
+    a->utcp.sutcp_family = AF_UTCP;
+    a->utcp.sutcp_stream = (uint16_t)o->port;
+    return sizeof a->utcp;
+}
+#endif
+
+/* A socket family httpd listens on. */
+struct listener_kind {
+    const char *name; /* on the console */
+    int domain;
+    socklen_t (*address)(const struct options *o, union listen_address *a);
+    /* A response leaves in a few sends (head, pieces of a page); Nagle would hold each later
+     * piece until the client's delayed ACK of the first. UTCP has no Nagle. */
+    bool nodelay;
+    const char *up; /* said when up, before the port: tests wait for the TCP line */
+};
+
+static const struct listener_kind kinds[] = {
+    {"TCP", AF_INET, tcp_address, true, "listening on port"},
+#ifdef AF_UTCP
+    {"UTCP", AF_UTCP, utcp_address, false, "serving UTCP stream"},
+#endif
+};
+
+enum { LISTENERS = sizeof kinds / sizeof kinds[0] };
+
+struct listener {
+    const struct listener_kind *kind;
+    int fd;                                  /* -1: down */
+    unsigned long long retry_at_ms, retry_ms; /* down: when to try again, and the period now */
+    const char *last_step;                   /* the last failure said, to say each kind once */
+    int last_errno;
+};
+
+static struct listener listeners[LISTENERS];
 
 static bool set_nonblocking(int fd) {
     int flags = fcntl(fd, F_GETFL, 0);
@@ -56,20 +118,18 @@ static bool set_nonblocking(int fd) {
 }
 
 /* One attempt; on failure returns -1 with errno set and *step naming the call that failed. */
-static int open_listener(const struct options *o, const char **step) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+static int open_listener(const struct listener_kind *k, const struct options *o, const char **step) {
+    int fd = socket(k->domain, SOCK_STREAM, 0);
     if (fd < 0) {
         *step = "socket";
         return -1;
     }
     int one = 1;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* best effort */
-    struct sockaddr_in addr;
+    union listen_address addr;
     memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)o->port);
-    addr.sin_addr.s_addr = htonl(o->bind_addr);
-    if (bind(fd, (const struct sockaddr *)&addr, sizeof addr) < 0)
+    socklen_t len = k->address(o, &addr);
+    if (bind(fd, &addr.any, len) < 0)
         *step = "bind";
     else if (listen(fd, LISTEN_BACKLOG) < 0)
         *step = "listen";
@@ -83,24 +143,35 @@ static int open_listener(const struct options *o, const char **step) {
     return -1;
 }
 
-/* Retries every RETRY_MS until the network service lets us listen; says so once per distinct
- * failure rather than twice a second. */
-static int listen_until_up(const struct options *o) {
-    const char *last_step = NULL;
-    int last_errno = 0;
-    for (;;) {
-        const char *step = NULL;
-        int fd = open_listener(o, &step);
-        if (fd >= 0)
-            return fd;
-        if (step != last_step || errno != last_errno) {
-            printf("httpd: %s failed: errno %d; retrying every %d ms\n", step, errno, RETRY_MS);
-            fflush(stdout);
-            last_step = step;
-            last_errno = errno;
-        }
-        poll(NULL, 0, RETRY_MS);
+/* One setup attempt for a listener that is down; says so once per distinct failure rather than
+ * at every retry (a node without the UTCP service says it once). */
+static void try_listen(struct listener *l, const struct options *o) {
+    const char *step = NULL;
+    l->fd = open_listener(l->kind, o, &step);
+    if (l->fd >= 0) {
+        printf("httpd: %s %u\n", l->kind->up, o->port);
+        l->last_step = NULL;
+        l->last_errno = 0;
+        l->retry_ms = RETRY_MS;
+    } else {
+        if (step != l->last_step || errno != l->last_errno)
+            printf("httpd: %s unavailable: %s failed: errno %d; retrying\n", l->kind->name, step, errno);
+        l->last_step = step;
+        l->last_errno = errno;
+        l->retry_at_ms = sysinfo_uptime_ms() + l->retry_ms;
+        l->retry_ms = min_u64(l->retry_ms * 2, RETRY_MAX_MS);
     }
+    fflush(stdout);
+}
+
+/* Its service is gone (or restarted): closed here, set up again at once by the loop. Only this
+ * listener: the connections of the other family never notice. */
+static void listener_down(struct listener *l) {
+    fflush(stdout);
+    close(l->fd);
+    l->fd = -1;
+    l->retry_at_ms = 0;
+    l->retry_ms = RETRY_MS;
 }
 
 static struct conn *free_slot(void) {
@@ -159,11 +230,9 @@ static bool accept_error_is_transient(int e) {
 }
 
 /* Accepts while slots are free or can be freed; false when the listener itself has failed. */
-static bool accept_connections(int listener) {
+static bool accept_connections(const struct listener *l) {
     while (free_slot() || oldest_awaiting_head()) {
-        struct sockaddr_in peer;
-        socklen_t peer_len = sizeof peer;
-        int fd = accept(listener, (struct sockaddr *)&peer, &peer_len);
+        int fd = accept(l->fd, NULL, NULL);
         if (fd < 0) {
             if (errno == EINTR)
                 continue;
@@ -173,17 +242,16 @@ static bool accept_connections(int listener) {
                 accept_paused_until_ms = now_ms + ACCEPT_BACKOFF_MS;
                 return true;
             }
-            printf("httpd: accept failed: errno %d\n", errno);
             return false;
         }
         if (!set_nonblocking(fd)) {
             close(fd);
             continue;
         }
-        /* A response leaves in a few sends (head, pieces of a page); Nagle would hold each
-         * later piece until the client's delayed ACK of the first. */
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (l->kind->nodelay) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
         conn_open(slot_for_new_client(), fd);
     }
     return true;
@@ -201,6 +269,9 @@ static void expire_connections(void) {
 
 static int poll_timeout_ms(bool accept_paused) {
     unsigned long long soonest = accept_paused ? accept_paused_until_ms : ~0ull;
+    for (size_t i = 0; i < LISTENERS; i++)
+        if (listeners[i].fd < 0)
+            soonest = min_u64(soonest, listeners[i].retry_at_ms);
     for (size_t i = 0; i < MAX_CONNS; i++) {
         const struct conn *c = &conns[i];
         if (c->fd < 0)
@@ -214,17 +285,32 @@ static int poll_timeout_ms(bool accept_paused) {
     return soonest <= now_ms ? 0 : (int)min_u64(soonest - now_ms, IDLE_TIMEOUT_MS);
 }
 
-/* Serves until the listener fails; then the caller rebuilds everything. */
-static void serve(int listener) {
-    static struct pollfd fds[1 + MAX_CONNS];
-    static struct conn *polled[1 + MAX_CONNS];
+static void listen_where_due(const struct options *o) {
+    for (size_t i = 0; i < LISTENERS; i++)
+        if (listeners[i].fd < 0 && sysinfo_uptime_ms() >= listeners[i].retry_at_ms)
+            try_listen(&listeners[i], o);
+}
+
+/* Serves for ever: each pass sets up the listeners that are due, polls, accepts, and steps the
+ * connections that are ready. */
+_Noreturn static void serve(const struct options *o) {
+    static struct pollfd fds[LISTENERS + MAX_CONNS];
+    static struct conn *polled[LISTENERS + MAX_CONNS];
+    static struct listener *polled_listener[LISTENERS];
     for (;;) {
+        listen_where_due(o);
         now_ms = sysinfo_uptime_ms();
         bool room = free_slot() != NULL || oldest_awaiting_head() != NULL;
         bool paused = now_ms < accept_paused_until_ms;
         nfds_t n = 0;
-        /* Full or paused: keep the listener in the set without POLLIN, to still see it fail. */
-        fds[n++] = (struct pollfd){.fd = listener, .events = room && !paused ? POLLIN : 0};
+        /* Full or paused: keep the listeners in the set without POLLIN, to still see one fail. */
+        for (size_t i = 0; i < LISTENERS; i++) {
+            if (listeners[i].fd < 0)
+                continue;
+            polled_listener[n] = &listeners[i];
+            fds[n++] = (struct pollfd){.fd = listeners[i].fd, .events = room && !paused ? POLLIN : 0};
+        }
+        nfds_t first_conn = n;
         for (size_t i = 0; i < MAX_CONNS; i++) {
             if (conns[i].fd < 0)
                 continue;
@@ -232,32 +318,31 @@ static void serve(int listener) {
             fds[n++] = (struct pollfd){.fd = conns[i].fd, .events = conn_interest(&conns[i])};
         }
         if (poll(fds, n, poll_timeout_ms(room && paused)) < 0) {
-            if (errno == EINTR)
-                continue;
-            printf("httpd: poll failed: errno %d\n", errno);
-            return;
+            if (errno != EINTR) {
+                printf("httpd: poll failed: errno %d\n", errno);
+                poll(NULL, 0, RETRY_MS);
+            }
+            continue;
         }
         now_ms = sysinfo_uptime_ms();
-        if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-            printf("httpd: listener failed (poll events 0x%x)\n", (unsigned)fds[0].revents);
-            return;
-        }
-        for (nfds_t i = 1; i < n; i++)
+        for (nfds_t i = first_conn; i < n; i++)
             polled[i]->revents = fds[i].revents;
-        if ((fds[0].revents & POLLIN) && !accept_connections(listener))
-            return;
+        for (nfds_t i = 0; i < first_conn; i++) {
+            struct listener *l = polled_listener[i];
+            if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+                printf("httpd: %s listener failed (poll events 0x%x); listening again\n", l->kind->name,
+                       (unsigned)fds[i].revents);
+                listener_down(l);
+            } else if ((fds[i].revents & POLLIN) && !accept_connections(l)) {
+                printf("httpd: %s accept failed: errno %d; listening again\n", l->kind->name, errno);
+                listener_down(l);
+            }
+        }
         for (size_t i = 0; i < MAX_CONNS; i++)
             if (conns[i].fd >= 0 && (conns[i].revents || conns[i].run_again))
                 conn_step(&conns[i]);
         expire_connections();
     }
-}
-
-static void drop_everything(int listener) {
-    for (size_t i = 0; i < MAX_CONNS; i++)
-        if (conns[i].fd >= 0)
-            conn_close(&conns[i]);
-    close(listener);
 }
 
 /* Dotted quad, each part 0..255. */
@@ -299,14 +384,7 @@ int main(int argc, char **argv) {
     conn_setup();
     for (size_t i = 0; i < MAX_CONNS; i++)
         conns[i].fd = -1;
-    for (;;) {
-        int listener = listen_until_up(&opt);
-        printf("httpd: listening on port %u\n", opt.port);
-        fflush(stdout);
-        serve(listener);
-        drop_everything(listener);
-        printf("httpd: network gone; rebuilding the listener\n");
-        fflush(stdout);
-        poll(NULL, 0, REBUILD_PAUSE_MS);
-    }
+    for (size_t i = 0; i < LISTENERS; i++)
+        listeners[i] = (struct listener){.kind = &kinds[i], .fd = -1, .retry_ms = RETRY_MS};
+    serve(&opt);
 }

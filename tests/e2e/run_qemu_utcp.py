@@ -3,10 +3,13 @@
     python3 -m tests.e2e.run_qemu_utcp --qemu "QEMU COMMAND"   (from the project root)
 
 Both nodes boot the test kernel (default manifest: the UTCP service faults on demand in this
-build; utcpsink listens on stream 9; utcpcat runs from the console). The relay passes UTCP
-frames (EtherType 0x88B5) only, through a seeded impairment when one is set. A pcap of the wire
-is kept (the first 128 bytes of each frame: the streams are long).
+build; utcpsink listens on stream 9; httpd on UTCP stream 80 beside TCP port 80; utcpcat and
+utcpget run from the console). The relay passes UTCP frames (EtherType 0x88B5) only, through a
+seeded impairment when one is set; node 0 also has a user network, so the host reaches its httpd
+on TCP. A pcap of the wire is kept (the first 128 bytes of each frame: the streams are long).
   - handshake: the first utcpcat finds the peer by the broadcast HELLO; both directions intact;
+  - httpd over UTCP: node 1's utcpget fetches node 0's /bus.json by CellID (200, node 0's CellID
+    and MAC in it, every announced byte) and a missing page (404);
   - 16 MiB each way at once, checked byte for byte (utcpcat) and by the sink's count and
     checksum; then several streams at once (utcpcat's PARALLEL connections);
   - the same under 1 % and 5 % random loss with 1 % duplication and 1 % reordering each way:
@@ -17,19 +20,28 @@ is kept (the first 128 bytes of each frame: the streams are long).
     sealed frame of no session, a flipped ciphertext bit): each counted by its cause, no session
     made;
   - the UTCP service faulting (a trigger on stream 7357 from node 1): restarted with the same
-    CellID, a running utcpcat fails cleanly, the sink listens again, the Membrane and httpd are
-    not restarted, and streams work again both ways.
+    CellID, a running utcpcat fails cleanly, the sink and httpd's UTCP listener listen again,
+    httpd's TCP side serves a keep-alive connection from the host throughout without a break,
+    the Membrane and httpd are not restarted, and streams and utcpget work again;
+  - node 0's Membrane faulting (its trigger through node 0's user network) while node 1 fetches
+    16 MiB from node 0's httpd over UTCP: httpd sets up its TCP listener again and the UTCP
+    response arrives whole.
 Output: PASS/FAIL lines for tests/run.py, INFO lines with the figures (MB/s under each loss);
-with --bench a BENCH line only, for tools/bench.py.
+with --bench a BENCH line only, for tools/bench.py (with the goodput of node 1's utcpget of
+16 MiB from node 0's httpd, lossless).
 """
 import argparse
 import collections
+import json
 import os
 import re
+import socket
 import sys
 import time
 
+from tests.e2e.run_qemu_containment import Load
 from tests.harness.console import said_by
+from tests.harness.net import UserNet
 from tests.harness.report import Report
 from tests.harness.wire import Wire, node_mac
 from tools.wirepeer import Impairment, PcapWriter, ether_frame, mac
@@ -39,6 +51,7 @@ WATCHDOG_MS = 1000  # as in run_qemu_containment.py: a loaded host stalls QEMU's
 ETHERTYPE = b"\x88\xb5"
 SINK_STREAM = 9
 FAULT_STREAM = 7357  # utcp/service/fault_inject.h
+MEMBRANE_FAULT_UDP_PORT = 7357  # membrane/fault_inject.h
 FAULT_NULL = int.from_bytes(b"null\0\0\0\0", "big")  # utcpcat's 8-byte request spells the fault's name
 MIB = 1 << 20
 TICK_S = 0.1  # how often the UTCP service publishes its /Bus (utcp/service/utcpd.c, TICK_US)
@@ -48,6 +61,10 @@ CONTROL_TYPES = (5, 6, 7, 10)  # NACK, WINDOW, SYNC, PING
 MOVED_MAC = "02:00:00:00:88:b5"
 VERDICT = re.compile(r"utcpcat: sent (\d+) sum (\w+), peer received (\d+) sum (\w+); received (\d+) sum (\w+); "
                      r"(\d+) ms, (\d+) KiB/s: (\w+)")
+
+GET_STATUS = re.compile(r"utcpget: HTTP/1\.1 (\d{3}) ")
+GET_BODY = re.compile(r"utcpget: body (\d+) bytes in (\d+) ms")
+HTTP_STREAM = 80  # httpd listens on UTCP stream 80 beside TCP port 80
 
 report = Report("utcp")
 
@@ -96,14 +113,29 @@ def wait_cellid(guest, start=0, timeout=BOOT_TIMEOUT):
     return found.group(1) if found else None
 
 
+def run_app(guest, app, args, timeout):
+    """Runs `app ARGS` from the console to its end: (exit code or None, its lines)."""
+    start = guest.console.mark()
+    guest.type_line(f"run {app} {args}")
+    ended = guest.console.wait_match(rf"fiber {app}#\d+ (exited with (-?\d+)|killed)", timeout, start)
+    return (int(ended.group(2)) if ended and ended.group(2) else None), guest.console.from_fiber(app, start)
+
+
 def utcpcat(guest, args, timeout=600.0):
     """Runs utcpcat ARGS to its end: (exit code or None, its verdict matches, its lines)."""
-    start = guest.console.mark()
-    guest.type_line(f"run utcpcat {args}")
-    ended = guest.console.wait_match(r"fiber utcpcat#\d+ (exited with (-?\d+)|killed)", timeout, start)
-    lines = guest.console.from_fiber("utcpcat", start)
-    verdicts = [m for m in map(VERDICT.match, lines) if m]
-    return (int(ended.group(2)) if ended and ended.group(2) else None), verdicts, lines
+    code, lines = run_app(guest, "utcpcat", args, timeout)
+    return code, [m for m in map(VERDICT.match, lines) if m], lines
+
+
+def utcpget(guest, cellid, path, timeout=120.0):
+    """Fetches path from node cellid's httpd over UTCP: (exit code, status code or None, body
+    length or None, the body as printed when short text, all its lines)."""
+    code, lines = run_app(guest, "utcpget", f"{cellid} {path}", timeout)
+    status = next((int(m.group(1)) for m in map(GET_STATUS.match, lines) if m), None)
+    at = next((i for i, l in enumerate(lines) if GET_BODY.match(l)), None)
+    length = int(GET_BODY.match(lines[at]).group(1)) if at is not None else None
+    body = "\n".join(lines[at + 1:]) if at is not None else ""
+    return code, status, length, body, lines
 
 
 def all_intact(code, verdicts, count):
@@ -147,6 +179,7 @@ def handshake(wire, ids):
     found = line and re.search(r"connected in (\d+) ms", line)
     if found:
         report.info(f"utcp: handshake (first connect, peer found by broadcast HELLO) {found.group(1)} ms")
+    time.sleep(3 * TICK_S)  # a short stream can end before its service's next /Bus publish
     for i, guest in enumerate(wire.guests):
         macs = guest.console_bus("/Bus/utcp/sessions_established")
         report(f"node{i}_session_established", macs.get("/Bus/utcp/sessions_established", "0") != "0",
@@ -260,9 +293,30 @@ def injected(wire, ids):
            " | ".join(b.console.from_fiber("utcpcat", start)[-2:]))
 
 
+def httpd_over_utcp(wire, ids, when):
+    """Node 1 fetches node 0's /Bus by CellID from its httpd on UTCP stream 80: a 200 whose JSON
+    is node 0's (its CellID and MAC, not node 1's), every announced byte printed; a path httpd
+    does not serve is a 404 and utcpget exits 1."""
+    b = wire.guests[1]
+    code, status, length, body, lines = utcpget(b, ids[0], "/bus.json")
+    try:
+        bus = json.loads(body).get("bus", {})
+    except ValueError:
+        bus = {}
+    # bus.json ends with a newline, which the console's line split takes away
+    report(f"httpd_over_utcp_200_{when}", code == 0 and status == 200 and length == len(body.encode()) + 1 and bus,
+           f"exit {code}, status {status}, body {length} bytes, {len(body)} printed; {lines[:3]}")
+    names = {k: bus.get(k) for k in ("/Bus/net/cellid", "/Bus/net/mac")}
+    report(f"httpd_over_utcp_names_node0_{when}", names == {"/Bus/net/cellid": ids[0], "/Bus/net/mac": node_mac(0)},
+           f"{names}; node 0 is {ids[0]} at {node_mac(0)}")
+    code, status, _, _, lines = utcpget(b, ids[0], "/no/such/page")
+    report(f"httpd_over_utcp_404_{when}", code == 1 and status == 404, f"exit {code}, status {status}; {lines[:3]}")
+
+
 def fault(wire, ids):
     a, b = wire.guests
     fibers_before = a.console_bus("/Bus/fibers")
+    load = Load(a.http_port, "/bytes/512", timeout=5)  # one keep-alive TCP connection, if nothing breaks it
     start = a.console.mark()
     a.type_line(f"run utcpcat {ids[1]} {SINK_STREAM} {64 * MIB} 0")  # still running when the service dies
     a.console.wait_for(said_by("utcpcat", "utcpcat: connected in"), 30, start)
@@ -286,7 +340,16 @@ def fault(wire, ids):
            any("Connection reset" in l for l in said), f"ended: {ended and ended.group(0)}; said: {said[-2:]}")
     report("sink_listens_again", a.console.wait_for(said_by("utcpsink", "utcpsink: the listener failed"), 30, start)
            is not None, "utcpsink did not notice its listener fail")
+    utcp_again = a.console.wait_for(said_by("httpd", f"httpd: serving UTCP stream {HTTP_STREAM}"), 30, start)
+    report("httpd_utcp_listener_rebuilt", utcp_again is not None and
+           a.console.wait_for(said_by("httpd", "httpd: UTCP listener failed"), 0, start) is not None,
+           "httpd did not see its UTCP listener fail and listen again")
     time.sleep(2.0)
+    load.stop()
+    report("httpd_tcp_served_throughout", load.errors == 0 and load.ok > 0 and
+           a.console.wait_for(said_by("httpd", "httpd: TCP"), 0, start) is None,
+           f"{load.ok} ok, {load.errors} failed on node 0's TCP port 80 while UTCP restarted; "
+           f"httpd said: {a.console.from_fiber('httpd', start)[-3:]}")
     fibers = a.console_bus("/Bus/fibers")
     for name in ("membrane", "httpd", "signer", "lwf"):
         key = f"/Bus/fibers/{name}/restarts"
@@ -295,13 +358,55 @@ def fault(wire, ids):
            fibers.get("/Bus/fibers/utcp/restarts"))
     for node in (0, 1):
         transfer(wire, ids, f"node{node}_stream_after_restart", MIB, MIB, node=node)
+    httpd_over_utcp(wire, ids, "after_restart")
+
+
+def httpd_goodput(wire, ids, size):
+    """MB/s of node 1 fetching size bytes from node 0's httpd over UTCP (utcpget), or None."""
+    code, status, length, _, lines = utcpget(wire.guests[1], ids[0], f"/bytes/{size}", timeout=600)
+    timing = next((m for m in map(GET_BODY.match, lines) if m), None)
+    if code != 0 or status != 200 or length != size or not timing or not int(timing.group(2)):
+        return None
+    return size / 1e6 / (int(timing.group(2)) / 1000)
+
+
+def membrane_fault(wire, ids):
+    """Node 0's Membrane faults (its trigger through the user network) while node 1 fetches a
+    long body from node 0's httpd over UTCP: only httpd's TCP listener is set up again, and the
+    UTCP response arrives whole."""
+    a, b = wire.guests
+    size = 16 * MIB
+    start, b_start = a.console.mark(), b.console.mark()
+    b.type_line(f"run utcpget {ids[0]} /bytes/{size}")
+    time.sleep(2.0)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as trigger:
+        trigger.sendto(b"null", ("127.0.0.1", a.net.udp[MEMBRANE_FAULT_UDP_PORT]))
+    restarted = a.console.wait_for("supervisor: restarted membrane#", 20, start) is not None
+    running = b.console.wait_match(r"fiber utcpget#\d+ exited", 0, b_start) is None
+    report("membrane_restarted_mid_response", restarted and running,
+           f"Membrane restarted: {restarted}; utcpget still running then: {running}")
+    tcp_again = a.console.wait_for(said_by("httpd", "httpd: listening on port"), 30, start)
+    report("httpd_tcp_listener_rebuilt", tcp_again is not None and
+           a.console.wait_for(said_by("httpd", "httpd: TCP listener failed"), 0, start) is not None,
+           "httpd did not see its TCP listener fail and listen again")
+    ended = b.console.wait_match(r"fiber utcpget#\d+ exited with (-?\d+)", 300, b_start)
+    said = b.console.from_fiber("utcpget", b_start)
+    whole = any(l.startswith(f"utcpget: body {size} bytes") for l in said)
+    before_end = a.console.wait_for(said_by("httpd", "httpd: UTCP"), 0, start)
+    report("httpd_utcp_response_survives_membrane_restart", ended is not None and ended.group(1) == "0" and whole and
+           before_end is None, f"ended: {ended and ended.group(0)}; said: {said[:2]}; httpd: {before_end}")
+    code, status, _, _, lines = utcpget(b, ids[0], "/bytes/100")
+    report("httpd_over_utcp_after_membrane_restart", code == 0 and status == 200, f"exit {code}; {lines[:2]}")
 
 
 def boot(qemu, kernel, logdir):
     filters = {(0, 1): UtcpOnly(), (1, 0): UtcpOnly()}
     pcap = PcapWriter(os.path.join(logdir, "wire.pcap"), snaplen=128)
     bootargs = f"watchdog={WATCHDOG_MS}"
-    wire = Wire(qemu, [dict(kernel=kernel, bootargs=bootargs), dict(kernel=kernel, bootargs=bootargs)], logdir,
+    # Node 0 also has a user network (the host reaches its httpd on TCP); the relay keeps it off the wire.
+    wire = Wire(qemu, [dict(kernel=kernel, bootargs=bootargs, user=UserNet(tcp=[80], udp=[MEMBRANE_FAULT_UDP_PORT],
+                                                                              restrict=True)),
+                       dict(kernel=kernel, bootargs=bootargs)], logdir,
                 impairments=lambda i, j: filters[(i, j)], pcap=pcap)
     wire.filters, wire.pcap = filters, pcap
     return wire
@@ -309,8 +414,10 @@ def boot(qemu, kernel, logdir):
 
 def ready(wire):
     ids = [wait_cellid(g) for g in wire.guests]
-    up = all(ids) and all(g.console.wait_for(said_by("utcpsink", "utcpsink: listening"), BOOT_TIMEOUT)
+    up = all(ids) and all(g.console.wait_for(said_by("utcpsink", "utcpsink: listening"), BOOT_TIMEOUT) and
+                          g.console.wait_for(said_by("httpd", f"httpd: serving UTCP stream {HTTP_STREAM}"), BOOT_TIMEOUT)
                           for g in wire.guests)
+    up = up and wire.guests[0].console.wait_for(said_by("httpd", "httpd: listening"), BOOT_TIMEOUT)
     return ids if up else None
 
 
@@ -327,16 +434,20 @@ def main():
     size = args.size_mib * MIB
     with boot(args.qemu, args.kernel, args.logdir) as wire:
         ids = ready(wire)
-        report("both_nodes_up", ids is not None, "a node's UTCP service or utcpsink did not start")
+        report("both_nodes_up", ids is not None, "a node's UTCP service, utcpsink or httpd did not start")
         if not ids:
             return 1
         report.info(f"utcp: CellIDs {ids[0]} (node 0), {ids[1]} (node 1)")
         handshake(wire, ids)
+        if not args.bench:
+            httpd_over_utcp(wire, ids, "at_boot")
         figures = {"0": transfer(wire, ids, f"lossless_{size // MIB}mib_each_way_intact", size, size)}
         if args.bench:
+            httpd = httpd_goodput(wire, ids, size)
             for loss in (0.01, 0.05):
                 figures[str(int(loss * 100))] = under_loss(wire, ids, args.seed, loss, size)
-            print("BENCH " + " ".join(f"utcp_loss_{k}pct_mb_s={v:.2f}" for k, v in figures.items() if v), flush=True)
+            print("BENCH " + " ".join(f"utcp_loss_{k}pct_mb_s={v:.2f}" for k, v in figures.items() if v) +
+                  (f" httpd_over_utcp_mb_s={httpd:.2f}" if httpd else ""), flush=True)
             return 0
         parallel = transfer(wire, ids, "four_streams_at_once_intact", 2 * MIB, 2 * MIB, parallel=4)
         for loss in (0.01, 0.05):
@@ -349,6 +460,7 @@ def main():
         mac_change(wire, ids)
         injected(wire, ids)
         fault(wire, ids)
+        membrane_fault(wire, ids)  # last: fault() checks that the Membrane never restarted
         report("kernels_still_running", all(g.alive() and g.console.count("PANIC") == 0 for g in wire.guests),
                "QEMU exited or panicked")
     return report.exit_status()
