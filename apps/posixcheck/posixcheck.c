@@ -683,6 +683,7 @@ int main(int argc, char **argv) {
     else
         note("files skipped");
     check_process();
+    check_signals();
     printf("posixcheck: done %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

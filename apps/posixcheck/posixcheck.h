@@ -41,6 +41,9 @@ void check_heap(void);
 void check_time(void);
 void check_syslog(void);
 
+/* signals.c: handlers, the mask, SIGALRM, SIGPIPE, SIGIO */
+void check_signals(void);
+
 /* files.c */
 void check_files(const char *read_only_dir);
 void check_process(void);
