@@ -5,7 +5,9 @@
  * interrupts a blocked recv (EINTR), or not when the handler has SA_RESTART; poll, nanosleep
  * and pause are interrupted whatever SA_RESTART says (Linux's rule). SIGPIPE comes with EPIPE
  * from a send or write after shutdown(SHUT_WR), and not with MSG_NOSIGNAL. SIGIO comes when a
- * datagram reaches an O_ASYNC socket owned (F_SETOWN) by this process. Signal numbers differ
+ * datagram reaches an O_ASYNC socket owned (F_SETOWN) by this process. `posixcheck
+ * --die-by-sigpipe` shows SIGPIPE's default action: the harness sees the process end by it
+ * (tests/e2e/run_host_posixcheck.py, run_qemu_e2e.py). Signal numbers differ
  * between glibc and picolibc: only the names are used.
  */
 #include <signal.h> /* first: from a system header, gcc -MMD would leave libnexus's out */
@@ -15,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -257,6 +260,19 @@ static void check_sigio(void) {
         close(u);
     if (sender >= 0)
         close(sender);
+}
+
+int die_by_sigpipe(void) {
+    int fds[3];
+    signal(SIGPIPE, SIG_DFL);
+    if (!tcp_pair(fds) || shutdown(fds[1], SHUT_WR) != 0) {
+        printf("FAIL posix.sigpipe_default_terminates: no connection to send on\n");
+        return 1;
+    }
+    ssize_t s = send(fds[1], "x", 1, 0);
+    printf("FAIL posix.sigpipe_default_terminates: send after SHUT_WR returned %ld (errno %d) and the process lives\n",
+           (long)s, errno);
+    return 1;
 }
 
 void check_signals(void) {
