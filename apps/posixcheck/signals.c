@@ -10,9 +10,11 @@
  * (tests/e2e/run_host_posixcheck.py, run_qemu_e2e.py). Signal numbers differ
  * between glibc and picolibc: only the names are used.
  */
-#include <signal.h> /* first: from a system header, gcc -MMD would leave libnexus's out */
-#include <fcntl.h>
+/* libnexus's headers first: reached through a system header (<fcntl.h> pulls in <time.h>), gcc
+ * -MMD would leave them out of the dependency file. */
 #include <time.h>
+#include <signal.h>
+#include <fcntl.h>
 
 #include <errno.h>
 #include <netinet/in.h>
