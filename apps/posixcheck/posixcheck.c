@@ -7,6 +7,8 @@
  *   posixcheck <udp-echo-host> <udp-echo-port> <dns-name> <expected-dns-address> <nxdomain-name>
  *              [<read-only-dir>]
  *
+ *   posixcheck --die-by-sigpipe   (ends by SIGPIPE's default action, or says FAIL)
+ *
  * A "-" argument skips the group that needs it (UDP echo: the first two, DNS: the next three);
  * without a read-only directory (holding posixcheck.conf) the file checks (files.c) are skipped.
  * Prints one "PASS posix.<name>" or "FAIL posix.<name>: <detail>" line per check, then
@@ -647,6 +649,8 @@ static void check_many_sockets(void) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--die-by-sigpipe") == 0)
+        return die_by_sigpipe();
     if (argc != 6 && argc != 7) {
         fprintf(stderr,
                 "usage: %s <udp-echo-host> <udp-echo-port> <dns-name> <expected-address> <nxdomain-name> "
@@ -683,6 +687,7 @@ int main(int argc, char **argv) {
     else
         note("files skipped");
     check_process();
+    check_signals();
     printf("posixcheck: done %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -41,6 +41,12 @@ void check_heap(void);
 void check_time(void);
 void check_syslog(void);
 
+/* signals.c: handlers, the mask, SIGALRM, SIGPIPE, SIGIO */
+void check_signals(void);
+/* posixcheck --die-by-sigpipe: a send on a shut-down stream with SIGPIPE's default action;
+ * returns (1, after a FAIL line) only if the process survives it. */
+int die_by_sigpipe(void);
+
 /* files.c */
 void check_files(const char *read_only_dir);
 void check_process(void);

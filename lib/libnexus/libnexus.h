@@ -61,11 +61,15 @@ struct nxl_fd {
     uint32_t epoch;        /* the service instance that holds it */
     uint64_t rcvtimeo_ns;  /* 0: none */
     uint64_t sndtimeo_ns;
+    uint8_t async;         /* O_ASYNC: SIGIO to `owner` when it becomes ready (sigio.c) */
+    uint32_t async_seen;   /* its readiness when last looked at */
+    int32_t owner;         /* F_SETOWN's pid; 0: none */
 };
 
 /* Descriptor table: sockets and files share it, so poll and select see both. */
 struct nxl_fd *nxl_fd_get(int fd); /* NULL (errno EBADF, or ENOTSOCK for a file) unless a socket */
 struct nxl_fd *nxl_fd_any(int fd); /* NULL (errno EBADF) unless open */
+struct nxl_fd *nxl_fd_at(int fd);  /* NULL unless open; errno untouched */
 int nxl_fd_alloc(const struct nxl_family *family, int32_t sock, int type, int nonblock); /* fd, or -EMFILE */
 int nxl_fd_alloc_file(const struct nxl_open_file *file); /* fd, or -EMFILE */
 void nxl_fd_free(int fd);
@@ -107,6 +111,51 @@ long nxl_file_read(struct nxl_fd *f, void *buf, size_t len);
 long nxl_file_write(struct nxl_fd *f, const void *buf, size_t len);
 /* FIONREAD of a file: the bytes from its offset to its end. */
 long nxl_file_readable(struct nxl_fd *f);
+
+/* ---- signals (docs/signals.md) ---- */
+
+/* signal.c: generates sig for this app: pending, unless it is ignored and not blocked. */
+void nxl_signal_raise(int sig);
+/* Runs the actions of the pending signals that are not blocked (a default action may end the
+ * app): 0 if no handler ran, NXL_SIG_RESTART if every handler that ran has SA_RESTART, else
+ * NXL_SIG_INTR. */
+#define NXL_SIG_RESTART 1
+#define NXL_SIG_INTR 2
+int nxl_signal_deliver(void);
+/* A safe point: raises what the timer and O_ASYNC sockets owe, then delivers as above. */
+int nxl_signal_safe_point(void);
+/* A safe point inside a blocking call: -EINTR if a handler interrupted it (one with SA_RESTART
+ * does not when `restartable`), else 0 (go on waiting). */
+long nxl_signal_interrupts(int restartable);
+/* A call's end: nxl_result(r), then a safe point (which keeps errno). */
+long nxl_return(long r);
+/* Sets the blocked set (SIGKILL and SIGSTOP never are) and returns the previous one. */
+unsigned long nxl_signal_blocked(unsigned long set);
+
+/* itimer.c: the interval timer's next due time (nx_clock_ns; UINT64_MAX: disarmed), and its
+ * check, which raises SIGALRM once it has passed. */
+uint64_t nxl_itimer_due(void);
+void nxl_itimer_poll(void);
+
+/* wait.c: the services a blocking call sleeps on, each with the status_seq seen before the
+ * caller looked at its sockets (nxl_watch_mark), so no change between look and sleep is lost. */
+struct nxl_watch {
+    unsigned n;
+    struct link_client *backend[NXL_FDS];
+    uint32_t seen[NXL_FDS];
+};
+void nxl_watch_add(struct nxl_watch *w, struct link_client *backend);
+void nxl_watch_mark(struct nxl_watch *w);
+/* Sleeps until a watched service changes something, or `limit` ns pass, or the interval timer
+ * is due, whichever is first (at most LINK_CLIENT_LIVENESS_NS at a time). -ETIMEDOUT if
+ * nothing woke it. */
+long nxl_watch_sleep(struct nxl_watch *w, uint64_t limit);
+
+/* sigio.c: O_ASYNC on (or off) for f; raising SIGIO for the O_ASYNC sockets whose readiness
+ * rose since last looked at; adding their services to a watch, so their changes wake a sleep. */
+void nxl_sigio_set(struct nxl_fd *f, int on);
+void nxl_sigio_poll(void);
+void nxl_sigio_watch(struct nxl_watch *w);
 
 /* process.c: says once on the console that `call` cannot exist here; returns -err. */
 long nxl_unavailable(const char *call, int err);

@@ -2,7 +2,8 @@
  * libnexus: poll(2) and select(2) across socket families. Readiness comes from the status words
  * each family's service keeps for its sockets (nexus/link.h): checking costs no request. To
  * sleep, poll asks every service behind the polled descriptors to signal its next change and
- * waits on all their channels at once, so a change in any family wakes it.
+ * waits on all their channels at once (wait.c), so a change in any family wakes it; so do a
+ * due interval timer and a change on an O_ASYNC socket, whose signal interrupts it (EINTR).
  */
 #include <errno.h>
 #include <poll.h>
@@ -36,32 +37,16 @@ static short revents_of(const struct pollfd *p) {
     return got & want;
 }
 
-/* The services behind the polled descriptors, each with the status_seq seen before a scan. */
-struct watch {
-    unsigned n;
-    struct link_client *backend[NXL_FDS];
-    uint32_t seen[NXL_FDS];
-};
-
-static void watch_add(struct watch *w, struct link_client *b) {
-    for (unsigned i = 0; i < w->n; i++)
-        if (w->backend[i] == b)
-            return;
-    w->backend[w->n++] = b;
-}
-
-static void watch_fds(struct watch *w, const struct pollfd *fds, nfds_t n) {
-    w->n = 0;
-    for (nfds_t i = 0; i < n && w->n < NXL_FDS; i++) {
-        struct nxl_fd *f = fds[i].fd >= NXL_FD_FIRST ? nxl_fd_any(fds[i].fd) : NULL;
+static void watch_fds(struct nxl_watch *w, const struct pollfd *fds, nfds_t n) {
+    for (nfds_t i = 0; i < n; i++) {
+        struct nxl_fd *f = fds[i].fd >= NXL_FD_FIRST ? nxl_fd_at(fds[i].fd) : NULL;
         if (f && !f->is_file && link_client_ready(f->family->backend) == 0)
-            watch_add(w, f->family->backend);
+            nxl_watch_add(w, f->family->backend);
     }
+    nxl_sigio_watch(w);
 }
 
-static int scan(struct pollfd *fds, nfds_t n, struct watch *w) {
-    for (unsigned i = 0; i < w->n; i++)
-        w->seen[i] = link_client_status_seq(w->backend[i]);
+static int scan(struct pollfd *fds, nfds_t n) {
     int ready = 0;
     for (nfds_t i = 0; i < n; i++) {
         fds[i].revents = fds[i].fd < 0 ? 0 : revents_of(&fds[i]);
@@ -70,35 +55,28 @@ static int scan(struct pollfd *fds, nfds_t n, struct watch *w) {
     return ready;
 }
 
-/* Sleeps until a watched service changes something, or `limit` ns pass. */
-static void sleep_on(struct watch *w, uint64_t limit) {
-    uint64_t mask = 0;
-    for (unsigned i = 0; i < w->n; i++) {
-        if (link_client_prepare_wait(w->backend[i], w->seen[i]))
-            return; /* changed since the scan (or a service restarted): scan again */
-        mask |= 1ull << link_client_channel(w->backend[i]);
+/* Ready descriptors, 0 when `limit` ns passed, or -EINTR when a handler ran first (poll is
+ * never restarted, whatever SA_RESTART says: Linux's rule). */
+static int wait_ready(struct pollfd *fds, nfds_t n, uint64_t limit) {
+    struct nxl_watch w = {0};
+    watch_fds(&w, fds, n);
+    uint64_t start = nx_clock_ns();
+    for (;;) {
+        nxl_watch_mark(&w);
+        int ready = scan(fds, n);
+        uint64_t waited = nx_clock_ns() - start;
+        if (ready || waited >= limit)
+            return ready;
+        if (nxl_signal_safe_point())
+            return -EINTR;
+        nxl_watch_sleep(&w, limit - waited);
     }
-    if (!mask)
-        nx_sleep_ns(limit); /* no service involved: poll is only a sleep (poll(NULL, 0, ms)) */
-    else
-        nx_wait_any(mask, limit < LINK_CLIENT_LIVENESS_NS ? limit : LINK_CLIENT_LIVENESS_NS);
 }
 
 int poll(struct pollfd *fds, nfds_t n, int timeout_ms) {
     if (n && !fds)
         return (int)nxl_result(-EFAULT);
-    struct watch w;
-    watch_fds(&w, fds, n);
-    uint64_t start = nx_clock_ns();
-    uint64_t limit = timeout_ms < 0 ? UINT64_MAX : NX_MS(timeout_ms);
-    for (;;) {
-        int ready = scan(fds, n, &w);
-        uint64_t waited = nx_clock_ns() - start;
-        if (ready || waited >= limit)
-            return ready;
-        uint64_t left = limit == UINT64_MAX ? NX_MS(1000) : limit - waited;
-        sleep_on(&w, left);
-    }
+    return (int)nxl_return(wait_ready(fds, n, timeout_ms < 0 ? UINT64_MAX : NX_MS(timeout_ms)));
 }
 
 int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv) {

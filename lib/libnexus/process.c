@@ -100,9 +100,14 @@ char *dlerror(void) {
     return (char *)e;
 }
 
+/* A fiber's id is fixed for its life: asked of the kernel once (every safe point compares an
+ * O_ASYNC socket's owner with it). */
 pid_t getpid(void) {
+    static pid_t pid;
     struct nexus_identity me;
-    return nx_identity(&me) == 0 ? (pid_t)me.id : 1;
+    if (!pid)
+        pid = nx_identity(&me) == 0 ? (pid_t)me.id : 1;
+    return pid;
 }
 
 int uname(struct utsname *u) {

@@ -2,10 +2,13 @@
  * libnexus: the POSIX socket calls, each sent to the backend of the socket's family
  * (libnexus.h, family.c) over its service link. Services never block; blocking behaviour lives
  * here: a call that would block waits on the socket's status word (nexus/link.h) and tries
- * again, unless the descriptor is O_NONBLOCK or the call passes MSG_DONTWAIT.
+ * again, unless the descriptor is O_NONBLOCK or the call passes MSG_DONTWAIT. A signal's handler
+ * may run while it waits or when it returns (signal.c); a send on a stream whose peer is gone
+ * raises SIGPIPE unless it passes MSG_NOSIGNAL.
  */
-#include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
+#include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,6 +39,11 @@ struct nxl_fd *nxl_fd_any(int fd) {
         return NULL;
     }
     return &fds[fd - NXL_FD_FIRST];
+}
+
+struct nxl_fd *nxl_fd_at(int fd) {
+    int i = fd - NXL_FD_FIRST;
+    return i >= 0 && i < NXL_FDS && fds[i].used ? &fds[i] : NULL;
 }
 
 struct nxl_fd *nxl_fd_get(int fd) {
@@ -90,8 +98,11 @@ uint32_t nxl_fd_status(const struct nxl_fd *f) { return link_client_status(f->fa
 
 int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns) {
     uint64_t start = nx_clock_ns();
+    struct nxl_watch w = {0};
+    nxl_watch_add(&w, f->family->backend);
+    nxl_sigio_watch(&w);
     for (;;) {
-        uint32_t seen = link_client_status_seq(f->family->backend);
+        nxl_watch_mark(&w);
         if (nxl_fd_live(f))
             return -ECONNRESET;
         if (nxl_fd_status(f) & (events | NXS_EV_ERR | NXS_EV_HUP))
@@ -105,9 +116,12 @@ int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns
                 return -EAGAIN; /* SO_RCVTIMEO/SO_SNDTIMEO expiry reads as EAGAIN, as on Linux */
             left = timeout_ns - waited;
         }
-        int err = link_client_wait_change(f->family->backend, seen, left);
-        if (err == -ECONNRESET)
-            return err;
+        /* As Linux (signal(7)): SA_RESTART restarts a socket call, unless it has a timeout. */
+        long intr = nxl_signal_interrupts(timeout_ns == 0);
+        if (intr)
+            return (int)intr;
+        if (nxl_watch_sleep(&w, left) == -ETIMEDOUT && !link_client_peer_alive(f->family->backend))
+            return -ECONNRESET;
     }
 }
 
@@ -191,16 +205,16 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags) {
             if (nfd < 0) {
                 struct nxs_msg c = {.op = NXS_OP_CLOSE, .sock = (int32_t)s};
                 link_client_call(f->family->backend, &c, NULL, 0, NULL, 0);
-                return (int)nxl_result(nfd);
+                return (int)nxl_return(nfd);
             }
             put_addr(&m, addr, addrlen);
-            return nfd;
+            return (int)nxl_return(nfd);
         }
         if (s != -EAGAIN)
-            return (int)nxl_result(s);
+            return (int)nxl_return(s);
         long w = nxl_wait_events(f, NXS_EV_IN, f->rcvtimeo_ns);
         if (w)
-            return (int)nxl_result(w);
+            return (int)nxl_return(w);
     }
 }
 
@@ -225,25 +239,26 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len) {
     if (!r)
         r = sock_call(f, &m, NULL, 0, NULL, 0);
     if (r != -EINPROGRESS || f->nonblock)
-        return (int)nxl_result(r);
+        return (int)nxl_return(r);
     r = nxl_wait_events(f, NXS_EV_OUT, f->sndtimeo_ns);
     if (r == -EAGAIN)
         r = -ETIMEDOUT;
     if (!r)
         r = pending_error(f);
-    return (int)nxl_result(r);
+    return (int)nxl_return(r); /* EINTR: the connection goes on, as POSIX says */
 }
 
 /* The link slot's data, where a send's pieces are gathered and a receive's bytes arrive. */
 static uint8_t *slot_data(const struct nxl_fd *f) { return link_client_data(f->family->backend); }
 
-ssize_t nxl_send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
+/* Bytes sent, or -errno. */
+static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
                      const struct sockaddr *to, socklen_t tolen) {
     if (f->type != SOCK_STREAM && len > NXS_SLOT_DATA)
-        return nxl_result(-EMSGSIZE);
+        return -EMSGSIZE;
     uint8_t *slot = slot_data(f);
     if (!slot)
-        return nxl_result(-ENOTCONN);
+        return -ENOTCONN;
     size_t done = 0;
     int nonblock = f->nonblock || (flags & MSG_DONTWAIT);
     do {
@@ -266,9 +281,17 @@ ssize_t nxl_send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
             if (!r)
                 continue;
         }
-        return done ? (ssize_t)done : nxl_result(r < 0 ? r : -EIO);
+        return done ? (long)done : r < 0 ? r : -EIO;
     } while (done < len);
-    return (ssize_t)done;
+    return (long)done;
+}
+
+ssize_t nxl_send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
+                     const struct sockaddr *to, socklen_t tolen) {
+    long r = send_iov(f, iov, n, len, flags, to, tolen);
+    if (r == -EPIPE && !(flags & MSG_NOSIGNAL))
+        nxl_signal_raise(SIGPIPE);
+    return nxl_return(r);
 }
 
 static ssize_t send_common(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
@@ -288,11 +311,12 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
     return send_common(fd, buf, len, flags, to, to ? tolen : 0);
 }
 
-ssize_t nxl_recv_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
+/* Bytes received, or -errno. */
+static long recv_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
                      struct sockaddr *from, socklen_t *fromlen, int *msg_flags) {
     uint8_t *slot = slot_data(f);
     if (!slot)
-        return nxl_result(-ENOTCONN);
+        return -ENOTCONN;
     size_t done = 0;
     int nonblock = f->nonblock || (flags & MSG_DONTWAIT);
     /* MSG_WAITALL on a stream keeps reading until the buffer is full (a peek cannot). */
@@ -314,10 +338,10 @@ ssize_t nxl_recv_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
                 int cut = m.arg[0] > got;
                 if (cut && msg_flags)
                     *msg_flags |= MSG_TRUNC;
-                return cut && (flags & MSG_TRUNC) ? (ssize_t)m.arg[0] : (ssize_t)done;
+                return cut && (flags & MSG_TRUNC) ? (long)m.arg[0] : (long)done;
             }
             if (r == 0 || !wait_all || done == len)
-                return (ssize_t)done;
+                return (long)done;
             continue;
         }
         if (r == -EAGAIN && !nonblock && (!done || wait_all)) {
@@ -325,8 +349,13 @@ ssize_t nxl_recv_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
             if (!r)
                 continue;
         }
-        return done ? (ssize_t)done : nxl_result(r);
+        return done ? (long)done : r;
     }
+}
+
+ssize_t nxl_recv_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
+                     struct sockaddr *from, socklen_t *fromlen, int *msg_flags) {
+    return nxl_return(recv_iov(f, iov, n, len, flags, from, fromlen, msg_flags));
 }
 
 static ssize_t recv_common(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen) {
@@ -493,12 +522,17 @@ int fcntl(int fd, int cmd, ...) {
         return -1;
     va_list ap;
     va_start(ap, cmd);
-    int arg = cmd == F_SETFL || cmd == F_SETFD ? va_arg(ap, int) : 0;
+    int arg = cmd == F_SETFL || cmd == F_SETFD || cmd == F_SETOWN ? va_arg(ap, int) : 0;
     va_end(ap);
     int access = f->is_file ? f->file.flags : O_RDWR;
     switch (cmd) {
-    case F_GETFL: return access | (f->nonblock ? O_NONBLOCK : 0);
-    case F_SETFL: f->nonblock = (arg & O_NONBLOCK) != 0; return 0;
+    case F_GETFL: return access | (f->nonblock ? O_NONBLOCK : 0) | (f->async ? O_ASYNC : 0);
+    case F_SETFL:
+        f->nonblock = (arg & O_NONBLOCK) != 0;
+        nxl_sigio_set(f, (arg & O_ASYNC) != 0);
+        return 0;
+    case F_GETOWN: return f->owner;
+    case F_SETOWN: f->owner = arg; return 0; /* a pid; SIGIO goes only to this app's own */
     case F_GETFD:
     case F_SETFD: return 0;
     default: return (int)nxl_result(-EINVAL);

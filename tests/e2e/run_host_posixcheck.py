@@ -8,14 +8,15 @@ private mount namespace whose resolv.conf names the stub on a loopback address o
 (127.0.0.1:53 may be held by a QEMU run's stub); that needs root, as the e2e run does. Its file
 checks get a read-only directory (a read-only bind mount, in the same namespace, of a folder holding
 apps/posixcheck/posixcheck.conf, as /etc holds it on Nexus) and a writable current directory.
-posixcheck's PASS/FAIL lines are relayed unchanged and its exit status becomes ours. Builds
-nothing.
+posixcheck's PASS/FAIL lines are relayed unchanged and its exit status becomes ours. Then
+`posixcheck --die-by-sigpipe` must end by SIGPIPE (its default action). Builds nothing.
 
     python3 -m tests.e2e.run_host_posixcheck --binary build/host/posixcheck_host   (from the project root)
 """
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -98,7 +99,11 @@ def main():
     if dns.served == 0:
         report("nxdomain_through_stub", False, "the DNS stub saw no query: the lookup went elsewhere")
         return 1
-    return proc.returncode
+    die = subprocess.run([os.path.abspath(args.binary), "--die-by-sigpipe"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, timeout=args.timeout, env=env)
+    report("sigpipe_default_terminates", die.returncode == -signal.SIGPIPE,
+           f"exit status {die.returncode}: {die.stdout.decode('utf-8', 'replace').strip()}")
+    return proc.returncode or report.exit_status()
 
 
 if __name__ == "__main__":

@@ -47,6 +47,18 @@ def with_resolv_conf(resolv):
     return ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv]
 
 
+def check_sigpipe_default(guest):
+    """posixcheck started again from the console with SIGPIPE's default action ends by it: its
+    own line names the signal and the kernel sees the shell's status for it, 128 + 13."""
+    start = guest.console.mark()
+    guest.type_line("run posixcheck --die-by-sigpipe")
+    line = guest.console.wait_match(r"fiber posixcheck#\d+ exited with (\d+)", 60, start)
+    said = guest.console.from_fiber("posixcheck", start)
+    report("sigpipe_default_terminates", line is not None and line.group(1) == "141"
+           and "posixcheck: terminated by SIGPIPE" in said,
+           f"exit {line.group(1) if line else None}, posixcheck said {said[:3]}")
+
+
 def run_http_checks(port):
     report.run_checker([sys.executable, "-m", "tests.e2e.http_checks", "--host", "127.0.0.1", "--port", str(port),
                         "--expect-addr", EXPECTED_ADDR], "http_checks_exit", timeout=900)
@@ -149,6 +161,7 @@ def main():
         report("writev_line_on_console", "note: writev gathered this line on the console" in said,
                "posixcheck's writev(1) of three pieces did not reach the console as one line")
         check_posixcheck_files(guest, said)
+        check_sigpipe_default(guest)
         report("udp_echo_served", echo.served > 0, "the host's echo server saw nothing")
         report("dns_through_qemu_resolver", dns.served > 0, "the DNS stub saw no query")
         killed = [l for l in console.since(0) if kernel_line(l) and l.startswith("fiber ") and " killed: " in l]
