@@ -27,12 +27,17 @@
      .pledge = "stdio net lwf wbus sign", .serves = "lwf", .restart = RESTART_SERVICE},         \
     {.name = "lwfecho", .image = "lwfecho", .grants = "link:lwf",                               \
      .pledge = "stdio lwf", .restart = RESTART_SERVICE},                                        \
-    {.name = "lwfping", .image = "lwfping", .grants = "link:lwf",                               \
-     .pledge = "stdio lwf", .restart = RESTART_NEVER, .on_demand = 1},                          \
     {.name = "utcp", .image = "utcp", .grants = "port:1 link:signer",                           \
      .pledge = "stdio net utcp wbus sign", .serves = "utcp", .restart = RESTART_SERVICE},       \
     {.name = "utcpsink", .image = "utcpsink", .grants = "link:utcp",                            \
-     .pledge = "stdio utcp", .restart = RESTART_SERVICE},                                       \
+     .pledge = "stdio utcp", .restart = RESTART_SERVICE}
+
+/* The console's network apps, started by `run NAME ARGS`. Apart from the services because every
+ * entry's links are made at boot and there are NEXUS_LINKS_MAX in all: the containment manifest,
+ * whose own fibers hold links, leaves them out. */
+#define NETWORK_CONSOLE_APPS                                                                    \
+    {.name = "lwfping", .image = "lwfping", .grants = "link:lwf",                               \
+     .pledge = "stdio lwf", .restart = RESTART_NEVER, .on_demand = 1},                          \
     {.name = "utcpcat", .image = "utcpcat", .grants = "link:utcp",                              \
      .pledge = "stdio utcp", .restart = RESTART_NEVER, .on_demand = 1},                         \
     {.name = "utcpget", .image = "utcpget", .grants = "link:utcp",                              \
@@ -45,6 +50,7 @@ static const struct manifest_entry default_entries[] = {
     {.name = "hello", .image = "hello", .grants = "files:4",
      .pledge = "stdio", .restart = RESTART_NEVER},
     NETWORK_SERVICES,
+    NETWORK_CONSOLE_APPS,
     {.name = "rinetd", .image = "rinetd", .args = "-f -c /etc/rinetd.conf", .grants = "link:membrane heap:1024",
      .pledge = "stdio inet", .restart = RESTART_SERVICE, .restarts_with = "membrane"},
 #ifdef NEXUS_TEST_BUILD
@@ -113,6 +119,7 @@ static const struct manifest_entry keyblob_entries[] = {
  * demand in this build, and lwfsend, which the test runs to send it the trigger. */
 static const struct manifest_entry lwf_entries[] = {
     NETWORK_SERVICES,
+    NETWORK_CONSOLE_APPS,
     {.name = "lwfsend", .image = "lwfsend", .grants = "link:lwf", .pledge = "stdio lwf",
      .restart = RESTART_NEVER, .on_demand = 1},
 };
