@@ -7,7 +7,7 @@ config built into its image (apps/rinetd/rinetd.conf), the guest's ports 80, 808
 forwarded from free loopback ports. Then:
   - host -> guest rinetd :8081 -> guest httpd (127.0.0.1:80 through lwIP's loopback): the same
     bytes as httpd straight;
-  - host -> guest rinetd :8082 -> 10.0.2.2:47382, i.e. this script's own server on the host's
+  - host -> guest rinetd :8082 -> 10.0.2.2:28082, i.e. this script's own server on the host's
     loopback (QEMU's user network maps 10.0.2.2 to 127.0.0.1; the port is fixed in the config);
   - bulk MB/s of GET /bytes/N straight from httpd and through rinetd (INFO line, make bench);
   - the Membrane restarted (console `restart membrane`) during a download through rinetd: the
@@ -30,7 +30,7 @@ from tests.harness.http_probe import first_success, http_get
 from tests.harness.net import HttpServer, UserNet
 from tests.harness.report import Report
 
-HOST_SERVER_PORT = 47382  # rinetd.conf forwards guest :8082 to 10.0.2.2 at this port
+HOST_SERVER_PORT = 28082  # rinetd.conf forwards guest :8082 to 10.0.2.2 at this port
 HOST_BODY = b"served by the host's loopback, through rinetd on Nexus\n"
 BULK_BYTES = 4 * 1024 * 1024
 LOAD_BYTES = 256 * 1024 * 1024  # long enough to still run when the Membrane restarts
