@@ -229,6 +229,8 @@ static int accept_room(void *listener_arg) {
     return l && l->pending && l->pending->n < l->pending->limit;
 }
 
+void tcp_sock_start(void) { tcp_syn_guard_set_accept_room(accept_room); }
+
 /* ---- operations ---- */
 
 int tcp_sock_open(struct msock *s, u8_t iptype) {
@@ -254,7 +256,6 @@ long tcp_sock_listen(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     if (!s->pending)
         return -ENOBUFS; /* as many listeners as lwIP has listening PCBs are open */
     s->pending->limit = backlog;
-    tcp_syn_guard_set_accept_room(accept_room);
     err_t e;
     detach(s->pcb.tcp);
     struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, LWIP_BACKLOG, &e);

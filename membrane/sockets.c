@@ -546,4 +546,7 @@ static const struct link_service socket_service = {
     .status = status,
 };
 
-unsigned sockets_attach(void) { return link_server_attach(&socket_service); }
+unsigned sockets_attach(void) {
+    tcp_sock_start();
+    return link_server_attach(&socket_service);
+}

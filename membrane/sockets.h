@@ -101,6 +101,8 @@ void from_ip(const ip_addr_t *ip, u16_t port, int family, struct nxs_addr *out);
 void reply_addr(struct nxs_msg *m, const ip_addr_t *ip, u16_t port, int family);
 
 /* sock_tcp.c: what TCP sockets do (status: NXS_EV_* of a TCP socket) */
+/* Once, before any socket: lets the SYN guard ask a listener's accept queue (tcp_syn_guard.h). */
+void tcp_sock_start(void);
 int tcp_sock_open(struct msock *s, u8_t iptype);
 void tcp_sock_close(struct msock *s);
 uint32_t tcp_sock_status(const struct msock *s);

@@ -25,7 +25,7 @@ import time
 from tests.harness.console import said_by
 from tests.harness.guest import Guest
 from tests.harness.net import RelayedNet, UserNet, free_port
-from tests.harness.ping import ETH_ARP, ETH_IPV4, PEER_MAC, arp_reply, ipv4_packet
+from tests.harness.ping import ETH_ARP, ETH_IPV4, PEER_MAC, answer_arp, ipv4_packet
 from tests.harness.relay import Relay
 from tests.harness.report import Report
 from tests.harness.tcp_flood import ACK, PSH, RST, SYN, TCP_PROTO, tcp_segment
@@ -46,7 +46,7 @@ class WireClient:
     """A host on the guest's wire at CLIENT_IP: the relay hands it the frames the guest sends to
     its MAC, and its ARP requests; it answers those and queues the TCP segments to it."""
     def __init__(self, ip):
-        self.mac = PEER_MAC  # the MAC ping.arp_reply gives
+        self.mac = PEER_MAC  # the MAC ping.answer_arp gives
         self.ip = ipaddress.IPv4Address(ip).packed
         self.relay = None
         self.segments = queue.Queue()
@@ -54,8 +54,7 @@ class WireClient:
     def take(self, frame):
         """True if the frame is the client's (the relay then keeps it from the user network)."""
         dst, src, ethertype, payload = parse_ether(frame)
-        if ethertype == ETH_ARP and len(payload) >= 28 and payload[6:8] == b"\x00\x01" and payload[24:28] == self.ip:
-            self.relay.inject(arp_reply(self.ip, payload[8:14], payload[14:18]))
+        if ethertype == ETH_ARP and answer_arp(self, payload, self.ip):
             return True
         if dst != self.mac or ethertype != ETH_IPV4 or len(payload) < 40 or payload[9] != TCP_PROTO:
             return dst == self.mac
@@ -64,10 +63,14 @@ class WireClient:
         self.segments.put((dport, tcp[13], seq, ack, tcp[(tcp[12] >> 4) * 4:]))
         return True
 
-    def send(self, src_ip, sport, guest_ip, flags, seq, ack, payload=b""):
+    def send(self, frame):
+        """Towards the guest only (what ping.answer_arp calls)."""
+        self.relay.inject(frame)
+
+    def send_segment(self, src_ip, sport, guest_ip, flags, seq, ack, payload=b""):
         segment = tcp_segment(src_ip, guest_ip, sport, 80, seq, ack, flags, payload)
         packet = ipv4_packet(src_ip, guest_ip, TCP_PROTO, segment, random.getrandbits(16))
-        self.relay.inject(ether_frame(mac(GUEST_MAC), self.mac, ETH_IPV4, packet))
+        self.send(ether_frame(mac(GUEST_MAC), self.mac, ETH_IPV4, packet))
 
     def wait(self, port, timeout, enough):
         """Segments to `port` as (flags, seq, ack, payload) until enough(segments) or timeout."""
@@ -90,7 +93,7 @@ def counter(guest, key):
 def handshake_across_stall(guest, client, guest_ip):
     rng = random.Random(11)
     sport, isn = 40000 + rng.randrange(1000), rng.getrandbits(31)
-    client.send(client.ip, sport, guest_ip, SYN, isn, 0)
+    client.send_segment(client.ip, sport, guest_ip, SYN, isn, 0)
     synack = client.wait(sport, 10.0, lambda got: any(f & SYN for f, _, _, _ in got))
     synack = [s for s in synack if s[0] & (SYN | ACK) == SYN | ACK]
     report("syn_answered", bool(synack), "no SYN-ACK to the client's SYN")
@@ -102,16 +105,16 @@ def handshake_across_stall(guest, client, guest_ip):
     try:
         for _ in range(SYNS):  # from 198.18.0.0/15 (benchmarking space): off the guest's subnet
             source = bytes([198, 18 + rng.randrange(2), rng.randrange(256), rng.randrange(1, 255)])
-            client.send(source, rng.randrange(1024, 65536), guest_ip, SYN, rng.getrandbits(32), 0)
-        client.send(client.ip, sport, guest_ip, ACK, isn + 1, guest_isn + 1)
-        client.send(client.ip, sport, guest_ip, PSH | ACK, isn + 1, guest_isn + 1, REQUEST)
+            client.send_segment(source, rng.randrange(1024, 65536), guest_ip, SYN, rng.getrandbits(32), 0)
+        client.send_segment(client.ip, sport, guest_ip, ACK, isn + 1, guest_isn + 1)
+        client.send_segment(client.ip, sport, guest_ip, PSH | ACK, isn + 1, guest_isn + 1, REQUEST)
         time.sleep(0.3)
     finally:
         guest.resume()
     answer = client.wait(sport, 10.0, lambda got: any(f & RST or b"\r\n\r\n" in p for f, _, _, p in got))
     data = b"".join(p for _, _, _, p in answer)
     reset = any(f & RST for f, _, _, _ in answer)
-    client.send(client.ip, sport, guest_ip, RST | ACK, isn + 1 + len(REQUEST), guest_isn + 1 + len(data))
+    client.send_segment(client.ip, sport, guest_ip, RST | ACK, isn + 1 + len(REQUEST), guest_isn + 1 + len(data))
     time.sleep(1.0)  # the Membrane publishes its counters when it gets round to it
     evicted, queue_full = counter(guest, EVICTED) - evicted, counter(guest, QUEUE_FULL) - queue_full
     report.info(f"stall: the client's last ACK behind {SYNS} spoofed SYNs: {len(data)} bytes back, "
