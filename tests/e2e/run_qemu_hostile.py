@@ -196,6 +196,8 @@ def run_classes(guest, relay, args, target):
         time.sleep(SETTLE_S)
         t1 = time.monotonic()
         windows.append((name, sent, t0, t1, moved(before, read_counters(guest))))
+        # A long run judges at the end; this says on stderr how far it got (and how fast).
+        print(f"hostile: {name}: {sent} frames injected in {t1 - t0:.1f} s", file=sys.stderr, flush=True)
     return windows
 
 
