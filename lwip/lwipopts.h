@@ -50,12 +50,21 @@
 #define TCP_DEFAULT_LISTEN_BACKLOG 64
 /* Half-open connections count against the backlog: when a SYN finds it full, the oldest one
  * makes room (tcp_syn_guard.h), so spoofed SYNs cannot lock real clients out. */
-#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) tcp_syn_guard_inpacket(pcb, hdr, p)
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p)                                   \
+    tcp_syn_guard_inpacket(pcb, hdr, optlen, opt1len, opt2, p)
+/* Every ISN is a SYN cookie (tcp_syn_cookie.h): an evicted half-open connection comes back. */
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port)                                     \
+    tcp_syn_cookie_isn(local_ip, local_port, remote_ip, remote_port)
 #ifndef __ASSEMBLER__
+#include <stdint.h>
 struct tcp_pcb;
 struct tcp_hdr;
 struct pbuf;
-signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p);
+struct ip_addr;
+signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, uint16_t optlen, uint16_t opt1len,
+                                   uint8_t *opt2, struct pbuf *p);
+uint32_t tcp_syn_cookie_isn(const struct ip_addr *local, uint16_t local_port, const struct ip_addr *remote,
+                            uint16_t remote_port);
 #endif
 #define LWIP_TCP_KEEPALIVE 1
 #define TCP_QUEUE_OOSEQ 1

@@ -10,6 +10,7 @@
 #include "netif/ethernet.h"
 #include "port/port.h"
 #include "rx_frame_policy.h"
+#include "tcp_syn_guard.h"
 
 #define RX_BATCH 32 /* frames per pass: the Membrane yields between passes (membrane.c) */
 #define MAX_HANDLES NEXUS_ION_POOL_BUFS /* pool handles the kernel may hand out */
@@ -93,6 +94,7 @@ unsigned ion_netif_poll(struct netif *netif) {
         struct pbuf *p = frame_pbuf(&d[i]);
         if (p && netif->input(p, netif) != ERR_OK)
             pbuf_free(p);
+        tcp_syn_guard_replay(netif);
     }
     return n;
 }

@@ -5,18 +5,46 @@
  */
 #include "tcp_syn_guard.h"
 
-#include "lwip/priv/tcp_priv.h"
-#include "lwip/prot/tcp.h"
-#include "lwip/tcp.h"
+#include <string.h>
 
-static uint64_t evicted, queue_full;
+#include "lwip/inet_chksum.h"
+#include "lwip/ip.h"
+#include "lwip/ip4.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/prot/tcp.h"
+#include "lwip/sys.h"
+#include "lwip/tcp.h"
+#include "tcp_syn_cookie.h"
+
+#define TCP_OPT_END 0
+#define TCP_OPT_NOP 1
+#define TCP_OPT_MSS 2
+#define TCP_OPT_MSS_LEN 4
+#define REBUILT_SYN_LEN (IP_HLEN + TCP_HLEN + TCP_OPT_MSS_LEN)
+#define REPLAYS_MAX 4 /* connections re-created per turn of the Membrane's loop; more wait for a resend */
+#define REBUILT_TTL 64
+
+/* A connection to re-create: the SYN rebuilt from its cookie, then the segment that proved it. */
+struct replay {
+    struct pbuf *syn, *segment;
+    ip_addr_t local, remote;
+    uint16_t local_port, remote_port;
+    uint32_t iss;
+};
+
+static uint64_t evicted, queue_full, recovered;
 static int (*accept_room)(void *listener_arg);
+static struct replay replays[REPLAYS_MAX];
+static unsigned replays_pending;
 
 void tcp_syn_guard_set_accept_room(int (*room)(void *listener_arg)) { accept_room = room; }
 
 uint64_t tcp_syn_guard_evicted(void) { return evicted; }
 
 uint64_t tcp_syn_guard_queue_full(void) { return queue_full; }
+
+uint64_t tcp_syn_guard_recovered(void) { return recovered; }
 
 /* The half-open connection of `listener` that has waited longest, or NULL. */
 static struct tcp_pcb *oldest_half_open(const struct tcp_pcb_listen *listener) {
@@ -33,19 +61,151 @@ static struct tcp_pcb *oldest_half_open(const struct tcp_pcb_listen *listener) {
     return oldest;
 }
 
-signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p) {
-    (void)p;
+/* The option byte at `at` of the segment's options, which lwIP may hold in two pieces. */
+static uint8_t option_byte(const struct tcp_hdr *hdr, uint16_t opt1len, const uint8_t *opt2, unsigned at) {
+    return at < opt1len ? ((const uint8_t *)hdr)[TCP_HLEN + at] : opt2[at - opt1len];
+}
+
+/* The MSS a SYN announces (RFC 9293, 3.2), 0 if none. */
+static uint16_t announced_mss(const struct tcp_hdr *hdr, uint16_t optlen, uint16_t opt1len, const uint8_t *opt2) {
+    for (unsigned at = 0; at < optlen;) {
+        uint8_t kind = option_byte(hdr, opt1len, opt2, at);
+        if (kind == TCP_OPT_END)
+            break;
+        if (kind == TCP_OPT_NOP) {
+            at++;
+            continue;
+        }
+        if (at + 1 >= optlen)
+            break;
+        uint8_t len = option_byte(hdr, opt1len, opt2, at + 1);
+        if (len < 2 || at + len > optlen)
+            break;
+        if (kind == TCP_OPT_MSS && len == TCP_OPT_MSS_LEN)
+            return (uint16_t)(option_byte(hdr, opt1len, opt2, at + 2) << 8 | option_byte(hdr, opt1len, opt2, at + 3));
+        at += len;
+    }
+    return 0;
+}
+
+static void fill_ip4_header(uint8_t *at, uint16_t total_len, const struct ip_hdr *like) {
+    struct ip_hdr *ip = (struct ip_hdr *)at;
+    memset(ip, 0, IP_HLEN);
+    IPH_VHL_SET(ip, 4, IP_HLEN / 4);
+    IPH_LEN_SET(ip, lwip_htons(total_len));
+    IPH_TTL_SET(ip, REBUILT_TTL);
+    IPH_PROTO_SET(ip, IP_PROTO_TCP);
+    ip4_addr_copy(ip->src, like->src);
+    ip4_addr_copy(ip->dest, like->dest);
+    IPH_CHKSUM_SET(ip, inet_chksum(ip, IP_HLEN));
+}
+
+/* The TCP checksum of a rebuilt IPv4 packet, over the TCP part of `p`. */
+static void fill_tcp_checksum(struct pbuf *p, const struct ip_hdr *ip) {
+    struct tcp_hdr *tcp = (struct tcp_hdr *)((uint8_t *)p->payload + IP_HLEN);
+    ip_addr_t src, dst;
+    ip_addr_copy_from_ip4(src, ip->src);
+    ip_addr_copy_from_ip4(dst, ip->dest);
+    tcp->chksum = 0;
+    pbuf_remove_header(p, IP_HLEN);
+    tcp->chksum = ip_chksum_pseudo(p, IP_PROTO_TCP, p->tot_len, &src, &dst);
+    pbuf_add_header(p, IP_HLEN);
+}
+
+/* The SYN the client sent, as far as the cookie tells: its sequence, ports, window and MSS. */
+static struct pbuf *rebuilt_syn(const struct ip_hdr *ip, const struct tcp_hdr *seen, uint16_t mss) {
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, REBUILT_SYN_LEN, PBUF_RAM);
+    if (!p)
+        return NULL;
+    uint8_t *b = p->payload;
+    memset(b, 0, REBUILT_SYN_LEN);
+    fill_ip4_header(b, REBUILT_SYN_LEN, ip);
+    struct tcp_hdr *tcp = (struct tcp_hdr *)(b + IP_HLEN);
+    tcp->src = lwip_htons(seen->src);
+    tcp->dest = lwip_htons(seen->dest);
+    tcp->seqno = lwip_htonl(seen->seqno - 1);
+    TCPH_HDRLEN_FLAGS_SET(tcp, (TCP_HLEN + TCP_OPT_MSS_LEN) / 4, TCP_SYN);
+    tcp->wnd = lwip_htons(seen->wnd);
+    uint8_t *opt = b + IP_HLEN + TCP_HLEN;
+    opt[0] = TCP_OPT_MSS, opt[1] = TCP_OPT_MSS_LEN, opt[2] = (uint8_t)(mss >> 8), opt[3] = (uint8_t)mss;
+    fill_tcp_checksum(p, ip);
+    return p;
+}
+
+/* The segment again, as it came (lwIP turned its header's numbers to host order in place, and
+ * its options and data may sit in pieces). */
+static struct pbuf *rebuilt_segment(const struct ip_hdr *ip, const struct tcp_hdr *seen, uint16_t optlen,
+                                    uint16_t opt1len, const uint8_t *opt2, struct pbuf *data) {
+    uint16_t tcp_len = (uint16_t)(TCP_HLEN + optlen);
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (uint16_t)(IP_HLEN + tcp_len + data->tot_len), PBUF_RAM);
+    if (!p)
+        return NULL;
+    uint8_t *b = p->payload;
+    fill_ip4_header(b, (uint16_t)p->tot_len, ip);
+    struct tcp_hdr *tcp = (struct tcp_hdr *)(b + IP_HLEN);
+    memcpy(tcp, seen, TCP_HLEN + opt1len);
+    if (optlen > opt1len)
+        memcpy(b + IP_HLEN + TCP_HLEN + opt1len, opt2, optlen - opt1len);
+    tcp->src = lwip_htons(seen->src);
+    tcp->dest = lwip_htons(seen->dest);
+    tcp->seqno = lwip_htonl(seen->seqno);
+    tcp->ackno = lwip_htonl(seen->ackno);
+    tcp->wnd = lwip_htons(seen->wnd);
+    pbuf_copy_partial(data, b + IP_HLEN + tcp_len, data->tot_len, 0);
+    fill_tcp_checksum(p, ip);
+    return p;
+}
+
+/* An ACK at a listener: a connection evicted, or made from a cookie, if it acknowledges one.
+ * ERR_ABRT keeps lwIP from answering it with a RST; the replay re-creates the connection. */
+static err_t recover(struct tcp_pcb_listen *listener, struct tcp_hdr *hdr, uint16_t optlen, uint16_t opt1len,
+                     const uint8_t *opt2, struct pbuf *p) {
+    if (ip_current_is_v6())
+        return ERR_OK; /* IPv6 connections are not re-created: lwIP resets this one */
+    uint16_t mss = tcp_syn_cookie_check(ip_current_dest_addr(), hdr->dest, ip_current_src_addr(), hdr->src,
+                                        hdr->seqno - 1, hdr->ackno - 1, sys_now());
+    if (!mss)
+        return ERR_OK; /* a stray ACK: lwIP resets it */
+    if (accept_room && !accept_room(listener->callback_arg)) {
+        queue_full++;
+        return ERR_ABRT; /* the client sends it again */
+    }
+    if (replays_pending == REPLAYS_MAX)
+        return ERR_ABRT;
+    const struct ip_hdr *ip = ip4_current_header();
+    struct replay *r = &replays[replays_pending];
+    r->syn = rebuilt_syn(ip, hdr, mss);
+    r->segment = r->syn ? rebuilt_segment(ip, hdr, optlen, opt1len, opt2, p) : NULL;
+    if (!r->segment) {
+        if (r->syn)
+            pbuf_free(r->syn);
+        return ERR_ABRT;
+    }
+    ip_addr_copy(r->local, *ip_current_dest_addr());
+    ip_addr_copy(r->remote, *ip_current_src_addr());
+    r->local_port = hdr->dest;
+    r->remote_port = hdr->src;
+    r->iss = hdr->ackno - 1;
+    replays_pending++;
+    return ERR_ABRT;
+}
+
+signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, uint16_t optlen, uint16_t opt1len,
+                                   uint8_t *opt2, struct pbuf *p) {
     if (pcb->state != LISTEN)
         return ERR_OK;
     /* tcp_listen_input's test: a SYN without ACK or RST opens a connection. */
     u16_t flags = TCPH_FLAGS(hdr);
+    struct tcp_pcb_listen *listener = (struct tcp_pcb_listen *)pcb;
+    if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_ACK)
+        return recover(listener, hdr, optlen, opt1len, opt2, p);
     if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
         return ERR_OK;
-    struct tcp_pcb_listen *listener = (struct tcp_pcb_listen *)pcb;
     if (accept_room && !accept_room(listener->callback_arg)) {
         queue_full++;
         return ERR_ABRT; /* lwIP frees the segment and does nothing else */
     }
+    tcp_syn_cookie_note_syn(hdr->seqno, announced_mss(hdr, optlen, opt1len, opt2));
     if (listener->accepts_pending < listener->backlog)
         return ERR_OK;
     struct tcp_pcb *victim = oldest_half_open(listener);
@@ -54,4 +214,18 @@ signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, str
         evicted++;
     }
     return ERR_OK;
+}
+
+void tcp_syn_guard_replay(struct netif *netif) {
+    for (unsigned i = 0; i < replays_pending; i++) {
+        struct replay *r = &replays[i];
+        tcp_syn_cookie_force(&r->local, r->local_port, &r->remote, r->remote_port, r->iss);
+        if (ip_input(r->syn, netif) != ERR_OK)
+            pbuf_free(r->syn);
+        tcp_syn_cookie_forced_done();
+        if (ip_input(r->segment, netif) != ERR_OK)
+            pbuf_free(r->segment);
+        recovered++;
+    }
+    replays_pending = 0;
 }

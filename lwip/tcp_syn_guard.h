@@ -13,6 +13,9 @@
  * Membrane gives every listener lwIP's largest backlog (255, half-open and queued together), and
  * the app's own backlog bounds only its accept queue: a SYN that finds the app's queue full is
  * dropped here (the client resends it, as from Linux with a full queue).
+ *
+ * An evicted connection is not lost for a real client: its SYN-ACK carried a cookie
+ * (tcp_syn_cookie.h), and the ACK that finds only the listener re-creates it.
  */
 #ifndef NEXUS_TCP_SYN_GUARD_H
 #define NEXUS_TCP_SYN_GUARD_H
@@ -28,6 +31,15 @@ void tcp_syn_guard_set_accept_room(int (*accept_room)(void *listener_arg));
 
 /* Half-open connections dropped to make room for a newer SYN. */
 uint64_t tcp_syn_guard_evicted(void);
+
+/* Connections re-created from a SYN cookie (tcp_syn_cookie.h): an ACK found only the listener. */
+uint64_t tcp_syn_guard_recovered(void);
+
+/* Re-creates, through lwIP's own input, the connections whose ACK proved a cookie in the input
+ * just handled: the SYN rebuilt from the cookie, then that segment. Called by the netif after
+ * each frame it hands to lwIP, outside lwIP's input. */
+struct netif;
+void tcp_syn_guard_replay(struct netif *netif);
 
 /* SYNs dropped because the app's accept queue was full. */
 uint64_t tcp_syn_guard_queue_full(void);

@@ -1,0 +1,271 @@
+/*
+ * SYN cookies (lwip/tcp_syn_cookie.h) and the guard that re-creates an evicted connection from
+ * one (lwip/tcp_syn_guard.h), through the Membrane's real receive path: lwIP with the
+ * Membrane's options, the real netif and port over the fake kernel end of a port
+ * (tests/fuzz/fake_port.h), as in fuzz_lwip_input. A listener with a backlog of two sees a
+ * client's SYN, then spoofed SYNs that evict the client's half-open connection, as a SYN flood
+ * does; the client's ACK with its request must still open the connection and deliver the
+ * request, where lwIP alone answered it with a RST. ACKs that do not prove a cookie are reset.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "fake_port.h"
+#include "frame_repair.h"
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "netif_ion.h"
+#include "tcp_syn_cookie.h"
+#include "tcp_syn_guard.h"
+
+#define HTTP_PORT 80
+#define BACKLOG 2
+#define CLIENT_ISN 1000u
+#define CLIENT_PORT 40000
+#define ETH_LEN 14
+#define IP_LEN 20
+#define TCP_LEN 20
+#define FLAG_FIN 0x01
+#define FLAG_SYN 0x02
+#define FLAG_RST 0x04
+#define FLAG_PSH 0x08
+#define FLAG_ACK 0x10
+
+static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+static const uint8_t client_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
+static const uint8_t client_ip[4] = {10, 0, 2, 2};
+static const uint8_t guest_ip[4] = {10, 0, 2, 15};
+
+static uint32_t now_ms = 1000;
+static uint32_t random_state = 0x9e3779b9u;
+static struct netif nic;
+
+/* What lwIP sent to the clients' ports (CLIENT_PORT + i): the last SYN-ACK's sequence, resets. */
+#define CLIENT_PORTS 2
+static struct {
+    uint32_t synack_seq;
+    unsigned synacks, resets[CLIENT_PORTS];
+} to_client;
+static unsigned undelivered;
+
+/* What the listener's app saw. */
+static struct {
+    unsigned accepted;
+    char data[64];
+    size_t len;
+    uint16_t remote_port;
+} app;
+
+u32_t sys_now(void) { return now_ms; }
+
+unsigned int membrane_random32(void) {
+    random_state ^= random_state << 13, random_state ^= random_state >> 17, random_state ^= random_state << 5;
+    return random_state;
+}
+
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+
+static void on_tx(const uint8_t *frame, uint32_t len) {
+    if (len < ETH_LEN + IP_LEN + TCP_LEN || frame[12] != 0x08 || frame[13] != 0x00 || frame[ETH_LEN + 9] != 6)
+        return;
+    const uint8_t *tcp = frame + ETH_LEN + (frame[ETH_LEN] & 0x0f) * 4;
+    unsigned port = (unsigned)(tcp[2] << 8 | tcp[3]);
+    if (port < CLIENT_PORT || port >= CLIENT_PORT + CLIENT_PORTS)
+        return;
+    if ((tcp[13] & (FLAG_SYN | FLAG_ACK)) == (FLAG_SYN | FLAG_ACK)) {
+        to_client.synack_seq = be32(tcp + 4);
+        to_client.synacks++;
+    }
+    if (tcp[13] & FLAG_RST)
+        to_client.resets[port - CLIENT_PORT]++;
+}
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
+    (void)arg, (void)err;
+    if (!p)
+        return ERR_OK;
+    size_t room = sizeof app.data - app.len;
+    app.len += pbuf_copy_partial(p, app.data + app.len, (u16_t)(p->tot_len < room ? p->tot_len : room), 0);
+    tcp_recved(pcb, p->tot_len);
+    pbuf_free(p);
+    return ERR_OK;
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
+    (void)arg;
+    if (err != ERR_OK || !pcb)
+        return ERR_VAL;
+    app.accepted++;
+    app.remote_port = pcb->remote_port;
+    tcp_recv(pcb, on_recv);
+    return ERR_OK;
+}
+
+static void step(void) {
+    ion_netif_poll(&nic);
+    sys_check_timeouts();
+    ion_netif_flush();
+}
+
+/* An IPv4 TCP segment to the guest's :80, checksums made right by frame_repair. */
+static void send_segment(const uint8_t src_ip[4], uint16_t src_port, uint32_t seq, uint32_t ack, uint8_t flags,
+                         const char *data, int mss_option) {
+    uint8_t f[ETH_LEN + IP_LEN + TCP_LEN + 4 + 64] = {0};
+    size_t opt = mss_option ? 4 : 0, n = data ? strlen(data) : 0;
+    size_t ip_total = IP_LEN + TCP_LEN + opt + n;
+    memcpy(f, guest_mac, 6);
+    memcpy(f + 6, client_mac, 6);
+    f[12] = 0x08;
+    uint8_t *ip = f + ETH_LEN;
+    ip[0] = 0x45, ip[2] = (uint8_t)(ip_total >> 8), ip[3] = (uint8_t)ip_total, ip[8] = 64, ip[9] = 6;
+    memcpy(ip + 12, src_ip, 4);
+    memcpy(ip + 16, guest_ip, 4);
+    uint8_t *tcp = ip + IP_LEN;
+    tcp[0] = (uint8_t)(src_port >> 8), tcp[1] = (uint8_t)src_port, tcp[3] = HTTP_PORT;
+    for (int i = 0; i < 4; i++)
+        tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i)), tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+    tcp[12] = (uint8_t)(((TCP_LEN + opt) / 4) << 4), tcp[13] = flags, tcp[14] = 0xff, tcp[15] = 0xff;
+    if (mss_option)
+        tcp[20] = 2, tcp[21] = 4, tcp[22] = 1460 >> 8, tcp[23] = 1460 & 0xff;
+    memcpy(tcp + TCP_LEN + opt, data ? data : "", n);
+    uint32_t len = (uint32_t)(ETH_LEN + ip_total);
+    frame_repair(NULL, f, len);
+    undelivered += fake_port_deliver(f, len) != 0;
+    step();
+}
+
+/* An ARP reply from `ip` at the client's MAC, so that lwIP can answer it at once. */
+static void announce(const uint8_t ip[4]) {
+    uint8_t f[ETH_LEN + 28] = {0};
+    memcpy(f, guest_mac, 6);
+    memcpy(f + 6, client_mac, 6);
+    f[12] = 0x08, f[13] = 0x06;
+    uint8_t *arp = f + ETH_LEN;
+    arp[1] = 1, arp[2] = 0x08, arp[4] = 6, arp[5] = 4, arp[7] = 2; /* Ethernet, IPv4, reply */
+    memcpy(arp + 8, client_mac, 6);
+    memcpy(arp + 14, ip, 4);
+    memcpy(arp + 18, guest_mac, 6);
+    memcpy(arp + 24, guest_ip, 4);
+    undelivered += fake_port_deliver(f, sizeof f) != 0;
+    step();
+}
+
+static struct tcp_pcb *half_open_of(uint16_t remote_port) {
+    for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next)
+        if (pcb->state == SYN_RCVD && pcb->remote_port == remote_port)
+            return pcb;
+    return NULL;
+}
+
+static void bring_up(void) {
+    lwip_init();
+    fake_port_init(guest_mac, on_tx);
+    struct tcp_pcb *tcp = tcp_new_ip_type(IPADDR_TYPE_ANY);
+    tcp_bind(tcp, IP_ANY_TYPE, HTTP_PORT);
+    struct tcp_pcb *listener = tcp_listen_with_backlog(tcp, BACKLOG);
+    tcp_accept(listener, on_accept);
+    ion_netif_add(&nic);
+    netif_set_default(&nic);
+    ip4_addr_t addr, mask, gw;
+    IP4_ADDR(&addr, 10, 0, 2, 15);
+    IP4_ADDR(&mask, 255, 255, 255, 0);
+    IP4_ADDR(&gw, 10, 0, 2, 2);
+    netif_set_addr(&nic, &addr, &mask, &gw);
+    netif_set_up(&nic);
+    netif_set_link_up(&nic);
+    step();
+    announce(client_ip);
+}
+
+static void cookie_encoding(void) {
+    ip_addr_t local, remote;
+    IP_ADDR4(&local, 10, 0, 2, 15);
+    IP_ADDR4(&remote, 10, 0, 2, 2);
+    uint32_t t = 5 * TCP_SYN_COOKIE_SLOT_MS + 10;
+    uint32_t c = tcp_syn_cookie_make(&local, 80, &remote, 40000, 77, 1460, t);
+    CHECK("cookie_checks_in_its_slot", tcp_syn_cookie_check(&local, 80, &remote, 40000, 77, c, t) == 1460);
+    CHECK("cookie_checks_in_the_next_slot",
+          tcp_syn_cookie_check(&local, 80, &remote, 40000, 77, c, t + TCP_SYN_COOKIE_SLOT_MS) == 1460);
+    CHECK("cookie_expires_after_two_slots",
+          tcp_syn_cookie_check(&local, 80, &remote, 40000, 77, c, t + 2 * TCP_SYN_COOKIE_SLOT_MS) == 0);
+    CHECK("cookie_bound_to_the_client_isn", tcp_syn_cookie_check(&local, 80, &remote, 40000, 78, c, t) == 0);
+    CHECK("cookie_bound_to_the_port", tcp_syn_cookie_check(&local, 80, &remote, 40001, 77, c, t) == 0);
+    CHECK("cookie_bound_to_every_bit", tcp_syn_cookie_check(&local, 80, &remote, 40000, 77, c ^ 0x100, t) == 0);
+    static const struct {
+        uint16_t announced, kept;
+    } mss[] = {{0, 536}, {536, 536}, {1300, 1220}, {1440, 1440}, {1460, 1460}, {9000, 1460}};
+    int all = 1;
+    for (size_t i = 0; i < sizeof mss / sizeof mss[0]; i++) {
+        uint32_t m = tcp_syn_cookie_make(&local, 80, &remote, 40000, 77, mss[i].announced, t);
+        all &= tcp_syn_cookie_check(&local, 80, &remote, 40000, 77, m, t) == mss[i].kept;
+    }
+    CHECK("cookie_keeps_the_largest_listed_mss_not_above_the_announced", all);
+}
+
+static void evicted_connection_comes_back(void) {
+    send_segment(client_ip, CLIENT_PORT, CLIENT_ISN, 0, FLAG_SYN, NULL, 1);
+    CHECK("synack_sent", to_client.synacks == 1 && half_open_of(CLIENT_PORT) != NULL);
+    uint32_t cookie = to_client.synack_seq;
+    for (uint16_t i = 0; i < BACKLOG; i++) {
+        const uint8_t spoofed[4] = {192, 0, 2, (uint8_t)(10 + i)};
+        send_segment(spoofed, (uint16_t)(50000 + i), 7777u * (i + 1), 0, FLAG_SYN, NULL, 1);
+    }
+    CHECK("client_half_open_evicted", half_open_of(CLIENT_PORT) == NULL && tcp_syn_guard_evicted() >= 1);
+
+    send_segment(client_ip, CLIENT_PORT, CLIENT_ISN + 1, cookie + 1, FLAG_ACK | FLAG_PSH, "GET / HTTP/1.0\r\n\r\n", 0);
+    CHECK("no_reset_for_the_client", to_client.resets[0] == 0);
+    CHECK("connection_re_created_and_accepted", app.accepted == 1 && app.remote_port == CLIENT_PORT);
+    CHECK("request_delivered_whole", app.len == 18 && memcmp(app.data, "GET / HTTP/1.0\r\n\r\n", 18) == 0);
+    CHECK("recovery_counted", tcp_syn_guard_recovered() == 1);
+    struct tcp_pcb *pcb = tcp_active_pcbs;
+    while (pcb && pcb->remote_port != CLIENT_PORT)
+        pcb = pcb->next;
+    CHECK("connection_established_with_the_cookie_mss", pcb && pcb->state == ESTABLISHED && pcb->mss <= 1460 &&
+                                                             pcb->snd_nxt == cookie + 1);
+}
+
+/* ACKs at the listener that prove no cookie: reset by lwIP as before, nothing re-created. */
+static void stray_acks_reset(void) {
+    unsigned accepted = app.accepted;
+    uint64_t recovered = tcp_syn_guard_recovered();
+    send_segment(client_ip, CLIENT_PORT + 1, 5000, 0x12345678, FLAG_ACK, NULL, 0);
+    CHECK("made_up_ack_reset", to_client.resets[1] == 1);
+    send_segment(client_ip, CLIENT_PORT + 1, 5000, to_client.synack_seq + 2, FLAG_ACK, NULL, 0);
+    CHECK("another_connections_cookie_reset", to_client.resets[1] == 2);
+    CHECK("stray_acks_not_recovered", tcp_syn_guard_recovered() == recovered && app.accepted == accepted);
+}
+
+/* A client whose first segment after the handshake is lost and whose later one arrives first
+ * (sequence past its SYN's + 1): the cookie, bound to the client's ISN, does not check, so no
+ * connection starts in the middle of its stream; lwIP resets it. */
+static void later_segment_does_not_recover(void) {
+    const uint8_t other_client[4] = {10, 0, 2, 3};
+    unsigned accepted = app.accepted, resets = to_client.resets[0];
+    uint64_t recovered = tcp_syn_guard_recovered();
+    announce(other_client);
+    send_segment(other_client, CLIENT_PORT, 4000, 0, FLAG_SYN, NULL, 1);
+    uint32_t cookie = to_client.synack_seq;
+    for (uint16_t i = 0; i < BACKLOG; i++) {
+        const uint8_t spoofed[4] = {192, 0, 2, (uint8_t)(40 + i)};
+        send_segment(spoofed, (uint16_t)(51000 + i), 991u * (i + 1), 0, FLAG_SYN, NULL, 1);
+    }
+    send_segment(other_client, CLIENT_PORT, 4000 + 1 + 100, cookie + 1, FLAG_ACK, "later", 0);
+    CHECK("later_segment_not_recovered", tcp_syn_guard_recovered() == recovered && app.accepted == accepted);
+    CHECK("later_segment_reset", to_client.resets[0] == resets + 1);
+    CHECK("every_frame_delivered_and_every_rx_buffer_returned", undelivered == 0 && fake_port_rx_outstanding() == 0);
+}
+
+int main(void) {
+    check_suite = "syn_cookie";
+    cookie_encoding();
+    bring_up();
+    evicted_connection_comes_back();
+    stray_acks_reset();
+    later_segment_does_not_recover();
+    return check_exit();
+}
