@@ -35,7 +35,7 @@ static const struct type_rule type_rules[UTCP_TYPE_COUNT] = {
     [UTCP_TYPE_HELLO] = {false, false, 0, UTCP_HELLO_BODY_LEN, UTCP_HELLO_BODY_LEN},
     [UTCP_TYPE_WELCOME] = {false, false, 0, UTCP_WELCOME_BODY_LEN, UTCP_WELCOME_BODY_LEN},
     [UTCP_TYPE_CONFIRM] = {false, false, 0, UTCP_CONFIRM_BODY_LEN, UTCP_CONFIRM_BODY_LEN},
-    [UTCP_TYPE_DATA] = {true, true, UTCP_FLAG_KEY_PHASE, SEALED(1, UTCP_PLAINTEXT_MAX)},
+    [UTCP_TYPE_DATA] = {true, true, UTCP_FLAG_KEY_PHASE, SEALED(0, UTCP_PLAINTEXT_MAX)}, /* 0: opens a stream */
     [UTCP_TYPE_NACK] = {true, false, UTCP_FLAG_KEY_PHASE | UTCP_FLAG_REPLY,
                         SEALED(UTCP_NACK_FIXED_LEN + UTCP_NACK_RANGE_LEN,
                                UTCP_NACK_FIXED_LEN + UTCP_NACK_RANGES_MAX * UTCP_NACK_RANGE_LEN)},

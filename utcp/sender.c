@@ -92,6 +92,14 @@ size_t utcp_send(struct utcp_core *core, struct utcp_session *s, uint16_t stream
     return taken;
 }
 
+bool utcp_open_stream(struct utcp_core *core, struct utcp_session *s, uint16_t stream, uint64_t now) {
+    struct utcp_stream *st = s->state >= UTCP_CONFIRM_SENT ? utcp_stream_get(s, stream, true) : NULL;
+    if (!st || st->fin_out || st->bytes_out || !queue_frame(core, s, UTCP_TYPE_DATA, stream, NULL, 0))
+        return false;
+    pump(core, s, now);
+    return true;
+}
+
 bool utcp_finish(struct utcp_core *core, struct utcp_session *s, uint16_t stream, uint64_t now) {
     struct utcp_stream *st = s->state >= UTCP_CONFIRM_SENT ? utcp_stream_get(s, stream, true) : NULL;
     if (!st || st->fin_out || !queue_frame(core, s, UTCP_TYPE_FIN, stream, NULL, 0))

@@ -277,6 +277,10 @@ size_t utcp_send(struct utcp_core *core, struct utcp_session *s, uint16_t stream
                  size_t len, uint64_t now);
 /* Queues the FIN of `stream`; false when the buffer is full or the stream is finished. */
 bool utcp_finish(struct utcp_core *core, struct utcp_session *s, uint16_t stream, uint64_t now);
+/* Opens `stream` at the peer before any byte: a DATA with none (section 10), so that a listener's
+ * accept returns while the client waits for the server to speak first. false if the stream has
+ * sent already, is finished, or the window is full. */
+bool utcp_open_stream(struct utcp_core *core, struct utcp_session *s, uint16_t stream, uint64_t now);
 /* Frames the sender may queue now. */
 uint32_t utcp_send_room(const struct utcp_session *s);
 /* `reply`: the frame answers our SYNC (its REPLY flag). */

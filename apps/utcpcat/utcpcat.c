@@ -1,6 +1,7 @@
 /*
- * utcpcat CELLID STREAM [BYTES [BACK [PARALLEL]]]: opens PARALLEL (default 1, at most 4) UTCP
- * streams at once to node CELLID's STREAM (the sink, apps/utcpsink, listens on 9); on each it
+ * utcpcat CELLID STREAM [BYTES [BACK [PARALLEL [WAIT_MS]]]]: opens PARALLEL (default 1, at most 4)
+ * UTCP streams at once to node CELLID's STREAM (the sink, apps/utcpsink, listens on 9), each
+ * waiting WAIT_MS (default 0) after its connect before its request; on each it
  * sends BYTES bytes (default 65536) while it receives BACK bytes (default 0), and checks both
  * ways (streamsum.h): the sink reports the count and checksum of what it received, and utcpcat
  * compares every byte it receives with the pattern. Prints the connect time and the goodput of
@@ -23,6 +24,7 @@
 #define CHUNK 16384
 #define STALL_MS 30000
 #define PARALLEL_MAX 4
+#define WAIT_MAX_MS 60000
 
 static uint8_t chunk[CHUNK];
 
@@ -84,8 +86,9 @@ static int pump_in(int fd, struct transfer *t) {
     }
 }
 
-/* Opens a connection and sends its request; the descriptor, or -1 (the reason printed). */
-static int open_stream(const struct sockaddr_utcp *to, const struct transfer *t) {
+/* Opens a connection and, wait_ms later, sends its request; the descriptor, or -1 (the reason
+ * printed). The wait shows a server accepting before its client has said anything. */
+static int open_stream(const struct sockaddr_utcp *to, const struct transfer *t, int wait_ms) {
     int fd = socket(AF_UTCP, SOCK_STREAM, 0);
     if (fd < 0) {
         printf("utcpcat: socket: %s\n", strerror(errno));
@@ -98,6 +101,11 @@ static int open_stream(const struct sockaddr_utcp *to, const struct transfer *t)
         return -1;
     }
     printf("utcpcat: connected in %llu ms\n", (unsigned long long)(now_ms() - start));
+    if (wait_ms > 0) {
+        printf("utcpcat: waiting %d ms before the request\n", wait_ms);
+        poll(NULL, 0, wait_ms);
+        printf("utcpcat: sending the request\n");
+    }
     uint8_t request[STREAMSUM_REQUEST_LEN];
     streamsum_put64(request, t->back);
     if (send(fd, request, sizeof request, 0) != (ssize_t)sizeof request) {
@@ -127,10 +135,12 @@ static int verdict(const struct transfer *t, uint64_t ms) {
 int main(int argc, char **argv) {
     uint8_t cellid[UTCP_CELLID_BYTES];
     int parallel = argc > 5 ? atoi(argv[5]) : 1;
+    int wait_ms = argc > 6 ? atoi(argv[6]) : 0;
     if (argc < 3 || lwf_cellid_parse(argv[1], cellid) != 0 || atoi(argv[2]) <= 0 || atoi(argv[2]) > 65535 ||
-        parallel < 1 || parallel > PARALLEL_MAX) {
-        printf("usage: utcpcat CELLID STREAM [BYTES [BACK [PARALLEL]]]   (CELLID: 32 hex digits, /Bus/net/cellid "
-               "of the node; STREAM 1..65535; PARALLEL 1..%d connections at once)\n", PARALLEL_MAX);
+        parallel < 1 || parallel > PARALLEL_MAX || wait_ms < 0 || wait_ms > WAIT_MAX_MS) {
+        printf("usage: utcpcat CELLID STREAM [BYTES [BACK [PARALLEL [WAIT_MS]]]]   (CELLID: 32 hex digits, "
+               "/Bus/net/cellid of the node; STREAM 1..65535; PARALLEL 1..%d connections at once; WAIT_MS "
+               "0..%d before each request)\n", PARALLEL_MAX, WAIT_MAX_MS);
         return 2;
     }
     struct sockaddr_utcp to = {.sutcp_family = AF_UTCP, .sutcp_stream = (uint16_t)atoi(argv[2])};
@@ -144,7 +154,7 @@ int main(int argc, char **argv) {
                                  .received_sum = STREAMSUM_FNV_START,
                                  .send_state = STREAMSUM_SEED_OUT,
                                  .expect_state = STREAMSUM_SEED_BACK};
-        if ((fds[i] = open_stream(&to, &t[i])) < 0) {
+        if ((fds[i] = open_stream(&to, &t[i], wait_ms)) < 0) {
             while (i--)
                 close(fds[i]);
             return 1;

@@ -110,6 +110,7 @@ static int admit(int listener) {
     int fd = accept(listener, NULL, NULL);
     if (fd < 0)
         return errno == EAGAIN || errno == EINTR ? 0 : -1;
+    printf("utcpsink: accepted a connection\n");
     for (int i = 0; i < CONNECTIONS; i++) {
         if (clients[i].fd < 0) {
             fcntl(fd, F_SETFL, O_NONBLOCK);

@@ -10,6 +10,9 @@ on TCP. A pcap of the wire is kept (the first 128 bytes of each frame: the strea
   - handshake: the first utcpcat finds the peer by the broadcast HELLO; both directions intact;
   - httpd over UTCP: node 1's utcpget fetches node 0's /bus.json by CellID (200, node 0's CellID
     and MAC in it, every announced byte) and a missing page (404);
+  - accept before the client speaks: node 1's utcpcat waits 8 s after connecting before its
+    request, and node 0's sink accepts the connection meanwhile (the stream opened by an empty
+    DATA); the stream then runs intact;
   - 16 MiB each way at once, checked byte for byte (utcpcat) and by the sink's count and
     checksum; then several streams at once (utcpcat's PARALLEL connections);
   - the same under 1 % and 5 % random loss with 1 % duplication and 1 % reordering each way:
@@ -56,6 +59,7 @@ FAULT_NULL = int.from_bytes(b"null\0\0\0\0", "big")  # utcpcat's 8-byte request 
 MIB = 1 << 20
 INJECTED = 3  # copies of each made frame, each to be counted once
 UTCP_RING_FULL = "/Bus/net/switch/port/utcp/rx_ring_full"
+ACCEPT_WAIT_MS = 8000  # utcpcat's wait before its request: far longer than a frame between the nodes
 TICK_S = 0.1  # how often the UTCP service publishes its /Bus (utcp/service/utcpd.c, TICK_US)
 OFF_TYPE, OFF_DST, OFF_SESSION, OFF_LENGTH, OFF_SEQUENCE = 1, 4, 36, 42, 44  # docs/utcp.md, section 3
 TYPE_DATA = 4
@@ -187,6 +191,24 @@ def handshake(wire, ids):
         report(f"node{i}_session_established", macs.get("/Bus/utcp/sessions_established", "0") != "0",
                f"{macs}")
     return figure
+
+
+def accept_before_client_speaks(wire, ids):
+    """Node 1's utcpcat connects and waits ACCEPT_WAIT_MS before its request: node 0's sink
+    accepts the connection meanwhile (the client opened its stream with an empty DATA), so a
+    server that speaks first would be heard. Then the stream runs as usual."""
+    a, b = wire.guests
+    a_start, b_start = a.console.mark(), b.console.mark()
+    b.type_line(f"run utcpcat {ids[0]} {SINK_STREAM} 4096 4096 1 {ACCEPT_WAIT_MS}")
+    accepted = a.console.wait_for(said_by("utcpsink", "utcpsink: accepted a connection"), ACCEPT_WAIT_MS / 1000, a_start)
+    spoke = [l for l in b.console.from_fiber("utcpcat", b_start) if "sending the request" in l]
+    report("accept_before_the_client_speaks", accepted is not None and not spoke,
+           f"sink accepted: {accepted is not None}; client's request already sent: {bool(spoke)}")
+    ended = b.console.wait_match(r"fiber utcpcat#\d+ (exited with (-?\d+)|killed)", 120, b_start)
+    lines = b.console.from_fiber("utcpcat", b_start)
+    verdicts = [m for m in map(VERDICT.match, lines) if m]
+    report("waiting_client_stream_intact", all_intact(int(ended.group(2)) if ended and ended.group(2) else None,
+                                                       verdicts, 1), " | ".join(lines[-3:]))
 
 
 def under_loss(wire, ids, seed, loss, size):
@@ -459,6 +481,7 @@ def main():
         handshake(wire, ids)
         if not args.bench:
             httpd_over_utcp(wire, ids, "at_boot")
+            accept_before_client_speaks(wire, ids)
         figures = {"0": transfer(wire, ids, f"lossless_{size // MIB}mib_each_way_intact", size, size)}
         if args.bench:
             httpd = httpd_goodput(wire, ids, size)

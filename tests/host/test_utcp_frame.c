@@ -305,6 +305,26 @@ static void test_rate_limit_and_cookie_life(void) {
           receive(&b, confirms[1].bytes, confirms[1].len, now) == UTCP_DROP_BAD_COOKIE);
 }
 
+/* An empty DATA opens a stream at the receiver before any byte (docs/utcp.md, section 10). */
+static void test_empty_data_opens_stream(void) {
+    uint64_t now = 40 * 1000000ull;
+    size_t before = b.stream_len;
+    a.outbox_count = 0;
+    CHECK("open_stream_queued", utcp_open_stream(&a.core, ab, 11, now));
+    struct sent_frame open = take_last(&a);
+    CHECK("open_is_an_empty_data", open.len == UTCP_HEADER_LEN + UTCP_TAG_LEN &&
+                                       open.bytes[UTCP_OFF_TYPE] == UTCP_TYPE_DATA);
+    b.last_stream = 0;
+    CHECK("empty_data_opens_the_stream_at_the_receiver",
+          receive(&b, open.bytes, open.len, now) == UTCP_ACCEPTED && b.last_stream == 11 && b.stream_len == before);
+    CHECK("bytes_follow", utcp_send(&a.core, ab, 11, (const uint8_t *)"hi", 2, now) == 2);
+    struct sent_frame hi = take_last(&a);
+    CHECK("bytes_after_the_open_delivered", receive(&b, hi.bytes, hi.len, now) == UTCP_ACCEPTED &&
+                                                b.stream_len == before + 2 &&
+                                                memcmp(b.stream_bytes + before, "hi", 2) == 0);
+    CHECK("open_after_bytes_refused", !utcp_open_stream(&a.core, ab, 11, now));
+}
+
 static void test_data_after_fin(void) {
     uint64_t now = 50 * 1000000ull;
     CHECK("fin_queued", utcp_finish(&a.core, ab, 7, now) && !utcp_send(&a.core, ab, 7, (const uint8_t *)"x", 1, now));
@@ -439,6 +459,7 @@ int main(void) {
     test_epochs_cross_in_flight();
     test_reader_room();
     test_handshake_forgeries();
+    test_empty_data_opens_stream();
     test_data_after_fin();
     test_rate_limit_and_cookie_life();
     test_full_table();

@@ -21,7 +21,7 @@ local TYPES = {
     [0x01] = { name = "HELLO",   len = 128 },
     [0x02] = { name = "WELCOME", len = 128 },
     [0x03] = { name = "CONFIRM", len = 160 },
-    [0x04] = { name = "DATA",    sealed = true, space = SPACE.STREAM,  min = 17, max = 1416, stream = true },
+    [0x04] = { name = "DATA",    sealed = true, space = SPACE.STREAM,  min = 16, max = 1416, stream = true },
     [0x05] = { name = "NACK",    sealed = true, space = SPACE.CONTROL, nack = true, reply = true },
     [0x06] = { name = "WINDOW",  sealed = true, space = SPACE.CONTROL, len = 24, reply = true },
     [0x07] = { name = "SYNC",    sealed = true, space = SPACE.CONTROL, len = 24 },

@@ -211,6 +211,10 @@ void sockets_on_event(void *ctx, struct utcp_session *s, enum utcp_event event, 
             utcp_session_close(&core, s, UTCP_RESET_CLOSED, false); /* cannot happen: CONNS > sessions */
         if (c) {
             c->established = true;
+            /* the listener's accept returns now, not at the client's first byte: servers that
+             * speak first (a banner, a prompt) work as over TCP */
+            if (s->initiator)
+                utcp_open_stream(&core, s, c->stream, now_us());
             touch_conn(c);
         }
         return;
