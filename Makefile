@@ -137,7 +137,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefi
 HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace httpdoc \
                virtqueue rx_frame_policy lwf_vectors lwf_frame lwf_reassembly virtio_rng
 HOST_UNIT_SRC_fdt       := kernel/fdt.c $(LIBFDT_SRCS)
-HOST_UNIT_SRC_family    := lib/libnexus/family.c
+HOST_UNIT_SRC_family    := lib/libnexus/family.c lib/libnexus/unix.c lib/libnexus/unix_lane.c
 HOST_UNIT_SRC_rx_frame_policy := lwip/rx_frame_policy.c
 HOST_UNIT_SRC_manifest  := kernel/manifest.c kernel/cspace.c kernel/pledge.c kernel/restart_policy.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
@@ -169,6 +169,13 @@ HOST_UNIT_SRC_keyfile := lib/identity/keyfile.c
 HOST_TESTS   += signproto
 FUZZ_TARGETS += signproto
 HOST_UNIT_SRC_signproto := signer/request.c
+# An AF_UNIX lane's two ends (lib/libnexus/unix_lane.c): the peer may scribble on the shared header.
+HOST_TESTS   += unix_lane
+FUZZ_TARGETS += unix_lane
+HOST_UNIT_SRC_unix_lane := lib/libnexus/unix_lane.c
+# libnexus's AF_UNIX backend (lib/libnexus/unix.c) answering socket requests, as socket.c makes them.
+HOST_TESTS   += unix
+HOST_UNIT_SRC_unix := lib/libnexus/unix.c lib/libnexus/unix_lane.c
 # the Membrane's receive path: the port, the netif and lwIP (Membrane's options) over a fake kernel
 HOST_UNIT_SRC_lwip_input := lwip/netif_ion.c lwip/rx_frame_policy.c lwip/tcp_syn_guard.c lib/port/port.c tests/fuzz/fake_port.c \
                             tests/fuzz/frame_repair.c $(LWIP_CORE:%=$(LWIP_DIR)/src/core/%.c) \
@@ -538,7 +545,7 @@ HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -MMD -MP -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
 
 # libnexus's own sources see its POSIX headers (the socket families Nexus adds), as on Nexus.
-$(HOST_OBJ)/lib/libnexus/%.o $(HOST_OBJ)/tests/host/test_family.o: HOST_CFLAGS += -Ilib/libnexus/include
+$(HOST_OBJ)/lib/libnexus/%.o $(HOST_OBJ)/tests/host/test_family.o $(HOST_OBJ)/tests/host/test_unix.o: HOST_CFLAGS += -Ilib/libnexus/include
 $(HOST_OBJ)/tests/host/test_rx_frame_policy.o: HOST_CFLAGS += -Ilwip
 # The manifests' host test checks the test build's manifests too.
 $(HOST_OBJ)/kernel/manifest.o: HOST_CFLAGS += -DNEXUS_TEST_BUILD

@@ -34,6 +34,9 @@ void check_msg(const char *read_only_dir);
 /* sockopt.c: socket options, MSG_* flags, ioctl(FIONREAD) */
 void check_sockopt(void);
 
+/* unix.c: AF_UNIX socket pairs, stream and datagram */
+void check_unix(void);
+
 /* runtime.c */
 void check_gethostbyname(const char *name, const char *expected_text, const char *nxdomain_name);
 void check_ioctl_fionbio(void);

@@ -67,6 +67,11 @@ static int fd_take(void) {
     return -EMFILE;
 }
 
+/* The instance of the family's service now (a family served in the app has one, forever). */
+static uint32_t family_epoch(const struct nxl_family *family) {
+    return family->backend ? link_client_epoch(family->backend) : 0;
+}
+
 int nxl_fd_alloc(const struct nxl_family *family, int32_t sock, int type, int nonblock) {
     int i = fd_take();
     if (i < 0)
@@ -75,7 +80,7 @@ int nxl_fd_alloc(const struct nxl_family *family, int32_t sock, int type, int no
     fds[i].type = (uint8_t)type;
     fds[i].family = family;
     fds[i].nonblock = (uint8_t)(nonblock != 0);
-    fds[i].epoch = link_client_epoch(family->backend);
+    fds[i].epoch = family_epoch(family);
     return i + NXL_FD_FIRST;
 }
 
@@ -91,10 +96,13 @@ int nxl_fd_alloc_file(const struct nxl_open_file *file) {
 void nxl_fd_free(int fd) { fds[fd - NXL_FD_FIRST].used = 0; }
 
 int nxl_fd_live(const struct nxl_fd *f) {
-    return f->epoch == link_client_epoch(f->family->backend) ? 0 : -ECONNRESET;
+    return f->epoch == family_epoch(f->family) ? 0 : -ECONNRESET;
 }
 
-uint32_t nxl_fd_status(const struct nxl_fd *f) { return link_client_status(f->family->backend, f->sock); }
+uint32_t nxl_fd_status(const struct nxl_fd *f) {
+    const struct nxl_family *fam = f->family;
+    return fam->local ? fam->local->status(f->sock) : link_client_status(fam->backend, f->sock);
+}
 
 int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns) {
     uint64_t start = nx_clock_ns();
@@ -120,9 +128,29 @@ int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns
         long intr = nxl_signal_interrupts(timeout_ns == 0);
         if (intr)
             return (int)intr;
-        if (nxl_watch_sleep(&w, left) == -ETIMEDOUT && !link_client_peer_alive(f->family->backend))
+        if (nxl_watch_sleep(&w, left) == -ETIMEDOUT && f->family->backend &&
+            !link_client_peer_alive(f->family->backend))
             return -ECONNRESET;
     }
+}
+
+/* A request to the family's backend, as link_client_call makes it over a service link; a
+ * family served in the app answers in its own data slot. */
+static long family_call(const struct nxl_family *fam, struct nxs_msg *m, const void *in, uint32_t in_len,
+                        void *out, uint32_t out_room) {
+    if (!fam->local)
+        return link_client_call(fam->backend, m, in, in_len, out, out_room);
+    uint8_t *data = fam->local->data();
+    if (!data || in_len > NXS_SLOT_DATA)
+        return data ? -EINVAL : -EBADF;
+    if (in && in_len)
+        memcpy(data, in, in_len);
+    long r = fam->local->call(m, data);
+    if (m->len > out_room)
+        m->len = out_room;
+    if (out && m->len)
+        memcpy(out, data, m->len);
+    return r;
 }
 
 /* A request on an open socket; fails fast if the socket belongs to a dead service instance. */
@@ -131,7 +159,7 @@ static long sock_call(const struct nxl_fd *f, struct nxs_msg *m, const void *in,
     if (nxl_fd_live(f))
         return -ECONNRESET;
     m->sock = f->sock;
-    return link_client_call(f->family->backend, m, in, in_len, out, out_room);
+    return family_call(f->family, m, in, in_len, out, out_room);
 }
 
 static void put_addr(const struct nxs_msg *m, struct sockaddr *addr, socklen_t *addrlen) {
@@ -204,7 +232,7 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags) {
             int nfd = nxl_fd_alloc(f->family, (int32_t)s, SOCK_STREAM, flags & SOCK_NONBLOCK);
             if (nfd < 0) {
                 struct nxs_msg c = {.op = NXS_OP_CLOSE, .sock = (int32_t)s};
-                link_client_call(f->family->backend, &c, NULL, 0, NULL, 0);
+                family_call(f->family, &c, NULL, 0, NULL, 0);
                 return (int)nxl_return(nfd);
             }
             put_addr(&m, addr, addrlen);
@@ -249,7 +277,9 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len) {
 }
 
 /* The link slot's data, where a send's pieces are gathered and a receive's bytes arrive. */
-static uint8_t *slot_data(const struct nxl_fd *f) { return link_client_data(f->family->backend); }
+static uint8_t *slot_data(const struct nxl_fd *f) {
+    return f->family->local ? f->family->local->data() : link_client_data(f->family->backend);
+}
 
 /* Bytes sent, or -errno. */
 static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
@@ -469,12 +499,35 @@ static int sockname(int fd, struct sockaddr *addr, socklen_t *len, int op) {
 int getsockname(int fd, struct sockaddr *addr, socklen_t *len) { return sockname(fd, addr, len, NXS_OP_GETSOCKNAME); }
 int getpeername(int fd, struct sockaddr *addr, socklen_t *len) { return sockname(fd, addr, len, NXS_OP_GETPEERNAME); }
 
+/* Only a family served in the app (AF_UNIX) makes pairs; Linux says EOPNOTSUPP for others. */
 int socketpair(int domain, int type, int protocol, int sv[2]) {
-    (void)domain;
-    (void)type;
-    (void)protocol;
-    (void)sv;
-    return (int)nxl_result(-EOPNOTSUPP); /* AF_UNIX pairs come with the Chimera bridge */
+    const struct nxl_family *family = nxl_family(domain);
+    if (!family)
+        return (int)nxl_result(-EAFNOSUPPORT);
+    if (!family->local)
+        return (int)nxl_result(-EOPNOTSUPP);
+    if (!sv)
+        return (int)nxl_result(-EFAULT);
+    int kind = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int32_t s[2];
+    long r = family->local->pair(kind, protocol, s);
+    if (r)
+        return (int)nxl_result(r);
+    int fd[2] = {nxl_fd_alloc(family, s[0], kind, type & SOCK_NONBLOCK), -EMFILE};
+    if (fd[0] >= 0)
+        fd[1] = nxl_fd_alloc(family, s[1], kind, type & SOCK_NONBLOCK);
+    if (fd[1] < 0) { /* out of descriptors: close what was made */
+        for (int i = 0; i < 2; i++) {
+            struct nxs_msg c = {.op = NXS_OP_CLOSE, .sock = s[i]};
+            if (fd[i] >= 0)
+                nxl_fd_free(fd[i]);
+            family_call(family, &c, NULL, 0, NULL, 0);
+        }
+        return (int)nxl_result(fd[0] < 0 ? fd[0] : fd[1]);
+    }
+    sv[0] = fd[0];
+    sv[1] = fd[1];
+    return 0;
 }
 
 /* ---- the file calls, for descriptors that are sockets or files (0..2 are the console) ---- */

@@ -18,6 +18,8 @@
 #define FOREVER_SLICE_NS NX_MS(1000) /* a sleep with nothing to watch still looks up this often */
 
 void nxl_watch_add(struct nxl_watch *w, struct link_client *backend) {
+    if (!backend)
+        return; /* a family served in the app changes only when the app itself acts */
     for (unsigned i = 0; i < w->n; i++)
         if (w->backend[i] == backend)
             return;
