@@ -125,6 +125,14 @@ static const struct step steps[] = {
     {.check = "heap.no_grant", .args = "heapnone", .expect = END_EXIT, .code = 0},
     {.check = "heap.shrunk_page_unmapped", .args = "heapshrink", .expect = END_FAULT,
      .scause = EXC_STORE_PAGE_FAULT, .grants = "heap:64"},
+    /* AF_UNIX (kernel/unix.c): two apps connected by name, the client exiting without closing
+     * (the server reads end of file); every refused argument; the promise. pages_freed says the
+     * connections' pages came back. */
+    {.check = "unix.two_apps", .args = "unix-server", .partner = "unix-client", .expect = END_EXIT,
+     .pledge = "stdio rbus wbus unix"},
+    {.check = "unix.arguments", .args = "unix-args", .expect = END_EXIT, .pledge = "stdio unix"},
+    {.check = "pledge.unix_without_promise", .args = "unix-unpledged", .expect = END_PLEDGE,
+     .promise = PROMISE_UNIX},
 };
 
 static int ended_as_expected(const struct step *s, const struct fiber_end_info *e) {
@@ -153,7 +161,7 @@ static void run_step(const struct step *s) {
     long ticks_before = ticker_count();
     struct fiber_spec probe = {"probe", "probe", s->args, s->grants ? s->grants : PROBE_GRANTS,
                                s->pledge ? s->pledge : PROBE_PLEDGE};
-    struct fiber_spec partner_spec = {"partner", "probe", s->partner, PROBE_GRANTS, PROBE_PLEDGE};
+    struct fiber_spec partner_spec = {"partner", "probe", s->partner, PROBE_GRANTS, s->pledge ? s->pledge : PROBE_PLEDGE};
     int id = fiber_spawn(&probe);
     int partner = s->partner ? fiber_spawn(&partner_spec) : 0;
     if (id < 0 || partner < 0) {

@@ -36,6 +36,8 @@ void check_sockopt(void);
 
 /* unix.c: AF_UNIX socket pairs, stream and datagram */
 void check_unix(void);
+/* unix_named.c: named AF_UNIX stream sockets (bind, listen, connect, accept) within the process */
+void check_unix_named(void);
 
 /* runtime.c */
 void check_gethostbyname(const char *name, const char *expected_text, const char *nxdomain_name);

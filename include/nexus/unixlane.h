@@ -15,9 +15,10 @@
  * buffer per send piece (a small send costs a whole buffer: the lane holds UNIX_LANE_BUFS sends
  * at most); a datagram is one buffer, so boundaries survive and a datagram is at most one buffer.
  *
- * The layout is the two ends' contract; the kernel would only provide the pages and doorbells,
- * as for links (nexus/link.h). Neither side trusts the other: the reader checks every
- * descriptor (lib/libnexus/unix_lane.c) before it touches a buffer.
+ * The layout is the two ends' contract. The kernel provides the pages and doorbells, as for
+ * links (nexus/link.h); it writes a lane only to lay it out when a connection is made and to set
+ * a dead end's two shut flags. Neither side trusts the other: the reader checks every
+ * descriptor (ion/unix_lane.c) before it touches a buffer.
  */
 #ifndef NEXUS_UNIXLANE_H
 #define NEXUS_UNIXLANE_H
@@ -25,6 +26,7 @@
 #include <stdint.h>
 
 #include "ion_ring.h"
+#include "nexus/syscall.h"
 
 #define UNIX_LANE_BUFS 16u         /* a power of two: the rings hold every buffer at once */
 #define UNIX_LANE_BUF_BYTES 4096u  /* also the largest AF_UNIX datagram */
@@ -39,5 +41,6 @@ _Static_assert(ION_RING_BYTES(UNIX_LANE_BUFS) <= UNIX_LANE_OFF_FREE - UNIX_LANE_
 _Static_assert(ION_RING_BYTES(UNIX_LANE_BUFS) <= UNIX_LANE_OFF_WRITER_SHUT - UNIX_LANE_OFF_FREE, "free ring overflows");
 _Static_assert(UNIX_LANE_BUF_BYTES <= UINT16_MAX, "a length fits the descriptor's 16 bits");
 _Static_assert((UNIX_LANE_BUFS & (UNIX_LANE_BUFS - 1)) == 0, "ring capacity is a power of two");
+_Static_assert(2 * UNIX_LANE_BYTES == NEXUS_UNIX_CONN_PAGES * NEXUS_PAGE_SIZE, "a connection is two lanes");
 
 #endif

@@ -35,6 +35,12 @@ struct nxl_local {
     uint8_t *(*data)(void);           /* NXS_SLOT_DATA bytes; NULL until the first socket */
     /* socketpair(2): two sockets connected to each other. 0 or -errno. */
     long (*pair)(int type, int protocol, int32_t sock[2]);
+    /* The channel its peers in other apps ring, or -1 while it has none (then nothing but the
+     * app itself changes its sockets). */
+    int (*doorbell)(void);
+    /* Before sleeping on the doorbell: asks every peer to ring it on its next change; 1 if it is
+     * safe to sleep, 0 if something changed meanwhile (look again). */
+    int (*sleep_prepare)(void);
 };
 
 struct nxl_family {
@@ -159,8 +165,9 @@ struct nxl_watch {
     unsigned n;
     struct link_client *backend[NXL_FDS];
     uint32_t seen[NXL_FDS];
+    const struct nxl_local *local; /* a family served in the app: its doorbell, if it has one */
 };
-void nxl_watch_add(struct nxl_watch *w, struct link_client *backend); /* NULL: nothing to watch */
+void nxl_watch_add(struct nxl_watch *w, const struct nxl_family *family);
 void nxl_watch_mark(struct nxl_watch *w);
 /* Sleeps until a watched service changes something, or `limit` ns pass, or the interval timer
  * is due, whichever is first (at most LINK_CLIENT_LIVENESS_NS at a time). -ETIMEDOUT if

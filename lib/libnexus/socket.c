@@ -107,7 +107,7 @@ uint32_t nxl_fd_status(const struct nxl_fd *f) {
 int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns) {
     uint64_t start = nx_clock_ns();
     struct nxl_watch w = {0};
-    nxl_watch_add(&w, f->family->backend);
+    nxl_watch_add(&w, f->family);
     nxl_sigio_watch(&w);
     for (;;) {
         nxl_watch_mark(&w);
@@ -182,22 +182,22 @@ static long set_addr(struct nxs_msg *m, const struct sockaddr *addr, socklen_t l
 
 int socket(int domain, int type, int protocol) {
     const struct nxl_family *family = nxl_family(domain);
-    if (!family || !family->backend)
+    if (!family)
         return (int)nxl_result(-EAFNOSUPPORT);
-    long err = link_client_ready(family->backend);
+    long err = family->backend ? link_client_ready(family->backend) : 0;
     if (err)
         return (int)nxl_result(err);
     struct nxs_msg m = {.op = NXS_OP_SOCKET, .sock = -1};
     m.arg[0] = (uint32_t)domain;
     m.arg[1] = (uint32_t)(type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC));
     m.arg[2] = (uint32_t)protocol;
-    long s = link_client_call(family->backend, &m, NULL, 0, NULL, 0);
+    long s = family_call(family, &m, NULL, 0, NULL, 0);
     if (s < 0)
         return (int)nxl_result(s);
     int fd = nxl_fd_alloc(family, (int32_t)s, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), type & SOCK_NONBLOCK);
     if (fd < 0) {
         struct nxs_msg c = {.op = NXS_OP_CLOSE, .sock = (int32_t)s};
-        link_client_call(family->backend, &c, NULL, 0, NULL, 0);
+        family_call(family, &c, NULL, 0, NULL, 0);
     }
     return (int)nxl_result(fd);
 }
@@ -209,10 +209,27 @@ static int simple(int fd, struct nxs_msg *m) {
     return (int)nxl_result(sock_call(f, m, NULL, 0, NULL, 0));
 }
 
+/* A request that names an address: in the protocol's address field for a service, whole in the
+ * data for a family served in the app (an AF_UNIX path is longer than the field). */
+static long addr_call(const struct nxl_fd *f, struct nxs_msg *m, const struct sockaddr *addr, socklen_t len) {
+    if (!f->family->local) {
+        long err = set_addr(m, addr, len);
+        return err ? err : sock_call(f, m, NULL, 0, NULL, 0);
+    }
+    if (!addr)
+        return -EFAULT;
+    if (len > NXS_SLOT_DATA)
+        return -EINVAL;
+    m->len = len;
+    return sock_call(f, m, addr, len, NULL, 0);
+}
+
 int bind(int fd, const struct sockaddr *addr, socklen_t len) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
     struct nxs_msg m = {.op = NXS_OP_BIND};
-    long err = set_addr(&m, addr, len);
-    return err ? (int)nxl_result(err) : simple(fd, &m);
+    return (int)nxl_result(addr_call(f, &m, addr, len));
 }
 
 int listen(int fd, int backlog) {
@@ -263,9 +280,7 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len) {
     if (!f)
         return -1;
     struct nxs_msg m = {.op = NXS_OP_CONNECT};
-    long r = set_addr(&m, addr, len);
-    if (!r)
-        r = sock_call(f, &m, NULL, 0, NULL, 0);
+    long r = addr_call(f, &m, addr, len);
     if (r != -EINPROGRESS || f->nonblock)
         return (int)nxl_return(r);
     r = nxl_wait_events(f, NXS_EV_OUT, f->sndtimeo_ns);
@@ -489,6 +504,15 @@ static int sockname(int fd, struct sockaddr *addr, socklen_t *len, int op) {
     if (!addr || !len)
         return (int)nxl_result(-EFAULT);
     struct nxs_msg m = {.op = (uint32_t)op};
+    if (f->family->local) { /* the name comes whole in the data (addr_call) */
+        uint8_t name[sizeof(struct sockaddr_storage)];
+        long r = sock_call(f, &m, NULL, 0, name, sizeof name);
+        if (r < 0)
+            return (int)nxl_result(r);
+        memcpy(addr, name, m.len < *len ? m.len : *len);
+        *len = m.len;
+        return 0;
+    }
     long r = sock_call(f, &m, NULL, 0, NULL, 0);
     if (r < 0)
         return (int)nxl_result(r);

@@ -4,8 +4,9 @@
  * answering the socket protocol (nexus/sockproto.h) inside the app as a service would answer it
  * over a link, so socket.c's calls, blocking, O_NONBLOCK, timeouts, SIGPIPE, poll and select
  * work on these sockets as on any other. socketpair(2) makes a connection whose two ends are in
- * this app: its lanes are heap memory. Named sockets (bind/connect to a path, between two apps
- * through the kernel) are designed in docs/unix.md and not built: socket(AF_UNIX) is refused.
+ * this app: its lanes are heap memory. Named stream sockets (bind/listen/accept/connect) get
+ * their lanes from the kernel, shared with the peer's app (unix_named.c); the data path here is
+ * the same for both.
  *
  * Semantics follow Linux's AF_UNIX: a stream's peer closing (or SHUT_WR) is end of file after
  * the queued bytes, a send to a closed (or SHUT_RD) peer is EPIPE with SIGPIPE; a datagram to a
@@ -17,83 +18,113 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "libnexus.h"
-#include "unix_lane.h"
+#include "unix_sock.h"
 
-struct unix_pair;
-
-struct unix_sock {
-    struct unix_pair *pair; /* NULL: the slot is free */
-    int type;
-    uint8_t shut_rd, shut_wr, closed;
-    uint8_t refused_told; /* a datagram socket's peer is gone and a send said so */
-    struct unix_lane_reader in;
-    struct unix_lane_writer out;
-};
-
-/* One connection: both ends and the lanes between them, in one heap block. */
+/* One socketpair: both ends and the lanes between them, in one heap block. */
 struct unix_pair {
     struct unix_sock end[2];
-    uint8_t pad[] __attribute__((aligned(NXS_PAGE)));
+    uint8_t lanes[] __attribute__((aligned(NXS_PAGE)));
 };
 #define PAIR_BYTES (sizeof(struct unix_pair) + 2 * UNIX_LANE_BYTES)
 
 static struct unix_sock *socks[NXL_FDS]; /* a socket number is an index here */
 static uint8_t *slot;                    /* the data slot socket.c gathers into and scatters from */
 
-static uint8_t *lane_of(struct unix_pair *p, int i) { return p->pad + (size_t)i * UNIX_LANE_BYTES; }
+static struct unix_sock *sock_at(int32_t s) { return s >= 0 && s < NXL_FDS ? socks[s] : NULL; }
 
-static struct unix_sock *sock_at(int32_t s) {
-    return s >= 0 && s < NXL_FDS ? socks[s] : NULL;
-}
-
-static struct unix_sock *peer_of(const struct unix_sock *u) {
-    return u == &u->pair->end[0] ? &u->pair->end[1] : &u->pair->end[0];
-}
-
-static int32_t free_number(int32_t after) {
+int32_t unix_free_number(int32_t after) {
     for (int32_t s = 0; s < NXL_FDS; s++)
         if (!socks[s] && s != after)
             return s;
     return -1;
 }
 
-static long unix_pair_make(int type, int protocol, int32_t sock[2]) {
-    if (type != SOCK_STREAM && type != SOCK_DGRAM)
-        return -EPROTONOSUPPORT; /* SOCK_SEQPACKET is not built; Linux says ESOCKTNOSUPPORT for others */
+void unix_install(int32_t s, struct unix_sock *u) { socks[s] = u; }
+
+void unix_attach_lanes(struct unix_sock *u, uint8_t *lanes, int end) {
+    unix_lane_writer_attach(&u->out, lanes + (size_t)end * UNIX_LANE_BYTES);
+    unix_lane_reader_attach(&u->in, lanes + (size_t)(1 - end) * UNIX_LANE_BYTES);
+}
+
+/* The data slot, made with the first socket: 0 or -ENOMEM. */
+static long need_slot(void) { return slot || (slot = malloc(NXS_SLOT_DATA)) ? 0 : -ENOMEM; }
+
+static long check_kind(int type, int protocol, int named) {
+    if (type != SOCK_STREAM && (type != SOCK_DGRAM || named))
+        return -EPROTONOSUPPORT; /* SOCK_SEQPACKET and named datagrams are not built */
     if (protocol != 0 && protocol != AF_UNIX)
         return -EPROTONOSUPPORT; /* Linux takes PF_UNIX as well as 0 */
-    int32_t first = free_number(-1), second = free_number(first);
+    return 0;
+}
+
+static long unix_pair_make(int type, int protocol, int32_t sock[2]) {
+    long err = check_kind(type, protocol, 0);
+    if (err)
+        return err;
+    int32_t first = unix_free_number(-1), second = unix_free_number(first);
     if (first < 0 || second < 0)
         return -EMFILE; /* every socket has a descriptor: the table is full */
-    if (!slot && !(slot = malloc(NXS_SLOT_DATA)))
+    if (need_slot())
         return -ENOMEM;
     struct unix_pair *p = aligned_alloc(NXS_PAGE, PAIR_BYTES);
     if (!p)
         return -ENOMEM;
     memset(p->end, 0, sizeof p->end);
     for (int i = 0; i < 2; i++)
-        unix_lane_init(lane_of(p, i));
+        unix_lane_init(p->lanes + (size_t)i * UNIX_LANE_BYTES);
     for (int i = 0; i < 2; i++) { /* end i writes lane i and reads lane 1 - i */
         struct unix_sock *u = &p->end[i];
+        u->state = UNIX_PAIR_END;
         u->pair = p;
         u->type = type;
-        unix_lane_writer_attach(&u->out, lane_of(p, i));
-        unix_lane_reader_attach(&u->in, lane_of(p, 1 - i));
+        u->peer_bell = -1;
+        unix_attach_lanes(u, p->lanes, i);
     }
     socks[sock[0] = first] = &p->end[0];
     socks[sock[1] = second] = &p->end[1];
     return 0;
 }
 
-/* ---- the requests ---- */
+long unix_named_socket(struct nxs_msg *m) {
+    long err = m->arg[0] != AF_UNIX ? -EAFNOSUPPORT : check_kind((int)m->arg[1], (int)m->arg[2], 1);
+    int32_t s = unix_free_number(-1);
+    if (!err && s < 0)
+        err = -EMFILE;
+    if (!err)
+        err = need_slot();
+    struct unix_sock *u = err ? NULL : calloc(1, sizeof *u);
+    if (!u)
+        return err ? err : -ENOMEM;
+    u->state = UNIX_FRESH;
+    u->type = (int)m->arg[1];
+    u->peer_bell = -1;
+    u->ahead = -1;
+    socks[s] = u;
+    return s;
+}
+
+/* ---- the data path ---- */
 
 static int stream(const struct unix_sock *u) { return u->type == SOCK_STREAM; }
+static int connected(const struct unix_sock *u) { return u->state == UNIX_PAIR_END || u->state == UNIX_CONNECTED; }
 
 /* For a stream, a closed or shut-down end shows in the lanes; a datagram's shutdown stays its own. */
 static int peer_reads_no_more(struct unix_sock *u) { return unix_lane_reader_shut(&u->out); }
-static int end_of_input(struct unix_sock *u) {
-    return u->shut_rd || (stream(u) && unix_lane_at_end(&u->in));
+static int end_of_input(struct unix_sock *u) { return u->shut_rd || (stream(u) && unix_lane_at_end(&u->in)); }
+
+/* Posts the claimed buffer with n bytes; wakes a peer in another app that sleeps on the lane. */
+static int post(struct unix_sock *u, uint32_t n) {
+    if (unix_lane_post(&u->out, n))
+        return -1;
+    if (u->peer_bell >= 0 && ion_ring_producer_should_wake(&u->out.active))
+        unix_named_ring(u);
+    return 0;
+}
+
+/* After buffers went back to the peer's writer: wake it if it waits for room. */
+static void released(struct unix_sock *u) {
+    if (u->peer_bell >= 0 && ion_ring_producer_should_wake(&u->in.free))
+        unix_named_ring(u);
 }
 
 static long stream_send(struct unix_sock *u, const uint8_t *data, uint32_t len) {
@@ -104,7 +135,7 @@ static long stream_send(struct unix_sock *u, const uint8_t *data, uint32_t len) 
     while (done < len && (buf = unix_lane_claim(&u->out))) {
         uint32_t n = len - done < UNIX_LANE_BUF_BYTES ? len - done : UNIX_LANE_BUF_BYTES;
         memcpy(buf, data + done, n);
-        if (unix_lane_post(&u->out, n))
+        if (post(u, n))
             break;
         done += n;
     }
@@ -127,10 +158,12 @@ static long dgram_send(struct unix_sock *u, const uint8_t *data, uint32_t len) {
     if (!buf)
         return u->out.broken ? -ECONNRESET : -EAGAIN;
     memcpy(buf, data, len);
-    return unix_lane_post(&u->out, len) ? -ECONNRESET : (long)len;
+    return post(u, len) ? -ECONNRESET : (long)len;
 }
 
 static long op_send(struct unix_sock *u, struct nxs_msg *m, uint8_t *data) {
+    if (!connected(u))
+        return -ENOTCONN;
     if (m->addr_len) /* a destination: the connection is the only one there is */
         return stream(u) ? -EISCONN : -EOPNOTSUPP;
     return stream(u) ? stream_send(u, data, m->len) : dgram_send(u, data, m->len);
@@ -145,8 +178,10 @@ static uint32_t stream_take(struct unix_sock *u, uint8_t *data, uint32_t want, i
         memcpy(data + got, piece, n);
         got += n;
     }
-    if (!peek)
+    if (!peek) {
         unix_lane_consume(&u->in, got);
+        released(u);
+    }
     return got;
 }
 
@@ -155,6 +190,8 @@ static long op_recv(struct unix_sock *u, struct nxs_msg *m, uint8_t *data) {
     int peek = (m->flags & MSG_PEEK) != 0;
     m->len = 0;
     m->addr_len = 0; /* the peer of a socketpair has no name */
+    if (!connected(u))
+        return -EINVAL; /* as Linux's stream recvmsg on a socket that is not connected */
     if (u->in.broken)
         return -ECONNRESET;
     const uint8_t *first = unix_lane_piece(&u->in, 0, &len);
@@ -167,14 +204,18 @@ static long op_recv(struct unix_sock *u, struct nxs_msg *m, uint8_t *data) {
     m->len = len < want ? len : want;
     memcpy(data, first, m->len);
     m->arg[0] = len; /* the whole datagram: more than m->len means it was cut */
-    if (!peek)
+    if (!peek) {
         unix_lane_drop_first(&u->in);
+        released(u);
+    }
     return m->len;
 }
 
 static long op_shutdown(struct unix_sock *u, uint32_t how) {
     if (how > SHUT_RDWR)
         return -EINVAL;
+    if (!connected(u))
+        return -ENOTCONN;
     if (how != SHUT_WR) {
         u->shut_rd = 1;
         if (stream(u))
@@ -185,16 +226,23 @@ static long op_shutdown(struct unix_sock *u, uint32_t how) {
         if (stream(u))
             unix_lane_shut_writer(&u->out);
     }
+    unix_named_ring(u);
     return 0;
 }
 
 static long op_close(int32_t s, struct unix_sock *u) {
+    socks[s] = NULL;
+    if (u->state != UNIX_PAIR_END) {
+        unix_named_close(u); /* the kernel shuts a connection's lanes and wakes the peer */
+        free(u);
+        return 0;
+    }
     unix_lane_shut_reader(&u->in);
     unix_lane_shut_writer(&u->out);
     u->closed = 1;
-    socks[s] = NULL;
-    if (peer_of(u)->closed)
-        free(u->pair);
+    struct unix_pair *p = u->pair;
+    if (p->end[0].closed && p->end[1].closed)
+        free(p);
     return 0;
 }
 
@@ -217,10 +265,12 @@ static long op_getsockopt(struct unix_sock *u, struct nxs_msg *m, uint8_t *data)
     }
 }
 
-static long op_name(struct nxs_msg *m) {
-    uint16_t family = AF_UNIX; /* an unnamed socket: only the family, as Linux answers */
-    memcpy(m->addr, &family, sizeof family);
-    m->addr_len = sizeof family;
+long unix_put_name(struct nxs_msg *m, uint8_t *data, const char *path) {
+    uint16_t family = AF_UNIX;
+    size_t n = strlen(path);
+    memcpy(data, &family, sizeof family);
+    memcpy(data + sizeof family, path, n + (n != 0)); /* a name's NUL counts, as Linux's length does */
+    m->len = (uint32_t)(sizeof family + n + (n != 0));
     return 0;
 }
 
@@ -232,11 +282,14 @@ static long op_readable(struct unix_sock *u) {
 }
 
 static long unix_call(struct nxs_msg *m, uint8_t *data) {
+    if (m->op == NXS_OP_SOCKET)
+        return unix_named_socket(m);
     struct unix_sock *u = sock_at(m->sock);
     if (!u)
         return -EBADF;
     if (m->len > NXS_SLOT_DATA)
         return -EINVAL;
+    int pair_end = u->state == UNIX_PAIR_END;
     switch (m->op) {
     case NXS_OP_SEND: return op_send(u, m, data);
     case NXS_OP_RECV: return op_recv(u, m, data);
@@ -244,24 +297,33 @@ static long unix_call(struct nxs_msg *m, uint8_t *data) {
     case NXS_OP_CLOSE: return op_close(m->sock, u);
     case NXS_OP_GETSOCKOPT: return op_getsockopt(u, m, data);
     case NXS_OP_SETSOCKOPT: return -ENOPROTOOPT;
-    case NXS_OP_GETSOCKNAME:
-    case NXS_OP_GETPEERNAME: return op_name(m);
+    case NXS_OP_GETSOCKNAME: return unix_put_name(m, data, u->path);
+    case NXS_OP_GETPEERNAME:
+        return connected(u) ? unix_put_name(m, data, u->peer_path) : -ENOTCONN;
     case NXS_OP_READABLE: return op_readable(u);
-    case NXS_OP_CONNECT: return stream(u) ? -EISCONN : -EOPNOTSUPP; /* already connected; no names */
-    case NXS_OP_LISTEN:
-    case NXS_OP_ACCEPT: return -EINVAL; /* a connected socket, as Linux says */
-    case NXS_OP_BIND: return -EOPNOTSUPP; /* no path namespace yet (docs/unix.md) */
+    case NXS_OP_CONNECT:
+        if (connected(u))
+            return stream(u) ? -EISCONN : -EOPNOTSUPP; /* a pair's datagram end: no names */
+        return unix_named_connect(u, m, data);
+    case NXS_OP_BIND: return pair_end ? -EOPNOTSUPP : unix_named_bind(u, m, data);
+    case NXS_OP_LISTEN: return pair_end ? -EINVAL : unix_named_listen(u, m->arg[0]);
+    case NXS_OP_ACCEPT: return pair_end ? -EINVAL : unix_named_accept(u, m);
     default: return -EOPNOTSUPP;
     }
 }
 
 /* Readiness as Linux's unix_poll: readable with data or at end of input, writable while a
  * buffer is free (or a send would fail at once), hung up when both directions are shut (a
- * stream's by either end, a datagram socket's by itself). */
+ * stream's by either end, a datagram socket's by itself); a listener is readable with a
+ * connection waiting; a socket not connected yet is writable and hung up, as on Linux. */
 static uint32_t unix_status(int32_t s) {
     struct unix_sock *u = sock_at(s);
     if (!u)
         return 0;
+    if (u->state == UNIX_LISTENING)
+        return NXS_EV_OPEN | (unix_named_acceptable(u) ? NXS_EV_IN : 0);
+    if (!connected(u))
+        return NXS_EV_OPEN | NXS_EV_OUT | NXS_EV_HUP;
     uint32_t len, st = NXS_EV_OPEN;
     int rcv_shut = u->shut_rd || (stream(u) && unix_lane_writer_shut(&u->in));
     int snd_shut = u->shut_wr || (stream(u) && peer_reads_no_more(u));
@@ -276,6 +338,23 @@ static uint32_t unix_status(int32_t s) {
     return st;
 }
 
+/* Asks the peer of every connection in another app to ring on its next post or return
+ * (ion_ring.h's wake protocol): 0 if something arrived while asking. Whatever already arrived
+ * is collected first, so a socket nobody looks at does not keep the app awake. */
+static int unix_sleep_prepare(void) {
+    for (int32_t s = 0; s < NXL_FDS; s++) {
+        struct unix_sock *u = socks[s];
+        if (!u || u->state != UNIX_CONNECTED)
+            continue;
+        unix_lane_collect(&u->in);
+        if (!ion_ring_consumer_sleep_prepare(&u->in.active))
+            return 0;
+        if (!unix_lane_claim(&u->out) && !u->out.broken && !ion_ring_consumer_sleep_prepare(&u->out.free))
+            return 0; /* room came while asking */
+    }
+    return 1;
+}
+
 static uint8_t *unix_data(void) { return slot; }
 
 const struct nxl_local nxl_unix = {
@@ -283,4 +362,6 @@ const struct nxl_local nxl_unix = {
     .status = unix_status,
     .data = unix_data,
     .pair = unix_pair_make,
+    .doorbell = unix_named_doorbell,
+    .sleep_prepare = unix_sleep_prepare,
 };

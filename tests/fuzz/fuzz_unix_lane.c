@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for an AF_UNIX lane (lib/libnexus/unix_lane.c) with the fuzzer as the hostile
+ * libFuzzer target for an AF_UNIX lane (ion/unix_lane.c) with the fuzzer as the hostile
  * peer. Both ends run here as the trusted side would, while the peer scribbles on the shared
  * header (rings, counters, flags) at any time. The input is records <op byte> <arguments>.
  * The lane is malloc'd at exactly UNIX_LANE_BYTES, so AddressSanitizer catches any access
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fuzz_records.h"
-#include "libnexus/unix_lane.h"
+#include "unix_lane.h"
 
 enum op {
     OP_SEND,    /* <len:2>: claim, fill, post (len & 0x1fff: sometimes too long) */

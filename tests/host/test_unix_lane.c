@@ -1,9 +1,9 @@
-/* Host tests for an AF_UNIX lane's two ends (lib/libnexus/unix_lane.c, nexus/unixlane.h). */
+/* Host tests for an AF_UNIX lane's two ends (ion/unix_lane.c, nexus/unixlane.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "libnexus/unix_lane.h"
+#include "unix_lane.h"
 
 static uint8_t *lane;
 static struct unix_lane_writer w;

@@ -1,7 +1,8 @@
 /*
  * The two ends of a lane (nexus/unixlane.h): the writer's and the reader's own, trusted views.
- * Portable C with no libnexus dependency: host tests and a fuzz target (a hostile peer writing
- * anything into the shared lane) compile it too. One writer and one reader per lane; each keeps
+ * Portable C, like the ring it is built on: libnexus uses it for AF_UNIX sockets, the kernel only
+ * to lay a new connection's lanes out and to shut a dead end's, and host tests and a fuzz target
+ * (a hostile peer writing anything into the shared lane) compile it too. One writer and one reader per lane; each keeps
  * its view in its own memory and trusts nothing it reads from the lane.
  */
 #ifndef NEXUS_UNIX_LANE_H
