@@ -128,7 +128,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
 IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd utcp utcpcat utcpsink utcpget
-TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend
+TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend unixecho
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
 HOST_CC     := gcc
@@ -461,6 +461,7 @@ $(B)/user-test/utcp.full.elf: $(UTCP_TEST_OBJS) $(SODIUM_OBJS)
 $(B)/user-test/lwfsend.full.elf: $(B)/u/tests/qemu/lwfsend.o $(LIBNEXUS_OBJS)
 $(B)/user-test/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)
 $(B)/user-test/probe.full.elf: $(B)/u/tests/qemu/probe.o $(B)/u/ion/unix_lane.o
+$(B)/user-test/unixecho.full.elf: $(B)/u/tests/qemu/unixecho.o $(LIBNEXUS_OBJS)
 $(B)/user-test/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.o
 $(B)/user-test/cryptocheck.full.elf: $(B)/u/tests/qemu/cryptocheck.o $(SODIUM_OBJS) $(LIBNEXUS_OBJS)
 $(B)/user-test/posixcheck.full.elf: $(POSIXCHECK_SRCS:%.c=$(B)/u/%.o) $(B)/files/posixcheck.o $(LIBNEXUS_OBJS)

@@ -32,7 +32,7 @@ struct nxl_local {
      * reply's (m->len set to their count). The result: >= 0 or -errno. */
     long (*call)(struct nxs_msg *m, uint8_t *data);
     uint32_t (*status)(int32_t sock); /* NXS_EV_* */
-    uint8_t *(*data)(void);           /* NXS_SLOT_DATA bytes; NULL until the first socket */
+    uint8_t *(*data)(void);           /* NXS_SLOT_DATA bytes (made on first use); NULL: no memory */
     /* socketpair(2): two sockets connected to each other. 0 or -errno. */
     long (*pair)(int type, int protocol, int32_t sock[2]);
     /* The channel its peers in other apps ring, or -1 while it has none (then nothing but the

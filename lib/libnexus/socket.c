@@ -142,7 +142,7 @@ static long family_call(const struct nxl_family *fam, struct nxs_msg *m, const v
         return link_client_call(fam->backend, m, in, in_len, out, out_room);
     uint8_t *data = fam->local->data();
     if (!data || in_len > NXS_SLOT_DATA)
-        return data ? -EINVAL : -EBADF;
+        return data ? -EINVAL : -ENOMEM;
     if (in && in_len)
         memcpy(data, in, in_len);
     long r = fam->local->call(m, data);

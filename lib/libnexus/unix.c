@@ -90,8 +90,6 @@ long unix_named_socket(struct nxs_msg *m) {
     int32_t s = unix_free_number(-1);
     if (!err && s < 0)
         err = -EMFILE;
-    if (!err)
-        err = need_slot();
     struct unix_sock *u = err ? NULL : calloc(1, sizeof *u);
     if (!u)
         return err ? err : -ENOMEM;
@@ -355,7 +353,7 @@ static int unix_sleep_prepare(void) {
     return 1;
 }
 
-static uint8_t *unix_data(void) { return slot; }
+static uint8_t *unix_data(void) { return need_slot() ? NULL : slot; }
 
 const struct nxl_local nxl_unix = {
     .call = unix_call,
