@@ -342,8 +342,8 @@ static uint32_t unix_status(int32_t s) {
 static int unix_sleep_prepare(void) {
     for (int32_t s = 0; s < NXL_FDS; s++) {
         struct unix_sock *u = socks[s];
-        if (!u || u->state != UNIX_CONNECTED)
-            continue;
+        if (!u || u->state != UNIX_CONNECTED || u->in.broken || u->out.broken)
+            continue; /* a broken lane is never read again: what its peer posts must not keep us up */
         unix_lane_collect(&u->in);
         if (!ion_ring_consumer_sleep_prepare(&u->in.active))
             return 0;

@@ -118,11 +118,11 @@ int main(void) {
     pledge_format(0, buf, sizeof buf);
     CHECK("format_empty", strcmp(buf, "") == 0);
     pledge_format(PROMISE_ALL, buf, sizeof buf);
-    CHECK("format_all", strcmp(buf, "stdio rbus wbus net inet lwf utcp keyblob sign") == 0);
+    CHECK("format_all", strcmp(buf, "stdio rbus wbus net inet lwf utcp keyblob sign unix") == 0);
     pledge_format(PROMISE_RBUS | PROMISE_INET, buf, sizeof buf);
     CHECK("format_two", strcmp(buf, "rbus inet") == 0);
     pledge_format(0xffffffffu, buf, sizeof buf);
-    CHECK("format_ignores_unknown_bits", strcmp(buf, "stdio rbus wbus net inet lwf utcp keyblob sign") == 0);
+    CHECK("format_ignores_unknown_bits", strcmp(buf, "stdio rbus wbus net inet lwf utcp keyblob sign unix") == 0);
     int round_trips = 1;
     for (uint32_t m = 0; m <= PROMISE_ALL; m++) {
         pledge_format(m, buf, sizeof buf);
