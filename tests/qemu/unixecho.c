@@ -5,13 +5,16 @@
  * blocking writes that sleep on the app's doorbell until the other app rings it.
  *
  *   unixecho serve     binds ECHO_PATH, accepts one connection, echoes until end of file
- *   unixecho connect   connects (retrying while the server starts), streams ECHO_BYTES through
- *                      the echo with poll, checks every byte, half-closes, reads end of file
+ *   unixecho connect   connects (retrying while the server starts), makes PINGS one-byte round
+ *                      trips with blocking calls (each wakes the other app), then streams
+ *                      ECHO_BYTES through the echo with poll, checks every byte, half-closes,
+ *                      reads end of file
  *
  * Prints "TEST <name>: ok|FAIL ..." lines (the self-test relays them) and exits with the number
  * of failures.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 
 #define ECHO_PATH "/run/unixecho.sock"
 #define ECHO_BYTES (1024 * 1024)
+#define PINGS 1000
 #define CONNECT_TRIES 500 /* 10 ms apart: the server has 5 s to bind */
 #define WAIT_MS 10000
 
@@ -69,7 +73,7 @@ static void serve(void) {
     ssize_t n;
     while (c >= 0 && (n = read(c, buf, sizeof buf)) > 0 && write_all(c, buf, (size_t)n))
         echoed += n;
-    check("unixecho.echoed_all", echoed == ECHO_BYTES, "echoed", echoed);
+    check("unixecho.echoed_all", echoed == PINGS + ECHO_BYTES, "echoed", echoed);
     if (c >= 0)
         close(c);
     if (l >= 0)
@@ -97,9 +101,21 @@ static void client(void) {
     check("unixecho.connect", fd >= 0, "connect after tries", tries);
     if (fd < 0)
         return;
+    /* Round trips: the server sleeps in read until this app rings, and the other way round. */
+    int flags = fcntl(fd, F_GETFL, 0);
+    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    uint64_t t0 = now_ns();
+    int pings = 0;
+    for (uint8_t c = 0, back = 0; pings < PINGS; pings++, c++)
+        if (write(fd, &c, 1) != 1 || read(fd, &back, 1) != 1 || back != c)
+            break;
+    uint64_t ping_ns = now_ns() - t0;
+    fcntl(fd, F_SETFL, flags);
+    check("unixecho.round_trips", pings == PINGS, "round trips", pings);
+    printf("unixecho: %d one-byte round trips, %lu us each\n", PINGS, (unsigned long)(ping_ns / PINGS / 1000));
     static uint8_t out[8192], in[8192];
     size_t sent = 0, got = 0, wrong = 0;
-    uint64_t t0 = now_ns();
+    t0 = now_ns();
     int half_closed = 0, ended = 0;
     while (!ended) {
         struct pollfd p = {fd, (short)(POLLIN | (sent < ECHO_BYTES ? POLLOUT : 0)), 0};
