@@ -178,7 +178,7 @@ HOST_UNIT_SRC_unix_lane := ion/unix_lane.c
 # The kernel's AF_UNIX namespace and connections (kernel/unix.c) under any order of calls by
 # four fibers that die at any time; pages, mappings and the fiber's helpers faked by the target.
 FUZZ_TARGETS += unix_ns
-HOST_UNIT_SRC_unix_ns := kernel/unix.c kernel/cspace.c ion/unix_lane.c
+HOST_UNIT_SRC_unix_ns := kernel/unix.c kernel/cspace.c kernel/bus.c ion/unix_lane.c
 # libnexus's AF_UNIX backend (lib/libnexus/unix.c) answering socket requests, as socket.c makes them.
 HOST_TESTS   += unix
 HOST_UNIT_SRC_unix := $(HOST_UNIX_FAMILY)

@@ -131,7 +131,7 @@ static const struct step steps[] = {
      * connections' pages came back. */
     {.check = "unix.two_apps", .args = "unix-server", .partner = "unix-client", .expect = END_EXIT,
      .pledge = "stdio rbus wbus unix"},
-    {.check = "unix.arguments", .args = "unix-args", .expect = END_EXIT, .pledge = "stdio unix"},
+    {.check = "unix.arguments", .args = "unix-args", .expect = END_EXIT, .pledge = "stdio rbus unix"},
     /* The same between two apps through POSIX calls only (tests/qemu/unixecho.c): 1 MiB echoed. */
     {.check = "unix.posix_two_apps", .image = "unixecho", .args = "serve", .partner = "connect",
      .expect = END_EXIT, .grants = "heap:512", .pledge = "stdio unix"},

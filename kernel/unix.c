@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus.h"
 #include "cspace.h"
 #include "fiber.h"
 #include "kernel.h"
@@ -43,6 +44,20 @@ static struct unix_conn conns[UNIX_CONNS];
 static uint32_t doorbell_owner[NEXUS_UNIX_CHANNELS];
 static uint32_t arrivals;
 
+/* /Bus/unix/{names,connections,doorbells}: how much of each table is in use, after every change. */
+static void publish(void) {
+    unsigned n = 0, c = 0, d = 0;
+    for (unsigned i = 0; i < UNIX_NAMES; i++)
+        n += names[i].owner != 0;
+    for (unsigned i = 0; i < UNIX_CONNS; i++)
+        c += conns[i].pages != NULL;
+    for (unsigned i = 0; i < NEXUS_UNIX_CHANNELS; i++)
+        d += doorbell_owner[i] != 0;
+    bus_setf(BUS_OWNER_KERNEL, "/Bus/unix/names", "%u", n);
+    bus_setf(BUS_OWNER_KERNEL, "/Bus/unix/connections", "%u", c);
+    bus_setf(BUS_OWNER_KERNEL, "/Bus/unix/doorbells", "%u", d);
+}
+
 static long doorbell_of(uint32_t fiber_id) {
     for (unsigned i = 0; i < NEXUS_UNIX_CHANNELS; i++)
         if (doorbell_owner[i] == fiber_id)
@@ -61,6 +76,7 @@ long unix_doorbell(struct fiber *f) {
         if (err)
             return err;
         doorbell_owner[i] = f->id;
+        publish();
         return NEXUS_UNIX_CHANNEL(i);
     }
     return -ENOSPC;
@@ -93,6 +109,7 @@ long unix_bind(struct fiber *f, const char *path, unsigned type) {
             continue;
         names[i] = (struct unix_name){.owner = f->id, .type = type};
         memcpy(names[i].path, path, strlen(path) + 1);
+        publish();
         return i;
     }
     return -ENOSPC;
@@ -191,6 +208,7 @@ long unix_connect(struct fiber *f, const char *path, unsigned type, struct nexus
     c->listener = name;
     c->arrival = ++arrivals;
     channel_signal((int)doorbell_of(n->owner));
+    publish();
     return end_id(c, 0);
 }
 
@@ -238,6 +256,7 @@ static void end_gone(struct unix_conn *c, int end, struct fiber *f) {
     if (!c->fiber[1 - end]) {
         page_free(c->pages, NEXUS_UNIX_CONN_PAGES);
         *c = (struct unix_conn){0};
+        publish();
     }
 }
 
@@ -247,6 +266,7 @@ static void name_gone(int id) {
         if (conns[i].pages && conns[i].listener == id)
             end_gone(&conns[i], 1, NULL);
     names[id] = (struct unix_name){0};
+    publish();
 }
 
 long unix_close(struct fiber *f, long kind, long id) {
@@ -275,6 +295,8 @@ void unix_fiber_gone(struct fiber *f) {
             if (conns[i].pages && conns[i].fiber[end] == f->id)
                 end_gone(&conns[i], end, NULL); /* its address space goes as a whole */
     for (unsigned i = 0; i < NEXUS_UNIX_CHANNELS; i++)
-        if (doorbell_owner[i] == f->id)
+        if (doorbell_owner[i] == f->id) {
             doorbell_owner[i] = 0;
+            publish();
+        }
 }

@@ -494,6 +494,13 @@ static void mode_unix_client(void) {
           "no \"%s\" from the server", unix_reply);
 }
 
+/* A count the kernel publishes under /Bus/unix, or -1. */
+static long unix_bus(const char *what) {
+    char path[48], v[24];
+    snprintf(path, sizeof path, "/Bus/unix/%s", what);
+    return nx_bus_get(path, v, sizeof v) > 0 ? strtol(v, NULL, 10) : -1;
+}
+
 /* Every argument the AF_UNIX syscalls refuse, and a connection of the probe to itself. */
 static void mode_unix_args(void) {
     char longest[NEXUS_UNIX_PATH_MAX + 2];
@@ -535,6 +542,8 @@ static void mode_unix_args(void) {
         unix_lanes(&mine, &w, &r0);
         unix_lanes(&theirs, &w1, &r);
         check("unix.lanes_shared", unix_send(&w, unix_hello, &mine) && unix_got(&r, unix_hello), "not across");
+        check("unix.bus_counts_connection", unix_bus("connections") == 1, "/Bus/unix/connections %ld",
+              unix_bus("connections"));
     }
     EXPECT_EQ("unix.close_bad_kind", nx_unix_close(7, 0), -EBADF);
     EXPECT_EQ("unix.close_bad_id", nx_unix_close(NEXUS_UNIX_CONN, 12345), -EBADF);
@@ -545,6 +554,8 @@ static void mode_unix_args(void) {
     EXPECT_EQ("unix.close_name", nx_unix_close(NEXUS_UNIX_NAME, name), 0);
     EXPECT_EQ("unix.close_name_twice", nx_unix_close(NEXUS_UNIX_NAME, name), -EBADF);
     EXPECT_EQ("unix.connect_after_close", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c), -ENOENT);
+    check("unix.bus_counts_back", unix_bus("connections") == 0 && unix_bus("names") == 1, "/Bus/unix: %ld connections, %ld names",
+          unix_bus("connections"), unix_bus("names")); /* the longest path's name is still bound */
     long names[32];
     int held = 0;
     char path[32];
