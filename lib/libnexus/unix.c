@@ -97,6 +97,7 @@ long unix_named_socket(struct nxs_msg *m) {
     u->type = (int)m->arg[1];
     u->peer_bell = -1;
     u->ahead = -1;
+    u->name = -1;
     socks[s] = u;
     return s;
 }

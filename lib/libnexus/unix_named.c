@@ -125,6 +125,7 @@ long unix_named_accept(struct unix_sock *u, struct nxs_msg *m) {
         return -ENOMEM;
     a->type = SOCK_STREAM;
     a->ahead = -1;
+    a->name = -1;
     become_connected(a, u->ahead, &u->ahead_info);
     memcpy(a->path, u->path, sizeof a->path); /* an accepted socket has its listener's name */
     u->ahead = -1;
@@ -141,7 +142,7 @@ void unix_named_close(struct unix_sock *u) {
         unix_lane_shut_writer(&u->out);
         nx_unix_close(NEXUS_UNIX_CONN, u->conn); /* unmaps; the kernel wakes the peer */
     }
-    if (u->state == UNIX_BOUND || u->state == UNIX_LISTENING)
+    if (u->name >= 0) /* bound, perhaps connected since */
         nx_unix_close(NEXUS_UNIX_NAME, u->name);
     if (u->ahead >= 0)
         nx_unix_close(NEXUS_UNIX_CONN, u->ahead);

@@ -29,7 +29,7 @@ struct unix_sock {
     struct unix_pair *pair;   /* UNIX_PAIR_END: the block holding both ends */
     struct unix_lane_reader in;
     struct unix_lane_writer out;
-    long name;                /* UNIX_BOUND/LISTENING: the kernel's name id */
+    long name;                /* the kernel's name id once bound (also after a connect), or -1 */
     long conn;                /* UNIX_CONNECTED: the kernel's id of this end */
     int peer_bell;            /* UNIX_CONNECTED: the peer's doorbell; -1 for a pair */
     long ahead;               /* UNIX_LISTENING: a connection accepted early (poll saw it), or -1 */
