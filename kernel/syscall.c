@@ -308,7 +308,7 @@ static long sys_unix_connect(struct fiber *f, const uint64_t *a) {
         err = copy_to_user(f->pt, a[2], &c, sizeof c);
     if (err)
         return err;
-    return unix_conn_out(f, a[2], unix_connect(f, path, a[1] > UINT32_MAX ? 0 : (unsigned)a[1], &c), &c);
+    return unix_conn_out(f, a[2], unix_connect(f, path, a[1] > UINT32_MAX ? 0 : (unsigned)a[1], (long)a[3], &c), &c);
 }
 
 static long sys_unix_accept(struct fiber *f, const uint64_t *a) {

@@ -37,6 +37,7 @@ struct unix_conn {
     unsigned slot[2];   /* where each end has it mapped (UNIX_CONN_VA + slot * span) */
     int listener;       /* the name it waits on to be accepted; -1 once accepted */
     uint32_t arrival;   /* accept takes the oldest first */
+    char from[NEXUS_UNIX_PATH_MAX + 1]; /* the connecting end's name, for the accepting end */
 };
 
 static struct unix_name names[UNIX_NAMES];
@@ -107,7 +108,9 @@ long unix_bind(struct fiber *f, const char *path, unsigned type) {
     for (unsigned i = 0; i < UNIX_NAMES; i++) {
         if (names[i].owner)
             continue;
-        names[i] = (struct unix_name){.owner = f->id, .type = type};
+        /* A datagram name takes every sender's connection without listen. */
+        names[i] = (struct unix_name){.owner = f->id, .type = type,
+                                      .backlog = type == NEXUS_UNIX_DGRAM ? UNIX_BACKLOG_MAX : 0};
         memcpy(names[i].path, path, strlen(path) + 1);
         publish();
         return i;
@@ -119,6 +122,8 @@ long unix_listen(struct fiber *f, long id, unsigned backlog) {
     struct unix_name *n = own_name(f, id);
     if (!n)
         return -EBADF;
+    if (n->type != NEXUS_UNIX_STREAM)
+        return -EOPNOTSUPP;
     n->backlog = backlog == 0 ? 1 : backlog > UNIX_BACKLOG_MAX ? UNIX_BACKLOG_MAX : backlog;
     return 0;
 }
@@ -142,12 +147,12 @@ static uint64_t slot_va(unsigned slot) { return UNIX_CONN_VA + (uint64_t)slot * 
 /* Maps connection c into f as `end`, grants f WRITE on the peer's doorbell and fills *out. */
 static long attach_end(struct fiber *f, struct unix_conn *c, int end, uint32_t peer, struct nexus_unix_conn *out) {
     int slot = free_slot(f);
-    long peer_bell = doorbell_of(peer), bell = unix_doorbell(f);
+    long peer_bell = peer ? doorbell_of(peer) : -1, bell = unix_doorbell(f); /* no peer: it has gone */
     if (slot < 0)
         return -EMFILE;
-    if (bell < 0 || peer_bell < 0)
-        return bell < 0 ? bell : -ECONNREFUSED;
-    long err = cspace_grant(&f->caps, (unsigned)peer_bell, CAP_WRITE);
+    if (bell < 0)
+        return bell;
+    long err = peer_bell >= 0 ? cspace_grant(&f->caps, (unsigned)peer_bell, CAP_WRITE) : 0;
     for (unsigned p = 0; p < NEXUS_UNIX_CONN_PAGES && !err; p++)
         if (vm_user_map_shared(f->pt, slot_va((unsigned)slot) + p * PAGE_SIZE, (uint64_t)c->pages + p * PAGE_SIZE,
                                PTE_R | PTE_W))
@@ -159,8 +164,8 @@ static long attach_end(struct fiber *f, struct unix_conn *c, int end, uint32_t p
     }
     c->fiber[end] = f->id;
     c->slot[end] = (unsigned)slot;
-    *out = (struct nexus_unix_conn){.va = slot_va((unsigned)slot), .end = (uint32_t)end,
-                                    .doorbell = (uint32_t)bell, .peer_doorbell = (uint32_t)peer_bell};
+    *out = (struct nexus_unix_conn){.va = slot_va((unsigned)slot), .end = (uint32_t)end, .doorbell = (uint32_t)bell,
+                                    .peer_doorbell = peer_bell >= 0 ? (uint32_t)peer_bell : NEXUS_UNIX_NO_PEER};
     return 0;
 }
 
@@ -175,9 +180,12 @@ static unsigned waiting_on(int name) {
     return n;
 }
 
-long unix_connect(struct fiber *f, const char *path, unsigned type, struct nexus_unix_conn *out) {
+long unix_connect(struct fiber *f, const char *path, unsigned type, long from, struct nexus_unix_conn *out) {
     if (!path[0] || !valid_type(type))
         return -EINVAL;
+    const struct unix_name *me = from == -1 ? NULL : own_name(f, from);
+    if (from != -1 && !me)
+        return -EBADF;
     struct unix_name *n = name_at(path);
     if (!n)
         return -ENOENT;
@@ -206,6 +214,8 @@ long unix_connect(struct fiber *f, const char *path, unsigned type, struct nexus
     }
     c->fiber[1] = n->owner; /* reserved for the listener until it accepts or goes */
     c->listener = name;
+    memcpy(c->from, me ? me->path : "", me ? strlen(me->path) + 1 : 1);
+    memcpy(out->peer_path, path, strlen(path) + 1);
     c->arrival = ++arrivals;
     channel_signal((int)doorbell_of(n->owner));
     publish();
@@ -228,13 +238,16 @@ long unix_accept(struct fiber *f, long id, struct nexus_unix_conn *out) {
     if (err)
         return err;
     oldest->listener = -1;
+    memcpy(out->peer_path, oldest->from, sizeof oldest->from);
     return end_id(oldest, 1);
 }
 
 /* End `end` of c is gone (closed, or its fiber ended; f is the fiber to unmap it from, NULL when
  * its address space goes as a whole): its lanes are shut so the peer reads end of file and gets
  * EPIPE, the peer is woken, and the pages go when both ends have. A connection not accepted yet
- * is only mapped at its connecting end. */
+ * is only mapped at its connecting end, and stays queued when that end goes: the listener still
+ * accepts it and reads what was sent, then end of file (a datagram sent just before its sender
+ * exits is not lost). */
 static void end_gone(struct unix_conn *c, int end, struct fiber *f) {
     struct unix_lane_writer w;
     struct unix_lane_reader r;
@@ -247,9 +260,8 @@ static void end_gone(struct unix_conn *c, int end, struct fiber *f) {
         for (unsigned p = 0; p < NEXUS_UNIX_CONN_PAGES; p++)
             vm_user_unmap_page(f->pt, slot_va(c->slot[end]) + p * PAGE_SIZE);
     c->fiber[end] = 0;
-    if (pending && end == 0)
-        c->fiber[1] = 0; /* the listener never took it: nobody else has it */
-    c->listener = -1;
+    if (end == 1)
+        c->listener = -1; /* nobody will accept it now */
     long peer_bell = c->fiber[1 - end] ? doorbell_of(c->fiber[1 - end]) : -1;
     if (peer_bell >= 0)
         channel_signal((int)peer_bell);

@@ -18,8 +18,9 @@ long unix_doorbell(struct fiber *f);
 /* path: NUL-terminated, 1..NEXUS_UNIX_PATH_MAX bytes. Name id, -EADDRINUSE, -EINVAL, -ENOSPC. */
 long unix_bind(struct fiber *f, const char *path, unsigned type);
 long unix_listen(struct fiber *f, long name, unsigned backlog);
-/* Connection id, with *out filled for the caller; errors as SYS_UNIX_CONNECT says. */
-long unix_connect(struct fiber *f, const char *path, unsigned type, struct nexus_unix_conn *out);
+/* Connection id, with *out filled for the caller; errors as SYS_UNIX_CONNECT says. from: the
+ * caller's own name its peer will see (-1 none; -EBADF for another's). */
+long unix_connect(struct fiber *f, const char *path, unsigned type, long from, struct nexus_unix_conn *out);
 long unix_accept(struct fiber *f, long name, struct nexus_unix_conn *out);
 long unix_close(struct fiber *f, long kind, long id);
 /* A fiber ended: its names go, its ends of connections are shut (the peers read end of file)

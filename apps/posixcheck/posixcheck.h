@@ -38,6 +38,7 @@ void check_sockopt(void);
 void check_unix(void);
 /* unix_named.c: named AF_UNIX stream sockets (bind, listen, connect, accept) within the process */
 void check_unix_named(void);
+void check_unix_named_dgram(void);
 
 /* runtime.c */
 void check_gethostbyname(const char *name, const char *expected_text, const char *nxdomain_name);

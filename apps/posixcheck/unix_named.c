@@ -166,3 +166,89 @@ void check_unix_named(void) {
     if (fd >= 0)
         close(fd);
 }
+
+/* Named datagram sockets: each datagram whole from a named sender, the sender's name with it. */
+static int dgram_socket_at(const char *path) {
+    socklen_t len;
+    struct sockaddr_un sa = name_of(path, &len);
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, len) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void check_unix_named_dgram(void) {
+    char server_path[64], client_path[64], stream_path[64];
+    snprintf(server_path, sizeof server_path, "/tmp/posixcheck-%d-server.dgram", (int)getpid());
+    snprintf(client_path, sizeof client_path, "/tmp/posixcheck-%d-client.dgram", (int)getpid());
+    snprintf(stream_path, sizeof stream_path, "/tmp/posixcheck-%d-stream.sock", (int)getpid());
+    unlink(server_path), unlink(client_path), unlink(stream_path);
+    socklen_t server_len, stream_len;
+    struct sockaddr_un to_server = name_of(server_path, &server_len), to_stream = name_of(stream_path, &stream_len);
+
+    int loose = socket(AF_UNIX, SOCK_DGRAM, 0);
+    ssize_t n = loose >= 0 ? sendto(loose, "x", 1, 0, (struct sockaddr *)&to_server, server_len) : 0;
+    int e = errno;
+    check("unix_dgram_sendto_unbound_enoent", loose >= 0 && n == -1 && e == ENOENT, "socket %d, sendto %ld, errno %d (%s)",
+          loose, (long)n, e, strerror(e));
+    int server = dgram_socket_at(server_path), client = dgram_socket_at(client_path);
+    check("unix_dgram_bind", server >= 0 && client >= 0, "bind: %d %d, errno %d (%s)", server, client, errno,
+          strerror(errno));
+    if (server < 0 || client < 0) {
+        close_all((int[]){loose, server, client}, 3);
+        unlink(server_path), unlink(client_path);
+        return;
+    }
+    int r = listen(server, 1);
+    e = errno;
+    check("unix_dgram_listen_eopnotsupp", r == -1 && e == EOPNOTSUPP, "listen: %d, errno %d", r, e);
+    int streamer = socket(AF_UNIX, SOCK_STREAM, 0);
+    int bound = streamer >= 0 && bind(streamer, (struct sockaddr *)&to_stream, stream_len) == 0;
+    n = bound ? sendto(client, "x", 1, 0, (struct sockaddr *)&to_stream, stream_len) : 0;
+    e = errno;
+    check("unix_dgram_to_stream_eprototype", bound && n == -1 && e == EPROTOTYPE, "sendto a stream's path: %ld, errno %d",
+          (long)n, e);
+
+    int ok = sendto(client, "one", 3, 0, (struct sockaddr *)&to_server, server_len) == 3 &&
+             sendto(client, "two2", 4, 0, (struct sockaddr *)&to_server, server_len) == 4;
+    int ready = ok ? wait_for(server, POLLIN, 5000) : 0;
+    char buf[16] = {0};
+    struct sockaddr_un from;
+    socklen_t from_len = sizeof from;
+    memset(&from, 0, sizeof from);
+    n = ok && (ready & POLLIN) ? recvfrom(server, buf, sizeof buf, 0, (struct sockaddr *)&from, &from_len) : -1;
+    socklen_t client_len;
+    name_of(client_path, &client_len);
+    check("unix_dgram_recvfrom_names_sender", n == 3 && !memcmp(buf, "one", 3) && from.sun_family == AF_UNIX &&
+                                                  from_len == client_len && !strcmp(from.sun_path, client_path),
+          "recvfrom: %ld, from \"%s\" (length %u)", (long)n, from.sun_path, (unsigned)from_len);
+    n = recv(server, buf, sizeof buf, 0);
+    check("unix_dgram_boundaries_by_name", n == 4 && !memcmp(buf, "two2", 4), "second datagram: %ld", (long)n);
+    n = sendto(server, "back", 4, 0, (struct sockaddr *)&from, from_len);
+    ssize_t back = n == 4 && wait_for(client, POLLIN, 5000) > 0 ? recv(client, buf, sizeof buf, 0) : -1;
+    check("unix_dgram_reply_to_sender", back == 4 && !memcmp(buf, "back", 4), "reply: sendto %ld, recv %ld", (long)n,
+          (long)back);
+    n = recv(server, buf, sizeof buf, MSG_DONTWAIT);
+    e = errno;
+    check("unix_dgram_empty_eagain", n == -1 && (e == EAGAIN || e == EWOULDBLOCK), "recv: %ld, errno %d", (long)n, e);
+
+    r = connect(client, (struct sockaddr *)&to_server, server_len);
+    struct sockaddr_un peer;
+    socklen_t peer_len = sizeof peer;
+    memset(&peer, 0, sizeof peer);
+    ok = r == 0 && send(client, "c", 1, 0) == 1 && wait_for(server, POLLIN, 5000) > 0 &&
+         recv(server, buf, sizeof buf, 0) == 1 && buf[0] == 'c' &&
+         getpeername(client, (struct sockaddr *)&peer, &peer_len) == 0 && !strcmp(peer.sun_path, server_path);
+    check("unix_dgram_connect_send", ok, "connect %d, then send/recv/getpeername: errno %d", r, errno);
+
+    close(server);
+    unlink(server_path);
+    n = sendto(loose, "x", 1, 0, (struct sockaddr *)&to_server, server_len);
+    e = errno;
+    check("unix_dgram_receiver_gone_enoent", n == -1 && e == ENOENT, "sendto after close and unlink: %ld, errno %d",
+          (long)n, e);
+    close_all((int[]){loose, client, streamer}, 3);
+    unlink(client_path), unlink(stream_path);
+}

@@ -53,7 +53,8 @@ enum nexus_syscall {
                                -> channel, -ENOSPC none left */
     SYS_UNIX_BIND = 24,    /* (const char *path, int type) -> name id; -EADDRINUSE, -ENOSPC */
     SYS_UNIX_LISTEN = 25,  /* (int name, unsigned backlog) -> 0; -EBADF not the caller's name */
-    SYS_UNIX_CONNECT = 26, /* (const char *path, int type, struct nexus_unix_conn *out)
+    SYS_UNIX_CONNECT = 26, /* (const char *path, int type, struct nexus_unix_conn *out, int from)
+                              from: the caller's name the peer sees it by, or -1
                               -> connection id; -ENOENT unbound, -ECONNREFUSED not listening,
                                  -EPROTOTYPE another type, -EAGAIN backlog full */
     SYS_UNIX_ACCEPT = 27,  /* (int name, struct nexus_unix_conn *out) -> connection id;
@@ -147,12 +148,13 @@ struct nexus_link_info {
  * when its peer dies, after shutting the dead end's lanes. */
 #define NEXUS_UNIX_PATH_MAX 108   /* sun_path's size: the longest name, without its NUL */
 #define NEXUS_UNIX_STREAM 1
-#define NEXUS_UNIX_DGRAM 2
+#define NEXUS_UNIX_DGRAM 2 /* a datagram name takes connections without listen: each sender's */
 #define NEXUS_UNIX_NAME 0         /* SYS_UNIX_CLOSE's kinds */
 #define NEXUS_UNIX_CONN 1
 #define NEXUS_UNIX_CONN_PAGES 34  /* two lanes of 17 pages */
 #define NEXUS_UNIX_CHANNEL(i) (56u + (i)) /* doorbells: one per fiber using AF_UNIX */
 #define NEXUS_UNIX_CHANNELS 8
+#define NEXUS_UNIX_NO_PEER UINT32_MAX /* peer_doorbell of a connection whose other end has gone */
 
 struct nexus_unix_conn {
     uint64_t va;            /* the connection's pages in the caller */
@@ -160,6 +162,9 @@ struct nexus_unix_conn {
     uint32_t doorbell;      /* the caller's own: wait here */
     uint32_t peer_doorbell; /* signal here to wake the other end */
     uint32_t pad;
+    char peer_path[NEXUS_UNIX_PATH_MAX + 1]; /* the peer's name: the path connected to, or the
+                                                connecting end's `from` ("" none) */
+    char pad2[3];
 };
 
 struct nexus_identity {

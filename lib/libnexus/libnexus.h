@@ -51,6 +51,12 @@ struct nxl_family {
 };
 extern const struct nxl_local nxl_unix; /* unix.c */
 
+/* A family served in the app gets a send's destination and gives a receive's source whole, at
+ * the end of its data slot (an AF_UNIX path does not fit the protocol's NXS_ADDR_MAX bytes);
+ * the payload stops short of it. */
+#define NXL_LOCAL_ADDR_ROOM 128u /* sizeof(struct sockaddr_storage) */
+#define NXL_LOCAL_ADDR_AT (NXS_SLOT_DATA - NXL_LOCAL_ADDR_ROOM)
+
 /* The row of a family: NULL if libnexus does not know it. */
 const struct nxl_family *nxl_family(int domain);
 /* Calls fn on every family with a backend, once per backend. */

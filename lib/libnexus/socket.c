@@ -296,6 +296,35 @@ static uint8_t *slot_data(const struct nxl_fd *f) {
     return f->family->local ? f->family->local->data() : link_client_data(f->family->backend);
 }
 
+/* The most payload one request carries: the whole slot, but for a family served in the app,
+ * whose slot ends with the address (NXL_LOCAL_ADDR_AT). */
+static uint32_t slot_room(const struct nxl_fd *f) { return f->family->local ? NXL_LOCAL_ADDR_AT : NXS_SLOT_DATA; }
+
+/* A send's destination: in the request for a service, whole at the slot's end for a family
+ * served in the app. */
+static long put_dest(const struct nxl_fd *f, struct nxs_msg *m, uint8_t *slot, const struct sockaddr *to,
+                     socklen_t tolen) {
+    if (!f->family->local)
+        return set_addr(m, to, tolen);
+    if (tolen > NXL_LOCAL_ADDR_ROOM)
+        return -EINVAL;
+    memcpy(slot + NXL_LOCAL_ADDR_AT, to, tolen);
+    m->addr_len = tolen;
+    return 0;
+}
+
+/* A receive's source, from the request or from the slot's end (put_dest). */
+static void get_source(const struct nxl_fd *f, const struct nxs_msg *m, const uint8_t *slot, struct sockaddr *addr,
+                       socklen_t *addrlen) {
+    if (!f->family->local || !addr || !addrlen) {
+        put_addr(m, addr, addrlen);
+        return;
+    }
+    socklen_t n = m->addr_len < NXL_LOCAL_ADDR_ROOM ? m->addr_len : NXL_LOCAL_ADDR_ROOM;
+    memcpy(addr, slot + NXL_LOCAL_ADDR_AT, n < *addrlen ? n : *addrlen);
+    *addrlen = n;
+}
+
 /* Bytes sent, or -errno. */
 static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
                      const struct sockaddr *to, socklen_t tolen) {
@@ -306,12 +335,16 @@ static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
         return -ENOTCONN;
     size_t done = 0;
     int nonblock = f->nonblock || (flags & MSG_DONTWAIT);
+    uint32_t room = slot_room(f);
     do {
         struct nxs_msg m = {.op = NXS_OP_SEND};
         m.flags = (uint32_t)flags;
-        if (to)
-            set_addr(&m, to, tolen);
-        uint32_t chunk = len - done > NXS_SLOT_DATA ? NXS_SLOT_DATA : (uint32_t)(len - done);
+        if (to) {
+            long err = put_dest(f, &m, slot, to, tolen); /* again on a retry: the slot served others */
+            if (err)
+                return done ? (long)done : err;
+        }
+        uint32_t chunk = len - done > room ? room : (uint32_t)(len - done);
         m.len = chunk;
         nxl_iov_gather(iov, n, done, slot, chunk); /* again on a retry: the slot served others */
         long r = sock_call(f, &m, NULL, chunk, NULL, 0);
@@ -369,14 +402,15 @@ static long recv_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
     for (;;) {
         struct nxs_msg m = {.op = NXS_OP_RECV};
         m.flags = (uint32_t)(flags & (MSG_PEEK));
-        uint32_t want = len - done > NXS_SLOT_DATA ? NXS_SLOT_DATA : (uint32_t)(len - done);
+        uint32_t room = slot_room(f);
+        uint32_t want = len - done > room ? room : (uint32_t)(len - done);
         m.len = want;
         long r = sock_call(f, &m, NULL, 0, NULL, want);
         if (r >= 0) {
             uint32_t got = (uint64_t)r < m.len ? (uint32_t)r : m.len;
             nxl_iov_scatter(iov, n, done, slot, got);
             if (!done)
-                put_addr(&m, from, fromlen);
+                get_source(f, &m, slot, from, fromlen);
             done += got;
             if (f->type != SOCK_STREAM) {
                 /* A datagram comes whole or cut: the service says how long it was (arg0). */

@@ -4,9 +4,9 @@
  * answering the socket protocol (nexus/sockproto.h) inside the app as a service would answer it
  * over a link, so socket.c's calls, blocking, O_NONBLOCK, timeouts, SIGPIPE, poll and select
  * work on these sockets as on any other. socketpair(2) makes a connection whose two ends are in
- * this app: its lanes are heap memory. Named stream sockets (bind/listen/accept/connect) get
- * their lanes from the kernel, shared with the peer's app (unix_named.c); the data path here is
- * the same for both.
+ * this app: its lanes are heap memory. Named sockets (streams: bind/listen/accept/connect;
+ * datagrams: bind/sendto/recvfrom) get their lanes from the kernel, shared with the peer's app
+ * (unix_named.c); the data path here is the same for all.
  *
  * Semantics follow Linux's AF_UNIX: a stream's peer closing (or SHUT_WR) is end of file after
  * the queued bytes, a send to a closed (or SHUT_RD) peer is EPIPE with SIGPIPE; a datagram to a
@@ -41,24 +41,24 @@ int32_t unix_free_number(int32_t after) {
 
 void unix_install(int32_t s, struct unix_sock *u) { socks[s] = u; }
 
-void unix_attach_lanes(struct unix_sock *u, uint8_t *lanes, int end) {
-    unix_lane_writer_attach(&u->out, lanes + (size_t)end * UNIX_LANE_BYTES);
-    unix_lane_reader_attach(&u->in, lanes + (size_t)(1 - end) * UNIX_LANE_BYTES);
+void unix_attach_lanes(struct unix_chan *c, uint8_t *lanes, int end) {
+    unix_lane_writer_attach(&c->out, lanes + (size_t)end * UNIX_LANE_BYTES);
+    unix_lane_reader_attach(&c->in, lanes + (size_t)(1 - end) * UNIX_LANE_BYTES);
 }
 
 /* The data slot, made with the first socket: 0 or -ENOMEM. */
 static long need_slot(void) { return slot || (slot = malloc(NXS_SLOT_DATA)) ? 0 : -ENOMEM; }
 
-static long check_kind(int type, int protocol, int named) {
-    if (type != SOCK_STREAM && (type != SOCK_DGRAM || named))
-        return -EPROTONOSUPPORT; /* SOCK_SEQPACKET and named datagrams are not built */
+static long check_kind(int type, int protocol) {
+    if (type != SOCK_STREAM && type != SOCK_DGRAM)
+        return -EPROTONOSUPPORT; /* SOCK_SEQPACKET is not built */
     if (protocol != 0 && protocol != AF_UNIX)
         return -EPROTONOSUPPORT; /* Linux takes PF_UNIX as well as 0 */
     return 0;
 }
 
 static long unix_pair_make(int type, int protocol, int32_t sock[2]) {
-    long err = check_kind(type, protocol, 0);
+    long err = check_kind(type, protocol);
     if (err)
         return err;
     int32_t first = unix_free_number(-1), second = unix_free_number(first);
@@ -77,8 +77,8 @@ static long unix_pair_make(int type, int protocol, int32_t sock[2]) {
         u->state = UNIX_PAIR_END;
         u->pair = p;
         u->type = type;
-        u->peer_bell = -1;
-        unix_attach_lanes(u, p->lanes, i);
+        u->ch.peer_bell = -1;
+        unix_attach_lanes(&u->ch, p->lanes, i);
     }
     socks[sock[0] = first] = &p->end[0];
     socks[sock[1] = second] = &p->end[1];
@@ -86,7 +86,7 @@ static long unix_pair_make(int type, int protocol, int32_t sock[2]) {
 }
 
 long unix_named_socket(struct nxs_msg *m) {
-    long err = m->arg[0] != AF_UNIX ? -EAFNOSUPPORT : check_kind((int)m->arg[1], (int)m->arg[2], 1);
+    long err = m->arg[0] != AF_UNIX ? -EAFNOSUPPORT : check_kind((int)m->arg[1], (int)m->arg[2]);
     int32_t s = unix_free_number(-1);
     if (!err && s < 0)
         err = -EMFILE;
@@ -95,7 +95,7 @@ long unix_named_socket(struct nxs_msg *m) {
         return err ? err : -ENOMEM;
     u->state = UNIX_FRESH;
     u->type = (int)m->arg[1];
-    u->peer_bell = -1;
+    u->ch.peer_bell = -1;
     u->ahead = -1;
     u->name = -1;
     socks[s] = u;
@@ -108,22 +108,22 @@ static int stream(const struct unix_sock *u) { return u->type == SOCK_STREAM; }
 static int connected(const struct unix_sock *u) { return u->state == UNIX_PAIR_END || u->state == UNIX_CONNECTED; }
 
 /* For a stream, a closed or shut-down end shows in the lanes; a datagram's shutdown stays its own. */
-static int peer_reads_no_more(struct unix_sock *u) { return unix_lane_reader_shut(&u->out); }
-static int end_of_input(struct unix_sock *u) { return u->shut_rd || (stream(u) && unix_lane_at_end(&u->in)); }
+static int peer_reads_no_more(struct unix_sock *u) { return unix_lane_reader_shut(&u->ch.out); }
+static int end_of_input(struct unix_sock *u) { return u->shut_rd || (stream(u) && unix_lane_at_end(&u->ch.in)); }
 
 /* Posts the claimed buffer with n bytes; wakes a peer in another app that sleeps on the lane. */
-static int post(struct unix_sock *u, uint32_t n) {
-    if (unix_lane_post(&u->out, n))
+static int post(struct unix_chan *c, uint32_t n) {
+    if (unix_lane_post(&c->out, n))
         return -1;
-    if (u->peer_bell >= 0 && ion_ring_producer_should_wake(&u->out.active))
-        unix_named_ring(u);
+    if (c->peer_bell >= 0 && ion_ring_producer_should_wake(&c->out.active))
+        unix_named_ring(c);
     return 0;
 }
 
 /* After buffers went back to the peer's writer: wake it if it waits for room. */
-static void released(struct unix_sock *u) {
-    if (u->peer_bell >= 0 && ion_ring_producer_should_wake(&u->in.free))
-        unix_named_ring(u);
+static void released(struct unix_chan *c) {
+    if (c->peer_bell >= 0 && ion_ring_producer_should_wake(&c->in.free))
+        unix_named_ring(c);
 }
 
 static long stream_send(struct unix_sock *u, const uint8_t *data, uint32_t len) {
@@ -131,57 +131,76 @@ static long stream_send(struct unix_sock *u, const uint8_t *data, uint32_t len) 
         return -EPIPE;
     uint32_t done = 0;
     uint8_t *buf;
-    while (done < len && (buf = unix_lane_claim(&u->out))) {
+    while (done < len && (buf = unix_lane_claim(&u->ch.out))) {
         uint32_t n = len - done < UNIX_LANE_BUF_BYTES ? len - done : UNIX_LANE_BUF_BYTES;
         memcpy(buf, data + done, n);
-        if (post(u, n))
+        if (post(&u->ch, n))
             break;
         done += n;
     }
-    if (u->out.broken && !done)
+    if (u->ch.out.broken && !done)
         return -ECONNRESET;
     return done || !len ? (long)done : -EAGAIN;
 }
 
-static long dgram_send(struct unix_sock *u, const uint8_t *data, uint32_t len) {
+long unix_dgram_send(struct unix_sock *u, struct unix_chan *c, const uint8_t *data, uint32_t len) {
     if (u->shut_wr)
         return -EPIPE;
-    if (peer_reads_no_more(u)) {
-        long e = u->refused_told ? -ENOTCONN : -ECONNREFUSED;
-        u->refused_told = 1;
+    if (unix_lane_reader_shut(&c->out)) {
+        long e = c->refused_told ? -ENOTCONN : -ECONNREFUSED;
+        c->refused_told = 1;
         return e;
     }
     if (len > UNIX_LANE_BUF_BYTES)
         return -EMSGSIZE;
-    uint8_t *buf = unix_lane_claim(&u->out);
+    uint8_t *buf = unix_lane_claim(&c->out);
     if (!buf)
-        return u->out.broken ? -ECONNRESET : -EAGAIN;
+        return c->out.broken ? -ECONNRESET : -EAGAIN;
     memcpy(buf, data, len);
-    return post(u, len) ? -ECONNRESET : (long)len;
+    return post(c, len) ? -ECONNRESET : (long)len;
 }
 
+static int named_dgram(const struct unix_sock *u) { return u->type == SOCK_DGRAM && u->state != UNIX_PAIR_END; }
+
 static long op_send(struct unix_sock *u, struct nxs_msg *m, uint8_t *data) {
+    if (named_dgram(u))
+        return unix_named_dgram_send(u, m, data);
     if (!connected(u))
         return -ENOTCONN;
     if (m->addr_len) /* a destination: the connection is the only one there is */
         return stream(u) ? -EISCONN : -EOPNOTSUPP;
-    return stream(u) ? stream_send(u, data, m->len) : dgram_send(u, data, m->len);
+    return stream(u) ? stream_send(u, data, m->len) : unix_dgram_send(u, &u->ch, data, m->len);
 }
 
 /* Copies up to `want` queued bytes to data, across buffers; consumes them unless peeking. */
 static uint32_t stream_take(struct unix_sock *u, uint8_t *data, uint32_t want, int peek) {
     uint32_t got = 0, len;
     const uint8_t *piece;
-    for (uint32_t i = 0; got < want && (piece = unix_lane_piece(&u->in, i, &len)); i++) {
+    for (uint32_t i = 0; got < want && (piece = unix_lane_piece(&u->ch.in, i, &len)); i++) {
         uint32_t n = want - got < len ? want - got : len;
         memcpy(data + got, piece, n);
         got += n;
     }
     if (!peek) {
-        unix_lane_consume(&u->in, got);
-        released(u);
+        unix_lane_consume(&u->ch.in, got);
+        released(&u->ch);
     }
     return got;
+}
+
+long unix_dgram_recv(struct unix_chan *c, struct nxs_msg *m, uint8_t *data, uint32_t want, int peek) {
+    uint32_t len;
+    const uint8_t *first = unix_lane_piece(&c->in, 0, &len);
+    if (!first)
+        return -EAGAIN;
+    m->len = len < want ? len : want;
+    memcpy(data, first, m->len);
+    m->arg[0] = len; /* the whole datagram: more than m->len means it was cut */
+    if (!peek) {
+        unix_lane_drop_first(&c->in);
+        released(c);
+    }
+    return m->len;
 }
 
 static long op_recv(struct unix_sock *u, struct nxs_msg *m, uint8_t *data) {
@@ -189,43 +208,40 @@ static long op_recv(struct unix_sock *u, struct nxs_msg *m, uint8_t *data) {
     int peek = (m->flags & MSG_PEEK) != 0;
     m->len = 0;
     m->addr_len = 0; /* the peer of a socketpair has no name */
+    if (named_dgram(u)) {
+        m->len = want;
+        return unix_named_dgram_recv(u, m, data);
+    }
     if (!connected(u))
         return -EINVAL; /* as Linux's stream recvmsg on a socket that is not connected */
-    if (u->in.broken)
+    if (u->ch.in.broken)
         return -ECONNRESET;
-    const uint8_t *first = unix_lane_piece(&u->in, 0, &len);
+    const uint8_t *first = unix_lane_piece(&u->ch.in, 0, &len);
     if (!first)
         return end_of_input(u) ? 0 : -EAGAIN;
     if (stream(u)) {
         m->len = stream_take(u, data, want, peek);
         return m->len;
     }
-    m->len = len < want ? len : want;
-    memcpy(data, first, m->len);
-    m->arg[0] = len; /* the whole datagram: more than m->len means it was cut */
-    if (!peek) {
-        unix_lane_drop_first(&u->in);
-        released(u);
-    }
-    return m->len;
+    return unix_dgram_recv(&u->ch, m, data, want, peek);
 }
 
 static long op_shutdown(struct unix_sock *u, uint32_t how) {
     if (how > SHUT_RDWR)
         return -EINVAL;
-    if (!connected(u))
+    if (!connected(u) && !named_dgram(u))
         return -ENOTCONN;
     if (how != SHUT_WR) {
         u->shut_rd = 1;
         if (stream(u))
-            unix_lane_shut_reader(&u->in);
+            unix_lane_shut_reader(&u->ch.in);
     }
     if (how != SHUT_RD) {
         u->shut_wr = 1;
         if (stream(u))
-            unix_lane_shut_writer(&u->out);
+            unix_lane_shut_writer(&u->ch.out);
     }
-    unix_named_ring(u);
+    unix_named_ring(&u->ch);
     return 0;
 }
 
@@ -236,8 +252,8 @@ static long op_close(int32_t s, struct unix_sock *u) {
         free(u);
         return 0;
     }
-    unix_lane_shut_reader(&u->in);
-    unix_lane_shut_writer(&u->out);
+    unix_lane_shut_reader(&u->ch.in);
+    unix_lane_shut_writer(&u->ch.out);
     u->closed = 1;
     struct unix_pair *p = u->pair;
     if (p->end[0].closed && p->end[1].closed)
@@ -275,9 +291,13 @@ long unix_put_name(struct nxs_msg *m, uint8_t *data, const char *path) {
 
 static long op_readable(struct unix_sock *u) {
     uint32_t len;
+    if (named_dgram(u)) { /* the next datagram's length, looked at without taking it */
+        struct nxs_msg peek = {.flags = MSG_PEEK};
+        return unix_named_dgram_recv(u, &peek, slot) >= 0 ? (long)peek.arg[0] : 0;
+    }
     if (stream(u))
-        return (long)unix_lane_queued_bytes(&u->in);
-    return unix_lane_piece(&u->in, 0, &len) ? (long)len : 0;
+        return (long)unix_lane_queued_bytes(&u->ch.in);
+    return unix_lane_piece(&u->ch.in, 0, &len) ? (long)len : 0;
 }
 
 static long unix_call(struct nxs_msg *m, uint8_t *data) {
@@ -298,15 +318,22 @@ static long unix_call(struct nxs_msg *m, uint8_t *data) {
     case NXS_OP_SETSOCKOPT: return -ENOPROTOOPT;
     case NXS_OP_GETSOCKNAME: return unix_put_name(m, data, u->path);
     case NXS_OP_GETPEERNAME:
-        return connected(u) ? unix_put_name(m, data, u->peer_path) : -ENOTCONN;
+        if (named_dgram(u))
+            return u->dest[0] ? unix_put_name(m, data, u->dest) : -ENOTCONN;
+        return connected(u) ? unix_put_name(m, data, u->ch.path) : -ENOTCONN;
     case NXS_OP_READABLE: return op_readable(u);
     case NXS_OP_CONNECT:
         if (connected(u))
             return stream(u) ? -EISCONN : -EOPNOTSUPP; /* a pair's datagram end: no names */
         return unix_named_connect(u, m, data);
     case NXS_OP_BIND: return pair_end ? -EOPNOTSUPP : unix_named_bind(u, m, data);
-    case NXS_OP_LISTEN: return pair_end ? -EINVAL : unix_named_listen(u, m->arg[0]);
-    case NXS_OP_ACCEPT: return pair_end ? -EINVAL : unix_named_accept(u, m);
+    case NXS_OP_LISTEN:
+    case NXS_OP_ACCEPT:
+        if (named_dgram(u))
+            return -EOPNOTSUPP; /* as Linux says for a datagram socket */
+        if (pair_end)
+            return -EINVAL;
+        return m->op == NXS_OP_LISTEN ? unix_named_listen(u, m->arg[0]) : unix_named_accept(u, m);
     default: return -EOPNOTSUPP;
     }
 }
@@ -321,35 +348,45 @@ static uint32_t unix_status(int32_t s) {
         return 0;
     if (u->state == UNIX_LISTENING)
         return NXS_EV_OPEN | (unix_named_acceptable(u) ? NXS_EV_IN : 0);
+    if (named_dgram(u))
+        return unix_named_dgram_status(u);
     if (!connected(u))
         return NXS_EV_OPEN | NXS_EV_OUT | NXS_EV_HUP;
     uint32_t len, st = NXS_EV_OPEN;
-    int rcv_shut = u->shut_rd || (stream(u) && unix_lane_writer_shut(&u->in));
+    int rcv_shut = u->shut_rd || (stream(u) && unix_lane_writer_shut(&u->ch.in));
     int snd_shut = u->shut_wr || (stream(u) && peer_reads_no_more(u));
-    if (unix_lane_piece(&u->in, 0, &len) || end_of_input(u))
+    if (unix_lane_piece(&u->ch.in, 0, &len) || end_of_input(u))
         st |= NXS_EV_IN;
-    if (unix_lane_writable(&u->out) || snd_shut || peer_reads_no_more(u))
+    if (unix_lane_writable(&u->ch.out) || snd_shut || peer_reads_no_more(u))
         st |= NXS_EV_OUT;
-    if (u->in.broken || u->out.broken)
+    if (u->ch.in.broken || u->ch.out.broken)
         st |= NXS_EV_ERR;
     if (rcv_shut && snd_shut)
         st |= NXS_EV_HUP;
     return st;
 }
 
-/* Asks the peer of every connection in another app to ring on its next post or return
- * (ion_ring.h's wake protocol): 0 if something arrived while asking. Whatever already arrived
- * is collected first, so a socket nobody looks at does not keep the app awake. */
+/* Asks the peer of connection c to ring on its next post or return (ion_ring.h's wake
+ * protocol): 0 if something arrived while asking. Whatever already arrived is collected first,
+ * so a socket nobody looks at does not keep the app awake. */
+static int arm(struct unix_chan *c) {
+    if (c->in.broken || c->out.broken)
+        return 1; /* a broken lane is never read again: what its peer posts must not keep us up */
+    unix_lane_collect(&c->in);
+    if (!ion_ring_consumer_sleep_prepare(&c->in.active))
+        return 0;
+    if (!unix_lane_claim(&c->out) && !c->out.broken && !ion_ring_consumer_sleep_prepare(&c->out.free))
+        return 0; /* room came while asking */
+    return 1;
+}
+
 static int unix_sleep_prepare(void) {
     for (int32_t s = 0; s < NXL_FDS; s++) {
         struct unix_sock *u = socks[s];
-        if (!u || u->state != UNIX_CONNECTED || u->in.broken || u->out.broken)
-            continue; /* a broken lane is never read again: what its peer posts must not keep us up */
-        unix_lane_collect(&u->in);
-        if (!ion_ring_consumer_sleep_prepare(&u->in.active))
+        if (u && u->state == UNIX_CONNECTED && !arm(&u->ch))
             return 0;
-        if (!unix_lane_claim(&u->out) && !u->out.broken && !ion_ring_consumer_sleep_prepare(&u->out.free))
-            return 0; /* room came while asking */
+        if (u && named_dgram(u) && !unix_named_each_chan(u, arm))
+            return 0;
     }
     return 1;
 }

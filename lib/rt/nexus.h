@@ -48,7 +48,7 @@ long nx_file_ctl(int op, const char *name, uint64_t arg);
 long nx_unix_doorbell(void);
 long nx_unix_bind(const char *path, int type);
 long nx_unix_listen(long name, unsigned backlog);
-long nx_unix_connect(const char *path, int type, struct nexus_unix_conn *out);
+long nx_unix_connect(const char *path, int type, struct nexus_unix_conn *out, long from);
 long nx_unix_accept(long name, struct nexus_unix_conn *out);
 long nx_unix_close(int kind, long id);
 

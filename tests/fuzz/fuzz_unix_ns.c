@@ -139,8 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             unix_listen(f, id, b);
             break;
         case OP_CONNECT:
-            take(&in, &a, 1), take(&in, &b, 1);
-            r = unix_connect(f, paths[a % 4], b % 4, &c);
+            take(&in, &a, 1), take(&in, &b, 1), take(&in, &id, 1);
+            r = unix_connect(f, paths[a % 4], b % 4, id < 0 ? -1 : id, &c);
             check_end(i, r, &c);
             break;
         case OP_ACCEPT:

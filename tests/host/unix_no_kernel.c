@@ -8,8 +8,8 @@
 long nx_unix_doorbell(void) { return -ENOSYS; }
 long nx_unix_bind(const char *path, int type) { return (void)path, (void)type, -ENOSYS; }
 long nx_unix_listen(long name, unsigned backlog) { return (void)name, (void)backlog, -ENOSYS; }
-long nx_unix_connect(const char *path, int type, struct nexus_unix_conn *out) {
-    return (void)path, (void)type, (void)out, -ENOSYS;
+long nx_unix_connect(const char *path, int type, struct nexus_unix_conn *out, long from) {
+    return (void)path, (void)type, (void)out, (void)from, -ENOSYS;
 }
 long nx_unix_accept(long name, struct nexus_unix_conn *out) { return (void)name, (void)out, -ENOSYS; }
 long nx_unix_close(int kind, long id) { return (void)kind, (void)id, -ENOSYS; }

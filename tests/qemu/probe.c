@@ -480,7 +480,7 @@ static void mode_unix_client(void) {
     struct nexus_unix_conn c;
     long conn = -ENOENT;
     uint64_t t0 = nx_clock_ns();
-    while ((conn = nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c)) < 0 && nx_clock_ns() - t0 < UNIX_WAIT_NS &&
+    while ((conn = nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c, -1)) < 0 && nx_clock_ns() - t0 < UNIX_WAIT_NS &&
            (conn == -ENOENT || conn == -ECONNREFUSED))
         nx_sleep_ns(NX_MS(10));
     check("unix.connect", conn >= 0 && c.end == 0, "connect %ld", conn);
@@ -521,19 +521,21 @@ static void mode_unix_args(void) {
     EXPECT_EQ("unix.listen_bad_name", nx_unix_listen(999, 1), -EBADF);
     EXPECT_EQ("unix.listen_negative_name", nx_unix_listen(-1, 1), -EBADF);
     EXPECT_EQ("unix.accept_not_listening", nx_unix_accept(name, &c), -EINVAL);
-    EXPECT_EQ("unix.connect_unbound", nx_unix_connect("/run/nobody.sock", NEXUS_UNIX_STREAM, &c), -ENOENT);
-    EXPECT_EQ("unix.connect_not_listening", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c), -ECONNREFUSED);
+    EXPECT_EQ("unix.connect_unbound", nx_unix_connect("/run/nobody.sock", NEXUS_UNIX_STREAM, &c, -1), -ENOENT);
+    EXPECT_EQ("unix.connect_from_not_own_name", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c, 999), -EBADF);
+    EXPECT_EQ("unix.connect_not_listening", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c, -1), -ECONNREFUSED);
     EXPECT_EQ("unix.listen", nx_unix_listen(name, 1), 0);
-    EXPECT_EQ("unix.connect_other_type", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_DGRAM, &c), -EPROTOTYPE);
-    EXPECT_EQ("unix.connect_bad_out", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, (void *)KERNEL_ADDR), -EFAULT);
-    EXPECT_EQ("unix.connect_readonly_out", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, (void *)(uintptr_t)&mode_unix_args), -EFAULT);
+    EXPECT_EQ("unix.connect_other_type", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_DGRAM, &c, -1), -EPROTOTYPE);
+    EXPECT_EQ("unix.connect_bad_out", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, (void *)KERNEL_ADDR, -1), -EFAULT);
+    EXPECT_EQ("unix.connect_readonly_out", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, (void *)(uintptr_t)&mode_unix_args, -1), -EFAULT);
     EXPECT_EQ("unix.bad_out_left_nothing", nx_unix_accept(name, &c), -EAGAIN);
     struct nexus_unix_conn mine, theirs;
-    long end0 = nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &mine);
-    EXPECT_EQ("unix.backlog_full", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c), -EAGAIN);
+    long end0 = nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &mine, -1);
+    EXPECT_EQ("unix.backlog_full", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c, -1), -EAGAIN);
     EXPECT_EQ("unix.accept_bad_out", nx_unix_accept(name, NULL), -EFAULT);
     long end1 = nx_unix_accept(name, &theirs);
-    check("unix.connect_to_itself", end0 >= 0 && end1 >= 0 && mine.va != theirs.va && mine.end == 0 && theirs.end == 1,
+    check("unix.connect_to_itself", end0 >= 0 && end1 >= 0 && mine.va != theirs.va && mine.end == 0 && theirs.end == 1 &&
+                                        !strcmp(mine.peer_path, UNIX_PATH) && theirs.peer_path[0] == '\0',
           "ends %ld/%ld at %#lx/%#lx", end0, end1, (unsigned long)mine.va, (unsigned long)theirs.va);
     if (end0 >= 0 && end1 >= 0) {
         struct unix_lane_writer w;
@@ -551,9 +553,30 @@ static void mode_unix_args(void) {
     EXPECT_EQ("unix.close_end0", nx_unix_close(NEXUS_UNIX_CONN, end0), 0);
     EXPECT_EQ("unix.close_twice", nx_unix_close(NEXUS_UNIX_CONN, end0), -EBADF);
     EXPECT_EQ("unix.close_end1", nx_unix_close(NEXUS_UNIX_CONN, end1), 0);
+    /* A connection whose connecting end sent and left before the accept is still accepted: the
+     * bytes, then end of file. */
+    long gone = nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &mine, -1);
+    struct unix_lane_writer gw;
+    struct unix_lane_reader gr;
+    if (gone >= 0) {
+        unix_lanes(&mine, &gw, &gr);
+        unix_send(&gw, unix_hello, &mine);
+    }
+    EXPECT_EQ("unix.close_before_accept", nx_unix_close(NEXUS_UNIX_CONN, gone), 0);
+    long late = nx_unix_accept(name, &theirs);
+    int got_it = 0, at_end = 0;
+    if (late >= 0) {
+        unix_lanes(&theirs, &gw, &gr);
+        got_it = unix_got(&gr, unix_hello);
+        at_end = unix_lane_at_end(&gr);
+    }
+    check("unix.accepted_after_connector_left", late >= 0 && theirs.peer_doorbell == NEXUS_UNIX_NO_PEER && got_it && at_end,
+          "accept %ld, peer doorbell %u, message %d, end %d", late, theirs.peer_doorbell, got_it, at_end);
+    if (late >= 0)
+        nx_unix_close(NEXUS_UNIX_CONN, late);
     EXPECT_EQ("unix.close_name", nx_unix_close(NEXUS_UNIX_NAME, name), 0);
     EXPECT_EQ("unix.close_name_twice", nx_unix_close(NEXUS_UNIX_NAME, name), -EBADF);
-    EXPECT_EQ("unix.connect_after_close", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c), -ENOENT);
+    EXPECT_EQ("unix.connect_after_close", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c, -1), -ENOENT);
     check("unix.bus_counts_back", unix_bus("connections") == 0 && unix_bus("names") == 1, "/Bus/unix: %ld connections, %ld names",
           unix_bus("connections"), unix_bus("names")); /* the longest path's name is still bound */
     long names[32];

@@ -4,11 +4,14 @@
  * drives the syscalls and lanes by hand, this goes through libnexus: blocking accept, poll and
  * blocking writes that sleep on the app's doorbell until the other app rings it.
  *
- *   unixecho serve     binds ECHO_PATH, accepts one connection, echoes until end of file
+ *   unixecho serve     binds ECHO_PATH, accepts one connection, echoes until end of file; then
+ *                      counts DATAGRAMS on DGRAM_PATH and answers their sender with the tally
  *   unixecho connect   connects (retrying while the server starts), makes PINGS one-byte round
  *                      trips with blocking calls (each wakes the other app), then streams
  *                      ECHO_BYTES through the echo with poll, checks every byte, half-closes,
- *                      reads end of file
+ *                      reads end of file; then sends DATAGRAMS of every size from 1 to 3000
+ *                      bytes to DGRAM_PATH with blocking sendto (the receiver's lane fills: each
+ *                      waits for it to drain) and reads the tally
  *
  * Prints "TEST <name>: ok|FAIL ..." lines (the self-test relays them) and exits with the number
  * of failures.
@@ -27,6 +30,9 @@
 #define ECHO_PATH "/run/unixecho.sock"
 #define ECHO_BYTES (1024 * 1024)
 #define PINGS 1000
+#define DGRAM_PATH "/run/unixecho.dgram"
+#define CLIENT_PATH "/run/unixecho-client.dgram"
+#define DATAGRAMS 200
 #define CONNECT_TRIES 500 /* 10 ms apart: the server has 5 s to bind */
 #define WAIT_MS 10000
 
@@ -49,6 +55,40 @@ static socklen_t echo_address(struct sockaddr_un *sa) {
 
 static uint8_t pattern(size_t i) { return (uint8_t)(i * 31 + (i >> 10)); }
 
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Datagram k's size: spread over 1..3000 bytes. */
+static size_t dgram_size(int k) { return 1 + (size_t)k * 2999 / (DATAGRAMS - 1); }
+
+static socklen_t path_address(struct sockaddr_un *sa, const char *path) {
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    strcpy(sa->sun_path, path);
+    return (socklen_t)sizeof *sa;
+}
+
+/* Receives DATAGRAMS, each whole, from CLIENT_PATH, and answers with how many were right. */
+static void count_datagrams(int d) {
+    static uint8_t buf[4096];
+    int right = 0, named = 0;
+    for (int k = 0; k < DATAGRAMS; k++) {
+        struct sockaddr_un from;
+        socklen_t from_len = sizeof from;
+        ssize_t n = recvfrom(d, buf, sizeof buf, 0, (struct sockaddr *)&from, &from_len);
+        right += n == (ssize_t)dgram_size(k) && buf[0] == (uint8_t)k && buf[n - 1] == (uint8_t)k;
+        named += n > 0 && !strcmp(from.sun_path, CLIENT_PATH);
+    }
+    check("unixecho.datagrams_whole", right == DATAGRAMS, "datagrams right", right);
+    check("unixecho.datagrams_named", named == DATAGRAMS, "from the client's name", named);
+    struct sockaddr_un to;
+    socklen_t to_len = path_address(&to, CLIENT_PATH);
+    sendto(d, &right, sizeof right, 0, (struct sockaddr *)&to, to_len);
+}
+
 /* Writes all of buf, blocking: a full lane sleeps until the reader rings. */
 static int write_all(int fd, const uint8_t *buf, size_t len) {
     for (size_t done = 0; done < len;) {
@@ -63,6 +103,10 @@ static int write_all(int fd, const uint8_t *buf, size_t len) {
 static void serve(void) {
     struct sockaddr_un sa;
     socklen_t len = echo_address(&sa);
+    struct sockaddr_un dsa;
+    socklen_t dlen = path_address(&dsa, DGRAM_PATH);
+    int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+    check("unixecho.dgram_bind", d >= 0 && bind(d, (struct sockaddr *)&dsa, dlen) == 0, "socket/bind", d);
     int l = socket(AF_UNIX, SOCK_STREAM, 0);
     int r = l >= 0 && bind(l, (struct sockaddr *)&sa, len) == 0 && listen(l, 1) == 0;
     check("unixecho.listen", r, "socket/bind/listen", l);
@@ -78,12 +122,33 @@ static void serve(void) {
         close(c);
     if (l >= 0)
         close(l);
+    if (d >= 0) {
+        count_datagrams(d);
+        close(d);
+    }
 }
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+/* Sends the datagrams with blocking sendto and reads the receiver's tally. */
+static void send_datagrams(void) {
+    struct sockaddr_un me, to;
+    socklen_t me_len = path_address(&me, CLIENT_PATH), to_len = path_address(&to, DGRAM_PATH);
+    int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+    int ok = d >= 0 && bind(d, (struct sockaddr *)&me, me_len) == 0;
+    static uint8_t buf[4096];
+    int sent = 0;
+    uint64_t t0 = now_ns();
+    for (int k = 0; ok && k < DATAGRAMS; k++, sent++) {
+        memset(buf, k, dgram_size(k));
+        if (sendto(d, buf, dgram_size(k), 0, (struct sockaddr *)&to, to_len) != (ssize_t)dgram_size(k))
+            break;
+    }
+    int tally = -1;
+    ssize_t n = sent == DATAGRAMS ? recv(d, &tally, sizeof tally, 0) : -1;
+    check("unixecho.datagrams_sent", sent == DATAGRAMS, "datagrams sent", sent);
+    check("unixecho.datagrams_tally", n == sizeof tally && tally == DATAGRAMS, "the receiver counted", tally);
+    printf("unixecho: %d datagrams of 1..3000 bytes in %lu ms\n", DATAGRAMS, (unsigned long)((now_ns() - t0) / 1000000));
+    if (d >= 0)
+        close(d);
 }
 
 static void client(void) {
@@ -144,6 +209,7 @@ static void client(void) {
     printf("unixecho: %d KiB each way in %lu ms: %lu KiB/s\n", ECHO_BYTES / 1024, (unsigned long)(ns / 1000000),
            (unsigned long)(ns ? (uint64_t)ECHO_BYTES * 1000000000ull / 1024 / ns : 0));
     close(fd);
+    send_datagrams();
 }
 
 int main(int argc, char **argv) {
