@@ -35,7 +35,7 @@ struct unix_conn {
     uint8_t *pages;     /* NULL: free */
     uint32_t fiber[2];  /* each end's fiber id; 0: that end is gone */
     unsigned slot[2];   /* where each end has it mapped (UNIX_CONN_VA + slot * span) */
-    int listener;       /* the name it waits on to be accepted; -1 once accepted */
+    int listener;       /* the name it waits on to be accepted; -1 once accepted or the name is gone */
     uint32_t arrival;   /* accept takes the oldest first */
     char from[NEXUS_UNIX_PATH_MAX + 1]; /* the connecting end's name, for the accepting end */
 };
