@@ -39,7 +39,7 @@ LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no
 # Sources only the test kernel has (see "test build" below): the in-QEMU test runners, the
 # NetSwitch's RX cost histogram and its forged RX completions.
 KERNEL_TEST_ONLY_SRCS := kernel/selftest.c netswitch/rx_cost.c netswitch/rx_forge.c
-KERNEL_SRCS := $(filter-out $(KERNEL_TEST_ONLY_SRCS),$(wildcard kernel/*.c hal/virtio/*.c netswitch/*.c)) ion/ion_pool.c
+KERNEL_SRCS := $(filter-out $(KERNEL_TEST_ONLY_SRCS),$(wildcard kernel/*.c hal/virtio/*.c netswitch/*.c)) ion/ion_pool.c ion/unix_lane.c
 KERNEL_ASM  := $(wildcard kernel/*.S)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/k/%.o) $(KERNEL_ASM:%.S=$(B)/k/%.o) $(B)/k/images.o
 RT_OBJS     := $(B)/u/lib/rt/crt0.o $(B)/u/lib/rt/nexus.o $(B)/u/lib/rt/heap.o $(B)/u/lib/rt/time.o
@@ -84,7 +84,7 @@ KERNEL_OBJS    += $(LIBFDT_PARTS:%=$(B)/libfdt/%.o)
 
 # Apps using sockets compile against the POSIX headers of libnexus and link it.
 LIBNEXUS_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard lib/libnexus/*.c)) $(B)/u/lib/link/sockproto.o \
-                 $(B)/u/lib/link/client.o
+                 $(B)/u/lib/link/client.o $(B)/u/ion/unix_lane.o
 POSIX_CFLAGS  := -Ilib/libnexus/include -Ilib/libnexus -Ilib
 
 # libsodium comes from Debian's source package (tools/sources.lock), unpacked into the build
@@ -128,7 +128,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
 IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd utcp utcpcat utcpsink utcpget
-TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend
+TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend unixecho
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
 HOST_CC     := gcc
@@ -137,7 +137,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefi
 HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion_pool inet sockproto http_parse pledge cspace httpdoc \
                virtqueue rx_frame_policy lwf_vectors lwf_frame lwf_reassembly virtio_rng
 HOST_UNIT_SRC_fdt       := kernel/fdt.c $(LIBFDT_SRCS)
-HOST_UNIT_SRC_family    := lib/libnexus/family.c
+HOST_UNIT_SRC_family     = lib/libnexus/family.c $(HOST_UNIX_FAMILY)
 HOST_UNIT_SRC_rx_frame_policy := lwip/rx_frame_policy.c
 HOST_UNIT_SRC_manifest  := kernel/manifest.c kernel/cspace.c kernel/pledge.c kernel/restart_policy.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
@@ -169,6 +169,19 @@ HOST_UNIT_SRC_keyfile := lib/identity/keyfile.c
 HOST_TESTS   += signproto
 FUZZ_TARGETS += signproto
 HOST_UNIT_SRC_signproto := signer/request.c
+# libnexus's AF_UNIX family on the host, its syscalls answered by no kernel (-ENOSYS).
+HOST_UNIX_FAMILY := lib/libnexus/unix.c lib/libnexus/unix_named.c ion/unix_lane.c tests/host/unix_no_kernel.c
+# An AF_UNIX lane's two ends (ion/unix_lane.c): the peer may scribble on the shared header.
+HOST_TESTS   += unix_lane
+FUZZ_TARGETS += unix_lane
+HOST_UNIT_SRC_unix_lane := ion/unix_lane.c
+# The kernel's AF_UNIX namespace and connections (kernel/unix.c) under any order of calls by
+# four fibers that die at any time; pages, mappings and the fiber's helpers faked by the target.
+FUZZ_TARGETS += unix_ns
+HOST_UNIT_SRC_unix_ns := kernel/unix.c kernel/cspace.c kernel/bus.c ion/unix_lane.c
+# libnexus's AF_UNIX backend (lib/libnexus/unix.c) answering socket requests, as socket.c makes them.
+HOST_TESTS   += unix
+HOST_UNIT_SRC_unix := $(HOST_UNIX_FAMILY)
 # the Membrane's receive path: the port, the netif and lwIP (Membrane's options) over a fake kernel
 MEMBRANE_RX_PATH_SRC := lwip/netif_ion.c lwip/rx_frame_policy.c lwip/tcp_syn_guard.c lwip/tcp_syn_cookie.c lib/port/port.c \
                         tests/fuzz/fake_port.c tests/fuzz/frame_repair.c $(LWIP_CORE:%=$(LWIP_DIR)/src/core/%.c) \
@@ -456,7 +469,8 @@ $(B)/ut/%.o: %.c $(SODIUM_VERSION_H) | $(BOOTSTRAP)
 $(B)/user-test/utcp.full.elf: $(UTCP_TEST_OBJS) $(SODIUM_OBJS)
 $(B)/user-test/lwfsend.full.elf: $(B)/u/tests/qemu/lwfsend.o $(LIBNEXUS_OBJS)
 $(B)/user-test/capcheck.full.elf: $(B)/u/tests/qemu/capcheck.o $(LIBNEXUS_OBJS)
-$(B)/user-test/probe.full.elf: $(B)/u/tests/qemu/probe.o
+$(B)/user-test/probe.full.elf: $(B)/u/tests/qemu/probe.o $(B)/u/ion/unix_lane.o
+$(B)/user-test/unixecho.full.elf: $(B)/u/tests/qemu/unixecho.o $(LIBNEXUS_OBJS)
 $(B)/user-test/netsvc.full.elf: $(B)/u/tests/qemu/netsvc.o $(B)/u/lib/port/port.o
 $(B)/user-test/cryptocheck.full.elf: $(B)/u/tests/qemu/cryptocheck.o $(SODIUM_OBJS) $(LIBNEXUS_OBJS)
 $(B)/user-test/posixcheck.full.elf: $(POSIXCHECK_SRCS:%.c=$(B)/u/%.o) $(B)/files/posixcheck.o $(LIBNEXUS_OBJS)
@@ -543,7 +557,8 @@ HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -MMD -MP -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps/httpd
 
 # libnexus's own sources see its POSIX headers (the socket families Nexus adds), as on Nexus.
-$(HOST_OBJ)/lib/libnexus/%.o $(HOST_OBJ)/tests/host/test_family.o: HOST_CFLAGS += -Ilib/libnexus/include
+$(HOST_OBJ)/lib/libnexus/%.o $(HOST_OBJ)/tests/host/test_family.o $(HOST_OBJ)/tests/host/test_unix.o: HOST_CFLAGS += -Ilib/libnexus/include
+$(HOST_OBJ)/lib/libnexus/unix_named.o $(HOST_OBJ)/tests/host/unix_no_kernel.o: HOST_CFLAGS += -Ilib/rt
 $(HOST_OBJ)/tests/host/test_rx_frame_policy.o: HOST_CFLAGS += -Ilwip
 # The manifests' host test checks the test build's manifests too.
 $(HOST_OBJ)/kernel/manifest.o: HOST_CFLAGS += -DNEXUS_TEST_BUILD

@@ -22,6 +22,7 @@
 #include "supervisor.h"
 #include "timer.h"
 #include "trap.h"
+#include "unix.h"
 
 #define KSTACK_CANARY 0x6e657875736b7374ull /* at the lowest word of every kernel stack */
 #define ENDED_KEPT    64
@@ -349,6 +350,7 @@ static void reap(struct fiber *f) {
     fiber_publish(f->name, "state", "%s%s", by_itself ? "" : "killed ", how);
     bus_drop_owner(f->id);
     netswitch_fiber_gone(f);
+    unix_fiber_gone(f);
     ended[ended_next % ENDED_KEPT].id = f->id;
     ended[ended_next % ENDED_KEPT].info = f->end;
     ended_next++;

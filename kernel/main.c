@@ -109,10 +109,10 @@ static void start_network(void) {
 }
 
 /* bootargs "app=image,arg,arg": one more app with a link to the Membrane, the promises a
- * socket app needs, a 1 MiB heap and a 64 KiB writable file area; not restarted (tests use it). */
+ * socket app needs (AF_UNIX's too), a 1 MiB heap and a 64 KiB writable file area; not restarted (tests use it). */
 static void start_extra_app(const struct manifest *m, const char *spec) {
     static char image[FIBER_NAME_MAX], argv[BOOTARGS_TEXT_MAX];
-    static struct manifest_entry entry = {.grants = "link:membrane heap:1024 files:64", .pledge = "stdio rbus inet", .restart = RESTART_NEVER};
+    static struct manifest_entry entry = {.grants = "link:membrane heap:1024 files:64", .pledge = "stdio rbus inet unix", .restart = RESTART_NEVER};
     size_t n = strcspn(spec, ",");
     if (n == 0 || n >= sizeof image) {
         kprintf("  app=%s: bad image name\n", spec);

@@ -23,6 +23,7 @@
  *               |            ...             |  other ports' TX areas unmapped (docs/ion.md)
  *   0x6200_0000 | links to servers (client)  |  LINK_SPAN apart, RW (R without WRITE), in an app
  *               |                            |  with links (one per service it uses)
+ *   0x6300_0000 | AF_UNIX connections        |  UNIX_CONN_SPAN apart, RW, 8 at most (kernel/unix.c)
  *   0x6400_0000 | links 0..15 (server side)  |  LINK_SPAN apart, RW, in a service (the Membrane)
  *               |            ...             |  (kernel/link.c, membrane/sockproto.h)
  *               | guard (unmapped)           |
@@ -62,6 +63,14 @@ _Static_assert(NEXUS_LINK_PAGES * NEXUS_PAGE_SIZE <= LINK_SPAN, "a link overflow
 _Static_assert(LINK_CLIENT_VA + NEXUS_CLIENT_LINKS_MAX * LINK_SPAN <= LINK_SERVER_VA, "client links overflow their window");
 _Static_assert(LINK_SERVER_VA + NEXUS_LINKS_MAX * LINK_SPAN <= USER_STACK_BASE, "server links overflow their window");
 #define LINK_PAGES     NEXUS_LINK_PAGES /* the ABI's link size (include/nexus/syscall.h) */
+
+#define UNIX_CONN_VA    0x63000000ul /* AF_UNIX connection k of a fiber at UNIX_CONN_VA + k * span */
+#define UNIX_CONN_SPAN  0x40000ul
+#define UNIX_FIBER_CONNS 8           /* connections one fiber may hold at once */
+_Static_assert(NEXUS_UNIX_CONN_PAGES * NEXUS_PAGE_SIZE <= UNIX_CONN_SPAN, "a connection overflows its span");
+_Static_assert(LINK_CLIENT_VA + NEXUS_CLIENT_LINKS_MAX * LINK_SPAN <= UNIX_CONN_VA &&
+                   UNIX_CONN_VA + UNIX_FIBER_CONNS * UNIX_CONN_SPAN <= LINK_SERVER_VA,
+               "AF_UNIX connections overlap the links");
 
 #define KSTACK_PAGES 2 /* per-fiber kernel stack: 8 KiB, physically contiguous */
 

@@ -13,7 +13,7 @@ static const struct {
     {"stdio", PROMISE_STDIO}, {"rbus", PROMISE_RBUS}, {"wbus", PROMISE_WBUS},
     {"net", PROMISE_NET},     {"inet", PROMISE_INET}, {"lwf", PROMISE_LWF},
     {"utcp", PROMISE_UTCP},   {"keyblob", PROMISE_KEYBLOB},
-    {"sign", PROMISE_SIGN},
+    {"sign", PROMISE_SIGN},   {"unix", PROMISE_UNIX},
 };
 #define NPROMISES (sizeof promises / sizeof promises[0])
 

@@ -20,8 +20,9 @@ enum promise {
     PROMISE_UTCP = 1u << 6,  /* links to the UTCP service (AF_UTCP sockets) */
     PROMISE_KEYBLOB = 1u << 7, /* take the boot-time key blob (docs/identity.md): the signer only */
     PROMISE_SIGN = 1u << 8,    /* links to the signer (nexus/signproto.h): the LWF service only */
+    PROMISE_UNIX = 1u << 9,    /* AF_UNIX names, connections and their doorbells (docs/unix.md) */
 };
-#define PROMISE_ALL 0x1ffu
+#define PROMISE_ALL 0x3ffu
 
 #define PLEDGE_TEXT_MAX 64 /* longest promise list accepted, NUL included */
 

@@ -24,6 +24,7 @@
 #include "riscv.h"
 #include "rtc.h"
 #include "timer.h"
+#include "unix.h"
 #include "virtio_rng.h"
 #include "nexus/syscall.h"
 
@@ -37,10 +38,13 @@ static const struct {
 } channel_classes[] = {
     {0, NEXUS_OWN_CHANNELS - 1, PROMISE_STDIO},
     {NEXUS_LINK_SERVER_CHANNEL(0), NEXUS_LINK_CLIENT_CHANNEL(NEXUS_LINKS_MAX - 1), 0},
-    {NEXUS_PORT_CHANNEL(0), NEXUS_CHANNELS - 1, PROMISE_NET},
+    {NEXUS_PORT_CHANNEL(0), NEXUS_UNIX_CHANNEL(0) - 1, PROMISE_NET},
+    {NEXUS_UNIX_CHANNEL(0), NEXUS_UNIX_CHANNEL(NEXUS_UNIX_CHANNELS - 1), PROMISE_UNIX},
 };
 _Static_assert(NEXUS_LINK_SERVER_CHANNEL(NEXUS_LINKS_MAX) <= NEXUS_LINK_CLIENT_CHANNEL(0) &&
-                   NEXUS_LINK_CLIENT_CHANNEL(NEXUS_LINKS_MAX) <= NEXUS_PORT_CHANNEL(0),
+                   NEXUS_LINK_CLIENT_CHANNEL(NEXUS_LINKS_MAX) <= NEXUS_PORT_CHANNEL(0) &&
+                   NEXUS_PORT_CHANNEL(NEXUS_ION_PORTS) <= NEXUS_UNIX_CHANNEL(0) &&
+                   NEXUS_UNIX_CHANNEL(NEXUS_UNIX_CHANNELS) == NEXUS_CHANNELS,
                "the channel classes overlap");
 
 static uint32_t channel_promise(unsigned ch) {
@@ -263,6 +267,58 @@ static long sys_realtime(struct fiber *f, const uint64_t *a) {
     return ns ? (long)ns : -ENODEV;
 }
 
+/* AF_UNIX (kernel/unix.c): paths copied in whole (-ENAMETOOLONG past sun_path's 108 bytes), the
+ * output checked writable before anything is made, so a bad pointer leaves nothing behind. */
+static long copy_unix_path(struct fiber *f, char *path, uint64_t uva) {
+    return copy_str_from_user(f->pt, path, uva, NEXUS_UNIX_PATH_MAX + 1);
+}
+
+static long sys_unix_doorbell(struct fiber *f, const uint64_t *a) {
+    (void)a;
+    return unix_doorbell(f);
+}
+
+static long sys_unix_bind(struct fiber *f, const uint64_t *a) {
+    char path[NEXUS_UNIX_PATH_MAX + 1];
+    long err = copy_unix_path(f, path, a[0]);
+    return err ? err : unix_bind(f, path, a[1] > UINT32_MAX ? 0 : (unsigned)a[1]);
+}
+
+static long sys_unix_listen(struct fiber *f, const uint64_t *a) {
+    return unix_listen(f, (long)a[0], a[1] > UINT32_MAX ? UINT32_MAX : (unsigned)a[1]);
+}
+
+/* Hands out the description of the end just made (or passes its error on). out was checked
+ * writable before it was made, so the copy cannot fail; if it did, the end is closed again. */
+static long unix_conn_out(struct fiber *f, uint64_t out_uva, long made, const struct nexus_unix_conn *c) {
+    if (made < 0)
+        return made;
+    if (copy_to_user(f->pt, out_uva, c, sizeof *c)) {
+        unix_close(f, NEXUS_UNIX_CONN, made);
+        return -EFAULT;
+    }
+    return made;
+}
+
+static long sys_unix_connect(struct fiber *f, const uint64_t *a) {
+    char path[NEXUS_UNIX_PATH_MAX + 1];
+    struct nexus_unix_conn c = {0};
+    long err = copy_unix_path(f, path, a[0]);
+    if (!err)
+        err = copy_to_user(f->pt, a[2], &c, sizeof c);
+    if (err)
+        return err;
+    return unix_conn_out(f, a[2], unix_connect(f, path, a[1] > UINT32_MAX ? 0 : (unsigned)a[1], (long)a[3], &c), &c);
+}
+
+static long sys_unix_accept(struct fiber *f, const uint64_t *a) {
+    struct nexus_unix_conn c = {0};
+    long err = copy_to_user(f->pt, a[1], &c, sizeof c);
+    return err ? err : unix_conn_out(f, a[1], unix_accept(f, (long)a[0], &c), &c);
+}
+
+static long sys_unix_close(struct fiber *f, const uint64_t *a) { return unix_close(f, (long)a[0], (long)a[1]); }
+
 /* exit and pledge need no promise: a fiber can always end or give up more. The channel calls
  * need the channel's promise (channel_use), link_info the link's. entropy is stdio, as
  * OpenBSD's getentropy: every program may need randomness. */
@@ -294,6 +350,12 @@ static const struct {
     [SYS_FILE_READ] = {"file_read", sys_file_read, PROMISE_STDIO},
     [SYS_FILE_WRITE] = {"file_write", sys_file_write, PROMISE_STDIO},
     [SYS_FILE_CTL] = {"file_ctl", sys_file_ctl, PROMISE_STDIO},
+    [SYS_UNIX_DOORBELL] = {"unix_doorbell", sys_unix_doorbell, PROMISE_UNIX},
+    [SYS_UNIX_BIND] = {"unix_bind", sys_unix_bind, PROMISE_UNIX},
+    [SYS_UNIX_LISTEN] = {"unix_listen", sys_unix_listen, PROMISE_UNIX},
+    [SYS_UNIX_CONNECT] = {"unix_connect", sys_unix_connect, PROMISE_UNIX},
+    [SYS_UNIX_ACCEPT] = {"unix_accept", sys_unix_accept, PROMISE_UNIX},
+    [SYS_UNIX_CLOSE] = {"unix_close", sys_unix_close, PROMISE_UNIX},
 };
 
 void syscall_dispatch(struct fiber *f) {

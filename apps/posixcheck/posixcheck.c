@@ -682,6 +682,9 @@ int main(int argc, char **argv) {
     check_many_sockets();
     check_sockopt();
     check_msg(argc == 7 ? argv[6] : NULL);
+    check_unix();
+    check_unix_named();
+    check_unix_named_dgram();
     if (argc == 7)
         check_files(argv[6]);
     else

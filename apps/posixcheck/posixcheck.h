@@ -34,6 +34,12 @@ void check_msg(const char *read_only_dir);
 /* sockopt.c: socket options, MSG_* flags, ioctl(FIONREAD) */
 void check_sockopt(void);
 
+/* unix.c: AF_UNIX socket pairs, stream and datagram */
+void check_unix(void);
+/* unix_named.c: named AF_UNIX stream sockets (bind, listen, connect, accept) within the process */
+void check_unix_named(void);
+void check_unix_named_dgram(void);
+
 /* runtime.c */
 void check_gethostbyname(const char *name, const char *expected_text, const char *nxdomain_name);
 void check_ioctl_fionbio(void);

@@ -47,6 +47,19 @@ enum nexus_syscall {
                               creates the file -> len, -EROFS, -ENOSPC past the grant, -ENFILE */
     SYS_FILE_CTL = 22,     /* (int op, const char *name, uint64_t arg)  NEXUS_FILE_*
                               -> size for STAT, else 0; -ENOENT, -EROFS */
+    /* AF_UNIX names and connections (docs/unix.md): a path is 1..NEXUS_UNIX_PATH_MAX bytes and a
+     * NUL (-ENAMETOOLONG past it, -EINVAL empty); a type is NEXUS_UNIX_STREAM or _DGRAM. */
+    SYS_UNIX_DOORBELL = 23, /* ()  the caller's AF_UNIX doorbell channel (made on first use)
+                               -> channel, -ENOSPC none left */
+    SYS_UNIX_BIND = 24,    /* (const char *path, int type) -> name id; -EADDRINUSE, -ENOSPC */
+    SYS_UNIX_LISTEN = 25,  /* (int name, unsigned backlog) -> 0; -EBADF not the caller's name */
+    SYS_UNIX_CONNECT = 26, /* (const char *path, int type, struct nexus_unix_conn *out, int from)
+                              from: the caller's name the peer sees it by, or -1
+                              -> connection id; -ENOENT unbound, -ECONNREFUSED not listening,
+                                 -EPROTOTYPE another type, -EAGAIN backlog full */
+    SYS_UNIX_ACCEPT = 27,  /* (int name, struct nexus_unix_conn *out) -> connection id;
+                              -EAGAIN none waiting, -EINVAL not listening, -EBADF */
+    SYS_UNIX_CLOSE = 28,   /* (int kind, int id)  NEXUS_UNIX_NAME or _CONN -> 0; -EBADF */
     SYS_COUNT
 };
 
@@ -115,7 +128,7 @@ struct nexus_link_info {
 };
 
 /* Channel plan: 0..15 free for fibers' own use, 16+k the server end of link k, 32+k its client
- * end, 48+p the NetSwitch port p doorbell. Waiting on a channel takes READ on it in the caller's
+ * end, 48+p the NetSwitch port p doorbell, 56..63 AF_UNIX doorbells (NEXUS_UNIX_CHANNEL). Waiting on a channel takes READ on it in the caller's
  * CSpace, signalling it WRITE (-EPERM otherwise); and a promise by class: stdio for 0..15, for a
  * link the promise its server's manifest entry names for its clients (inet for the Membrane's
  * socket links, lwf for the LWF service's), net for ports. A fiber may be the client of
@@ -127,6 +140,32 @@ struct nexus_link_info {
 #define NEXUS_LINKS_MAX 16
 #define NEXUS_CLIENT_LINKS_MAX 4
 #define NEXUS_LINK_PAGES 36 /* a link's size: 144 KiB (laid out by nexus/link.h) */
+
+/* AF_UNIX (docs/unix.md). A connection is two lanes (nexus/unixlane.h) in NEXUS_UNIX_CONN_PAGES
+ * pages the kernel maps into both ends: the connecting end is end 0 and writes lane 0, the
+ * accepting end writes lane 1. Each end waits on its own doorbell channel and signals the
+ * peer's; the kernel signals a listener's doorbell when a connection arrives and a survivor's
+ * when its peer dies, after shutting the dead end's lanes. */
+#define NEXUS_UNIX_PATH_MAX 108   /* sun_path's size: the longest name, without its NUL */
+#define NEXUS_UNIX_STREAM 1
+#define NEXUS_UNIX_DGRAM 2 /* a datagram name takes connections without listen: each sender's */
+#define NEXUS_UNIX_NAME 0         /* SYS_UNIX_CLOSE's kinds */
+#define NEXUS_UNIX_CONN 1
+#define NEXUS_UNIX_CONN_PAGES 34  /* two lanes of 17 pages */
+#define NEXUS_UNIX_CHANNEL(i) (56u + (i)) /* doorbells: one per fiber using AF_UNIX */
+#define NEXUS_UNIX_CHANNELS 8
+#define NEXUS_UNIX_NO_PEER UINT32_MAX /* peer_doorbell of a connection whose other end has gone */
+
+struct nexus_unix_conn {
+    uint64_t va;            /* the connection's pages in the caller */
+    uint32_t end;           /* 0: the connecting end, 1: the accepting end */
+    uint32_t doorbell;      /* the caller's own: wait here */
+    uint32_t peer_doorbell; /* signal here to wake the other end */
+    uint32_t pad;
+    char peer_path[NEXUS_UNIX_PATH_MAX + 1]; /* the peer's name: the path connected to, or the
+                                                connecting end's `from` ("" none) */
+    char pad2[3];
+};
 
 struct nexus_identity {
     uint32_t id;   /* fiber id, unique for the boot */

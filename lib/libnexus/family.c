@@ -13,11 +13,11 @@ static struct link_client lwf = {.service = "lwf", .magic = NXS_MAGIC};
 static struct link_client utcp = {.service = "utcp", .magic = NXS_MAGIC};
 
 static const struct nxl_family families[] = {
-    {AF_INET, "inet", &membrane},
-    {AF_INET6, "inet6", &membrane},
-    {AF_LWF, "lwf", &lwf},   /* the LWF service: Libertaria Wire Frames between CellIDs */
-    {AF_UTCP, "utcp", &utcp}, /* the UTCP service: reliable streams between CellIDs */
-    {AF_UNIX, "unix", NULL}, /* the Chimera bridge: local rings between two apps */
+    {AF_INET, "inet", &membrane, NULL},
+    {AF_INET6, "inet6", &membrane, NULL},
+    {AF_LWF, "lwf", &lwf, NULL},    /* the LWF service: Libertaria Wire Frames between CellIDs */
+    {AF_UTCP, "utcp", &utcp, NULL}, /* the UTCP service: reliable streams between CellIDs */
+    {AF_UNIX, "unix", NULL, &nxl_unix}, /* the Chimera bridge: lanes of shared memory (unix.c) */
 };
 
 const struct nxl_family *nxl_family(int domain) {

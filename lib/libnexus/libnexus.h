@@ -5,10 +5,11 @@
  * libnexus is the POSIX face of every socket family. A table (family.c) maps each address
  * family to its backend: the service fiber that implements it, reached over a service link
  * (lib/link/client.h) with the socket protocol (nexus/sockproto.h). AF_INET and AF_INET6 go to
- * the Membrane; the rows for AF_LWF, AF_UTCP (their services) and AF_UNIX (local rings between
- * two apps, the Chimera bridge) are there, without a backend yet. A descriptor remembers its
- * family's row, so every call on it (socket.c), poll and select across families (poll.c) and
- * close dispatch through the table.
+ * the Membrane, AF_LWF and AF_UTCP to their services. AF_UNIX (the Chimera bridge, docs/unix.md)
+ * has no service: its sockets are lanes of shared memory (nexus/unixlane.h) that libnexus
+ * serves itself (unix.c), answering the same protocol. A descriptor remembers its family's row,
+ * so every call on it (socket.c), poll and select across families (poll.c) and close dispatch
+ * through the table.
  */
 #ifndef NEXUS_LIBNEXUS_H
 #define NEXUS_LIBNEXUS_H
@@ -23,11 +24,38 @@
 #define NXL_FD_FIRST 3 /* 0..2 are the console */
 #define NXL_FDS NXS_SOCKETS /* as many as one service link holds */
 
-struct nxl_family {
-    int domain;                 /* AF_* */
-    const char *name;
-    struct link_client *backend; /* NULL: the family is known but not built yet */
+/* A family served inside the app, without a service link (AF_UNIX: unix.c). It answers the
+ * socket protocol's requests as a service would, in a data slot of its own, so socket.c's calls,
+ * their blocking, poll and select work on its sockets unchanged. */
+struct nxl_local {
+    /* One request on socket m->sock: data holds the request's m->len bytes and receives the
+     * reply's (m->len set to their count). The result: >= 0 or -errno. */
+    long (*call)(struct nxs_msg *m, uint8_t *data);
+    uint32_t (*status)(int32_t sock); /* NXS_EV_* */
+    uint8_t *(*data)(void);           /* NXS_SLOT_DATA bytes (made on first use); NULL: no memory */
+    /* socketpair(2): two sockets connected to each other. 0 or -errno. */
+    long (*pair)(int type, int protocol, int32_t sock[2]);
+    /* The channel its peers in other apps ring, or -1 while it has none (then nothing but the
+     * app itself changes its sockets). */
+    int (*doorbell)(void);
+    /* Before sleeping on the doorbell: asks every peer to ring it on its next change; 1 if it is
+     * safe to sleep, 0 if something changed meanwhile (look again). */
+    int (*sleep_prepare)(void);
 };
+
+struct nxl_family {
+    int domain;                  /* AF_* */
+    const char *name;
+    struct link_client *backend; /* the service; NULL for a family served in the app */
+    const struct nxl_local *local;
+};
+extern const struct nxl_local nxl_unix; /* unix.c */
+
+/* A family served in the app gets a send's destination and gives a receive's source whole, at
+ * the end of its data slot (an AF_UNIX path does not fit the protocol's NXS_ADDR_MAX bytes);
+ * the payload stops short of it. */
+#define NXL_LOCAL_ADDR_ROOM 128u /* sizeof(struct sockaddr_storage) */
+#define NXL_LOCAL_ADDR_AT (NXS_SLOT_DATA - NXL_LOCAL_ADDR_ROOM)
 
 /* The row of a family: NULL if libnexus does not know it. */
 const struct nxl_family *nxl_family(int domain);
@@ -143,8 +171,9 @@ struct nxl_watch {
     unsigned n;
     struct link_client *backend[NXL_FDS];
     uint32_t seen[NXL_FDS];
+    const struct nxl_local *local; /* a family served in the app: its doorbell, if it has one */
 };
-void nxl_watch_add(struct nxl_watch *w, struct link_client *backend);
+void nxl_watch_add(struct nxl_watch *w, const struct nxl_family *family);
 void nxl_watch_mark(struct nxl_watch *w);
 /* Sleeps until a watched service changes something, or `limit` ns pass, or the interval timer
  * is due, whichever is first (at most LINK_CLIENT_LIVENESS_NS at a time). -ETIMEDOUT if

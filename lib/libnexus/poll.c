@@ -40,8 +40,8 @@ static short revents_of(const struct pollfd *p) {
 static void watch_fds(struct nxl_watch *w, const struct pollfd *fds, nfds_t n) {
     for (nfds_t i = 0; i < n; i++) {
         struct nxl_fd *f = fds[i].fd >= NXL_FD_FIRST ? nxl_fd_at(fds[i].fd) : NULL;
-        if (f && !f->is_file && link_client_ready(f->family->backend) == 0)
-            nxl_watch_add(w, f->family->backend);
+        if (f && !f->is_file && (!f->family->backend || link_client_ready(f->family->backend) == 0))
+            nxl_watch_add(w, f->family);
     }
     nxl_sigio_watch(w);
 }

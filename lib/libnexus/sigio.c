@@ -52,6 +52,6 @@ void nxl_sigio_watch(struct nxl_watch *w) {
     for (int fd = NXL_FD_FIRST; fd < NXL_FD_FIRST + NXL_FDS; fd++) {
         struct nxl_fd *f = nxl_fd_at(fd);
         if (watched(f))
-            nxl_watch_add(w, f->family->backend);
+            nxl_watch_add(w, f->family);
     }
 }

@@ -67,6 +67,11 @@ static int fd_take(void) {
     return -EMFILE;
 }
 
+/* The instance of the family's service now (a family served in the app has one, forever). */
+static uint32_t family_epoch(const struct nxl_family *family) {
+    return family->backend ? link_client_epoch(family->backend) : 0;
+}
+
 int nxl_fd_alloc(const struct nxl_family *family, int32_t sock, int type, int nonblock) {
     int i = fd_take();
     if (i < 0)
@@ -75,7 +80,7 @@ int nxl_fd_alloc(const struct nxl_family *family, int32_t sock, int type, int no
     fds[i].type = (uint8_t)type;
     fds[i].family = family;
     fds[i].nonblock = (uint8_t)(nonblock != 0);
-    fds[i].epoch = link_client_epoch(family->backend);
+    fds[i].epoch = family_epoch(family);
     return i + NXL_FD_FIRST;
 }
 
@@ -91,15 +96,18 @@ int nxl_fd_alloc_file(const struct nxl_open_file *file) {
 void nxl_fd_free(int fd) { fds[fd - NXL_FD_FIRST].used = 0; }
 
 int nxl_fd_live(const struct nxl_fd *f) {
-    return f->epoch == link_client_epoch(f->family->backend) ? 0 : -ECONNRESET;
+    return f->epoch == family_epoch(f->family) ? 0 : -ECONNRESET;
 }
 
-uint32_t nxl_fd_status(const struct nxl_fd *f) { return link_client_status(f->family->backend, f->sock); }
+uint32_t nxl_fd_status(const struct nxl_fd *f) {
+    const struct nxl_family *fam = f->family;
+    return fam->local ? fam->local->status(f->sock) : link_client_status(fam->backend, f->sock);
+}
 
 int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns) {
     uint64_t start = nx_clock_ns();
     struct nxl_watch w = {0};
-    nxl_watch_add(&w, f->family->backend);
+    nxl_watch_add(&w, f->family);
     nxl_sigio_watch(&w);
     for (;;) {
         nxl_watch_mark(&w);
@@ -120,9 +128,29 @@ int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns
         long intr = nxl_signal_interrupts(timeout_ns == 0);
         if (intr)
             return (int)intr;
-        if (nxl_watch_sleep(&w, left) == -ETIMEDOUT && !link_client_peer_alive(f->family->backend))
+        if (nxl_watch_sleep(&w, left) == -ETIMEDOUT && f->family->backend &&
+            !link_client_peer_alive(f->family->backend))
             return -ECONNRESET;
     }
+}
+
+/* A request to the family's backend, as link_client_call makes it over a service link; a
+ * family served in the app answers in its own data slot. */
+static long family_call(const struct nxl_family *fam, struct nxs_msg *m, const void *in, uint32_t in_len,
+                        void *out, uint32_t out_room) {
+    if (!fam->local)
+        return link_client_call(fam->backend, m, in, in_len, out, out_room);
+    uint8_t *data = fam->local->data();
+    if (!data || in_len > NXS_SLOT_DATA)
+        return data ? -EINVAL : -ENOMEM;
+    if (in && in_len)
+        memcpy(data, in, in_len);
+    long r = fam->local->call(m, data);
+    if (m->len > out_room)
+        m->len = out_room;
+    if (out && m->len)
+        memcpy(out, data, m->len);
+    return r;
 }
 
 /* A request on an open socket; fails fast if the socket belongs to a dead service instance. */
@@ -131,7 +159,7 @@ static long sock_call(const struct nxl_fd *f, struct nxs_msg *m, const void *in,
     if (nxl_fd_live(f))
         return -ECONNRESET;
     m->sock = f->sock;
-    return link_client_call(f->family->backend, m, in, in_len, out, out_room);
+    return family_call(f->family, m, in, in_len, out, out_room);
 }
 
 static void put_addr(const struct nxs_msg *m, struct sockaddr *addr, socklen_t *addrlen) {
@@ -154,22 +182,22 @@ static long set_addr(struct nxs_msg *m, const struct sockaddr *addr, socklen_t l
 
 int socket(int domain, int type, int protocol) {
     const struct nxl_family *family = nxl_family(domain);
-    if (!family || !family->backend)
+    if (!family)
         return (int)nxl_result(-EAFNOSUPPORT);
-    long err = link_client_ready(family->backend);
+    long err = family->backend ? link_client_ready(family->backend) : 0;
     if (err)
         return (int)nxl_result(err);
     struct nxs_msg m = {.op = NXS_OP_SOCKET, .sock = -1};
     m.arg[0] = (uint32_t)domain;
     m.arg[1] = (uint32_t)(type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC));
     m.arg[2] = (uint32_t)protocol;
-    long s = link_client_call(family->backend, &m, NULL, 0, NULL, 0);
+    long s = family_call(family, &m, NULL, 0, NULL, 0);
     if (s < 0)
         return (int)nxl_result(s);
     int fd = nxl_fd_alloc(family, (int32_t)s, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), type & SOCK_NONBLOCK);
     if (fd < 0) {
         struct nxs_msg c = {.op = NXS_OP_CLOSE, .sock = (int32_t)s};
-        link_client_call(family->backend, &c, NULL, 0, NULL, 0);
+        family_call(family, &c, NULL, 0, NULL, 0);
     }
     return (int)nxl_result(fd);
 }
@@ -181,10 +209,27 @@ static int simple(int fd, struct nxs_msg *m) {
     return (int)nxl_result(sock_call(f, m, NULL, 0, NULL, 0));
 }
 
+/* A request that names an address: in the protocol's address field for a service, whole in the
+ * data for a family served in the app (an AF_UNIX path is longer than the field). */
+static long addr_call(const struct nxl_fd *f, struct nxs_msg *m, const struct sockaddr *addr, socklen_t len) {
+    if (!f->family->local) {
+        long err = set_addr(m, addr, len);
+        return err ? err : sock_call(f, m, NULL, 0, NULL, 0);
+    }
+    if (!addr)
+        return -EFAULT;
+    if (len > NXS_SLOT_DATA)
+        return -EINVAL;
+    m->len = len;
+    return sock_call(f, m, addr, len, NULL, 0);
+}
+
 int bind(int fd, const struct sockaddr *addr, socklen_t len) {
+    struct nxl_fd *f = nxl_fd_get(fd);
+    if (!f)
+        return -1;
     struct nxs_msg m = {.op = NXS_OP_BIND};
-    long err = set_addr(&m, addr, len);
-    return err ? (int)nxl_result(err) : simple(fd, &m);
+    return (int)nxl_result(addr_call(f, &m, addr, len));
 }
 
 int listen(int fd, int backlog) {
@@ -204,7 +249,7 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags) {
             int nfd = nxl_fd_alloc(f->family, (int32_t)s, SOCK_STREAM, flags & SOCK_NONBLOCK);
             if (nfd < 0) {
                 struct nxs_msg c = {.op = NXS_OP_CLOSE, .sock = (int32_t)s};
-                link_client_call(f->family->backend, &c, NULL, 0, NULL, 0);
+                family_call(f->family, &c, NULL, 0, NULL, 0);
                 return (int)nxl_return(nfd);
             }
             put_addr(&m, addr, addrlen);
@@ -235,9 +280,7 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len) {
     if (!f)
         return -1;
     struct nxs_msg m = {.op = NXS_OP_CONNECT};
-    long r = set_addr(&m, addr, len);
-    if (!r)
-        r = sock_call(f, &m, NULL, 0, NULL, 0);
+    long r = addr_call(f, &m, addr, len);
     if (r != -EINPROGRESS || f->nonblock)
         return (int)nxl_return(r);
     r = nxl_wait_events(f, NXS_EV_OUT, f->sndtimeo_ns);
@@ -249,7 +292,38 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len) {
 }
 
 /* The link slot's data, where a send's pieces are gathered and a receive's bytes arrive. */
-static uint8_t *slot_data(const struct nxl_fd *f) { return link_client_data(f->family->backend); }
+static uint8_t *slot_data(const struct nxl_fd *f) {
+    return f->family->local ? f->family->local->data() : link_client_data(f->family->backend);
+}
+
+/* The most payload one request carries: the whole slot, but for a family served in the app,
+ * whose slot ends with the address (NXL_LOCAL_ADDR_AT). */
+static uint32_t slot_room(const struct nxl_fd *f) { return f->family->local ? NXL_LOCAL_ADDR_AT : NXS_SLOT_DATA; }
+
+/* A send's destination: in the request for a service, whole at the slot's end for a family
+ * served in the app. */
+static long put_dest(const struct nxl_fd *f, struct nxs_msg *m, uint8_t *slot, const struct sockaddr *to,
+                     socklen_t tolen) {
+    if (!f->family->local)
+        return set_addr(m, to, tolen);
+    if (tolen > NXL_LOCAL_ADDR_ROOM)
+        return -EINVAL;
+    memcpy(slot + NXL_LOCAL_ADDR_AT, to, tolen);
+    m->addr_len = tolen;
+    return 0;
+}
+
+/* A receive's source, from the request or from the slot's end (put_dest). */
+static void get_source(const struct nxl_fd *f, const struct nxs_msg *m, const uint8_t *slot, struct sockaddr *addr,
+                       socklen_t *addrlen) {
+    if (!f->family->local || !addr || !addrlen) {
+        put_addr(m, addr, addrlen);
+        return;
+    }
+    socklen_t n = m->addr_len < NXL_LOCAL_ADDR_ROOM ? m->addr_len : NXL_LOCAL_ADDR_ROOM;
+    memcpy(addr, slot + NXL_LOCAL_ADDR_AT, n < *addrlen ? n : *addrlen);
+    *addrlen = n;
+}
 
 /* Bytes sent, or -errno. */
 static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
@@ -261,12 +335,16 @@ static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
         return -ENOTCONN;
     size_t done = 0;
     int nonblock = f->nonblock || (flags & MSG_DONTWAIT);
+    uint32_t room = slot_room(f);
     do {
         struct nxs_msg m = {.op = NXS_OP_SEND};
         m.flags = (uint32_t)flags;
-        if (to)
-            set_addr(&m, to, tolen);
-        uint32_t chunk = len - done > NXS_SLOT_DATA ? NXS_SLOT_DATA : (uint32_t)(len - done);
+        if (to) {
+            long err = put_dest(f, &m, slot, to, tolen); /* again on a retry: the slot served others */
+            if (err)
+                return done ? (long)done : err;
+        }
+        uint32_t chunk = len - done > room ? room : (uint32_t)(len - done);
         m.len = chunk;
         nxl_iov_gather(iov, n, done, slot, chunk); /* again on a retry: the slot served others */
         long r = sock_call(f, &m, NULL, chunk, NULL, 0);
@@ -324,14 +402,15 @@ static long recv_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
     for (;;) {
         struct nxs_msg m = {.op = NXS_OP_RECV};
         m.flags = (uint32_t)(flags & (MSG_PEEK));
-        uint32_t want = len - done > NXS_SLOT_DATA ? NXS_SLOT_DATA : (uint32_t)(len - done);
+        uint32_t room = slot_room(f);
+        uint32_t want = len - done > room ? room : (uint32_t)(len - done);
         m.len = want;
         long r = sock_call(f, &m, NULL, 0, NULL, want);
         if (r >= 0) {
             uint32_t got = (uint64_t)r < m.len ? (uint32_t)r : m.len;
             nxl_iov_scatter(iov, n, done, slot, got);
             if (!done)
-                put_addr(&m, from, fromlen);
+                get_source(f, &m, slot, from, fromlen);
             done += got;
             if (f->type != SOCK_STREAM) {
                 /* A datagram comes whole or cut: the service says how long it was (arg0). */
@@ -459,6 +538,15 @@ static int sockname(int fd, struct sockaddr *addr, socklen_t *len, int op) {
     if (!addr || !len)
         return (int)nxl_result(-EFAULT);
     struct nxs_msg m = {.op = (uint32_t)op};
+    if (f->family->local) { /* the name comes whole in the data (addr_call) */
+        uint8_t name[sizeof(struct sockaddr_storage)];
+        long r = sock_call(f, &m, NULL, 0, name, sizeof name);
+        if (r < 0)
+            return (int)nxl_result(r);
+        memcpy(addr, name, m.len < *len ? m.len : *len);
+        *len = m.len;
+        return 0;
+    }
     long r = sock_call(f, &m, NULL, 0, NULL, 0);
     if (r < 0)
         return (int)nxl_result(r);
@@ -469,12 +557,35 @@ static int sockname(int fd, struct sockaddr *addr, socklen_t *len, int op) {
 int getsockname(int fd, struct sockaddr *addr, socklen_t *len) { return sockname(fd, addr, len, NXS_OP_GETSOCKNAME); }
 int getpeername(int fd, struct sockaddr *addr, socklen_t *len) { return sockname(fd, addr, len, NXS_OP_GETPEERNAME); }
 
+/* Only a family served in the app (AF_UNIX) makes pairs; Linux says EOPNOTSUPP for others. */
 int socketpair(int domain, int type, int protocol, int sv[2]) {
-    (void)domain;
-    (void)type;
-    (void)protocol;
-    (void)sv;
-    return (int)nxl_result(-EOPNOTSUPP); /* AF_UNIX pairs come with the Chimera bridge */
+    const struct nxl_family *family = nxl_family(domain);
+    if (!family)
+        return (int)nxl_result(-EAFNOSUPPORT);
+    if (!family->local)
+        return (int)nxl_result(-EOPNOTSUPP);
+    if (!sv)
+        return (int)nxl_result(-EFAULT);
+    int kind = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int32_t s[2];
+    long r = family->local->pair(kind, protocol, s);
+    if (r)
+        return (int)nxl_result(r);
+    int fd[2] = {nxl_fd_alloc(family, s[0], kind, type & SOCK_NONBLOCK), -EMFILE};
+    if (fd[0] >= 0)
+        fd[1] = nxl_fd_alloc(family, s[1], kind, type & SOCK_NONBLOCK);
+    if (fd[1] < 0) { /* out of descriptors: close what was made */
+        for (int i = 0; i < 2; i++) {
+            struct nxs_msg c = {.op = NXS_OP_CLOSE, .sock = s[i]};
+            if (fd[i] >= 0)
+                nxl_fd_free(fd[i]);
+            family_call(family, &c, NULL, 0, NULL, 0);
+        }
+        return (int)nxl_result(fd[0] < 0 ? fd[0] : fd[1]);
+    }
+    sv[0] = fd[0];
+    sv[1] = fd[1];
+    return 0;
 }
 
 /* ---- the file calls, for descriptors that are sockets or files (0..2 are the console) ---- */

@@ -17,7 +17,12 @@
 #define NS_PER_S 1000000000ull
 #define FOREVER_SLICE_NS NX_MS(1000) /* a sleep with nothing to watch still looks up this often */
 
-void nxl_watch_add(struct nxl_watch *w, struct link_client *backend) {
+void nxl_watch_add(struct nxl_watch *w, const struct nxl_family *family) {
+    struct link_client *backend = family->backend;
+    if (family->local) {
+        w->local = family->local;
+        return;
+    }
     for (unsigned i = 0; i < w->n; i++)
         if (w->backend[i] == backend)
             return;
@@ -49,6 +54,12 @@ long nxl_watch_sleep(struct nxl_watch *w, uint64_t limit) {
         if (link_client_prepare_wait(w->backend[i], w->seen[i]))
             return 0; /* changed since the mark (or a service restarted): look again */
         mask |= 1ull << link_client_channel(w->backend[i]);
+    }
+    int bell = w->local ? w->local->doorbell() : -1; /* -1: only the app itself changes them */
+    if (bell >= 0) {
+        if (!w->local->sleep_prepare())
+            return 0;
+        mask |= 1ull << bell;
     }
     if (!mask) {
         nx_sleep_ns(limit < FOREVER_SLICE_NS ? limit : FOREVER_SLICE_NS);

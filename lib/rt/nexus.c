@@ -19,6 +19,7 @@ long nx_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
 #define SYS1(nr, a) nx_syscall((nr), (long)(a), 0, 0, 0, 0, 0)
 #define SYS2(nr, a, b) nx_syscall((nr), (long)(a), (long)(b), 0, 0, 0, 0)
 #define SYS3(nr, a, b, c) nx_syscall((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define SYS4(nr, a, b, c, d) nx_syscall((nr), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 
 void nx_exit(int code) {
     fflush(stdout);
@@ -52,6 +53,14 @@ long nx_file_write(const char *name, uint64_t offset, const void *buf, size_t le
     return nx_syscall(SYS_FILE_WRITE, (long)name, (long)offset, (long)buf, (long)len, 0, 0);
 }
 long nx_file_ctl(int op, const char *name, uint64_t arg) { return SYS3(SYS_FILE_CTL, op, name, arg); }
+long nx_unix_doorbell(void) { return SYS0(SYS_UNIX_DOORBELL); }
+long nx_unix_bind(const char *path, int type) { return SYS2(SYS_UNIX_BIND, path, type); }
+long nx_unix_listen(long name, unsigned backlog) { return SYS2(SYS_UNIX_LISTEN, name, backlog); }
+long nx_unix_connect(const char *path, int type, struct nexus_unix_conn *out, long from) {
+    return SYS4(SYS_UNIX_CONNECT, path, type, out, from);
+}
+long nx_unix_accept(long name, struct nexus_unix_conn *out) { return SYS2(SYS_UNIX_ACCEPT, name, out); }
+long nx_unix_close(int kind, long id) { return SYS2(SYS_UNIX_CLOSE, kind, id); }
 
 /* picolibc calls this from exit() after running atexit handlers. */
 void _exit(int code) {

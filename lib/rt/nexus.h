@@ -45,6 +45,12 @@ long nx_realtime_ns(void);
 long nx_file_read(const char *name, uint64_t offset, void *buf, size_t len);
 long nx_file_write(const char *name, uint64_t offset, const void *buf, size_t len);
 long nx_file_ctl(int op, const char *name, uint64_t arg);
+long nx_unix_doorbell(void);
+long nx_unix_bind(const char *path, int type);
+long nx_unix_listen(long name, unsigned backlog);
+long nx_unix_connect(const char *path, int type, struct nexus_unix_conn *out, long from);
+long nx_unix_accept(long name, struct nexus_unix_conn *out);
+long nx_unix_close(int kind, long id);
 
 #define NX_MS(n) ((uint64_t)(n) * 1000000ull)
 

@@ -30,8 +30,9 @@ int main(void) {
                                       utcp->backend->magic == NXS_MAGIC && utcp->backend != lwf->backend &&
                                       utcp->backend != inet->backend);
     const struct nxl_family *unix_family = nxl_family(AF_UNIX);
-    CHECK("unix_slot_without_backend", unix_family && unix_family->domain == AF_UNIX &&
-                                           unix_family->backend == NULL); /* known, not built yet */
+    CHECK("unix_served_in_the_app", unix_family && unix_family->domain == AF_UNIX && !unix_family->backend &&
+                                        unix_family->local == &nxl_unix);
+    CHECK("services_not_local", inet && !inet->local && lwf && !lwf->local && utcp && !utcp->local);
     CHECK("own_families_not_linux_values", AF_LWF > 46 && AF_UTCP > 46 && AF_LWF != AF_UTCP);
     CHECK("unspec_unknown", nxl_family(AF_UNSPEC) == NULL);
     CHECK("negative_unknown", nxl_family(-1) == NULL);

@@ -69,8 +69,8 @@ int main(void) {
     CHECK("mixed_separators", parses_to("stdio, rbus ,wbus", PROMISE_STDIO | PROMISE_RBUS | PROMISE_WBUS));
     CHECK("repeated_separators", parses_to("net,,  , ,inet", PROMISE_NET | PROMISE_INET));
     CHECK("leading_and_trailing_separators", parses_to(" ,stdio inet, ", PROMISE_STDIO | PROMISE_INET));
-    CHECK("all_names", parses_to("stdio rbus wbus net inet lwf utcp keyblob sign", PROMISE_ALL));
-    CHECK("all_names_reversed", parses_to("sign,keyblob,utcp,lwf,inet,net,wbus,rbus,stdio", PROMISE_ALL));
+    CHECK("all_names", parses_to("stdio rbus wbus net inet lwf utcp keyblob sign unix", PROMISE_ALL));
+    CHECK("all_names_reversed", parses_to("unix,sign,keyblob,utcp,lwf,inet,net,wbus,rbus,stdio", PROMISE_ALL));
     CHECK("duplicates_collapse", parses_to("stdio stdio,stdio", PROMISE_STDIO));
     CHECK("duplicates_among_others", parses_to("net inet net", PROMISE_NET | PROMISE_INET));
 
@@ -118,11 +118,11 @@ int main(void) {
     pledge_format(0, buf, sizeof buf);
     CHECK("format_empty", strcmp(buf, "") == 0);
     pledge_format(PROMISE_ALL, buf, sizeof buf);
-    CHECK("format_all", strcmp(buf, "stdio rbus wbus net inet lwf utcp keyblob sign") == 0);
+    CHECK("format_all", strcmp(buf, "stdio rbus wbus net inet lwf utcp keyblob sign unix") == 0);
     pledge_format(PROMISE_RBUS | PROMISE_INET, buf, sizeof buf);
     CHECK("format_two", strcmp(buf, "rbus inet") == 0);
     pledge_format(0xffffffffu, buf, sizeof buf);
-    CHECK("format_ignores_unknown_bits", strcmp(buf, "stdio rbus wbus net inet lwf utcp keyblob sign") == 0);
+    CHECK("format_ignores_unknown_bits", strcmp(buf, "stdio rbus wbus net inet lwf utcp keyblob sign unix") == 0);
     int round_trips = 1;
     for (uint32_t m = 0; m <= PROMISE_ALL; m++) {
         pledge_format(m, buf, sizeof buf);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "nexus.h"
+#include "unix_lane.h"
 
 #define KERNEL_ADDR   0x80200000ul /* kernel text: mapped, but not for U-mode */
 #define UNMAPPED_ADDR 0x50000000ul /* the heap window's start: unmapped in a probe without a heap grant */
@@ -394,6 +395,210 @@ static void mode_heap_shrink(void) {
     *(volatile unsigned char *)(start + 4096) = 1;
 }
 
+/* ---- AF_UNIX through the syscalls (kernel/unix.c), below libnexus ---- */
+
+#define UNIX_PATH "/run/probe.sock"
+#define UNIX_WAIT_NS NX_MS(5000)
+static const char unix_hello[] = "hello from the client", unix_reply[] = "hello from the server";
+
+/* Sleeps on the doorbell until got() holds, at most UNIX_WAIT_NS: 1 if it came. The ring's
+ * wake flag is set first, so the peer rings (ion_ring.h's protocol). */
+static int unix_wait(long bell, struct ion_ring *ring, int (*got)(void *), void *arg) {
+    uint64_t t0 = nx_clock_ns();
+    while (!got(arg)) {
+        if (nx_clock_ns() - t0 > UNIX_WAIT_NS)
+            return 0;
+        if (ion_ring_consumer_sleep_prepare(ring) && !got(arg))
+            nx_wait((int)bell, NX_MS(200));
+    }
+    return 1;
+}
+
+static int unix_has_data(void *r) {
+    uint32_t len;
+    return unix_lane_piece(r, 0, &len) != NULL;
+}
+
+static int unix_at_end(void *r) { return unix_lane_at_end(r); }
+
+/* Sends text on w and rings the peer if it sleeps. */
+static int unix_send(struct unix_lane_writer *w, const char *text, const struct nexus_unix_conn *c) {
+    uint8_t *buf = unix_lane_claim(w);
+    if (!buf)
+        return 0;
+    memcpy(buf, text, strlen(text));
+    if (unix_lane_post(w, (uint32_t)strlen(text)))
+        return 0;
+    if (ion_ring_producer_should_wake(&w->active))
+        nx_signal((int)c->peer_doorbell);
+    return 1;
+}
+
+static int unix_got(struct unix_lane_reader *r, const char *text) {
+    uint32_t len;
+    const uint8_t *p = unix_lane_piece(r, 0, &len);
+    int ok = p && len == strlen(text) && !memcmp(p, text, len);
+    unix_lane_drop_first(r);
+    return ok;
+}
+
+static void unix_lanes(const struct nexus_unix_conn *c, struct unix_lane_writer *w, struct unix_lane_reader *r) {
+    uint8_t *base = (uint8_t *)(uintptr_t)c->va;
+    unix_lane_writer_attach(w, base + (size_t)c->end * UNIX_LANE_BYTES);
+    unix_lane_reader_attach(r, base + (size_t)(1 - c->end) * UNIX_LANE_BYTES);
+}
+
+/* Binds, listens, accepts the partner's connection, answers its message, then reads end of
+ * file once the partner has exited without closing: the kernel shut its end. */
+static void mode_unix_server(void) {
+    long name = nx_unix_bind(UNIX_PATH, NEXUS_UNIX_STREAM), bell = nx_unix_doorbell();
+    check("unix.bind", name >= 0 && bell >= 0, "bind %ld, doorbell %ld", name, bell);
+    EXPECT_EQ("unix.listen", nx_unix_listen(name, 2), 0);
+    struct nexus_unix_conn c;
+    long conn = -EAGAIN;
+    uint64_t t0 = nx_clock_ns();
+    while ((conn = nx_unix_accept(name, &c)) == -EAGAIN && nx_clock_ns() - t0 < UNIX_WAIT_NS)
+        nx_wait((int)bell, NX_MS(200)); /* a connection rings the listener's doorbell */
+    check("unix.accept", conn >= 0 && c.end == 1 && c.doorbell == (uint32_t)bell && c.peer_doorbell != c.doorbell,
+          "accept %ld, end %u, doorbells %u/%u", conn, c.end, c.doorbell, c.peer_doorbell);
+    if (conn < 0)
+        return;
+    struct unix_lane_writer w;
+    struct unix_lane_reader r;
+    unix_lanes(&c, &w, &r);
+    check("unix.server_got_message", unix_wait(bell, &r.active, unix_has_data, &r) && unix_got(&r, unix_hello),
+          "no \"%s\" from the partner", unix_hello);
+    check("unix.server_replied", unix_send(&w, unix_reply, &c), "no free buffer");
+    check("unix.end_of_file_after_peer_exit", unix_wait(bell, &r.active, unix_at_end, &r), "no end of file");
+    check("unix.peer_gone_reads_no_more", unix_lane_reader_shut(&w), "the dead peer's reader is not shut");
+    EXPECT_EQ("unix.close_connection", nx_unix_close(NEXUS_UNIX_CONN, conn), 0);
+    EXPECT_EQ("unix.close_name", nx_unix_close(NEXUS_UNIX_NAME, name), 0);
+}
+
+/* Connects (retrying while the server starts), sends, reads the answer, exits without closing. */
+static void mode_unix_client(void) {
+    struct nexus_unix_conn c;
+    long conn = -ENOENT;
+    uint64_t t0 = nx_clock_ns();
+    while ((conn = nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c, -1)) < 0 && nx_clock_ns() - t0 < UNIX_WAIT_NS &&
+           (conn == -ENOENT || conn == -ECONNREFUSED))
+        nx_sleep_ns(NX_MS(10));
+    check("unix.connect", conn >= 0 && c.end == 0, "connect %ld", conn);
+    if (conn < 0)
+        return;
+    struct unix_lane_writer w;
+    struct unix_lane_reader r;
+    unix_lanes(&c, &w, &r);
+    check("unix.client_sent", unix_send(&w, unix_hello, &c), "no free buffer");
+    check("unix.client_got_reply", unix_wait(c.doorbell, &r.active, unix_has_data, &r) && unix_got(&r, unix_reply),
+          "no \"%s\" from the server", unix_reply);
+}
+
+/* A count the kernel publishes under /Bus/unix, or -1. */
+static long unix_bus(const char *what) {
+    char path[48], v[24];
+    snprintf(path, sizeof path, "/Bus/unix/%s", what);
+    return nx_bus_get(path, v, sizeof v) > 0 ? strtol(v, NULL, 10) : -1;
+}
+
+/* Every argument the AF_UNIX syscalls refuse, and a connection of the probe to itself. */
+static void mode_unix_args(void) {
+    char longest[NEXUS_UNIX_PATH_MAX + 2];
+    memset(longest, 'p', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0'; /* 109 bytes before the NUL: one too many */
+    struct nexus_unix_conn c;
+    EXPECT_EQ("unix.bind_null", nx_unix_bind(NULL, NEXUS_UNIX_STREAM), -EFAULT);
+    EXPECT_EQ("unix.bind_kernel_pointer", nx_unix_bind((const char *)KERNEL_ADDR, NEXUS_UNIX_STREAM), -EFAULT);
+    EXPECT_EQ("unix.bind_empty", nx_unix_bind("", NEXUS_UNIX_STREAM), -EINVAL);
+    EXPECT_EQ("unix.bind_too_long", nx_unix_bind(longest, NEXUS_UNIX_STREAM), -ENAMETOOLONG);
+    longest[NEXUS_UNIX_PATH_MAX] = '\0';
+    long longest_name = nx_unix_bind(longest, NEXUS_UNIX_STREAM);
+    check("unix.bind_longest", longest_name >= 0, "a %d-byte path: %ld", NEXUS_UNIX_PATH_MAX, longest_name);
+    EXPECT_EQ("unix.bind_bad_type", nx_unix_bind(UNIX_PATH, 7), -EINVAL);
+    long name = nx_unix_bind(UNIX_PATH, NEXUS_UNIX_STREAM);
+    check("unix.bind", name >= 0, "bind %ld", name);
+    EXPECT_EQ("unix.bind_in_use", nx_unix_bind(UNIX_PATH, NEXUS_UNIX_STREAM), -EADDRINUSE);
+    EXPECT_EQ("unix.listen_bad_name", nx_unix_listen(999, 1), -EBADF);
+    EXPECT_EQ("unix.listen_negative_name", nx_unix_listen(-1, 1), -EBADF);
+    EXPECT_EQ("unix.accept_not_listening", nx_unix_accept(name, &c), -EINVAL);
+    EXPECT_EQ("unix.connect_unbound", nx_unix_connect("/run/nobody.sock", NEXUS_UNIX_STREAM, &c, -1), -ENOENT);
+    EXPECT_EQ("unix.connect_from_not_own_name", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c, 999), -EBADF);
+    EXPECT_EQ("unix.connect_not_listening", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c, -1), -ECONNREFUSED);
+    EXPECT_EQ("unix.listen", nx_unix_listen(name, 1), 0);
+    EXPECT_EQ("unix.connect_other_type", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_DGRAM, &c, -1), -EPROTOTYPE);
+    EXPECT_EQ("unix.connect_bad_out", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, (void *)KERNEL_ADDR, -1), -EFAULT);
+    EXPECT_EQ("unix.connect_readonly_out", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, (void *)(uintptr_t)&mode_unix_args, -1), -EFAULT);
+    EXPECT_EQ("unix.bad_out_left_nothing", nx_unix_accept(name, &c), -EAGAIN);
+    struct nexus_unix_conn mine, theirs;
+    long end0 = nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &mine, -1);
+    EXPECT_EQ("unix.backlog_full", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c, -1), -EAGAIN);
+    EXPECT_EQ("unix.accept_bad_out", nx_unix_accept(name, NULL), -EFAULT);
+    long end1 = nx_unix_accept(name, &theirs);
+    check("unix.connect_to_itself", end0 >= 0 && end1 >= 0 && mine.va != theirs.va && mine.end == 0 && theirs.end == 1 &&
+                                        !strcmp(mine.peer_path, UNIX_PATH) && theirs.peer_path[0] == '\0',
+          "ends %ld/%ld at %#lx/%#lx", end0, end1, (unsigned long)mine.va, (unsigned long)theirs.va);
+    if (end0 >= 0 && end1 >= 0) {
+        struct unix_lane_writer w;
+        struct unix_lane_reader r, r0;
+        struct unix_lane_writer w1;
+        unix_lanes(&mine, &w, &r0);
+        unix_lanes(&theirs, &w1, &r);
+        check("unix.lanes_shared", unix_send(&w, unix_hello, &mine) && unix_got(&r, unix_hello), "not across");
+        check("unix.bus_counts_connection", unix_bus("connections") == 1, "/Bus/unix/connections %ld",
+              unix_bus("connections"));
+    }
+    EXPECT_EQ("unix.close_bad_kind", nx_unix_close(7, 0), -EBADF);
+    EXPECT_EQ("unix.close_bad_id", nx_unix_close(NEXUS_UNIX_CONN, 12345), -EBADF);
+    EXPECT_EQ("unix.close_negative_id", nx_unix_close(NEXUS_UNIX_CONN, -3), -EBADF);
+    EXPECT_EQ("unix.close_end0", nx_unix_close(NEXUS_UNIX_CONN, end0), 0);
+    EXPECT_EQ("unix.close_twice", nx_unix_close(NEXUS_UNIX_CONN, end0), -EBADF);
+    EXPECT_EQ("unix.close_end1", nx_unix_close(NEXUS_UNIX_CONN, end1), 0);
+    /* A connection whose connecting end sent and left before the accept is still accepted: the
+     * bytes, then end of file. */
+    long gone = nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &mine, -1);
+    struct unix_lane_writer gw;
+    struct unix_lane_reader gr;
+    if (gone >= 0) {
+        unix_lanes(&mine, &gw, &gr);
+        unix_send(&gw, unix_hello, &mine);
+    }
+    EXPECT_EQ("unix.close_before_accept", nx_unix_close(NEXUS_UNIX_CONN, gone), 0);
+    long late = nx_unix_accept(name, &theirs);
+    int got_it = 0, at_end = 0;
+    if (late >= 0) {
+        unix_lanes(&theirs, &gw, &gr);
+        got_it = unix_got(&gr, unix_hello);
+        at_end = unix_lane_at_end(&gr);
+    }
+    check("unix.accepted_after_connector_left", late >= 0 && theirs.peer_doorbell == NEXUS_UNIX_NO_PEER && got_it && at_end,
+          "accept %ld, peer doorbell %u, message %d, end %d", late, theirs.peer_doorbell, got_it, at_end);
+    if (late >= 0)
+        nx_unix_close(NEXUS_UNIX_CONN, late);
+    EXPECT_EQ("unix.close_name", nx_unix_close(NEXUS_UNIX_NAME, name), 0);
+    EXPECT_EQ("unix.close_name_twice", nx_unix_close(NEXUS_UNIX_NAME, name), -EBADF);
+    EXPECT_EQ("unix.connect_after_close", nx_unix_connect(UNIX_PATH, NEXUS_UNIX_STREAM, &c, -1), -ENOENT);
+    check("unix.bus_counts_back", unix_bus("connections") == 0 && unix_bus("names") == 1, "/Bus/unix: %ld connections, %ld names",
+          unix_bus("connections"), unix_bus("names")); /* the longest path's name is still bound */
+    long names[32];
+    int held = 0;
+    char path[32];
+    do {
+        snprintf(path, sizeof path, "/run/fill%d", held);
+        names[held] = nx_unix_bind(path, NEXUS_UNIX_STREAM);
+    } while (names[held] >= 0 && ++held < 32);
+    check("unix.names_run_out", held > 0 && held < 32 && names[held] == -ENOSPC, "%d names, then %ld", held,
+          held < 32 ? names[held] : 0);
+    while (held)
+        nx_unix_close(NEXUS_UNIX_NAME, names[--held]);
+    nx_unix_close(NEXUS_UNIX_NAME, longest_name);
+}
+
+/* Without the unix promise: the first AF_UNIX call kills it. */
+static void mode_unix_unpledged(void) {
+    printf("probe: unix_bind without the unix promise; the kernel must kill this fiber\n");
+    nx_unix_bind(UNIX_PATH, NEXUS_UNIX_STREAM);
+}
+
 static const struct {
     const char *mode;
     void (*run)(void);
@@ -413,6 +618,8 @@ static const struct {
     {"keyblob-none", mode_keyblob_none}, {"keyblob-steal", mode_keyblob_steal},
     {"keyblob-take", mode_keyblob_take}, {"heap", mode_heap},
     {"heapnone", mode_heap_none},    {"heapshrink", mode_heap_shrink},
+    {"unix-server", mode_unix_server}, {"unix-client", mode_unix_client},
+    {"unix-args", mode_unix_args},   {"unix-unpledged", mode_unix_unpledged},
 };
 
 int main(int argc, char **argv) {
