@@ -127,7 +127,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
-IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd utcp utcpcat utcpsink utcpget
+IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd mosquitto utcp utcpcat utcpsink utcpget
 TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
@@ -305,6 +305,46 @@ $(B)/rinetd/%.o: $(RINETD_STAMP) apps/rinetd/config.h
 	$(CC) $(RINETD_CFLAGS) -c $(RINETD_DIR)/src/$*.c -o $@
 
 $(B)/user/rinetd.full.elf: $(RINETD_OBJS) $(B)/files/rinetd.o $(LIBNEXUS_OBJS)
+
+# mosquitto 2.0.11 (issue 16), the MQTT broker only, from Debian's source package
+# (tools/sources.lock), compiled unpatched and without its own Makefiles: the parts are its
+# src/Makefile's OBJS (from src/, or lib/ when shared with the client library), the -D flags the
+# ones its config.mk gives the broker with WITH_TLS, WITH_EPOLL, WITH_BRIDGE, WITH_PERSISTENCE,
+# WITH_UNIX_SOCKETS, WITH_CONTROL (plugins' topics), WITH_WEBSOCKETS and WITH_SYSTEMD off: poll(),
+# no threads, no cJSON, no plugins (a plugin in the config fails at dlopen). Its own config.h
+# (in the tarball's top folder) is the config header. Its warnings are its own: no -Werror.
+# Its config is built into its image (apps/mosquitto/), including a folder that
+# `include_dir` reads.
+MOSQ_VERSION   := $(shell awk '$$1 == "mosquitto" { print $$2 }' tools/sources.lock)
+MOSQ_DIR       := $(B)/third_party/mosquitto
+MOSQ_STAMP     := $(MOSQ_DIR)/.fetched-$(MOSQ_VERSION)
+MOSQ_SRC_PARTS := mosquitto bridge bridge_topic conf conf_includedir context control database handle_auth \
+                  handle_connack handle_connect handle_disconnect handle_publish handle_subscribe handle_unsubscribe keepalive \
+                  logging loop memory_public mux mux_epoll mux_poll net password_mosq property_broker persist_read \
+                  persist_read_v234 persist_read_v5 persist_write persist_write_v5 plugin plugin_public \
+                  read_handle retain security security_default send_auth send_connack send_suback send_unsuback \
+                  service session_expiry signals subs sys_tree topic_tok websockets will_delay xtreport
+MOSQ_LIB_PARTS := alias_mosq handle_ping handle_pubackcomp handle_pubrec handle_pubrel \
+                  handle_suback handle_unsuback memory_mosq misc_mosq net_mosq net_mosq_ocsp packet_datatypes \
+                  packet_mosq property_mosq send_connect send_disconnect send_mosq send_publish send_subscribe \
+                  send_unsubscribe strings_mosq time_mosq tls_mosq utf8_mosq util_mosq util_topic will_mosq
+MOSQ_OBJS      := $(MOSQ_SRC_PARTS:%=$(B)/mosquitto/src/%.o) $(MOSQ_LIB_PARTS:%=$(B)/mosquitto/lib/%.o)
+MOSQ_CFLAGS    := $(filter-out -Werror -Wextra -MMD,$(UCFLAGS)) -MD -Ilib/libnexus/include -I$(MOSQ_DIR) \
+                  -I$(MOSQ_DIR)/src -I$(MOSQ_DIR)/lib -I$(MOSQ_DIR)/include -I$(MOSQ_DIR)/deps \
+                  -DVERSION=\"$(firstword $(subst -, ,$(MOSQ_VERSION)))\" -DWITH_BROKER -DWITH_SYS_TREE \
+                  -DWITH_MEMORY_TRACKING
+FILES_mosquitto := /etc/mosquitto/mosquitto.conf=apps/mosquitto/mosquitto.conf \
+                   /etc/mosquitto/conf.d/nexus.conf=apps/mosquitto/conf.d/nexus.conf
+$(B)/files/mosquitto.S: apps/mosquitto/mosquitto.conf apps/mosquitto/conf.d/nexus.conf
+
+$(MOSQ_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
+	tools/fetch-source.sh mosquitto
+
+$(B)/mosquitto/%.o: $(MOSQ_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(MOSQ_CFLAGS) -c $(MOSQ_DIR)/$*.c -o $@
+
+$(B)/user/mosquitto.full.elf: $(MOSQ_OBJS) $(B)/files/mosquitto.o $(LIBNEXUS_OBJS)
 
 # curl 7.88.1 (issue 16), HTTP only, from Debian's source package (tools/sources.lock), unpatched.
 # It is embedded in the test kernel only: its configure alone takes minutes on these machines,
@@ -751,4 +791,4 @@ clean:
            $(HOST_OBJ)/%.o $(FUZZ_OBJ)/%.o $(HOST_OBJ)/$(LIBFDT_DIR)/%.o $(FUZZ_OBJ)/$(LIBFDT_DIR)/%.o \
            $(HOST_OBJ)/$(LWIP_DIR)/%.o $(FUZZ_OBJ)/$(LWIP_DIR)/%.o \
            $(B)/user/%.full.elf $(B)/user-test/%.full.elf
-.PRECIOUS: $(B)/sodium/%.o $(B)/rinetd/%.o $(B)/files/%.o $(B)/files/%.S
+.PRECIOUS: $(B)/sodium/%.o $(B)/rinetd/%.o $(B)/mosquitto/%.o $(B)/files/%.o $(B)/files/%.S
