@@ -26,12 +26,14 @@ comma    := ,
 
 # rv64imac without floating point: no FPU state to switch, and picolibc's integer printf.
 # Code is compiled with the CSR/fence extensions spelled out (GCC 12 wants them named); the link
-# names plain rv64imac so GCC picks picolibc's rv64imac/lp64 multilib.
+# names plain rv64imac so GCC picks picolibc's rv64imac/lp64 multilib. -MD, not -MMD: libnexus
+# replaces headers that picolibc's own include (<sys/stat.h> includes <time.h>, <termios.h>
+# includes <sys/termios.h>), and -MMD leaves out everything reached through a system header.
 ARCH     := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
 LINKARCH := -march=rv64imac -mabi=lp64 -mcmodel=medany
 PICO     := --specs=picolibc.specs -DPICOLIBC_INTEGER_PRINTF_SCANF
 CFLAGS   := $(ARCH) $(PICO) -std=gnu11 -O2 -g -ffreestanding -fno-common -fno-builtin-printf \
-            -Wall -Wextra -Werror -MMD -MP
+            -Wall -Wextra -Werror -MD -MP
 KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio -Inetswitch -Iion -Iinclude
 UCFLAGS  := $(CFLAGS) -Ilib/rt -Iinclude -Iion
 LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
@@ -285,14 +287,12 @@ $(B)/user/utcpget.full.elf: $(B)/u/apps/utcpget/utcpget.o $(LIBNEXUS_OBJS)
 # rinetd 0.73 (issue 16) from Debian's source package (tools/sources.lock), compiled unpatched
 # and without its configure step: apps/rinetd/config.h says what configure would find in
 # picolibc + libnexus; the flags are its src/Makefile.am's; parse.c comes generated in the
-# tarball. Its warnings are its own: no -Werror. Its config is built into the image. -MD, not
-# -MMD: rinetd.c reaches libnexus's <time.h> through a system header first, and -MMD would leave
-# it out of the dependency file.
+# tarball. Its warnings are its own: no -Werror. Its config is built into the image.
 RINETD_VERSION := $(shell awk '$$1 == "rinetd" { print $$2 }' tools/sources.lock)
 RINETD_DIR     := $(B)/third_party/rinetd
 RINETD_STAMP   := $(RINETD_DIR)/.fetched-$(RINETD_VERSION)
 RINETD_OBJS    := $(patsubst %,$(B)/rinetd/%.o,rinetd parse match net)
-RINETD_CFLAGS  := $(filter-out -Werror -Wextra -std=gnu11 -MMD,$(UCFLAGS)) -MD -std=c99 -D_POSIX_C_SOURCE=200809L \
+RINETD_CFLAGS  := $(filter-out -Werror -Wextra -std=gnu11,$(UCFLAGS)) -std=c99 -D_POSIX_C_SOURCE=200809L \
                   -D_XOPEN_SOURCE -D_GNU_SOURCE -DHAVE_CONFIG_H -Iapps/rinetd -Ilib/libnexus/include
 FILES_rinetd   := /etc/rinetd.conf=apps/rinetd/rinetd.conf
 $(B)/files/rinetd.S: apps/rinetd/rinetd.conf
@@ -328,11 +328,17 @@ MOSQ_LIB_PARTS := alias_mosq handle_ping handle_pubackcomp handle_pubrec handle_
                   handle_suback handle_unsuback memory_mosq misc_mosq net_mosq net_mosq_ocsp packet_datatypes \
                   packet_mosq property_mosq send_connect send_disconnect send_mosq send_publish send_subscribe \
                   send_unsubscribe strings_mosq time_mosq tls_mosq utf8_mosq util_mosq util_topic will_mosq
+# What the broker is built without, said with -U (which changes nothing for the compiler: none is
+# defined) so that tests/frontdoor/builddeps.py, which follows #ifdef only for switches a
+# command names, knows these branches are not compiled: the platforms it is not, the features off.
+MOSQ_OFF       := WIN32 __linux__ __APPLE__ __FreeBSD__ __QNX__ WITH_TLS WITH_EPOLL WITH_BRIDGE \
+                  WITH_PERSISTENCE WITH_UNIX_SOCKETS WITH_CONTROL WITH_WEBSOCKETS WITH_SYSTEMD \
+                  WITH_THREADING WITH_SRV WITH_ADNS WITH_CJSON WITH_WRAP WITH_XTREPORT
 MOSQ_OBJS      := $(MOSQ_SRC_PARTS:%=$(B)/mosquitto/src/%.o) $(MOSQ_LIB_PARTS:%=$(B)/mosquitto/lib/%.o)
-MOSQ_CFLAGS    := $(filter-out -Werror -Wextra -MMD,$(UCFLAGS)) -MD -Ilib/libnexus/include -I$(MOSQ_DIR) \
+MOSQ_CFLAGS    := $(filter-out -Werror -Wextra,$(UCFLAGS)) -Ilib/libnexus/include -I$(MOSQ_DIR) \
                   -I$(MOSQ_DIR)/src -I$(MOSQ_DIR)/lib -I$(MOSQ_DIR)/include -I$(MOSQ_DIR)/deps \
                   -DVERSION=\"$(firstword $(subst -, ,$(MOSQ_VERSION)))\" -DWITH_BROKER -DWITH_SYS_TREE \
-                  -DWITH_MEMORY_TRACKING
+                  -DWITH_MEMORY_TRACKING $(MOSQ_OFF:%=-U%)
 FILES_mosquitto := /etc/mosquitto/mosquitto.conf=apps/mosquitto/mosquitto.conf \
                    /etc/mosquitto/conf.d/nexus.conf=apps/mosquitto/conf.d/nexus.conf
 $(B)/files/mosquitto.S: apps/mosquitto/mosquitto.conf apps/mosquitto/conf.d/nexus.conf
@@ -343,6 +349,10 @@ $(MOSQ_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
 $(B)/mosquitto/%.o: $(MOSQ_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(MOSQ_CFLAGS) -c $(MOSQ_DIR)/$*.c -o $@
+
+# Its random bytes (broker-made client ids) from getrandom, the kernel's entropy, rather than
+# random(): what it does on glibc, where it includes <sys/random.h> under __linux__ && __GLIBC__.
+$(B)/mosquitto/lib/util_mosq.o: MOSQ_CFLAGS += -DHAVE_GETRANDOM -include sys/random.h
 
 $(B)/user/mosquitto.full.elf: $(MOSQ_OBJS) $(B)/files/mosquitto.o $(LIBNEXUS_OBJS)
 
