@@ -13,9 +13,10 @@ port 1883 is forwarded from a free loopback port; the host's mosquitto_sub and m
   - a 48 KiB payload arrives intact;
   - messages/s host -> broker -> host at QoS 0 and 1 (INFO lines, make bench);
   - the Membrane restarted (console `restart membrane`): the broker restarts with it
-    (its manifest entry's restarts_with), listens again, a new pub/sub works, and a subscriber
-    held across the restart connects and subscribes again by itself (mosquitto_sub's own
-    reconnection) and receives what is published after.
+    (its manifest entry's restarts_with), listens again, a new pub/sub works, and the clients
+    connected across it, a subscriber and a publisher sending 10 messages/s, connect again by
+    themselves (the clients' own reconnection, as against a broker restarted on Linux): the
+    subscriber receives what the publisher sends after the restart.
 
 Output: PASS/FAIL lines for tests/run.py, INFO lines with the figures; the console log goes to
 --logdir.
@@ -40,6 +41,8 @@ CLIENT_TIMEOUT = 60  # seconds a client waits for what it expects (mosquitto_sub
 SUBSCRIBERS = 5
 BIG_PAYLOAD = bytes((i * 31 + (i >> 7)) & 0xFF for i in range(48 * 1024)).replace(b"\n", b".")
 BENCH_MESSAGES = 500
+PROBE_WAIT = 2.0  # seconds a readiness probe may take to come back before another is sent
+LOAD_INTERVAL = 0.1  # seconds between the messages of the load across the Membrane restart
 # "1700000000: mosquitto version 2.0.11 running": the broker's log line once its listeners are up.
 RUNNING = r"\[mosquitto\] \d+: mosquitto version [\d.]+ running"
 
@@ -104,9 +107,10 @@ class Subscriber:
             if self.broker.publish(self.topic + "/ready", b"probe") != 0:
                 time.sleep(1)
                 continue
-            line = self._next(time.monotonic() + 1.0)
+            answer_by = time.monotonic() + PROBE_WAIT  # other messages may come meanwhile
+            line = self._next(answer_by)
             while line is not None and probe not in line:
-                line = self._next(time.monotonic() + 1.0)
+                line = self._next(answer_by)
             if line is not None:
                 return True
         return False
@@ -126,6 +130,47 @@ class Subscriber:
     def stop(self):
         self.proc.kill()
         self.proc.wait()
+
+
+class LoadPublisher:
+    """A mosquitto_pub -l at QoS 1 fed "load N" every LOAD_INTERVAL seconds from a thread, N
+    counting from 0: the load the broker is under when the Membrane restarts. .sent is the
+    next N."""
+
+    def __init__(self, broker, topic):
+        cmd = ["mosquitto_pub", *broker.args(), "-t", topic, "-q", "1", "-l"]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.sent, self.running = 0, True
+        self.thread = threading.Thread(target=self._feed, daemon=True)
+        self.thread.start()
+
+    def _feed(self):
+        while self.running:
+            try:
+                self.proc.stdin.write(b"load %d\n" % self.sent)
+                self.proc.stdin.flush()
+            except OSError:
+                return  # it ended
+            self.sent += 1
+            time.sleep(LOAD_INTERVAL)
+
+    def stop(self):
+        """Its exit status after its input ends (None if it does not end)."""
+        self.running = False
+        self.thread.join(5)
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            return self.proc.wait(CLIENT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return None
+
+
+def load_number(payload):
+    return int(payload.split()[1]) if payload.startswith(b"load ") else -1
 
 
 def subscribers(broker, topic, qos, n=1):
@@ -198,10 +243,12 @@ def messages_per_second(broker, qos):
 
 
 def check_membrane_restart(guest, broker):
-    """The broker's sockets go with the Membrane: it restarts with it and listens again. A
-    subscriber connected across the restart loses its connection, and mosquitto_sub connects
-    and subscribes again by itself, as against a broker restarted on Linux."""
+    """The broker's sockets go with the Membrane: it restarts with it and listens again. The
+    clients connected across the restart, under a steady load, lose their connections and
+    connect (and subscribe) again by themselves, as against a broker restarted on Linux."""
     (held,), held_ready = subscribers(broker, "nexus/held", 1)
+    load = LoadPublisher(broker, "nexus/held")
+    before = held.messages(3)  # the load flows
     mark = guest.console.mark()
     guest.type_line("restart membrane")
     bound = guest.console.wait_for("supervisor: mosquitto restarts with membrane", 30, mark)
@@ -223,11 +270,17 @@ def check_membrane_restart(guest, broker):
     report("pubsub_after_restart", ready and status == 0 and got == [(False, b"after the restart")],
            f"ready {ready}, publish exit {status}, got {got}")
     back = held_ready and held.ready(RECOVERY_LIMIT)
-    status = broker.publish("nexus/held", b"to the held subscriber", qos=1)
-    got = held.messages(1)
+    report("held_subscriber_comes_back", back, f"subscribed before {held_ready}, again {back}")
+    # The load's publisher lost its connection too: what it sends from now on must arrive.
+    after = load.sent
+    got, deadline = [], time.monotonic() + RECOVERY_LIMIT
+    while time.monotonic() < deadline and not any(load_number(p) >= after for _, p in got):
+        got += held.messages(1, limit=deadline - time.monotonic())
+    status = load.stop()
     held.stop()
-    report("held_subscriber_comes_back", back and status == 0 and got == [(False, b"to the held subscriber")],
-           f"subscribed before {held_ready}, again {back}, publish exit {status}, got {got}")
+    report("load_comes_back", len(before) == 3 and any(load_number(p) >= after for _, p in got) and status == 0,
+           f"before the restart {len(before)} of 3 load messages; after it, none from {after} on "
+           f"(got {[p for _, p in got][-3:]}); publisher exit {status}")
 
 
 def start_guest(qemu, logdir):
