@@ -116,6 +116,11 @@ static void check_user(void) {
     int groups = initgroups(name, gid);
     check("initgroups_root_only", uid == 0 ? groups == 0 : groups == -1 && errno == EPERM,
           "uid %ld: initgroups %d, errno %d", (long)uid, groups, errno);
+    /* A host process that leads no group starts a session (its id is the new session's); a
+     * fiber already leads its own: EPERM. Half-way is not right. */
+    pid_t session = setsid();
+    check("setsid_or_eperm", session == getpid() || (session == -1 && errno == EPERM), "setsid %ld, errno %d",
+          (long)session, errno);
 }
 
 static void check_interfaces(void) {
