@@ -26,12 +26,14 @@ comma    := ,
 
 # rv64imac without floating point: no FPU state to switch, and picolibc's integer printf.
 # Code is compiled with the CSR/fence extensions spelled out (GCC 12 wants them named); the link
-# names plain rv64imac so GCC picks picolibc's rv64imac/lp64 multilib.
+# names plain rv64imac so GCC picks picolibc's rv64imac/lp64 multilib. -MD, not -MMD: libnexus
+# replaces headers that picolibc's own include (<sys/stat.h> includes <time.h>, <termios.h>
+# includes <sys/termios.h>), and -MMD leaves out everything reached through a system header.
 ARCH     := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
 LINKARCH := -march=rv64imac -mabi=lp64 -mcmodel=medany
 PICO     := --specs=picolibc.specs -DPICOLIBC_INTEGER_PRINTF_SCANF
 CFLAGS   := $(ARCH) $(PICO) -std=gnu11 -O2 -g -ffreestanding -fno-common -fno-builtin-printf \
-            -Wall -Wextra -Werror -MMD -MP
+            -Wall -Wextra -Werror -MD -MP
 KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio -Inetswitch -Iion -Iinclude
 UCFLAGS  := $(CFLAGS) -Ilib/rt -Iinclude -Iion
 LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
@@ -127,7 +129,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
-IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd utcp utcpcat utcpsink utcpget
+IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd mosquitto utcp utcpcat utcpsink utcpget
 TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend unixecho
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
@@ -303,14 +305,12 @@ $(B)/user/utcpget.full.elf: $(B)/u/apps/utcpget/utcpget.o $(LIBNEXUS_OBJS)
 # rinetd 0.73 (issue 16) from Debian's source package (tools/sources.lock), compiled unpatched
 # and without its configure step: apps/rinetd/config.h says what configure would find in
 # picolibc + libnexus; the flags are its src/Makefile.am's; parse.c comes generated in the
-# tarball. Its warnings are its own: no -Werror. Its config is built into the image. -MD, not
-# -MMD: rinetd.c reaches libnexus's <time.h> through a system header first, and -MMD would leave
-# it out of the dependency file.
+# tarball. Its warnings are its own: no -Werror. Its config is built into the image.
 RINETD_VERSION := $(shell awk '$$1 == "rinetd" { print $$2 }' tools/sources.lock)
 RINETD_DIR     := $(B)/third_party/rinetd
 RINETD_STAMP   := $(RINETD_DIR)/.fetched-$(RINETD_VERSION)
 RINETD_OBJS    := $(patsubst %,$(B)/rinetd/%.o,rinetd parse match net)
-RINETD_CFLAGS  := $(filter-out -Werror -Wextra -std=gnu11 -MMD,$(UCFLAGS)) -MD -std=c99 -D_POSIX_C_SOURCE=200809L \
+RINETD_CFLAGS  := $(filter-out -Werror -Wextra -std=gnu11,$(UCFLAGS)) -std=c99 -D_POSIX_C_SOURCE=200809L \
                   -D_XOPEN_SOURCE -D_GNU_SOURCE -DHAVE_CONFIG_H -Iapps/rinetd -Ilib/libnexus/include
 FILES_rinetd   := /etc/rinetd.conf=apps/rinetd/rinetd.conf
 $(B)/files/rinetd.S: apps/rinetd/rinetd.conf
@@ -323,6 +323,56 @@ $(B)/rinetd/%.o: $(RINETD_STAMP) apps/rinetd/config.h
 	$(CC) $(RINETD_CFLAGS) -c $(RINETD_DIR)/src/$*.c -o $@
 
 $(B)/user/rinetd.full.elf: $(RINETD_OBJS) $(B)/files/rinetd.o $(LIBNEXUS_OBJS)
+
+# mosquitto 2.0.11 (issue 16), the MQTT broker only, from Debian's source package
+# (tools/sources.lock), compiled unpatched and without its own Makefiles: the parts are its
+# src/Makefile's OBJS (from src/, or lib/ when shared with the client library), the -D flags the
+# ones its config.mk gives the broker with WITH_TLS, WITH_EPOLL, WITH_BRIDGE, WITH_PERSISTENCE,
+# WITH_UNIX_SOCKETS, WITH_CONTROL (plugins' topics), WITH_WEBSOCKETS and WITH_SYSTEMD off: poll(),
+# no threads, no cJSON, no plugins (a plugin in the config fails at dlopen). Its own config.h
+# (in the tarball's top folder) is the config header. Its warnings are its own: no -Werror.
+# Its config is built into its image (apps/mosquitto/), including a folder that
+# `include_dir` reads.
+MOSQ_VERSION   := $(shell awk '$$1 == "mosquitto" { print $$2 }' tools/sources.lock)
+MOSQ_DIR       := $(B)/third_party/mosquitto
+MOSQ_STAMP     := $(MOSQ_DIR)/.fetched-$(MOSQ_VERSION)
+MOSQ_SRC_PARTS := mosquitto bridge bridge_topic conf conf_includedir context control database handle_auth \
+                  handle_connack handle_connect handle_disconnect handle_publish handle_subscribe handle_unsubscribe keepalive \
+                  logging loop memory_public mux mux_epoll mux_poll net password_mosq property_broker persist_read \
+                  persist_read_v234 persist_read_v5 persist_write persist_write_v5 plugin plugin_public \
+                  read_handle retain security security_default send_auth send_connack send_suback send_unsuback \
+                  service session_expiry signals subs sys_tree topic_tok websockets will_delay xtreport
+MOSQ_LIB_PARTS := alias_mosq handle_ping handle_pubackcomp handle_pubrec handle_pubrel \
+                  handle_suback handle_unsuback memory_mosq misc_mosq net_mosq net_mosq_ocsp packet_datatypes \
+                  packet_mosq property_mosq send_connect send_disconnect send_mosq send_publish send_subscribe \
+                  send_unsubscribe strings_mosq time_mosq tls_mosq utf8_mosq util_mosq util_topic will_mosq
+# What the broker is built without, said with -U (which changes nothing for the compiler: none is
+# defined) so that tests/frontdoor/builddeps.py, which follows #ifdef only for switches a
+# command names, knows these branches are not compiled: the platforms it is not, the features off.
+MOSQ_OFF       := WIN32 __linux__ __APPLE__ __FreeBSD__ __QNX__ WITH_TLS WITH_EPOLL WITH_BRIDGE \
+                  WITH_PERSISTENCE WITH_UNIX_SOCKETS WITH_CONTROL WITH_WEBSOCKETS WITH_SYSTEMD \
+                  WITH_THREADING WITH_SRV WITH_ADNS WITH_CJSON WITH_WRAP WITH_XTREPORT
+MOSQ_OBJS      := $(MOSQ_SRC_PARTS:%=$(B)/mosquitto/src/%.o) $(MOSQ_LIB_PARTS:%=$(B)/mosquitto/lib/%.o)
+MOSQ_CFLAGS    := $(filter-out -Werror -Wextra,$(UCFLAGS)) -Ilib/libnexus/include -I$(MOSQ_DIR) \
+                  -I$(MOSQ_DIR)/src -I$(MOSQ_DIR)/lib -I$(MOSQ_DIR)/include -I$(MOSQ_DIR)/deps \
+                  -DVERSION=\"$(firstword $(subst -, ,$(MOSQ_VERSION)))\" -DWITH_BROKER -DWITH_SYS_TREE \
+                  -DWITH_MEMORY_TRACKING $(MOSQ_OFF:%=-U%)
+FILES_mosquitto := /etc/mosquitto/mosquitto.conf=apps/mosquitto/mosquitto.conf \
+                   /etc/mosquitto/conf.d/nexus.conf=apps/mosquitto/conf.d/nexus.conf
+$(B)/files/mosquitto.S: apps/mosquitto/mosquitto.conf apps/mosquitto/conf.d/nexus.conf
+
+$(MOSQ_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
+	tools/fetch-source.sh mosquitto
+
+$(B)/mosquitto/%.o: $(MOSQ_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(MOSQ_CFLAGS) -c $(MOSQ_DIR)/$*.c -o $@
+
+# Its random bytes (broker-made client ids) from getrandom, the kernel's entropy, rather than
+# random(): what it does on glibc, where it includes <sys/random.h> under __linux__ && __GLIBC__.
+$(B)/mosquitto/lib/util_mosq.o: MOSQ_CFLAGS += -DHAVE_GETRANDOM -include sys/random.h
+
+$(B)/user/mosquitto.full.elf: $(MOSQ_OBJS) $(B)/files/mosquitto.o $(LIBNEXUS_OBJS)
 
 # curl 7.88.1 (issue 16), HTTP only, from Debian's source package (tools/sources.lock), unpatched.
 # It is embedded in the test kernel only: its configure alone takes minutes on these machines,
@@ -772,4 +822,4 @@ clean:
            $(HOST_OBJ)/%.o $(FUZZ_OBJ)/%.o $(HOST_OBJ)/$(LIBFDT_DIR)/%.o $(FUZZ_OBJ)/$(LIBFDT_DIR)/%.o \
            $(HOST_OBJ)/$(LWIP_DIR)/%.o $(FUZZ_OBJ)/$(LWIP_DIR)/%.o \
            $(B)/user/%.full.elf $(B)/user-test/%.full.elf
-.PRECIOUS: $(B)/sodium/%.o $(B)/rinetd/%.o $(B)/files/%.o $(B)/files/%.S
+.PRECIOUS: $(B)/sodium/%.o $(B)/rinetd/%.o $(B)/mosquitto/%.o $(B)/files/%.o $(B)/files/%.S

@@ -194,7 +194,20 @@ static long file_rename(struct fiber *f, struct kept_file *k, uint64_t new_uva) 
     return 0;
 }
 
+/* The name of the caller's file number n, in the table's order (readdir of its area). */
+static long file_nth(struct fiber *f, uint64_t name_uva, uint64_t n) {
+    for (unsigned i = 0; i < FILESTORE_FILES; i++) {
+        if (!files[i].owner[0] || strcmp(files[i].owner, f->name))
+            continue;
+        if (n-- == 0)
+            return copy_to_user(f->pt, name_uva, files[i].name, strlen(files[i].name) + 1) ? -EFAULT : 0;
+    }
+    return -ENOENT;
+}
+
 long sys_file_ctl(struct fiber *f, const uint64_t *a) {
+    if (a[0] == NEXUS_FILE_NTH)
+        return file_nth(f, a[1], a[2]);
     char name[FILESTORE_NAME_MAX];
     long err = user_name(f, a[1], name);
     if (err)

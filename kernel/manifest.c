@@ -45,7 +45,9 @@
 
 /* The services of a normal boot. (In the test kernel, `selftest` or `nettest` in bootargs start
  * kernel/selftest.c instead.) rinetd 0.73, Debian's, unmodified (apps/rinetd/): its config is
- * built into its image as /etc/rinetd.conf; it binds once, so it restarts with the Membrane. */
+ * built into its image as /etc/rinetd.conf; it binds once, so it restarts with the Membrane.
+ * mosquitto 2.0.11's broker, Debian's, unmodified (apps/mosquitto/), likewise: its listener
+ * binds once, and it keeps no state across its restart (no persistence). */
 static const struct manifest_entry default_entries[] = {
     {.name = "hello", .image = "hello", .grants = "files:4",
      .pledge = "stdio", .restart = RESTART_NEVER},
@@ -53,6 +55,9 @@ static const struct manifest_entry default_entries[] = {
     NETWORK_CONSOLE_APPS,
     {.name = "rinetd", .image = "rinetd", .args = "-f -c /etc/rinetd.conf", .grants = "link:membrane heap:1024",
      .pledge = "stdio inet", .restart = RESTART_SERVICE, .restarts_with = "membrane"},
+    {.name = "mosquitto", .image = "mosquitto", .args = "-c /etc/mosquitto/mosquitto.conf",
+     .grants = "link:membrane heap:4096", .pledge = "stdio inet", .restart = RESTART_SERVICE,
+     .restarts_with = "membrane"},
 #ifdef NEXUS_TEST_BUILD
     /* curl 7.88.1, Debian's, unmodified, HTTP only: `run curl URL ...` from the console; -o writes
      * into its file area (`cat curl/NAME`). In the test kernel only: building it takes minutes

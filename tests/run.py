@@ -95,6 +95,10 @@ def groups(build, qemu):
     # rinetd 0.73, Debian's, in the product kernel: both forwards, bulk MB/s, a Membrane restart.
     yield "qemu_rinetd", [sys.executable, "-m", "tests.e2e.run_qemu_rinetd", "--qemu", qemu,
                           "--logdir", "build/test-logs/rinetd"]
+    # mosquitto 2.0.11's broker, Debian's, in the product kernel, with Debian's mosquitto-clients
+    # on the host: QoS 0/1/2, retained, five subscribers, 48 KiB, messages/s, a Membrane restart.
+    yield "qemu_mosquitto", [sys.executable, "-m", "tests.e2e.run_qemu_mosquitto", "--qemu", qemu,
+                             "--logdir", "build/test-logs/mosquitto"]
     # curl 7.88.1, Debian's, run from the console against a server on the host's loopback.
     yield "qemu_curl", [sys.executable, "-m", "tests.e2e.run_qemu_curl", "--qemu", qemu,
                         "--logdir", "build/test-logs/curl"]

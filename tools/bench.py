@@ -29,7 +29,9 @@ Figures so far:
     with one and eight connections (keep-alive), bulk MB/s of `GET /bytes/64MiB`, the RX bytes
     copied after all that, and the smallest `-m` with which Nexus still serves `GET /`;
   - rinetd 0.73 (tests/e2e/run_qemu_rinetd.py): MB/s of GET /bytes/4MiB straight from httpd and
-    through rinetd's :8081 forward (lwIP's loopback inside the guest).
+    through rinetd's :8081 forward (lwIP's loopback inside the guest);
+  - mosquitto 2.0.11 (tests/e2e/run_qemu_mosquitto.py): MQTT messages/s host -> broker -> host
+    at QoS 0 and 1, Debian's mosquitto_pub -l to mosquitto_sub.
 """
 import argparse
 import os
@@ -42,6 +44,7 @@ import time
 
 from tests.e2e.http_bench import http_bench
 from tests.e2e.run_qemu_containment import boot_test_kernel, measure_recoveries
+from tests.e2e.run_qemu_mosquitto import BENCH_MESSAGES, bench_rates, start_guest as start_mosquitto_guest
 from tests.e2e.run_qemu_rinetd import BULK_BYTES, bulk_figures, start_guest as start_rinetd_guest
 from tests.harness.console import said_by
 from tests.harness.guest import Guest
@@ -78,6 +81,19 @@ def rinetd_bench(qemu, logdir):
     shown = lambda v: "%.2f" % v if v else "failed"  # noqa: E731
     return [("rinetd bulk MB/s, GET /bytes/%dMiB straight vs through rinetd :8081" % (BULK_BYTES >> 20),
              "%s vs %s" % (shown(direct), shown(through)))]
+
+
+def mosquitto_bench(qemu, logdir):
+    """MQTT messages/s through the guest broker at QoS 0 and 1, in the product kernel."""
+    guest, broker = start_mosquitto_guest(qemu, logdir)
+    try:
+        rates = bench_rates(broker) if broker else {}
+    finally:
+        guest.stop()
+    label = "mosquitto messages/s host -> broker -> host, %d messages, QoS %d"
+    if not broker:
+        return [(label % (BENCH_MESSAGES, 0), "the broker did not start")]
+    return [(label % (BENCH_MESSAGES, qos), "%.0f" % rate if rate else "failed") for qos, rate in rates.items()]
 
 
 FIRST_FIBER_LINE = said_by("hello", "hello from hello")
@@ -194,6 +210,7 @@ def main():
     rows += recovery_bench(args.qemu, test_kernel,
                            os.path.join(args.build, "bench-recovery"))
     rows += rinetd_bench(args.qemu, os.path.join(args.build, "bench-rinetd"))
+    rows += mosquitto_bench(args.qemu, os.path.join(args.build, "bench-mosquitto"))
     utcp = bench_figures([sys.executable, "-m", "tests.e2e.run_qemu_utcp", "--qemu", args.qemu, "--kernel",
                           test_kernel, "--bench", "--logdir", os.path.join(args.build, "bench-utcp")])
     for loss in ("0", "1", "5"):

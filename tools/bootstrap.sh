@@ -20,6 +20,7 @@ libsodium-dev
 python3-nacl
 python3-scapy
 tshark
+mosquitto-clients
 "
 
 missing=""

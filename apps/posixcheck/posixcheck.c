@@ -690,6 +690,7 @@ int main(int argc, char **argv) {
     else
         note("files skipped");
     check_process();
+    check_system(argc == 7 ? argv[6] : NULL);
     check_signals();
     printf("posixcheck: done %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

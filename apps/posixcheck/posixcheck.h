@@ -57,4 +57,8 @@ int die_by_sigpipe(void);
 void check_files(const char *read_only_dir);
 void check_process(void);
 
+/* system.c: directories (read_only_dir, "/" and "."; NULL: skipped), umask, the user, the
+ * network interfaces. After check_files, which leaves a file in ".". */
+void check_system(const char *read_only_dir);
+
 #endif

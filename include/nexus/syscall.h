@@ -75,6 +75,8 @@ enum nexus_syscall {
 #define NEXUS_FILE_TRUNCATE 1 /* arg: the new size */
 #define NEXUS_FILE_UNLINK   2 /* arg unused */
 #define NEXUS_FILE_RENAME   3 /* arg: const char *new_name (an existing one is replaced) */
+#define NEXUS_FILE_NTH      4 /* name: a buffer of 32 bytes that gets the name of the caller's
+                                 file number arg (0, 1, ...): readdir; -ENOENT past the last */
 
 /* A network service's view of its NetSwitch port (docs/ion.md). Four rings, one page each,
  * at rings_va in this order: RX active (kernel -> service), RX free (service -> kernel),

@@ -252,6 +252,29 @@ int stat(const char *restrict path, struct stat *restrict st) {
     }
 }
 
+long nxl_dir_of(const char *path, const char **image_dir, size_t *len) {
+    struct place_of p;
+    long err = locate(path, &p);
+    if (err)
+        return err;
+    switch (p.place) {
+    case AREA_DIR: return NXL_DIR_AREA;
+    case IMAGE_DIR:
+        while (*path == '.' && path[1] == '/')
+            path += 2;
+        *len = strlen(path);
+        while (*len > 1 && path[*len - 1] == '/')
+            (*len)--;
+        *image_dir = path;
+        return NXL_DIR_IMAGE;
+    case IMAGE_FILE:
+        return -ENOTDIR;
+    case AREA_FILE:
+        return area_size(p.name) < 0 ? -ENOENT : -ENOTDIR;
+    default: return -ENOENT;
+    }
+}
+
 /* No symbolic links exist here. */
 int lstat(const char *restrict path, struct stat *restrict st) { return stat(path, st); }
 
@@ -322,6 +345,15 @@ int ftruncate(int fd, off_t length) {
     if (!f->is_file || f->file.embedded || (f->file.flags & O_ACCMODE) == O_RDONLY || length < 0)
         return (int)nxl_result(-EINVAL);
     return (int)nxl_result(nx_file_ctl(NEXUS_FILE_TRUNCATE, f->file.name, (uint64_t)length));
+}
+
+/* The mask is kept and given back, as POSIX says; it changes nothing here, where an image's
+ * files are 0444 and the area's 0644 whatever the mode asked. */
+mode_t umask(mode_t mask) {
+    static mode_t current = 022;
+    mode_t old = current;
+    current = mask & 0777;
+    return old;
 }
 
 /* Every write is already in the kernel's store. */

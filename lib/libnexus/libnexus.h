@@ -139,6 +139,12 @@ long nxl_file_read(struct nxl_fd *f, void *buf, size_t len);
 long nxl_file_write(struct nxl_fd *f, const void *buf, size_t len);
 /* FIONREAD of a file: the bytes from its offset to its end. */
 long nxl_file_readable(struct nxl_fd *f);
+/* What directory path is (dir.c lists it): NXL_DIR_AREA for the writable area, NXL_DIR_IMAGE
+ * for a directory above the image's files (then *image_dir, *len: its absolute path, without
+ * a trailing slash but "/" itself), or -ENOENT / -ENOTDIR. */
+#define NXL_DIR_AREA 1
+#define NXL_DIR_IMAGE 2
+long nxl_dir_of(const char *path, const char **image_dir, size_t *len);
 
 /* ---- signals (docs/signals.md) ---- */
 

@@ -1,8 +1,8 @@
 /*
  * Process calls. A fiber is started by the manifest, has one address space and one identity,
  * and never forks, execs, changes user or loads code: those calls fail (ENOSYS, or EPERM for a
- * change of identity, as for an unprivileged process) and say so on the console once per call,
- * under the app's name, so a ported program's fallback path is visible. daemon() is one of them:
+ * change of identity, as for an unprivileged process: users.c) and say so on the console once
+ * per call, under the app's name, so a ported program's fallback path is visible. daemon() is one of them:
  * the program stays in the foreground (rinetd -f, mosquitto without -d). What a fiber does
  * have: an id (getpid), a machine to name (uname), limits (sysconf, getrlimit).
  */
@@ -60,16 +60,6 @@ int execv(const char *path, char *const argv[]) {
 int execvp(const char *file, char *const argv[]) {
     (void)file, (void)argv;
     return (int)nxl_result(nxl_unavailable("execvp", ENOSYS));
-}
-
-int setuid(uid_t uid) {
-    (void)uid;
-    return (int)nxl_result(nxl_unavailable("setuid", EPERM));
-}
-
-int setgid(gid_t gid) {
-    (void)gid;
-    return (int)nxl_result(nxl_unavailable("setgid", EPERM));
 }
 
 /* dlopen reports through dlerror, not errno. */

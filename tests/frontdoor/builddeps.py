@@ -6,7 +6,8 @@ Which source includes which header is worked out here, independently of the comp
 dependency files that make uses: the compile commands come from `make -n -B` (source, object,
 -I folders, -D switches), and a small preprocessor follows #include lines through the project
 and lwIP's headers, taking #ifdef/#ifndef of the build's -D switches as the compiler would and
-every other conditional as taken."""
+every other conditional as taken. A -U switch says a macro is off for that command (a third-party
+recipe names the platform and features it is built without), so its #ifdef is decided too."""
 import os
 import re
 import shlex
@@ -15,7 +16,7 @@ import subprocess
 from tests.frontdoor.terminal import user_env
 
 TARGETS = ["all", "build/nexus-test.elf", "host-tests", "fuzzers"]
-INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+INCLUDE = re.compile(r'^\s*#\s*include(_next)?\s*([<"])([^>"]+)[>"]')
 CONDITIONAL = re.compile(r"^\s*#\s*(ifdef|ifndef|if|elif|else|endif)\b\s*(\w*)")
 
 
@@ -36,10 +37,28 @@ def compiles(lines):
         if not src.endswith(".c"):
             continue
         obj = words[words.index("-o") + 1]
-        incs = [w[2:] for w in words if w.startswith("-I")]
+        incs = [w[2:] for w in words if w.startswith("-I")] + system_dirs(words[0], [w for w in words if w.startswith("--specs=")])
         defs = {w[2:].split("=")[0] for w in words if w.startswith("-D")}
-        out.append((os.path.normpath(src), obj, incs, defs))
+        undefs = {w[2:] for w in words if w.startswith("-U")}
+        out.append((os.path.normpath(src), obj, incs, defs, undefs))
     return out
+
+
+_system_dirs = {}
+
+
+def system_dirs(compiler, specs):
+    """The folders a compiler searches for <...> after the -I ones (its C library's headers):
+    a project header reached through one of them (picolibc's <sys/stat.h> includes <time.h>,
+    which libnexus provides) is still an include of the source."""
+    key = (compiler, tuple(specs))
+    if key not in _system_dirs:
+        proc = subprocess.run([compiler, *specs, "-E", "-Wp,-v", "-x", "c", os.devnull], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+        lines = proc.stderr.decode("utf-8", "replace").splitlines()
+        start = next((i for i, l in enumerate(lines) if l.startswith("#include <...>")), len(lines))
+        _system_dirs[key] = [l.strip() for l in lines[start + 1:] if l.startswith(" ")]
+    return _system_dirs[key]
 
 
 class Includes:
@@ -48,21 +67,33 @@ class Includes:
         self.cache = {}
 
     def closure(self, src, incs, defs):
-        seen, todo = set(), [src]
+        seen, todo = set(), [(src, None)]  # a file and the index in incs of the folder it was found in
         while todo:
-            f = todo.pop()
-            for kind, name in self.direct(f, frozenset(defs)):
-                dirs = ([os.path.dirname(f)] if kind == '"' else []) + incs
-                for d in dirs:
+            f, found_in = todo.pop()
+            for nxt, kind, name in self.direct(f, frozenset(defs), self.system(f)):
+                dirs = list(enumerate(incs))
+                if kind == '"' and not nxt:
+                    dirs = [(None, os.path.dirname(f))] + dirs
+                if nxt:  # #include_next: the search goes on after the folder f was found in
+                    dirs = dirs[found_in + 1:] if found_in is not None else dirs
+                for i, d in dirs:
                     path = os.path.normpath(os.path.join(d, name))
                     if os.path.isfile(path):
                         if path not in seen:
                             seen.add(path)
-                            todo.append(path)
+                            todo.append((path, i if i is not None else found_in))
                         break
         return seen
 
-    def direct(self, f, defs):
+    def system(self, f):
+        """Is f one of the C library's headers (outside the project)?"""
+        return os.path.isabs(f) and not f.startswith(os.getcwd() + os.sep)
+
+    def direct(self, f, defs, system=False):
+        """The #include lines of f that a compile with defs reads. In the C library's headers a
+        plain #if is taken as false: they guard optional parts with feature macros this reader
+        cannot evaluate (picolibc's <time.h> includes <signal.h> only under _POSIX_TIMERS), and
+        the includes that reach a project header are unconditional (<sys/stat.h> to <time.h>)."""
         key = (f, defs & self.switches)
         if key not in self.cache:
             found, live = [], [True]
@@ -75,7 +106,7 @@ class Includes:
                             taken = macro not in self.switches or ((macro in defs) == (d == "ifdef"))
                             live.append(live[-1] and taken)
                         elif d == "if":
-                            live.append(live[-1])
+                            live.append(live[-1] and not system)
                         elif d in ("else", "elif"):
                             # Only a switch's #else is decided; any other branch stays taken.
                             live[-1] = live[-2] if len(live) > 1 else True
@@ -92,20 +123,20 @@ class Includes:
 def check_header_dependencies():
     """(name, ok, detail) per project header."""
     cmds = compiles(make_dry("-B"))
-    switches = set().union(*(d for _, _, _, d in cmds))
+    switches = set().union(*(d | u for _, _, _, d, u in cmds))
     inc = Includes(switches)
     includers = {}
-    for src, obj, incs, defs in cmds:
+    for src, obj, incs, defs, _ in cmds:
         for h in inc.closure(src, incs, defs):
             includers.setdefault(h, set()).add(obj)
     headers = subprocess.run(["git", "ls-files", "*.h"], stdout=subprocess.PIPE, check=True).stdout.decode().split()
-    built = sum(os.path.exists(o) for _, o, _, _ in cmds)
+    built = sum(os.path.exists(o) for _, o, _, _, _ in cmds)
     results = [("compile_commands_found", built > 50, f"{len(cmds)} compile commands, {built} objects built")]
     # Objects not built yet, or out of date already, are made whatever changes: only the
     # others tell anything.
-    stale = {o for _, o, _, _ in compiles(make_dry())}
+    stale = {o for _, o, _, _, _ in compiles(make_dry())}
     for h in headers:
-        rebuilt = {o for _, o, _, _ in compiles(make_dry("-W", h)) if os.path.exists(o) and o not in stale}
+        rebuilt = {o for _, o, _, _, _ in compiles(make_dry("-W", h)) if os.path.exists(o) and o not in stale}
         want = {o for o in includers.get(h, set()) if os.path.exists(o) and o not in stale}
         missing, extra = sorted(want - rebuilt), sorted(rebuilt - want)
         results.append((f"{h}_rebuilds_its_includers", not missing and not extra,
