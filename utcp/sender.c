@@ -201,9 +201,11 @@ void utcp_sender_nack(struct utcp_core *core, struct utcp_session *s, const stru
             last = s->transmit_next - 1;
         for (uint64_t seq = first; seq <= last; seq++) {
             struct utcp_slot *slot = send_slot(s, seq);
-            /* a NACK reflects the receiver half a round trip ago: a copy sent less than a round
-             * trip ago may simply not have arrived yet */
-            if (slot->sequence != seq || now - slot->sent_at < s->srtt_us)
+            /* a NACK reflects the receiver half a round trip ago: a copy resent less than a
+             * round trip ago may simply not have arrived yet. A frame sent once goes again at
+             * once: the receiver names it only a millisecond after a later frame arrived (or
+             * answering a tail probe, a round trip after the last frame left) */
+            if (slot->sequence != seq || (slot->transmissions > 1 && now - slot->sent_at < s->srtt_us))
                 continue;
             first_losses += slot->transmissions == 1;
             transmit(core, s, slot, now);
