@@ -29,7 +29,8 @@ on TCP. A pcap of the wire is kept (the first 128 bytes of each frame: the strea
 Output: PASS/FAIL lines for tests/run.py, INFO lines with the figures (MB/s under each loss);
 with --bench a BENCH line only, for tools/bench.py (with the goodput of node 1's utcpget of
 16 MiB from node 0's httpd, lossless, and the receivers' reports, NACK and WINDOW frames both
-ways as the relay saw them, per MiB moved at each loss).
+ways as the relay saw them, per MiB moved at each loss, and the UTCP frames the nodes' own
+NetSwitch dropped meanwhile, ring full or over budget: loss the relay did not make).
 """
 import argparse
 import collections
@@ -57,6 +58,7 @@ FAULT_NULL = int.from_bytes(b"null\0\0\0\0", "big")  # utcpcat's 8-byte request 
 MIB = 1 << 20
 INJECTED = 3  # copies of each made frame, each to be counted once
 UTCP_RING_FULL = "/Bus/net/switch/port/utcp/rx_ring_full"
+UTCP_OVER_BUDGET = "/Bus/net/switch/port/utcp/rx_over_budget"
 TICK_S = 0.1  # how often the UTCP service publishes its /Bus (utcp/service/utcpd.c, TICK_US)
 OFF_TYPE, OFF_DST, OFF_SESSION, OFF_LENGTH, OFF_SEQUENCE = 1, 4, 36, 42, 44  # docs/utcp.md, section 3
 TYPE_DATA = 4
@@ -169,6 +171,12 @@ def bus_number(guest, key):
 
 
 # ---- the checks
+
+def receiver_drops(wire):
+    """Frames for UTCP both nodes' NetSwitch dropped so far (ring full or over budget): a
+    receiver that cannot keep up loses frames even when the relay loses none."""
+    return sum(bus_number(g, key) or 0 for g in wire.guests for key in (UTCP_RING_FULL, UTCP_OVER_BUDGET))
+
 
 def reports_seen(wire):
     """NACK and WINDOW frames the relay has seen so far, both directions."""
@@ -473,15 +481,20 @@ def main():
         handshake(wire, ids)
         if not args.bench:
             httpd_over_utcp(wire, ids, "at_boot")
+        dropped = receiver_drops(wire) if args.bench else 0
         figures = {"0": transfer(wire, ids, f"lossless_{size // MIB}mib_each_way_intact", size, size)}
         reports = {"0": wire.reports_per_mib}
         if args.bench:
+            drops_at = {"0": receiver_drops(wire) - dropped}
             httpd = httpd_goodput(wire, ids, size)
             for loss in (0.01, 0.05):
+                dropped = receiver_drops(wire)
                 figures[str(int(loss * 100))] = under_loss(wire, ids, args.seed, loss, size)
                 reports[str(int(loss * 100))] = wire.reports_per_mib
+                drops_at[str(int(loss * 100))] = receiver_drops(wire) - dropped
             print("BENCH " + " ".join(f"utcp_loss_{k}pct_mb_s={v:.2f}" for k, v in figures.items() if v) +
                   "".join(f" utcp_loss_{k}pct_reports_per_mib={v:.1f}" for k, v in reports.items() if v) +
+                  "".join(f" utcp_loss_{k}pct_receiver_drops={v}" for k, v in drops_at.items()) +
                   (f" httpd_over_utcp_mb_s={httpd:.2f}" if httpd else ""), flush=True)
             return 0
         parallel = transfer(wire, ids, "four_streams_at_once_intact", 2 * MIB, 2 * MIB, parallel=4)
