@@ -17,8 +17,10 @@ Figures so far:
     time on the wire from a node's soliciting ANNOUNCE to its first DATA frame, and frames/s of
     64 KiB lwfping round trips each way;
   - UTCP between two test-kernel nodes (tests/e2e/run_qemu_utcp.py --bench): MB/s of 16 MiB each
-    way at once with utcpcat, lossless and under 1 % and 5 % loss; and httpd over UTCP, node 1's
-    utcpget of 16 MiB from node 0's httpd (one way, lossless);
+    way at once with utcpcat, lossless and under 1 % and 5 % loss, with the receivers' reports
+    (NACK + WINDOW frames) per MiB moved and the UTCP frames the nodes' NetSwitch dropped (a
+    receiver that cannot keep up); and httpd over UTCP, node 1's utcpget of 16 MiB from node 0's
+    httpd (one way, lossless);
   - UTCP's host simulation (build/bench/utcp_sim: tests/host/test_utcp_sim.c at -O2 without
     sanitizers): wire frames per wall-clock second of its 64-node mesh, 2016 sessions moving
     4032 streams under 5 % loss, cores, crypto, switch and byte checks included;
@@ -215,8 +217,12 @@ def main():
                           test_kernel, "--bench", "--logdir", os.path.join(args.build, "bench-utcp")])
     for loss in ("0", "1", "5"):
         figure = utcp.get(f"utcp_loss_{loss}pct_mb_s")
+        reports = utcp.get(f"utcp_loss_{loss}pct_reports_per_mib")
+        drops = utcp.get(f"utcp_loss_{loss}pct_receiver_drops")
         rows.append((f"UTCP node to node, 16 MiB each way at once, {loss} % loss (+1 % dup/reorder if lossy)",
-                     "%.2f MB/s" % figure if figure is not None else "not measured"))
+                     ("%.2f MB/s" % figure if figure is not None else "not measured") +
+                     (", %.1f NACK+WINDOW frames per MiB" % reports if reports is not None else "") +
+                     (", %d frames dropped by the receivers' NetSwitch" % drops if drops is not None else "")))
     figure = utcp.get("httpd_over_utcp_mb_s")
     rows.append(("httpd over UTCP node to node, utcpget of /bytes/16 MiB, lossless",
                  "%.2f MB/s" % figure if figure is not None else "not measured"))

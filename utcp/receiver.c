@@ -84,10 +84,14 @@ bool utcp_receiver_take(struct utcp_core *core, struct utcp_session *s, const st
     slot->stream = h->stream;
     slot->len = (uint16_t)len;
     memcpy(slot->bytes, plain, len);
+    /* a frame beyond the next one expected opens a gap no NACK reported yet: report it soon,
+     * not at the repeat of an earlier NACK */
+    bool opens_gap = h->sequence > s->highest_held + 1;
     if (h->sequence > s->highest_held)
         s->highest_held = h->sequence;
-    if (h->sequence > s->release + 1 && s->nack_at == 0)
-        s->nack_at = now + UTCP_NACK_DELAY_US;
+    uint64_t due = now + UTCP_NACK_DELAY_US;
+    if (h->sequence > s->release + 1 && (s->nack_at == 0 || (opens_gap && due < s->nack_at)))
+        s->nack_at = due;
     return utcp_receiver_deliver(core, s);
 }
 
@@ -103,10 +107,10 @@ bool utcp_receiver_deliver(struct utcp_core *core, struct utcp_session *s) {
 }
 
 void utcp_receiver_sync(struct utcp_core *core, struct utcp_session *s, uint64_t highest) {
-    if (highest == 0) /* a request for the release: gaps below what arrived, no tail */
-        highest = s->highest_held;
-    /* REPLY: the sender takes its round-trip sample from this answer only */
-    if (!send_nack(core, s, highest, UTCP_FLAG_REPLY))
+    /* REPLY: the sender takes its round-trip sample from this answer only. A request for the
+     * release (0) is answered with the release alone: the frames sent with it, reordered, may
+     * still be on their way, and real gaps have their own NACK a millisecond after they open. */
+    if (highest == 0 || !send_nack(core, s, highest, UTCP_FLAG_REPLY))
         send_window(core, s, UTCP_FLAG_REPLY);
 }
 

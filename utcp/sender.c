@@ -44,14 +44,29 @@ static uint64_t send_limit(const struct utcp_session *s) {
     return s->peer_release + allowed;
 }
 
-/* A SYNC naming `highest` probes the tail; one naming 0 only asks for the release. */
+/* A SYNC unanswered for four round trips (and 10 ms) is taken for lost, it or its answer; that
+ * answer may still come, late, and be taken for the next SYNC's: the next answer is no sample. */
+static uint64_t sync_expiry(const struct utcp_session *s) {
+    return s->sync_sent_at + 4 * s->srtt_us + UTCP_SYNC_EXPIRY_US;
+}
+
+static void sync_expire(struct utcp_session *s, uint64_t now) {
+    if (s->sync_sent_at && now > sync_expiry(s)) {
+        s->sync_sent_at = 0;
+        s->sync_ambiguous = true;
+    }
+}
+
+/* A SYNC naming `highest` probes the tail; one naming 0 only asks for the release. One SYNC at a
+ * time: a REPLY does not say which SYNC it answers, and with two on their way the answer to one
+ * would be taken for the other's and the round trip would look far shorter or longer than it is
+ * (Karn). The callers send none while one is unanswered. */
 static void send_sync(struct utcp_core *core, struct utcp_session *s, uint64_t highest_sent, uint64_t now) {
     uint8_t highest[UTCP_RELEASE_LEN];
     utcp_put64(highest, highest_sent);
     utcp_send_control(core, s, UTCP_TYPE_SYNC, 0, highest, sizeof highest);
     s->stats.syncs_out++;
-    if (!s->sync_sent_at)
-        s->sync_sent_at = now;
+    s->sync_sent_at = now;
 }
 
 /* New frames, as many as the windows and the pacing allow. */
@@ -71,7 +86,10 @@ static void pump(struct utcp_core *core, struct utcp_session *s, uint64_t now) {
     /* held by a window with more to send: ask for the release now rather than wait for the
      * receiver's quarter-window report or the probe timer. Not a tail probe: the last frames
      * are still on their way and must not be reported missing. */
-    if (sent && s->transmit_next < s->send_next && s->transmit_next > send_limit(s) && !s->sync_sent_at)
+    if (!sent || s->transmit_next == s->send_next || s->transmit_next <= send_limit(s))
+        return;
+    sync_expire(s, now);
+    if (!s->sync_sent_at)
         send_sync(core, s, 0, now);
 }
 
@@ -111,12 +129,15 @@ bool utcp_finish(struct utcp_core *core, struct utcp_session *s, uint16_t stream
 
 /* Feedback from the receiver; one that answers our SYNC (REPLY) is a round-trip sample. */
 static void heard_back(struct utcp_session *s, bool reply, uint64_t now) {
-    if (reply && s->sync_sent_at) {
+    if (reply && s->sync_sent_at && !s->sync_ambiguous) {
         uint64_t sample = now - s->sync_sent_at;
         s->srtt_us = (7 * s->srtt_us + (sample ? sample : 1)) / 8;
         if (s->srtt_us == 0)
             s->srtt_us = 1;
+    }
+    if (reply) { /* the SYNC's answer, or the late one an expiry allowed for */
         s->sync_sent_at = 0;
+        s->sync_ambiguous = false;
     }
     s->progress_at = now;
     s->sync_tries = 0;
@@ -149,6 +170,18 @@ void utcp_sender_release(struct utcp_core *core, struct utcp_session *s, uint64_
     pump(core, s, now);
 }
 
+/* The congestion window times num / den (at least UTCP_MIN_CWND), at most once per round trip. */
+static void cut_window(struct utcp_session *s, uint32_t num, uint32_t den, uint64_t now) {
+    if (s->last_cut_at != 0 && now - s->last_cut_at < s->srtt_us)
+        return;
+    s->cwnd = s->cwnd * num / den > UTCP_MIN_CWND ? s->cwnd * num / den : UTCP_MIN_CWND;
+    s->ssthresh = s->cwnd;
+    s->cwnd_credit = 0;
+    s->last_cut_at = now;
+    s->loss_round_count = 0;
+    s->stats.congestion_cuts++;
+}
+
 /* Random loss is not congestion: the window is cut (to 3/4, at most once per round trip) only
  * when more than an eighth of a round trip's frames were lost for the first time. A loss of a
  * retransmission is no new sign at all. */
@@ -158,14 +191,8 @@ static void congestion_response(struct utcp_session *s, uint32_t first_losses, u
         s->loss_round_count = 0;
     }
     s->loss_round_count += first_losses;
-    if (s->loss_round_count <= s->cwnd / 8 || (s->last_cut_at != 0 && now - s->last_cut_at < s->srtt_us))
-        return;
-    s->cwnd = s->cwnd * 3 / 4 > UTCP_MIN_CWND ? s->cwnd * 3 / 4 : UTCP_MIN_CWND;
-    s->ssthresh = s->cwnd;
-    s->cwnd_credit = 0;
-    s->last_cut_at = now;
-    s->loss_round_count = 0;
-    s->stats.congestion_cuts++;
+    if (s->loss_round_count > s->cwnd / 8)
+        cut_window(s, 3, 4, now);
 }
 
 void utcp_sender_nack(struct utcp_core *core, struct utcp_session *s, const struct utcp_nack *nack, bool reply,
@@ -182,9 +209,11 @@ void utcp_sender_nack(struct utcp_core *core, struct utcp_session *s, const stru
             last = s->transmit_next - 1;
         for (uint64_t seq = first; seq <= last; seq++) {
             struct utcp_slot *slot = send_slot(s, seq);
-            /* a NACK reflects the receiver half a round trip ago: a copy sent less than a round
-             * trip ago may simply not have arrived yet */
-            if (slot->sequence != seq || now - slot->sent_at < s->srtt_us)
+            /* a NACK reflects the receiver half a round trip ago: a copy resent less than a
+             * round trip ago may simply not have arrived yet. A frame sent once goes again at
+             * once: the receiver names it only a millisecond after a later frame arrived (or
+             * answering a tail probe, a round trip after the last frame left) */
+            if (slot->sequence != seq || (slot->transmissions > 1 && now - slot->sent_at < s->srtt_us))
                 continue;
             first_losses += slot->transmissions == 1;
             transmit(core, s, slot, now);
@@ -209,11 +238,18 @@ uint64_t utcp_sender_poll(struct utcp_core *core, struct utcp_session *s, uint64
         probe = UTCP_SYNC_MIN_US;
     uint64_t due = s->progress_at + (probe << s->sync_tries);
     if (now >= due) {
+        /* a SYNC on its way is answered as a probe would be; probes beside it would make
+         * every answer ambiguous while the round trip is underestimated, and it would never
+         * be corrected */
+        sync_expire(s, now);
+        if (s->sync_sent_at)
+            return earlier(deadline, sync_expiry(s) + 1);
         if (s->sync_tries >= UTCP_SYNC_TRIES) {
             utcp_session_close(core, s, UTCP_RESET_TIMEOUT, false);
             return UINT64_MAX;
         }
         send_sync(core, s, s->transmit_next - 1, now);
+        s->stats.probes_out++;
         s->sync_tries++;
         s->progress_at = now;
         due = now + (probe << s->sync_tries);

@@ -131,6 +131,7 @@ struct utcp_stream {
 
 struct utcp_session_stats {
     uint64_t frames_out, frames_in, retransmissions, nacks_out, nacks_in, windows_out, syncs_out;
+    uint64_t probes_out; /* of syncs_out: tail probes (the rest ask for the release only) */
     uint64_t send_epochs, congestion_cuts;
 };
 
@@ -170,8 +171,9 @@ struct utcp_session {
     uint64_t srtt_us, last_cut_at, next_send_at;
     uint64_t loss_round_at;  /* first losses counted since then (one round trip at most) */
     uint32_t loss_round_count;
-    uint64_t progress_at, sync_sent_at;
+    uint64_t progress_at, sync_sent_at; /* sync_sent_at: the SYNC on its way, 0: none */
     uint8_t sync_tries;
+    bool sync_ambiguous; /* one was taken for lost: the next answer may be its, no sample */
 
     /* receiver: frames [release + 1, release + window] */
     struct utcp_slot *recv_slots;

@@ -31,7 +31,9 @@ on TCP. A pcap of the wire is kept (the first 128 bytes of each frame: the strea
     response arrives whole.
 Output: PASS/FAIL lines for tests/run.py, INFO lines with the figures (MB/s under each loss);
 with --bench a BENCH line only, for tools/bench.py (with the goodput of node 1's utcpget of
-16 MiB from node 0's httpd, lossless).
+16 MiB from node 0's httpd, lossless, and the receivers' reports, NACK and WINDOW frames both
+ways as the relay saw them, per MiB moved at each loss, and the UTCP frames the nodes' own
+NetSwitch dropped meanwhile, ring full or over budget: loss the relay did not make).
 """
 import argparse
 import collections
@@ -59,11 +61,13 @@ FAULT_NULL = int.from_bytes(b"null\0\0\0\0", "big")  # utcpcat's 8-byte request 
 MIB = 1 << 20
 INJECTED = 3  # copies of each made frame, each to be counted once
 UTCP_RING_FULL = "/Bus/net/switch/port/utcp/rx_ring_full"
+UTCP_OVER_BUDGET = "/Bus/net/switch/port/utcp/rx_over_budget"
 ACCEPT_WAIT_MS = 8000  # utcpcat's wait before its request: far longer than a frame between the nodes
 TICK_S = 0.1  # how often the UTCP service publishes its /Bus (utcp/service/utcpd.c, TICK_US)
 OFF_TYPE, OFF_DST, OFF_SESSION, OFF_LENGTH, OFF_SEQUENCE = 1, 4, 36, 42, 44  # docs/utcp.md, section 3
 TYPE_DATA = 4
 CONTROL_TYPES = (5, 6, 7, 10)  # NACK, WINDOW, SYNC, PING
+REPORT_TYPES = (5, 6)  # NACK, WINDOW: the receiver's reports, UTCP's counterpart of TCP's ACKs
 MOVED_MAC = "02:00:00:00:88:b5"
 VERDICT = re.compile(r"utcpcat: sent (\d+) sum (\w+), peer received (\d+) sum (\w+); received (\d+) sum (\w+); "
                      r"(\d+) ms, (\d+) KiB/s: (\w+)")
@@ -80,7 +84,7 @@ class UtcpOnly:
     frames on (if set), the sender's MAC is rewritten to MOVED_MAC, as if the node had moved.
     .recent keeps the last frames as sent, for injecting them again, and .recent_control the
     control frames apart: a node streaming DATA sends one rarely, and 256 DATA frames can pass
-    without one."""
+    without one. .types counts the UTCP frames seen by type, before any impairment."""
 
     def __init__(self):
         self.impairment = None
@@ -88,11 +92,14 @@ class UtcpOnly:
         self.frames = 0
         self.recent = collections.deque(maxlen=256)
         self.recent_control = collections.deque(maxlen=64)
+        self.types = collections.Counter()
 
     def apply(self, frame):
         if len(frame) < 14 or frame[12:14] != ETHERTYPE:
             return []
         self.frames += 1
+        if len(frame) > 14 + OFF_TYPE:
+            self.types[frame[14 + OFF_TYPE]] += 1
         self.recent.append(bytes(frame))
         if len(frame) > 14 + OFF_TYPE and frame[14 + OFF_TYPE] in CONTROL_TYPES:
             self.recent_control.append(bytes(frame))
@@ -169,11 +176,26 @@ def bus_number(guest, key):
 
 # ---- the checks
 
+def receiver_drops(wire):
+    """Frames for UTCP both nodes' NetSwitch dropped so far (ring full or over budget): a
+    receiver that cannot keep up loses frames even when the relay loses none."""
+    return sum(bus_number(g, key) or 0 for g in wire.guests for key in (UTCP_RING_FULL, UTCP_OVER_BUDGET))
+
+
+def reports_seen(wire):
+    """NACK and WINDOW frames the relay has seen so far, both directions."""
+    return sum(d.types[t] for d in wire.filters.values() for t in REPORT_TYPES)
+
+
 def transfer(wire, ids, name, size, back, parallel=1, node=0):
-    """utcpcat from `node` to the other's sink; the MB/s figure, or None if it failed."""
+    """utcpcat from `node` to the other's sink; the MB/s figure, or None if it failed. Also
+    keeps, in wire.reports_per_mib, the NACK and WINDOW frames the transfer cost per MiB moved
+    (both directions; the handshake's first WINDOW and the sink's reply included)."""
+    before = reports_seen(wire)
     code, verdicts, lines = utcpcat(wire.guests[node], f"{ids[1 - node]} {SINK_STREAM} {size} {back} {parallel}")
     ok = all_intact(code, verdicts, parallel)
     report(name, ok, " | ".join(lines[-4:]))
+    wire.reports_per_mib = (reports_seen(wire) - before) / ((size + back) * parallel / MIB) if ok else None
     return mb_per_s(verdicts) if ok else None
 
 
@@ -482,12 +504,20 @@ def main():
         if not args.bench:
             httpd_over_utcp(wire, ids, "at_boot")
             accept_before_client_speaks(wire, ids)
+        dropped = receiver_drops(wire) if args.bench else 0
         figures = {"0": transfer(wire, ids, f"lossless_{size // MIB}mib_each_way_intact", size, size)}
+        reports = {"0": wire.reports_per_mib}
         if args.bench:
+            drops_at = {"0": receiver_drops(wire) - dropped}
             httpd = httpd_goodput(wire, ids, size)
             for loss in (0.01, 0.05):
+                dropped = receiver_drops(wire)
                 figures[str(int(loss * 100))] = under_loss(wire, ids, args.seed, loss, size)
+                reports[str(int(loss * 100))] = wire.reports_per_mib
+                drops_at[str(int(loss * 100))] = receiver_drops(wire) - dropped
             print("BENCH " + " ".join(f"utcp_loss_{k}pct_mb_s={v:.2f}" for k, v in figures.items() if v) +
+                  "".join(f" utcp_loss_{k}pct_reports_per_mib={v:.1f}" for k, v in reports.items() if v) +
+                  "".join(f" utcp_loss_{k}pct_receiver_drops={v}" for k, v in drops_at.items()) +
                   (f" httpd_over_utcp_mb_s={httpd:.2f}" if httpd else ""), flush=True)
             return 0
         parallel = transfer(wire, ids, "four_streams_at_once_intact", 2 * MIB, 2 * MIB, parallel=4)
