@@ -244,13 +244,17 @@ uint64_t utcp_sender_poll(struct utcp_core *core, struct utcp_session *s, uint64
         sync_expire(s, now);
         if (s->sync_sent_at)
             return earlier(deadline, sync_expiry(s) + 1);
-        if (s->sync_tries >= UTCP_SYNC_TRIES) {
+        /* 8 doublings of a few-ms round trip are a second or two: a peer whose CPU stalls that
+         * long (a guest its host did not run) is not dead, so the last wait repeats until the
+         * peer has also been silent for UTCP_PROBE_SILENCE_US */
+        if (s->sync_tries >= UTCP_SYNC_TRIES && now - s->heard_at >= UTCP_PROBE_SILENCE_US) {
             utcp_session_close(core, s, UTCP_RESET_TIMEOUT, false);
             return UINT64_MAX;
         }
         send_sync(core, s, s->transmit_next - 1, now);
         s->stats.probes_out++;
-        s->sync_tries++;
+        if (s->sync_tries < UTCP_SYNC_TRIES)
+            s->sync_tries++;
         s->progress_at = now;
         due = now + (probe << s->sync_tries);
     }

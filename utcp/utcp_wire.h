@@ -124,6 +124,7 @@ enum utcp_drop {
 #define UTCP_NACK_REPEAT_US       10000ull
 #define UTCP_SYNC_MIN_US          1000ull
 #define UTCP_SYNC_TRIES           8u
+#define UTCP_PROBE_SILENCE_US     10000000ull /* and the peer silent so long: the probe gives up */
 #define UTCP_SYNC_EXPIRY_US       10000ull /* and 4 srtt: a SYNC unanswered so long is taken for lost */
 #define UTCP_INITIAL_SRTT_US      10000ull
 #define UTCP_IDLE_TIMEOUT_US      30000000ull
