@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -299,10 +300,12 @@ static void check_linger_time(void) {
           "close %d after %lld ms with a byte unread; the peer's recv %ld, errno %d", rc, (long long)(took / 1000),
           (long)n, e);
     close_all(fds, 3);
-    /* a peer that reads nothing: the linger time bounds close, the bytes arrive afterwards */
+    /* a peer that reads nothing: the linger time bounds close, the bytes arrive afterwards; as
+     * on Linux, an O_NONBLOCK socket lingers too */
     struct linger wait_short = {1, LINGER_SHORT_S};
     ok = buffered_pair(fds, SMALL_BUF, 0) &&
-         setsockopt(fds[2], SOL_SOCKET, SO_LINGER, &wait_short, sizeof wait_short) == 0;
+         setsockopt(fds[2], SOL_SOCKET, SO_LINGER, &wait_short, sizeof wait_short) == 0 &&
+         fcntl(fds[2], F_SETFL, fcntl(fds[2], F_GETFL) | O_NONBLOCK) == 0;
     sent = ok ? fill_upto(fds[2], LINGER_UNSENT) : -1;
     t0 = now_us();
     rc = ok && sent > 0 ? close(fds[2]) : -1;
@@ -311,7 +314,7 @@ static void check_linger_time(void) {
         fds[2] = -1;
     got = rc == 0 ? read_to_eof(fds[1], WAIT_MS) : -1;
     snprintf(text, sizeof text,
-             "close %d after %lld ms (linger %d s), %ld bytes sent to a peer reading nothing; it then read %ld and the end",
+             "O_NONBLOCK close %d after %lld ms (linger %d s), %ld bytes sent to a peer reading nothing; it then read %ld and the end",
              rc, (long long)(took / 1000), LINGER_SHORT_S, sent, got);
     note(text);
     check("so_linger_time_bounds_close",
