@@ -88,6 +88,12 @@ void tcp_sock_close(struct msock *s) {
     tcp_sock_drop_rx(s);
 }
 
+/* Nothing sent waits for the peer's acknowledgement: no bytes, no FIN (nor one lwIP could not
+ * queue yet); a connection that is gone has nothing left either. */
+static int all_acknowledged(const struct tcp_pcb *pcb) {
+    return !pcb || (!pcb->unsent && !pcb->unacked && !(pcb->flags & TF_CLOSEPEND));
+}
+
 uint32_t tcp_sock_status(const struct msock *s) {
     if (s->listening)
         return s->pending->n ? NXS_EV_IN : 0;
@@ -95,10 +101,10 @@ uint32_t tcp_sock_status(const struct msock *s) {
         return s->err ? NXS_EV_OUT | NXS_EV_HUP : 0;
     if (!s->connected)
         return NXS_EV_OUT | NXS_EV_HUP;
-    uint32_t ev = 0;
+    struct tcp_pcb *pcb = s->pcb.tcp;
+    uint32_t ev = s->lingering && all_acknowledged(pcb) ? NXS_EV_DRAINED : 0;
     if (s->rx || s->eof || s->err || s->rd_shut)
         ev |= NXS_EV_IN;
-    struct tcp_pcb *pcb = s->pcb.tcp;
     if (!pcb || s->wr_shut || (send_room(s) > 0 && tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN - 4))
         ev |= NXS_EV_OUT;
     if (!pcb || (s->eof && s->wr_shut))
@@ -377,6 +383,32 @@ long tcp_sock_shutdown(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     }
     touch(s);
     return 0;
+}
+
+/* lwIP calls no callback when the peer acknowledges a FIN that went alone (its sent callback
+ * counts bytes only), so a lingering socket looks at itself on lwIP's slow timer too. */
+static err_t on_linger_poll(void *arg, struct tcp_pcb *pcb) {
+    (void)pcb;
+    if (arg)
+        touch(arg);
+    return ERR_OK;
+}
+
+#define LINGER_POLL_TICKS 1 /* lwIP's slow timer: 500 ms */
+
+long tcp_sock_linger(struct msock *s) {
+    struct tcp_pcb *pcb = s->pcb.tcp;
+    /* unread bytes: the close resets at once (lwIP, as Linux, does not linger then) */
+    if (!s->linger_on || !s->linger_s || !s->connected || s->listening || !pcb || s->rx)
+        return 0;
+    if (!s->wr_shut) {
+        s->wr_shut = 1;
+        tcp_shutdown(pcb, 0, 1); /* the FIN rides on the last queued segment if it can */
+    }
+    s->lingering = 1;
+    tcp_poll(pcb, on_linger_poll, LINGER_POLL_TICKS);
+    touch(s);
+    return s->linger_s;
 }
 
 long tcp_sock_readable(struct msock *s, struct nxs_msg *m, uint8_t *data) {

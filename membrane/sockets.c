@@ -196,6 +196,11 @@ static long op_close(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     return 0;
 }
 
+static long op_close_tcp(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    long linger_s = m->flags & NXS_CLOSE_LINGER ? tcp_sock_linger(s) : 0;
+    return linger_s ? linger_s : op_close(s, m, data);
+}
+
 static long op_unsupported(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     (void)s;
     (void)m;
@@ -480,7 +485,7 @@ static const struct {
     [NXS_OP_SEND] = {tcp_sock_send, udp_sock_send},
     [NXS_OP_RECV] = {tcp_sock_recv, udp_sock_recv},
     [NXS_OP_SHUTDOWN] = {tcp_sock_shutdown, udp_shutdown},
-    [NXS_OP_CLOSE] = {op_close, op_close},
+    [NXS_OP_CLOSE] = {op_close_tcp, op_close},
     [NXS_OP_SETSOCKOPT] = {op_setsockopt, op_setsockopt},
     [NXS_OP_GETSOCKOPT] = {op_getsockopt, op_getsockopt},
     [NXS_OP_GETSOCKNAME] = {op_getsockname, op_getsockname},

@@ -49,6 +49,7 @@ struct msock {
     uint8_t link;      /* the link (app) it belongs to */
     uint8_t embryonic; /* accepted by lwIP, not yet by the app */
     uint8_t linger_on; /* SO_LINGER: with linger_s 0, close resets the connection */
+    uint8_t lingering; /* a close waits for the peer's acknowledgements (NXS_CLOSE_LINGER) */
     uint8_t v6only;    /* IPV6_V6ONLY: an AF_INET6 socket bound to :: takes no IPv4 */
     uint8_t nodelay;   /* a listener's TCP_NODELAY, for its connections (its pcb has no flags) */
     int16_t listener;  /* while embryonic: the socket number of the listener queueing it */
@@ -112,6 +113,9 @@ long tcp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port);
 long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long tcp_sock_recv(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long tcp_sock_shutdown(struct msock *s, struct nxs_msg *m, uint8_t *data);
+/* A close that may linger (NXS_CLOSE_LINGER): the seconds the app is to wait, writing shut
+ * down, or 0 if the socket does not linger and is to close now. */
+long tcp_sock_linger(struct msock *s);
 void tcp_sock_drop_rx(struct msock *s);
 /* SO_SNDBUF/SO_RCVBUF on a TCP socket (bytes, already bounded): applied at once */
 void tcp_sock_set_sndbuf(struct msock *s, uint32_t bytes);

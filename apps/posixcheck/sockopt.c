@@ -2,7 +2,8 @@
  * posixcheck: socket options and flags that ported daemons set, each shown to do what it says
  * rather than only to read back: SO_TYPE, SO_ACCEPTCONN, SO_ERROR (once), SO_REUSEADDR (a port
  * held by a connection), SO_KEEPALIVE and its TCP_KEEP* times, TCP_NODELAY, SO_SNDBUF/SO_RCVBUF
- * (a sender fills up sooner), SO_LINGER (a zero linger resets), SO_RCVTIMEO/SO_SNDTIMEO (a
+ * (a sender fills up sooner), SO_LINGER (a zero linger resets; a time makes close wait for the
+ * peer's acknowledgements, bounded by that time), SO_RCVTIMEO/SO_SNDTIMEO (a
  * blocked call gives up with EAGAIN), MSG_DONTWAIT, MSG_PEEK, MSG_NOSIGNAL, ioctl(FIONREAD),
  * and ENOPROTOOPT/ENOTTY for what no one has. Plain POSIX (and Linux's TCP_KEEP*), proven on
  * the host against glibc first.
@@ -11,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -30,6 +32,11 @@
 #define SMALL_BUF 4096
 #define TIMEOUT_US 200000       /* SO_RCVTIMEO/SO_SNDTIMEO */
 #define TIMEOUT_SLACK_US 50000  /* a Linux timeout may end a tick early */
+#define LINGER_S 5               /* SO_LINGER time when the peer can take everything */
+#define LINGER_FITS (16L << 10)  /* bytes any peer's receive window takes unread */
+#define LINGER_SHORT_S 2         /* SO_LINGER time when the peer reads nothing */
+#define LINGER_UNSENT (200L << 10)
+#define LINGER_LATE_S 5          /* a loaded host may wake close this much late */
 #define NO_SUCH_OPTION 0x7fff
 #define NO_SUCH_IOCTL 0x54ff
 
@@ -57,11 +64,12 @@ static uint16_t port_of(int fd) {
 
 static struct sockaddr_in loopback(uint16_t port) { return ipv4(INADDR_LOOPBACK, port); }
 
-/* Sends from fd without blocking until it takes nothing for QUIET_MS; the bytes it took. */
-static long fill(int fd) {
+/* Sends from fd without blocking until it takes nothing for QUIET_MS, or `cap` bytes; the bytes
+ * it took. */
+static long fill_upto(int fd, long cap) {
     static char junk[8192];
     long total = 0;
-    while (total < FILL_CAP) {
+    while (total < cap) {
         ssize_t n = send(fd, junk, sizeof junk, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n > 0) {
             total += n;
@@ -74,6 +82,8 @@ static long fill(int fd) {
     }
     return total;
 }
+
+static long fill(int fd) { return fill_upto(fd, FILL_CAP); }
 
 /* tcp_pair with the client's SO_RCVBUF set before it connects and the accepted end's SO_SNDBUF
  * after (0: defaults): bytes client <- accepted. */
@@ -207,6 +217,15 @@ static void check_buffers(void) {
     check("so_sndbuf_rcvbuf_fill_sooner", small_fill > 0 && big_fill > 0 && small_fill < big_fill / 2, "%s", text);
 }
 
+/* The peer's next read after a close, waiting up to WAIT_MS: its result, poll's revents, errno. */
+static ssize_t peer_read(int fd, int *revents, int *err) {
+    char byte;
+    *revents = wait_for(fd, POLLIN, WAIT_MS);
+    ssize_t n = *revents > 0 ? recv(fd, &byte, 1, 0) : 0;
+    *err = errno;
+    return n;
+}
+
 static void check_linger(void) {
     int fds[3];
     struct linger set = {1, 5}, got = {-1, -1};
@@ -222,12 +241,86 @@ static void check_linger(void) {
     ok = ok && setsockopt(fds[1], SOL_SOCKET, SO_LINGER, &reset, sizeof reset) == 0 && close(fds[1]) == 0;
     if (ok)
         fds[1] = -1;
-    char byte;
-    int ev = ok ? wait_for(fds[2], POLLIN, WAIT_MS) : 0;
-    ssize_t n = ev > 0 ? recv(fds[2], &byte, 1, 0) : 0;
-    int e = errno;
+    int ev = 0, e = 0;
+    ssize_t n = ok ? peer_read(fds[2], &ev, &e) : 0;
     check("so_linger_zero_resets", ok && n == -1 && e == ECONNRESET, "revents %#x, the peer's recv %ld, errno %d", ev,
           (long)n, e);
+    close_all(fds, 3);
+}
+
+/* Reads fd until the end of the stream (each read waiting at most `wait_ms`, 0: not at all);
+ * the bytes read, or -1 if it ended otherwise (no data in time, an error). */
+static long read_to_eof(int fd, int wait_ms) {
+    static char sink[8192];
+    long total = 0;
+    for (;;) {
+        if (wait_ms && wait_for(fd, POLLIN, wait_ms) <= 0)
+            return -1;
+        ssize_t n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n == 0)
+            return total;
+        if (n < 0)
+            return -1;
+        total += n;
+    }
+}
+
+/* SO_LINGER with a time (socket(7)): close returns only once everything queued was sent (and
+ * acknowledged, with the FIN), or when the time runs out; then the peer still gets the rest. */
+static void check_linger_time(void) {
+    int fds[3];
+    /* a peer with room for it all: once close returned, every byte and the end are at the peer,
+     * readable without waiting */
+    struct linger wait_long = {1, LINGER_S};
+    int ok = buffered_pair(fds, 0, 0) && setsockopt(fds[2], SOL_SOCKET, SO_LINGER, &wait_long, sizeof wait_long) == 0;
+    long sent = ok ? fill_upto(fds[2], LINGER_FITS) : -1;
+    int64_t t0 = now_us();
+    int rc = ok && sent == LINGER_FITS ? close(fds[2]) : -1;
+    int64_t took = now_us() - t0;
+    if (rc == 0)
+        fds[2] = -1;
+    long got = rc == 0 ? read_to_eof(fds[1], 0) : -1;
+    char text[160];
+    snprintf(text, sizeof text, "lingering close %d after %lld ms; the peer then held %ld of %ld bytes and the end",
+             rc, (long long)(took / 1000), got, sent);
+    note(text);
+    check("so_linger_close_waits_for_acks", rc == 0 && got == sent && took < LINGER_S * 1000000L, "%s", text);
+    close_all(fds, 3);
+    /* bytes received and never read: close resets at once, lingering or not */
+    ok = tcp_pair(fds) && setsockopt(fds[1], SOL_SOCKET, SO_LINGER, &wait_long, sizeof wait_long) == 0 &&
+         send(fds[2], "x", 1, 0) == 1 && wait_for(fds[1], POLLIN, WAIT_MS) > 0;
+    t0 = now_us();
+    rc = ok ? close(fds[1]) : -1;
+    took = now_us() - t0;
+    if (rc == 0)
+        fds[1] = -1;
+    int ev = 0, e = 0;
+    ssize_t n = rc == 0 ? peer_read(fds[2], &ev, &e) : 0;
+    check("so_linger_unread_resets", rc == 0 && took < LINGER_S * 1000000L && n == -1 && e == ECONNRESET,
+          "close %d after %lld ms with a byte unread; the peer's recv %ld, errno %d", rc, (long long)(took / 1000),
+          (long)n, e);
+    close_all(fds, 3);
+    /* a peer that reads nothing: the linger time bounds close, the bytes arrive afterwards; as
+     * on Linux, an O_NONBLOCK socket lingers too */
+    struct linger wait_short = {1, LINGER_SHORT_S};
+    ok = buffered_pair(fds, SMALL_BUF, 0) &&
+         setsockopt(fds[2], SOL_SOCKET, SO_LINGER, &wait_short, sizeof wait_short) == 0 &&
+         fcntl(fds[2], F_SETFL, fcntl(fds[2], F_GETFL) | O_NONBLOCK) == 0;
+    sent = ok ? fill_upto(fds[2], LINGER_UNSENT) : -1;
+    t0 = now_us();
+    rc = ok && sent > 0 ? close(fds[2]) : -1;
+    took = now_us() - t0;
+    if (rc == 0)
+        fds[2] = -1;
+    got = rc == 0 ? read_to_eof(fds[1], WAIT_MS) : -1;
+    snprintf(text, sizeof text,
+             "O_NONBLOCK close %d after %lld ms (linger %d s), %ld bytes sent to a peer reading nothing; it then read %ld and the end",
+             rc, (long long)(took / 1000), LINGER_SHORT_S, sent, got);
+    note(text);
+    check("so_linger_time_bounds_close",
+          rc == 0 && took >= LINGER_SHORT_S * 1000000L - TIMEOUT_SLACK_US &&
+              took < (LINGER_SHORT_S + LINGER_LATE_S) * 1000000L && got == sent,
+          "%s", text);
     close_all(fds, 3);
 }
 
@@ -335,6 +428,7 @@ void check_sockopt(void) {
     check_keepalive_nodelay();
     check_buffers();
     check_linger();
+    check_linger_time();
     check_timeouts();
     check_msg_flags();
     check_unknown();

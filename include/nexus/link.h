@@ -65,6 +65,9 @@
 #define NXS_EV_ERR 0x008u  /* an error is pending (SO_ERROR) */
 #define NXS_EV_HUP 0x010u  /* the connection is gone both ways */
 #define NXS_EV_OPEN 0x80000000u /* the socket exists (cleared when closed or never opened) */
+/* A lingering close (NXS_CLOSE_LINGER, nexus/sockproto.h): every byte sent and the FIN were
+ * acknowledged, or the connection is gone. Not a poll value: poll never shows it. */
+#define NXS_EV_DRAINED 0x40000000u
 
 struct nxs_header {
     uint32_t magic;      /* the service's protocol (NXS_MAGIC_* of its header) */

@@ -22,7 +22,7 @@ enum nxs_op {
     NXS_OP_RECV,        /* len = most wanted, flags          -> bytes in data, addr = from,
                            arg0 = a datagram's whole length (more than the bytes: cut) */
     NXS_OP_SHUTDOWN,    /* arg0 how (SHUT_RD/WR/RDWR)                    -> 0 */
-    NXS_OP_CLOSE,       /*                                               -> 0 */
+    NXS_OP_CLOSE,       /* flags NXS_CLOSE_LINGER may ask to linger  -> 0, or seconds to linger */
     NXS_OP_SETSOCKOPT,  /* arg0 level, arg1 name, data[len] value        -> 0 */
     NXS_OP_GETSOCKOPT,  /* arg0 level, arg1 name, len = room  -> value length, value in data */
     NXS_OP_GETSOCKNAME, /*                                         -> 0, addr */
@@ -33,6 +33,13 @@ enum nxs_op {
                            a stream's unread bytes, the next datagram's length, 0 if none */
     NXS_OP_COUNT
 };
+
+/* CLOSE's flag: close as SO_LINGER says. A connected TCP socket with SO_LINGER {1, N > 0} is
+ * not closed: writing is shut down (the FIN follows the queued bytes) and the reply is N. The
+ * app then waits until the socket's status shows NXS_EV_DRAINED (or NXS_EV_ERR) or N seconds
+ * pass, and closes it with a plain CLOSE, which lets the connection end in the background.
+ * Without the flag, or for any other socket, CLOSE closes at once. */
+#define NXS_CLOSE_LINGER 0x1u
 
 /* A decoded socket address. */
 struct nxs_addr {

@@ -104,7 +104,9 @@ uint32_t nxl_fd_status(const struct nxl_fd *f) {
     return fam->local ? fam->local->status(f->sock) : link_client_status(fam->backend, f->sock);
 }
 
-int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns) {
+/* Waits until the socket's status has one of `ready`; -EAGAIN at once if `nonblock`, or when
+ * timeout_ns (0: none) ran out. */
+static int wait_status(const struct nxl_fd *f, uint32_t ready, int nonblock, uint64_t timeout_ns) {
     uint64_t start = nx_clock_ns();
     struct nxl_watch w = {0};
     nxl_watch_add(&w, f->family);
@@ -113,9 +115,9 @@ int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns
         nxl_watch_mark(&w);
         if (nxl_fd_live(f))
             return -ECONNRESET;
-        if (nxl_fd_status(f) & (events | NXS_EV_ERR | NXS_EV_HUP))
+        if (nxl_fd_status(f) & ready)
             return 0;
-        if (f->nonblock)
+        if (nonblock)
             return -EAGAIN;
         uint64_t left = UINT64_MAX;
         if (timeout_ns) {
@@ -132,6 +134,10 @@ int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns
             !link_client_peer_alive(f->family->backend))
             return -ECONNRESET;
     }
+}
+
+int nxl_wait_events(const struct nxl_fd *f, uint32_t events, uint64_t timeout_ns) {
+    return wait_status(f, events | NXS_EV_ERR | NXS_EV_HUP, f->nonblock, timeout_ns);
 }
 
 /* A request to the family's backend, as link_client_call makes it over a service link; a
@@ -467,8 +473,13 @@ static int close_socket(int fd) {
         return -1;
     long r = 0;
     if (!f->is_file && !nxl_fd_live(f)) {
-        struct nxs_msg m = {.op = NXS_OP_CLOSE};
+        struct nxs_msg m = {.op = NXS_OP_CLOSE, .flags = NXS_CLOSE_LINGER};
         r = sock_call(f, &m, NULL, 0, NULL, 0);
+        if (r > 0) { /* SO_LINGER with a time (socket(7)): O_NONBLOCK or not, as Linux */
+            wait_status(f, NXS_EV_DRAINED | NXS_EV_ERR, 0, (uint64_t)r * 1000000000ull);
+            struct nxs_msg last = {.op = NXS_OP_CLOSE};
+            r = sock_call(f, &last, NULL, 0, NULL, 0);
+        }
         if (r == -ECONNRESET || r == -EBADF)
             r = 0;
     }
