@@ -44,6 +44,7 @@
 #include "lwip/udp.h"
 #include "netif_ion.h"
 #include "nexus/syscall.h"
+#include "user_net.h"
 
 #define CONFIG_STATIC_ADDRESS 0x01
 #define CTL_REPAIR 0x01
@@ -148,13 +149,8 @@ static void bring_up(int static_address) {
     netif_set_default(&nic);
     netif_create_ip6_linklocal_address(&nic, 1);
     nic.ip6_autoconfig_enabled = 1;
-    if (static_address) {
-        ip4_addr_t addr, mask, gw;
-        IP4_ADDR(&addr, 10, 0, 2, 15);
-        IP4_ADDR(&mask, 255, 255, 255, 0);
-        IP4_ADDR(&gw, 10, 0, 2, 2);
-        netif_set_addr(&nic, &addr, &mask, &gw);
-    }
+    if (static_address)
+        user_net_static_address(&nic);
     netif_set_up(&nic);
     netif_set_link_up(&nic);
     use_dhcp = !static_address;

@@ -22,6 +22,7 @@
 #include "netif_ion.h"
 #include "tcp_syn_cookie.h"
 #include "tcp_syn_guard.h"
+#include "user_net.h"
 
 #define HTTP_PORT 80
 #define BACKLOG 2
@@ -171,11 +172,7 @@ static void bring_up(void) {
     tcp_accept(listener, on_accept);
     ion_netif_add(&nic);
     netif_set_default(&nic);
-    ip4_addr_t addr, mask, gw;
-    IP4_ADDR(&addr, 10, 0, 2, 15);
-    IP4_ADDR(&mask, 255, 255, 255, 0);
-    IP4_ADDR(&gw, 10, 0, 2, 2);
-    netif_set_addr(&nic, &addr, &mask, &gw);
+    user_net_static_address(&nic);
     netif_set_up(&nic);
     netif_set_link_up(&nic);
     step();
