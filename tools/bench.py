@@ -33,7 +33,9 @@ Figures so far:
   - rinetd 0.73 (tests/e2e/run_qemu_rinetd.py): MB/s of GET /bytes/4MiB straight from httpd and
     through rinetd's :8081 forward (lwIP's loopback inside the guest);
   - mosquitto 2.0.11 (tests/e2e/run_qemu_mosquitto.py): MQTT messages/s host -> broker -> host
-    at QoS 0 and 1, Debian's mosquitto_pub -l to mosquitto_sub.
+    at QoS 0 and 1, Debian's mosquitto_pub -l to mosquitto_sub;
+  - curl 7.88.1 in the test kernel (tests/e2e/run_qemu_curl.py): MB/s of `curl -o` of 960 KiB
+    from the host's loopback into its file area, as curl measures it, median of 3.
 """
 import argparse
 import os
@@ -46,6 +48,7 @@ import time
 
 from tests.e2e.http_bench import http_bench
 from tests.e2e.run_qemu_containment import boot_test_kernel, measure_recoveries
+from tests.e2e.run_qemu_curl import BENCH_BYTES as CURL_BENCH_BYTES, bench_download as curl_download
 from tests.e2e.run_qemu_mosquitto import BENCH_MESSAGES, bench_rates, start_guest as start_mosquitto_guest
 from tests.e2e.run_qemu_rinetd import BULK_BYTES, bulk_figures, start_guest as start_rinetd_guest
 from tests.harness.console import said_by
@@ -213,6 +216,9 @@ def main():
                            os.path.join(args.build, "bench-recovery"))
     rows += rinetd_bench(args.qemu, os.path.join(args.build, "bench-rinetd"))
     rows += mosquitto_bench(args.qemu, os.path.join(args.build, "bench-mosquitto"))
+    curl = curl_download(args.qemu, test_kernel, os.path.join(args.build, "bench-curl"))
+    rows.append(("curl in Nexus, -o %d KiB from the host into its file area (curl's own figure)" % (CURL_BENCH_BYTES >> 10),
+                 "%.2f MB/s" % curl if curl else "failed"))
     utcp = bench_figures([sys.executable, "-m", "tests.e2e.run_qemu_utcp", "--qemu", args.qemu, "--kernel",
                           test_kernel, "--bench", "--logdir", os.path.join(args.build, "bench-utcp")])
     for loss in ("0", "1", "5"):

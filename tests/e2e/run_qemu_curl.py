@@ -15,10 +15,13 @@ console, as an operator does, and reads curl's output and exit status from the c
 No name is looked up: QEMU's resolver would ask the host's, outside the loopback.
 
 Output: PASS/FAIL lines for tests/run.py and an INFO line with the download rate; the console
-log goes to --logdir.
+log goes to --logdir. tools/bench.py uses bench_download: curl's own download speed
+(`-w %{speed_download}`, its clock in the guest) of a BENCH_BYTES body into its file area.
 """
 import argparse
 import os
+import re
+import statistics
 import sys
 import time
 
@@ -30,6 +33,8 @@ from tests.harness.report import Report
 GUEST_HOST_ALIAS = "10.0.2.2"
 PAGE = b"<html><body>curl on Nexus fetched this from the host</body></html>\n"
 BINARY = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(200 * 1024))
+BENCH_BYTES = 960 * 1024  # within curl's file area (its manifest entry's files:1024, in KiB)
+BENCH_ROUNDS = 3
 BOOT_TIMEOUT = 120.0
 RUN_TIMEOUT = 120.0
 
@@ -44,7 +49,8 @@ class HostFiles:
         self.stalled = 0
 
     def __call__(self, path):
-        files = {"/page.html": ("text/html", PAGE), "/binary": ("application/octet-stream", BINARY)}
+        files = {"/page.html": ("text/html", PAGE), "/binary": ("application/octet-stream", BINARY),
+                 "/bench": ("application/octet-stream", BENCH_BODY)}
         if path == "/stall":
             self.stalled += 1
             time.sleep(30)
@@ -55,6 +61,32 @@ class HostFiles:
             return 404, {}, b""
         kind, body = files[path]
         return 200, {"Content-Type": kind}, body
+
+
+BENCH_BODY = bytes((i * 13 + (i >> 10)) & 0xFF for i in range(BENCH_BYTES))
+
+
+def bench_download(qemu, kernel, logdir):
+    """MB/s (10^6 bytes) of `curl -o` from the host's loopback into curl's file area, as curl
+    measures it, median of BENCH_ROUNDS; None if curl did not boot or every round failed."""
+    os.makedirs(logdir, exist_ok=True)
+    port = free_port()
+    host = HttpServer(HostFiles(), port)
+    guest = Guest(qemu, UserNet(tcp=[80]), kernel=kernel, log=os.path.join(logdir, "console.log"))
+    rates = []
+    try:
+        if guest.console.wait_for(said_by("httpd", "httpd: listening"), BOOT_TIMEOUT) is None:
+            return None
+        for _ in range(BENCH_ROUNDS):
+            code, said = run_curl(guest, f"-s -o bench -w %{{speed_download}}\\n http://{GUEST_HOST_ALIAS}:{port}/bench")
+            speed = [l for l in said if re.fullmatch(r"\d+(\.\d+)?", l.strip())]
+            size = guest.console_bus("/Bus/files/curl").get("/Bus/files/curl/bench/size")
+            if code == 0 and speed and size == str(BENCH_BYTES):
+                rates.append(float(speed[-1]) / 1e6)
+    finally:
+        guest.stop()
+        host.close()
+    return statistics.median(rates) if rates else None
 
 
 def run_curl(guest, args):
