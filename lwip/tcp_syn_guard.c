@@ -34,6 +34,7 @@ struct replay {
 };
 
 static uint64_t evicted, queue_full, recovered;
+static uint32_t evicted_at_ms; /* sys_now() of the last eviction; with none, no ACK is worth a cookie check */
 static int (*accept_room)(void *listener_arg);
 static struct replay replays[REPLAYS_MAX];
 static unsigned replays_pending;
@@ -162,6 +163,10 @@ static err_t recover(struct tcp_pcb_listen *listener, struct tcp_hdr *hdr, uint1
                      const uint8_t *opt2, struct pbuf *p) {
     if (ip_current_is_v6())
         return ERR_OK; /* IPv6 connections are not re-created: lwIP resets this one */
+    /* only an evicted connection is worth re-creating; a flood of ACKs with nothing evicted
+     * (tcp_malformed) costs no hashing */
+    if (!evicted || sys_now() - evicted_at_ms >= 2 * TCP_SYN_COOKIE_SLOT_MS)
+        return ERR_OK;
     uint16_t mss = tcp_syn_cookie_check(ip_current_dest_addr(), hdr->dest, ip_current_src_addr(), hdr->src,
                                         hdr->seqno - 1, hdr->ackno - 1, sys_now());
     if (!mss)
@@ -212,6 +217,7 @@ signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, uin
     if (victim) {
         tcp_abandon(victim, 0); /* unlinks it and gives its backlog slot back */
         evicted++;
+        evicted_at_ms = sys_now();
     }
     return ERR_OK;
 }
