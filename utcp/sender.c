@@ -93,10 +93,17 @@ static void pump(struct utcp_core *core, struct utcp_session *s, uint64_t now) {
         send_sync(core, s, 0, now);
 }
 
+/* The stream the session may still send on (made on first use), or NULL: the session is not
+ * ready, the stream table is full, or the stream's FIN is out. */
+static struct utcp_stream *open_stream_of(struct utcp_session *s, uint16_t stream) {
+    struct utcp_stream *st = s->state >= UTCP_CONFIRM_SENT ? utcp_stream_get(s, stream, true) : NULL;
+    return st && !st->fin_out ? st : NULL;
+}
+
 size_t utcp_send(struct utcp_core *core, struct utcp_session *s, uint16_t stream, const uint8_t *data,
                  size_t len, uint64_t now) {
-    struct utcp_stream *st = s->state >= UTCP_CONFIRM_SENT ? utcp_stream_get(s, stream, true) : NULL;
-    if (!st || st->fin_out)
+    struct utcp_stream *st = open_stream_of(s, stream);
+    if (!st)
         return 0;
     size_t taken = 0;
     while (taken < len) {
@@ -111,16 +118,16 @@ size_t utcp_send(struct utcp_core *core, struct utcp_session *s, uint16_t stream
 }
 
 bool utcp_open_stream(struct utcp_core *core, struct utcp_session *s, uint16_t stream, uint64_t now) {
-    struct utcp_stream *st = s->state >= UTCP_CONFIRM_SENT ? utcp_stream_get(s, stream, true) : NULL;
-    if (!st || st->fin_out || st->bytes_out || !queue_frame(core, s, UTCP_TYPE_DATA, stream, NULL, 0))
+    struct utcp_stream *st = open_stream_of(s, stream);
+    if (!st || st->bytes_out || !queue_frame(core, s, UTCP_TYPE_DATA, stream, NULL, 0))
         return false;
     pump(core, s, now);
     return true;
 }
 
 bool utcp_finish(struct utcp_core *core, struct utcp_session *s, uint16_t stream, uint64_t now) {
-    struct utcp_stream *st = s->state >= UTCP_CONFIRM_SENT ? utcp_stream_get(s, stream, true) : NULL;
-    if (!st || st->fin_out || !queue_frame(core, s, UTCP_TYPE_FIN, stream, NULL, 0))
+    struct utcp_stream *st = open_stream_of(s, stream);
+    if (!st || !queue_frame(core, s, UTCP_TYPE_FIN, stream, NULL, 0))
         return false;
     st->fin_out = true;
     pump(core, s, now);
