@@ -466,7 +466,7 @@ $(B)/files/%.S: Makefile tools/gen-files.sh
 	@mkdir -p $(dir $@)
 	tools/gen-files.sh $@ $(FILES_$*)
 
-$(B)/files/%.o: $(B)/files/%.S
+$(B)/files/%.o: $(B)/files/%.S | $(BOOTSTRAP)
 	$(CC) $(ARCH) -c $< -o $@
 
 # ---- test build ----
