@@ -129,7 +129,7 @@ SODIUM_BUILD_CFLAGS := $(filter-out -Werror -Wextra,$(UCFLAGS)) -ffunction-secti
 # Service images embedded in the kernel: name -> sources. The boot manifest is kernel/manifest.c.
 # The product image embeds exactly what its boot manifest runs; the test kernel adds the test
 # programs (and replaces the Membrane with its fault-injecting build).
-IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd mosquitto utcp utcpcat utcpsink utcpget
+IMAGES      := hello uptime httpd membrane lwf lwfecho lwfping signer rinetd mosquitto utcp utcpcat utcpsink utcpget tee
 TEST_IMAGES := posixcheck probe netsvc cryptocheck lwfsend unixecho
 IMAGE_ELFS  := $(IMAGES:%=$(B)/user/%.elf)
 
@@ -261,6 +261,7 @@ $(B)/user/%.full.elf: $(RT_OBJS) lib/rt/user.ld
 
 $(B)/user/hello.full.elf: $(B)/u/apps/hello/hello.o
 $(B)/user/uptime.full.elf: $(B)/u/apps/uptime/uptime.o
+$(B)/user/tee.full.elf: $(B)/u/apps/tee/tee.o $(LIBNEXUS_OBJS) # POSIX tee: the console's input, as a program reads it
 $(B)/user/membrane.full.elf: $(MEMBRANE_OBJS)
 # The Membrane copies every byte an app sends: it links picolibc's speed build, whose memcpy
 # moves words (the default size build copies byte by byte, 6 instructions a byte).

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "console_input.h"
 #include "images.h"
 #include "kernel.h"
 #include "link.h"
@@ -222,6 +223,8 @@ int fiber_spawn(const struct fiber_spec *spec) {
         err = loader_setup_stack(f->pt, spec->name, spec->args ? spec->args : "", &f->tf);
     if (!err)
         err = apply_grants(f, spec->grants);
+    if (!err) /* every program may wait for its standard input (console_input.h) */
+        err = cspace_grant(&f->caps, NEXUS_CONSOLE_CHANNEL, CAP_READ);
     if (err) {
         netswitch_fiber_gone(f);
         slot_release(f);
@@ -351,6 +354,7 @@ static void reap(struct fiber *f) {
     bus_drop_owner(f->id);
     netswitch_fiber_gone(f);
     unix_fiber_gone(f);
+    console_input_fiber_gone(f);
     ended[ended_next % ENDED_KEPT].id = f->id;
     ended[ended_next % ENDED_KEPT].info = f->end;
     ended_next++;

@@ -58,6 +58,9 @@ static const struct manifest_entry default_entries[] = {
     {.name = "mosquitto", .image = "mosquitto", .args = "-c /etc/mosquitto/mosquitto.conf",
      .grants = "link:membrane heap:4096", .pledge = "stdio inet", .restart = RESTART_SERVICE,
      .restarts_with = "membrane"},
+    /* POSIX tee on demand: `run tee FILE`, then `attach tee` gives it the console as its input. */
+    {.name = "tee", .image = "tee", .grants = "files:16", .pledge = "stdio", .restart = RESTART_NEVER,
+     .on_demand = 1},
 #ifdef NEXUS_TEST_BUILD
     /* curl 7.88.1, Debian's, unmodified, HTTP only: `run curl URL ...` from the console; -o writes
      * into its file area (`cat curl/NAME`). In the test kernel only: building it takes minutes

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "console_input.h"
 #include "fiber.h"
 #include "filestore.h"
 #include "kernel.h"
@@ -108,6 +109,20 @@ static void cmd_cat(const char *arg) {
         kprintf("cat: say APP/NAME, e.g. cat curl/index.html\n");
 }
 
+/* The console becomes NAME's standard input (console_input.h) until Ctrl-D or NAME ends. */
+static void cmd_attach(const char *arg) {
+    struct fiber *f = *arg ? fiber_by_name(arg) : NULL;
+    if (!f || f->is_kernel) {
+        kprintf("attach: no program called \"%s\" is running; `fibers` lists them\n", arg);
+        return;
+    }
+    if (console_input_attach(f) != 0) {
+        kprintf("attach: %s holds the console\n", console_input_owner());
+        return;
+    }
+    kprintf("attach: what you type now is %s's input; Ctrl-D ends it\n", f->name);
+}
+
 static const struct {
     const char *name;
     void (*run)(const char *arg);
@@ -124,6 +139,7 @@ static const struct {
     {"run", cmd_run, "NAME ARGS", "start a program of the manifest with these arguments"},
     {"files", cmd_files, "", "the files apps wrote into their writable areas"},
     {"cat", cmd_cat, "APP/NAME", "print a file an app wrote"},
+    {"attach", cmd_attach, "NAME", "type a running program's standard input; Ctrl-D ends it"},
 };
 
 static void cmd_help(const char *arg) {
@@ -155,6 +171,8 @@ static void run_line(void) {
 
 static void uart_rx(void) {
     for (int c; (c = uart_getc()) >= 0;) {
+        if (console_input_key(c))
+            continue; /* a program holds the console */
         if (c == '\r' || c == '\n') {
             kprintf("\n");
             run_line();

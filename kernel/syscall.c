@@ -13,6 +13,7 @@
 
 #include "bus.h"
 #include "console.h"
+#include "console_input.h"
 #include "cspace.h"
 #include "kernel.h"
 #include "keyblob.h"
@@ -38,12 +39,14 @@ static const struct {
 } channel_classes[] = {
     {0, NEXUS_OWN_CHANNELS - 1, PROMISE_STDIO},
     {NEXUS_LINK_SERVER_CHANNEL(0), NEXUS_LINK_CLIENT_CHANNEL(NEXUS_LINKS_MAX - 1), 0},
-    {NEXUS_PORT_CHANNEL(0), NEXUS_UNIX_CHANNEL(0) - 1, PROMISE_NET},
+    {NEXUS_PORT_CHANNEL(0), NEXUS_CONSOLE_CHANNEL - 1, PROMISE_NET},
+    {NEXUS_CONSOLE_CHANNEL, NEXUS_CONSOLE_CHANNEL, PROMISE_STDIO},
     {NEXUS_UNIX_CHANNEL(0), NEXUS_UNIX_CHANNEL(NEXUS_UNIX_CHANNELS - 1), PROMISE_UNIX},
 };
 _Static_assert(NEXUS_LINK_SERVER_CHANNEL(NEXUS_LINKS_MAX) <= NEXUS_LINK_CLIENT_CHANNEL(0) &&
                    NEXUS_LINK_CLIENT_CHANNEL(NEXUS_LINKS_MAX) <= NEXUS_PORT_CHANNEL(0) &&
-                   NEXUS_PORT_CHANNEL(NEXUS_ION_PORTS) <= NEXUS_UNIX_CHANNEL(0) &&
+                   NEXUS_PORT_CHANNEL(NEXUS_ION_PORTS) <= NEXUS_CONSOLE_CHANNEL &&
+                   NEXUS_CONSOLE_CHANNEL < NEXUS_UNIX_CHANNEL(0) &&
                    NEXUS_UNIX_CHANNEL(NEXUS_UNIX_CHANNELS) == NEXUS_CHANNELS,
                "the channel classes overlap");
 
@@ -102,6 +105,19 @@ static long sys_console_write(struct fiber *f, const uint64_t *a) {
         done += n;
     }
     return (long)len;
+}
+
+static long sys_console_read(struct fiber *f, const uint64_t *a) {
+    char buf[NEXUS_CONSOLE_READ_MAX];
+    size_t len = a[1] < sizeof buf ? (size_t)a[1] : sizeof buf;
+    long n = console_input_peek(f, buf, len);
+    if (len == 0)
+        return n; /* only asked whether a read would wait */
+    if (n > 0 && copy_to_user(f->pt, a[0], buf, (size_t)n))
+        return -EFAULT;
+    if (n >= 0)
+        console_input_take(f, (size_t)n);
+    return n;
 }
 
 static long sys_wait(struct fiber *f, const uint64_t *a) {
@@ -356,6 +372,7 @@ static const struct {
     [SYS_UNIX_CONNECT] = {"unix_connect", sys_unix_connect, PROMISE_UNIX},
     [SYS_UNIX_ACCEPT] = {"unix_accept", sys_unix_accept, PROMISE_UNIX},
     [SYS_UNIX_CLOSE] = {"unix_close", sys_unix_close, PROMISE_UNIX},
+    [SYS_CONSOLE_READ] = {"console_read", sys_console_read, PROMISE_STDIO},
 };
 
 void syscall_dispatch(struct fiber *f) {

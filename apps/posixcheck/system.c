@@ -1,16 +1,18 @@
 /*
  * posixcheck: what a ported daemon asks about its system before it serves (mosquitto's start):
- * directories (its include_dir), the file mode mask, its user, the network interfaces, and
- * whether a descriptor is a terminal.
+ * directories (its include_dir), the file mode mask, its user, the network interfaces,
+ * whether a descriptor is a terminal, and its standard input before anything is typed.
  * Plain POSIX, proven on the host against glibc first (where posixcheck runs as root), like the
  * rest of posixcheck; on Nexus an app is one unprivileged user and changing identity is EPERM.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -155,6 +157,27 @@ static void check_terminal(void) {
           isatty(0), on_stdin, same, errno);
 }
 
+/* Standard input with nothing typed yet (on Nexus, a program the console is not given to; under
+ * the host's harness, an empty pipe held open): a non-blocking read says EAGAIN, poll says not
+ * readable, and fcntl shows and clears the flag. */
+static void check_stdin_waiting(void) {
+    int flags = fcntl(0, F_GETFL);
+    int set = flags >= 0 && fcntl(0, F_SETFL, flags | O_NONBLOCK) == 0;
+    int shown = fcntl(0, F_GETFL);
+    char c;
+    errno = 0;
+    ssize_t n = read(0, &c, 1);
+    int read_errno = errno;
+    struct pollfd p = {.fd = 0, .events = POLLIN};
+    int ready = poll(&p, 1, 0);
+    int cleared = flags >= 0 && fcntl(0, F_SETFL, flags) == 0 && !(fcntl(0, F_GETFL) & O_NONBLOCK);
+    check("stdin_nonblocking_nothing_typed",
+          set && shown >= 0 && (shown & O_NONBLOCK) && (shown & O_ACCMODE) != O_WRONLY && n == -1 &&
+              read_errno == EAGAIN && ready == 0 && cleared,
+          "flags %#x, set %d, shown %#x, read %zd errno %d, poll %d, cleared %d", (unsigned)flags, set,
+          (unsigned)shown, n, read_errno, ready, cleared);
+}
+
 void check_system(const char *read_only_dir) {
     if (read_only_dir)
         check_directories(read_only_dir);
@@ -164,4 +187,5 @@ void check_system(const char *read_only_dir) {
     check_user();
     check_interfaces();
     check_terminal();
+    check_stdin_waiting();
 }

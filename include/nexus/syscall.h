@@ -60,6 +60,11 @@ enum nexus_syscall {
     SYS_UNIX_ACCEPT = 27,  /* (int name, struct nexus_unix_conn *out) -> connection id;
                               -EAGAIN none waiting, -EINVAL not listening, -EBADF */
     SYS_UNIX_CLOSE = 28,   /* (int kind, int id)  NEXUS_UNIX_NAME or _CONN -> 0; -EBADF */
+    SYS_CONSOLE_READ = 29, /* (void *buf, size_t len)  the caller's standard input: what the
+                              operator typed while the console was given to it (`attach`)
+                              -> bytes, 0 at the end of input (Ctrl-D, once), -EAGAIN nothing
+                                 yet (wait on NEXUS_CONSOLE_CHANNEL), -EFAULT; len 0: 1 if a
+                                 read would not wait, else 0. len is capped at 256 */
     SYS_COUNT
 };
 
@@ -130,7 +135,9 @@ struct nexus_link_info {
 };
 
 /* Channel plan: 0..15 free for fibers' own use, 16+k the server end of link k, 32+k its client
- * end, 48+p the NetSwitch port p doorbell, 56..63 AF_UNIX doorbells (NEXUS_UNIX_CHANNEL). Waiting on a channel takes READ on it in the caller's
+ * end, 48+p the NetSwitch port p doorbell, 55 console input (NEXUS_CONSOLE_CHANNEL: signalled
+ * when typed input or its end reaches a program; every fiber may wait on it under stdio), 56..63
+ * AF_UNIX doorbells (NEXUS_UNIX_CHANNEL). Waiting on a channel takes READ on it in the caller's
  * CSpace, signalling it WRITE (-EPERM otherwise); and a promise by class: stdio for 0..15, for a
  * link the promise its server's manifest entry names for its clients (inet for the Membrane's
  * socket links, lwf for the LWF service's), net for ports. A fiber may be the client of
@@ -139,6 +146,8 @@ struct nexus_link_info {
 #define NEXUS_LINK_SERVER_CHANNEL(k) (16u + (k))
 #define NEXUS_LINK_CLIENT_CHANNEL(k) (32u + (k))
 #define NEXUS_PORT_CHANNEL(p) (48u + (p))
+#define NEXUS_CONSOLE_CHANNEL 55u
+#define NEXUS_CONSOLE_READ_MAX 256
 #define NEXUS_LINKS_MAX 16
 #define NEXUS_CLIENT_LINKS_MAX 4
 #define NEXUS_LINK_PAGES 36 /* a link's size: 144 KiB (laid out by nexus/link.h) */

@@ -178,6 +178,7 @@ struct nxl_watch {
     struct link_client *backend[NXL_FDS];
     uint32_t seen[NXL_FDS];
     const struct nxl_local *local; /* a family served in the app: its doorbell, if it has one */
+    int console;                   /* also wake when the app's standard input gets something */
 };
 void nxl_watch_add(struct nxl_watch *w, const struct nxl_family *family);
 void nxl_watch_mark(struct nxl_watch *w);
@@ -191,6 +192,12 @@ long nxl_watch_sleep(struct nxl_watch *w, uint64_t limit);
 void nxl_sigio_set(struct nxl_fd *f, int on);
 void nxl_sigio_poll(void);
 void nxl_sigio_watch(struct nxl_watch *w);
+
+/* console_fd.c: descriptor 0, the app's standard input: read (waits unless O_NONBLOCK; -EINTR
+ * when a handler ran), readable now (a line or its end is there), and fcntl on 0..2. */
+long nxl_console_read(void *buf, size_t len);
+int nxl_console_readable(void);
+long nxl_console_fcntl(int fd, int cmd, int arg);
 
 /* process.c: says once on the console that `call` cannot exist here; returns -err. */
 long nxl_unavailable(const char *call, int err);

@@ -16,6 +16,10 @@
 
 
 static short revents_of(const struct pollfd *p) {
+    if (p->fd == 0)
+        return nxl_console_readable() ? (short)(p->events & (POLLIN | POLLRDNORM)) : 0;
+    if (p->fd == 1 || p->fd == 2) /* console output never waits */
+        return (short)(p->events & (POLLOUT | POLLWRNORM));
     struct nxl_fd *f = nxl_fd_any(p->fd);
     if (!f)
         return POLLNVAL;
@@ -39,6 +43,8 @@ static short revents_of(const struct pollfd *p) {
 
 static void watch_fds(struct nxl_watch *w, const struct pollfd *fds, nfds_t n) {
     for (nfds_t i = 0; i < n; i++) {
+        if (fds[i].fd == 0)
+            w->console = 1;
         struct nxl_fd *f = fds[i].fd >= NXL_FD_FIRST ? nxl_fd_at(fds[i].fd) : NULL;
         if (f && !f->is_file && (!f->family->backend || link_client_ready(f->family->backend) == 0))
             nxl_watch_add(w, f->family);

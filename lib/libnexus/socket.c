@@ -602,6 +602,8 @@ int socketpair(int domain, int type, int protocol, int sv[2]) {
 /* ---- the file calls, for descriptors that are sockets or files (0..2 are the console) ---- */
 
 ssize_t read(int fd, void *buf, size_t len) {
+    if (fd == 0)
+        return nxl_result(nxl_console_read(buf, len));
     if (fd < NXL_FD_FIRST)
         return nxl_result(-EBADF);
     struct nxl_fd *f = nxl_fd_any(fd);
@@ -639,13 +641,15 @@ int close(int fd) {
 }
 
 int fcntl(int fd, int cmd, ...) {
-    struct nxl_fd *f = nxl_fd_any(fd);
-    if (!f)
-        return -1;
     va_list ap;
     va_start(ap, cmd);
     int arg = cmd == F_SETFL || cmd == F_SETFD || cmd == F_SETOWN ? va_arg(ap, int) : 0;
     va_end(ap);
+    if (fd >= 0 && fd < NXL_FD_FIRST)
+        return (int)nxl_result(nxl_console_fcntl(fd, cmd, arg));
+    struct nxl_fd *f = nxl_fd_any(fd);
+    if (!f)
+        return -1;
     int access = f->is_file ? f->file.flags : O_RDWR;
     switch (cmd) {
     case F_GETFL: return access | (f->nonblock ? O_NONBLOCK : 0) | (f->async ? O_ASYNC : 0);

@@ -55,6 +55,11 @@ long nxl_watch_sleep(struct nxl_watch *w, uint64_t limit) {
             return 0; /* changed since the mark (or a service restarted): look again */
         mask |= 1ull << link_client_channel(w->backend[i]);
     }
+    if (w->console) {
+        if (nxl_console_readable())
+            return 0;
+        mask |= 1ull << NEXUS_CONSOLE_CHANNEL;
+    }
     int bell = w->local ? w->local->doorbell() : -1; /* -1: only the app itself changes them */
     if (bell >= 0) {
         if (!w->local->sleep_prepare())

@@ -1,5 +1,6 @@
 #include "nexus.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@ void nx_exit(int code) {
 long nx_yield(void) { return SYS0(SYS_YIELD); }
 long nx_sleep_ns(uint64_t ns) { return SYS1(SYS_SLEEP, ns); }
 long nx_console_write(const void *buf, size_t len) { return SYS2(SYS_CONSOLE_WRITE, buf, len); }
+long nx_console_read(void *buf, size_t len) { return SYS2(SYS_CONSOLE_READ, buf, len); }
 long nx_wait(int channel, uint64_t timeout_ns) { return SYS2(SYS_WAIT, channel, timeout_ns); }
 long nx_signal(int channel) { return SYS1(SYS_SIGNAL, channel); }
 long nx_bus_get(const char *path, char *buf, size_t len) { return SYS3(SYS_BUS_GET, path, buf, len); }
@@ -97,7 +99,32 @@ static int console_putc(char c, FILE *f) {
     return (unsigned char)c;
 }
 
+/* stdin: typed lines, a read at a time; it waits while nothing is typed. The channel is every
+ * reader's, so another program may take a wake meant for this one: look again now and then. */
+#define CONSOLE_RECHECK_NS 1000000000ull
+static char in_buf[NEXUS_CONSOLE_READ_MAX];
+static size_t in_len, in_next;
+
+static int console_getc(FILE *f) {
+    (void)f;
+    while (in_next == in_len) {
+        fflush(stdout); /* a prompt shows before the program waits for its answer */
+        long n = nx_console_read(in_buf, sizeof in_buf);
+        if (n == 0)
+            return _FDEV_EOF;
+        if (n == -EAGAIN) {
+            nx_wait(NEXUS_CONSOLE_CHANNEL, CONSOLE_RECHECK_NS);
+            continue;
+        }
+        if (n < 0)
+            return _FDEV_ERR;
+        in_len = (size_t)n, in_next = 0;
+    }
+    return (unsigned char)in_buf[in_next++];
+}
+
 static FILE console_stream = FDEV_SETUP_STREAM(console_putc, NULL, console_flush, _FDEV_SETUP_WRITE);
+static FILE console_input = FDEV_SETUP_STREAM(NULL, console_getc, NULL, _FDEV_SETUP_READ);
 FILE *const stdout = &console_stream;
 FILE *const stderr = &console_stream;
-FILE *const stdin = NULL;
+FILE *const stdin = &console_input;

@@ -1,7 +1,8 @@
 /*
  * The user-side runtime for Nexus fibers: thin wrappers over the syscalls of
  * include/nexus/syscall.h. Results follow the kernel: >= 0 success, -errno failure.
- * stdout/stderr (picolibc) write to the console, line-buffered.
+ * stdout/stderr (picolibc) write to the console, line-buffered; stdin reads what the operator
+ * types once the console is given to the fiber (`attach`), waiting for it.
  */
 #ifndef NEXUS_USER_H
 #define NEXUS_USER_H
@@ -17,6 +18,8 @@ __attribute__((noreturn)) void nx_exit(int code);
 long nx_yield(void);
 long nx_sleep_ns(uint64_t ns);
 long nx_console_write(const void *buf, size_t len);
+/* The fiber's standard input (SYS_CONSOLE_READ): bytes, 0 at its end, -EAGAIN nothing yet. */
+long nx_console_read(void *buf, size_t len);
 long nx_wait(int channel, uint64_t timeout_ns);
 long nx_signal(int channel);
 long nx_bus_get(const char *path, char *buf, size_t len);

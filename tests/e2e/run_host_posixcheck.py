@@ -80,13 +80,18 @@ def main():
         os.makedirs(work_dir, exist_ok=True)
         cmd = with_resolv_conf_and_ro(resolv, ro_dir) + [os.path.abspath(args.binary), "127.0.0.1", str(echo.port),
                                                          "localhost", "127.0.0.1", NXDOMAIN_NAME, ro_dir]
+        # stdin: an empty pipe held open, as a Nexus program's input before anything is typed
+        stdin_read, stdin_write = os.pipe()
         try:
-            proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            proc = subprocess.run(cmd, stdin=stdin_read, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   timeout=args.timeout, env=env, cwd=work_dir)
         except subprocess.TimeoutExpired as e:
             sys.stdout.write((e.stdout or b"").decode("utf-8", "replace"))
             report("timeout", False, f"posixcheck ran longer than {args.timeout:.0f} s")
             return 1
+        finally:
+            os.close(stdin_read)
+            os.close(stdin_write)
     finally:
         echo.close()
         dns.close()

@@ -36,7 +36,7 @@ from tests.frontdoor import pcap, readme
 from tests.frontdoor.builddeps import check_header_dependencies
 from tests.frontdoor.mesh import check_mesh
 from tests.frontdoor.product import check_product
-from tests.frontdoor.terminal import CTRL_A_X, Terminal, user_env
+from tests.frontdoor.terminal import CTRL_A_X, CTRL_D, Terminal, user_env
 from tests.harness.console import said_by_rx
 from tests.harness.net import free_port
 from tests.harness.report import Report
@@ -145,11 +145,44 @@ def check_restart(term, name, curl):
 
 def check_run(term, arg, curl):
     name, _, words = arg.partition(" ")
+    if name in RUN_CHECKS:
+        RUN_CHECKS[name](term, words)
+        return
     said = term.expect(rf"^\[{re.escape(name)}\] .*you said: {re.escape(words)}$", 10, start=term.typed)
     report(f"console.run_{name}_with_args", said is not None, f"no line of {name} repeating '{words}'")
     report(f"console.run_{name}_ended", term.expect(rf"^fiber {re.escape(name)}#\d+ exited with 0", 10, start=term.typed)
            is not None, f"{name} did not exit 0")
 
+
+def check_tee_started(term, words):
+    report("console.run_tee_alive", bus_value(term, "/Bus/fibers/tee/state") == "alive",
+           bus_value(term, "/Bus/fibers/tee/state"))
+
+
+TEE_LINE = "a line typed for tee"
+
+
+def check_attach(term, name, curl):
+    """`attach tee` (after `run tee FILE`): a typed line reaches tee's standard input (it repeats
+    it and keeps it in FILE), Ctrl-D ends its input: tee exits 0 and the console takes commands."""
+    report(f"console.attach_{name}_given", term.expect(rf"^attach: what you type now is {name}'s input", 5,
+                                                       start=term.typed) is not None, "no attach answer")
+    mark = term.type_line(TEE_LINE)
+    report(f"console.attach_{name}_line_read", term.expect(rf"^\[{name}\] {TEE_LINE}$", 10, start=mark) is not None,
+           f"{name} did not repeat the typed line")
+    mark = term.mark()
+    term.send(CTRL_D)
+    report(f"console.attach_{name}_ctrl_d_ends_input",
+           term.expect(rf"^\(end of input for {name}; the console takes commands again\)", 10, start=mark) is not None
+           and term.expect(rf"^fiber {name}#\d+ exited with 0", 10, start=mark) is not None,
+           f"{name} did not see the end of its input")
+    out = console(term, f"cat {name}/notes.txt", rf"^{TEE_LINE}$")
+    report(f"console.attach_{name}_kept_the_line", out is not None, out)
+    report("console.attach_gives_the_console_back", console(term, "mem", r"^\d+ of \d+ pages free$") is not None,
+           "the console did not take commands after Ctrl-D")
+
+
+RUN_CHECKS = {"tee": check_tee_started}
 
 # Console commands the README shows: the regex that ends the answer, and what else to check.
 CONSOLE_CHECKS = {
@@ -163,6 +196,7 @@ CONSOLE_CHECKS = {
     "start": (r"^start: ", lambda term, out, arg, curl: check_start(term, arg, curl)),
     "restart": (r"^restart: ", lambda term, out, arg, curl: check_restart(term, arg, curl)),
     "run": (r"^run: ", lambda term, out, arg, curl: check_run(term, arg, curl)),
+    "attach": (r"^attach: ", lambda term, out, arg, curl: check_attach(term, arg, curl)),
     "files": (r"^  hello/greeting\.txt  \d+ bytes$", lambda term, out, arg, curl: report(
         "console.files_lists_hello", "hello/greeting.txt" in out, out)),
     "cat": (r"^hello from hello, fiber #\d+, in U-mode.*$", lambda term, out, arg, curl: report(
@@ -176,6 +210,7 @@ CONSOLE_REFUSALS = [
     ("stop", r"stop: no service called \"\"; the services are: "),
     ("start httpd", r"start: httpd is already running"),
     ("run httpd 81", r"run: httpd is already running"),
+    ("attach nosuch", r'attach: no program called "nosuch" is running; `fibers` lists them'),
 ]
 
 

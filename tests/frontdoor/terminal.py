@@ -14,6 +14,7 @@ import time
 
 MAKE_VARIABLES = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MAKE_TERMOUT", "MAKE_TERMERR")
 CTRL_A_X = b"\x01x"  # QEMU's -nographic mux: quit
+CTRL_D = b"\x04"  # the end of a program's input on the Nexus console (`attach`)
 
 
 def user_env():
