@@ -11,7 +11,9 @@ console, as an operator does, and reads curl's output and exit status from the c
     /Bus/files/curl/NAME/size has the size; a 200 KiB binary file's size matches too;
   - -I: the response's headers only;
   - --max-time 2 against a server that does not answer: curl's own exit code 28;
-  - a refused port (nothing listens there): exit code 7.
+  - a refused port (nothing listens there): exit code 7;
+  - standard input: `run curl --data-binary @- URL`, then `attach curl` and two typed lines and
+    Ctrl-D: the host's server gets exactly those lines as the POST body, curl exits 0.
 No name is looked up: QEMU's resolver would ask the host's, outside the loopback.
 
 Output: PASS/FAIL lines for tests/run.py and an INFO line with the download rate; the console
@@ -43,14 +45,15 @@ report = Report("curl")
 
 class HostFiles:
     """What this test's loopback server answers: /page.html, /binary, /moved (302 to /page.html),
-    /stall (never answers in time; each such request is counted in .stalled)."""
+    /stall (never answers in time; each such request is counted in .stalled), /posted (what a
+    POST gets)."""
 
     def __init__(self):
         self.stalled = 0
 
     def __call__(self, path):
         files = {"/page.html": ("text/html", PAGE), "/binary": ("application/octet-stream", BINARY),
-                 "/bench": ("application/octet-stream", BENCH_BODY)}
+                 "/bench": ("application/octet-stream", BENCH_BODY), "/posted": ("text/plain", POSTED)}
         if path == "/stall":
             self.stalled += 1
             time.sleep(30)
@@ -64,6 +67,30 @@ class HostFiles:
 
 
 BENCH_BODY = bytes((i * 13 + (i >> 10)) & 0xFF for i in range(BENCH_BYTES))
+POSTED = b"the host has your lines\n"
+TYPED = ["first line typed into curl", "and a second one"]
+
+
+def post_typed_lines(guest, host, base):
+    """curl reads a POST body from its standard input, which the console feeds: the server must
+    get exactly the typed lines."""
+    start = guest.console.mark()
+    guest.type_line(f"run curl -s --data-binary @- {base}/posted")
+    started = guest.console.wait_match(r"^supervisor: started curl#\d+", 10, start)
+    guest.type_line("attach curl")
+    given = guest.console.wait_match(r"^attach: what you type now is curl's input", 10, start)
+    for line in TYPED:
+        guest.type_line(line)
+        time.sleep(0.3)
+    guest.type_key(b"\x04")  # Ctrl-D: the end of curl's input
+    end = guest.console.wait_match(r"^fiber curl#\d+ (exited with (-?\d+)|.*killed.*)$", RUN_TIMEOUT, start)
+    code = int(end.group(2)) if end and end.group(2) is not None else None
+    said = guest.console.from_fiber("curl", start)
+    want = "".join(f"{line}\n" for line in TYPED).encode()
+    report("stdin_post_body_from_the_console", started is not None and given is not None and code == 0
+           and host.posted == [("/posted", want)] and POSTED.decode().strip() in said,
+           f"started {started is not None}, given {given is not None}, exit {code}, server got {host.posted}, "
+           f"curl said {said[:3]}")
 
 
 def bench_download(qemu, kernel, logdir):
@@ -159,6 +186,8 @@ def main():
         refused = free_port()
         code, said = run_curl(guest, f"-s http://{GUEST_HOST_ALIAS}:{refused}/")
         report("refused_exit_7", code == 7, f"exit {code}, said {said[:3]}")
+
+        post_typed_lines(guest, host, base)
 
         report_guest_health(report, guest)
     finally:

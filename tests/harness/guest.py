@@ -109,6 +109,11 @@ class Guest:
         self.proc.stdin.write(f"{line}\r".encode())
         self.proc.stdin.flush()
 
+    def type_key(self, key):
+        """Types one key (bytes: a control key such as Ctrl-D, b"\\x04"), without Enter."""
+        self.proc.stdin.write(key)
+        self.proc.stdin.flush()
+
     def console_bus(self, prefix, timeout=10):
         """/Bus keys under prefix as the console monitor's `bus` command lists them: it answers
         even with the network down and adds no traffic of its own."""

@@ -145,8 +145,9 @@ class RelayedNet:
 
 class HttpServer(http.server.ThreadingHTTPServer):
     """An HTTP server on a loopback port, in threads, for a guest to fetch from (as 10.0.2.2
-    under QEMU's user network). respond(path) gives (status, headers, body) for GET and HEAD;
-    it may block (a stalled server). .served counts the answers."""
+    under QEMU's user network). respond(path) gives (status, headers, body) for GET and HEAD,
+    and for POST, whose bodies are kept in .posted as (path, body); it may block (a stalled
+    server). .served counts the answers."""
 
     daemon_threads = True
 
@@ -172,10 +173,16 @@ class HttpServer(http.server.ThreadingHTTPServer):
             def do_HEAD(self):  # noqa: N802
                 self.answer(True)
 
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                self.server.posted.append((self.path, self.rfile.read(length)))
+                self.answer(False)
+
             def log_message(self, *args):
                 pass
 
         self.served = 0
+        self.posted = []
         super().__init__((host, port), Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
