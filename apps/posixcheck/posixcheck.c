@@ -685,6 +685,7 @@ int main(int argc, char **argv) {
     check_unix();
     check_unix_named();
     check_unix_named_dgram();
+    check_pipes();
     if (argc == 7)
         check_files(argv[6]);
     else

@@ -40,6 +40,9 @@ void check_unix(void);
 void check_unix_named(void);
 void check_unix_named_dgram(void);
 
+/* pipe.c: pipe and pipe2 within the process */
+void check_pipes(void);
+
 /* runtime.c */
 void check_gethostbyname(const char *name, const char *expected_text, const char *nxdomain_name);
 void check_ioctl_fionbio(void);

@@ -220,7 +220,7 @@ int fstat(int fd, struct stat *st) {
     if (!f)
         return -1;
     if (!f->is_file) {
-        fill_stat(st, S_IFSOCK | 0777, 0);
+        fill_stat(st, f->pipe_end ? S_IFIFO | 0600 : S_IFSOCK | 0777, 0);
         return 0;
     }
     long size = file_size(&f->file);

@@ -92,10 +92,13 @@ struct nxl_fd {
     uint8_t async;         /* O_ASYNC: SIGIO to `owner` when it becomes ready (sigio.c) */
     uint32_t async_seen;   /* its readiness when last looked at */
     int32_t owner;         /* F_SETOWN's pid; 0: none */
+    uint8_t pipe_end;      /* NXL_PIPE_READ or _WRITE for an end of a pipe (pipe.c), else 0 */
 };
+#define NXL_PIPE_READ 1
+#define NXL_PIPE_WRITE 2
 
 /* Descriptor table: sockets and files share it, so poll and select see both. */
-struct nxl_fd *nxl_fd_get(int fd); /* NULL (errno EBADF, or ENOTSOCK for a file) unless a socket */
+struct nxl_fd *nxl_fd_get(int fd); /* NULL (errno EBADF, or ENOTSOCK for a file or a pipe) unless a socket */
 struct nxl_fd *nxl_fd_any(int fd); /* NULL (errno EBADF) unless open */
 struct nxl_fd *nxl_fd_at(int fd);  /* NULL unless open; errno untouched */
 int nxl_fd_alloc(const struct nxl_family *family, int32_t sock, int type, int nonblock); /* fd, or -EMFILE */
@@ -123,6 +126,10 @@ ssize_t nxl_send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
  * on Linux. Bytes received, or -1 with errno. */
 ssize_t nxl_recv_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
                      struct sockaddr *from, uint32_t *fromlen, int *msg_flags);
+
+/* pipe.c: read/readv (writing 0) or write/writev (1) on an end of a pipe: EBADF for the other
+ * direction. Bytes moved, or -1 with errno. */
+ssize_t nxl_pipe_io(struct nxl_fd *f, const struct iovec *iov, int n, size_t len, int writing);
 
 /* uio.c: the total length of n pieces: 0, -EINVAL (n outside 0..IOV_MAX, or a total past
  * SSIZE_MAX) or -EFAULT (no array, or a piece with a length and no base). */

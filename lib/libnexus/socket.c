@@ -48,7 +48,7 @@ struct nxl_fd *nxl_fd_at(int fd) {
 
 struct nxl_fd *nxl_fd_get(int fd) {
     struct nxl_fd *f = nxl_fd_any(fd);
-    if (f && f->is_file) {
+    if (f && (f->is_file || f->pipe_end)) {
         errno = ENOTSOCK;
         return NULL;
     }
@@ -609,6 +609,8 @@ ssize_t read(int fd, void *buf, size_t len) {
     struct nxl_fd *f = nxl_fd_any(fd);
     if (f && f->is_file)
         return nxl_result(nxl_file_read(f, buf, len));
+    if (f && f->pipe_end)
+        return nxl_pipe_io(f, &(struct iovec){buf, len}, 1, len, 0);
     if (f && len == 0)
         return 0; /* as Linux's read: nothing asked, nothing waited for (recv of 0 bytes waits) */
     return recv_common(fd, buf, len, 0, NULL, NULL);
@@ -631,6 +633,8 @@ ssize_t write(int fd, const void *buf, size_t len) {
     struct nxl_fd *f = nxl_fd_any(fd);
     if (f && f->is_file)
         return nxl_result(nxl_file_write(f, buf, len));
+    if (f && f->pipe_end)
+        return nxl_pipe_io(f, &(struct iovec){(void *)(uintptr_t)buf, len}, 1, len, 1);
     return send_common(fd, buf, len, 0, NULL, 0);
 }
 
@@ -650,7 +654,8 @@ int fcntl(int fd, int cmd, ...) {
     struct nxl_fd *f = nxl_fd_any(fd);
     if (!f)
         return -1;
-    int access = f->is_file ? f->file.flags : O_RDWR;
+    int access = f->is_file ? f->file.flags : f->pipe_end == NXL_PIPE_READ ? O_RDONLY
+                                            : f->pipe_end == NXL_PIPE_WRITE ? O_WRONLY : O_RDWR;
     switch (cmd) {
     case F_GETFL: return access | (f->nonblock ? O_NONBLOCK : 0) | (f->async ? O_ASYNC : 0);
     case F_SETFL:

@@ -82,6 +82,8 @@ static ssize_t transfer_v(int fd, const struct iovec *iov, int n, int writing) {
         return nxl_result(err);
     if (console || f->is_file)
         return each_piece(fd, iov, n, writing);
+    if (f->pipe_end)
+        return nxl_pipe_io(f, iov, n, len, writing);
     if (!writing && len == 0)
         return 0; /* as read: nothing asked, nothing waited for */
     return writing ? nxl_send_iov(f, iov, n, len, 0, NULL, 0) : nxl_recv_iov(f, iov, n, len, 0, NULL, NULL, NULL);
