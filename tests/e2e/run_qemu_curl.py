@@ -13,7 +13,10 @@ console, as an operator does, and reads curl's output and exit status from the c
   - --max-time 2 against a server that does not answer: curl's own exit code 28;
   - a refused port (nothing listens there): exit code 7;
   - standard input: `run curl --data-binary @- URL`, then `attach curl` and two typed lines and
-    Ctrl-D: the host's server gets exactly those lines as the POST body, curl exits 0.
+    Ctrl-D: the host's server gets exactly those lines as the POST body, curl exits 0;
+  - the Membrane restarted (console `restart membrane`) while curl waits for an answer: curl
+    fails with its own receive error (56, a reset connection, as on Linux when the peer's stack
+    goes away) instead of hanging or being killed, and the next curl fetches the page.
 No name is looked up: QEMU's resolver would ask the host's, outside the loopback.
 
 Output: PASS/FAIL lines for tests/run.py and an INFO line with the download rate; the console
@@ -46,7 +49,7 @@ report = Report("curl")
 class HostFiles:
     """What this test's loopback server answers: /page.html, /binary, /moved (302 to /page.html),
     /stall (never answers in time; each such request is counted in .stalled), /posted (what a
-    POST gets)."""
+    POST gets), /slow (the page, SLOW_S late)."""
 
     def __init__(self):
         self.stalled = 0
@@ -58,6 +61,9 @@ class HostFiles:
             self.stalled += 1
             time.sleep(30)
             return 200, {}, b""
+        if path == "/slow":
+            time.sleep(SLOW_S)
+            return 200, {"Content-Type": "text/html"}, PAGE
         if path == "/moved":
             return 302, {"Location": "/page.html"}, b""
         if path not in files:
@@ -68,7 +74,26 @@ class HostFiles:
 
 BENCH_BODY = bytes((i * 13 + (i >> 10)) & 0xFF for i in range(BENCH_BYTES))
 POSTED = b"the host has your lines\n"
+SLOW_S = 4.0  # /slow answers this late: the Membrane restarts meanwhile
+CURL_RECV_ERROR = 56  # curl's CURLE_RECV_ERROR: "Failure when receiving data from the peer"
 TYPED = ["first line typed into curl", "and a second one"]
+
+
+def membrane_restart_under_curl(guest, base):
+    """A curl waiting for its answer loses its connection with the Membrane: it exits with its own
+    error, and the next curl works."""
+    start = guest.console.mark()
+    guest.type_line(f"run curl -s {base}/slow")
+    time.sleep(1.0)  # curl's request is out; the host holds the answer
+    guest.type_line("restart membrane")
+    end = guest.console.wait_match(r"^fiber curl#\d+ (exited with (-?\d+)|.*killed.*)$", RUN_TIMEOUT, start)
+    code = int(end.group(2)) if end and end.group(2) is not None else None
+    report("membrane_restart_curl_fails_with_its_error", code == CURL_RECV_ERROR,
+           f"curl ended with {end.group(0) if end else 'nothing within the time'}")
+    listening = guest.console.wait_for(said_by("httpd", "httpd: listening"), BOOT_TIMEOUT, start)
+    code, said = run_curl(guest, f"-s {base}/page.html")
+    report("membrane_restart_next_curl_works", listening is not None and code == 0 and PAGE.decode().strip() in said,
+           f"httpd listening again {listening is not None}, exit {code}, said {said[:3]}")
 
 
 def post_typed_lines(guest, host, base):
@@ -188,6 +213,7 @@ def main():
         report("refused_exit_7", code == 7, f"exit {code}, said {said[:3]}")
 
         post_typed_lines(guest, host, base)
+        membrane_restart_under_curl(guest, base)
 
         report_guest_health(report, guest)
     finally:
