@@ -359,8 +359,9 @@ MOSQ_CFLAGS    := $(filter-out -Werror -Wextra,$(UCFLAGS)) -Ilib/libnexus/includ
                   -DVERSION=\"$(firstword $(subst -, ,$(MOSQ_VERSION)))\" -DWITH_BROKER -DWITH_SYS_TREE \
                   -DWITH_MEMORY_TRACKING $(MOSQ_OFF:%=-U%)
 FILES_mosquitto := /etc/mosquitto/mosquitto.conf=apps/mosquitto/mosquitto.conf \
-                   /etc/mosquitto/conf.d/nexus.conf=apps/mosquitto/conf.d/nexus.conf
-$(B)/files/mosquitto.S: apps/mosquitto/mosquitto.conf apps/mosquitto/conf.d/nexus.conf
+                   /etc/mosquitto/conf.d/nexus.conf=apps/mosquitto/conf.d/nexus.conf \
+                   /etc/mosquitto/with-plugin.conf=apps/mosquitto/with-plugin.conf
+$(B)/files/mosquitto.S: apps/mosquitto/mosquitto.conf apps/mosquitto/conf.d/nexus.conf apps/mosquitto/with-plugin.conf
 
 $(MOSQ_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
 	tools/fetch-source.sh mosquitto

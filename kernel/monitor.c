@@ -133,7 +133,7 @@ static const struct {
     {"bus", cmd_bus, "[path]", "list /Bus keys and values under path (default /Bus)"},
     {"fibers", cmd_fibers, "", "live fibers and their states"},
     {"mem", cmd_mem, "", "free pages"},
-    {"start", cmd_start, "NAME", "start a service of the manifest that is stopped or down"},
+    {"start", cmd_start, "NAME", "start a stopped or down service as its manifest entry says"},
     {"stop", cmd_stop, "NAME", "stop a service; it stays stopped until start"},
     {"restart", cmd_restart, "NAME", "stop a service and start it again at once"},
     {"run", cmd_run, "NAME ARGS", "start a program of the manifest with these arguments"},

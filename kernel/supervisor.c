@@ -299,7 +299,14 @@ static int op_stop(struct service *s) {
     return s->state == SVC_RUNNING ? operator_stop(s, SVC_STOPPED) : -EALREADY;
 }
 
-static int op_start(struct service *s) { return s->state == SVC_RUNNING ? -EALREADY : operator_start(s); }
+/* start is the manifest's program as the manifest says: arguments an earlier `run` gave (which
+ * its own restarts kept) are dropped. */
+static int op_start(struct service *s) {
+    if (s->state == SVC_RUNNING)
+        return -EALREADY;
+    s->has_args = 0;
+    return operator_start(s);
+}
 
 static int op_restart(struct service *s) {
     return s->state == SVC_RUNNING ? operator_stop(s, SVC_RUNNING) : operator_start(s);

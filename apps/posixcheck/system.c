@@ -114,6 +114,14 @@ static void check_user(void) {
           by_name ? "has another uid" : "NULL");
     errno = 0;
     check("getpwnam_unknown", getpwnam("posixcheck-no-such-user") == NULL, "found a user that does not exist");
+    /* Anyone may keep its own identity; only root (the host run, not asked to leave it) may take
+     * another (Nexus: one unprivileged user, EPERM). */
+    int same = setuid(uid) == 0 && setgid(gid) == 0;
+    errno = 0;
+    int other = uid == 0 ? -1 : setuid(uid + 1);
+    int other_errno = errno;
+    check("setuid_setgid_own_only", same && (uid == 0 || (other == -1 && other_errno == EPERM)),
+          "uid %ld: to itself %d, to another %d errno %d", (long)uid, same, other, other_errno);
     /* Root (the host run) may set its groups; anyone else may not (Nexus: one unprivileged user). */
     int groups = initgroups(name, gid);
     check("initgroups_root_only", uid == 0 ? groups == 0 : groups == -1 && errno == EPERM,

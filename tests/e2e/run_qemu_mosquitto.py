@@ -16,7 +16,10 @@ port 1883 is forwarded from a free loopback port; the host's mosquitto_sub and m
     (its manifest entry's restarts_with), listens again, a new pub/sub works, and the clients
     connected across it, a subscriber and a publisher sending 10 messages/s, connect again by
     themselves (the clients' own reconnection, as against a broker restarted on Linux): the
-    subscriber receives what the publisher sends after the restart.
+    subscriber receives what the publisher sends after the restart;
+  - a config with a `plugin` line (`run mosquitto -c /etc/mosquitto/with-plugin.conf` after
+    `stop mosquitto`): the broker cannot dlopen it here, says so with its own error and exits
+    (not killed), libnexus names the call once; `start mosquitto` brings the manifest's back.
 
 Output: PASS/FAIL lines for tests/run.py, INFO lines with the figures; the console log goes to
 --logdir.
@@ -283,6 +286,40 @@ def check_membrane_restart(guest, broker):
            f"(got {[p for _, p in got][-3:]}); publisher exit {status}")
 
 
+PLUGIN_CONF = "/etc/mosquitto/with-plugin.conf"  # apps/mosquitto/with-plugin.conf
+
+
+def check_plugin_fails_cleanly(guest, broker):
+    """A config with a plugin line: mosquitto cannot dlopen it here and says so with its own
+    error, exiting (not killed); libnexus names the call once. `start` then brings the broker of
+    the manifest back."""
+    mark = guest.console.mark()
+    guest.type_line("stop mosquitto")
+    stopped = guest.console.wait_for("supervisor: mosquitto stopped", 30, mark)
+    guest.type_line(f"run mosquitto -c {PLUGIN_CONF}")
+    ended = guest.console.wait_match(r"^fiber mosquitto#\d+ (exited with (-?\d+)|.*killed.*)$", 30, mark)
+    said = "\n".join(guest.console.from_fiber("mosquitto", mark))
+    report("plugin_dlopen_fails_cleanly",
+           stopped is not None and ended is not None and ended.group(2) not in (None, "0")
+           and 'Error: Unable to load auth plugin "/usr/lib/mosquitto_dynamic_security.so"' in said
+           and "dlopen: not available on Nexus (ENOSYS)" in said,
+           f"stopped {stopped is not None}, ended {ended.group(0) if ended else None}, mosquitto said {said[-400:]!r}")
+    mark = guest.console.mark()
+    guest.type_line("stop mosquitto")  # its restarts with the plugin config fail alike
+    guest.console.wait_for("stop: mosquitto", 10, mark)
+    guest.type_line("start mosquitto")
+    running = guest.console.wait_match(RUNNING, 30, mark)
+    config = "\n".join(guest.console.from_fiber("mosquitto", mark))
+    sub = Subscriber(broker, "nexus/after-plugin", 0)
+    ready = sub.ready(10)
+    status = broker.publish("nexus/after-plugin", b"the manifest's broker")
+    got = sub.messages(1)
+    sub.stop()
+    report("start_after_plugin_run_uses_the_manifest", running is not None
+           and "Config loaded from /etc/mosquitto/mosquitto.conf." in config and ready and status == 0
+           and got == [(False, b"the manifest's broker")], f"running {running is not None}, ready {ready}, got {got}")
+
+
 def start_guest(qemu, logdir):
     """The product kernel with the guest's MQTT port forwarded: (guest, Broker or None if the
     broker did not say it runs)."""
@@ -322,6 +359,7 @@ def main():
                     report.info(f"mosquitto QoS {qos}: {rate:.0f} messages/s host -> broker -> host "
                                 f"({BENCH_MESSAGES} messages of 13 bytes, one publisher, one subscriber)")
             check_membrane_restart(guest, broker)
+            check_plugin_fails_cleanly(guest, broker)
         report_guest_health(report, guest)
     finally:
         guest.stop()
