@@ -122,6 +122,8 @@ def main():
     message = b"hello over utcp, stream 3"
     put("data_message", message)
     put("data_frame", sealed(key_ab, DATA, 0, b.cellid, a.cellid, session, 3, 1, window, message, STREAM_SPACE))
+    out.append("# a -> b: empty DATA opening stream 5 (section 10), stream-space sequence 2")
+    put("open_frame", sealed(key_ab, DATA, 0, b.cellid, a.cellid, session, 5, 2, window, b"", STREAM_SPACE))
     out.append("# b -> a: NACK, control sequence 2: release 4, missing 5-6 and 9-9")
     nack = struct.pack(">QH", 4, 2) + struct.pack(">QQ", 5, 6) + struct.pack(">QQ", 9, 9)
     put("nack_frame", sealed(key_ba, NACK, 0, a.cellid, b.cellid, session, 0, 2, window, nack, CONTROL_SPACE))

@@ -77,6 +77,9 @@ static void test_handshake_and_frames(void) {
     CHECK("data_frame_bytes", sent_is(&a, "data_frame", &b, &drop));
     CHECK("data_delivered", drop == UTCP_ACCEPTED && b.stream_len == len &&
                                 memcmp(b.stream_bytes, message, len) == 0 && b.last_stream == 3);
+    CHECK("open_taken", utcp_open_stream(&a.core, s, 5, 0));
+    CHECK("empty_data_frame_bytes", sent_is(&a, "open_frame", &b, &drop));
+    CHECK("empty_data_opens_the_stream", drop == UTCP_ACCEPTED && b.stream_len == len && b.last_stream == 5);
 
     /* the NACK and the rekeyed FIN, sealed by the sessions as the vectors' inputs say */
     struct utcp_session *at_b = session_with(&b, &a);

@@ -1,7 +1,7 @@
 """utcp_dissector: the Wireshark dissector tools/wireshark/utcp.lua under Debian's tshark.
 
 From the spec's test vectors (tests/host/data/utcp_vectors.txt: HELLO, WELCOME, CONFIRM, WINDOW,
-DATA, NACK and an epoch-1 FIN) it builds a pcap, each frame behind an Ethernet header, and asserts
+DATA, an empty DATA opening a stream, NACK and an epoch-1 FIN) it builds a pcap, each frame behind an Ethernet header, and asserts
 what tshark shows for every field against a decode written here in Python from docs/utcp.md, and
 against the vectors' own values (CellIDs, session id, ephemerals, public keys). Frames broken one
 rule at a time (short, another version, a length that is not the frame's, HELLO padding, an
@@ -40,8 +40,8 @@ SEALED_FIELDS = ("utcp.space", "utcp.nonce", "utcp.ciphertext", "utcp.plaintext_
 FIELDS = HEADER_FIELDS + BODY_FIELDS + ("utcp.hello.padding_zero",) + SEALED_FIELDS + (EXPERT,)
 BYTE_FIELDS = {"utcp.dst", "utcp.src", "utcp.nonce", "utcp.ciphertext", "utcp.tag"} | set(BODY_FIELDS)
 STREAM_SPACE = {4, 8}  # DATA, FIN; every other sealed type counts in the control space
-VECTOR_FRAMES = ("hello_frame", "welcome_frame", "confirm_frame", "window_frame", "data_frame", "nack_frame",
-                 "fin_frame")
+VECTOR_FRAMES = ("hello_frame", "welcome_frame", "confirm_frame", "window_frame", "data_frame", "open_frame",
+                 "nack_frame", "fin_frame")
 MAC_A, MAC_B = bytes.fromhex("525400000a0a"), bytes.fromhex("525400000b0b")
 
 
@@ -168,7 +168,7 @@ def main():
     # The vectors' own values, not only the decode above.
     a, b, sid = v["cellid_a"].hex(), v["cellid_b"].hex(), "0x" + v["session_id"].hex()
     for name, row in rows.items():
-        a_sends = name in ("hello_frame", "confirm_frame", "data_frame", "fin_frame")
+        a_sends = name in ("hello_frame", "confirm_frame", "data_frame", "open_frame", "fin_frame")
         report(f"{name}.cellids_and_session",
                (row["utcp.src"], row["utcp.dst"], row["utcp.session"]) == ((a, b) if a_sends else (b, a)) + (sid,), row)
     hello, welcome, confirm = rows["hello_frame"], rows["welcome_frame"], rows["confirm_frame"]
@@ -187,6 +187,8 @@ def main():
            ("1", "00000001" + "0000000000000001", str(int.from_bytes(v["window"], "big"))), window)
     report("data.plaintext_length", rows["data_frame"]["utcp.plaintext_length"] == str(len(v["data_message"])),
            rows["data_frame"])
+    report("open.empty_data_on_stream_5", rows["open_frame"]["utcp.plaintext_length"] == "0"
+           and rows["open_frame"].get("utcp.stream") == "5", rows["open_frame"])
 
     for (name, _, message), fields in zip(broken, shown[len(frames):]):
         report(f"malformed.{name}.expert", fields.get(EXPERT) == message, f"expert {fields.get(EXPERT)!r}, want {message!r}")
