@@ -128,6 +128,12 @@ static void mode_syscalls(void) {
     long_path[sizeof long_path - 1] = '\0';
     memcpy(long_path, "/Bus/", 5);
     EXPECT_EQ("syscall.path_too_long", nx_bus_set(long_path, "x"), -EINVAL);
+    /* standard input, with the console not given to the probe (kernel/console_input.h) */
+    EXPECT_EQ("syscall.console_read_nothing_typed", nx_console_read(buf, sizeof buf), -EAGAIN);
+    EXPECT_EQ("syscall.console_read_ask_only", nx_console_read(NULL, 0), 0);
+    EXPECT_EQ("syscall.console_read_kernel_pointer_takes_nothing", nx_console_read((void *)KERNEL_ADDR, 16), -EAGAIN);
+    EXPECT_EQ("syscall.console_channel_wait", nx_wait(NEXUS_CONSOLE_CHANNEL, 0), -ETIMEDOUT);
+    EXPECT_EQ("syscall.console_channel_not_signalled_by_apps", nx_signal(NEXUS_CONSOLE_CHANNEL), -EPERM);
     check("syscall.still_running", 1, "unreachable");
 }
 
