@@ -112,12 +112,13 @@ static void demux(uint32_t h, uint32_t offset, uint32_t len) {
         return;
     }
     p->rx_held++;
-    rx_cost_end(cost); /* demux + enqueue; waking the service is not counted */
-    if (ion_ring_producer_should_wake(&p->ring[NEXUS_ION_RING_RX_ACTIVE]))
-        channel_signal(PORT_CHANNEL_BASE + port);
     p->rx_frames++;
     p->rx_bytes += len;
     ns_switch.counters_dirty = 1;
+    int wake = ion_ring_producer_should_wake(&p->ring[NEXUS_ION_RING_RX_ACTIVE]);
+    rx_cost_end(cost); /* the doorbell, rung only for a sleeping service, is not counted */
+    if (wake)
+        channel_signal(PORT_CHANNEL_BASE + port);
 }
 
 void ns_rx_frame(uint32_t h, uint32_t offset, uint32_t len) {
