@@ -18,6 +18,8 @@ static int classify_type(uint16_t type, uint32_t len) {
 
 int main(void) {
     check_suite = "route";
+    CHECK("unknown_before_the_table_is_built", classify_type(0x0800, 60) == -(1 + DROP_UNKNOWN));
+    ns_route_table_init();
     CHECK("ipv4_to_membrane", classify_type(0x0800, 60) == PORT_MEMBRANE);
     CHECK("arp_to_membrane", classify_type(0x0806, 42) == PORT_MEMBRANE);
     CHECK("ipv6_to_membrane", classify_type(0x86DD, 60) == PORT_MEMBRANE);
