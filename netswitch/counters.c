@@ -22,24 +22,24 @@ static uint64_t published_rx_delivered;
 
 static uint64_t rx_delivered(void) {
     uint64_t n = 0;
-    for (unsigned r = 0; r < NS_ROUTES; r++)
-        n += ns_lane_delivered(&ns_switch.lanes[r]);
+    for (unsigned l = 1; l < NS_LANES; l++)
+        n += ns_lane_delivered(&ns_switch.lanes[l]);
     return n;
 }
 
 uint64_t ns_port_rx_frames(unsigned port) {
     uint64_t n = 0;
-    for (unsigned r = 0; r < NS_ROUTES; r++)
-        if (ns_switch.lanes[r].port_index == port)
-            n += ns_lane_delivered(&ns_switch.lanes[r]);
+    for (unsigned l = 1; l < NS_LANES; l++)
+        if (ns_switch.lanes[l].port_index == port)
+            n += ns_lane_delivered(&ns_switch.lanes[l]);
     return n;
 }
 
 uint64_t ns_port_rx_bytes(unsigned port) {
     uint64_t n = 0;
-    for (unsigned r = 0; r < NS_ROUTES; r++)
-        if (ns_switch.lanes[r].port_index == port)
-            n += ns_lane_bytes(&ns_switch.lanes[r]);
+    for (unsigned l = 1; l < NS_LANES; l++)
+        if (ns_switch.lanes[l].port_index == port)
+            n += ns_lane_bytes(&ns_switch.lanes[l]);
     return n;
 }
 
@@ -79,7 +79,7 @@ void netswitch_publish(void) {
         publish_port(p);
     for (unsigned r = 0; r < NS_ROUTES; r++) {
         snprintf(path, sizeof path, "/Bus/net/switch/rx/%#06x", ns_routes[r].ethertype);
-        bus_setf(0, path, "%lu", ns_lane_delivered(&ns_switch.lanes[r]) + ns_switch.rx_refused_by_route[r]);
+        bus_setf(0, path, "%lu", ns_lane_delivered(&ns_switch.lanes[1 + r]) + ns_switch.rx_refused_by_lane[1 + r]);
     }
     bus_setf(0, "/Bus/net/switch/rx_copied_bytes", "%lu", rx_copied_bytes);
     bus_setf(0, "/Bus/net/switch/tx_copied_bytes", "%lu", tx_copied_bytes);

@@ -50,9 +50,10 @@ int netswitch_init(uint64_t base, uint32_t irq) {
     ns_switch.pool = page_alloc(POOL_BUFS * BUF_SIZE / PAGE_SIZE);
     if (!ns_switch.pool)
         return -1;
-    ns_route_table_init();
+    ns_route_table_init(ns_switch.route_table);
+    ns_switch.lanes[NS_LANE_NONE].port = &ns_switch.no_port; /* no fiber, no credit, ever */
     for (unsigned r = 0; r < NS_ROUTES; r++) {
-        struct rx_lane *lane = &ns_switch.lanes[r];
+        struct rx_lane *lane = &ns_switch.lanes[1 + r];
         lane->port_index = ns_routes[r].port;
         lane->port = &ns_switch.ports[lane->port_index];
         lane->owner = port_owner(lane->port_index);

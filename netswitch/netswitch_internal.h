@@ -111,14 +111,22 @@ _Static_assert((uint64_t)RX_BUDGET_MEMBRANE * NEXUS_ETH_FRAME_MAX < (1ull << 32)
                "a budget's worth of frames fits each half of a lane's pending word");
 
 /* The switch's state, in one object: the RX path then reaches all of it from one base address
- * (as separate globals it costs three more instructions per frame). */
+ * (as separate globals it costs three more instructions per frame). What the RX path reads
+ * comes first, the route table last of it, within 2 KiB of the start: a load's own offset then
+ * reaches each, the table included (static assert below); what only the slow paths and the
+ * counters read lies past the table. */
 struct netswitch_state {
-    struct rx_lane lanes[NS_ROUTES]; /* indexed by route, as ns_routes[]; first: lane r is at r * 32 */
+    /* Lane 1 + r serves route r of ns_routes[]; lane NS_LANE_NONE, unknown types, leads to
+     * no_port, which never has credit: the RX path's credit test refuses those frames too, and
+     * the refusal counts them as unknown. First in the object: lane n is at n * 64. */
+    struct rx_lane lanes[NS_LANES];
     struct ion_pool owner_table;     /* who holds each pool buffer */
     uint8_t *pool;                   /* POOL_BUFS * BUF_SIZE, physically contiguous */
     struct port ports[NS_PORTS];
+    struct port no_port;
+    uint8_t route_table[NS_ROUTE_TABLE_SIZE]; /* route.h: EtherType -> lane */
     uint64_t drops[NS_DROPS];        /* frames that went nowhere, by cause */
-    uint64_t rx_refused_by_route[NS_ROUTES]; /* routed, then dropped or refused at the port */
+    uint64_t rx_refused_by_lane[NS_LANES]; /* routed, then dropped or refused at the port */
     uint64_t returns_refused;        /* RX returns of handles the service did not hold */
     uint64_t rx_not_device_held;     /* RX completions of buffers the device did not hold */
     uint32_t rx_posted_low;          /* fewest RX buffers posted to the device after a refill */
@@ -126,6 +134,7 @@ struct netswitch_state {
     int counters_dirty;              /* something changed since the last publish */
 };
 extern struct netswitch_state ns_switch; /* netswitch.c */
+_Static_assert(offsetof(struct netswitch_state, route_table) < 2048, "the RX path reaches the route table from the switch's base");
 
 /* counters.c */
 void ns_publish_port_holder(unsigned port);

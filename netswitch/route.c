@@ -36,12 +36,10 @@ int ns_route_lookup(uint16_t ethertype) {
     return i >= 0 ? ns_routes[i].port : -1;
 }
 
-uint8_t ns_route_by_wire_type[0x10000];
-
 /* The first entry of a type wins, as in ns_route_index. */
-void ns_route_table_init(void) {
+void ns_route_table_init(uint8_t table[NS_ROUTE_TABLE_SIZE]) {
     for (unsigned r = NS_ROUTES; r-- > 0;)
-        ns_route_by_wire_type[ns_wire_type_of(ns_routes[r].ethertype)] = (uint8_t)(NS_ROUTE_BIAS + r);
+        table[ns_wire_type_of(ns_routes[r].ethertype)] = (uint8_t)(1 + r);
 }
 
 int ns_tx_granted(unsigned port, uint16_t ethertype) {

@@ -83,12 +83,17 @@ static RX_SLOW void drop(enum ns_drop why, uint32_t h) {
 
 static RX_SLOW void refuse_handle(void) { refuse_not_device_held(); }
 
-static RX_SLOW void drop_unrouted(long classified, uint32_t h) { drop((enum ns_drop)(-classified - 1), h); }
+static RX_SLOW void drop_bad_length(uint32_t len, uint32_t h) { drop(ns_length_drop(len), h); }
 
-/* Routed to a port without credit: no service holds it, or it holds its whole budget. */
-static RX_SLOW void refuse_no_credit(unsigned long route, uint32_t h) {
-    struct port *p = ns_switch.lanes[route].port;
-    ns_switch.rx_refused_by_route[route]++;
+/* Lane n's port has no credit: the type is unknown (lane NS_LANE_NONE), no service holds the
+ * port, or it holds its whole budget. */
+static RX_SLOW void refuse_no_credit(unsigned long n, uint32_t h) {
+    struct port *p = ns_switch.lanes[n].port;
+    if (n == NS_LANE_NONE) {
+        drop(DROP_UNKNOWN, h);
+        return;
+    }
+    ns_switch.rx_refused_by_lane[n]++;
     if (!p->fiber) {
         drop(DROP_NO_SERVICE, h);
         return;
@@ -97,57 +102,62 @@ static RX_SLOW void refuse_no_credit(unsigned long route, uint32_t h) {
     drop(DROP_OVER_BUDGET, h);
 }
 
-static RX_SLOW void refuse_not_held_at_port(unsigned long route) {
-    ns_switch.rx_refused_by_route[route]++;
-    ns_switch.lanes[route].port->rx_credit++;
+static RX_SLOW void refuse_not_held_at_port(unsigned long n) {
+    ns_switch.rx_refused_by_lane[n]++;
+    ns_switch.lanes[n].port->rx_credit++;
     refuse_not_device_held();
 }
 
 /* The port's ring was full (or its peer corrupted it): the buffer goes home from the port. */
-static RX_SLOW void refuse_ring_full(unsigned long route, uint32_t h) {
-    struct rx_lane *lane = &ns_switch.lanes[route];
+static RX_SLOW void refuse_ring_full(unsigned long n, uint32_t h) {
+    struct rx_lane *lane = &ns_switch.lanes[n];
     ion_pool_transfer(&ns_switch.owner_table, h, lane->owner, OWNER_DEVICE);
-    ns_switch.rx_refused_by_route[route]++;
+    ns_switch.rx_refused_by_lane[n]++;
     lane->port->rx_credit++;
     lane->port->rx_ring_full++;
     drop(DROP_RING_FULL, h);
 }
 
-/* The path of every frame: a handle check, the classifier's two bytes and table entry, the
- * port's credit, the buffer's holder, one slot on the port's ring and the route's counters.
- * Whatever is refused is counted by cause on the way out (above); counters_dirty is not
- * written per frame, since netswitch_idle compares the delivered count with the one it last
- * published. */
+/* The path of every frame: a handle check, the classifier (length, two bytes, a table entry),
+ * the lane's port's credit, the buffer's holder, one slot on the port's ring and the lane's
+ * counters. Whatever is refused is counted by cause on the way out (above); counters_dirty is
+ * not written per frame, since netswitch_idle compares the delivered count with the one it
+ * last published. */
 static void demux(uint32_t h, uint32_t offset, uint32_t len) {
     uint64_t cost = rx_cost_begin();
+    /* &ns_switch, formed where the compiler cannot see what it is: it then reaches every field,
+     * the route table included, as an offset from this one register, rather than forming the
+     * table's address anew. Volatile, so it stays inside the measured bracket. */
+    struct netswitch_state *sw;
+    __asm__ volatile("lla %0, ns_switch" : "=r"(sw));
     if (!is_rx_handle(h)) { /* not even a buffer of the RX area: read nothing of it */
         refuse_handle();
         return;
     }
-    long classified = ns_classify(pool_buffer(h) + offset, len);
-    if (classified < 0) {
-        drop_unrouted(classified, h);
+    if (!ns_length_routable(len)) {
+        drop_bad_length(len, h);
         return;
     }
-    unsigned long route = (unsigned long)classified;
-    struct rx_lane *lane = &ns_switch.lanes[route];
+    uint16_t at = (uint16_t)offset; /* the offset the descriptor carries is the one classified */
+    unsigned long n = ns_lane(sw->route_table, sw->pool + (uint64_t)h * BUF_SIZE + at);
+    struct rx_lane *lane = &sw->lanes[n];
     struct port *p = lane->port;
     uint32_t credit = p->rx_credit;
     if (credit == 0) {
-        refuse_no_credit(route, h);
+        refuse_no_credit(n, h);
         return;
     }
     p->rx_credit = credit - 1; /* here, while the value is at hand; the refusals below give it back */
     /* is_rx_handle bounded h, and a lane's owner is a port's: only the holder is left to check */
-    if (ion_pool_transfer_bounded(&ns_switch.owner_table, h, OWNER_DEVICE, lane->owner) != 0) {
-        refuse_not_held_at_port(route);
+    if (ion_pool_transfer_bounded(&sw->owner_table, h, OWNER_DEVICE, lane->owner) != 0) {
+        refuse_not_held_at_port(n);
         return;
     }
     struct ion_ring ring = p->ring[NEXUS_ION_RING_RX_ACTIVE]; /* a local view: the fences below
                                                                * then do not make it reload */
-    struct ion_desc d = {h, (uint16_t)offset, (uint16_t)len};
+    struct ion_desc d = {h, at, (uint16_t)len};
     if (ion_ring_enqueue(&ring, &d) != ION_RING_OK) {
-        refuse_ring_full(route, h);
+        refuse_ring_full(n, h);
         return;
     }
     lane->pending += ((uint64_t)d.length << 48 >> (48 - RX_PENDING_BYTES_SHIFT)) + RX_PENDING_FRAME;
@@ -158,8 +168,8 @@ static void demux(uint32_t h, uint32_t offset, uint32_t len) {
 }
 
 void ns_rx_fold(void) {
-    for (unsigned r = 0; r < NS_ROUTES; r++) {
-        struct rx_lane *lane = &ns_switch.lanes[r];
+    for (unsigned n = 0; n < NS_LANES; n++) {
+        struct rx_lane *lane = &ns_switch.lanes[n];
         lane->delivered += (uint32_t)lane->pending;
         lane->bytes += lane->pending >> RX_PENDING_BYTES_SHIFT;
         lane->pending = 0;
