@@ -68,6 +68,18 @@ static void test_refusals(void) {
                                          ion_pool_owner(&p, 0xffffffffu) == 0xff);
 }
 
+/* The RX path's variant: the caller bounded the handle, so only the holder is checked. */
+static void test_transfer_bounded(void) {
+    struct ion_pool p;
+    ion_pool_init(&p, NBUFS, storage, DEVICE);
+    CHECK("bounded_from_holder", ion_pool_transfer_bounded(&p, 9, DEVICE, MEMBRANE) == 0 &&
+                                     ion_pool_owner(&p, 9) == MEMBRANE && p.refused == 0);
+    CHECK("bounded_wrong_holder_refused", ion_pool_transfer_bounded(&p, 9, DEVICE, UTCP) == -1 &&
+                                              ion_pool_owner(&p, 9) == MEMBRANE && p.refused == 1);
+    CHECK("bounded_last_handle", ion_pool_transfer_bounded(&p, NBUFS - 1, DEVICE, KERNEL) == 0 &&
+                                     ion_pool_owner(&p, NBUFS - 1) == KERNEL);
+}
+
 static void test_count_reclaim(void) {
     struct ion_pool p;
     ion_pool_init(&p, NBUFS, storage, KERNEL);
@@ -102,6 +114,7 @@ int main(void) {
     test_init();
     test_transfer();
     test_refusals();
+    test_transfer_bounded();
     test_count_reclaim();
     return check_exit();
 }
