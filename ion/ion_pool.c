@@ -12,23 +12,12 @@ int ion_pool_init(struct ion_pool *p, uint32_t nbufs, uint8_t *owner_storage,
     p->nbufs = 0;
     p->owner = NULL;
     p->refused = 0;
-    p->transferred = 0;
     if ((nbufs > 0 && !owner_storage) || initial_owner == ION_POOL_NO_OWNER)
         return -1;
     p->nbufs = nbufs;
     p->owner = owner_storage;
     if (nbufs > 0)
         memset(owner_storage, initial_owner, nbufs);
-    return 0;
-}
-
-int ion_pool_transfer(struct ion_pool *p, uint32_t handle, uint8_t from, uint8_t to) {
-    if (handle >= p->nbufs || p->owner[handle] != from || to == ION_POOL_NO_OWNER) {
-        p->refused++;
-        return -1;
-    }
-    p->owner[handle] = to;
-    p->transferred++;
     return 0;
 }
 
@@ -53,6 +42,5 @@ uint32_t ion_pool_reclaim(struct ion_pool *p, uint8_t from, uint8_t to) {
             n++;
         }
     }
-    p->transferred += n;
     return n;
 }

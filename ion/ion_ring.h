@@ -66,10 +66,11 @@
  *    has not yet "consumed". That can make the trusted side see stale or invented handles, never
  *    touch memory outside the ring. Every handle that comes out of a ring must therefore be
  *    validated by its owner tracker (ion_pool_transfer) before the buffer is used.
- *  - Slots are read and written with relaxed atomic accesses, field by field, into/out of the
- *    caller's memory: the compiler can neither fetch a slot twice nor tear a field, and a peer
+ *  - A slot is read and written whole, with one relaxed 8-byte atomic access, into/out of the
+ *    caller's memory: the compiler can neither fetch a slot twice nor tear it, and a peer
  *    writing concurrently is not undefined behaviour on the trusted side. On riscv64 and x86-64
- *    these are ordinary loads and stores.
+ *    these are single ordinary (or AMO) loads and stores; the slots are 8-aligned (a ring's
+ *    memory is 64-aligned, the slots start at 192).
  *
  * Wake protocol (signal suppression)
  * ----------------------------------
@@ -180,25 +181,32 @@ static inline int ion_ring__valid_capacity(uint32_t capacity) {
 #endif
 #endif
 
-/* Copies one descriptor into a slot. */
+/* A whole slot as one word, for the single 8-byte access (may_alias: it is a struct ion_desc).
+ * The word is the fields in memory order on a little-endian machine, which every side is. */
+typedef uint64_t __attribute__((may_alias)) ion_ring__word;
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "a slot's word packs its fields little-endian");
+_Static_assert(offsetof(struct ion_desc, offset) == 4 && offsetof(struct ion_desc, length) == 6,
+               "a slot's word packs handle, offset, length in that order");
+
+/* Copies one descriptor into a slot: one store. */
 static inline void ion_ring__put(struct ion_desc *slot, const struct ion_desc *d) {
 #ifdef ION_RING__TSAN
     *slot = *d;
 #else
-    __atomic_store_n(&slot->handle, d->handle, __ATOMIC_RELAXED);
-    __atomic_store_n(&slot->offset, d->offset, __ATOMIC_RELAXED);
-    __atomic_store_n(&slot->length, d->length, __ATOMIC_RELAXED);
+    uint64_t w = (uint64_t)d->handle | (uint64_t)d->offset << 48 >> 16 | (uint64_t)d->length << 48;
+    __atomic_store_n((ion_ring__word *)slot, w, __ATOMIC_RELAXED);
 #endif
 }
 
-/* Copies one slot out to private memory; each field is fetched exactly once. */
+/* Copies one slot out to private memory: one load, so the slot is fetched exactly once. */
 static inline void ion_ring__get(const struct ion_desc *slot, struct ion_desc *d) {
 #ifdef ION_RING__TSAN
     *d = *slot;
 #else
-    d->handle = __atomic_load_n(&slot->handle, __ATOMIC_RELAXED);
-    d->offset = __atomic_load_n(&slot->offset, __ATOMIC_RELAXED);
-    d->length = __atomic_load_n(&slot->length, __ATOMIC_RELAXED);
+    uint64_t w = __atomic_load_n((const ion_ring__word *)slot, __ATOMIC_RELAXED);
+    d->handle = (uint32_t)w;
+    d->offset = (uint16_t)(w >> 32);
+    d->length = (uint16_t)(w >> 48);
 #endif
 }
 
@@ -318,9 +326,15 @@ static inline uint32_t ion_ring_enqueue_batch(struct ion_ring *r, const struct i
  * Producer side only.
  */
 static inline int ion_ring_enqueue(struct ion_ring *r, const struct ion_desc *d) {
-    if (ion_ring_enqueue_batch(r, d, 1) == 1)
-        return ION_RING_OK;
-    return ion_ring_corrupt(r) ? ION_RING_CORRUPT : ION_RING_FULL;
+    struct ion_ring_shared *s = r->shared;
+    uint32_t head = __atomic_load_n(&s->head, __ATOMIC_RELAXED); /* our own counter */
+    uint32_t tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE); /* slots before it are free */
+    uint32_t used = head - tail;
+    if (used > r->mask) /* full (== capacity) or corrupt (more): one test on the way through */
+        return used == r->mask + 1 ? ION_RING_FULL : ION_RING_CORRUPT;
+    ion_ring__put(&s->slots[(uint64_t)head & (uint64_t)r->mask], d);
+    __atomic_store_n(&s->head, head + 1, __ATOMIC_RELEASE); /* publishes the slot */
+    return ION_RING_OK;
 }
 
 /*

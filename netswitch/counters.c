@@ -15,8 +15,33 @@ static uint64_t rx_copied_bytes; /* RX payload bytes copied anywhere: must stay 
  * for the EtherType check (tx_check.c); the device reads the payload in place. */
 static uint64_t tx_copied_bytes;
 /* The driver drops bad used elements without calling the switch, so nothing marks the counters
- * dirty: idle compares against the value last published instead. */
+ * dirty: idle compares against the value last published instead. So for delivered frames: the
+ * RX path only counts them, per route (rx_demux.c). */
 static uint64_t published_bad_used;
+static uint64_t published_rx_delivered;
+
+static uint64_t rx_delivered(void) {
+    uint64_t n = 0;
+    for (unsigned l = 1; l < NS_LANES; l++)
+        n += ns_lane_delivered(&ns_switch.lanes[l]);
+    return n;
+}
+
+uint64_t ns_port_rx_frames(unsigned port) {
+    uint64_t n = 0;
+    for (unsigned l = 1; l < NS_LANES; l++)
+        if (ns_switch.lanes[l].port_index == port)
+            n += ns_lane_delivered(&ns_switch.lanes[l]);
+    return n;
+}
+
+uint64_t ns_port_rx_bytes(unsigned port) {
+    uint64_t n = 0;
+    for (unsigned l = 1; l < NS_LANES; l++)
+        if (ns_switch.lanes[l].port_index == port)
+            n += ns_lane_bytes(&ns_switch.lanes[l]);
+    return n;
+}
 
 void ns_publish_port_holder(unsigned port) {
     char path[BUS_PATH_MAX];
@@ -29,7 +54,7 @@ static void publish_port(unsigned port) {
     static const char *const names[] = {"rx_frames", "rx_bytes", "tx_frames", "tx_bytes", "rx_ring_full",
                                         "rx_budget", "rx_over_budget", "tx_refused_ethertype",
                                         "tx_refused_handle", "tx_bad_length", "tx_queue_full"};
-    const uint64_t values[] = {p->rx_frames, p->rx_bytes, p->tx_frames, p->tx_bytes, p->rx_ring_full,
+    const uint64_t values[] = {ns_port_rx_frames(port), ns_port_rx_bytes(port), p->tx_frames, p->tx_bytes, p->rx_ring_full,
                                p->rx_budget, p->rx_over_budget, p->tx_refused_ethertype,
                                p->tx_refused_handle, p->tx_bad_length, p->tx_queue_full};
     _Static_assert(ARRAY_LEN(names) == ARRAY_LEN(values), "a port figure without a name");
@@ -54,7 +79,7 @@ void netswitch_publish(void) {
         publish_port(p);
     for (unsigned r = 0; r < NS_ROUTES; r++) {
         snprintf(path, sizeof path, "/Bus/net/switch/rx/%#06x", ns_routes[r].ethertype);
-        bus_setf(0, path, "%lu", ns_switch.rx_by_route[r]);
+        bus_setf(0, path, "%lu", ns_lane_delivered(&ns_switch.lanes[1 + r]) + ns_switch.rx_refused_by_lane[1 + r]);
     }
     bus_setf(0, "/Bus/net/switch/rx_copied_bytes", "%lu", rx_copied_bytes);
     bus_setf(0, "/Bus/net/switch/tx_copied_bytes", "%lu", tx_copied_bytes);
@@ -75,6 +100,7 @@ void netswitch_publish(void) {
     published_bad_used = virtio_net_bad_used();
     bus_setf(0, "/Bus/net/nic/bad_used", "%lu", published_bad_used);
     ns_rx_cost_publish();
+    published_rx_delivered = rx_delivered();
     ns_switch.counters_dirty = 0;
 }
 
@@ -82,7 +108,8 @@ void netswitch_idle(void) {
     /* Sent frames are reaped lazily (TX interrupts are off unless a port waits for room):
      * take them back before sleeping, so a quiet system holds no buffer in the device's TX
      * queue and the pool counts settle. */
-    if (netswitch_up() && (virtio_net_reap_tx() || virtio_net_bad_used() != published_bad_used))
+    if (netswitch_up() && (virtio_net_reap_tx() || virtio_net_bad_used() != published_bad_used ||
+                           rx_delivered() != published_rx_delivered))
         ns_switch.counters_dirty = 1;
     if (ns_switch.counters_dirty)
         netswitch_publish();

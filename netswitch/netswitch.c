@@ -50,6 +50,14 @@ int netswitch_init(uint64_t base, uint32_t irq) {
     ns_switch.pool = page_alloc(POOL_BUFS * BUF_SIZE / PAGE_SIZE);
     if (!ns_switch.pool)
         return -1;
+    ns_route_table_init(ns_switch.route_table);
+    ns_switch.lanes[NS_LANE_NONE].port = &ns_switch.no_port; /* no fiber, no credit, ever */
+    for (unsigned r = 0; r < NS_ROUTES; r++) {
+        struct rx_lane *lane = &ns_switch.lanes[1 + r];
+        lane->port_index = ns_routes[r].port;
+        lane->port = &ns_switch.ports[lane->port_index];
+        lane->owner = port_owner(lane->port_index);
+    }
     for (unsigned p = 0; p < NS_PORTS; p++) {
         ns_switch.ports[p].rx_budget = rx_budgets[p];
         ns_switch.ports[p].ring_capacity = ring_capacities[p];
@@ -60,6 +68,11 @@ int netswitch_init(uint64_t base, uint32_t irq) {
     ion_pool_init(&ns_switch.owner_table, POOL_BUFS, owners, OWNER_KERNEL);
     if (virtio_net_init(base, irq, &client) != 0)
         return -1;
+    if (virtio_net_info()->hdr_len % 2) { /* ns_wire_type loads the EtherType as one halfword */
+        kprintf("  net: virtio-net header of %u bytes leaves frames odd-aligned; networking off\n",
+                virtio_net_info()->hdr_len);
+        return -1;
+    }
     for (uint32_t h = RX_BUFS; h-- > 0;)
         ns_rx_buffer_home(h);
     virtio_net_flush();

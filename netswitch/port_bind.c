@@ -66,6 +66,8 @@ int netswitch_bind(unsigned port, struct fiber *f, unsigned rights) {
         ion_ring_enqueue(&p->ring[NEXUS_ION_RING_TX_FREE], &d);
     }
     p->fiber = f;
+    ns_rx_fold(); /* before the port gets credit (struct rx_lane) */
+    p->rx_credit = p->rx_budget; /* it holds no RX buffer yet: netswitch_fiber_gone took them back */
     f->net_port = (int)port;
     ns_publish_port_holder(port);
     return 0;
@@ -82,7 +84,7 @@ void netswitch_fiber_gone(struct fiber *f) {
         if (take_if_held(h, port_owner((unsigned)port), OWNER_KERNEL) && is_rx_handle(h))
             ns_rx_buffer_home(h);
     }
-    p->rx_held = 0;
+    p->rx_credit = 0; /* no fiber, no frames: the RX path's one test refuses them as no_service */
     virtio_net_flush();
     p->fiber = NULL;
     f->net_port = -1;

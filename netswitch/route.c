@@ -36,13 +36,10 @@ int ns_route_lookup(uint16_t ethertype) {
     return i >= 0 ? ns_routes[i].port : -1;
 }
 
-int ns_classify(const uint8_t *frame, uint32_t len) {
-    if (len < ETH_HDR_LEN)
-        return -(1 + DROP_RUNT);
-    if (len > ETH_FRAME_MAX)
-        return -(1 + DROP_OVERSIZED);
-    int route = ns_route_index(ns_ethertype(frame));
-    return route >= 0 ? route : -(1 + DROP_UNKNOWN);
+/* The first entry of a type wins, as in ns_route_index. */
+void ns_route_table_init(uint8_t table[NS_ROUTE_TABLE_SIZE]) {
+    for (unsigned r = NS_ROUTES; r-- > 0;)
+        table[ns_wire_type_of(ns_routes[r].ethertype)] = (uint8_t)(1 + r);
 }
 
 int ns_tx_granted(unsigned port, uint16_t ethertype) {

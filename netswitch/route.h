@@ -48,11 +48,55 @@ extern const char *const ns_drop_names[NS_DROPS];
 /* The EtherType of a frame of at least ETH_HDR_LEN bytes. */
 static inline uint16_t ns_ethertype(const uint8_t *frame) { return (uint16_t)(frame[12] << 8 | frame[13]); }
 
-/* Index in ns_routes[] for a frame, or -(1 + enum ns_drop) for runts, oversized frames and
- * unknown types. */
-int ns_classify(const uint8_t *frame, uint32_t len);
+/* The receive side's direct-indexed table, indexed by the EtherType's two bytes as they lie in
+ * the frame, read as one halfword (ns_wire_type: no byte swap on the path). An entry is the
+ * type's lane: 1 + the index in ns_routes[] of its route, or NS_LANE_NONE (0) for a type no
+ * route names; one load, no search. The caller owns its 64 KiB (the kernel keeps it beside the
+ * rest of the RX path's state, in zeroed memory, not image); ns_route_table_init() fills
+ * zeroed memory from ns_routes[]; before that every type is unknown. */
+#define NS_LANE_NONE 0
+#define NS_LANES (1 + NS_ROUTES)
+#define NS_ROUTE_TABLE_SIZE 0x10000
+_Static_assert(NS_LANES <= 0xff, "a lane fits the table's byte");
+void ns_route_table_init(uint8_t table[NS_ROUTE_TABLE_SIZE]);
 
-/* Index in ns_routes[] of `ethertype`, or -1. */
+/* The table's index for a frame of at least ETH_HDR_LEN bytes that starts at an even address
+ * (a pool buffer plus virtio's 10- or 12-byte header; netswitch_init checks): bytes 12 and 13
+ * as one halfword load in the machine's order. */
+static inline uint32_t ns_wire_type(const uint8_t *frame) {
+    uint16_t w;
+    const uint8_t *even = __builtin_assume_aligned(frame, 2);
+    __builtin_memcpy(&w, even + 12, sizeof w);
+    return w;
+}
+/* The same index for an EtherType (the frame's bytes are its big-endian form). */
+static inline uint32_t ns_wire_type_of(uint16_t ethertype) {
+    const uint8_t bytes[2] = {(uint8_t)(ethertype >> 8), (uint8_t)ethertype};
+    uint16_t w;
+    __builtin_memcpy(&w, bytes, sizeof w);
+    return w;
+}
+
+/* The classifier in its three steps, inline: they are on the path of every received frame.
+ * 1 if a frame of `len` bytes may be routed (ETH_HDR_LEN..ETH_FRAME_MAX, in one unsigned test);
+ * the cause for one that may not; the lane of a routable frame (2-aligned, as ns_wire_type
+ * says). */
+static inline int ns_length_routable(uint32_t len) { return len - ETH_HDR_LEN <= ETH_FRAME_MAX - ETH_HDR_LEN; }
+static inline enum ns_drop ns_length_drop(uint32_t len) { return len < ETH_HDR_LEN ? DROP_RUNT : DROP_OVERSIZED; }
+static inline unsigned long ns_lane(const uint8_t table[NS_ROUTE_TABLE_SIZE], const uint8_t *frame) {
+    return table[ns_wire_type(frame)];
+}
+
+/* All three at once: index in ns_routes[] for a frame, or -(1 + enum ns_drop) for runts,
+ * oversized frames and unknown types. */
+static inline int ns_classify(const uint8_t table[NS_ROUTE_TABLE_SIZE], const uint8_t *frame, uint32_t len) {
+    if (!ns_length_routable(len))
+        return -(1 + (int)ns_length_drop(len));
+    unsigned long lane = ns_lane(table, frame);
+    return lane != NS_LANE_NONE ? (int)lane - 1 : -(1 + DROP_UNKNOWN);
+}
+
+/* Index in ns_routes[] of `ethertype`, or -1 (a search of ns_routes[]: setup and TX). */
 int ns_route_index(uint16_t ethertype);
 /* Port that receives `ethertype`, or -1. */
 int ns_route_lookup(uint16_t ethertype);

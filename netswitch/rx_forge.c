@@ -11,7 +11,7 @@
 static uint64_t frames_delivered(void) {
     uint64_t n = 0;
     for (unsigned p = 0; p < NS_PORTS; p++)
-        n += ns_switch.ports[p].rx_frames;
+        n += ns_port_rx_frames(p);
     return n;
 }
 

@@ -7,10 +7,13 @@ Figures so far:
     (the `hello` service), median of 5 boots;
   - kernel image size: loadable bytes of build/nexus.elf (text + data, services included),
     and each embedded service image;
-  - NetSwitch guest instructions per received frame (demux + enqueue, rdinstret), median
-    over every frame of a 3 s flood. Only the test kernel (build/nexus-test.elf) carries the
-    histogram, so that run boots it; QEMU's instret is only a guest instruction count with
-    -icount, so that run uses `-icount shift=0`;
+  - NetSwitch guest instructions per received frame (demux, enqueue, counters, the wake-flag
+    look; rdinstret), median over every frame of a 3 s flood. Only the test kernel
+    (build/nexus-test.elf) carries the histogram, so that run boots it; QEMU's instret is only a
+    guest instruction count with -icount, so that run uses `-icount shift=0`. The kernel also
+    publishes its bracket's calibration (an empty bracket, 32 nops, a 33-instruction loop), and
+    the row prints the median less the empty bracket: the exact count when the calibration
+    reads 32 and 33 (docs/testing.md);
   - frames/s from the wire peer into a sink service, and the frames the switch dropped
     (ring full) meanwhile, from a run without -icount;
   - LWF between two test-kernel nodes on the wire peer (tests/e2e/run_qemu_lwf.py --bench): the
@@ -186,9 +189,17 @@ def main():
     counted = net_bench(with_kernel(args.qemu, test_kernel) + " -icount shift=0",
                         os.path.join(args.build, "bench-icount"))
     if "instret_median" in counted:
-        rows.append(("NetSwitch instructions per RX frame (median)",
-                     "%d over %d frames (-icount, test kernel)" % (counted["instret_median"],
-                                                                   counted["instret_frames"])))
+        if "instret_bracket" in counted:
+            rows.append(("NetSwitch instructions per RX frame (median)",
+                         "%d exact: median %d less the bracket's %d, over %d frames (-icount, test kernel; "
+                         "calibration 32 nops -> %d, 33-instruction loop -> %d)" % (
+                             counted["instret_median"] - counted["instret_bracket"], counted["instret_median"],
+                             counted["instret_bracket"], counted["instret_frames"],
+                             counted.get("instret_straight32", -1), counted.get("instret_loop33", -1))))
+        else:
+            rows.append(("NetSwitch instructions per RX frame (median)",
+                         "%d over %d frames (-icount, test kernel)" % (counted["instret_median"],
+                                                                       counted["instret_frames"])))
     rate = net_bench(with_kernel(args.qemu, test_kernel), os.path.join(args.build, "bench-rate"))
     if "sink_frames" in rate:
         rows.append(("frames/s, wire peer into a sink service",

@@ -19,7 +19,7 @@ static void test_init(void) {
     storage[NBUFS] = 0x5a;
     CHECK("init_ok", ion_pool_init(&p, NBUFS, storage, KERNEL) == 0);
     CHECK("init_all_initial_owner", ion_pool_count(&p, KERNEL) == NBUFS && p.nbufs == NBUFS);
-    CHECK("init_counters_zero", p.refused == 0 && p.transferred == 0);
+    CHECK("init_counters_zero", p.refused == 0);
     CHECK("init_guard_untouched", storage[NBUFS] == 0x5a);
     CHECK("init_other_owner", ion_pool_init(&p, NBUFS, storage, DEVICE) == 0 &&
                                   ion_pool_count(&p, DEVICE) == NBUFS && ion_pool_count(&p, KERNEL) == 0);
@@ -40,7 +40,7 @@ static void test_transfer(void) {
                                              ion_pool_owner(&p, 5) == MEMBRANE);
     CHECK("transfer_back_to_kernel", ion_pool_transfer(&p, 5, MEMBRANE, KERNEL) == 0 &&
                                          ion_pool_owner(&p, 5) == KERNEL);
-    CHECK("transfers_counted", p.transferred == 3 && p.refused == 0);
+    CHECK("transfers_not_refused", p.refused == 0);
     CHECK("transfer_first_and_last", ion_pool_transfer(&p, 0, KERNEL, UTCP) == 0 &&
                                          ion_pool_transfer(&p, NBUFS - 1, KERNEL, UTCP) == 0 &&
                                          ion_pool_count(&p, UTCP) == 2);
@@ -66,7 +66,18 @@ static void test_refusals(void) {
     CHECK("refusals_move_nothing", ion_pool_count(&p, KERNEL) == NBUFS && ion_pool_count(&p, DEVICE) == 0);
     CHECK("owner_out_of_range_0xff", ion_pool_owner(&p, NBUFS) == 0xff &&
                                          ion_pool_owner(&p, 0xffffffffu) == 0xff);
-    CHECK("refusal_does_not_count_as_transfer", p.transferred == 2);
+}
+
+/* The RX path's variant: the caller bounded the handle, so only the holder is checked. */
+static void test_transfer_bounded(void) {
+    struct ion_pool p;
+    ion_pool_init(&p, NBUFS, storage, DEVICE);
+    CHECK("bounded_from_holder", ion_pool_transfer_bounded(&p, 9, DEVICE, MEMBRANE) == 0 &&
+                                     ion_pool_owner(&p, 9) == MEMBRANE && p.refused == 0);
+    CHECK("bounded_wrong_holder_refused", ion_pool_transfer_bounded(&p, 9, DEVICE, UTCP) == -1 &&
+                                              ion_pool_owner(&p, 9) == MEMBRANE && p.refused == 1);
+    CHECK("bounded_last_handle", ion_pool_transfer_bounded(&p, NBUFS - 1, DEVICE, KERNEL) == 0 &&
+                                     ion_pool_owner(&p, NBUFS - 1) == KERNEL);
 }
 
 static void test_count_reclaim(void) {
@@ -103,6 +114,7 @@ int main(void) {
     test_init();
     test_transfer();
     test_refusals();
+    test_transfer_bounded();
     test_count_reclaim();
     return check_exit();
 }

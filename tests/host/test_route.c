@@ -5,19 +5,23 @@
 #include "check.h"
 #include "route.h"
 
+static uint8_t table[NS_ROUTE_TABLE_SIZE];
+
 static int classify_type(uint16_t type, uint32_t len) {
     uint8_t *f = calloc(1, len ? len : 1); /* exact size: ASan catches reads past len */
     if (len >= ETH_HDR_LEN) {
         f[12] = (uint8_t)(type >> 8);
         f[13] = (uint8_t)type;
     }
-    int r = ns_classify(f, len);
+    int r = ns_classify(table, f, len);
     free(f);
     return r >= 0 ? ns_routes[r].port : r; /* the port the route leads to, or the drop code */
 }
 
 int main(void) {
     check_suite = "route";
+    CHECK("unknown_before_the_table_is_built", classify_type(0x0800, 60) == -(1 + DROP_UNKNOWN));
+    ns_route_table_init(table);
     CHECK("ipv4_to_membrane", classify_type(0x0800, 60) == PORT_MEMBRANE);
     CHECK("arp_to_membrane", classify_type(0x0806, 42) == PORT_MEMBRANE);
     CHECK("ipv6_to_membrane", classify_type(0x86DD, 60) == PORT_MEMBRANE);

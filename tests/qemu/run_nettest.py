@@ -299,9 +299,9 @@ def main():
         copied = counters.get("/Bus/net/switch/rx_copied_bytes", "-1")
         print(f"BENCH sink_frames={got} dropped_in_switch={dropped} rx_copied_bytes={copied}", flush=True)
         if "/Bus/net/switch/rx_instret/median" in counters:
-            print("BENCH instret_median=%s instret_frames=%s" % (counters["/Bus/net/switch/rx_instret/median"],
-                                                                 counters["/Bus/net/switch/rx_instret/frames"]),
-                  flush=True)
+            print("BENCH " + " ".join("instret_%s=%s" % (k, counters["/Bus/net/switch/rx_instret/" + k])
+                                      for k in ("median", "frames", "bracket", "straight32", "loop33")
+                                      if "/Bus/net/switch/rx_instret/" + k in counters), flush=True)
     lines = console.since(0)
     done = any(l.startswith("SELFTEST DONE") for l in lines)
     res("harness.completed", done, f"no SELFTEST DONE (QEMU status {status})")
