@@ -10,8 +10,10 @@
 #include "lwip/inet_chksum.h"
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
+#include "lwip/ip6.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/prot/ip4.h"
+#include "lwip/prot/ip6.h"
 #include "lwip/prot/tcp.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
@@ -21,9 +23,8 @@
 #define TCP_OPT_NOP 1
 #define TCP_OPT_MSS 2
 #define TCP_OPT_MSS_LEN 4
-#define REBUILT_SYN_LEN (IP_HLEN + TCP_HLEN + TCP_OPT_MSS_LEN)
 #define REPLAYS_MAX 4 /* connections re-created per turn of the Membrane's loop; more wait for a resend */
-#define REBUILT_TTL 64
+#define REBUILT_TTL 64 /* and IPv6 hop limit */
 
 /* A connection to re-create: the SYN rebuilt from its cookie, then the segment that proved it. */
 struct replay {
@@ -89,7 +90,23 @@ static uint16_t announced_mss(const struct tcp_hdr *hdr, uint16_t optlen, uint16
     return 0;
 }
 
-static void fill_ip4_header(uint8_t *at, uint16_t total_len, const struct ip_hdr *like) {
+/* The network header of the packet being input, rebuilt for total_len bytes: IPv4 or IPv6, its
+ * addresses as they came. */
+static uint16_t net_header_len(void) { return ip_current_is_v6() ? IP6_HLEN : IP_HLEN; }
+
+static void fill_net_header(uint8_t *at, uint16_t total_len) {
+    if (ip_current_is_v6()) {
+        struct ip6_hdr *ip6 = (struct ip6_hdr *)at;
+        memset(ip6, 0, IP6_HLEN);
+        IP6H_VTCFL_SET(ip6, 6, 0, 0);
+        IP6H_PLEN_SET(ip6, (uint16_t)(total_len - IP6_HLEN));
+        IP6H_NEXTH_SET(ip6, IP6_NEXTH_TCP);
+        IP6H_HOPLIM_SET(ip6, REBUILT_TTL);
+        memcpy(&ip6->src, &ip6_current_header()->src, sizeof ip6->src);
+        memcpy(&ip6->dest, &ip6_current_header()->dest, sizeof ip6->dest);
+        return;
+    }
+    const struct ip_hdr *like = ip4_current_header();
     struct ip_hdr *ip = (struct ip_hdr *)at;
     memset(ip, 0, IP_HLEN);
     IPH_VHL_SET(ip, 4, IP_HLEN / 4);
@@ -101,59 +118,57 @@ static void fill_ip4_header(uint8_t *at, uint16_t total_len, const struct ip_hdr
     IPH_CHKSUM_SET(ip, inet_chksum(ip, IP_HLEN));
 }
 
-/* The TCP checksum of a rebuilt IPv4 packet, over the TCP part of `p`. */
-static void fill_tcp_checksum(struct pbuf *p, const struct ip_hdr *ip) {
-    struct tcp_hdr *tcp = (struct tcp_hdr *)((uint8_t *)p->payload + IP_HLEN);
-    ip_addr_t src, dst;
-    ip_addr_copy_from_ip4(src, ip->src);
-    ip_addr_copy_from_ip4(dst, ip->dest);
+/* The TCP checksum of a rebuilt packet, over the TCP part of `p` (after hlen header bytes). */
+static void fill_tcp_checksum(struct pbuf *p, uint16_t hlen) {
+    struct tcp_hdr *tcp = (struct tcp_hdr *)((uint8_t *)p->payload + hlen);
     tcp->chksum = 0;
-    pbuf_remove_header(p, IP_HLEN);
-    tcp->chksum = ip_chksum_pseudo(p, IP_PROTO_TCP, p->tot_len, &src, &dst);
-    pbuf_add_header(p, IP_HLEN);
+    pbuf_remove_header(p, hlen);
+    tcp->chksum = ip_chksum_pseudo(p, IP_PROTO_TCP, p->tot_len, ip_current_src_addr(), ip_current_dest_addr());
+    pbuf_add_header(p, hlen);
 }
 
 /* The SYN the client sent, as far as the cookie tells: its sequence, ports, window and MSS. */
-static struct pbuf *rebuilt_syn(const struct ip_hdr *ip, const struct tcp_hdr *seen, uint16_t mss) {
-    struct pbuf *p = pbuf_alloc(PBUF_RAW, REBUILT_SYN_LEN, PBUF_RAM);
+static struct pbuf *rebuilt_syn(const struct tcp_hdr *seen, uint16_t mss) {
+    uint16_t hlen = net_header_len(), len = (uint16_t)(hlen + TCP_HLEN + TCP_OPT_MSS_LEN);
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, len, PBUF_RAM);
     if (!p)
         return NULL;
     uint8_t *b = p->payload;
-    memset(b, 0, REBUILT_SYN_LEN);
-    fill_ip4_header(b, REBUILT_SYN_LEN, ip);
-    struct tcp_hdr *tcp = (struct tcp_hdr *)(b + IP_HLEN);
+    memset(b, 0, len);
+    fill_net_header(b, len);
+    struct tcp_hdr *tcp = (struct tcp_hdr *)(b + hlen);
     tcp->src = lwip_htons(seen->src);
     tcp->dest = lwip_htons(seen->dest);
     tcp->seqno = lwip_htonl(seen->seqno - 1);
     TCPH_HDRLEN_FLAGS_SET(tcp, (TCP_HLEN + TCP_OPT_MSS_LEN) / 4, TCP_SYN);
     tcp->wnd = lwip_htons(seen->wnd);
-    uint8_t *opt = b + IP_HLEN + TCP_HLEN;
+    uint8_t *opt = b + hlen + TCP_HLEN;
     opt[0] = TCP_OPT_MSS, opt[1] = TCP_OPT_MSS_LEN, opt[2] = (uint8_t)(mss >> 8), opt[3] = (uint8_t)mss;
-    fill_tcp_checksum(p, ip);
+    fill_tcp_checksum(p, hlen);
     return p;
 }
 
 /* The segment again, as it came (lwIP turned its header's numbers to host order in place, and
  * its options and data may sit in pieces). */
-static struct pbuf *rebuilt_segment(const struct ip_hdr *ip, const struct tcp_hdr *seen, uint16_t optlen,
-                                    uint16_t opt1len, const uint8_t *opt2, struct pbuf *data) {
-    uint16_t tcp_len = (uint16_t)(TCP_HLEN + optlen);
-    struct pbuf *p = pbuf_alloc(PBUF_RAW, (uint16_t)(IP_HLEN + tcp_len + data->tot_len), PBUF_RAM);
+static struct pbuf *rebuilt_segment(const struct tcp_hdr *seen, uint16_t optlen, uint16_t opt1len,
+                                    const uint8_t *opt2, struct pbuf *data) {
+    uint16_t hlen = net_header_len(), tcp_len = (uint16_t)(TCP_HLEN + optlen);
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (uint16_t)(hlen + tcp_len + data->tot_len), PBUF_RAM);
     if (!p)
         return NULL;
     uint8_t *b = p->payload;
-    fill_ip4_header(b, (uint16_t)p->tot_len, ip);
-    struct tcp_hdr *tcp = (struct tcp_hdr *)(b + IP_HLEN);
+    fill_net_header(b, (uint16_t)p->tot_len);
+    struct tcp_hdr *tcp = (struct tcp_hdr *)(b + hlen);
     memcpy(tcp, seen, TCP_HLEN + opt1len);
     if (optlen > opt1len)
-        memcpy(b + IP_HLEN + TCP_HLEN + opt1len, opt2, optlen - opt1len);
+        memcpy(b + hlen + TCP_HLEN + opt1len, opt2, optlen - opt1len);
     tcp->src = lwip_htons(seen->src);
     tcp->dest = lwip_htons(seen->dest);
     tcp->seqno = lwip_htonl(seen->seqno);
     tcp->ackno = lwip_htonl(seen->ackno);
     tcp->wnd = lwip_htons(seen->wnd);
-    pbuf_copy_partial(data, b + IP_HLEN + tcp_len, data->tot_len, 0);
-    fill_tcp_checksum(p, ip);
+    pbuf_copy_partial(data, b + hlen + tcp_len, data->tot_len, 0);
+    fill_tcp_checksum(p, hlen);
     return p;
 }
 
@@ -161,8 +176,6 @@ static struct pbuf *rebuilt_segment(const struct ip_hdr *ip, const struct tcp_hd
  * ERR_ABRT keeps lwIP from answering it with a RST; the replay re-creates the connection. */
 static err_t recover(struct tcp_pcb_listen *listener, struct tcp_hdr *hdr, uint16_t optlen, uint16_t opt1len,
                      const uint8_t *opt2, struct pbuf *p) {
-    if (ip_current_is_v6())
-        return ERR_OK; /* IPv6 connections are not re-created: lwIP resets this one */
     /* only an evicted connection is worth re-creating; a flood of ACKs with nothing evicted
      * (tcp_malformed) costs no hashing */
     if (!evicted || sys_now() - evicted_at_ms >= 2 * TCP_SYN_COOKIE_SLOT_MS)
@@ -177,10 +190,9 @@ static err_t recover(struct tcp_pcb_listen *listener, struct tcp_hdr *hdr, uint1
     }
     if (replays_pending == REPLAYS_MAX)
         return ERR_ABRT;
-    const struct ip_hdr *ip = ip4_current_header();
     struct replay *r = &replays[replays_pending];
-    r->syn = rebuilt_syn(ip, hdr, mss);
-    r->segment = r->syn ? rebuilt_segment(ip, hdr, optlen, opt1len, opt2, p) : NULL;
+    r->syn = rebuilt_syn(hdr, mss);
+    r->segment = r->syn ? rebuilt_segment(hdr, optlen, opt1len, opt2, p) : NULL;
     if (!r->segment) {
         if (r->syn)
             pbuf_free(r->syn);

@@ -30,6 +30,7 @@
 #define CLIENT_PORT 40000
 #define ETH_LEN 14
 #define IP_LEN 20
+#define IP6_LEN 40
 #define TCP_LEN 20
 #define FLAG_FIN 0x01
 #define FLAG_SYN 0x02
@@ -41,6 +42,9 @@ static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 static const uint8_t client_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
 static const uint8_t client_ip[4] = {10, 0, 2, 2};
 static const uint8_t guest_ip[4] = {10, 0, 2, 15};
+/* IPv6: the guest's link-local address (from its MAC) and the client's */
+static const uint8_t guest_ip6[16] = {0xfe, 0x80, [8] = 0x50, 0x54, 0x00, 0xff, 0xfe, 0x12, 0x34, 0x56};
+static const uint8_t client_ip6[16] = {0xfe, 0x80, [15] = 2};
 
 static uint32_t now_ms = 1000;
 static uint32_t random_state = 0x9e3779b9u;
@@ -71,10 +75,19 @@ unsigned int membrane_random32(void) {
 
 static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
 
+/* The TCP header of an IPv4 or IPv6 frame lwIP sent, or NULL. */
+static const uint8_t *tcp_of(const uint8_t *frame, uint32_t len) {
+    if (len >= ETH_LEN + IP_LEN + TCP_LEN && frame[12] == 0x08 && frame[13] == 0x00 && frame[ETH_LEN + 9] == 6)
+        return frame + ETH_LEN + (frame[ETH_LEN] & 0x0f) * 4;
+    if (len >= ETH_LEN + IP6_LEN + TCP_LEN && frame[12] == 0x86 && frame[13] == 0xdd && frame[ETH_LEN + 6] == 6)
+        return frame + ETH_LEN + IP6_LEN;
+    return NULL;
+}
+
 static void on_tx(const uint8_t *frame, uint32_t len) {
-    if (len < ETH_LEN + IP_LEN + TCP_LEN || frame[12] != 0x08 || frame[13] != 0x00 || frame[ETH_LEN + 9] != 6)
+    const uint8_t *tcp = tcp_of(frame, len);
+    if (!tcp)
         return;
-    const uint8_t *tcp = frame + ETH_LEN + (frame[ETH_LEN] & 0x0f) * 4;
     unsigned port = (unsigned)(tcp[2] << 8 | tcp[3]);
     if (port < CLIENT_PORT || port >= CLIENT_PORT + CLIENT_PORTS)
         return;
@@ -140,6 +153,51 @@ static void send_segment(const uint8_t src_ip[4], uint16_t src_port, uint32_t se
     step();
 }
 
+/* The IPv6 header of a frame from `src` to the guest, payload_len bytes of next header `next`. */
+static uint8_t *ip6_frame(uint8_t *f, const uint8_t src[16], size_t payload_len, uint8_t next, uint8_t hop_limit) {
+    memcpy(f, guest_mac, 6);
+    memcpy(f + 6, client_mac, 6);
+    f[12] = 0x86, f[13] = 0xdd;
+    uint8_t *ip = f + ETH_LEN;
+    ip[0] = 0x60, ip[4] = (uint8_t)(payload_len >> 8), ip[5] = (uint8_t)payload_len, ip[6] = next, ip[7] = hop_limit;
+    memcpy(ip + 8, src, 16);
+    memcpy(ip + 24, guest_ip6, 16);
+    return ip + IP6_LEN;
+}
+
+/* An IPv6 TCP segment to the guest's link-local :80 (checksum made right by frame_repair). */
+static void send_segment6(const uint8_t src[16], uint16_t src_port, uint32_t seq, uint32_t ack, uint8_t flags,
+                          const char *data) {
+    uint8_t f[ETH_LEN + IP6_LEN + TCP_LEN + 4 + 64] = {0};
+    size_t opt = flags & FLAG_SYN ? 4 : 0, n = data ? strlen(data) : 0;
+    uint8_t *tcp = ip6_frame(f, src, TCP_LEN + opt + n, 6, 64);
+    tcp[0] = (uint8_t)(src_port >> 8), tcp[1] = (uint8_t)src_port, tcp[3] = HTTP_PORT;
+    for (int i = 0; i < 4; i++)
+        tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i)), tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+    tcp[12] = (uint8_t)(((TCP_LEN + opt) / 4) << 4), tcp[13] = flags, tcp[14] = 0xff, tcp[15] = 0xff;
+    if (opt)
+        tcp[20] = 2, tcp[21] = 4, tcp[22] = 1440 >> 8, tcp[23] = 1440 & 0xff;
+    memcpy(tcp + TCP_LEN + opt, data ? data : "", n);
+    uint32_t len = (uint32_t)(ETH_LEN + IP6_LEN + TCP_LEN + opt + n);
+    frame_repair(NULL, f, len);
+    undelivered += fake_port_deliver(f, len) != 0;
+    step();
+}
+
+/* A neighbor solicitation from the client for the guest's link-local address, with the client's
+ * MAC: lwIP learns the client as a neighbour, so that it can answer it at once. */
+static void solicit6(void) {
+    uint8_t f[ETH_LEN + IP6_LEN + 32] = {0};
+    uint8_t *icmp = ip6_frame(f, client_ip6, 32, 58, 255);
+    icmp[0] = 135; /* neighbor solicitation */
+    memcpy(icmp + 8, guest_ip6, 16);
+    icmp[24] = 1, icmp[25] = 1; /* source link-layer address option */
+    memcpy(icmp + 26, client_mac, 6);
+    frame_repair(NULL, f, sizeof f);
+    undelivered += fake_port_deliver(f, sizeof f) != 0;
+    step();
+}
+
 /* An ARP reply from `ip` at the client's MAC, so that lwIP can answer it at once. */
 static void announce(const uint8_t ip[4]) {
     uint8_t f[ETH_LEN + 28] = {0};
@@ -175,8 +233,11 @@ static void bring_up(void) {
     user_net_static_address(&nic);
     netif_set_up(&nic);
     netif_set_link_up(&nic);
+    netif_create_ip6_linklocal_address(&nic, 1);
+    netif_ip6_addr_set_state(&nic, 0, IP6_ADDR_PREFERRED);
     step();
     announce(client_ip);
+    solicit6();
 }
 
 static void cookie_encoding(void) {
@@ -257,6 +318,27 @@ static void later_segment_does_not_recover(void) {
     CHECK("every_frame_delivered_and_every_rx_buffer_returned", undelivered == 0 && fake_port_rx_outstanding() == 0);
 }
 
+/* The same over IPv6 link-local: the cookie covers the 16-byte addresses, and the connection is
+ * re-created through lwIP's IPv6 input. */
+static void evicted_ipv6_connection_comes_back(void) {
+    unsigned accepted = app.accepted, resets = to_client.resets[1];
+    uint64_t recovered = tcp_syn_guard_recovered();
+    app.len = 0;
+    send_segment6(client_ip6, CLIENT_PORT + 1, CLIENT_ISN, 0, FLAG_SYN, NULL);
+    CHECK("ipv6_synack_sent", half_open_of(CLIENT_PORT + 1) != NULL);
+    uint32_t cookie = to_client.synack_seq;
+    for (uint16_t i = 0; i < BACKLOG; i++) {
+        uint8_t spoofed[16] = {0xfe, 0x80, [14] = 0x10, [15] = (uint8_t)i};
+        send_segment6(spoofed, (uint16_t)(52000 + i), 3333u * (i + 1), 0, FLAG_SYN, NULL);
+    }
+    CHECK("ipv6_client_half_open_evicted", half_open_of(CLIENT_PORT + 1) == NULL);
+    send_segment6(client_ip6, CLIENT_PORT + 1, CLIENT_ISN + 1, cookie + 1, FLAG_ACK | FLAG_PSH, "GET / HTTP/1.0\r\n\r\n");
+    CHECK("ipv6_no_reset_for_the_client", to_client.resets[1] == resets);
+    CHECK("ipv6_connection_re_created_with_the_request",
+          app.accepted == accepted + 1 && app.remote_port == CLIENT_PORT + 1 && app.len == 18 &&
+              memcmp(app.data, "GET / HTTP/1.0\r\n\r\n", 18) == 0 && tcp_syn_guard_recovered() == recovered + 1);
+}
+
 int main(void) {
     check_suite = "syn_cookie";
     cookie_encoding();
@@ -264,5 +346,7 @@ int main(void) {
     evicted_connection_comes_back();
     stray_acks_reset();
     later_segment_does_not_recover();
+    evicted_ipv6_connection_comes_back();
+    CHECK("every_rx_buffer_returned_after_ipv6", undelivered == 0 && fake_port_rx_outstanding() == 0);
     return check_exit();
 }
