@@ -148,7 +148,7 @@ def tcp_vs_utcp_bench(qemu, kernel, logdir):
     for loss in ("0", "5"):
         k = f"loss_{loss}pct_"
         whole = "" if got.get(k + "tcp_whole") or k + "tcp_mb_s" not in got else \
-            " (curl's 300 s limit: %.1f MiB arrived)" % got.get(k + "tcp_mib_received", 0)
+            " (curl's 60 s limit: %.1f MiB arrived)" % got.get(k + "tcp_mib_received", 0)
         rows.append((f"node 1 <- node 0 httpd, 16 MiB, {loss} % loss: lwIP TCP (curl) vs UTCP (utcpget)",
                      shown(k + "tcp_mb_s", "%.2f MB/s") + whole + " vs " + shown(k + "utcp_mb_s", "%.2f MB/s")))
         rows.append((f"  control frames from the receiver per MiB, {loss} % loss: TCP ACKs vs UTCP NACK+WINDOW",
