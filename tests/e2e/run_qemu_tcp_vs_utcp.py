@@ -11,7 +11,9 @@ and the same seeded loss (no duplication or reordering) applies to all of them. 
     transfer curl's --max-time cut short still gives its goodput, and is not whole);
   - over UTCP: utcpget by node 0's CellID (httpd's UTCP stream 80).
 The relay counts what node 1, the receiver, sends back meanwhile: TCP segments (its ACKs) and
-UTCP's reports (NACK + WINDOW), per MiB received.
+UTCP's reports (NACK + WINDOW), per MiB received; and the frames node 1's own NetSwitch
+dropped for the receiving service meanwhile (ring full or over budget: loss the relay did not
+make).
 Checks (PASS/FAIL for tests/run.py and this run's own reading): both nodes say `static` under
 /Bus/net/ipv4/state with their address, and the lossless TCP transfer is whole.
 Output: PASS/FAIL lines, then one BENCH line for tools/bench.py.
@@ -21,7 +23,7 @@ import os
 import re
 import sys
 
-from tests.e2e.run_qemu_utcp import MIB, UtcpOnly, WATCHDOG_MS, httpd_goodput, ready, run_app
+from tests.e2e.run_qemu_utcp import MIB, UtcpOnly, WATCHDOG_MS, bus_number, httpd_goodput, ready, run_app
 from tests.harness.report import Report
 from tests.harness.wire import Wire
 from tools.wirepeer import Impairment, PcapWriter
@@ -79,6 +81,13 @@ def back_from_receiver(wire):
     return d.tcp_segments, d.types[5] + d.types[6]
 
 
+def receiver_drops(wire, port):
+    """Frames node 1's NetSwitch dropped so far for its port (membrane or utcp), ring full or over
+    budget: loss the relay did not make, a receiver that could not keep up."""
+    return sum(bus_number(wire.guests[1], f"/Bus/net/switch/port/{port}/{cause}") or 0
+               for cause in ("rx_ring_full", "rx_over_budget"))
+
+
 def tcp_goodput(wire, size):
     """Node 1's curl of size bytes from node 0's httpd: (MB/s, bytes received, whole) or None."""
     # Terse: the console's line holds 95 characters (kernel/monitor.c).
@@ -96,15 +105,21 @@ def measure(wire, ids, seed, loss, size):
     """Both transfers at one loss: a dict of figures, each None when it failed."""
     set_loss(wire, seed, loss)
     tcp_before, _ = back_from_receiver(wire)
+    dropped = receiver_drops(wire, "membrane")
     tcp = tcp_goodput(wire, size)
+    tcp_dropped = receiver_drops(wire, "membrane") - dropped
     tcp_after, utcp_before = back_from_receiver(wire)
+    dropped = receiver_drops(wire, "utcp")
     utcp = httpd_goodput(wire, ids, size)
+    utcp_dropped = receiver_drops(wire, "utcp") - dropped
     _, utcp_after = back_from_receiver(wire)
     set_loss(wire, seed, 0)
     received_mib = (tcp[1] if tcp else 0) / MIB
     return {"tcp_mb_s": tcp and tcp[0], "tcp_whole": tcp and tcp[2], "tcp_mib_received": tcp and received_mib,
             "tcp_acks_per_mib": (tcp_after - tcp_before) / received_mib if received_mib else None,
-            "utcp_mb_s": utcp, "utcp_reports_per_mib": (utcp_after - utcp_before) / (size / MIB) if utcp else None}
+            "tcp_receiver_drops": tcp_dropped, "utcp_mb_s": utcp,
+            "utcp_reports_per_mib": (utcp_after - utcp_before) / (size / MIB) if utcp else None,
+            "utcp_receiver_drops": utcp_dropped}
 
 
 def main():
