@@ -3,7 +3,9 @@
 #include <stddef.h>
 #include <string.h>
 
-enum arg_kind { ARG_FLAG, ARG_UINT, ARG_TEXT };
+/* ARG_SERVICE: a word for a service, which reads it from /Bus/boot/bootargs; the kernel only
+ * checks it is text and does not look inside. */
+enum arg_kind { ARG_FLAG, ARG_UINT, ARG_TEXT, ARG_SERVICE };
 
 static const struct {
     const char *key;
@@ -17,6 +19,7 @@ static const struct {
      BOOTARGS_WATCHDOG_MS_MAX},
     {"app", ARG_TEXT, offsetof(struct bootargs, app), 1, BOOTARGS_TEXT_MAX - 1},
     {"manifest", ARG_TEXT, offsetof(struct bootargs, manifest), 1, BOOTARGS_NAME_MAX - 1},
+    {"ipv4", ARG_SERVICE, 0, 1, BOOTARGS_TEXT_MAX - 1}, /* the Membrane's static address */
 };
 
 /* Between min and max bytes, none of them a control character. */
@@ -62,6 +65,10 @@ static int apply_word(const char *w, size_t len, struct bootargs *out) {
         }
         if (!eq)
             return -1;
+        if (options[i].kind == ARG_SERVICE) {
+            char ignored[BOOTARGS_TEXT_MAX];
+            return parse_text(eq + 1, len - keylen - 1, options[i].min, options[i].max, ignored);
+        }
         if (options[i].kind == ARG_TEXT)
             return parse_text(eq + 1, len - keylen - 1, options[i].min, options[i].max, field);
         return parse_uint(eq + 1, len - keylen - 1, options[i].min, options[i].max, (uint32_t *)field);

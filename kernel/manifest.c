@@ -17,7 +17,7 @@
  * console, and httpd serves UTCP stream 80 beside TCP port 80 (a node's status page by CellID). */
 #define NETWORK_SERVICES                                                                        \
     {.name = "membrane", .image = "membrane", .grants = "port:0",                               \
-     .pledge = "stdio net inet wbus", .serves = "inet", .restart = RESTART_SERVICE},            \
+     .pledge = "stdio net inet rbus wbus", .serves = "inet", .restart = RESTART_SERVICE},       \
     {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane link:utcp",     \
      .pledge = "stdio rbus inet utcp", .restart = RESTART_SERVICE},                             \
     {.name = "uptime", .image = "uptime", .args = "1000", .pledge = "stdio wbus", .restart = RESTART_SERVICE}, \

@@ -24,6 +24,7 @@
 #include "arp_pins.h"
 #include "netif_ion.h"
 #include "shed_counters.h"
+#include "static_ipv4.h"
 #include "nexus.h"
 #include "link/server.h"
 #include "random.h"
@@ -72,7 +73,7 @@ static void publish_ip(const char *key, const ip_addr_t *ip) {
 static void publish_state(void) {
     const ip4_addr_t *a = netif_ip4_addr(&nic);
     int leased = dhcp_supplied_address(&nic);
-    publish("/Bus/net/ipv4/state", leased ? "bound" : "requesting");
+    publish("/Bus/net/ipv4/state", static_ipv4_active() ? "static" : leased ? "bound" : "requesting");
     ip_addr_t v;
     ip_addr_copy_from_ip4(v, *a);
     publish_ip("/Bus/net/ipv4/addr", &v);
@@ -165,7 +166,8 @@ static void bring_up(void) {
     nic.ip6_autoconfig_enabled = 1;
     netif_set_up(&nic);
     netif_set_link_up(&nic);
-    dhcp_start(&nic);
+    if (static_ipv4_apply(&nic) <= 0)
+        dhcp_start(&nic);
 }
 
 int main(void) {
@@ -181,8 +183,8 @@ int main(void) {
 #endif
     loopback = netif_find("lo0");
     unsigned apps = sockets_attach();
-    printf("membrane: lwIP %s on %c%c, %u app link(s), DHCP started\n", LWIP_VERSION_STRING, nic.name[0],
-           nic.name[1], apps);
+    printf("membrane: lwIP %s on %c%c, %u app link(s), %s\n", LWIP_VERSION_STRING, nic.name[0], nic.name[1], apps,
+           static_ipv4_active() ? "static IPv4 address (bootargs ipv4=)" : "DHCP started");
     uint64_t wait_mask = link_server_wait_mask() | 1ull << ion_netif_channel();
     uint32_t last_publish = 0;
     for (;;) {

@@ -106,6 +106,10 @@ def groups(build, qemu):
     # 5 % loss, four streams at once, a MAC change, injected frames, the UTCP service's crash.
     yield "qemu_utcp", [sys.executable, "-m", "tests.e2e.run_qemu_utcp", "--qemu", qemu, "--kernel", test_kernel,
                         "--logdir", "build/test-logs/utcp"]
+    # Two test kernels with static addresses on the wire (bootargs ipv4=): node 1 fetches 1 MiB from
+    # node 0's httpd by curl over lwIP's TCP and by utcpget over UTCP, both whole (make bench: 16 MiB, 5 % loss).
+    yield "qemu_tcp_vs_utcp", [sys.executable, "-m", "tests.e2e.run_qemu_tcp_vs_utcp", "--qemu", qemu, "--kernel",
+                               test_kernel, "--size-mib", "1", "--losses", "0", "--logdir", "build/test-logs/tcp-vs-utcp"]
     # README's `make soak`, for one minute: load, Membrane crashes, memory first vs last.
     yield "readme_soak", [sys.executable, "-m", "tests.frontdoor.run_readme", "--group", "soak"]
 

@@ -24,6 +24,11 @@ Figures so far:
     (NACK + WINDOW frames) per MiB moved and the UTCP frames the nodes' NetSwitch dropped (a
     receiver that cannot keep up); and httpd over UTCP, node 1's utcpget of 16 MiB from node 0's
     httpd (one way, lossless);
+  - UTCP against lwIP's TCP between the same two test-kernel nodes, static addresses on the
+    wire (tests/e2e/run_qemu_tcp_vs_utcp.py): MB/s of node 1 fetching 16 MiB from node 0's httpd
+    with curl -o /dev/null and with utcpget, at 0 % and 5 % loss (the same seeded loss on every
+    frame), the frames node 1 sent back per MiB: TCP segments vs UTCP's NACK + WINDOW, and the
+    frames node 1's NetSwitch dropped for each (ring full or over budget);
   - UTCP's host simulation (build/bench/utcp_sim: tests/host/test_utcp_sim.c at -O2 without
     sanitizers): wire frames per wall-clock second of its 64-node mesh, 2016 sessions moving
     4032 streams under 5 % loss, cores, crypto, switch and byte checks included;
@@ -136,6 +141,28 @@ def bench_figures(cmd):
     return figures
 
 
+def tcp_vs_utcp_bench(qemu, kernel, logdir):
+    """UTCP against lwIP's TCP between the same two nodes (tests/e2e/run_qemu_tcp_vs_utcp.py):
+    node 1 fetching 16 MiB from node 0's httpd by curl and by utcpget, at 0 % and 5 % loss, and
+    what node 1 sent back per MiB: TCP segments (ACKs) against UTCP's NACK + WINDOW reports, and
+    the frames node 1's NetSwitch dropped for each (a receiver that could not keep up)."""
+    got = bench_figures([sys.executable, "-m", "tests.e2e.run_qemu_tcp_vs_utcp", "--qemu", qemu, "--kernel", kernel,
+                         "--logdir", logdir])
+    shown = lambda key, form: form % got[key] if key in got else "failed"  # noqa: E731
+    rows = []
+    for loss in ("0", "5"):
+        k = f"loss_{loss}pct_"
+        whole = "" if got.get(k + "tcp_whole") or k + "tcp_mb_s" not in got else \
+            " (curl's 60 s limit: %.1f MiB arrived)" % got.get(k + "tcp_mib_received", 0)
+        rows.append((f"node 1 <- node 0 httpd, 16 MiB, {loss} % loss: lwIP TCP (curl) vs UTCP (utcpget)",
+                     shown(k + "tcp_mb_s", "%.2f MB/s") + whole + " vs " + shown(k + "utcp_mb_s", "%.2f MB/s")))
+        rows.append((f"  control frames from the receiver per MiB, {loss} % loss: TCP ACKs vs UTCP NACK+WINDOW",
+                     shown(k + "tcp_acks_per_mib", "%.1f") + " vs " + shown(k + "utcp_reports_per_mib", "%.1f")))
+        rows.append((f"  frames the receiver's NetSwitch dropped, {loss} % loss: TCP vs UTCP",
+                     shown(k + "tcp_receiver_drops", "%d") + " vs " + shown(k + "utcp_receiver_drops", "%d")))
+    return rows
+
+
 def utcp_sim_bench(build):
     """The host simulation's mesh run: frames/s of the wall clock (the counts are the seeds')."""
     sim = bench_figures([os.path.join(build, "bench", "utcp_sim")])
@@ -244,6 +271,7 @@ def main():
     rows.append(("httpd over UTCP node to node, utcpget of /bytes/16 MiB, lossless",
                  "%.2f MB/s" % figure if figure is not None else "not measured"))
 
+    rows += tcp_vs_utcp_bench(args.qemu, test_kernel, os.path.join(args.build, "bench-tcp-vs-utcp"))
     rows += utcp_sim_bench(args.build)
 
     width = max(len(r[0]) for r in rows)

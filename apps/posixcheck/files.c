@@ -167,11 +167,38 @@ static void check_poll_files_and_sockets(const char *dir) {
         close(s);
 }
 
+/* /dev/null as `curl -o /dev/null` opens it (stdio's "wb"): more than the writable area holds
+ * goes in, nothing comes out, and it is a character device. */
+static void check_dev_null(void) {
+    static char block[64 * 1024];
+    int fd = open("/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    long total = 0;
+    for (int i = 0; fd >= 0 && i < 64; i++) { /* 4 MiB: past the 1 MiB area of curl, 64 KiB here */
+        ssize_t n = write(fd, block, sizeof block);
+        total += n > 0 ? n : 0;
+    }
+    struct stat st, st2;
+    int fs = fd >= 0 ? fstat(fd, &st) : -1;
+    int ss = stat("/dev/null", &st2);
+    check("dev_null_takes_writes", fd >= 0 && total == 64L * (long)sizeof block && fs == 0 && S_ISCHR(st.st_mode) &&
+                                       ss == 0 && S_ISCHR(st2.st_mode),
+          "fd %d (errno %d), wrote %ld, fstat %d mode %o, stat %d mode %o", fd, errno, total, fs,
+          fs ? 0u : (unsigned)st.st_mode, ss, ss ? 0u : (unsigned)st2.st_mode);
+    if (fd >= 0)
+        close(fd);
+    fd = open("/dev/null", O_RDONLY);
+    ssize_t got = fd >= 0 ? read(fd, block, sizeof block) : -1;
+    check("dev_null_reads_end", fd >= 0 && got == 0, "fd %d, read %ld (errno %d)", fd, (long)got, errno);
+    if (fd >= 0)
+        close(fd);
+}
+
 void check_files(const char *read_only_dir) {
     check_read_only_file(read_only_dir);
     check_read_only_refusals(read_only_dir);
     check_writable_area();
     check_poll_files_and_sockets(read_only_dir);
+    check_dev_null();
 }
 
 /* ---- the process: identity, limits, and the calls a fiber cannot make ---- */

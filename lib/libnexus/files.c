@@ -6,6 +6,8 @@
  *   - relative names ("index.html", "./index.html") are its writable area, one flat directory
  *     the kernel keeps per app (SYS_FILE_*, kernel/filestore.h), so the console and /Bus can
  *     read what it wrote after it ends. Writing there needs the manifest's "files:N" grant.
+ * And /dev/null, a character device that takes every write and reads as empty (`curl -o
+ * /dev/null` measures a download larger than the area).
  * File descriptors come from the same table as sockets (socket.c), so poll and select take both;
  * a file is always ready. docs/files.md has the whole story.
  */
@@ -28,7 +30,8 @@ enum place {
     ROFS_NONE,  /* absolute, nothing there: the read-only namespace */
     AREA_FILE,  /* a name in the writable area (which may or may not exist) */
     AREA_DIR,   /* the writable area itself: "." */
-    AREA_SUBDIR /* below the flat area: nothing can be there */
+    AREA_SUBDIR, /* below the flat area: nothing can be there */
+    DEV_NULL     /* /dev/null */
 };
 
 struct place_of {
@@ -55,6 +58,10 @@ static long locate(const char *path, struct place_of *out) {
     if (!*path)
         return -ENOENT;
     memset(out, 0, sizeof *out);
+    if (!strcmp(path, "/dev/null")) {
+        out->place = DEV_NULL;
+        return 0;
+    }
     if (path[0] == '/') {
         for (const struct nxl_embedded_file *e = nxl_embedded_files; e->path; e++) {
             if (!strcmp(e->path, path)) {
@@ -118,10 +125,12 @@ int open(const char *path, int flags, ...) {
     case ROFS_NONE: err = flags & O_CREAT ? -EROFS : -ENOENT; break;
     case AREA_SUBDIR: err = -ENOENT; break;
     case AREA_FILE: err = open_area(&p, flags); break;
+    case DEV_NULL: err = (flags & O_CREAT) && (flags & O_EXCL) ? -EEXIST : 0; break;
     }
     if (err)
         return (int)nxl_result(err);
-    struct nxl_open_file file = {.embedded = p.embedded, .flags = flags & (O_ACCMODE | O_APPEND)};
+    struct nxl_open_file file = {.embedded = p.embedded, .flags = flags & (O_ACCMODE | O_APPEND),
+                                 .null_device = p.place == DEV_NULL};
     memcpy(file.name, p.name, sizeof file.name);
     int fd = nxl_fd_alloc_file(&file);
     return (int)nxl_result(fd);
@@ -130,6 +139,8 @@ int open(const char *path, int flags, ...) {
 int creat(const char *path, mode_t mode) { return open(path, O_WRONLY | O_CREAT | O_TRUNC, mode); }
 
 static long file_size(const struct nxl_open_file *file) {
+    if (file->null_device)
+        return 0;
     return file->embedded ? (long)file->embedded->size : area_size(file->name);
 }
 
@@ -139,6 +150,8 @@ long nxl_file_read(struct nxl_fd *f, void *buf, size_t len) {
         return -EBADF;
     if (len && !buf)
         return -EFAULT;
+    if (file->null_device)
+        return 0;
     long n;
     if (file->embedded) {
         uint64_t size = file->embedded->size;
@@ -165,6 +178,8 @@ long nxl_file_write(struct nxl_fd *f, const void *buf, size_t len) {
         return -EBADF;
     if (len && !buf)
         return -EFAULT;
+    if (file->null_device)
+        return (long)len;
     if (file->flags & O_APPEND) {
         long size = area_size(file->name);
         if (size < 0)
@@ -226,7 +241,10 @@ int fstat(int fd, struct stat *st) {
     long size = file_size(&f->file);
     if (size < 0)
         return (int)nxl_result(size);
-    fill_stat(st, S_IFREG | (f->file.embedded ? 0444 : 0644), size);
+    if (f->file.null_device)
+        fill_stat(st, S_IFCHR | 0666, 0);
+    else
+        fill_stat(st, S_IFREG | (f->file.embedded ? 0444 : 0644), size);
     return 0;
 }
 
@@ -242,6 +260,7 @@ int stat(const char *restrict path, struct stat *restrict st) {
     case IMAGE_FILE: fill_stat(st, S_IFREG | 0444, (long)p.embedded->size); return 0;
     case IMAGE_DIR: fill_stat(st, S_IFDIR | 0555, 0); return 0;
     case AREA_DIR: fill_stat(st, S_IFDIR | 0755, 0); return 0;
+    case DEV_NULL: fill_stat(st, S_IFCHR | 0666, 0); return 0;
     case AREA_FILE:
         size = area_size(p.name);
         if (size < 0)
@@ -268,6 +287,7 @@ long nxl_dir_of(const char *path, const char **image_dir, size_t *len) {
         *image_dir = path;
         return NXL_DIR_IMAGE;
     case IMAGE_FILE:
+    case DEV_NULL:
         return -ENOTDIR;
     case AREA_FILE:
         return area_size(p.name) < 0 ? -ENOENT : -ENOTDIR;
@@ -299,7 +319,8 @@ int access(const char *path, int mode) {
 
 /* The error of changing what is at p in the read-only part, where nothing may change. */
 static long read_only_change(const struct place_of *p, long missing) {
-    return p->place == ROFS_NONE || p->place == IMAGE_FILE || p->place == IMAGE_DIR ? -EROFS : missing;
+    int fixed = p->place == ROFS_NONE || p->place == IMAGE_FILE || p->place == IMAGE_DIR || p->place == DEV_NULL;
+    return fixed ? -EROFS : missing;
 }
 
 int unlink(const char *path) {
@@ -342,7 +363,7 @@ int ftruncate(int fd, off_t length) {
     struct nxl_fd *f = nxl_fd_any(fd);
     if (!f)
         return -1;
-    if (!f->is_file || f->file.embedded || (f->file.flags & O_ACCMODE) == O_RDONLY || length < 0)
+    if (!f->is_file || f->file.embedded || f->file.null_device || (f->file.flags & O_ACCMODE) == O_RDONLY || length < 0)
         return (int)nxl_result(-EINVAL);
     return (int)nxl_result(nx_file_ctl(NEXUS_FILE_TRUNCATE, f->file.name, (uint64_t)length));
 }

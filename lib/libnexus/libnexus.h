@@ -78,6 +78,7 @@ struct nxl_open_file {
     char name[NXL_AREA_NAME_MAX];
     uint64_t offset;
     int flags; /* open's O_ACCMODE and O_APPEND */
+    uint8_t null_device; /* /dev/null: writes vanish, reads see the end */
 };
 
 struct nxl_fd {

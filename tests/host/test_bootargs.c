@@ -34,6 +34,10 @@ int main(void) {
     CHECK("prefix_is_not_a_match", !a.selftest && a.errors == 1);
     bootargs_parse("app=posixcheck,10.0.2.2,5555 selftest", &a);
     CHECK("app_text", strcmp(a.app, "posixcheck,10.0.2.2,5555") == 0 && a.selftest && a.errors == 0);
+    bootargs_parse("ipv4=10.77.0.2/24 selftest", &a);
+    CHECK("service_word_accepted_not_kept", a.selftest && a.errors == 0 && a.app[0] == 0 && a.manifest[0] == 0);
+    bootargs_parse("ipv4= ipv4", &a);
+    CHECK("service_word_needs_text", a.errors == 2);
     bootargs_parse("manifest=containment", &a);
     CHECK("manifest_name", strcmp(a.manifest, "containment") == 0 && a.errors == 0);
     bootargs_parse("manifest=0123456789abcdef", &a);
