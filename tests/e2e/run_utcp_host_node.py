@@ -19,7 +19,9 @@ streams with the host; guests 1 and 2 join for several peers at once. Checked:
     host's count and checksum each guest's;
   - four nodes streaming at once: each guest's utcpcat to the next guest's sink in a ring
     (0 -> 1 -> 2 -> 0) while the host's utcp-cat streams to guest 1 (4 MiB each way each): every
-    verdict intact, each receiving sink's count and checksum its sender's;
+    verdict intact, each receiving sink's count and checksum its sender's; then the same ring
+    with 16 MiB each way each under 5 % loss, 1 % duplication and 1 % reordering on every
+    direction between every two nodes;
   - under 3 % loss with 1 % duplication and reordering each way: 16 MiB each way from the host
     intact, the duplicates counted as replay;
   - the host node dropped nothing for a forgery or format cause; the capture holds UTCP DATA
@@ -48,6 +50,7 @@ WATCHDOG_MS = 1000  # as qemu_utcp: a loaded host stalls QEMU's vCPU
 BOOT_TIMEOUT = 180
 STREAM_TIMEOUT = 900  # 16 MiB each way through a TCG guest on a loaded host
 LOSS = 0.03
+RING_LOSS = 0.05  # the four-node ring under the issue's highest loss
 PARALLEL = 4
 # Causes that mean something is wrong between honest nodes. replay (duplicates, a retransmission
 # crossing its NACK), no_session (a frame of a session just closed) and rate_limited (HELLO
@@ -164,10 +167,11 @@ class Run:
                f"guests sent {sorted(sent)}, host sink received {host}")
         self.check_drops("guests_at_once", sink.lines)
 
-    def ring_with_host(self, guest_ids, size):
+    def ring_with_host(self, guest_ids, size, name="ring"):
         """Guest i's utcpcat to guest i+1's sink (mod the guests) while the host streams to
         guest 1: every node sends and receives at once, the guests each with two peers."""
         guests = self.wire.guests
+        started = time.monotonic()
         marks = [g.console.mark() for g in guests]
         host_target = 1
         cat = self.host(["utcp-cat", guest_ids[host_target], str(SINK_STREAM), str(size), str(size)])
@@ -179,16 +183,16 @@ class Run:
             lines = g.console.from_fiber("utcpcat", start)
             verdicts = [m for m in map(VERDICT.match, lines) if m]
             code = int(ended.group(2)) if ended and ended.group(2) else None
-            report(f"ring.guest{i}_verdict_intact", all_intact(code, verdicts, 1), " | ".join(lines[-3:]))
+            report(f"{name}.guest{i}_verdict_intact", all_intact(code, verdicts, 1), " | ".join(lines[-3:]))
             sent_to[(i + 1) % len(guests)] += [(int(v.group(1)), v.group(2)) for v in verdicts]
         rc = cat.finish(STREAM_TIMEOUT)
         host_verdicts = [m for m in map(HOST_VERDICT.match, cat.lines) if m]
-        report("ring.host_verdict_intact", rc == 0 and len(host_verdicts) == 1 and host_verdicts[0].group(10) == "intact",
+        report(f"{name}.host_verdict_intact", rc == 0 and len(host_verdicts) == 1 and host_verdicts[0].group(10) == "intact",
                f"exit {rc}: {cat.lines[-3:]}")
         sent_to[host_target] += [(int(v.group(3)), v.group(4)) for v in host_verdicts]
         # the guests' first HELLOs to each other go out broadcast (they know no MAC yet) and
         # reach the host too, which is not their destination
-        self.check_drops("ring", cat.lines, honest=("unknown_destination",))
+        self.check_drops(name, cat.lines, honest=("unknown_destination",))
         for i, (g, start) in enumerate(zip(guests, marks)):
             deadline = time.monotonic() + 30
             while True:
@@ -197,8 +201,9 @@ class Run:
                     break
                 time.sleep(0.2)
             received = sorted((int(m.group(2)), m.group(3)) for m in said if m.group(1) == "complete")
-            report(f"ring.guest{i}_sink_agrees", received == sorted(sent_to[i]) and len(received) == len(sent_to[i]),
+            report(f"{name}.guest{i}_sink_agrees", received == sorted(sent_to[i]) and len(received) == len(sent_to[i]),
                    f"its senders sent {sorted(sent_to[i])}, its sink received {received}")
+        return 2 * size * (len(guests) + 1) / (time.monotonic() - started) / 1e6
 
     def refused_stream(self):
         sink = self.host(["utcp-sink"])
@@ -283,6 +288,18 @@ def main():
                 "guest_to_host_parallel", 2 * MIB, PARALLEL)
             run.guests_at_once(guest_ids, 4 * MIB)
             run.ring_with_host(guest_ids, 4 * MIB)
+            # the ring again under RING_LOSS with duplication and reordering on every direction
+            # between every two of the four nodes
+            for (i, j), direction in filters.items():
+                direction.impairment = Impairment(loss=RING_LOSS, duplicate=0.01, reorder=0.01, reorder_depth=3,
+                                                  seed=args.seed * 4096 + i * 16 + j)
+            ring_name = f"ring_loss_{int(RING_LOSS * 100)}pct"
+            figures[f"ring of four nodes at {RING_LOSS:.0%} loss, {size // MIB} MiB each way each (all together)"] = \
+                run.ring_with_host(guest_ids, size, ring_name)
+            report.info(f"utcp_host_node: {ring_name} relay impairments "
+                        f"{ {f'{i}->{j}': d.impairment.counters() for (i, j), d in filters.items()} }")
+            for direction in filters.values():
+                direction.impairment = None
             run.refused_stream()
             replays_before = run.replays
             lossy = {d: filters[d] for d in ((0, host), (host, 0))}  # guest 0 and the host, both ways
