@@ -16,7 +16,7 @@
  * link to it and the utcp promise: utcpsink listens on stream 9, utcpcat and utcpget run from the
  * console, and httpd serves UTCP stream 80 beside TCP port 80 (a node's status page by CellID). */
 #define NETWORK_SERVICES                                                                        \
-    {.name = "membrane", .image = "membrane", .grants = "port:0",                               \
+    {.name = "membrane", .image = "membrane", .grants = "port:0 files:4",                       \
      .pledge = "stdio net inet wbus", .serves = "inet", .restart = RESTART_SERVICE},            \
     {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane link:utcp",     \
      .pledge = "stdio rbus inet utcp", .restart = RESTART_SERVICE},                             \
