@@ -155,6 +155,7 @@ static void slot_release(struct fiber *f) {
 
 static void became_runnable(struct fiber *f) {
     fiber_publish(f->name, "id", "%u", f->id);
+    fiber_publish(f->name, "started_us", "%lu", timer_ns_from_ticks(f->started) / 1000);
     fiber_publish(f->name, "state", "alive");
     f->state = FIBER_RUNNABLE;
     mem_publish();
@@ -303,6 +304,7 @@ int channel_signal(int ch) {
 static void end_current(struct fiber_end_info info) {
     struct fiber *f = current;
     f->end = info;
+    f->end.at = rdtime();
     f->state = FIBER_DEAD;
     sched();
     panic("dead fiber %s#%u resumed", f->name, f->id);
@@ -348,6 +350,7 @@ static void reap(struct fiber *f) {
     fiber_end_describe(&f->end, how, sizeof how);
     int by_itself = f->end.kind == END_EXIT || f->end.kind == END_STOPPED;
     fiber_publish(f->name, "state", "%s%s", by_itself ? "" : "killed ", how);
+    fiber_publish(f->name, "ended_us", "%lu", timer_ns_from_ticks(f->end.at) / 1000);
     bus_drop_owner(f->id);
     netswitch_fiber_gone(f);
     unix_fiber_gone(f);

@@ -48,6 +48,7 @@ struct fiber_end_info {
     uint64_t scause, stval, sepc;
     const char *syscall; /* END_PLEDGE: the syscall refused */
     uint32_t promise;    /* END_PLEDGE: the promise it needed */
+    uint64_t at;         /* ticks when it ended (the fault, the exit) */
 };
 
 /* What to start: an embedded image under a fiber name, with its arguments, the channels and
