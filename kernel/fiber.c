@@ -470,6 +470,8 @@ static struct fiber *pick_next(void) {
  * which is then taken in the short enabled window. Enabling before wfi would lose a wakeup
  * whose interrupt arrives between the enable and the wfi. */
 static void idle(void) {
+    if (supervisor_idle())
+        return; /* a service the boot deferred has just been started: run it */
     netswitch_idle();
     bus_publish_stats();
     timer_arm(fiber_next_deadline());
