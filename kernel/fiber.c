@@ -454,6 +454,8 @@ uint64_t fiber_next_deadline(void) {
     return next;
 }
 
+void fiber_run_next(struct fiber *f) { rr_cursor = (unsigned)(f - fibers); }
+
 static struct fiber *pick_next(void) {
     for (unsigned n = 0; n < MAX_FIBERS; n++) {
         struct fiber *f = &fibers[(rr_cursor + n) % MAX_FIBERS];

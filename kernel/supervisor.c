@@ -242,6 +242,11 @@ static int respawn(struct service *s, const char *why) {
     s->restarts++;
     fiber_publish(s->entry->name, "restarts", "%u", s->restarts);
     kprintf("supervisor: %s %s#%d (restart %u)\n", why, s->entry->name, id, s->restarts);
+    /* Whoever used the service is stalled until it is back: it runs first, not after a whole
+     * round of the others (its slot is usually the one its predecessor left, just behind). */
+    struct fiber *f = fiber_by_id((uint32_t)id);
+    if (f)
+        fiber_run_next(f);
     restart_bound(s);
     return id;
 }
