@@ -156,6 +156,7 @@ static void slot_release(struct fiber *f) {
 
 static void became_runnable(struct fiber *f) {
     fiber_publish(f->name, "id", "%u", f->id);
+    fiber_publish(f->name, "started_us", "%lu", timer_ns_from_ticks(f->started) / 1000);
     fiber_publish(f->name, "state", "alive");
     f->state = FIBER_RUNNABLE;
     mem_publish();
@@ -306,6 +307,7 @@ int channel_signal(int ch) {
 static void end_current(struct fiber_end_info info) {
     struct fiber *f = current;
     f->end = info;
+    f->end.at = rdtime();
     f->state = FIBER_DEAD;
     sched();
     panic("dead fiber %s#%u resumed", f->name, f->id);
@@ -351,6 +353,7 @@ static void reap(struct fiber *f) {
     fiber_end_describe(&f->end, how, sizeof how);
     int by_itself = f->end.kind == END_EXIT || f->end.kind == END_STOPPED;
     fiber_publish(f->name, "state", "%s%s", by_itself ? "" : "killed ", how);
+    fiber_publish(f->name, "ended_us", "%lu", timer_ns_from_ticks(f->end.at) / 1000);
     bus_drop_owner(f->id);
     netswitch_fiber_gone(f);
     unix_fiber_gone(f);
@@ -455,6 +458,8 @@ uint64_t fiber_next_deadline(void) {
     return next;
 }
 
+void fiber_run_next(struct fiber *f) { rr_cursor = (unsigned)(f - fibers); }
+
 static struct fiber *pick_next(void) {
     for (unsigned n = 0; n < MAX_FIBERS; n++) {
         struct fiber *f = &fibers[(rr_cursor + n) % MAX_FIBERS];
@@ -471,6 +476,8 @@ static struct fiber *pick_next(void) {
  * which is then taken in the short enabled window. Enabling before wfi would lose a wakeup
  * whose interrupt arrives between the enable and the wfi. */
 static void idle(void) {
+    if (supervisor_idle())
+        return; /* a service the boot deferred has just been started: run it */
     netswitch_idle();
     bus_publish_stats();
     timer_arm(fiber_next_deadline());

@@ -48,6 +48,7 @@ struct fiber_end_info {
     uint64_t scause, stval, sepc;
     const char *syscall; /* END_PLEDGE: the syscall refused */
     uint32_t promise;    /* END_PLEDGE: the promise it needed */
+    uint64_t at;         /* ticks when it ended (the fault, the exit) */
 };
 
 /* What to start: an embedded image under a fiber name, with its arguments, the channels and
@@ -132,6 +133,8 @@ __attribute__((noreturn)) void fiber_kill_pledge(const char *syscall, uint32_t p
  * fiber blocked in a syscall is at once: the call is cut short with -EINTR. A safe point because
  * the fiber then holds no half-done kernel work. 0, or -EPERM for a kernel fiber. */
 int fiber_stop(struct fiber *f);
+/* Makes f the scheduler's next pick, once (the round robin then goes on from it). */
+void fiber_run_next(struct fiber *f);
 
 /* Charges `ticks` of handling one interrupt (a timer one if `timer`), taken while the current
  * fiber ran in U-mode, to the kernel rather than to that fiber's watchdog. */

@@ -21,7 +21,26 @@ static uint64_t pte_perm(uint32_t flags) {
     return perm;
 }
 
+/* A segment nobody may write, whose bytes lie page for page in the embedded image (which
+ * tools/gen-images.sh aligns to pages), is mapped from the image itself rather than copied: no
+ * copy, no page of memory, and the same physical code pages at every start, so QEMU's
+ * translations of a service's code outlive its crash and a restart runs warm. What follows the
+ * segment on its last page is the image's own bytes or the page-alignment padding. */
+static int map_from_image(pagetable_t pt, const uint8_t *data, const struct elf_segment *s) {
+    const uint8_t *bytes = data + s->offset;
+    if ((s->flags & ELF_SEG_W) || s->memsz != s->filesz || (uintptr_t)bytes % PAGE_SIZE != s->vaddr % PAGE_SIZE)
+        return 0;
+    uint64_t first = PAGE_ROUND_DOWN(s->vaddr);
+    for (uint64_t va = first; va < s->vaddr + s->memsz; va += PAGE_SIZE)
+        if (vm_user_map_shared(pt, va, PAGE_ROUND_DOWN((uintptr_t)bytes) + (va - first), pte_perm(s->flags)) != 0)
+            return -ENOMEM;
+    return 1;
+}
+
 static int load_segment(pagetable_t pt, const uint8_t *data, const struct elf_segment *s) {
+    int mapped = map_from_image(pt, data, s);
+    if (mapped)
+        return mapped < 0 ? mapped : 0;
     uint64_t file_end = s->vaddr + s->filesz;
     for (uint64_t va = PAGE_ROUND_DOWN(s->vaddr); va < s->vaddr + s->memsz; va += PAGE_SIZE) {
         uint8_t *page = vm_user_map_page(pt, va, pte_perm(s->flags));

@@ -16,7 +16,7 @@
  * link to it and the utcp promise: utcpsink listens on stream 9, utcpcat and utcpget run from the
  * console, and httpd serves UTCP stream 80 beside TCP port 80 (a node's status page by CellID). */
 #define NETWORK_SERVICES                                                                        \
-    {.name = "membrane", .image = "membrane", .grants = "port:0",                               \
+    {.name = "membrane", .image = "membrane", .grants = "port:0 files:4",                       \
      .pledge = "stdio net inet rbus wbus", .serves = "inet", .restart = RESTART_SERVICE},       \
     {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane link:utcp",     \
      .pledge = "stdio rbus inet utcp", .restart = RESTART_SERVICE},                             \
@@ -24,13 +24,14 @@
     {.name = "signer", .image = "signer", .pledge = "stdio rbus wbus keyblob sign",             \
      .serves = "sign", .restart = RESTART_SERVICE},                                             \
     {.name = "lwf", .image = "lwf", .grants = "port:2 link:signer",                             \
-     .pledge = "stdio net lwf wbus sign", .serves = "lwf", .restart = RESTART_SERVICE},         \
+     .pledge = "stdio net lwf wbus sign", .serves = "lwf", .restart = RESTART_SERVICE,          \
+     .after_boot = 1},                                                                          \
     {.name = "lwfecho", .image = "lwfecho", .grants = "link:lwf",                               \
-     .pledge = "stdio lwf", .restart = RESTART_SERVICE},                                        \
+     .pledge = "stdio lwf", .restart = RESTART_SERVICE, .after_boot = 1},                       \
     {.name = "utcp", .image = "utcp", .grants = "port:1 link:signer",                           \
      .pledge = "stdio net utcp wbus sign", .serves = "utcp", .restart = RESTART_SERVICE},       \
     {.name = "utcpsink", .image = "utcpsink", .grants = "link:utcp",                            \
-     .pledge = "stdio utcp", .restart = RESTART_SERVICE}
+     .pledge = "stdio utcp", .restart = RESTART_SERVICE, .after_boot = 1}
 
 /* The console's network apps, started by `run NAME ARGS`. Apart from the services because every
  * entry's links are made at boot and there are NEXUS_LINKS_MAX in all: the containment manifest,
@@ -44,7 +45,9 @@
      .pledge = "stdio utcp", .restart = RESTART_NEVER, .on_demand = 1}
 
 /* The services of a normal boot. (In the test kernel, `selftest` or `nettest` in bootargs start
- * kernel/selftest.c instead.) rinetd 0.73, Debian's, unmodified (apps/rinetd/): its config is
+ * kernel/selftest.c instead.) Those marked after_boot start once the others let the CPU idle
+ * (manifest.h): the Membrane and httpd serve first. httpd's UTCP listener waits for UTCP and
+ * the signer, so they start at once. rinetd 0.73, Debian's, unmodified (apps/rinetd/): its config is
  * built into its image as /etc/rinetd.conf; it binds once, so it restarts with the Membrane.
  * mosquitto 2.0.11's broker, Debian's, unmodified (apps/mosquitto/), likewise: its listener
  * binds once, and it keeps no state across its restart (no persistence). */
@@ -54,10 +57,10 @@ static const struct manifest_entry default_entries[] = {
     NETWORK_SERVICES,
     NETWORK_CONSOLE_APPS,
     {.name = "rinetd", .image = "rinetd", .args = "-f -c /etc/rinetd.conf", .grants = "link:membrane heap:1024",
-     .pledge = "stdio inet", .restart = RESTART_SERVICE, .restarts_with = "membrane"},
+     .pledge = "stdio inet", .restart = RESTART_SERVICE, .restarts_with = "membrane", .after_boot = 1},
     {.name = "mosquitto", .image = "mosquitto", .args = "-c /etc/mosquitto/mosquitto.conf",
      .grants = "link:membrane heap:4096", .pledge = "stdio inet", .restart = RESTART_SERVICE,
-     .restarts_with = "membrane"},
+     .restarts_with = "membrane", .after_boot = 1},
     /* POSIX tee on demand: `run tee FILE`, then `attach tee` gives it the console as its input. */
     {.name = "tee", .image = "tee", .grants = "files:16", .pledge = "stdio", .restart = RESTART_NEVER,
      .on_demand = 1},

@@ -18,6 +18,9 @@ struct manifest_entry {
                             ("inet" for the Membrane's socket links); NULL if it serves none */
     enum restart_kind restart; /* what the supervisor does when it fails (restart_policy.h) */
     int on_demand;       /* not started at boot: the console's `run NAME ARGS` starts it */
+    int after_boot;      /* started once the boot's first services let the CPU go idle (one per
+                            idle moment, all within SUPERVISOR_DEFER_MAX_MS): nothing that
+                            serves the first requests waits for its loading and startup */
     const char *restarts_with; /* restarted whenever this service (re)starts: for a program that
                                   binds its sockets once and cannot rebuild them after the
                                   Membrane behind them restarted (rinetd); NULL for none */

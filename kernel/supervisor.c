@@ -34,6 +34,7 @@ enum service_state {
     SVC_DONE,     /* exited 0 */
     SVC_STOPPED,  /* stopped by the operator */
     SVC_IDLE,     /* on demand: never started (manifest.h on_demand) */
+    SVC_DEFERRED, /* after_boot: starts at the first idle moment, or at restart_at at the latest */
 };
 
 struct service {
@@ -112,6 +113,49 @@ static int supervisor_add_idle(const struct manifest_entry *e) {
     return 0;
 }
 
+static void recompute_next_due(void);
+
+/* An after_boot entry: known now, started by supervisor_idle or, if the CPU is never idle,
+ * supervisor_tick at the latest. */
+static int supervisor_defer(const struct manifest_entry *e) {
+    int err;
+    struct service *s = service_add(e, &err);
+    if (!s)
+        return err;
+    s->state = SVC_DEFERRED;
+    s->restart_at = rdtime() + timer_ticks_from_ns((uint64_t)SUPERVISOR_DEFER_MAX_MS * 1000000);
+    nservices++;
+    publish_new(s);
+    fiber_publish(e->name, "state", "deferred: starts when the boot's first services let the CPU idle");
+    if (s->restart_at < next_due)
+        next_due = s->restart_at;
+    return 0;
+}
+
+/* The boot's start of a deferred service, announced as the boot announces the others. */
+static void start_deferred(struct service *s) {
+    const struct manifest_entry *e = s->entry;
+    int id = spawn(s);
+    if (id < 0) {
+        kprintf("supervisor: %s: cannot start image %s (error %d)\n", e->name, e->image, -id);
+        fiber_publish(e->name, "state", "down: start failed with error %d", -id);
+    } else {
+        kprintf("supervisor: started %s#%d after boot (image %s, pledge \"%s\", restart %s)\n", e->name, id, e->image,
+                e->pledge, restart_policy(e->restart)->name);
+    }
+}
+
+int supervisor_idle(void) {
+    for (unsigned i = 0; i < nservices; i++) {
+        if (services[i].state == SVC_DEFERRED) {
+            start_deferred(&services[i]);
+            recompute_next_due();
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Links are the manifest's objects: made once, before anyone starts, so whichever end starts
  * (or restarts) first finds them. Each takes the promise its server's entry names. */
 static void create_links(const struct manifest *m, const struct manifest_entry *e) {
@@ -135,6 +179,12 @@ void supervisor_start_manifest(const struct manifest *m) {
         create_links(m, &m->entries[i]);
     for (unsigned i = 0; i < m->count; i++) {
         const struct manifest_entry *e = &m->entries[i];
+        if (e->after_boot) {
+            int err = supervisor_defer(e);
+            if (err < 0)
+                kprintf("  %s: cannot register (error %d)\n", e->name, -err);
+            continue;
+        }
         if (e->on_demand) {
             int err = supervisor_add_idle(e);
             if (err < 0)
@@ -153,7 +203,7 @@ void supervisor_start_manifest(const struct manifest *m) {
 static void recompute_next_due(void) {
     next_due = UINT64_MAX;
     for (unsigned i = 0; i < nservices; i++)
-        if (services[i].state == SVC_WAITING && services[i].restart_at < next_due)
+        if ((services[i].state == SVC_WAITING || services[i].state == SVC_DEFERRED) && services[i].restart_at < next_due)
             next_due = services[i].restart_at;
 }
 
@@ -192,6 +242,11 @@ static int respawn(struct service *s, const char *why) {
     s->restarts++;
     fiber_publish(s->entry->name, "restarts", "%u", s->restarts);
     kprintf("supervisor: %s %s#%d (restart %u)\n", why, s->entry->name, id, s->restarts);
+    /* Whoever used the service is stalled until it is back: it runs first, not after a whole
+     * round of the others (its slot is usually the one its predecessor left, just behind). */
+    struct fiber *f = fiber_by_id((uint32_t)id);
+    if (f)
+        fiber_run_next(f);
     restart_bound(s);
     return id;
 }
@@ -262,9 +317,12 @@ void supervisor_tick(uint64_t now) {
         return;
     for (unsigned i = 0; i < nservices; i++) {
         struct service *s = &services[i];
-        if (s->state != SVC_WAITING || s->restart_at > now)
+        if ((s->state != SVC_WAITING && s->state != SVC_DEFERRED) || s->restart_at > now)
             continue;
-        respawn(s, "restarted");
+        if (s->state == SVC_DEFERRED)
+            start_deferred(s);
+        else
+            respawn(s, "restarted");
     }
     recompute_next_due();
 }
@@ -283,6 +341,11 @@ static int operator_stop(struct service *s, enum service_state then) {
 }
 
 static int operator_start(struct service *s) {
+    if (s->state == SVC_DEFERRED) { /* not started yet: this is its first start, not a restart */
+        start_deferred(s);
+        recompute_next_due();
+        return s->state == SVC_RUNNING ? 0 : -ENOEXEC;
+    }
     s->forgiven_until = rdtime();
     s->quick_failures = 0;
     int id = respawn(s, "started");
@@ -291,7 +354,7 @@ static int operator_start(struct service *s) {
 }
 
 static int op_stop(struct service *s) {
-    if (s->state == SVC_WAITING) { /* between a failure and its restart: cancel the restart */
+    if (s->state == SVC_WAITING || s->state == SVC_DEFERRED) { /* cancel the (re)start due */
         mark_stopped(s);
         recompute_next_due();
         return 0;

@@ -23,6 +23,10 @@ int supervisor_start(const struct manifest_entry *e);
 void supervisor_ended(const char *name, const struct fiber_end_info *end, uint64_t ran);
 /* Restarts whatever is due at `now` (ticks). Cheap when nothing is. */
 void supervisor_tick(uint64_t now);
+/* From the scheduler with nothing to run: starts the next after_boot service (manifest.h), if
+ * one still waits. Returns 1 if it started one. */
+int supervisor_idle(void);
+#define SUPERVISOR_DEFER_MAX_MS 100
 /* The tick of the next restart, UINT64_MAX if none is pending. */
 uint64_t supervisor_next_due(void);
 

@@ -22,6 +22,8 @@
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
 #include "arp_pins.h"
+#include "lease.h"
+#include "milestones.h"
 #include "netif_ion.h"
 #include "shed_counters.h"
 #include "static_ipv4.h"
@@ -46,7 +48,7 @@ struct published {
     char value[64];
 };
 
-static struct published state[48]; /* every key the Membrane publishes */
+static struct published state[64]; /* every key the Membrane publishes (its /Bus quota) */
 
 /* Writes key=value to /Bus only when it changed since the last time (state[] remembers). */
 static void publish(const char *key, const char *value) {
@@ -72,8 +74,7 @@ static void publish_ip(const char *key, const ip_addr_t *ip) {
 
 static void publish_state(void) {
     const ip4_addr_t *a = netif_ip4_addr(&nic);
-    int leased = dhcp_supplied_address(&nic);
-    publish("/Bus/net/ipv4/state", static_ipv4_active() ? "static" : leased ? "bound" : "requesting");
+    publish("/Bus/net/ipv4/state", static_ipv4_active() ? "static" : lease_state(&nic));
     ip_addr_t v;
     ip_addr_copy_from_ip4(v, *a);
     publish_ip("/Bus/net/ipv4/addr", &v);
@@ -145,6 +146,7 @@ static void publish_counters(void) {
     size_t sheds = shed_counters_read(shed, SHED_COUNTERS);
     for (size_t i = 0; i < sheds; i++)
         publish_number(shed[i].key, shed[i].value);
+    milestones_publish(publish);
 }
 
 static void on_netif_status(struct netif *netif) {
@@ -165,12 +167,16 @@ static void bring_up(void) {
     netif_create_ip6_linklocal_address(&nic, 1);
     nic.ip6_autoconfig_enabled = 1;
     netif_set_up(&nic);
-    netif_set_link_up(&nic);
-    if (static_ipv4_apply(&nic) <= 0)
-        dhcp_start(&nic);
+    if (static_ipv4_apply(&nic) > 0) { /* a wire without DHCP: the bootargs' address */
+        milestone_mark(MS_ADDRESS);
+        netif_set_link_up(&nic);
+    } else {
+        lease_start(&nic);
+    }
 }
 
 int main(void) {
+    milestone_mark(MS_START);
     lwip_init();
     if (ion_netif_add(&nic) != 0) {
         printf("membrane: this fiber holds no NetSwitch port; nothing to do\n");
@@ -189,9 +195,12 @@ int main(void) {
     uint32_t last_publish = 0;
     for (;;) {
         unsigned work = ion_netif_poll(&nic);
+        if (work)
+            milestone_mark(MS_FIRST_FRAME);
         work += link_server_poll();
         netif_poll_all(); /* loopback (127.0.0.1) traffic queued by the work above */
         sys_check_timeouts();
+        lease_watch(&nic);
         if (state_changed || sys_now() - last_publish >= PUBLISH_EVERY_MS) {
             state_changed = 0;
             last_publish = sys_now();

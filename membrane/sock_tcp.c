@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "lwip/tcp.h"
+#include "milestones.h"
 #include "sockets.h"
 #include "tcp_syn_guard.h"
 
@@ -276,6 +277,7 @@ long tcp_sock_listen(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     tcp_arg(lpcb, s);
     tcp_accept(lpcb, on_accept);
     touch(s);
+    milestone_mark(MS_FIRST_LISTEN);
     return 0;
 }
 
@@ -294,6 +296,7 @@ long tcp_sock_accept(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     }
     touch(s);
     touch(c);
+    milestone_mark(MS_FIRST_ACCEPT);
     return sock_number(c);
 }
 

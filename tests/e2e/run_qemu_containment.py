@@ -307,6 +307,17 @@ def check_rule_breakers(guest):
     check_run(guest, bus)
 
 
+def check_lease_kept(bus):
+    """The last restarted Membrane took the lease its predecessor wrote (membrane/lease.h): the
+    address at once and one INIT-REBOOT request, no DISCOVER, and the server's ACK."""
+    steps = {k.rsplit("/", 1)[1] for k in bus if k.startswith("/Bus/net/membrane/time_us/")}
+    report("lease_file_kept", bus.get("/Bus/files/membrane/lease/size", "0") != "0",
+           bus.get("/Bus/files/membrane/lease/size"))
+    report("lease_confirmed_without_discover", {"address", "dhcp_request", "lease"} <= steps
+           and "dhcp_discover" not in steps and bus.get("/Bus/net/ipv4/state") == "bound",
+           f"steps {sorted(steps)}, state {bus.get('/Bus/net/ipv4/state')}")
+
+
 def check_run(guest, bus):
     """The console's run: an on-demand entry waits idle until run starts it with the typed
     arguments; it can be run again once it has ended; unknown and running names are refused."""
@@ -392,6 +403,7 @@ def main():
                guest.console.count(said_by("httpd", "httpd: listening")) >= args.faults + crashed_before + 1,
                f"{guest.console.count(said_by('httpd', 'httpd: listening'))} 'listening' lines")
         report("lease_after_restarts", bus.get("/Bus/net/ipv4/addr") == "10.0.2.15", bus.get("/Bus/net/ipv4/addr"))
+        check_lease_kept(bus)
     finally:
         guest.stop()
         peer.close()
