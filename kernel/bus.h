@@ -25,7 +25,7 @@
 
 #define BUS_PATH_MAX   96
 #define BUS_VALUE_MAX  96
-#define BUS_MAX_KEYS   512
+#define BUS_MAX_KEYS   1024
 #define BUS_OWNER_KERNEL 0u
 /* The Membrane, the busiest publisher, holds ~59 keys (counters, drops, milestones); uptime 1. */
 #define BUS_OWNER_QUOTA    64

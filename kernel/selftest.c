@@ -236,7 +236,8 @@ static void check_spawn_errors(void) {
 
 /* ---- /Bus quotas: fibers fill all they may; the kernel can still publish ---- */
 
-#define BUSFILL_FILLERS_MAX     8  /* enough for the fibers' share of the table at any boot */
+/* enough for the fibers' share of the table at any boot, each holding its quota */
+#define BUSFILL_FILLERS_MAX     ((BUS_MAX_KEYS - BUS_KERNEL_RESERVE) / BUS_OWNER_QUOTA + 1)
 #define BUSFILL_FULL_CHANNEL    14 /* tests/qemu/probe.c, mode busfill */
 #define BUSFILL_RELEASE_CHANNEL 15
 

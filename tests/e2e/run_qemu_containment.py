@@ -315,7 +315,9 @@ def check_lease_kept(bus):
            bus.get("/Bus/files/membrane/lease/size"))
     report("lease_confirmed_without_discover", {"address", "dhcp_request", "lease"} <= steps
            and "dhcp_discover" not in steps and bus.get("/Bus/net/ipv4/state") == "bound",
-           f"steps {sorted(steps)}, state {bus.get('/Bus/net/ipv4/state')}")
+           f"steps {sorted(steps)}, state {bus.get('/Bus/net/ipv4/state')}; /Bus refusals for its quota "
+           f"{bus.get('/Bus/bus/refused_quota')}, for the kernel's reserve {bus.get('/Bus/bus/refused_reserve')}, "
+           f"keys {bus.get('/Bus/bus/keys')}")
 
 
 def check_run(guest, bus):
