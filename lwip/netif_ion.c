@@ -11,6 +11,7 @@
 #include "port/port.h"
 #include "rx_frame_policy.h"
 #include "tcp_syn_guard.h"
+#include "tx_buffers.h"
 
 #define RX_BATCH 32 /* frames per pass: the Membrane yields between passes (membrane.c) */
 #define MAX_HANDLES NEXUS_ION_POOL_BUFS /* pool handles the kernel may hand out */
@@ -105,8 +106,12 @@ static err_t ion_linkoutput(struct netif *netif, struct pbuf *p) {
         stats.tx_oversize++;
         return ERR_IF;
     }
+    if (tx_send_in_place(p, &stats.tx_frame_copied_bytes)) {
+        stats.tx_frames++;
+        return ERR_OK;
+    }
     uint32_t handle;
-    if (port_tx_take(&port, &handle) != 0) {
+    if (tx_buffer_take(&handle) != 0) {
         stats.tx_no_buffer++;
         return ERR_MEM; /* TCP retransmits; UDP reports it */
     }
@@ -143,6 +148,7 @@ static err_t ion_netif_init(struct netif *netif) {
 int ion_netif_add(struct netif *netif) {
     if (port_attach(&port) != 0)
         return -ENODEV;
+    tx_buffers_init(&port);
     if (!netif_add(netif, NULL, NULL, NULL, NULL, ion_netif_init, ethernet_input))
         return -EINVAL;
     return 0;

@@ -1,0 +1,241 @@
+/*
+ * Zero-copy TX (lwip/tcp_send.h, lwip/tx_buffers.h) through the Membrane's real send path:
+ * lwIP with the Membrane's options, the real netif and port over the fake kernel end of a port
+ * (tests/fuzz/fake_port.h), whose "device" sends at the next kick. A connection accepted from a
+ * client gets bulk data: each full segment leaves from the TX buffer its payload was lent in,
+ * the client sees the stream byte for byte, a retransmission carries the same bytes, a segment
+ * lwIP made of two writes goes out copied, and every lent buffer comes back when the client
+ * acknowledges or the connection is aborted.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "check.h"
+#include "fake_port.h"
+#include "frame_repair.h"
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "netif_ion.h"
+#include "tcp_send.h"
+#include "tx_buffers.h"
+#include "user_net.h"
+
+#define HTTP_PORT 80
+#define CLIENT_PORT 40000
+#define CLIENT_ISN 1000u
+#define ETH_LEN 14
+#define IP_LEN 20
+#define TCP_LEN 20
+#define FLAG_SYN 0x02
+#define FLAG_RST 0x04
+#define FLAG_ACK 0x10
+#define STREAM_MAX (64 * 1024)
+
+static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+static const uint8_t client_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
+static const uint8_t client_ip[4] = {10, 0, 2, 2};
+static const uint8_t guest_ip[4] = {10, 0, 2, 15};
+
+static uint32_t now_ms = 1000;
+static uint32_t random_state = 0x2545f491u;
+static struct netif nic;
+static struct tcp_pcb *conn;
+static uint8_t pattern[STREAM_MAX];
+
+/* What the client received: the stream by offset from the guest's first data byte. */
+static struct {
+    uint32_t synack_seq, data_frames, resets, highest;
+    int mismatch;
+} seen;
+
+u32_t sys_now(void) { return now_ms; }
+
+unsigned int membrane_random32(void) {
+    random_state ^= random_state << 13, random_state ^= random_state >> 17, random_state ^= random_state << 5;
+    return random_state;
+}
+
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+
+static void on_tx(const uint8_t *frame, uint32_t len) {
+    if (len < ETH_LEN + IP_LEN + TCP_LEN || frame[12] != 0x08 || frame[13] != 0x00 || frame[ETH_LEN + 9] != 6)
+        return;
+    const uint8_t *ip = frame + ETH_LEN, *tcp = ip + (ip[0] & 0x0f) * 4;
+    uint32_t ip_total = (uint32_t)(ip[2] << 8 | ip[3]), hdr = (uint32_t)(tcp - ip) + (tcp[12] >> 4) * 4u;
+    if (tcp[13] & FLAG_SYN)
+        seen.synack_seq = be32(tcp + 4);
+    if (tcp[13] & FLAG_RST)
+        seen.resets++;
+    if (ip_total <= hdr || ip_total > len - ETH_LEN)
+        return;
+    uint32_t at = be32(tcp + 4) - (seen.synack_seq + 1), n = ip_total - hdr;
+    seen.data_frames++;
+    if (at + n > STREAM_MAX || memcmp(tcp + (hdr - (uint32_t)(tcp - ip)), pattern + at, n) != 0)
+        seen.mismatch = 1;
+    if (at + n > seen.highest)
+        seen.highest = at + n;
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
+    (void)arg;
+    if (err != ERR_OK || !pcb)
+        return ERR_VAL;
+    conn = pcb;
+    return ERR_OK;
+}
+
+static void step(void) {
+    ion_netif_poll(&nic);
+    sys_check_timeouts();
+    ion_netif_flush();
+}
+
+/* A segment from the client to the guest's :80 (no payload), checksums made right. */
+static void client_sends(uint32_t seq, uint32_t ack, uint8_t flags) {
+    uint8_t f[ETH_LEN + IP_LEN + TCP_LEN + 4] = {0};
+    size_t opt = flags & FLAG_SYN ? 4 : 0, ip_total = IP_LEN + TCP_LEN + opt;
+    memcpy(f, guest_mac, 6);
+    memcpy(f + 6, client_mac, 6);
+    f[12] = 0x08;
+    uint8_t *ip = f + ETH_LEN;
+    ip[0] = 0x45, ip[2] = (uint8_t)(ip_total >> 8), ip[3] = (uint8_t)ip_total, ip[8] = 64, ip[9] = 6;
+    memcpy(ip + 12, client_ip, 4);
+    memcpy(ip + 16, guest_ip, 4);
+    uint8_t *tcp = ip + IP_LEN;
+    tcp[0] = CLIENT_PORT >> 8, tcp[1] = CLIENT_PORT & 0xff, tcp[3] = HTTP_PORT;
+    for (int i = 0; i < 4; i++)
+        tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i)), tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+    tcp[12] = (uint8_t)(((TCP_LEN + opt) / 4) << 4), tcp[13] = flags, tcp[14] = 0xff, tcp[15] = 0xff;
+    if (opt)
+        tcp[20] = 2, tcp[21] = 4, tcp[22] = 1460 >> 8, tcp[23] = 1460 & 0xff;
+    frame_repair(NULL, f, (uint32_t)(ETH_LEN + ip_total));
+    fake_port_deliver(f, (uint32_t)(ETH_LEN + ip_total));
+    step();
+}
+
+static void client_acks(uint32_t bytes) {
+    client_sends(CLIENT_ISN + 1, seen.synack_seq + 1 + bytes, FLAG_ACK);
+}
+
+/* Acknowledges what the client saw until it saw `bytes` (Nagle holds a short last segment
+ * until the rest is acknowledged; an ACK past what was sent would be ignored). */
+static void client_acks_up_to(uint32_t bytes) {
+    for (int i = 0; i < 8; i++) {
+        uint32_t acked = seen.highest;
+        client_acks(acked);
+        if (acked >= bytes)
+            break;
+    }
+}
+
+static void announce_client(void) {
+    uint8_t f[ETH_LEN + 28] = {0};
+    memcpy(f, guest_mac, 6);
+    memcpy(f + 6, client_mac, 6);
+    f[12] = 0x08, f[13] = 0x06;
+    uint8_t *arp = f + ETH_LEN;
+    arp[1] = 1, arp[2] = 0x08, arp[4] = 6, arp[5] = 4, arp[7] = 2;
+    memcpy(arp + 8, client_mac, 6);
+    memcpy(arp + 14, client_ip, 4);
+    memcpy(arp + 18, guest_mac, 6);
+    memcpy(arp + 24, guest_ip, 4);
+    fake_port_deliver(f, sizeof f);
+    step();
+}
+
+static void connect_client(void) {
+    conn = NULL;
+    client_sends(CLIENT_ISN, 0, FLAG_SYN);
+    client_acks(0);
+}
+
+static void bring_up(void) {
+    for (uint32_t i = 0; i < STREAM_MAX; i++)
+        pattern[i] = (uint8_t)(i % 251);
+    lwip_init();
+    fake_port_init(guest_mac, on_tx);
+    struct tcp_pcb *tcp = tcp_new_ip_type(IPADDR_TYPE_ANY);
+    tcp_bind(tcp, IP_ANY_TYPE, HTTP_PORT);
+    tcp_accept(tcp_listen(tcp), on_accept);
+    ion_netif_add(&nic);
+    netif_set_default(&nic);
+    user_net_static_address(&nic);
+    netif_set_up(&nic);
+    netif_set_link_up(&nic);
+    step();
+    announce_client();
+    connect_client();
+}
+
+static uint32_t queue(uint32_t from, uint32_t n) { return tcp_send_pooled(conn, pattern + from, n); }
+
+static void full_segments_leave_in_place(void) {
+    CHECK("connection_accepted", conn != NULL && conn->mss == 1460);
+    uint64_t in_place = tx_buffer_stats()->frames_in_place;
+    uint32_t n = 3 * 1460 + 100;
+    CHECK("bulk_queued_whole", queue(0, n) == n);
+    CHECK("each_segment_in_its_own_lent_buffer", tx_buffers_lent() == 4 && tx_buffer_stats()->lent_bytes == n);
+    tcp_output(conn);
+    step();
+    client_acks_up_to(n);
+    CHECK("stream_received_byte_for_byte", seen.highest == n && !seen.mismatch);
+    CHECK("every_segment_sent_in_place", tx_buffer_stats()->frames_in_place - in_place == 4);
+    CHECK("acknowledged_buffers_come_back", tx_buffers_lent() == 0);
+}
+
+/* 100 bytes queued and not yet sent, then 3,000 more: lwIP tops the first segment up to a full
+ * one (copied), and the rest starts in fresh buffers. */
+static void topped_up_segment_is_copied(void) {
+    uint32_t base = seen.highest;
+    uint64_t in_place = tx_buffer_stats()->frames_in_place;
+    CHECK("small_write_queued", queue(base, 100) == 100);
+    CHECK("next_write_queued", queue(base + 100, 3000) == 3000);
+    CHECK("top_up_not_lent", tx_buffers_lent() == 3);
+    tcp_output(conn);
+    step();
+    client_acks_up_to(base + 3100);
+    CHECK("topped_up_stream_byte_for_byte", seen.highest == base + 3100 && !seen.mismatch);
+    CHECK("only_the_topped_up_segment_copied", tx_buffer_stats()->frames_in_place - in_place == 2);
+    CHECK("topped_up_buffers_come_back", tx_buffers_lent() == 0);
+}
+
+static void retransmission_resends_the_same_bytes(void) {
+    uint32_t base = seen.highest, frames = seen.data_frames;
+    CHECK("segment_queued", queue(base, 1460) == 1460);
+    tcp_output(conn);
+    step();
+    for (int i = 0; i < 40 && seen.data_frames < frames + 2; i++) {
+        now_ms += 250;
+        step();
+    }
+    CHECK("segment_retransmitted", seen.data_frames >= frames + 2 && !seen.mismatch);
+    CHECK("held_until_acknowledged", tx_buffers_lent() == 1);
+    client_acks_up_to(base + 1460);
+    CHECK("retransmitted_buffer_comes_back", tx_buffers_lent() == 0);
+}
+
+static void abort_returns_every_loan(void) {
+    uint32_t base = seen.highest;
+    CHECK("unacknowledged_data_queued", queue(base, 2 * 1460 + 7) == 2 * 1460 + 7 && tx_buffers_lent() == 3);
+    tcp_output(conn);
+    step();
+    tcp_abort(conn);
+    step();
+    CHECK("abort_reset_sent", seen.resets == 1);
+    CHECK("aborted_connection_returns_every_loan", tx_buffers_lent() == 0);
+    CHECK("no_loan_refused_or_lost", tx_buffer_stats()->lend_refused == 0 && tx_buffer_stats()->lent_lost == 0);
+    CHECK("every_rx_buffer_returned", fake_port_rx_outstanding() == 0);
+}
+
+int main(void) {
+    check_suite = "tcp_send";
+    bring_up();
+    full_segments_leave_in_place();
+    topped_up_segment_is_copied();
+    retransmission_resends_the_same_bytes();
+    abort_returns_every_loan();
+    return check_exit();
+}
