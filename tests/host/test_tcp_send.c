@@ -3,8 +3,9 @@
  * lwIP with the Membrane's options, the real netif and port over the fake kernel end of a port
  * (tests/fuzz/fake_port.h), whose "device" sends at the next kick. A connection accepted from a
  * client gets bulk data: each full segment leaves from the TX buffer its payload was lent in,
- * the client sees the stream byte for byte, a retransmission carries the same bytes, a segment
- * lwIP made of two writes goes out copied, and every lent buffer comes back when the client
+ * the client sees the stream byte for byte, a retransmission carries the same bytes (copied
+ * whole while a slow device still holds the buffer), a segment lwIP made of two writes goes out
+ * copied, and every lent buffer comes back when the client
  * acknowledges or the connection is aborted.
  */
 #include <stdint.h>
@@ -217,6 +218,35 @@ static void retransmission_resends_the_same_bytes(void) {
     CHECK("retransmitted_buffer_comes_back", tx_buffers_lent() == 0);
 }
 
+/* A slow device still holds the buffer a segment left from when lwIP retransmits it: the
+ * retransmission is copied whole (the fake kernel fails the run if a buffer the device holds
+ * is sent again), and the loan still ends at the acknowledgement. */
+static void retransmission_while_on_device_is_copied(void) {
+    uint32_t base = seen.highest, frames = seen.data_frames;
+    uint64_t in_place = tx_buffer_stats()->frames_in_place;
+    fake_port_hold_tx(1);
+    CHECK("held_segment_queued", queue(base, 1460) == 1460);
+    tcp_output(conn);
+    step();
+    CHECK("first_transmission_in_place", tx_buffer_stats()->frames_in_place == in_place + 1);
+    for (int i = 0; i < 40 && seen.data_frames < frames + 2; i++) {
+        now_ms += 250;
+        step();
+    }
+    CHECK("retransmission_copied_while_the_device_holds_the_buffer",
+          seen.data_frames >= frames + 2 && !seen.mismatch && tx_buffer_stats()->frames_in_place == in_place + 1);
+    client_acks_up_to(base + 1460);
+    CHECK("loan_ends_while_on_the_device", tx_buffers_lent() == 0);
+    fake_port_hold_tx(0);
+    uint32_t more = seen.highest;
+    CHECK("buffers_back_from_the_device_lent_again", queue(more, 2 * 1460) == 2 * 1460 && tx_buffers_lent() == 2);
+    tcp_output(conn);
+    step();
+    client_acks_up_to(more + 2 * 1460);
+    CHECK("stream_whole_after_the_slow_device", seen.highest == more + 2 * 1460 && !seen.mismatch &&
+                                                     tx_buffers_lent() == 0);
+}
+
 static void abort_returns_every_loan(void) {
     uint32_t base = seen.highest;
     CHECK("unacknowledged_data_queued", queue(base, 2 * 1460 + 7) == 2 * 1460 + 7 && tx_buffers_lent() == 3);
@@ -236,6 +266,7 @@ int main(void) {
     full_segments_leave_in_place();
     topped_up_segment_is_copied();
     retransmission_resends_the_same_bytes();
+    retransmission_while_on_device_is_copied();
     abort_returns_every_loan();
     return check_exit();
 }
