@@ -274,7 +274,7 @@ HTTPD_SRCS := $(addprefix apps/httpd/,httpd.c conn.c routes.c status_page.c docu
                                        http_parse.c)
 $(B)/user/httpd.full.elf: $(HTTPD_SRCS:%.c=$(B)/u/%.o) $(B)/u/apps/httpd/sysinfo_nexus.o $(LIBNEXUS_OBJS)
 # httpd sends bulk bodies: libnexus copies each send into the link slot with the app's memcpy,
-# so it links the speed build too (docs/ion.md: 12.6 -> 7.7 guest instructions per payload byte).
+# so it links the speed build too (docs/ion.md: 12.64 -> 7.63 guest instructions per payload byte).
 $(B)/user/httpd.full.elf: LDFLAGS += $(MEMBRANE_LIBC)
 
 # The LWF service (lwf/service/) over the portable core (lwf/), libsodium, the key file reader,
