@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "chksum.h"
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
 #include "lwip/pbuf.h"
@@ -11,6 +12,7 @@
 #include "port/port.h"
 #include "rx_frame_policy.h"
 #include "tcp_syn_guard.h"
+#include "tx_buffers.h"
 
 #define RX_BATCH 32 /* frames per pass: the Membrane yields between passes (membrane.c) */
 #define MAX_HANDLES NEXUS_ION_POOL_BUFS /* pool handles the kernel may hand out */
@@ -105,8 +107,12 @@ static err_t ion_linkoutput(struct netif *netif, struct pbuf *p) {
         stats.tx_oversize++;
         return ERR_IF;
     }
+    if (tx_send_in_place(p, &stats.tx_frame_copied_bytes)) {
+        stats.tx_frames++;
+        return ERR_OK;
+    }
     uint32_t handle;
-    if (port_tx_take(&port, &handle) != 0) {
+    if (tx_buffer_take(&handle) != 0) {
         stats.tx_no_buffer++;
         return ERR_MEM; /* TCP retransmits; UDP reports it */
     }
@@ -124,7 +130,7 @@ static err_t ion_linkoutput(struct netif *netif, struct pbuf *p) {
  * is a byte a checksum-offloading device would have spared. */
 u16_t membrane_counted_chksum(const void *data, int len) {
     stats.checksummed_bytes += (uint64_t)len;
-    return lwip_standard_chksum(data, len);
+    return membrane_chksum(data, len);
 }
 
 static err_t ion_netif_init(struct netif *netif) {
@@ -143,6 +149,7 @@ static err_t ion_netif_init(struct netif *netif) {
 int ion_netif_add(struct netif *netif) {
     if (port_attach(&port) != 0)
         return -ENODEV;
+    tx_buffers_init(&port);
     if (!netif_add(netif, NULL, NULL, NULL, NULL, ion_netif_init, ethernet_input))
         return -EINVAL;
     return 0;

@@ -3,9 +3,10 @@
  * copy: each frame is handed to lwIP as a custom pbuf over the pool buffer the device wrote,
  * and the buffer goes back on the RX-free ring when lwIP frees the pbuf. The pool is read-only
  * here, so the frames lwIP writes into are copied first (rx_frame_policy.h): TCP headers (the
- * payload stays in the pool), IPv4 echo requests and IP fragments whole. Transmit copies the
- * outgoing pbuf chain into one of the port's TX buffers (lwIP's own memory is not device
- * visible) and the kernel checks its EtherType before the device sends it.
+ * payload stays in the pool), IPv4 echo requests and IP fragments whole. Transmit sends a TCP
+ * segment whose payload lwIP holds in a lent TX buffer from that buffer, its headers copied in
+ * front (tx_buffers.h); any other frame is copied into a free TX buffer (lwIP's own memory is
+ * not device visible). The kernel checks the EtherType before the device sends it.
  */
 #ifndef NEXUS_NETIF_ION_H
 #define NEXUS_NETIF_ION_H
@@ -19,7 +20,8 @@ struct ion_netif_stats {
     /* Copies out of the read-only pool: whole frames (echo requests, fragments), TCP headers,
      * and frames dropped because lwIP's heap had no room for the copy. */
     uint64_t rx_copied_frames, rx_copied_bytes, rx_header_bytes, rx_no_memory;
-    /* Frame bytes copied from lwIP's pbufs into TX pool buffers, and bytes lwIP checksummed in
+    /* Frame bytes copied from lwIP's pbufs into TX pool buffers (whole frames, and the headers
+     * of frames sent in place), and bytes lwIP checksummed in
      * software (both directions: lwIP sums RX and TX through the same routine). */
     uint64_t tx_frame_copied_bytes, checksummed_bytes;
 };

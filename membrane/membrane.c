@@ -27,6 +27,7 @@
 #include "netif_ion.h"
 #include "shed_counters.h"
 #include "static_ipv4.h"
+#include "tx_buffers.h"
 #include "nexus.h"
 #include "link/server.h"
 #include "random.h"
@@ -112,6 +113,7 @@ static void publish_counters(void) {
     const struct ion_netif_stats *n = ion_netif_stats();
     const struct link_server_stats *s = link_server_stats();
     const struct sockets_stats *k = &sockets_counters;
+    const struct tx_buffer_stats *t = tx_buffer_stats();
     const struct {
         const char *key;
         uint64_t value;
@@ -132,12 +134,18 @@ static void publish_counters(void) {
         {"/Bus/net/membrane/rx_copied_bytes", n->rx_copied_bytes},
         {"/Bus/net/membrane/rx_header_bytes", n->rx_header_bytes},
         {"/Bus/net/membrane/rx_no_memory", n->rx_no_memory},
-        /* Each byte an app sends is copied app -> link slot -> lwIP -> TX buffer (docs/ion.md);
-         * /Bus/net/switch/tx_copied_bytes is the kernel's and stays 0. */
+        /* Each byte an app sends is copied app -> link slot -> a lent TX buffer (or lwIP's
+         * memory), and a frame lwIP did not make from a lent buffer once more into a TX buffer
+         * (docs/ion.md); /Bus/net/switch/tx_copied_bytes is the kernel's and stays 0. */
         {"/Bus/net/membrane/tx_payload_bytes", k->tx_payload_bytes},
         {"/Bus/net/membrane/tx_slot_bytes", k->tx_slot_bytes},
         {"/Bus/net/membrane/tx_stack_copied_bytes", k->tx_stack_copied_bytes},
         {"/Bus/net/membrane/tx_frame_copied_bytes", n->tx_frame_copied_bytes},
+        {"/Bus/net/membrane/tx_frames_in_place", t->frames_in_place},
+        {"/Bus/net/membrane/tx_lent_bytes", t->lent_bytes},
+        {"/Bus/net/membrane/tx_lent_now", tx_buffers_lent()},
+        {"/Bus/net/membrane/tx_lend_refused", t->lend_refused},
+        {"/Bus/net/membrane/tx_lent_lost", t->lent_lost},
         {"/Bus/net/membrane/checksummed_bytes", n->checksummed_bytes},
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)

@@ -13,6 +13,7 @@
 #include "lwip/tcp.h"
 #include "milestones.h"
 #include "sockets.h"
+#include "tcp_send.h"
 #include "tcp_syn_guard.h"
 
 void tcp_sock_drop_rx(struct msock *s) {
@@ -327,10 +328,7 @@ long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
         return -ENOTCONN;
     struct tcp_pcb *pcb = s->pcb.tcp;
     uint32_t room = send_room(s), n = len < room ? len : room;
-    while (n > 0 && tcp_write(pcb, data, (u16_t)(n > 0xffff ? 0xffff : n), TCP_WRITE_FLAG_COPY) != ERR_OK)
-        n /= 2;
-    if (n > 0xffff)
-        n = 0xffff;
+    n = tcp_send_pooled(pcb, data, n);
     touch(s);
     if (n == 0)
         return len == 0 ? 0 : -EAGAIN;

@@ -56,18 +56,22 @@ void port_return(struct port *p, uint32_t handle) {
     enqueue_for_kernel(p, &p->rx_free, &back);
 }
 
-int port_tx_take(struct port *p, uint32_t *handle) {
+int port_tx_poll(struct port *p, uint32_t *handle) {
     struct ion_desc d;
-    if (ion_ring_dequeue(&p->tx_free, &d) != ION_RING_OK) {
-        nx_ion_kick(); /* reclaims completed transmissions onto TX free */
-        p->kick_pending = 0;
-        if (ion_ring_dequeue(&p->tx_free, &d) != ION_RING_OK)
-            return -ENOBUFS;
-    }
+    if (ion_ring_dequeue(&p->tx_free, &d) != ION_RING_OK)
+        return -ENOBUFS;
     if (d.handle < p->info.tx_first || d.handle - p->info.tx_first >= p->info.tx_count)
         return -ENOBUFS; /* not one of our TX buffers: the kernel would refuse to send it */
     *handle = d.handle;
     return 0;
+}
+
+int port_tx_take(struct port *p, uint32_t *handle) {
+    if (port_tx_poll(p, handle) == 0)
+        return 0;
+    nx_ion_kick(); /* reclaims completed transmissions onto TX free */
+    p->kick_pending = 0;
+    return port_tx_poll(p, handle);
 }
 
 void port_send_at(struct port *p, uint32_t handle, uint16_t offset, uint16_t len) {

@@ -37,6 +37,8 @@ int port_is_rx_buffer(const struct port *p, uint32_t handle);
 /* Takes a free TX buffer, asking the kernel to reclaim finished transmissions if none is
  * free. 0 and *handle, or -ENOBUFS if every TX buffer is still in flight. */
 int port_tx_take(struct port *p, uint32_t *handle);
+/* The same without asking the kernel: a TX buffer already back on TX free, or -ENOBUFS. */
+int port_tx_poll(struct port *p, uint32_t *handle);
 /* Queues TX buffer `handle` holding a frame of len bytes for the device. */
 void port_send(struct port *p, uint32_t handle, uint16_t len);
 /* The same for a frame that starts `offset` bytes into the buffer. */

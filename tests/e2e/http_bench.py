@@ -121,9 +121,12 @@ def tx_copy_rows(bus):
     if not payload:
         return rows + [("TX bytes copied per payload byte", "no payload sent")]
     copied = sum(membrane[k] for k in TX_COPY_KEYS)
-    rows.append(("TX bytes copied per payload byte (app->slot, slot->lwIP, lwIP->TX buffer)",
+    rows.append(("TX bytes copied per payload byte (app->slot, slot->lent TX buffer or lwIP, frames/headers->TX buffer)",
                  "%.2f (%.2f + %.2f + %.2f, of %d payload bytes)" % (
                      copied / payload, *(membrane[k] / payload for k in TX_COPY_KEYS), payload)))
+    frames, in_place = int(bus.get("/Bus/net/membrane/tx_frames", 0)), int(bus.get("/Bus/net/membrane/tx_frames_in_place", 0))
+    rows.append(("TX frames sent in place from a lent buffer (docs/ion.md, zero-copy TX)",
+                 "%d of %d" % (in_place, frames)))
     rows.append(("bytes checksummed in software per payload byte (both directions)",
                  "%.2f" % (membrane["checksummed_bytes"] / payload)))
     return rows

@@ -25,6 +25,8 @@ static struct {
     struct ion_ring rx_active, rx_free, tx_active, tx_free;
     uint8_t rx_with_service[RX_BUFS];
     uint8_t tx_with_service[TX_BUFS];
+    uint8_t tx_on_device[TX_BUFS]; /* sent while holding: the device has not given it back */
+    int holding;
     uint32_t rx_outstanding;
     uint8_t mac[6];
     fake_port_tx_fn on_tx;
@@ -102,7 +104,7 @@ long nx_ion_kick(void) {
     /* A TX buffer is the service's to send unless it still waits on the TX-free ring: the kernel
      * cannot see the service take one, only which are left there. */
     for (uint32_t i = 0; i < TX_BUFS; i++)
-        k.tx_with_service[i] = 1;
+        k.tx_with_service[i] = !k.tx_on_device[i];
     uint32_t queued = ion_ring_capacity(&k.tx_free) - ion_ring_free_space(&k.tx_free);
     uint32_t first = k.tx_free.shared->tail;
     for (uint32_t i = 0; i < queued; i++)
@@ -114,9 +116,26 @@ long nx_ion_kick(void) {
         k.tx_with_service[d.handle - RX_BUFS] = 0;
         if (k.on_tx)
             k.on_tx(k.kernel_view + (size_t)d.handle * NEXUS_ION_BUF_SIZE + d.offset, d.length);
+        taken++;
+        if (k.holding) {
+            k.tx_on_device[d.handle - RX_BUFS] = 1;
+            continue;
+        }
         struct ion_desc back = {d.handle, 0, 0};
         REQUIRE(ion_ring_enqueue(&k.tx_free, &back) == ION_RING_OK);
-        taken++;
     }
     return taken;
+}
+
+void fake_port_hold_tx(int hold) {
+    k.holding = hold;
+    if (hold)
+        return;
+    for (uint32_t i = 0; i < TX_BUFS; i++) {
+        if (!k.tx_on_device[i])
+            continue;
+        k.tx_on_device[i] = 0;
+        struct ion_desc back = {RX_BUFS + i, 0, 0};
+        REQUIRE(ion_ring_enqueue(&k.tx_free, &back) == ION_RING_OK);
+    }
 }

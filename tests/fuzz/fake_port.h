@@ -9,7 +9,7 @@
  *
  * The kernel's rules become checks (abort): an RX buffer comes back at most once and only after
  * it was handed out; a TX descriptor names one of the port's TX buffers that the service took,
- * and a frame of 14..1514 bytes.
+ * and a frame of 14..1514 bytes, and not one the device still holds.
  */
 #ifndef NEXUS_FAKE_PORT_H
 #define NEXUS_FAKE_PORT_H
@@ -28,5 +28,8 @@ int fake_port_deliver(const uint8_t *frame, uint32_t len);
 uint32_t fake_port_frame_max(void);
 /* RX buffers handed to the service and not yet returned. */
 uint32_t fake_port_rx_outstanding(void);
+/* While holding, the device keeps what it sends (a slow device): a TX buffer sent again before
+ * it came back is a check failure. Ending the hold gives them all back on TX free. */
+void fake_port_hold_tx(int hold);
 
 #endif

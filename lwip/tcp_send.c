@@ -1,0 +1,70 @@
+/* TCP writes with the payload in lent TX buffers (tcp_send.h). */
+#include "tcp_send.h"
+
+#include <string.h>
+
+#include "lwip/priv/tcp_priv.h"
+#include "tx_buffers.h"
+
+/* The segment size tcp_write cuts at (its mss_local). */
+static u16_t segment_size(const struct tcp_pcb *pcb) {
+    u16_t m = LWIP_MIN(pcb->mss, TCPWND_MIN16(pcb->snd_wnd_max / 2));
+    return m ? m : pcb->mss;
+}
+
+/* The bytes tcp_write would append to the last unsent segment before starting a new one. */
+static u16_t unsent_room(const struct tcp_pcb *pcb, u16_t seg) {
+    const struct tcp_seg *last = pcb->unsent;
+    if (!last)
+        return 0;
+    while (last->next)
+        last = last->next;
+    if (last->len == 0)
+        return 0; /* a SYN or FIN alone: lwIP appends nothing to it */
+    u16_t used = (u16_t)(last->len + LWIP_TCP_OPT_LENGTH(last->flags));
+    return seg > used ? (u16_t)(seg - used) : 0;
+}
+
+/* One new segment's bytes, copied into a lent buffer; lwIP's reference to them (a ROM pbuf)
+ * is swapped for the buffer's own pbuf, whose freeing ends the loan. 0 if queued. */
+static int write_lent(struct tcp_pcb *pcb, const uint8_t *data, u16_t len, u8_t flags) {
+    uint32_t h;
+    uint8_t *mem = tx_buffer_lend(data, len, &h);
+    if (!mem)
+        return -1;
+    memcpy(mem, data, len);
+    if (tcp_write(pcb, mem, len, flags) != ERR_OK) {
+        tx_buffer_unlend(h);
+        return -1;
+    }
+    struct tcp_seg *seg = pcb->unsent;
+    while (seg->next)
+        seg = seg->next;
+    struct pbuf *ref = seg->p->next, *own;
+    if (!ref || ref->next || ref->payload != mem || ref->len != len || !(own = tx_buffer_pbuf(h, len))) {
+        tx_buffer_lost(h); /* not the segment tcp_write makes for such a write */
+        return 0;
+    }
+    seg->p->next = own;
+    pbuf_free(ref);
+    return 0;
+}
+
+uint32_t tcp_send_pooled(struct tcp_pcb *pcb, const uint8_t *data, uint32_t n) {
+    uint32_t pos = 0;
+    while (pos < n) {
+        u16_t seg = segment_size(pcb), room = unsent_room(pcb, seg);
+        uint32_t rest = n - pos, piece = room ? room : seg;
+        u16_t k = (u16_t)(rest < piece ? rest : piece);
+        u8_t more = rest > k ? TCP_WRITE_FLAG_MORE : 0;
+        if (room ? tcp_write(pcb, data + pos, k, TCP_WRITE_FLAG_COPY | more) != ERR_OK
+                 : write_lent(pcb, data + pos, k, more) != 0)
+            break;
+        pos += k;
+    }
+    /* No buffer to lend (or lwIP's queue is full): lwIP copies what fits, as tcp_write does. */
+    uint32_t rest = n - pos > 0xffff ? 0xffff : n - pos;
+    while (rest > 0 && tcp_write(pcb, data + pos, (u16_t)rest, TCP_WRITE_FLAG_COPY) != ERR_OK)
+        rest /= 2;
+    return pos + rest;
+}

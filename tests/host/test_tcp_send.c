@@ -1,0 +1,317 @@
+/*
+ * Zero-copy TX (lwip/tcp_send.h, lwip/tx_buffers.h) through the Membrane's real send path:
+ * lwIP with the Membrane's options, the real netif and port over the fake kernel end of a port
+ * (tests/fuzz/fake_port.h), whose "device" sends at the next kick. A connection accepted from a
+ * client gets bulk data: each full segment leaves from the TX buffer its payload was lent in,
+ * the client sees the stream byte for byte, a retransmission carries the same bytes (copied
+ * whole while a slow device still holds the buffer), a segment lwIP made of two writes goes out
+ * copied, a second connection finding the loans used up is copied as before, and every lent
+ * buffer comes back when the client acknowledges or the connection is aborted.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "check.h"
+#include "fake_port.h"
+#include "frame_repair.h"
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "netif_ion.h"
+#include "tcp_send.h"
+#include "tx_buffers.h"
+#include "user_net.h"
+
+#define HTTP_PORT 80
+#define CLIENT_PORT 40000
+#define CLIENT_ISN 1000u
+#define ETH_LEN 14
+#define IP_LEN 20
+#define TCP_LEN 20
+#define FLAG_SYN 0x02
+#define FLAG_RST 0x04
+#define FLAG_ACK 0x10
+#define STREAM_MAX (256 * 1024)
+
+static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+static const uint8_t client_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
+static const uint8_t client_ip[4] = {10, 0, 2, 2};
+static const uint8_t guest_ip[4] = {10, 0, 2, 15};
+
+static uint32_t now_ms = 1000;
+static uint32_t random_state = 0x2545f491u;
+static struct netif nic;
+static uint8_t pattern[STREAM_MAX];
+
+/* Per client port (CLIENT_PORT + i): the connection, and what the client received, the stream
+ * by offset from the guest's first data byte. The checks talk to `cur`. */
+#define CLIENTS 2
+static struct stream {
+    struct tcp_pcb *pcb;
+    uint32_t synack_seq, data_frames, highest;
+    int mismatch;
+} streams[CLIENTS], *cur = &streams[0];
+static unsigned resets;
+
+u32_t sys_now(void) { return now_ms; }
+
+unsigned int membrane_random32(void) {
+    random_state ^= random_state << 13, random_state ^= random_state >> 17, random_state ^= random_state << 5;
+    return random_state;
+}
+
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+
+static void on_tx(const uint8_t *frame, uint32_t len) {
+    if (len < ETH_LEN + IP_LEN + TCP_LEN || frame[12] != 0x08 || frame[13] != 0x00 || frame[ETH_LEN + 9] != 6)
+        return;
+    const uint8_t *ip = frame + ETH_LEN, *tcp = ip + (ip[0] & 0x0f) * 4;
+    uint32_t ip_total = (uint32_t)(ip[2] << 8 | ip[3]), hdr = (uint32_t)(tcp - ip) + (tcp[12] >> 4) * 4u;
+    unsigned port = (unsigned)(tcp[2] << 8 | tcp[3]);
+    if (port < CLIENT_PORT || port >= CLIENT_PORT + CLIENTS)
+        return;
+    struct stream *st = &streams[port - CLIENT_PORT];
+    if (tcp[13] & FLAG_SYN)
+        st->synack_seq = be32(tcp + 4);
+    if (tcp[13] & FLAG_RST)
+        resets++;
+    if (ip_total <= hdr || ip_total > len - ETH_LEN)
+        return;
+    uint32_t at = be32(tcp + 4) - (st->synack_seq + 1), n = ip_total - hdr;
+    st->data_frames++;
+    if (at + n > STREAM_MAX || memcmp(tcp + (hdr - (uint32_t)(tcp - ip)), pattern + at, n) != 0)
+        st->mismatch = 1;
+    if (at + n > st->highest)
+        st->highest = at + n;
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
+    (void)arg;
+    if (err != ERR_OK || !pcb)
+        return ERR_VAL;
+    if (pcb->remote_port >= CLIENT_PORT && pcb->remote_port < CLIENT_PORT + CLIENTS)
+        streams[pcb->remote_port - CLIENT_PORT].pcb = pcb;
+    return ERR_OK;
+}
+
+static void step(void) {
+    ion_netif_poll(&nic);
+    sys_check_timeouts();
+    ion_netif_flush();
+}
+
+/* A segment from the client to the guest's :80 (no payload), checksums made right. */
+static void client_sends(uint32_t seq, uint32_t ack, uint8_t flags) {
+    uint8_t f[ETH_LEN + IP_LEN + TCP_LEN + 4] = {0};
+    size_t opt = flags & FLAG_SYN ? 4 : 0, ip_total = IP_LEN + TCP_LEN + opt;
+    memcpy(f, guest_mac, 6);
+    memcpy(f + 6, client_mac, 6);
+    f[12] = 0x08;
+    uint8_t *ip = f + ETH_LEN;
+    ip[0] = 0x45, ip[2] = (uint8_t)(ip_total >> 8), ip[3] = (uint8_t)ip_total, ip[8] = 64, ip[9] = 6;
+    memcpy(ip + 12, client_ip, 4);
+    memcpy(ip + 16, guest_ip, 4);
+    uint8_t *tcp = ip + IP_LEN;
+    uint16_t port = (uint16_t)(CLIENT_PORT + (cur - streams));
+    tcp[0] = (uint8_t)(port >> 8), tcp[1] = (uint8_t)port, tcp[3] = HTTP_PORT;
+    for (int i = 0; i < 4; i++)
+        tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i)), tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+    tcp[12] = (uint8_t)(((TCP_LEN + opt) / 4) << 4), tcp[13] = flags, tcp[14] = 0xff, tcp[15] = 0xff;
+    if (opt)
+        tcp[20] = 2, tcp[21] = 4, tcp[22] = 1460 >> 8, tcp[23] = 1460 & 0xff;
+    frame_repair(NULL, f, (uint32_t)(ETH_LEN + ip_total));
+    fake_port_deliver(f, (uint32_t)(ETH_LEN + ip_total));
+    step();
+}
+
+static void client_acks(uint32_t bytes) {
+    client_sends(CLIENT_ISN + 1, cur->synack_seq + 1 + bytes, FLAG_ACK);
+}
+
+/* Acknowledges what the client saw until it saw `bytes` (Nagle holds a short last segment
+ * until the rest is acknowledged; an ACK past what was sent would be ignored). */
+static void client_acks_up_to(uint32_t bytes) {
+    for (int i = 0; i < 16; i++) {
+        uint32_t acked = cur->highest;
+        client_acks(acked);
+        if (acked >= bytes)
+            break;
+    }
+}
+
+static void announce_client(void) {
+    uint8_t f[ETH_LEN + 28] = {0};
+    memcpy(f, guest_mac, 6);
+    memcpy(f + 6, client_mac, 6);
+    f[12] = 0x08, f[13] = 0x06;
+    uint8_t *arp = f + ETH_LEN;
+    arp[1] = 1, arp[2] = 0x08, arp[4] = 6, arp[5] = 4, arp[7] = 2;
+    memcpy(arp + 8, client_mac, 6);
+    memcpy(arp + 14, client_ip, 4);
+    memcpy(arp + 18, guest_mac, 6);
+    memcpy(arp + 24, guest_ip, 4);
+    fake_port_deliver(f, sizeof f);
+    step();
+}
+
+static void connect_client(void) {
+    cur->pcb = NULL;
+    client_sends(CLIENT_ISN, 0, FLAG_SYN);
+    client_acks(0);
+}
+
+static void bring_up(void) {
+    for (uint32_t i = 0; i < STREAM_MAX; i++)
+        pattern[i] = (uint8_t)(i % 251);
+    lwip_init();
+    fake_port_init(guest_mac, on_tx);
+    struct tcp_pcb *tcp = tcp_new_ip_type(IPADDR_TYPE_ANY);
+    tcp_bind(tcp, IP_ANY_TYPE, HTTP_PORT);
+    tcp_accept(tcp_listen(tcp), on_accept);
+    ion_netif_add(&nic);
+    netif_set_default(&nic);
+    user_net_static_address(&nic);
+    netif_set_up(&nic);
+    netif_set_link_up(&nic);
+    step();
+    announce_client();
+    connect_client();
+}
+
+static uint32_t queue(uint32_t from, uint32_t n) { return tcp_send_pooled(cur->pcb, pattern + from, n); }
+
+static void full_segments_leave_in_place(void) {
+    CHECK("connection_accepted", cur->pcb != NULL && cur->pcb->mss == 1460);
+    uint64_t in_place = tx_buffer_stats()->frames_in_place;
+    uint32_t n = 3 * 1460 + 100;
+    CHECK("bulk_queued_whole", queue(0, n) == n);
+    CHECK("each_segment_in_its_own_lent_buffer", tx_buffers_lent() == 4 && tx_buffer_stats()->lent_bytes == n);
+    tcp_output(cur->pcb);
+    step();
+    client_acks_up_to(n);
+    CHECK("stream_received_byte_for_byte", cur->highest == n && !cur->mismatch);
+    CHECK("every_segment_sent_in_place", tx_buffer_stats()->frames_in_place - in_place == 4);
+    CHECK("acknowledged_buffers_come_back", tx_buffers_lent() == 0);
+}
+
+/* 100 bytes queued and not yet sent, then 3,000 more: lwIP tops the first segment up to a full
+ * one (copied), and the rest starts in fresh buffers. */
+static void topped_up_segment_is_copied(void) {
+    uint32_t base = cur->highest;
+    uint64_t in_place = tx_buffer_stats()->frames_in_place;
+    CHECK("small_write_queued", queue(base, 100) == 100);
+    CHECK("next_write_queued", queue(base + 100, 3000) == 3000);
+    CHECK("top_up_not_lent", tx_buffers_lent() == 3);
+    tcp_output(cur->pcb);
+    step();
+    client_acks_up_to(base + 3100);
+    CHECK("topped_up_stream_byte_for_byte", cur->highest == base + 3100 && !cur->mismatch);
+    CHECK("only_the_topped_up_segment_copied", tx_buffer_stats()->frames_in_place - in_place == 2);
+    CHECK("topped_up_buffers_come_back", tx_buffers_lent() == 0);
+}
+
+static void retransmission_resends_the_same_bytes(void) {
+    uint32_t base = cur->highest, frames = cur->data_frames;
+    CHECK("segment_queued", queue(base, 1460) == 1460);
+    tcp_output(cur->pcb);
+    step();
+    for (int i = 0; i < 40 && cur->data_frames < frames + 2; i++) {
+        now_ms += 250;
+        step();
+    }
+    CHECK("segment_retransmitted", cur->data_frames >= frames + 2 && !cur->mismatch);
+    CHECK("held_until_acknowledged", tx_buffers_lent() == 1);
+    client_acks_up_to(base + 1460);
+    CHECK("retransmitted_buffer_comes_back", tx_buffers_lent() == 0);
+}
+
+/* A slow device still holds the buffer a segment left from when lwIP retransmits it: the
+ * retransmission is copied whole (the fake kernel fails the run if a buffer the device holds
+ * is sent again), and the loan still ends at the acknowledgement. */
+static void retransmission_while_on_device_is_copied(void) {
+    uint32_t base = cur->highest, frames = cur->data_frames;
+    uint64_t in_place = tx_buffer_stats()->frames_in_place;
+    fake_port_hold_tx(1);
+    CHECK("held_segment_queued", queue(base, 1460) == 1460);
+    tcp_output(cur->pcb);
+    step();
+    CHECK("first_transmission_in_place", tx_buffer_stats()->frames_in_place == in_place + 1);
+    for (int i = 0; i < 40 && cur->data_frames < frames + 2; i++) {
+        now_ms += 250;
+        step();
+    }
+    CHECK("retransmission_copied_while_the_device_holds_the_buffer",
+          cur->data_frames >= frames + 2 && !cur->mismatch && tx_buffer_stats()->frames_in_place == in_place + 1);
+    client_acks_up_to(base + 1460);
+    CHECK("loan_ends_while_on_the_device", tx_buffers_lent() == 0);
+    fake_port_hold_tx(0);
+    uint32_t more = cur->highest;
+    CHECK("buffers_back_from_the_device_lent_again", queue(more, 2 * 1460) == 2 * 1460 && tx_buffers_lent() == 2);
+    tcp_output(cur->pcb);
+    step();
+    client_acks_up_to(more + 2 * 1460);
+    CHECK("stream_whole_after_the_slow_device", cur->highest == more + 2 * 1460 && !cur->mismatch &&
+                                                     tx_buffers_lent() == 0);
+}
+
+/* Loans are shared: while one connection holds a whole send buffer of them, a second
+ * connection's sends find the free buffers down to those kept for frames and are copied into
+ * lwIP's memory instead; its stream is still whole, and its sends are lent again once the
+ * first connection's data is acknowledged. */
+static void loans_refused_at_the_reserve_fall_back_to_copies(void) {
+    struct stream *first = cur, *second = &streams[1];
+    uint32_t base = first->highest, full = TCP_SND_BUF / 1460 * 1460;
+    uint64_t refused = tx_buffer_stats()->lend_refused;
+    CHECK("send_buffer_filled_with_loans", queue(base, full) == full && tx_buffers_lent() == full / 1460);
+    cur = second;
+    connect_client();
+    CHECK("second_connection_accepted", second->pcb != NULL);
+    CHECK("second_send_queued_whole", queue(0, 8 * 1460) == 8 * 1460);
+    CHECK("loans_refused_at_the_reserve", tx_buffer_stats()->lend_refused > refused &&
+                                              tx_buffers_lent() < full / 1460 + 8);
+    tcp_output(second->pcb);
+    step();
+    client_acks_up_to(8 * 1460);
+    CHECK("copied_stream_byte_for_byte", second->highest == 8 * 1460 && !second->mismatch &&
+                                             tx_buffers_lent() == full / 1460);
+    cur = first;
+    tcp_output(first->pcb);
+    step();
+    client_acks_up_to(base + full);
+    CHECK("full_send_buffer_byte_for_byte", first->highest == base + full && !first->mismatch &&
+                                                tx_buffers_lent() == 0);
+    cur = second;
+    CHECK("second_connection_lent_again", queue(8 * 1460, 3 * 1460) == 3 * 1460 && tx_buffers_lent() == 3);
+    tcp_output(second->pcb);
+    step();
+    client_acks_up_to(11 * 1460);
+    CHECK("second_stream_whole", second->highest == 11 * 1460 && !second->mismatch && tx_buffers_lent() == 0);
+    cur = first;
+}
+
+static void abort_returns_every_loan(void) {
+    uint32_t base = cur->highest;
+    CHECK("unacknowledged_data_queued", queue(base, 2 * 1460 + 7) == 2 * 1460 + 7 && tx_buffers_lent() == 3);
+    tcp_output(cur->pcb);
+    step();
+    tcp_abort(cur->pcb);
+    step();
+    CHECK("abort_reset_sent", resets == 1);
+    CHECK("aborted_connection_returns_every_loan", tx_buffers_lent() == 0);
+    CHECK("no_loan_lost", tx_buffer_stats()->lent_lost == 0);
+    CHECK("every_rx_buffer_returned", fake_port_rx_outstanding() == 0);
+}
+
+int main(void) {
+    check_suite = "tcp_send";
+    bring_up();
+    full_segments_leave_in_place();
+    topped_up_segment_is_copied();
+    retransmission_resends_the_same_bytes();
+    retransmission_while_on_device_is_copied();
+    loans_refused_at_the_reserve_fall_back_to_copies();
+    abort_returns_every_loan();
+    return check_exit();
+}
