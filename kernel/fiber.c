@@ -474,7 +474,9 @@ static void idle(void) {
     netswitch_idle();
     bus_publish_stats();
     timer_arm(fiber_next_deadline());
+    uint64_t *was = profile_kernel(PROFILE_IDLE);
     __asm__ volatile("wfi");
+    profile_resume(was);
     irq_enable();
     irq_disable();
 }

@@ -73,6 +73,7 @@ void profile_publish(void) {
         [PROFILE_DEVICE_IRQ] = "/Bus/kernel/instret/device_irq",
         [PROFILE_TIMER_IRQ] = "/Bus/kernel/instret/timer_irq",
         [PROFILE_SCHEDULER] = "/Bus/kernel/instret/scheduler",
+        [PROFILE_IDLE] = "/Bus/kernel/instret/idle",
     };
     charge_to(charged); /* bring the running charge up to date */
     for (int w = 0; w < PROFILE_KERNEL_WORKS; w++) {

@@ -10,6 +10,9 @@
  *   - timer interrupts                            -> /Bus/kernel/instret/timer_irq
  *   - the scheduler, the idle loop, reaping and restarts, and this profile's own publishing
  *                                                 -> /Bus/kernel/instret/scheduler
+ *   - waiting in wfi                              -> /Bus/kernel/instret/idle
+ *     (under -icount QEMU's instret is its virtual clock, which jumps over the time the guest
+ *     sleeps: a span across wfi is nanoseconds of sleep, not instructions, so it is kept apart)
  * A fiber's figures add up over its restarts (they are kept by name). The few instructions of
  * the trap vector before the first hook and after the last are charged to the fiber. make bench
  * reads the figures (tests/e2e/http_profile.py); they count guest instructions only under QEMU's
@@ -22,7 +25,7 @@
 
 struct fiber;
 
-enum profile_kernel_work { PROFILE_DEVICE_IRQ, PROFILE_TIMER_IRQ, PROFILE_SCHEDULER, PROFILE_KERNEL_WORKS };
+enum profile_kernel_work { PROFILE_DEVICE_IRQ, PROFILE_TIMER_IRQ, PROFILE_SCHEDULER, PROFILE_IDLE, PROFILE_KERNEL_WORKS };
 
 #ifdef NEXUS_TEST_BUILD
 /* What is charged from now on; the previous charge, for profile_resume. */

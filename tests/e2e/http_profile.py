@@ -81,7 +81,9 @@ LAYERS = (  # label, how the layer's count comes from one delta
     ("httpd: U-mode (httpd + libnexus's link client)", lambda d: d.get("httpd.user", 0)),
     ("other fibers (U-mode and syscalls)", lambda d: sum(v for k, v in d.items() if "." in k and
                                                          k.split(".")[0] not in ("httpd", "membrane"))),
-    ("total", lambda d: sum(v for k, v in d.items() if k.startswith("/Bus/kernel/instret/") or "." in k)),
+    ("total (idle not included)", lambda d: sum(v for k, v in d.items() if (k.startswith("/Bus/kernel/instret/") and
+                                                                      not k.endswith("/idle")) or "." in k)),
+    ("idle in wfi (virtual ns under -icount, not instructions)", lambda d: d.get("/Bus/kernel/instret/idle", 0)),
 )
 
 
