@@ -480,7 +480,7 @@ $(B)/files/%.o: $(B)/files/%.S | $(BOOTSTRAP)
 TEST_IMAGE_ELFS := $(filter-out $(B)/user/membrane.elf $(B)/user/lwf.elf,$(IMAGE_ELFS)) $(TEST_IMAGES:%=$(B)/user-test/%.elf) \
                    $(B)/user-test/capcheck.elf $(B)/user-test/membrane.elf $(B)/user-test/probe-truncated.elf \
                    $(B)/user-test/lwf.elf $(B)/user/curl.elf
-KERNEL_TEST_REBUILT_SRCS := kernel/main.c kernel/manifest.c kernel/fiber.c kernel/trap.c netswitch/rx_demux.c netswitch/counters.c
+KERNEL_TEST_REBUILT_SRCS := kernel/main.c kernel/manifest.c kernel/fiber.c kernel/trap.c kernel/syscall.c netswitch/rx_demux.c netswitch/counters.c
 KERNEL_TEST_OBJS := $(filter-out $(KERNEL_TEST_REBUILT_SRCS:%.c=$(B)/k/%.o) $(B)/k/images.o,$(KERNEL_OBJS)) \
                     $(patsubst %.c,$(B)/kt/%.o,$(KERNEL_TEST_REBUILT_SRCS) $(KERNEL_TEST_ONLY_SRCS)) \
                     $(B)/kt/images.o

@@ -2,18 +2,25 @@
  * build/nexus.elf, where the hooks are empty inlines. */
 #include "profile.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "bus.h"
 #include "fiber.h"
 #include "riscv.h"
+#include "nexus/syscall.h"
 
 /* One account per fiber name: a restarted fiber goes on adding to its predecessor's. */
 struct account {
     char name[FIBER_NAME_MAX];
-    uint64_t user, kernel;
+    uint64_t user, kernel, syscalls;
     int changed;
 };
+
+static struct {
+    const char *name;
+    uint64_t count, published;
+} syscall_counts[SYS_COUNT];
 
 static struct account accounts[MAX_FIBERS];
 static uint64_t kernel_work[PROFILE_KERNEL_WORKS], kernel_published[PROFILE_KERNEL_WORKS];
@@ -68,6 +75,12 @@ uint64_t *profile_syscall(const struct fiber *f) {
 
 void profile_resume(uint64_t *charge) { charge_to(charge); }
 
+void profile_count_syscall(const struct fiber *f, unsigned nr, const char *name) {
+    account_of(f)->syscalls++;
+    syscall_counts[nr].name = name;
+    syscall_counts[nr].count++;
+}
+
 void profile_publish(void) {
     static const char *const work_keys[PROFILE_KERNEL_WORKS] = {
         [PROFILE_DEVICE_IRQ] = "/Bus/kernel/instret/device_irq",
@@ -87,6 +100,14 @@ void profile_publish(void) {
         if (!a->changed)
             continue;
         a->changed = 0;
-        fiber_publish(a->name, "instret", "user=%lu kernel=%lu", a->user, a->kernel);
+        fiber_publish(a->name, "instret", "user=%lu kernel=%lu syscalls=%lu", a->user, a->kernel, a->syscalls);
+    }
+    char path[BUS_PATH_MAX];
+    for (unsigned nr = 0; nr < SYS_COUNT; nr++) {
+        if (syscall_counts[nr].count == syscall_counts[nr].published)
+            continue;
+        syscall_counts[nr].published = syscall_counts[nr].count;
+        snprintf(path, sizeof path, "/Bus/kernel/syscalls/%s", syscall_counts[nr].name);
+        bus_setf(BUS_OWNER_KERNEL, path, "%lu", syscall_counts[nr].count);
     }
 }

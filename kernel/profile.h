@@ -13,6 +13,7 @@
  *   - waiting in wfi                              -> /Bus/kernel/instret/idle
  *     (under -icount QEMU's instret is its virtual clock, which jumps over the time the guest
  *     sleeps: a span across wfi is nanoseconds of sleep, not instructions, so it is kept apart)
+ * Syscalls are counted too, by name (/Bus/kernel/syscalls/<name>) and per fiber (syscalls=).
  * A fiber's figures add up over its restarts (they are kept by name). The few instructions of
  * the trap vector before the first hook and after the last are charged to the fiber. make bench
  * reads the figures (tests/e2e/http_profile.py); they count guest instructions only under QEMU's
@@ -33,6 +34,9 @@ uint64_t *profile_kernel(enum profile_kernel_work work);
 uint64_t *profile_user(const struct fiber *f);
 uint64_t *profile_syscall(const struct fiber *f);
 void profile_resume(uint64_t *charge);
+/* Counts one syscall of the current fiber: /Bus/kernel/syscalls/<name> over all fibers, and
+ * syscalls= in the fiber's instret figure. nr < SYS_COUNT. */
+void profile_count_syscall(const struct fiber *f, unsigned nr, const char *name);
 /* Writes the figures that changed to /Bus (the scheduler calls it every few milliseconds). */
 void profile_publish(void);
 #else
@@ -40,6 +44,9 @@ static inline uint64_t *profile_kernel(enum profile_kernel_work work) { (void)wo
 static inline uint64_t *profile_user(const struct fiber *f) { (void)f; return 0; }
 static inline uint64_t *profile_syscall(const struct fiber *f) { (void)f; return 0; }
 static inline void profile_resume(uint64_t *charge) { (void)charge; }
+static inline void profile_count_syscall(const struct fiber *f, unsigned nr, const char *name) {
+    (void)f, (void)nr, (void)name;
+}
 static inline void profile_publish(void) {}
 #endif
 

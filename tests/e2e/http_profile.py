@@ -47,8 +47,11 @@ def reading(port):
             for part in value.split():
                 k, _, v = part.partition("=")
                 figures[f"{name}.{k}"] = int(v)
+        elif key.startswith("/Bus/kernel/syscalls/"):
+            figures["syscall:" + key.rsplit("/", 1)[1]] = int(value)
         elif key.startswith(("/Bus/kernel/instret/", "/Bus/net/membrane/instret/")) or \
-                key in ("/Bus/net/switch/rx_instret/frames", "/Bus/net/switch/rx_instret/median"):
+                key in ("/Bus/net/switch/rx_instret/frames", "/Bus/net/switch/rx_instret/median",
+                        "/Bus/net/membrane/rx_frames", "/Bus/net/membrane/tx_frames"):
             figures[key] = int(value)
     return figures
 
@@ -79,12 +82,31 @@ LAYERS = (  # label, how the layer's count comes from one delta
     ("Membrane: frames out to the kernel", lambda d: d.get("/Bus/net/membrane/instret/tx", 0)),
     ("Membrane: U-mode total", lambda d: d.get("membrane.user", 0)),
     ("httpd: U-mode (httpd + libnexus's link client)", lambda d: d.get("httpd.user", 0)),
-    ("other fibers (U-mode and syscalls)", lambda d: sum(v for k, v in d.items() if "." in k and
+    ("other fibers (U-mode and syscalls)", lambda d: sum(v for k, v in d.items() if is_fiber_instret(k) and
                                                          k.split(".")[0] not in ("httpd", "membrane"))),
     ("total (idle not included)", lambda d: sum(v for k, v in d.items() if (k.startswith("/Bus/kernel/instret/") and
-                                                                      not k.endswith("/idle")) or "." in k)),
+                                                                      not k.endswith("/idle")) or is_fiber_instret(k))),
     ("idle in wfi (virtual ns under -icount, not instructions)", lambda d: d.get("/Bus/kernel/instret/idle", 0)),
 )
+
+
+def is_fiber_instret(key):
+    return key.endswith((".user", ".kernel"))
+
+
+def syscall_rows(results, labels):
+    """Syscalls per unit: httpd's and the Membrane's, then each kind that any workload makes at
+    least once per unit."""
+    rows = [("  frames in / out of the Membrane", "  |  ".join(
+        "%.1f / %.1f" % (results[w]["calls"]["frames_in"], results[w]["calls"]["frames_out"]) for w in labels))]
+    for fiber in ("httpd", "membrane"):
+        rows.append((f"  syscalls by {fiber}", "  |  ".join("%.1f" % results[w]["calls"].get(f"{fiber}.syscalls", 0)
+                                                          for w in labels)))
+    kinds = sorted({k for w in labels for k, v in results[w]["calls"].items() if k.startswith("syscall:") and v >= 1},
+                   key=lambda k: -results[labels[0]]["calls"].get(k, 0))
+    for k in kinds:
+        rows.append((f"    {k[len('syscall:'):]}", "  |  ".join("%.1f" % results[w]["calls"].get(k, 0) for w in labels)))
+    return rows
 
 
 def with_netswitch(d, after):
@@ -114,6 +136,10 @@ def profile(qemu, kernel):
             d = with_netswitch(d, after)
             units = repeat * (int(path.rsplit("/", 1)[1]) / unit) if unit else repeat
             results[label] = {layer: fn(d) / units for layer, fn in LAYERS}
+            results[label]["calls"] = {k: v / units for k, v in d.items() if k.startswith("syscall:") or
+                                       k.endswith(".syscalls")}
+            results[label]["calls"]["frames_in"] = d.get("/Bus/net/membrane/rx_frames", 0) / units
+            results[label]["calls"]["frames_out"] = d.get("/Bus/net/membrane/tx_frames", 0) / units
     return results
 
 
@@ -126,7 +152,7 @@ def profile_rows(qemu, kernel):
     rows = [("guest instructions per layer (test kernel, -icount; idle subtracted)", "  |  ".join(labels))]
     for layer, _ in LAYERS:
         rows.append(("  " + layer, "  |  ".join("%.0f" % results[w][layer] for w in labels)))
-    return rows
+    return rows + syscall_rows(results, labels)
 
 
 def main():
