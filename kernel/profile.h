@@ -10,6 +10,8 @@
  *   - timer interrupts                            -> /Bus/kernel/instret/timer_irq
  *   - the scheduler, the idle loop, reaping and restarts, and this profile's own publishing
  *                                                 -> /Bus/kernel/instret/scheduler
+ *     (and, robust to the clock jumps below, how many spans it ran and their median length:
+ *      /Bus/kernel/instret/scheduler_spans, scheduler_span_median)
  *   - waiting in wfi                              -> /Bus/kernel/instret/idle
  *     (under -icount QEMU's instret is its virtual clock, which jumps over the time the guest
  *     sleeps: a span across wfi is nanoseconds of sleep, not instructions, so it is kept apart)
