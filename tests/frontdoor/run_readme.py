@@ -425,7 +425,7 @@ BENCH_FIGURES = ["boot to first fiber", "kernel image, loadable", "NetSwitch ins
                  "LWF ANNOUNCE (solicit) to first DATA frame", "LWF frames/s node 0 to node 1",
                  "TX bytes copied per payload byte", "bulk guest instructions per payload byte",
                  "rinetd bulk MB/s", "UTCP host simulation frames/s", "curl in Nexus, -o",
-                 "wrk -t1 -c8 GET /bytes/1024", "  total (idle not included)",
+                 "wrk -t1 -c8 GET /bytes/1024", "  total (idle not included",
                  # whole labels (they hold numbers of their own): the figure is what follows
                  "mosquitto messages/s host -> broker -> host, 500 messages, QoS 0",
                  "mosquitto messages/s host -> broker -> host, 500 messages, QoS 1"]
