@@ -39,8 +39,9 @@ UCFLAGS  := $(CFLAGS) -Ilib/rt -Iinclude -Iion
 LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 
 # Sources only the test kernel has (see "test build" below): the in-QEMU test runners, the
-# NetSwitch's RX cost histogram and its forged RX completions.
-KERNEL_TEST_ONLY_SRCS := kernel/selftest.c netswitch/rx_cost.c netswitch/rx_forge.c
+# guest-time profile (kernel/profile.h), the NetSwitch's RX cost histogram and its forged RX
+# completions.
+KERNEL_TEST_ONLY_SRCS := kernel/selftest.c kernel/profile.c netswitch/rx_cost.c netswitch/rx_forge.c
 KERNEL_SRCS := $(filter-out $(KERNEL_TEST_ONLY_SRCS),$(wildcard kernel/*.c hal/virtio/*.c netswitch/*.c)) ion/ion_pool.c ion/unix_lane.c
 KERNEL_ASM  := $(wildcard kernel/*.S)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/k/%.o) $(KERNEL_ASM:%.S=$(B)/k/%.o) $(B)/k/images.o
@@ -287,8 +288,9 @@ $(B)/user/membrane.full.elf: LDFLAGS += $(MEMBRANE_LIBC)
 HTTPD_SRCS := $(addprefix apps/httpd/,httpd.c conn.c routes.c status_page.c document.c snapshot.c writer.c \
                                        http_parse.c)
 $(B)/user/httpd.full.elf: $(HTTPD_SRCS:%.c=$(B)/u/%.o) $(B)/u/apps/httpd/sysinfo_nexus.o $(LIBNEXUS_OBJS)
-# httpd sends bulk bodies: libnexus copies each send into the link slot with the app's memcpy,
-# so it links the speed build too (docs/ion.md: 12.64 -> 7.63 guest instructions per payload byte).
+# httpd copies every byte it sends into its link slot (libnexus, with the app's memcpy) and
+# renders the status page with memchr and short copies: the speed build too (docs/ion.md: 12.64
+# -> 7.63 guest instructions per bulk payload byte).
 $(B)/user/httpd.full.elf: LDFLAGS += $(MEMBRANE_LIBC)
 
 # The LWF service (lwf/service/) over the portable core (lwf/), libsodium, the key file reader,
@@ -501,7 +503,7 @@ $(B)/files/%.o: $(B)/files/%.S | $(BOOTSTRAP)
 TEST_IMAGE_ELFS := $(filter-out $(B)/user/membrane.elf $(B)/user/lwf.elf,$(IMAGE_ELFS)) $(TEST_IMAGES:%=$(B)/user-test/%.elf) \
                    $(B)/user-test/capcheck.elf $(B)/user-test/membrane.elf $(B)/user-test/probe-truncated.elf \
                    $(B)/user-test/lwf.elf $(B)/user/curl.elf
-KERNEL_TEST_REBUILT_SRCS := kernel/main.c kernel/manifest.c netswitch/rx_demux.c netswitch/counters.c
+KERNEL_TEST_REBUILT_SRCS := kernel/main.c kernel/manifest.c kernel/fiber.c kernel/trap.c kernel/syscall.c netswitch/rx_demux.c netswitch/counters.c
 KERNEL_TEST_OBJS := $(filter-out $(KERNEL_TEST_REBUILT_SRCS:%.c=$(B)/k/%.o) $(B)/k/images.o,$(KERNEL_OBJS)) \
                     $(patsubst %.c,$(B)/kt/%.o,$(KERNEL_TEST_REBUILT_SRCS) $(KERNEL_TEST_ONLY_SRCS)) \
                     $(B)/kt/images.o
@@ -514,7 +516,7 @@ $(B)/kt/%.o: %.c | $(BOOTSTRAP)
 
 $(B)/mt/%.o: %.c $(LWIP_STAMP) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) $(LWIP_INC) $(MEMBRANE_CFLAGS) -DNEXUS_FAULT_INJECTION -c $< -o $@
+	$(CC) $(UCFLAGS) $(LWIP_INC) $(MEMBRANE_CFLAGS) -DNEXUS_FAULT_INJECTION -DNEXUS_TEST_BUILD -c $< -o $@
 
 # The LWF service that faults on demand (lib/fault/fault_inject.c): its receive path is
 # compiled again with NEXUS_FAULT_INJECTION, the rest is the product's.

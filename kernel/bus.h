@@ -28,7 +28,7 @@
 #define BUS_MAX_KEYS   1024
 #define BUS_OWNER_KERNEL 0u
 /* The Membrane, the busiest publisher, holds ~59 keys (counters, drops, milestones); uptime 1. */
-#define BUS_OWNER_QUOTA    64
+#define BUS_OWNER_QUOTA    96
 /* The kernel publishes 115 keys at boot (default manifest) and 2 to 6 more per fiber name. */
 #define BUS_KERNEL_RESERVE 128
 

@@ -19,6 +19,7 @@
 #include "memlayout.h"
 #include "netswitch.h"
 #include "pledge.h"
+#include "profile.h"
 #include "riscv.h"
 #include "supervisor.h"
 #include "timer.h"
@@ -105,6 +106,7 @@ __attribute__((noreturn)) static void user_resume(struct fiber *f) {
      * fiber's values. entry.S turns it off at boot; clearing it here keeps every return so. */
     csr_clear(sstatus, SSTATUS_SPP | SSTATUS_FS);
     csr_set(sstatus, SSTATUS_SPIE);
+    profile_user(f);
     user_return(&f->tf);
 }
 
@@ -251,7 +253,9 @@ static void sched(void) {
     struct fiber *f = current;
     if (*(uint64_t *)f->kstack != KSTACK_CANARY)
         panic("fiber %s#%u overflowed its kernel stack", f->name, f->id);
+    profile_kernel(PROFILE_SCHEDULER);
     context_switch(&f->ctx, &scheduler_ctx);
+    profile_syscall(f); /* back in its syscall (or its kernel function) */
 }
 
 void fiber_yield(void) {
@@ -481,7 +485,9 @@ static void idle(void) {
     netswitch_idle();
     bus_publish_stats();
     timer_arm(fiber_next_deadline());
+    uint64_t *was = profile_kernel(PROFILE_IDLE);
     __asm__ volatile("wfi");
+    profile_resume(was);
     irq_enable();
     irq_disable();
 }

@@ -26,6 +26,8 @@ uint64_t timer_ticks_from_ns(uint64_t ns) {
     return ns / 1000000000ull * hz + ns % 1000000000ull * hz / 1000000000ull;
 }
 
+uint64_t timer_hz(void) { return hz; }
+
 uint64_t timer_ns_from_ticks(uint64_t ticks) {
     return ticks / hz * 1000000000ull + ticks % hz * 1000000000ull / hz;
 }

@@ -9,6 +9,7 @@
 #include "fiber.h"
 #include "kernel.h"
 #include "plic.h"
+#include "profile.h"
 #include "riscv.h"
 #include "syscall.h"
 #include "timer.h"
@@ -48,12 +49,16 @@ void trap_publish_interrupts(void) {
         bus_setf(0, "/Bus/dev/irq/timer", "%lu", last_timer);
     }
     plic_publish();
+    profile_publish();
 }
 
 void kernel_trap(void) {
     uint64_t scause = csr_read(scause);
     if (scause & SCAUSE_INTERRUPT) {
-        interrupt(scause & ~SCAUSE_INTERRUPT, 0);
+        uint64_t cause = scause & ~SCAUSE_INTERRUPT;
+        uint64_t *was = profile_kernel(cause == IRQ_S_TIMER ? PROFILE_TIMER_IRQ : PROFILE_DEVICE_IRQ);
+        interrupt(cause, 0);
+        profile_resume(was);
         return;
     }
     panic("kernel trap: scause=%#lx stval=%#lx sepc=%#lx", scause, csr_read(stval), csr_read(sepc));
@@ -66,10 +71,12 @@ void user_trap(struct trapframe *tf) {
          * the watchdog would take a busy NIC for a spinning service. */
         uint64_t start = rdtime();
         uint64_t cause = scause & ~SCAUSE_INTERRUPT;
+        profile_kernel(cause == IRQ_S_TIMER ? PROFILE_TIMER_IRQ : PROFILE_DEVICE_IRQ);
         interrupt(cause, 1);
         fiber_interrupted(cause == IRQ_S_TIMER, rdtime() - start);
     } else if (scause == EXC_ECALL_U) {
         tf->sepc += 4; /* resume after the ecall, also when the syscall blocks */
+        profile_syscall(fiber_current());
         syscall_dispatch(fiber_current());
     } else
         fiber_kill_current(END_FAULT, scause, csr_read(stval), tf->sepc);

@@ -25,6 +25,7 @@
 #include "lease.h"
 #include "milestones.h"
 #include "netif_ion.h"
+#include "phase_profile.h"
 #include "shed_counters.h"
 #include "static_ipv4.h"
 #include "tx_buffers.h"
@@ -35,6 +36,11 @@
 
 #define IDLE_WAIT_MAX_MS 1000 /* even without lwIP timers, look around this often */
 #define PUBLISH_EVERY_MS 100
+
+#ifdef NEXUS_TEST_BUILD
+uint64_t phase_instret[PHASES];
+uint64_t phase_mark;
+#endif
 
 static struct netif nic;
 static struct netif *loopback;
@@ -150,6 +156,15 @@ static void publish_counters(void) {
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
         publish_number(counters[i].key, counters[i].value);
+#ifdef NEXUS_TEST_BUILD
+    static const char *const phase_keys[PHASES] = {
+        [PHASE_RX] = "/Bus/net/membrane/instret/rx",           [PHASE_SOCKETS] = "/Bus/net/membrane/instret/sockets",
+        [PHASE_TIMERS] = "/Bus/net/membrane/instret/timers",   [PHASE_PUBLISH] = "/Bus/net/membrane/instret/publish",
+        [PHASE_TX] = "/Bus/net/membrane/instret/tx",
+    };
+    for (int p = 0; p < PHASES; p++)
+        publish_number(phase_keys[p], phase_instret[p]);
+#endif
     struct shed_counter shed[SHED_COUNTERS];
     size_t sheds = shed_counters_read(shed, SHED_COUNTERS);
     for (size_t i = 0; i < sheds; i++)
@@ -202,13 +217,17 @@ int main(void) {
     uint64_t wait_mask = link_server_wait_mask() | 1ull << ion_netif_channel();
     uint32_t last_publish = 0;
     for (;;) {
+        phase_begin();
         unsigned work = ion_netif_poll(&nic);
+        phase_end(PHASE_RX);
         if (work)
             milestone_mark(MS_FIRST_FRAME);
         work += link_server_poll();
+        phase_end(PHASE_SOCKETS);
         netif_poll_all(); /* loopback (127.0.0.1) traffic queued by the work above */
         sys_check_timeouts();
         lease_watch(&nic);
+        phase_end(PHASE_TIMERS);
         if (state_changed || sys_now() - last_publish >= PUBLISH_EVERY_MS) {
             state_changed = 0;
             last_publish = sys_now();
@@ -216,8 +235,11 @@ int main(void) {
             publish_state();
             publish_counters();
         }
+        phase_end(PHASE_PUBLISH);
         link_server_flush();
+        phase_end(PHASE_SOCKETS);
         ion_netif_flush();
+        phase_end(PHASE_TX);
         if (work || loopback_pending()) {
             nx_yield();
             continue;

@@ -38,6 +38,9 @@ Figures so far:
     from QEMU's launch to the first `200` for `GET /` (median of 5), wrk requests/s on `/`
     with one and eight connections (keep-alive), bulk MB/s of `GET /bytes/64MiB`, the RX bytes
     copied after all that, and the smallest `-m` with which Nexus still serves `GET /`;
+  - the guest-time profile of HTTP (tests/e2e/http_profile.py, test kernel, -icount): guest
+    instructions per layer (kernel interrupts, syscalls and scheduler, the Membrane's loop
+    phases, httpd) for one GET /, one keep-alive GET /bytes/1024 and one bulk MiB;
   - rinetd 0.73 (tests/e2e/run_qemu_rinetd.py): MB/s of GET /bytes/4MiB straight from httpd and
     through rinetd's :8081 forward (lwIP's loopback inside the guest);
   - mosquitto 2.0.11 (tests/e2e/run_qemu_mosquitto.py): MQTT messages/s host -> broker -> host
@@ -61,6 +64,7 @@ import time
 
 from tests.e2e.boot_bench import boot_breakdown, restart_breakdown
 from tests.e2e.http_bench import http_bench
+from tests.e2e.http_profile import profile_rows as http_profile_rows
 from tests.e2e.run_qemu_containment import boot_test_kernel, measure_recoveries
 from tests.e2e.run_qemu_curl import BENCH_BYTES as CURL_BENCH_BYTES, bench_download as curl_download
 from tests.e2e.run_qemu_mosquitto import BENCH_MESSAGES, bench_rates, start_guest as start_mosquitto_guest
@@ -256,6 +260,7 @@ def main():
     cryptocheck = os.path.join(args.build, "user-test", "cryptocheck.elf")
     rows.append(("cryptocheck image (libsodium linked, stripped)", "%d bytes" % os.path.getsize(cryptocheck)))
     rows += http_bench(args.qemu, args.boots)
+    rows += http_profile_rows(args.qemu, test_kernel)
     rows += recovery_bench(args.qemu, test_kernel,
                            os.path.join(args.build, "bench-recovery"))
     rows += rinetd_bench(args.qemu, os.path.join(args.build, "bench-rinetd"))

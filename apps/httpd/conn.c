@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "routes.h"
@@ -197,29 +198,51 @@ static bool produce(struct conn *c) {
     return start_next_request(c);
 }
 
-/* Sends queued output, then large /bytes bodies and rendered documents straight from the pattern
- * or the rendering. */
+/* The part of the body that goes straight from the pattern or the rendering (none is produced
+ * into the output buffer): where it starts and how long it is, 0 for none. */
+static size_t direct_body(const struct conn *c, const char **p) {
+    const struct body *b = &c->body;
+    if (b->left == 0)
+        return 0;
+    if (b->kind == BODY_BYTES) {
+        size_t at = (size_t)(b->offset % PATTERN_PERIOD);
+        *p = (const char *)pattern + at;
+        return (size_t)min_u64(b->left, PATTERN_LEN - at);
+    }
+    if (b->kind == BODY_DOCUMENT && b->rendering) {
+        *p = b->rendering->text + (b->rendering->len - b->left);
+        return (size_t)b->left;
+    }
+    return 0;
+}
+
+/* Sends the queued output and, behind it, the body that goes straight from the pattern or the
+ * rendering, in one call: a head leaves in the same segment as its body, and the page costs one
+ * trip to the Membrane instead of two (make bench's profile). */
 static bool flush_output(struct conn *c, size_t *budget) {
     bool progress = false;
     while (c->writable && *budget > 0) {
-        const char *p;
-        size_t n;
-        bool direct = c->out_end == c->out_pos;
-        if (!direct) {
-            p = c->out + c->out_pos;
-            n = c->out_end - c->out_pos;
-        } else if (c->body.kind == BODY_BYTES && c->body.left > 0) {
-            size_t at = (size_t)(c->body.offset % PATTERN_PERIOD);
-            p = (const char *)pattern + at;
-            n = (size_t)min_u64(c->body.left, PATTERN_LEN - at);
-        } else if (c->body.kind == BODY_DOCUMENT && c->body.rendering && c->body.left > 0) {
-            p = c->body.rendering->text + (c->body.rendering->len - c->body.left);
-            n = (size_t)c->body.left;
-        } else {
+        struct iovec iov[2];
+        int parts = 0;
+        size_t queued = c->out_end - c->out_pos, direct = 0;
+        const char *body = NULL;
+        if (queued)
+            iov[parts++] = (struct iovec){c->out + c->out_pos, queued};
+        if ((direct = direct_body(c, &body)) > 0)
+            iov[parts++] = (struct iovec){(void *)body, direct};
+        if (parts == 0)
             break;
+        size_t n = 0, left = *budget; /* the queue first, then as much of the body as the budget leaves */
+        for (int i = 0; i < parts; i++) {
+            if (iov[i].iov_len > left)
+                iov[i].iov_len = left;
+            left -= iov[i].iov_len;
+            n += iov[i].iov_len;
         }
-        n = n < *budget ? n : *budget;
-        ssize_t k = send(c->fd, p, n, SEND_FLAGS);
+        while (iov[parts - 1].iov_len == 0)
+            parts--;
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = parts};
+        ssize_t k = sendmsg(c->fd, &msg, SEND_FLAGS);
         if (k < 0) {
             if (errno == EINTR)
                 continue;
@@ -227,12 +250,10 @@ static bool flush_output(struct conn *c, size_t *budget) {
             c->broken |= !would_block(errno);
             break;
         }
-        if (direct) {
-            c->body.offset += (size_t)k;
-            c->body.left -= (size_t)k;
-        } else {
-            c->out_pos += (size_t)k;
-        }
+        size_t from_queue = (size_t)k < queued ? (size_t)k : queued, from_body = (size_t)k - from_queue;
+        c->out_pos += from_queue;
+        c->body.offset += from_body;
+        c->body.left -= from_body;
         *budget -= (size_t)k;
         if ((size_t)k < n)
             c->writable = false; /* the socket buffer is full; wait for POLLOUT */

@@ -1,6 +1,7 @@
 /* The /Bus snapshot (snapshot.h): refreshing, sharing and reading the frozen listing copies. */
 #include "snapshot.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "sysinfo.h"
@@ -8,12 +9,34 @@
 static struct snapshot snapshots[2];
 static unsigned long long snapshot_generations;
 
+/* Indexes the listing's lines; one past SNAPSHOT_LINES_MAX cuts the listing there. */
+static void index_lines(struct snapshot *s) {
+    const char *text = s->text, *p = text, *end = text + s->len;
+    s->lines = 0;
+    while (p < end) {
+        if (s->lines == SNAPSHOT_LINES_MAX) {
+            s->len = (size_t)(p - text);
+            s->truncated = true;
+            return;
+        }
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            nl = end; /* a last line without '\n' ends at the end */
+        const char *eq = p;
+        while (eq < nl && *eq != '=')
+            eq++;
+        s->line[s->lines++] = (struct line_ref){(uint16_t)(p - text), (uint16_t)(eq - p)};
+        p = nl + 1;
+    }
+}
+
 static void snapshot_refresh(struct snapshot *s) {
     long need = sysinfo_bus_list(s->text, sizeof s->text);
     s->uptime_ms = sysinfo_uptime_ms();
     s->list_status = need;
     s->generation = ++snapshot_generations;
     s->len = 0;
+    s->lines = 0;
     s->truncated = false;
     for (size_t i = 0; i < SNAPSHOT_RENDERINGS; i++)
         s->renderings[i].doc = NULL;
@@ -27,6 +50,7 @@ static void snapshot_refresh(struct snapshot *s) {
             len--; /* a cut line would show a wrong value */
     }
     s->len = len;
+    index_lines(s);
 }
 
 static struct snapshot *newest_copy(void) {
@@ -60,18 +84,20 @@ struct snapshot *snapshot_acquire_recent(unsigned long long max_age_ms) {
     return snapshot_acquire();
 }
 
-bool line_at(const struct snapshot *s, size_t off, struct bus_line *l) {
-    if (off >= s->len)
+bool line_at(const struct snapshot *s, size_t i, struct bus_line *l) {
+    if (i >= s->lines)
         return false;
-    const char *start = s->text + off;
-    const char *nl = memchr(start, '\n', s->len - off);
-    size_t n = nl ? (size_t)(nl - start) : s->len - off;
-    const char *eq = memchr(start, '=', n);
-    l->off = off;
-    l->next = off + n + 1;
+    const struct line_ref *r = &s->line[i];
+    size_t end = i + 1 < s->lines ? (size_t)s->line[i + 1].start - 1 : s->len; /* at its '\n', or the end */
+    if (end > r->start && end == s->len && s->text[end - 1] == '\n')
+        end--; /* the last line's own '\n' */
+    const char *start = s->text + r->start;
+    size_t len = end - r->start;
+    l->off = i;
+    l->next = i + 1;
     l->path = start;
-    l->path_len = eq ? (size_t)(eq - start) : n;
-    l->value = eq ? eq + 1 : start + n;
-    l->value_len = eq ? n - l->path_len - 1 : 0;
+    l->path_len = r->path_len;
+    l->value = r->path_len < len ? start + r->path_len + 1 : start + len;
+    l->value_len = r->path_len < len ? len - r->path_len - 1 : 0;
     return true;
 }

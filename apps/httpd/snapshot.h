@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define SNAPSHOT_CAP 65536 /* the kernel lists at most this much */
 /* Document requests (snapshot_acquire_recent) reuse a listing at most this old: listing ~150 keys
@@ -20,6 +21,12 @@
 #define SNAPSHOT_REUSE_MS 100
 #define SNAPSHOT_RENDERINGS 2     /* documents kept rendered per copy: the page and /bus.json */
 #define RENDERING_CAP (32 * 1024) /* a longer document streams piece by piece (document.h) */
+/* Lines indexed per copy: a line of /Bus takes at least 8 bytes ("/Bus/k=\n"), so a listing
+ * that fits SNAPSHOT_CAP fits this too; one with more (shorter) lines is cut to its first
+ * SNAPSHOT_LINES_MAX, like one longer than SNAPSHOT_CAP. */
+#define SNAPSHOT_LINES_MAX 8192
+_Static_assert(SNAPSHOT_LINES_MAX * 8 >= SNAPSHOT_CAP, "a listing that fits must fit the line index");
+_Static_assert(SNAPSHOT_CAP <= 65536, "line offsets are 16 bits");
 
 /* A document rendered whole from one copy, for every response that shares the copy. */
 struct rendering {
@@ -37,6 +44,13 @@ struct snapshot {
     bool truncated;   /* the listing did not fit: text holds its first whole lines */
     size_t len;
     char text[SNAPSHOT_CAP]; /* lines "path=value\n", sorted by path */
+    /* Where each line starts and where its '=' is, found once per listing: a document walks
+     * every line once per section, and finding them again each time cost more than all the
+     * rendering (make bench's profile). A line ends where the next starts (or at len). */
+    size_t lines;
+    struct line_ref {
+        uint16_t start, path_len; /* text is at most 64 KiB; path_len is the line's length without '=' */
+    } line[SNAPSHOT_LINES_MAX];
     struct rendering renderings[SNAPSHOT_RENDERINGS]; /* emptied when the copy is refreshed */
 };
 
@@ -51,12 +65,12 @@ struct snapshot *snapshot_acquire_recent(unsigned long long max_age_ms);
 
 /* One "path=value" line of a snapshot. A line without '=' is all path, with an empty value. */
 struct bus_line {
-    size_t off, next; /* where it starts, where the following line starts */
+    size_t off, next; /* its number (from 0), and the following line's */
     const char *path, *value;
     size_t path_len, value_len;
 };
 
-/* The line starting at offset off; false past the end. */
-bool line_at(const struct snapshot *s, size_t off, struct bus_line *l);
+/* Line number i (from 0); false past the end. */
+bool line_at(const struct snapshot *s, size_t i, struct bus_line *l);
 
 #endif

@@ -22,6 +22,8 @@ static bool path_contains(const struct bus_line *l, size_t from, const char *wor
     return false;
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define FIBERS_PREFIX "/Bus/fibers/"
 #define SWITCH_PREFIX "/Bus/net/switch/"
 #define LWF_PEERS_PREFIX "/Bus/lwf/peers/"
@@ -141,7 +143,9 @@ static void page_top(const struct snapshot *s, struct writer *w) {
         put_u64(w, (unsigned long long)-s->list_status);
         put_str(w, ").</p>\n");
     }
-    if (s->truncated)
+    if (s->truncated && s->lines == SNAPSHOT_LINES_MAX)
+        put_str(w, "<p class=\"warn\">System tree cut to its first " STR(SNAPSHOT_LINES_MAX) " lines.</p>\n");
+    else if (s->truncated)
         put_str(w, "<p class=\"warn\">System tree cut to its first 64 KiB.</p>\n");
 }
 

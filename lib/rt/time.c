@@ -1,5 +1,5 @@
 /*
- * Time for apps: CLOCK_MONOTONIC is the time CSR since boot (SYS_CLOCK), CLOCK_REALTIME the
+ * Time for apps: CLOCK_MONOTONIC is the time CSR since boot (nx_clock_ns), CLOCK_REALTIME the
  * kernel's boot reading of the RTC plus that (SYS_REALTIME, kernel/rtc.h). picolibc's time()
  * calls gettimeofday. Without an RTC the realtime calls fail with ENODEV rather than invent a
  * date; docs/syscalls.md says so.

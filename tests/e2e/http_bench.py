@@ -2,6 +2,7 @@
 loopback port, measured with wrk and Python's http.client. Measures; never judges."""
 import http.client
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -28,12 +29,47 @@ def first_200(guest, limit=30.0):
     return None if done is None else done - guest.started
 
 
-def wrk_rate(port, connections, seconds=5):
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{port}/"],
+def wrk_rate(port, connections, seconds=5, path="/"):
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"],
                          capture_output=True, text=True).stdout
     m = re.search(r"Requests/sec:\s+([0-9.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return (float(m.group(1)) if m else None), (int(errors.group(1)) if errors else 0)
+
+
+# QEMU names its threads with this (the vCPU's is "CPU 0/TCG"), so the bench can read the host CPU
+# time the guest's CPU used per request: steadier than requests/s on a shared host, where wrk,
+# QEMU's network thread and other work compete for the same cores.
+NAMED_THREADS = " -name nexus,debug-threads=on"
+
+
+def vcpu_seconds(pid):
+    """CPU seconds (user + system) QEMU's vCPU thread has used, or None."""
+    tick = os.sysconf("SC_CLK_TCK")
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                if not f.read().startswith("CPU "):
+                    continue
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            continue
+    return None
+
+
+def wrk_row(guest, connections, path):
+    """wrk's requests/s, and the host CPU QEMU's vCPU thread spent per request meanwhile."""
+    before = vcpu_seconds(guest.proc.pid)
+    start = time.monotonic()
+    rate, bad = wrk_rate(guest.http_port, connections, path=path)
+    after = vcpu_seconds(guest.proc.pid)
+    cpu = ""
+    if rate and before is not None and after is not None:
+        cpu = ", vCPU thread %.0f us of host CPU per request" % ((after - before) * 1e6 / (rate * (time.monotonic() - start)))
+    return (f"wrk -t1 -c{connections} GET {path} (keep-alive)",
+            "%.0f requests/s%s%s" % (rate or 0, f", {bad} non-2xx" if bad else "", cpu))
 
 
 def bulk_mb_s(port, size=64 << 20):
@@ -84,13 +120,11 @@ def http_bench(qemu, boots):
     if times:
         rows.append(("boot to first HTTP 200 (median of %d)" % len(times), "%.3f s (min %.3f, max %.3f)" % (
             statistics.median(times), min(times), max(times))))
-    with http_guest(qemu) as g:
+    with http_guest(qemu + NAMED_THREADS) as g:
         if first_200(g) is None:
             return rows + [("HTTP", "no answer from httpd")]
-        for c in (1, 8):
-            rate, bad = wrk_rate(g.http_port, c)
-            rows.append((f"wrk -t1 -c{c} GET / (keep-alive)", "%.0f requests/s%s" % (
-                rate or 0, f", {bad} non-2xx" if bad else "")))
+        for c, path in ((1, "/"), (8, "/"), (8, "/bytes/1024")):
+            rows.append(wrk_row(g, c, path))
         mb = bulk_mb_s(g.http_port)
         rows.append(("bulk GET /bytes/64MiB", "%.1f MB/s" % mb if mb else "transfer failed"))
         bus = g.bus_json()

@@ -1,6 +1,7 @@
 """Checks that the image users boot (build/nexus.elf) holds only what its boot manifest runs:
-no test runner (kernel/selftest.c), no test instrument (the NetSwitch's RX cost histogram), and
-exactly the images the default manifest names. Test code lives in build/nexus-test.elf."""
+no test runner (kernel/selftest.c), no test instrument (the NetSwitch's RX cost histogram, the
+guest-time profile of kernel/profile.h), and exactly the images the default manifest names. Test
+code lives in build/nexus-test.elf."""
 import os
 import re
 import subprocess
@@ -8,7 +9,7 @@ import subprocess
 from tools.bench import embedded_images
 
 NM = "riscv64-unknown-elf-nm"
-TEST_ONLY_SYMBOLS = ["selftest_start", "nettest_start", "ns_rx_cost_record"]
+TEST_ONLY_SYMBOLS = ["selftest_start", "nettest_start", "ns_rx_cost_record", "profile_publish"]
 
 
 def default_manifest_images(path="kernel/manifest.c"):

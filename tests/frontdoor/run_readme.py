@@ -461,6 +461,7 @@ BENCH_FIGURES = ["boot to first fiber", "kernel image, loadable", "NetSwitch ins
                  "TX bytes copied per payload byte", "bulk guest instructions per payload byte",
                  "rinetd bulk MB/s", "UTCP host simulation frames/s", "curl in Nexus, -o",
                  "node 1 <- node 0 httpd, 16 MiB, 0 % loss: lwIP TCP (curl) vs UTCP (utcpget)",
+                 "wrk -t1 -c8 GET /bytes/1024", "  total (idle not included",
                  # whole labels (they hold numbers of their own): the figure is what follows
                  "mosquitto messages/s host -> broker -> host, 500 messages, QoS 0",
                  "mosquitto messages/s host -> broker -> host, 500 messages, QoS 1"]

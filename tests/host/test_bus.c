@@ -249,7 +249,7 @@ static void test_publish_stats(void) {
     bus_list("/Bus/bus", buf, sizeof buf);
     CHECK("stats_published",
           strcmp(buf, "/Bus/bus/capacity=1024\n/Bus/bus/kernel_failures=1\n/Bus/bus/kernel_reserve=128\n"
-                      "/Bus/bus/keys=8\n/Bus/bus/owner_quota=64\n/Bus/bus/refused_quota=0\n"
+                      "/Bus/bus/keys=8\n/Bus/bus/owner_quota=96\n/Bus/bus/refused_quota=0\n"
                       "/Bus/bus/refused_reserve=0\n") == 0);
     CHECK("stats_kernel_owned", bus_set("/Bus/bus/keys", "0", FIBER_A) == -EPERM && bus_owned_by(BUS_OWNER_KERNEL) == 7);
     int made = 0;

@@ -189,6 +189,19 @@ static void size_edges(void) {
     s = check_documents("over");
     CHECK("over.cut_at_a_line", s->truncated && s->len > SNAPSHOT_CAP - 64 && s->text[s->len - 1] == '\n');
     snapshot_release(s);
+
+    /* More lines than the line index holds, in fewer bytes than SNAPSHOT_CAP (shorter than any
+     * /Bus line): cut after the index's last line, and the page says so. */
+    struct text many = {0};
+    for (unsigned long i = 0; i < SNAPSHOT_LINES_MAX + 100; i++)
+        text_addf(&many, "%04lx=%lu\n", i, 1); /* 7 bytes */
+    script_sysinfo_set(many.buf, many.len, UPTIME_MS);
+    s = check_documents("many_lines");
+    CHECK("many_lines.cut", s->truncated && s->lines == SNAPSHOT_LINES_MAX && s->len == SNAPSHOT_LINES_MAX * 7u);
+    CHECK("many_lines.says_so", has(&html, "<p class=\"warn\">System tree cut to its first 8192 lines.</p>"));
+    CHECK("many_lines.last_kept", has(&json, "\"1fff\": \"1\"") && !has(&json, "\"2000\""));
+    snapshot_release(s);
+    free(many.buf);
     free(fits.buf);
     free(exact.buf);
     free(over.buf);

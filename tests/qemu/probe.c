@@ -170,6 +170,13 @@ static void mode_sleep(void) {
     nx_yield();
     __asm__ volatile("rdtime %0" : "=r"(r1));
     check("sched.rdtime_from_user", r1 >= r0 && r0 != 0, "rdtime %lu -> %lu", (unsigned long)r0, (unsigned long)r1);
+    /* nx_clock_ns reads the time CSR itself after its first call (lib/rt/nexus.c): it must agree
+     * with the kernel's clock syscall read between two of its readings. */
+    uint64_t before = nx_clock_ns();
+    uint64_t kernel = (uint64_t)nx_syscall(SYS_CLOCK, 0, 0, 0, 0, 0, 0);
+    uint64_t after = nx_clock_ns();
+    check("sched.user_clock_agrees_with_syscall", before <= kernel && kernel <= after && after - before < NX_MS(100),
+          "%lu, kernel %lu, %lu", (unsigned long)before, (unsigned long)kernel, (unsigned long)after);
 }
 
 static void mode_wait(void) {
