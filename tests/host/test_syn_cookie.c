@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "client_frames.h"
 #include "fake_port.h"
 #include "frame_repair.h"
 #include "lwip/init.h"
@@ -37,14 +38,6 @@
 #define FLAG_RST 0x04
 #define FLAG_PSH 0x08
 #define FLAG_ACK 0x10
-
-static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-static const uint8_t client_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
-static const uint8_t client_ip[4] = {10, 0, 2, 2};
-static const uint8_t guest_ip[4] = {10, 0, 2, 15};
-/* IPv6: the guest's link-local address (from its MAC) and the client's */
-static const uint8_t guest_ip6[16] = {0xfe, 0x80, [8] = 0x50, 0x54, 0x00, 0xff, 0xfe, 0x12, 0x34, 0x56};
-static const uint8_t client_ip6[16] = {0xfe, 0x80, [15] = 2};
 
 static uint32_t now_ms = 1000;
 static uint32_t random_state = 0x9e3779b9u;
@@ -126,92 +119,38 @@ static void step(void) {
     ion_netif_flush();
 }
 
-/* An IPv4 TCP segment to the guest's :80, checksums made right by frame_repair. */
+static void deliver(uint8_t *f, uint32_t len) {
+    frame_repair(NULL, f, len);
+    undelivered += fake_port_deliver(f, len) != 0;
+    step();
+}
+
+/* An IPv4 TCP segment to the guest's :80, with an MSS option if asked. */
 static void send_segment(const uint8_t src_ip[4], uint16_t src_port, uint32_t seq, uint32_t ack, uint8_t flags,
                          const char *data, int mss_option) {
-    uint8_t f[ETH_LEN + IP_LEN + TCP_LEN + 4 + 64] = {0};
-    size_t opt = mss_option ? 4 : 0, n = data ? strlen(data) : 0;
-    size_t ip_total = IP_LEN + TCP_LEN + opt + n;
-    memcpy(f, guest_mac, 6);
-    memcpy(f + 6, client_mac, 6);
-    f[12] = 0x08;
-    uint8_t *ip = f + ETH_LEN;
-    ip[0] = 0x45, ip[2] = (uint8_t)(ip_total >> 8), ip[3] = (uint8_t)ip_total, ip[8] = 64, ip[9] = 6;
-    memcpy(ip + 12, src_ip, 4);
-    memcpy(ip + 16, guest_ip, 4);
-    uint8_t *tcp = ip + IP_LEN;
-    tcp[0] = (uint8_t)(src_port >> 8), tcp[1] = (uint8_t)src_port, tcp[3] = HTTP_PORT;
-    for (int i = 0; i < 4; i++)
-        tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i)), tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
-    tcp[12] = (uint8_t)(((TCP_LEN + opt) / 4) << 4), tcp[13] = flags, tcp[14] = 0xff, tcp[15] = 0xff;
-    if (mss_option)
-        tcp[20] = 2, tcp[21] = 4, tcp[22] = 1460 >> 8, tcp[23] = 1460 & 0xff;
-    memcpy(tcp + TCP_LEN + opt, data ? data : "", n);
-    uint32_t len = (uint32_t)(ETH_LEN + ip_total);
-    frame_repair(NULL, f, len);
-    undelivered += fake_port_deliver(f, len) != 0;
-    step();
+    uint8_t f[CLIENT_FRAME_MAX] = {0};
+    const struct client_segment seg = {src_ip, 0, src_port, seq, ack, flags, mss_option ? 1460 : 0, data};
+    deliver(f, client_tcp_frame(f, &seg));
 }
 
-/* The IPv6 header of a frame from `src` to the guest, payload_len bytes of next header `next`. */
-static uint8_t *ip6_frame(uint8_t *f, const uint8_t src[16], size_t payload_len, uint8_t next, uint8_t hop_limit) {
-    memcpy(f, guest_mac, 6);
-    memcpy(f + 6, client_mac, 6);
-    f[12] = 0x86, f[13] = 0xdd;
-    uint8_t *ip = f + ETH_LEN;
-    ip[0] = 0x60, ip[4] = (uint8_t)(payload_len >> 8), ip[5] = (uint8_t)payload_len, ip[6] = next, ip[7] = hop_limit;
-    memcpy(ip + 8, src, 16);
-    memcpy(ip + 24, guest_ip6, 16);
-    return ip + IP6_LEN;
-}
-
-/* An IPv6 TCP segment to the guest's link-local :80 (checksum made right by frame_repair). */
+/* An IPv6 TCP segment to the guest's link-local :80 (a SYN announces an MSS). */
 static void send_segment6(const uint8_t src[16], uint16_t src_port, uint32_t seq, uint32_t ack, uint8_t flags,
                           const char *data) {
-    uint8_t f[ETH_LEN + IP6_LEN + TCP_LEN + 4 + 64] = {0};
-    size_t opt = flags & FLAG_SYN ? 4 : 0, n = data ? strlen(data) : 0;
-    uint8_t *tcp = ip6_frame(f, src, TCP_LEN + opt + n, 6, 64);
-    tcp[0] = (uint8_t)(src_port >> 8), tcp[1] = (uint8_t)src_port, tcp[3] = HTTP_PORT;
-    for (int i = 0; i < 4; i++)
-        tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i)), tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
-    tcp[12] = (uint8_t)(((TCP_LEN + opt) / 4) << 4), tcp[13] = flags, tcp[14] = 0xff, tcp[15] = 0xff;
-    if (opt)
-        tcp[20] = 2, tcp[21] = 4, tcp[22] = 1440 >> 8, tcp[23] = 1440 & 0xff;
-    memcpy(tcp + TCP_LEN + opt, data ? data : "", n);
-    uint32_t len = (uint32_t)(ETH_LEN + IP6_LEN + TCP_LEN + opt + n);
-    frame_repair(NULL, f, len);
-    undelivered += fake_port_deliver(f, len) != 0;
-    step();
+    uint8_t f[CLIENT_FRAME_MAX] = {0};
+    const struct client_segment seg = {src, 1, src_port, seq, ack, flags, flags & FLAG_SYN ? 1440 : 0, data};
+    deliver(f, client_tcp_frame(f, &seg));
 }
 
-/* A neighbor solicitation from the client for the guest's link-local address, with the client's
- * MAC: lwIP learns the client as a neighbour, so that it can answer it at once. */
+/* The client known to lwIP over IPv6 (a neighbor solicitation), so that it can answer it at once. */
 static void solicit6(void) {
-    uint8_t f[ETH_LEN + IP6_LEN + 32] = {0};
-    uint8_t *icmp = ip6_frame(f, client_ip6, 32, 58, 255);
-    icmp[0] = 135; /* neighbor solicitation */
-    memcpy(icmp + 8, guest_ip6, 16);
-    icmp[24] = 1, icmp[25] = 1; /* source link-layer address option */
-    memcpy(icmp + 26, client_mac, 6);
-    frame_repair(NULL, f, sizeof f);
-    undelivered += fake_port_deliver(f, sizeof f) != 0;
-    step();
+    uint8_t f[CLIENT_FRAME_MAX] = {0};
+    deliver(f, client_neighbor_solicitation(f));
 }
 
 /* An ARP reply from `ip` at the client's MAC, so that lwIP can answer it at once. */
 static void announce(const uint8_t ip[4]) {
-    uint8_t f[ETH_LEN + 28] = {0};
-    memcpy(f, guest_mac, 6);
-    memcpy(f + 6, client_mac, 6);
-    f[12] = 0x08, f[13] = 0x06;
-    uint8_t *arp = f + ETH_LEN;
-    arp[1] = 1, arp[2] = 0x08, arp[4] = 6, arp[5] = 4, arp[7] = 2; /* Ethernet, IPv4, reply */
-    memcpy(arp + 8, client_mac, 6);
-    memcpy(arp + 14, ip, 4);
-    memcpy(arp + 18, guest_mac, 6);
-    memcpy(arp + 24, guest_ip, 4);
-    undelivered += fake_port_deliver(f, sizeof f) != 0;
-    step();
+    uint8_t f[CLIENT_FRAME_MAX] = {0};
+    deliver(f, client_arp_reply(f, ip));
 }
 
 static struct tcp_pcb *half_open_of(uint16_t remote_port) {
@@ -223,7 +162,7 @@ static struct tcp_pcb *half_open_of(uint16_t remote_port) {
 
 static void bring_up(void) {
     lwip_init();
-    fake_port_init(guest_mac, on_tx);
+    fake_port_init(user_net_guest_mac, on_tx);
     struct tcp_pcb *tcp = tcp_new_ip_type(IPADDR_TYPE_ANY);
     tcp_bind(tcp, IP_ANY_TYPE, HTTP_PORT);
     struct tcp_pcb *listener = tcp_listen_with_backlog(tcp, BACKLOG);
@@ -236,7 +175,7 @@ static void bring_up(void) {
     netif_create_ip6_linklocal_address(&nic, 1);
     netif_ip6_addr_set_state(&nic, 0, IP6_ADDR_PREFERRED);
     step();
-    announce(client_ip);
+    announce(user_net_client_ip);
     solicit6();
 }
 
@@ -266,7 +205,7 @@ static void cookie_encoding(void) {
 }
 
 static void evicted_connection_comes_back(void) {
-    send_segment(client_ip, CLIENT_PORT, CLIENT_ISN, 0, FLAG_SYN, NULL, 1);
+    send_segment(user_net_client_ip, CLIENT_PORT, CLIENT_ISN, 0, FLAG_SYN, NULL, 1);
     CHECK("synack_sent", to_client.synacks == 1 && half_open_of(CLIENT_PORT) != NULL);
     uint32_t cookie = to_client.synack_seq;
     for (uint16_t i = 0; i < BACKLOG; i++) {
@@ -275,7 +214,7 @@ static void evicted_connection_comes_back(void) {
     }
     CHECK("client_half_open_evicted", half_open_of(CLIENT_PORT) == NULL && tcp_syn_guard_evicted() >= 1);
 
-    send_segment(client_ip, CLIENT_PORT, CLIENT_ISN + 1, cookie + 1, FLAG_ACK | FLAG_PSH, "GET / HTTP/1.0\r\n\r\n", 0);
+    send_segment(user_net_client_ip, CLIENT_PORT, CLIENT_ISN + 1, cookie + 1, FLAG_ACK | FLAG_PSH, "GET / HTTP/1.0\r\n\r\n", 0);
     CHECK("no_reset_for_the_client", to_client.resets[0] == 0);
     CHECK("connection_re_created_and_accepted", app.accepted == 1 && app.remote_port == CLIENT_PORT);
     CHECK("request_delivered_whole", app.len == 18 && memcmp(app.data, "GET / HTTP/1.0\r\n\r\n", 18) == 0);
@@ -291,9 +230,9 @@ static void evicted_connection_comes_back(void) {
 static void stray_acks_reset(void) {
     unsigned accepted = app.accepted;
     uint64_t recovered = tcp_syn_guard_recovered();
-    send_segment(client_ip, CLIENT_PORT + 1, 5000, 0x12345678, FLAG_ACK, NULL, 0);
+    send_segment(user_net_client_ip, CLIENT_PORT + 1, 5000, 0x12345678, FLAG_ACK, NULL, 0);
     CHECK("made_up_ack_reset", to_client.resets[1] == 1);
-    send_segment(client_ip, CLIENT_PORT + 1, 5000, to_client.synack_seq + 2, FLAG_ACK, NULL, 0);
+    send_segment(user_net_client_ip, CLIENT_PORT + 1, 5000, to_client.synack_seq + 2, FLAG_ACK, NULL, 0);
     CHECK("another_connections_cookie_reset", to_client.resets[1] == 2);
     CHECK("stray_acks_not_recovered", tcp_syn_guard_recovered() == recovered && app.accepted == accepted);
 }
@@ -324,7 +263,7 @@ static void evicted_ipv6_connection_comes_back(void) {
     unsigned accepted = app.accepted, resets = to_client.resets[1];
     uint64_t recovered = tcp_syn_guard_recovered();
     app.len = 0;
-    send_segment6(client_ip6, CLIENT_PORT + 1, CLIENT_ISN, 0, FLAG_SYN, NULL);
+    send_segment6(user_net_client_ip6, CLIENT_PORT + 1, CLIENT_ISN, 0, FLAG_SYN, NULL);
     CHECK("ipv6_synack_sent", half_open_of(CLIENT_PORT + 1) != NULL);
     uint32_t cookie = to_client.synack_seq;
     for (uint16_t i = 0; i < BACKLOG; i++) {
@@ -332,7 +271,7 @@ static void evicted_ipv6_connection_comes_back(void) {
         send_segment6(spoofed, (uint16_t)(52000 + i), 3333u * (i + 1), 0, FLAG_SYN, NULL);
     }
     CHECK("ipv6_client_half_open_evicted", half_open_of(CLIENT_PORT + 1) == NULL);
-    send_segment6(client_ip6, CLIENT_PORT + 1, CLIENT_ISN + 1, cookie + 1, FLAG_ACK | FLAG_PSH, "GET / HTTP/1.0\r\n\r\n");
+    send_segment6(user_net_client_ip6, CLIENT_PORT + 1, CLIENT_ISN + 1, cookie + 1, FLAG_ACK | FLAG_PSH, "GET / HTTP/1.0\r\n\r\n");
     CHECK("ipv6_no_reset_for_the_client", to_client.resets[1] == resets);
     CHECK("ipv6_connection_re_created_with_the_request",
           app.accepted == accepted + 1 && app.remote_port == CLIENT_PORT + 1 && app.len == 18 &&

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "client_frames.h"
 #include "fake_port.h"
 #include "frame_repair.h"
 #include "lwip/init.h"
@@ -34,11 +35,6 @@
 #define FLAG_RST 0x04
 #define FLAG_ACK 0x10
 #define STREAM_MAX (256 * 1024)
-
-static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-static const uint8_t client_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
-static const uint8_t client_ip[4] = {10, 0, 2, 2};
-static const uint8_t guest_ip[4] = {10, 0, 2, 15};
 
 static uint32_t now_ms = 1000;
 static uint32_t random_state = 0x2545f491u;
@@ -104,25 +100,12 @@ static void step(void) {
 
 /* A segment from the client to the guest's :80 (no payload), checksums made right. */
 static void client_sends(uint32_t seq, uint32_t ack, uint8_t flags) {
-    uint8_t f[ETH_LEN + IP_LEN + TCP_LEN + 4] = {0};
-    size_t opt = flags & FLAG_SYN ? 4 : 0, ip_total = IP_LEN + TCP_LEN + opt;
-    memcpy(f, guest_mac, 6);
-    memcpy(f + 6, client_mac, 6);
-    f[12] = 0x08;
-    uint8_t *ip = f + ETH_LEN;
-    ip[0] = 0x45, ip[2] = (uint8_t)(ip_total >> 8), ip[3] = (uint8_t)ip_total, ip[8] = 64, ip[9] = 6;
-    memcpy(ip + 12, client_ip, 4);
-    memcpy(ip + 16, guest_ip, 4);
-    uint8_t *tcp = ip + IP_LEN;
-    uint16_t port = (uint16_t)(CLIENT_PORT + (cur - streams));
-    tcp[0] = (uint8_t)(port >> 8), tcp[1] = (uint8_t)port, tcp[3] = HTTP_PORT;
-    for (int i = 0; i < 4; i++)
-        tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i)), tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
-    tcp[12] = (uint8_t)(((TCP_LEN + opt) / 4) << 4), tcp[13] = flags, tcp[14] = 0xff, tcp[15] = 0xff;
-    if (opt)
-        tcp[20] = 2, tcp[21] = 4, tcp[22] = 1460 >> 8, tcp[23] = 1460 & 0xff;
-    frame_repair(NULL, f, (uint32_t)(ETH_LEN + ip_total));
-    fake_port_deliver(f, (uint32_t)(ETH_LEN + ip_total));
+    uint8_t f[CLIENT_FRAME_MAX] = {0};
+    const struct client_segment seg = {user_net_client_ip, 0, (uint16_t)(CLIENT_PORT + (cur - streams)), seq, ack,
+                                       flags, flags & FLAG_SYN ? 1460 : 0, NULL};
+    uint32_t len = client_tcp_frame(f, &seg);
+    frame_repair(NULL, f, len);
+    fake_port_deliver(f, len);
     step();
 }
 
@@ -142,17 +125,8 @@ static void client_acks_up_to(uint32_t bytes) {
 }
 
 static void announce_client(void) {
-    uint8_t f[ETH_LEN + 28] = {0};
-    memcpy(f, guest_mac, 6);
-    memcpy(f + 6, client_mac, 6);
-    f[12] = 0x08, f[13] = 0x06;
-    uint8_t *arp = f + ETH_LEN;
-    arp[1] = 1, arp[2] = 0x08, arp[4] = 6, arp[5] = 4, arp[7] = 2;
-    memcpy(arp + 8, client_mac, 6);
-    memcpy(arp + 14, client_ip, 4);
-    memcpy(arp + 18, guest_mac, 6);
-    memcpy(arp + 24, guest_ip, 4);
-    fake_port_deliver(f, sizeof f);
+    uint8_t f[CLIENT_FRAME_MAX] = {0};
+    fake_port_deliver(f, client_arp_reply(f, user_net_client_ip));
     step();
 }
 
@@ -166,7 +140,7 @@ static void bring_up(void) {
     for (uint32_t i = 0; i < STREAM_MAX; i++)
         pattern[i] = (uint8_t)(i % 251);
     lwip_init();
-    fake_port_init(guest_mac, on_tx);
+    fake_port_init(user_net_guest_mac, on_tx);
     struct tcp_pcb *tcp = tcp_new_ip_type(IPADDR_TYPE_ANY);
     tcp_bind(tcp, IP_ANY_TYPE, HTTP_PORT);
     tcp_accept(tcp_listen(tcp), on_accept);
