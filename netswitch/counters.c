@@ -27,21 +27,18 @@ static uint64_t rx_delivered(void) {
     return n;
 }
 
-uint64_t ns_port_rx_frames(unsigned port) {
+/* A lane counter summed over the lanes that lead to `port`. */
+static uint64_t port_sum(unsigned port, uint64_t (*count)(const struct rx_lane *)) {
     uint64_t n = 0;
     for (unsigned l = 1; l < NS_LANES; l++)
         if (ns_switch.lanes[l].port_index == port)
-            n += ns_lane_delivered(&ns_switch.lanes[l]);
+            n += count(&ns_switch.lanes[l]);
     return n;
 }
 
-uint64_t ns_port_rx_bytes(unsigned port) {
-    uint64_t n = 0;
-    for (unsigned l = 1; l < NS_LANES; l++)
-        if (ns_switch.lanes[l].port_index == port)
-            n += ns_lane_bytes(&ns_switch.lanes[l]);
-    return n;
-}
+uint64_t ns_port_rx_frames(unsigned port) { return port_sum(port, ns_lane_delivered); }
+
+uint64_t ns_port_rx_bytes(unsigned port) { return port_sum(port, ns_lane_bytes); }
 
 void ns_publish_port_holder(unsigned port) {
     char path[BUS_PATH_MAX];
