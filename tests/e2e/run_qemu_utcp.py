@@ -443,10 +443,11 @@ def membrane_fault(wire, ids):
     long body from node 0's httpd over UTCP: only httpd's TCP listener is set up again, and the
     UTCP response arrives whole."""
     a, b = wire.guests
-    size = 16 * MIB
+    size = 64 * MIB  # at 12 MB/s 16 MiB was over before the fault
     start, b_start = a.console.mark(), b.console.mark()
     b.type_line(f"run utcpget {ids[0]} /bytes/{size}")
-    time.sleep(2.0)
+    b.console.wait_for("supervisor: started utcpget#", 10, b_start)
+    time.sleep(0.5)  # the session is up since the first tests: the response is under way
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as trigger:
         trigger.sendto(b"null", ("127.0.0.1", a.net.udp[MEMBRANE_FAULT_UDP_PORT]))
     restarted = a.console.wait_for("supervisor: restarted membrane#", 20, start) is not None
