@@ -27,7 +27,7 @@ on TCP. A pcap of the wire is kept (the first 128 bytes of each frame: the strea
     httpd's TCP side serves a keep-alive connection from the host throughout without a break,
     the Membrane and httpd are not restarted, and streams and utcpget work again;
   - node 0's Membrane faulting (its trigger through node 0's user network) while node 1 fetches
-    16 MiB from node 0's httpd over UTCP: httpd sets up its TCP listener again and the UTCP
+    64 MiB from node 0's httpd over UTCP: httpd sets up its TCP listener again and the UTCP
     response arrives whole.
 Output: PASS/FAIL lines for tests/run.py, INFO lines with the figures (MB/s under each loss);
 with --bench a BENCH line only, for tools/bench.py (with the goodput of node 1's utcpget of
