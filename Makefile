@@ -417,7 +417,7 @@ RUNTIME_ARCHIVE := $(B)/rt/libnexus-runtime.a
 CURL_CC        := $(CC) $(PICO) $(LINKARCH) -I$(CURDIR)/lib/libnexus/include -I$(CURDIR)/lib/rt -I$(CURDIR)/include
 CURL_CONFIGURE := --host=riscv64-unknown-elf --disable-shared --enable-static --disable-dependency-tracking \
                   --without-ssl --without-zlib --without-brotli --without-zstd --without-libpsl --without-libidn2 \
-                  --without-nghttp2 --without-librtmp --without-ca-bundle --without-ca-path --disable-ipv6 \
+                  --without-nghttp2 --without-librtmp --without-ca-bundle --without-ca-path --enable-ipv6 \
                   --disable-threaded-resolver --disable-pthreads --disable-ftp --disable-file --disable-ldap \
                   --disable-ldaps --disable-rtsp --disable-dict --disable-telnet --disable-tftp --disable-pop3 \
                   --disable-imap --disable-smb --disable-smtp --disable-gopher --disable-mqtt --disable-manual \

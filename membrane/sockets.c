@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "link/server.h"
+#include "lwip/netif.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "nexus/syscall.h"
@@ -65,7 +66,15 @@ static int to_ip(const struct nxs_addr *a, ip_addr_t *ip) {
         uint32_t w[4];
         memcpy(w, a->ip, 16);
         IP_ADDR6(ip, w[0], w[1], w[2], w[3]);
+        /* A link-local or other scoped address needs a zone for lwIP to route it. The Membrane
+         * has one link: scope id 0 means that link (an app need not know its index), its own
+         * index is accepted, any other is no such device. A global address gets no zone. */
         ip6_addr_clear_zone(ip_2_ip6(ip));
+        if (netif_default && ip6_addr_has_scope(ip_2_ip6(ip), IP6_UNKNOWN)) {
+            if (a->scope != 0 && a->scope != netif_get_index(netif_default))
+                return -ENODEV;
+            ip6_addr_assign_zone(ip_2_ip6(ip), IP6_UNKNOWN, netif_default);
+        }
         /* An IPv4-mapped address is an IPv4 destination for lwIP. */
         if (ip6_addr_isipv4mappedipv6(ip_2_ip6(ip))) {
             uint32_t v4 = w[3];
@@ -92,6 +101,8 @@ void from_ip(const ip_addr_t *ip, u16_t port, int family, struct nxs_addr *out) 
     } else {
         out->family = AF_INET6;
         memcpy(out->ip, ip_2_ip6(ip)->addr, 16);
+        if (ip6_addr_has_zone(ip_2_ip6(ip)))
+            out->scope = ip6_addr_zone(ip_2_ip6(ip));
     }
 }
 

@@ -61,12 +61,21 @@ struct options {
 union listen_address {
     struct sockaddr any;
     struct sockaddr_in in;
+    struct sockaddr_in6 in6;
 #ifdef AF_UTCP
     struct sockaddr_utcp utcp;
 #endif
 };
 
+/* No bind address: IPv6's any address, which takes IPv4 too (IPV6_V6ONLY off, open_listener),
+ * so the page is reachable on every address the node has, link-local included. */
 static socklen_t tcp_address(const struct options *o, union listen_address *a) {
+    if (o->bind_addr == INADDR_ANY) {
+        a->in6.sin6_family = AF_INET6;
+        a->in6.sin6_port = htons((uint16_t)o->port);
+        a->in6.sin6_addr = in6addr_any;
+        return sizeof a->in6;
+    }
     a->in.sin_family = AF_INET;
     a->in.sin_port = htons((uint16_t)o->port);
     a->in.sin_addr.s_addr = htonl(o->bind_addr);
@@ -85,7 +94,6 @@ static socklen_t utcp_address(const struct options *o, union listen_address *a) 
 /* A socket family httpd listens on. */
 struct listener_kind {
     const char *name; /* on the console */
-    int domain;
     socklen_t (*address)(const struct options *o, union listen_address *a);
     /* A response leaves in a few sends (head, pieces of a page); Nagle would hold each later
      * piece until the client's delayed ACK of the first. UTCP has no Nagle. */
@@ -94,9 +102,9 @@ struct listener_kind {
 };
 
 static const struct listener_kind kinds[] = {
-    {"TCP", AF_INET, tcp_address, true, "listening on port"},
+    {"TCP", tcp_address, true, "listening on port"},
 #ifdef AF_UTCP
-    {"UTCP", AF_UTCP, utcp_address, false, "serving UTCP stream"},
+    {"UTCP", utcp_address, false, "serving UTCP stream"},
 #endif
 };
 
@@ -119,17 +127,19 @@ static bool set_nonblocking(int fd) {
 
 /* One attempt; on failure returns -1 with errno set and *step naming the call that failed. */
 static int open_listener(const struct listener_kind *k, const struct options *o, const char **step) {
-    int fd = socket(k->domain, SOCK_STREAM, 0);
+    union listen_address addr;
+    memset(&addr, 0, sizeof addr);
+    socklen_t len = k->address(o, &addr);
+    int fd = socket(addr.any.sa_family, SOCK_STREAM, 0);
     if (fd < 0) {
         *step = "socket";
         return -1;
     }
-    int one = 1;
+    int one = 1, zero = 0;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* best effort */
-    union listen_address addr;
-    memset(&addr, 0, sizeof addr);
-    socklen_t len = k->address(o, &addr);
-    if (bind(fd, &addr.any, len) < 0)
+    if (addr.any.sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0)
+        *step = "setsockopt IPV6_V6ONLY";
+    else if (bind(fd, &addr.any, len) < 0)
         *step = "bind";
     else if (listen(fd, LISTEN_BACKLOG) < 0)
         *step = "listen";

@@ -1,10 +1,10 @@
 """UTCP against lwIP's TCP between the same two QEMU nodes, for make bench (and a check of the
-static IPv4 address a node takes from its bootargs).
+static IPv4 address a node takes from its bootargs, and of a fetch over IPv6 link-local).
 
     python3 -m tests.e2e.run_qemu_tcp_vs_utcp --qemu "QEMU COMMAND"   (from the project root)
 
 Both nodes boot the test kernel with a static address on the wire (bootargs ipv4=10.77.0.N/24:
-no DHCP server is there) and no user network. The relay passes IPv4 and ARP as well as UTCP,
+no DHCP server is there) and no user network. The relay passes IPv4, ARP and IPv6 as well as UTCP,
 and the same seeded loss (no duplication or reordering) applies to all of them. Node 1 fetches
 16 MiB from node 0's httpd twice, one way, at 0 % and at 5 % loss:
   - over TCP: Debian's curl, `-o /dev/null`, its own figures (-w size_download, time_total; a
@@ -15,13 +15,16 @@ UTCP's reports (NACK + WINDOW), per MiB received; and the frames node 1's own Ne
 dropped for the receiving service meanwhile (ring full or over budget: loss the relay did not
 make).
 Checks (PASS/FAIL for tests/run.py and this run's own reading): both nodes say `static` under
-/Bus/net/ipv4/state with their address, and the lossless TCP transfer is whole.
+/Bus/net/ipv4/state with their address, node 1's curl of http://[node 0's link-local]/ gets a
+200 (the Membrane gives a zoneless link-local address its one link), and the lossless TCP
+transfer is whole.
 Output: PASS/FAIL lines, then one BENCH line for tools/bench.py.
 """
 import argparse
 import os
 import re
 import sys
+import time
 
 from tests.e2e.run_qemu_utcp import MIB, UtcpOnly, WATCHDOG_MS, bus_number, httpd_goodput, ready, run_app
 from tests.harness.report import Report
@@ -30,7 +33,7 @@ from tools.wirepeer import Impairment, PcapWriter
 
 ADDRESSES = ["10.77.0.1", "10.77.0.2"]
 PREFIX = 24
-PASSED = (b"\x08\x00", b"\x08\x06")  # IPv4, ARP: besides UTCP's 0x88B5
+PASSED = (b"\x08\x00", b"\x08\x06", b"\x86\xdd")  # IPv4, ARP, IPv6: besides UTCP's 0x88B5
 TCP_MAX_S = 60  # curl's --max-time: lwIP's TCP at 5 % loss needs minutes for 16 MiB; make bench must end
 CURL_FIGURES = re.compile(r"^(\d+),(\d+(?:\.\d+)?)$")  # -w: size_download,time_total
 
@@ -68,6 +71,23 @@ def static_addresses(wire):
         state, addr = bus.get("/Bus/net/ipv4/state"), bus.get("/Bus/net/ipv4/addr")
         report(f"node{node}_static_ipv4", state == "static" and addr == ADDRESSES[node],
                f"state {state}, addr {addr}")
+
+
+def link_local_fetch(wire):
+    """Node 1's curl of node 0's httpd at its IPv6 link-local address, written without a zone:
+    the Membrane's one link is the zone (membrane/sockets.c)."""
+    deadline = time.monotonic() + 20
+    while True:  # published "ADDR (tentative)" until duplicate address detection ends
+        addr = wire.guests[0].console_bus("/Bus/net/ipv6").get("/Bus/net/ipv6/linklocal") or ""
+        if "(" not in addr or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if not addr.lower().startswith("fe80:") or "(" in addr:
+        report("link_local_fetch", False, f"node 0 has no link-local address: {addr}")
+        return
+    code, lines = run_app(wire.guests[1], "curl", f"-sm20 -o/dev/null -w%{{http_code}}\\n http://[{addr}]/bytes/1024", 60)
+    report("link_local_fetch", code == 0 and any(l.strip() == "200" for l in lines),
+           f"curl http://[{addr}]/ exit {code}: {lines[-3:]}")
 
 
 def set_loss(wire, seed, loss):
@@ -140,6 +160,7 @@ def main():
         if not ids:
             return 1
         static_addresses(wire)
+        link_local_fetch(wire)
         for loss in (int(v) for v in args.losses.split(",")):
             m = measure(wire, ids, args.seed, loss / 100, size)
             if loss == 0:
