@@ -96,6 +96,8 @@ void netswitch_publish(void) {
     bus_setf(0, "/Bus/net/nic/link", "%s", virtio_net_info()->link_up ? "up" : "down");
     published_bad_used = virtio_net_bad_used();
     bus_setf(0, "/Bus/net/nic/bad_used", "%lu", published_bad_used);
+    bus_setf(0, "/Bus/net/nic/notifies", "%lu", virtio_net_notifies().sent);
+    bus_setf(0, "/Bus/net/nic/notifies_skipped", "%lu", virtio_net_notifies().skipped);
     ns_rx_cost_publish();
     published_rx_delivered = rx_delivered();
     ns_switch.counters_dirty = 0;

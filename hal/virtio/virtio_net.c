@@ -19,6 +19,7 @@ static struct virtq rxq, txq;
 static struct virtio_net_info info;
 static const struct virtio_net_client *client;
 static int rx_pending_notify, tx_pending_notify;
+static struct virtio_net_notifies notifies;
 /* The header every transmitted frame carries: all zero (no offloads). Never written. */
 static const uint8_t tx_header[12] __attribute__((aligned(16)));
 
@@ -96,13 +97,27 @@ int virtio_net_reap_tx(void) {
     return n;
 }
 
+/* A notify is a write to the device's register: under QEMU an exit from the guest. A device
+ * that is already working through the queue says so in used->flags and looks again before it
+ * stops, so the notify is skipped then. */
+static void notify_if_wanted(struct virtq *vq, uint32_t queue) {
+    if (virtq_device_wants_notify(vq)) {
+        virtio_dev_notify(&dev, queue);
+        notifies.sent++;
+    } else {
+        notifies.skipped++;
+    }
+}
+
 void virtio_net_flush(void) {
     if (rx_pending_notify)
-        virtio_dev_notify(&dev, QUEUE_RX);
+        notify_if_wanted(&rxq, QUEUE_RX);
     if (tx_pending_notify)
-        virtio_dev_notify(&dev, QUEUE_TX);
+        notify_if_wanted(&txq, QUEUE_TX);
     rx_pending_notify = tx_pending_notify = 0;
 }
+
+struct virtio_net_notifies virtio_net_notifies(void) { return notifies; }
 
 void virtio_net_poll(void) {
     uint32_t handle, len;

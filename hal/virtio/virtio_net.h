@@ -37,6 +37,11 @@ const struct virtio_net_info *virtio_net_info(void);
 /* Used-ring elements of either queue the device got wrong (virtqueue.h): dropped, or an
  * overlong length whose frame went up empty. */
 uint64_t virtio_net_bad_used(void);
+/* Notifies written to the device, and those skipped because it said it needed none. */
+struct virtio_net_notifies {
+    uint64_t sent, skipped;
+};
+struct virtio_net_notifies virtio_net_notifies(void);
 /* Gives an empty buffer to the device. 0, or -1 if the receive queue is full. */
 int virtio_net_post_rx(uint32_t handle);
 /* Empty buffers virtio_net_post_rx can still give the device right now. */

@@ -68,6 +68,10 @@ int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n, uint32_t co
     return 0;
 }
 
+int virtq_device_wants_notify(const struct virtq *vq) {
+    return !(*(volatile const uint16_t *)&vq->used->flags & VIRTQ_USED_F_NO_NOTIFY);
+}
+
 int virtq_has_used(const struct virtq *vq) {
     return *(volatile const uint16_t *)&vq->used->idx != vq->last_used;
 }

@@ -131,8 +131,22 @@ static void device_runs_index_ahead(void) {
     free(vq.mem);
 }
 
+/* The device's used->flags hint: a notify is wanted unless it says NO_NOTIFY, and only that
+ * bit counts (the others are reserved). */
+static void device_notify_hint(void) {
+    struct virtq vq;
+    CHECK("create_hint", virtq_create(&vq, QUEUE) == 0);
+    CHECK("fresh_queue_wants_notify", virtq_device_wants_notify(&vq));
+    vq.used->flags = VIRTQ_USED_F_NO_NOTIFY;
+    CHECK("no_notify_heeded", post_tx(&vq, 1) >= 0 && !virtq_device_wants_notify(&vq));
+    vq.used->flags = (uint16_t)~VIRTQ_USED_F_NO_NOTIFY;
+    CHECK("other_bits_ignored", virtq_device_wants_notify(&vq));
+    free(vq.mem);
+}
+
 int main(void) {
     check_suite = "virtqueue";
+    device_notify_hint();
     device_trust();
     device_rewrites_links();
     device_runs_index_ahead();
