@@ -219,8 +219,7 @@ int main(void) {
 #endif
     loopback = netif_find("lo0");
     unsigned apps = sockets_attach();
-    printf("membrane: lwIP %s on %c%c, %u app link(s), %s\n", LWIP_VERSION_STRING, nic.name[0], nic.name[1], apps,
-           static_ipv4_active() ? "static IPv4 address (bootargs ipv4=)" : "DHCP started");
+    int announced = 0;
     uint64_t wait_mask = link_server_wait_mask() | 1ull << ion_netif_channel();
     uint32_t last_publish = 0;
     for (;;) {
@@ -243,6 +242,13 @@ int main(void) {
         phase_end(PHASE_SOCKETS);
         ion_netif_flush();
         phase_end(PHASE_TX);
+        if (!announced) {
+            /* After the first flush: every console byte is a trip out of the guest, and a
+             * restart's DHCP request need not wait for them. */
+            announced = 1;
+            printf("membrane: lwIP %s on %c%c, %u app link(s), %s\n", LWIP_VERSION_STRING, nic.name[0], nic.name[1],
+                   apps, static_ipv4_active() ? "static IPv4 address (bootargs ipv4=)" : "DHCP started");
+        }
         /* After the flushes: what this pass made for the wire and the apps is not kept waiting
          * behind bookkeeping (a new Membrane's first pass publishes every key, and its DHCP
          * request went out only after them). */
