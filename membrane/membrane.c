@@ -214,9 +214,6 @@ int main(void) {
     }
     membrane_random_start(nic.hwaddr);
     bring_up();
-#ifdef NEXUS_FAULT_INJECTION
-    fault_inject_start();
-#endif
     loopback = netif_find("lo0");
     unsigned apps = sockets_attach();
     int announced = 0;
@@ -246,6 +243,9 @@ int main(void) {
             /* After the first flush: every console byte is a trip out of the guest, and a
              * restart's DHCP request need not wait for them. */
             announced = 1;
+#ifdef NEXUS_FAULT_INJECTION
+            fault_inject_start(); /* says so on the console too */
+#endif
             printf("membrane: lwIP %s on %c%c, %u app link(s), %s\n", LWIP_VERSION_STRING, nic.name[0], nic.name[1],
                    apps, static_ipv4_active() ? "static IPv4 address (bootargs ipv4=)" : "DHCP started");
         }
