@@ -485,6 +485,13 @@ static void idle(void) {
     netswitch_idle();
     bus_publish_stats();
     timer_arm(fiber_next_deadline());
+    if (mem_zero_idle()) {
+        /* Zeroing pages ahead of the next spawn is work, not sleep: take the interrupts that
+         * came meanwhile, then look for a fiber to run before the next batch. */
+        irq_enable();
+        irq_disable();
+        return;
+    }
     uint64_t *was = profile_kernel(PROFILE_IDLE);
     __asm__ volatile("wfi");
     profile_resume(was);

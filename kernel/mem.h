@@ -12,9 +12,12 @@ void page_free(void *p, size_t n);
 /* Keeps the n pages at p out of page_alloc until page_free; 0, or -1 if any is outside the pool
  * (the kernel image, the bitmap, past RAM) or already in use. */
 int page_reserve(uint64_t p, size_t n);
+/* Zeroes a few free pages ahead of need (pagealloc.h), for the idle loop; how many it zeroed
+ * (0: enough are zeroed already, or every free page is). */
+size_t mem_zero_idle(void);
 size_t mem_free_pages(void);
 size_t mem_total_pages(void);
-/* Refreshes /Bus/mem/pages_free. */
+/* Refreshes /Bus/mem/pages_free and pages_zeroed. */
 void mem_publish(void);
 
 #endif

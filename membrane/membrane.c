@@ -36,6 +36,7 @@
 
 #define IDLE_WAIT_MAX_MS 1000 /* even without lwIP timers, look around this often */
 #define PUBLISH_EVERY_MS 100
+#define PUBLISH_SLICE 8 /* keys written to /Bus a pass (publish_flush) */
 
 #ifdef NEXUS_TEST_BUILD
 uint64_t phase_instret[PHASES];
@@ -51,27 +52,78 @@ u32_t sys_now(void) { return (u32_t)(nx_clock_ns() / 1000000u); }
 /* ---- the network state under /Bus/net ---- */
 
 struct published {
+    uint32_t hash; /* of key: compared before the key itself */
+    uint8_t dirty; /* changed since it was last written to /Bus */
     char key[48];
     char value[64];
 };
 
 static struct published state[64]; /* every key the Membrane publishes (its /Bus quota) */
+static size_t state_used, state_dirty;
 
-/* Writes key=value to /Bus only when it changed since the last time (state[] remembers). */
+static uint32_t key_hash(const char *s) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    while (*s)
+        h = (h ^ (uint8_t)*s++) * 16777619u;
+    return h;
+}
+
+/* The slot remembering key, made if it is new; NULL when there is no room for it. Every round
+ * publishes the same keys in the same order, and a key keeps its slot, so the slot after the
+ * last one found is nearly always the key's; elsewhere a hash is compared before the key (most
+ * keys share their first 18 bytes, "/Bus/net/membrane/": a new Membrane's first round compared
+ * each new key with every one before it). */
+static struct published *slot_of(const char *key) {
+    static size_t next;
+    uint32_t h = key_hash(key);
+    for (size_t n = 0; n < state_used; n++) {
+        size_t i = (next + n) % state_used;
+        if (state[i].hash == h && !strcmp(state[i].key, key)) {
+            next = i + 1;
+            return &state[i];
+        }
+    }
+    if (state_used == sizeof state / sizeof state[0] || strlen(key) >= sizeof state[0].key)
+        return NULL;
+    struct published *p = &state[state_used++];
+    p->hash = h;
+    strcpy(p->key, key);
+    p->dirty = 1;
+    state_dirty++;
+    next = state_used;
+    return p;
+}
+
+/* Notes key=value for /Bus when it changed since the last time (state[] remembers); publish_flush
+ * writes what changed, a few keys a pass. */
 static void publish(const char *key, const char *value) {
-    struct published *p = NULL;
-    for (size_t i = 0; i < sizeof state / sizeof state[0] && !p; i++)
-        if (!strcmp(state[i].key, key) || !state[i].key[0])
-            p = &state[i];
-    if (!p) {
-        nx_bus_set(key, value); /* more keys than remembered: publish every time */
+    struct published *p = slot_of(key);
+    if (!p || strlen(value) >= sizeof p->value) {
+        nx_bus_set(key, value); /* not remembered: published every time */
         return;
     }
-    if (!strcmp(p->key, key) && !strcmp(p->value, value))
+    if (!p->dirty && !strcmp(p->value, value))
         return;
-    snprintf(p->key, sizeof p->key, "%s", key);
-    snprintf(p->value, sizeof p->value, "%s", value);
-    nx_bus_set(key, value);
+    strcpy(p->value, value);
+    if (!p->dirty) {
+        p->dirty = 1;
+        state_dirty++;
+    }
+}
+
+/* Writes up to max changed keys to /Bus; returns how many are left. A new Membrane's first round
+ * is ~60 new keys, ~0.2 M instructions of syscalls: written a slice a pass, they leave frames and
+ * the apps' calls their turn in between. */
+static size_t publish_flush(size_t max) {
+    for (size_t i = 0; i < state_used && state_dirty && max; i++) {
+        if (!state[i].dirty)
+            continue;
+        state[i].dirty = 0;
+        state_dirty--;
+        max--;
+        nx_bus_set(state[i].key, state[i].value);
+    }
+    return state_dirty;
 }
 
 static void publish_ip(const char *key, const ip_addr_t *ip) {
@@ -207,16 +259,13 @@ int main(void) {
     }
     membrane_random_start(nic.hwaddr);
     bring_up();
-#ifdef NEXUS_FAULT_INJECTION
-    fault_inject_start();
-#endif
     loopback = netif_find("lo0");
     unsigned apps = sockets_attach();
-    printf("membrane: lwIP %s on %c%c, %u app link(s), %s\n", LWIP_VERSION_STRING, nic.name[0], nic.name[1], apps,
-           static_ipv4_active() ? "static IPv4 address (bootargs ipv4=)" : "DHCP started");
+    int announced = 0;
     uint64_t wait_mask = link_server_wait_mask() | 1ull << ion_netif_channel();
     uint32_t last_publish = 0;
     for (;;) {
+        milestone_mark(MS_READY);
         phase_begin();
         unsigned work = ion_netif_poll(&nic);
         phase_end(PHASE_RX);
@@ -227,19 +276,36 @@ int main(void) {
         netif_poll_all(); /* loopback (127.0.0.1) traffic queued by the work above */
         sys_check_timeouts();
         lease_watch(&nic);
+        int publish_due = state_changed || sys_now() - last_publish >= PUBLISH_EVERY_MS;
+        if (publish_due)
+            arp_pins_keep(&nic); /* may queue an ARP request: before the flush */
         phase_end(PHASE_TIMERS);
-        if (state_changed || sys_now() - last_publish >= PUBLISH_EVERY_MS) {
-            state_changed = 0;
-            last_publish = sys_now();
-            arp_pins_keep(&nic);
-            publish_state();
-            publish_counters();
-        }
-        phase_end(PHASE_PUBLISH);
         link_server_flush();
         phase_end(PHASE_SOCKETS);
         ion_netif_flush();
         phase_end(PHASE_TX);
+        if (!announced) {
+            /* After the first flush: every console byte is a trip out of the guest, and a
+             * restart's DHCP request need not wait for them. */
+            announced = 1;
+#ifdef NEXUS_FAULT_INJECTION
+            fault_inject_start(); /* says so on the console too */
+#endif
+            printf("membrane: lwIP %s on %c%c, %u app link(s), %s\n", LWIP_VERSION_STRING, nic.name[0], nic.name[1],
+                   apps, static_ipv4_active() ? "static IPv4 address (bootargs ipv4=)" : "DHCP started");
+        }
+        /* After the flushes: what this pass made for the wire and the apps is not kept waiting
+         * behind bookkeeping (a new Membrane's first pass publishes every key, and its DHCP
+         * request went out only after them). */
+        if (publish_due) {
+            state_changed = 0;
+            last_publish = sys_now();
+            publish_state();
+            publish_counters();
+        }
+        if (publish_flush(PUBLISH_SLICE))
+            work++; /* more to write: back after a yield, not after a sleep */
+        phase_end(PHASE_PUBLISH);
         if (work || loopback_pending()) {
             nx_yield();
             continue;

@@ -9,6 +9,7 @@
 static const char *const names[MILESTONES] = {
     [MS_START] = "start",
     [MS_ADDRESS] = "address",
+    [MS_READY] = "ready",
     [MS_FIRST_FRAME] = "first_frame",
     [MS_DHCP_DISCOVER] = "dhcp_discover",
     [MS_DHCP_REQUEST] = "dhcp_request",

@@ -10,6 +10,8 @@
 enum milestone {
     MS_START,         /* main() entered */
     MS_ADDRESS,       /* an IPv4 address configured (a remembered lease, or the first DHCP bind) */
+    MS_READY,         /* the loop looks at its RX ring the first time: from here a frame is taken
+                       * as soon as it comes (MS_FIRST_FRAME waits for one to come) */
     MS_FIRST_FRAME,   /* the first frame from the NetSwitch handed to lwIP */
     MS_DHCP_DISCOVER, /* DHCPDISCOVER sent */
     MS_DHCP_REQUEST,  /* DHCPREQUEST sent (after an offer, or INIT-REBOOT with a remembered lease) */

@@ -22,12 +22,28 @@ static int present;
 static int request_posted;
 static uint8_t bounce[VIRTIO_RNG_READ_MAX] __attribute__((aligned(64)));
 
+/* Asks for a whole buffer unless a request is out. A read posts the next one as it returns, so
+ * the one after finds the answer there: QEMU delivers it from its own thread, and a read that
+ * posted and then waited spun for as long as the host took to run that thread (a restarted
+ * Membrane's first random numbers, its DHCP request's transaction id among them, waited so). */
+static int post_request(void) {
+    if (request_posted)
+        return 0;
+    struct virtq_buf b = {(uint64_t)bounce, (uint32_t)sizeof bounce, 1};
+    if (virtq_add(&vq, &b, 1, 0) != 0)
+        return -EIO;
+    request_posted = 1;
+    virtio_dev_notify(&dev, 0);
+    return 0;
+}
+
 int virtio_rng_init(uint64_t base, uint32_t irq) {
     if (virtio_dev_init(&dev, base, irq, 0) != 0 || virtq_create(&vq, 8) != 0 ||
         virtio_dev_setup_queue(&dev, 0, &vq) != 0)
         return -1;
     virtio_dev_ready(&dev);
     present = 1;
+    post_request();
     return 0;
 }
 
@@ -38,13 +54,8 @@ int virtio_rng_read(uint8_t *buf, size_t len) {
         return -ENODEV;
     if (len > sizeof bounce)
         len = sizeof bounce;
-    if (!request_posted) {
-        struct virtq_buf b = {(uint64_t)bounce, (uint32_t)len, 1};
-        if (virtq_add(&vq, &b, 1, 0) != 0)
-            return -EIO;
-        request_posted = 1;
-        virtio_dev_notify(&dev, 0);
-    }
+    if (post_request() != 0)
+        return -EIO;
     uint64_t deadline = rdtime() + timer_ticks_from_ns(VIRTIO_RNG_WAIT_MS * 1000000ull);
     uint32_t cookie, got;
     enum virtq_used_result r;
@@ -52,10 +63,14 @@ int virtio_rng_read(uint8_t *buf, size_t len) {
         if (rdtime() > deadline)
             return -EAGAIN;
     request_posted = 0;
-    if (r == VIRTQ_USED_OVERLONG)
+    if (r == VIRTQ_USED_OVERLONG) {
+        post_request();
         return -EIO;
+    }
     if (got > len)
         got = (uint32_t)len;
     memcpy(buf, bounce, got);
+    memset(bounce, 0, got); /* handed on: not kept for anyone else (the device overwrites the rest) */
+    post_request();
     return (int)got;
 }

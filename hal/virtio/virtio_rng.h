@@ -15,7 +15,9 @@ int virtio_rng_present(void);
  * VIRTIO_RNG_WAIT_MS for its answer. Returns the bytes written, which may be fewer than len
  * (the device may answer short, or with 0 bytes; the caller asks again), or -ENODEV without a
  * device, -EAGAIN when it has not answered in time (its buffer stays posted and is collected by
- * a later read), -EIO when it claimed more bytes than the buffer holds. */
+ * a later read), -EIO when it claimed more bytes than the buffer holds. Each read that got an
+ * answer asks for the next before it returns (as init asks for the first), so a read seldom
+ * waits for the device. */
 int virtio_rng_read(uint8_t *buf, size_t len);
 
 #endif

@@ -42,6 +42,7 @@ RESTART_STEPS = [
     ("new Membrane spawned", "/Bus/fibers/membrane/started_us"),
     ("new Membrane runs", MEMBRANE + "start"),
     ("address configured", MEMBRANE + "address"),
+    ("its loop takes frames (ready)", MEMBRANE + "ready"),
     ("first frame processed", MEMBRANE + "first_frame"),
     ("lease confirmed (DHCPACK)", MEMBRANE + "lease"),
     ("an app listens again", MEMBRANE + "first_listen"),
@@ -105,15 +106,15 @@ def boot_breakdown(qemu, boots=5):
     return rows
 
 
-def restart_breakdown(qemu, kernel, logdir, crashes=10):
-    """Rows: Membrane fault to each restart step by the guest clock (median over the crashes,
-    and the slowest), and the host's wall figure to the next 200 beside them."""
+def _restart_steps(qemu, kernel, logdir, crashes):
+    """({key: [ms from the fault, one per crash]}, [host wall seconds to the next 200]), or None
+    when the guest did not come up."""
     kinds = ["null", "wild", "illegal"]
     steps = {key: [] for _, key in RESTART_STEPS}
     walls = []
     with boot_test_kernel(qemu, kernel, logdir) as guest:
         if guest.console.wait_for(said_by("httpd", "httpd: listening"), 90) is None:
-            return [("Membrane restart breakdown", "the test kernel did not come up")]
+            return None
         time.sleep(0.6)  # a Membrane younger than stable_ms counts as a crash loop (kernel/supervisor.c)
         for i in range(crashes):
             seconds, _ = crash_membrane(guest, kinds[i % len(kinds)], i + 1)
@@ -128,16 +129,38 @@ def restart_breakdown(qemu, kernel, logdir, crashes=10):
                 if fault is not None and at is not None and at >= fault:
                     steps[key].append((at - fault) / 1000)
             time.sleep(0.6)
+    return steps, walls
+
+
+def restart_breakdown(qemu, kernel, logdir, crashes=10, counted_crashes=5):
+    """Rows: Membrane fault to each restart step by the guest clock (median over the crashes,
+    and the slowest), and the host's wall figure to the next 200 beside them; then the same steps
+    in guest instructions from a second run under -icount shift=0 (median of counted_crashes),
+    where a guest nanosecond is one instruction: deterministic up to the spans the guest sleeps
+    waiting for the host (QEMU's user network's answer, the probe's connection), which the
+    virtual clock jumps over in host time."""
+    timed = _restart_steps(qemu, kernel, logdir, crashes)
+    counted = _restart_steps(qemu + " -icount shift=0", kernel, logdir + "-icount", counted_crashes)
+    if timed is None:
+        return [("Membrane restart breakdown", "the test kernel did not come up")]
+    steps, walls = timed
     if not walls:
         return [("Membrane restart breakdown", "no crash recovered")]
+    median = lambda got: statistics.median(got) if got else None  # noqa: E731
     rows = []
     for label, key in RESTART_STEPS:
         got = steps[key]
-        rows.append(("  guest fault to " + label, "%.2f ms median, %.2f max (%d crashes)" % (
-            statistics.median(got), max(got), len(got)) if got else "not published"))
+        text = "%.2f ms median, %.2f max (%d crashes)" % (median(got), max(got), len(got)) if got else "not published"
+        n = median(counted[0][key]) if counted else None
+        if n is not None:
+            text += ";  %.3f M instructions" % n
+        rows.append(("  guest fault to " + label, text))
     rows.append(("  host wall fault to next HTTP 200 (same crashes)", "%.1f ms median, %.1f max" % (
         statistics.median(walls) * 1000, max(walls) * 1000)))
-    frames, accept = steps[MEMBRANE + "first_frame"], steps[MEMBRANE + "first_accept"]
+    show = lambda v, unit: "%.2f %s" % (v, unit) if v is not None else "?"  # noqa: E731
     summary = "fault to frames again %s, to the next accept %s (median)" % (
-        "%.2f ms" % statistics.median(frames) if frames else "?", "%.2f ms" % statistics.median(accept) if accept else "?")
+        show(median(steps[MEMBRANE + "first_frame"]), "ms"), show(median(steps[MEMBRANE + "first_accept"]), "ms"))
+    if counted:
+        summary += "; under -icount %s, %s" % (show(median(counted[0][MEMBRANE + "first_frame"]), "M instructions"),
+                                               show(median(counted[0][MEMBRANE + "first_accept"]), "M instructions"))
     return [("Membrane restart by the guest clock (test kernel, %d crashes)" % len(walls), summary)] + rows

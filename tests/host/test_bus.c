@@ -288,6 +288,40 @@ static void test_setf(void) {
     CHECK("setf_checks_owner", bus_setf(FIBER_A, "/Bus/mem", "%d", 1) == -EPERM);
 }
 
+/* More owners than bus.c remembers counts for (16): each owner's count stays exact through new
+ * keys, deletes, the kernel taking keys over and owners dropped, whichever counts are
+ * remembered and whichever were pushed out and counted again. */
+#define MANY_OWNERS 40
+static void test_owner_counts(void) {
+    bus_init();
+    int want[MANY_OWNERS + 1] = {0}, ok = 1;
+    char path[BUS_PATH_MAX];
+    for (int round = 0; round < 3; round++) {
+        for (uint32_t o = 1; o <= MANY_OWNERS; o++) {
+            for (int k = 0; k < (int)(o % 5) + 1; k++) {
+                snprintf(path, sizeof path, "/Bus/o%u/r%d/k%d", o, round, k);
+                if (bus_set(path, "v", o) == 0)
+                    want[o]++;
+            }
+            ok &= bus_owned_by((o * 7) % MANY_OWNERS + 1) == want[(o * 7) % MANY_OWNERS + 1];
+        }
+        for (uint32_t o = 1; o <= MANY_OWNERS; o += 3) {
+            snprintf(path, sizeof path, "/Bus/o%u/r%d/k0", o, round);
+            want[o] -= bus_del(path, o) == 0;
+            snprintf(path, sizeof path, "/Bus/o%u/r%d/k1", o, round);
+            if (o % 5 && bus_set(path, "taken", BUS_OWNER_KERNEL) == 0)
+                want[o]--;
+        }
+        for (uint32_t o = round + 1; o <= MANY_OWNERS; o += 11) {
+            ok &= bus_drop_owner(o) == want[o];
+            want[o] = 0;
+        }
+        for (uint32_t o = MANY_OWNERS; o >= 1; o--)
+            ok &= bus_owned_by(o) == want[o];
+    }
+    CHECK("owner_counts_exact_past_the_remembered", ok);
+}
+
 int main(void) {
     check_suite = "bus";
     test_set_get();
@@ -302,5 +336,6 @@ int main(void) {
     test_publish_stats();
     test_del();
     test_setf();
+    test_owner_counts();
     return check_exit();
 }
