@@ -289,12 +289,21 @@ static bool output_pending(const struct conn *c) {
     return c->out_end > c->out_pos || (c->body.kind == BODY_BYTES && c->body.left > 0);
 }
 
-/* With nothing more to send on a closing connection: FIN, then drain until the peer closes,
- * so unread request bytes do not make our TCP answer with a reset that could destroy the
- * response before the client reads it. */
+/* With nothing more to send on a closing connection. When the client asked for the close and
+ * nothing it sent waits unread (none buffered here, and a read finds none), close at once: the
+ * FIN follows the response, and with nothing unread our TCP has no cause to answer with a
+ * reset (nginx decides the same way). Otherwise FIN, then drain until the peer closes, so
+ * unread request bytes do not make our TCP answer with a reset that could destroy the
+ * response before the client reads it. The quick way spares a Connection: close request a
+ * shutdown, a wakeup for the peer's FIN and the read that sees it (make bench's profile). */
 static void begin_close_if_done(struct conn *c) {
     if (!c->close_after || c->body.kind != BODY_NONE || output_pending(c))
         return;
+    if (!c->must_linger && c->in_pos == c->in_end && !c->peer_closed && !c->broken &&
+        recv_some(c, c->in, IN_CAP) == 0 && !c->peer_closed && !c->broken) {
+        conn_close(c);
+        return;
+    }
     shutdown(c->fd, SHUT_WR);
     if (c->peer_closed) {
         conn_close(c);
