@@ -22,6 +22,17 @@ enum {
 #else
 #define SEND_FLAGS 0
 #endif
+/* The send that carries a closing connection's last bytes also ends the stream, where the C
+ * library can say so (libnexus, the BSDs): the FIN leaves with the response instead of a round
+ * trip later, before the client, which closes once it has the whole response, sends its own.
+ * Closing first keeps QEMU's user network from holding the connection in TIME_WAIT for 10 s
+ * (make bench's Connection: close figure fell by half as thousands piled up there). The close
+ * that follows stays as it is: a shutdown after the FIN is harmless. */
+#ifdef MSG_EOF
+#define LAST_SEND_FLAGS MSG_EOF
+#else
+#define LAST_SEND_FLAGS 0
+#endif
 
 unsigned long long now_ms;
 static unsigned char pattern[PATTERN_LEN];
@@ -241,8 +252,9 @@ static bool flush_output(struct conn *c, size_t *budget) {
         }
         while (iov[parts - 1].iov_len == 0)
             parts--;
+        bool last = c->close_after && n == queued + direct && (c->body.kind == BODY_NONE || c->body.left == direct);
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = parts};
-        ssize_t k = sendmsg(c->fd, &msg, SEND_FLAGS);
+        ssize_t k = sendmsg(c->fd, &msg, SEND_FLAGS | (last ? LAST_SEND_FLAGS : 0));
         if (k < 0) {
             if (errno == EINTR)
                 continue;

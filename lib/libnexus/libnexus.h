@@ -52,6 +52,9 @@ struct nxl_family {
      * word shows none of IN, ERR and HUP (the Membrane: membrane/sock_tcp.c and sock_udp.c),
      * so libnexus reads that answer from the word without a round trip (socket.c). */
     uint8_t exact_status;
+    /* The service takes MSG_EOF on a stream's send (the Membrane); for the others libnexus
+     * follows the send with a shutdown of its own. */
+    uint8_t send_eof;
 };
 extern const struct nxl_local nxl_unix; /* unix.c */
 

@@ -361,6 +361,10 @@ static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
     size_t done = 0;
     int nonblock = f->nonblock || (flags & MSG_DONTWAIT);
     uint32_t room = slot_room(f);
+    /* MSG_EOF: only on a stream, and on the request that carries the last bytes; a service
+     * that does not take it gets a shutdown once every byte went. */
+    int eof = (flags & MSG_EOF) && f->type == SOCK_STREAM;
+    flags &= ~MSG_EOF;
     do {
         struct nxs_msg m = {.op = NXS_OP_SEND};
         m.flags = (uint32_t)flags;
@@ -371,6 +375,8 @@ static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
         }
         uint32_t chunk = len - done > room ? room : (uint32_t)(len - done);
         m.len = chunk;
+        if (eof && f->family->send_eof && done + chunk == len)
+            m.flags |= MSG_EOF;
         nxl_iov_gather(iov, n, done, slot, chunk); /* again on a retry: the slot served others */
         long r = sock_call(f, &m, NULL, chunk, NULL, 0);
         if (r > 0) {
@@ -386,6 +392,11 @@ static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
         }
         return done ? (long)done : r < 0 ? r : -EIO;
     } while (done < len);
+    if (eof && !f->family->send_eof) {
+        struct nxs_msg m = {.op = NXS_OP_SHUTDOWN};
+        m.arg[0] = SHUT_WR;
+        sock_call(f, &m, NULL, 0, NULL, 0); /* the bytes went; a failure here is the next call's */
+    }
     return (long)done;
 }
 
