@@ -97,9 +97,9 @@ int virtio_net_reap_tx(void) {
 }
 
 void virtio_net_flush(void) {
-    if (rx_pending_notify)
+    if (rx_pending_notify && virtq_device_wants_notify(&rxq))
         virtio_dev_notify(&dev, QUEUE_RX);
-    if (tx_pending_notify)
+    if (tx_pending_notify && virtq_device_wants_notify(&txq))
         virtio_dev_notify(&dev, QUEUE_TX);
     rx_pending_notify = tx_pending_notify = 0;
 }

@@ -72,6 +72,11 @@ int virtq_has_used(const struct virtq *vq) {
     return *(volatile const uint16_t *)&vq->used->idx != vq->last_used;
 }
 
+int virtq_device_wants_notify(const struct virtq *vq) {
+    dma_fence(); /* the available index before the flag: else the device may miss the chains */
+    return !(*(volatile const uint16_t *)&vq->used->flags & VIRTQ_USED_F_NO_NOTIFY);
+}
+
 /* Returns the chain starting at `head` to the free list, following the driver's own links. */
 static void free_chain(struct virtq *vq, uint16_t head) {
     uint16_t n = vq->chain[head].descriptors, tail = head;

@@ -18,6 +18,7 @@
 
 #define VIRTQ_DESC_F_NEXT  1
 #define VIRTQ_DESC_F_WRITE 2
+#define VIRTQ_USED_F_NO_NOTIFY 1 /* in used->flags: the device asks not to be notified */
 
 struct virtq_desc {
     uint64_t addr;
@@ -93,5 +94,10 @@ enum virtq_used_result {
 enum virtq_used_result virtq_take_used(struct virtq *vq, uint32_t *cookie, uint32_t *len);
 /* 1 if the device has used-ring entries not yet looked at (some may turn out to be bad). */
 int virtq_has_used(const struct virtq *vq);
+/* 0 if the device said it needs no notification now (VIRTQ_USED_F_NO_NOTIFY: it is working
+ * through the queue, or has buffers enough), after the chains added so far are visible to it
+ * (virtio 1.2, 2.7.10). A notification it did not ask for is still harmless, but under QEMU
+ * each one is an exit to the host that takes QEMU's global lock. */
+int virtq_device_wants_notify(const struct virtq *vq);
 
 #endif

@@ -131,9 +131,22 @@ static void device_runs_index_ahead(void) {
     free(vq.mem);
 }
 
+/* The device's "do not notify me" flag is read from the used ring, the rest of it ignored. */
+static void device_declines_notifications(void) {
+    struct virtq vq;
+    CHECK("create_notify", virtq_create(&vq, QUEUE) == 0);
+    CHECK("notify_by_default", virtq_device_wants_notify(&vq));
+    vq.used->flags = VIRTQ_USED_F_NO_NOTIFY;
+    CHECK("no_notify_when_declined", !virtq_device_wants_notify(&vq));
+    vq.used->flags = (uint16_t)~VIRTQ_USED_F_NO_NOTIFY;
+    CHECK("other_flag_bits_ignored", virtq_device_wants_notify(&vq));
+    free(vq.mem);
+}
+
 int main(void) {
     check_suite = "virtqueue";
     device_trust();
+    device_declines_notifications();
     device_rewrites_links();
     device_runs_index_ahead();
     struct virtq vq;
