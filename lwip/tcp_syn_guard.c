@@ -26,7 +26,8 @@
 #define REPLAYS_MAX 4 /* connections re-created per turn of the Membrane's loop; more wait for a resend */
 #define REBUILT_TTL 64 /* and IPv6 hop limit */
 
-/* A connection to re-create: the SYN rebuilt from its cookie, then the segment that proved it. */
+/* A connection to re-create: the SYN rebuilt from its cookie, then the segment that proved it;
+ * or a new connection (segment NULL): a SYN that met one in TIME_WAIT, again as it came. */
 struct replay {
     struct pbuf *syn, *segment;
     ip_addr_t local, remote;
@@ -34,7 +35,7 @@ struct replay {
     uint32_t iss;
 };
 
-static uint64_t evicted, queue_full, recovered;
+static uint64_t evicted, queue_full, recovered, reopened;
 static uint32_t evicted_at_ms; /* sys_now() of the last eviction; with none, no ACK is worth a cookie check */
 static int (*accept_room)(void *listener_arg);
 static struct replay replays[REPLAYS_MAX];
@@ -47,6 +48,8 @@ uint64_t tcp_syn_guard_evicted(void) { return evicted; }
 uint64_t tcp_syn_guard_queue_full(void) { return queue_full; }
 
 uint64_t tcp_syn_guard_recovered(void) { return recovered; }
+
+uint64_t tcp_syn_guard_reopened(void) { return reopened; }
 
 /* The half-open connection of `listener` that has waited longest, or NULL. */
 static struct tcp_pcb *oldest_half_open(const struct tcp_pcb_listen *listener) {
@@ -207,8 +210,35 @@ static err_t recover(struct tcp_pcb_listen *listener, struct tcp_hdr *hdr, uint1
     return ERR_ABRT;
 }
 
+/* A SYN for a connection in TIME_WAIT (tcp_syn_guard.h): if it starts past everything the old
+ * connection received, the old one goes and the SYN is input again, to the listener; its
+ * connection starts past everything the old one sent (RFC 1122, 4.2.2.13; Linux's choice of
+ * number). Otherwise lwIP answers it as RFC 793 says. ERR_ABRT: lwIP drops this copy. */
+static err_t reopen(struct tcp_pcb *old, struct tcp_hdr *hdr, uint16_t optlen, uint16_t opt1len, const uint8_t *opt2,
+                    struct pbuf *p) {
+    if ((TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN || !TCP_SEQ_GT(hdr->seqno, old->rcv_nxt) ||
+        replays_pending == REPLAYS_MAX)
+        return ERR_OK;
+    struct replay *r = &replays[replays_pending];
+    r->syn = rebuilt_segment(hdr, optlen, opt1len, opt2, p);
+    if (!r->syn)
+        return ERR_OK;
+    r->segment = NULL;
+    ip_addr_copy(r->local, *ip_current_dest_addr());
+    ip_addr_copy(r->remote, *ip_current_src_addr());
+    r->local_port = hdr->dest;
+    r->remote_port = hdr->src;
+    r->iss = old->snd_nxt + 0xffffu + 2u;
+    replays_pending++;
+    tcp_abandon(old, 0); /* a TIME_WAIT pcb leaves its list quietly */
+    reopened++;
+    return ERR_ABRT;
+}
+
 signed char tcp_syn_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, uint16_t optlen, uint16_t opt1len,
                                    uint8_t *opt2, struct pbuf *p) {
+    if (pcb->state == TIME_WAIT)
+        return reopen(pcb, hdr, optlen, opt1len, opt2, p);
     if (pcb->state != LISTEN)
         return ERR_OK;
     /* tcp_listen_input's test: a SYN without ACK or RST opens a connection. */
@@ -241,6 +271,8 @@ void tcp_syn_guard_replay(struct netif *netif) {
         if (ip_input(r->syn, netif) != ERR_OK)
             pbuf_free(r->syn);
         tcp_syn_cookie_forced_done();
+        if (!r->segment)
+            continue; /* a reopened connection: its SYN was all */
         if (ip_input(r->segment, netif) != ERR_OK)
             pbuf_free(r->segment);
         recovered++;

@@ -38,6 +38,7 @@ size_t shed_counters_read(struct shed_counter *out, size_t max) {
         {"/Bus/net/membrane/shed/syn_evicted", tcp_syn_guard_evicted()},
         {"/Bus/net/membrane/shed/syn_queue_full", tcp_syn_guard_queue_full()},
         {"/Bus/net/membrane/shed/syn_recovered", tcp_syn_guard_recovered()},
+        {"/Bus/net/membrane/timewait_reopened", tcp_syn_guard_reopened()},
     };
     size_t n = max < SHED_COUNTERS ? max : SHED_COUNTERS;
     for (size_t i = 0; i < n; i++)

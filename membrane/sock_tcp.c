@@ -330,10 +330,17 @@ long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     uint32_t room = send_room(s), n = len < room ? len : room;
     n = tcp_send_pooled(pcb, data, n);
     touch(s);
-    if (n == 0)
-        return len == 0 ? 0 : -EAGAIN;
+    if (n == 0 && len != 0)
+        return -EAGAIN;
     sockets_counters.tx_stack_copied_bytes += n;
     sockets_counters.tx_payload_bytes += n;
+    /* MSG_EOF with every byte taken: the FIN joins the last queued segment before it leaves
+     * (a client that closes as soon as it has the whole response otherwise beats our FIN, and
+     * QEMU's user network then keeps the closed connection for 10 s). */
+    if ((m->flags & MSG_EOF) && n == len) {
+        s->wr_shut = 1;
+        tcp_shutdown(pcb, 0, 1);
+    }
     tcp_output(pcb);
     return n;
 }

@@ -40,7 +40,8 @@ Figures so far:
     copied after all that, and the smallest `-m` with which Nexus still serves `GET /`;
   - the guest-time profile of HTTP (tests/e2e/http_profile.py, test kernel, -icount): guest
     instructions per layer (kernel interrupts, syscalls and scheduler, the Membrane's loop
-    phases, httpd) for one GET /, one keep-alive GET /bytes/1024 and one bulk MiB;
+    phases, httpd) for one GET /, one keep-alive GET /bytes/1024, one Connection: close
+    GET /bytes/1024 and one bulk MiB;
   - rinetd 0.73 (tests/e2e/run_qemu_rinetd.py): MB/s of GET /bytes/4MiB straight from httpd and
     through rinetd's :8081 forward (lwIP's loopback inside the guest);
   - mosquitto 2.0.11 (tests/e2e/run_qemu_mosquitto.py): MQTT messages/s host -> broker -> host

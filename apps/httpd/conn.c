@@ -22,6 +22,17 @@ enum {
 #else
 #define SEND_FLAGS 0
 #endif
+/* The send that carries a closing connection's last bytes also ends the stream, where the C
+ * library can say so (libnexus, the BSDs): the FIN leaves with the response instead of a round
+ * trip later, before the client, which closes once it has the whole response, sends its own.
+ * Closing first keeps QEMU's user network from holding the connection in TIME_WAIT for 10 s
+ * (make bench's Connection: close figure fell by half as thousands piled up there). The close
+ * that follows stays as it is: a shutdown after the FIN is harmless. */
+#ifdef MSG_EOF
+#define LAST_SEND_FLAGS MSG_EOF
+#else
+#define LAST_SEND_FLAGS 0
+#endif
 
 unsigned long long now_ms;
 static unsigned char pattern[PATTERN_LEN];
@@ -241,8 +252,9 @@ static bool flush_output(struct conn *c, size_t *budget) {
         }
         while (iov[parts - 1].iov_len == 0)
             parts--;
+        bool last = c->close_after && n == queued + direct && (c->body.kind == BODY_NONE || c->body.left == direct);
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = parts};
-        ssize_t k = sendmsg(c->fd, &msg, SEND_FLAGS);
+        ssize_t k = sendmsg(c->fd, &msg, SEND_FLAGS | (last ? LAST_SEND_FLAGS : 0));
         if (k < 0) {
             if (errno == EINTR)
                 continue;
@@ -289,12 +301,21 @@ static bool output_pending(const struct conn *c) {
     return c->out_end > c->out_pos || (c->body.kind == BODY_BYTES && c->body.left > 0);
 }
 
-/* With nothing more to send on a closing connection: FIN, then drain until the peer closes,
- * so unread request bytes do not make our TCP answer with a reset that could destroy the
- * response before the client reads it. */
+/* With nothing more to send on a closing connection. When the client asked for the close and
+ * nothing it sent waits unread (none buffered here, and a read finds none), close at once: the
+ * FIN follows the response, and with nothing unread our TCP has no cause to answer with a
+ * reset (nginx decides the same way). Otherwise FIN, then drain until the peer closes, so
+ * unread request bytes do not make our TCP answer with a reset that could destroy the
+ * response before the client reads it. The quick way spares a Connection: close request a
+ * shutdown, a wakeup for the peer's FIN and the read that sees it (make bench's profile). */
 static void begin_close_if_done(struct conn *c) {
     if (!c->close_after || c->body.kind != BODY_NONE || output_pending(c))
         return;
+    if (!c->must_linger && c->in_pos == c->in_end && !c->peer_closed && !c->broken &&
+        recv_some(c, c->in, IN_CAP) == 0 && !c->peer_closed && !c->broken) {
+        conn_close(c);
+        return;
+    }
     shutdown(c->fd, SHUT_WR);
     if (c->peer_closed) {
         conn_close(c);

@@ -51,6 +51,7 @@ struct conn {
     bool run_again;          /* has work left that needs no readiness */
     bool broken;             /* an I/O error: close at once */
     bool close_after;        /* no further request: close once this response is out */
+    bool must_linger;        /* ... and input we did not read may follow: drain it after our FIN */
     bool peer_closed;        /* recv saw end of stream */
     bool lingering;          /* FIN sent; draining until the peer closes */
     bool unparsed_lines;     /* input may hold a complete line not yet parsed */

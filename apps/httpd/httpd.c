@@ -96,7 +96,9 @@ struct listener_kind {
     const char *name; /* on the console */
     socklen_t (*address)(const struct options *o, union listen_address *a);
     /* A response leaves in a few sends (head, pieces of a page); Nagle would hold each later
-     * piece until the client's delayed ACK of the first. UTCP has no Nagle. */
+     * piece until the client's delayed ACK of the first. UTCP has no Nagle. Set on the
+     * listener, which hands it to every connection it accepts (Linux, the BSDs and the
+     * Membrane do): a call per connection spared. */
     bool nodelay;
     const char *up; /* said when up, before the port: tests wait for the TCP line */
 };
@@ -137,6 +139,8 @@ static int open_listener(const struct listener_kind *k, const struct options *o,
     }
     int one = 1, zero = 0;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* best effort */
+    if (k->nodelay)
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* best effort, as before */
     if (addr.any.sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0)
         *step = "setsockopt IPV6_V6ONLY";
     else if (bind(fd, &addr.any, len) < 0)
@@ -257,10 +261,6 @@ static bool accept_connections(const struct listener *l) {
         if (!set_nonblocking(fd)) {
             close(fd);
             continue;
-        }
-        if (l->kind->nodelay) {
-            int one = 1;
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         }
         conn_open(slot_for_new_client(), fd);
     }

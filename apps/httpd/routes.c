@@ -58,6 +58,13 @@ static void write_head(struct conn *c, int status, const char *type, unsigned lo
     c->out_end += w.len;
 }
 
+/* When cond holds, this is the last response and the client may still be sending what we will
+ * never read (a body, the rest of a stream we lost track of): the close lingers (conn.c). */
+static void close_unread(struct conn *c, bool cond) {
+    c->close_after |= cond;
+    c->must_linger |= cond;
+}
+
 /* An error answer with a one-line text body. must_close: the rest of the input can no longer
  * be trusted to start at a request boundary. */
 static void respond_error(struct conn *c, int status, const char *detail, const char *allow, bool must_close) {
@@ -71,7 +78,7 @@ static void respond_error(struct conn *c, int status, const char *detail, const 
         put_str(&w, detail);
     }
     put_char(&w, '\n');
-    c->close_after |= must_close;
+    close_unread(c, must_close);
     write_head(c, status, "text/plain; charset=utf-8", w.len, allow);
     if (!c->head_only)
         conn_out_put(c, text, w.len);
@@ -91,7 +98,7 @@ static void serve_document(struct conn *c, const struct request_ctx *x) {
     struct snapshot *s = snapshot_acquire_recent(SNAPSHOT_REUSE_MS);
     const struct rendering *r = document_rendering(x->doc, s);
     unsigned long long len = r ? r->len : document_length(x->doc, s);
-    c->close_after |= x->has_body;
+    close_unread(c, x->has_body);
     write_head(c, 200, x->doc->content_type, len, NULL);
     bool fits_behind_head = r && len <= conn_out_room(c);
     if (fits_behind_head && !c->head_only)
@@ -110,7 +117,7 @@ static void serve_bytes(struct conn *c, const struct request_ctx *x) {
         respond_error(c, 400, "/bytes/N takes a decimal N from 0 to 2^40", NULL, x->has_body);
         return;
     }
-    c->close_after |= x->has_body;
+    close_unread(c, x->has_body);
     write_head(c, 200, "application/octet-stream", n, NULL);
     if (!c->head_only && n > 0)
         c->body = (struct body){.kind = BODY_BYTES, .left = n};
@@ -171,6 +178,7 @@ static const struct route *find_route(const char *path, size_t len, struct reque
 void route_request(struct conn *c, const char *head, const struct http_request *req) {
     struct request_ctx x = {req, NULL, 0, NULL, req->content_length > 0};
     c->close_after = !req->keep_alive;
+    c->must_linger = false;
     c->http10_keep_alive = req->version_minor == 0 && req->keep_alive;
     c->head_only = req->method == HTTP_HEAD;
     if (req->method == HTTP_METHOD_OTHER) {

@@ -68,12 +68,13 @@ int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n, uint32_t co
     return 0;
 }
 
-int virtq_device_wants_notify(const struct virtq *vq) {
-    return !(*(volatile const uint16_t *)&vq->used->flags & VIRTQ_USED_F_NO_NOTIFY);
-}
-
 int virtq_has_used(const struct virtq *vq) {
     return *(volatile const uint16_t *)&vq->used->idx != vq->last_used;
+}
+
+int virtq_device_wants_notify(const struct virtq *vq) {
+    dma_fence(); /* the available index before the flag: else the device may miss the chains */
+    return !(*(volatile const uint16_t *)&vq->used->flags & VIRTQ_USED_F_NO_NOTIFY);
 }
 
 /* Returns the chain starting at `head` to the free list, following the driver's own links. */

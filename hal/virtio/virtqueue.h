@@ -18,9 +18,7 @@
 
 #define VIRTQ_DESC_F_NEXT  1
 #define VIRTQ_DESC_F_WRITE 2
-/* The device's hint in used->flags: it will look at the available ring without a notify
- * (virtio 1.2, 2.7.10: it is processing the queue, and looks again before it stops). */
-#define VIRTQ_USED_F_NO_NOTIFY 1
+#define VIRTQ_USED_F_NO_NOTIFY 1 /* in used->flags: the device asks not to be notified */
 
 struct virtq_desc {
     uint64_t addr;
@@ -94,10 +92,12 @@ enum virtq_used_result {
 /* Takes the next used chain, skipping (and counting) elements that name no chain in flight.
  * The chain's descriptors are free again once it returns OK or OVERLONG. */
 enum virtq_used_result virtq_take_used(struct virtq *vq, uint32_t *cookie, uint32_t *len);
-/* 0 if the device has said it needs no notify for the chains added so far (used->flags);
- * read after the available index that published them (virtq_add fences after writing it). */
-int virtq_device_wants_notify(const struct virtq *vq);
 /* 1 if the device has used-ring entries not yet looked at (some may turn out to be bad). */
 int virtq_has_used(const struct virtq *vq);
+/* 0 if the device said it needs no notification now (VIRTQ_USED_F_NO_NOTIFY: it is working
+ * through the queue, or has buffers enough), after the chains added so far are visible to it
+ * (virtio 1.2, 2.7.10). A notification it did not ask for is still harmless, but under QEMU
+ * each one is an exit to the host that takes QEMU's global lock. */
+int virtq_device_wants_notify(const struct virtq *vq);
 
 #endif

@@ -13,11 +13,11 @@ static struct link_client lwf = {.service = "lwf", .magic = NXS_MAGIC};
 static struct link_client utcp = {.service = "utcp", .magic = NXS_MAGIC};
 
 static const struct nxl_family families[] = {
-    {AF_INET, "inet", &membrane, NULL},
-    {AF_INET6, "inet6", &membrane, NULL},
-    {AF_LWF, "lwf", &lwf, NULL},    /* the LWF service: Libertaria Wire Frames between CellIDs */
-    {AF_UTCP, "utcp", &utcp, NULL}, /* the UTCP service: reliable streams between CellIDs */
-    {AF_UNIX, "unix", NULL, &nxl_unix}, /* the Chimera bridge: lanes of shared memory (unix.c) */
+    {AF_INET, "inet", &membrane, NULL, 1, 1},
+    {AF_INET6, "inet6", &membrane, NULL, 1, 1},
+    {AF_LWF, "lwf", &lwf, NULL, 0, 0},    /* the LWF service: Libertaria Wire Frames between CellIDs */
+    {AF_UTCP, "utcp", &utcp, NULL, 0, 0}, /* the UTCP service: reliable streams between CellIDs */
+    {AF_UNIX, "unix", NULL, &nxl_unix, 0, 0}, /* the Chimera bridge: lanes of shared memory (unix.c) */
 };
 
 const struct nxl_family *nxl_family(int domain) {

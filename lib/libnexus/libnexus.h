@@ -48,6 +48,13 @@ struct nxl_family {
     const char *name;
     struct link_client *backend; /* the service; NULL for a family served in the app */
     const struct nxl_local *local;
+    /* The service answers recv and accept with EAGAIN exactly when an open socket's status
+     * word shows none of IN, ERR and HUP (the Membrane: membrane/sock_tcp.c and sock_udp.c),
+     * so libnexus reads that answer from the word without a round trip (socket.c). */
+    uint8_t exact_status;
+    /* The service takes MSG_EOF on a stream's send (the Membrane); for the others libnexus
+     * follows the send with a shutdown of its own. */
+    uint8_t send_eof;
 };
 extern const struct nxl_local nxl_unix; /* unix.c */
 
@@ -94,6 +101,9 @@ struct nxl_fd {
     uint32_t async_seen;   /* its readiness when last looked at */
     int32_t owner;         /* F_SETOWN's pid; 0: none */
     uint8_t pipe_end;      /* NXL_PIPE_READ or _WRITE for an end of a pipe (pipe.c), else 0 */
+    /* What the socket is known to be, for the status shortcut (socket.c, nothing_to_take):
+     * a listener (listen succeeded) or a connected stream (accepted, or connect returned 0). */
+    uint8_t listening, connected;
 };
 #define NXL_PIPE_READ 1
 #define NXL_PIPE_WRITE 2

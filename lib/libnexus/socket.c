@@ -159,6 +159,20 @@ static long family_call(const struct nxl_family *fam, struct nxs_msg *m, const v
     return r;
 }
 
+/* Whether the socket's status word already says that a receive (on a listener, an accept)
+ * would find nothing, so the answer is EAGAIN without asking the service: a round trip, with
+ * its two fiber switches, spared (a nonblocking server's read after accept and its read while
+ * it lingers for the peer's FIN; a blocking call goes straight to its wait). Only for a family
+ * whose statuses are exact (libnexus.h) and a socket known to be connected or listening, where
+ * the service's EAGAIN has no other cause. A word the service has not yet brought up to date
+ * reads as data arriving a moment later: poll and the wait see the change when it comes. */
+static int nothing_to_take(const struct nxl_fd *f, int listener) {
+    if (!f->family->exact_status || !(listener ? f->listening : f->connected) || nxl_fd_live(f))
+        return 0;
+    uint32_t st = nxl_fd_status(f);
+    return (st & NXS_EV_OPEN) && !(st & (NXS_EV_IN | NXS_EV_ERR | NXS_EV_HUP));
+}
+
 /* A request on an open socket; fails fast if the socket belongs to a dead service instance. */
 static long sock_call(const struct nxl_fd *f, struct nxs_msg *m, const void *in, uint32_t in_len, void *out,
                       uint32_t out_room) {
@@ -241,7 +255,10 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len) {
 int listen(int fd, int backlog) {
     struct nxs_msg m = {.op = NXS_OP_LISTEN};
     m.arg[0] = backlog < 0 ? 0 : (uint32_t)backlog;
-    return simple(fd, &m);
+    int r = simple(fd, &m);
+    if (r == 0)
+        nxl_fd_at(fd)->listening = 1;
+    return r;
 }
 
 int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags) {
@@ -250,7 +267,7 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags) {
         return -1;
     for (;;) {
         struct nxs_msg m = {.op = NXS_OP_ACCEPT};
-        long s = sock_call(f, &m, NULL, 0, NULL, 0);
+        long s = nothing_to_take(f, 1) ? -EAGAIN : sock_call(f, &m, NULL, 0, NULL, 0);
         if (s >= 0) {
             int nfd = nxl_fd_alloc(f->family, (int32_t)s, SOCK_STREAM, flags & SOCK_NONBLOCK);
             if (nfd < 0) {
@@ -258,6 +275,7 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags) {
                 family_call(f->family, &c, NULL, 0, NULL, 0);
                 return (int)nxl_return(nfd);
             }
+            nxl_fd_at(nfd)->connected = 1;
             put_addr(&m, addr, addrlen);
             return (int)nxl_return(nfd);
         }
@@ -287,13 +305,14 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len) {
         return -1;
     struct nxs_msg m = {.op = NXS_OP_CONNECT};
     long r = addr_call(f, &m, addr, len);
-    if (r != -EINPROGRESS || f->nonblock)
-        return (int)nxl_return(r);
-    r = nxl_wait_events(f, NXS_EV_OUT, f->sndtimeo_ns);
-    if (r == -EAGAIN)
-        r = -ETIMEDOUT;
-    if (!r)
-        r = pending_error(f);
+    if (r == -EINPROGRESS && !f->nonblock) {
+        r = nxl_wait_events(f, NXS_EV_OUT, f->sndtimeo_ns);
+        if (r == -EAGAIN)
+            r = -ETIMEDOUT;
+        if (!r)
+            r = pending_error(f);
+    }
+    f->connected |= r == 0;
     return (int)nxl_return(r); /* EINTR: the connection goes on, as POSIX says */
 }
 
@@ -342,6 +361,10 @@ static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
     size_t done = 0;
     int nonblock = f->nonblock || (flags & MSG_DONTWAIT);
     uint32_t room = slot_room(f);
+    /* MSG_EOF: only on a stream, and on the request that carries the last bytes; a service
+     * that does not take it gets a shutdown once every byte went. */
+    int eof = (flags & MSG_EOF) && f->type == SOCK_STREAM;
+    flags &= ~MSG_EOF;
     do {
         struct nxs_msg m = {.op = NXS_OP_SEND};
         m.flags = (uint32_t)flags;
@@ -352,6 +375,8 @@ static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
         }
         uint32_t chunk = len - done > room ? room : (uint32_t)(len - done);
         m.len = chunk;
+        if (eof && f->family->send_eof && done + chunk == len)
+            m.flags |= MSG_EOF;
         nxl_iov_gather(iov, n, done, slot, chunk); /* again on a retry: the slot served others */
         long r = sock_call(f, &m, NULL, chunk, NULL, 0);
         if (r > 0) {
@@ -367,6 +392,11 @@ static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
         }
         return done ? (long)done : r < 0 ? r : -EIO;
     } while (done < len);
+    if (eof && !f->family->send_eof) {
+        struct nxs_msg m = {.op = NXS_OP_SHUTDOWN};
+        m.arg[0] = SHUT_WR;
+        sock_call(f, &m, NULL, 0, NULL, 0); /* the bytes went; a failure here is the next call's */
+    }
     return (long)done;
 }
 
@@ -411,7 +441,7 @@ static long recv_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
         uint32_t room = slot_room(f);
         uint32_t want = len - done > room ? room : (uint32_t)(len - done);
         m.len = want;
-        long r = sock_call(f, &m, NULL, 0, NULL, want);
+        long r = nothing_to_take(f, 0) ? -EAGAIN : sock_call(f, &m, NULL, 0, NULL, want);
         if (r >= 0) {
             uint32_t got = (uint64_t)r < m.len ? (uint32_t)r : m.len;
             nxl_iov_scatter(iov, n, done, slot, got);

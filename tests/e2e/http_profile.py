@@ -1,11 +1,14 @@
 """The guest-time profile of HTTP for `make bench` (tools/bench.py): guest instructions per layer
-for one status page (`GET /`), one keep-alive `GET /bytes/1024` and one MiB of a bulk `GET`.
+for one status page (`GET /`), one keep-alive `GET /bytes/1024`, one `GET /bytes/1024` with
+`Connection: close` (a connection of its own: handshake, accept, close, TIME_WAIT) and one MiB
+of a bulk `GET`.
 
 The test kernel (build/nexus-test.elf) charges every guest instruction to the activity that ran
 it (kernel/profile.h: each fiber's U-mode code and its syscalls, device and timer interrupts,
 the scheduler) and its Membrane splits its own by phase of its loop (membrane/phase_profile.h);
 both are published under /Bus. Under `-icount shift=0` they are guest instruction counts. A
-workload runs N times on one keep-alive connection between two readings of /bus.json; a
+workload runs N times (on one keep-alive connection, or each on its own) between two readings
+of /bus.json; a
 reading taken the same way with no workload between (the reading request itself, and whatever
 the idle system does meanwhile) is subtracted, and the rest divided by N.
 
@@ -26,10 +29,11 @@ from tests.harness.net import UserNet
 # (kernel/trap.c), the Membrane every 100 ms, and httpd's listing reuse of 100 ms to expire.
 SETTLE_S = 0.3
 
-WORKLOADS = (  # label, path, repetitions, what one unit is (bytes per unit for a bulk one)
-    ("GET / (status page)", "/", 100, None),
-    ("keep-alive GET /bytes/1024", "/bytes/1024", 300, None),
-    ("bulk, per MiB of GET /bytes/8MiB", "/bytes/%d" % (8 << 20), 1, 1 << 20),
+WORKLOADS = (  # label, path, repetitions, what one unit is (bytes per unit for a bulk one), one connection each
+    ("GET / (status page)", "/", 100, None, False),
+    ("keep-alive GET /bytes/1024", "/bytes/1024", 300, None, False),
+    ("Connection: close GET /bytes/1024", "/bytes/1024", 200, None, True),
+    ("bulk, per MiB of GET /bytes/8MiB", "/bytes/%d" % (8 << 20), 1, 1 << 20, False),
 )
 
 
@@ -51,12 +55,22 @@ def reading(port):
             figures["syscall:" + key.rsplit("/", 1)[1]] = int(value)
         elif key.startswith(("/Bus/kernel/instret/", "/Bus/net/membrane/instret/")) or \
                 key in ("/Bus/net/switch/rx_instret/frames", "/Bus/net/switch/rx_instret/median",
-                        "/Bus/net/membrane/rx_frames", "/Bus/net/membrane/tx_frames"):
+                        "/Bus/net/membrane/rx_frames", "/Bus/net/membrane/tx_frames",
+                        "/Bus/net/membrane/socket_requests"):
             figures[key] = int(value)
     return figures
 
 
-def run_workload(port, path, repeat):
+def run_workload(port, path, repeat, close=False):
+    """repeat GETs on one keep-alive connection, or (close) each on a connection of its own
+    that asks the server to close it, the way `wrk -H 'Connection: close'` does."""
+    if close:
+        for _ in range(repeat):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            conn.request("GET", path, headers={"Connection": "close"})
+            stream_body(conn.getresponse())
+            conn.close()
+        return
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     for _ in range(repeat):
         conn.request("GET", path)
@@ -106,7 +120,9 @@ def syscall_rows(results, labels):
     """Syscalls per unit: httpd's and the Membrane's, then each kind that any workload makes at
     least once per unit."""
     rows = [("  frames in / out of the Membrane", "  |  ".join(
-        "%.1f / %.1f" % (results[w]["calls"]["frames_in"], results[w]["calls"]["frames_out"]) for w in labels))]
+        "%.1f / %.1f" % (results[w]["calls"]["frames_in"], results[w]["calls"]["frames_out"]) for w in labels)),
+            ("  socket requests to the Membrane (link round trips)", "  |  ".join(
+                "%.1f" % results[w]["calls"]["requests"] for w in labels))]
     for fiber in ("httpd", "membrane"):
         rows.append((f"  syscalls by {fiber}", "  |  ".join("%.1f" % results[w]["calls"].get(f"{fiber}.syscalls", 0)
                                                           for w in labels)))
@@ -136,9 +152,9 @@ def profile(qemu, kernel):
         a = reading(port)
         b = reading(port)
         idle = delta(a, b)  # one reading request plus the idle system over one settle
-        for label, path, repeat, unit in WORKLOADS:
+        for label, path, repeat, unit, close in WORKLOADS:
             before = reading(port)
-            run_workload(port, path, repeat)
+            run_workload(port, path, repeat, close)
             after = reading(port)
             d = delta(before, after)
             d = {k: v - idle.get(k, 0) for k, v in d.items()}
@@ -149,11 +165,12 @@ def profile(qemu, kernel):
                                        k.endswith(".syscalls")}
             results[label]["calls"]["frames_in"] = d.get("/Bus/net/membrane/rx_frames", 0) / units
             results[label]["calls"]["frames_out"] = d.get("/Bus/net/membrane/tx_frames", 0) / units
+            results[label]["calls"]["requests"] = d.get("/Bus/net/membrane/socket_requests", 0) / units
     return results
 
 
 def profile_rows(qemu, kernel):
-    """make bench rows: one per layer, the three workloads side by side."""
+    """make bench rows: one per layer, the workloads side by side."""
     results = profile(qemu, kernel)
     if not results:
         return [("guest-time profile (test kernel, -icount)", "httpd did not answer")]

@@ -6,6 +6,8 @@
  * client's SYN, then spoofed SYNs that evict the client's half-open connection, as a SYN flood
  * does; the client's ACK with its request must still open the connection and deliver the
  * request, where lwIP alone answered it with a RST. ACKs that do not prove a cookie are reset.
+ * A new SYN for a connection the server closed, still in TIME_WAIT, opens a new connection
+ * (lwIP alone answered it with an ACK); an old duplicate SYN does not.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -43,11 +45,12 @@ static uint32_t now_ms = 1000;
 static uint32_t random_state = 0x9e3779b9u;
 static struct netif nic;
 
-/* What lwIP sent to the clients' ports (CLIENT_PORT + i): the last SYN-ACK's sequence, resets. */
-#define CLIENT_PORTS 2
+/* What lwIP sent to the clients' ports (CLIENT_PORT + i): the last SYN-ACK's sequence, resets,
+ * segments with only ACK set. */
+#define CLIENT_PORTS 3
 static struct {
     uint32_t synack_seq;
-    unsigned synacks, resets[CLIENT_PORTS];
+    unsigned synacks, resets[CLIENT_PORTS], bare_acks[CLIENT_PORTS];
 } to_client;
 static unsigned undelivered;
 
@@ -90,6 +93,8 @@ static void on_tx(const uint8_t *frame, uint32_t len) {
     }
     if (tcp[13] & FLAG_RST)
         to_client.resets[port - CLIENT_PORT]++;
+    if ((tcp[13] & (FLAG_SYN | FLAG_ACK | FLAG_RST | FLAG_FIN)) == FLAG_ACK)
+        to_client.bare_acks[port - CLIENT_PORT]++;
 }
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
@@ -278,6 +283,47 @@ static void evicted_ipv6_connection_comes_back(void) {
               memcmp(app.data, "GET / HTTP/1.0\r\n\r\n", 18) == 0 && tcp_syn_guard_recovered() == recovered + 1);
 }
 
+static struct tcp_pcb *connection_of(struct tcp_pcb *list, uint16_t remote_port) {
+    for (struct tcp_pcb *pcb = list; pcb; pcb = pcb->next)
+        if (pcb->remote_port == remote_port)
+            return pcb;
+    return NULL;
+}
+
+/* The server closes first, so its end waits in TIME_WAIT; the client then comes back from the
+ * same port (as QEMU's user network does with the host's quickly reused ports). */
+static void syn_reopens_time_wait(void) {
+    const uint16_t port = CLIENT_PORT + 2;
+    const uint32_t isn = 90000;
+    unsigned accepted = app.accepted;
+    send_segment(user_net_client_ip, port, isn, 0, FLAG_SYN, NULL, 1);
+    uint32_t server_isn = to_client.synack_seq;
+    send_segment(user_net_client_ip, port, isn + 1, server_isn + 1, FLAG_ACK | FLAG_PSH, "GET", 0);
+    struct tcp_pcb *pcb = connection_of(tcp_active_pcbs, port);
+    CHECK("first_connection_accepted", app.accepted == accepted + 1 && pcb && pcb->state == ESTABLISHED);
+    tcp_close(pcb); /* the server's FIN: server_isn + 1 */
+    step();
+    send_segment(user_net_client_ip, port, isn + 4, server_isn + 2, FLAG_ACK | FLAG_FIN, NULL, 0);
+    struct tcp_pcb *old = connection_of(tcp_tw_pcbs, port);
+    CHECK("server_end_in_time_wait", old && old->state == TIME_WAIT);
+    uint32_t old_snd_nxt = old ? old->snd_nxt : 0;
+
+    unsigned synacks = to_client.synacks, acks = to_client.bare_acks[2];
+    send_segment(user_net_client_ip, port, isn, 0, FLAG_SYN, NULL, 1); /* an old duplicate */
+    CHECK("old_duplicate_syn_answered_with_an_ack", to_client.synacks == synacks && to_client.bare_acks[2] == acks + 1 &&
+                                                        connection_of(tcp_tw_pcbs, port) == old);
+
+    send_segment(user_net_client_ip, port, isn + 100000, 0, FLAG_SYN, NULL, 1);
+    CHECK("new_syn_answered_with_a_synack", to_client.synacks == synacks + 1 && to_client.bare_acks[2] == acks + 1);
+    CHECK("old_connection_gone", connection_of(tcp_tw_pcbs, port) == NULL && tcp_syn_guard_reopened() == 1);
+    CHECK("new_connection_starts_past_the_old_one", to_client.synack_seq == old_snd_nxt + 0xffffu + 2u);
+    send_segment(user_net_client_ip, port, isn + 100001, to_client.synack_seq + 1, FLAG_ACK | FLAG_PSH, "GET", 0);
+    pcb = connection_of(tcp_active_pcbs, port);
+    CHECK("new_connection_accepted", app.accepted == accepted + 2 && pcb && pcb->state == ESTABLISHED &&
+                                         to_client.resets[2] == 0);
+    CHECK("every_rx_buffer_returned_after_reopen", undelivered == 0 && fake_port_rx_outstanding() == 0);
+}
+
 int main(void) {
     check_suite = "syn_cookie";
     cookie_encoding();
@@ -287,5 +333,6 @@ int main(void) {
     later_segment_does_not_recover();
     evicted_ipv6_connection_comes_back();
     CHECK("every_rx_buffer_returned_after_ipv6", undelivered == 0 && fake_port_rx_outstanding() == 0);
+    syn_reopens_time_wait();
     return check_exit();
 }

@@ -140,6 +140,10 @@ struct linger {
 #define MSG_EOR 0x80
 #define MSG_WAITALL 0x100
 #define MSG_NOSIGNAL 0x4000
+/* As the BSDs' MSG_EOF: the bytes end the stream, a send that takes them all is followed by
+ * shutdown(SHUT_WR). The Membrane does both in one request, so the FIN can leave in the same
+ * segment as the last bytes (docs/sockets.md). Not in Linux: portable code tests #ifdef. */
+#define MSG_EOF 0x10000
 
 #define SHUT_RD 0
 #define SHUT_WR 1
