@@ -16,7 +16,7 @@ struct shed_counter {
 };
 
 /* Fills out[] (room for max) and returns how many; SHED_COUNTERS is enough. */
-#define SHED_COUNTERS 19
+#define SHED_COUNTERS 23
 size_t shed_counters_read(struct shed_counter *out, size_t max);
 
 #endif
