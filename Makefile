@@ -32,8 +32,10 @@ comma    := ,
 ARCH     := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
 LINKARCH := -march=rv64imac -mabi=lp64 -mcmodel=medany
 PICO     := --specs=picolibc.specs -DPICOLIBC_INTEGER_PRINTF_SCANF
+# A section per function and per object, so the link's --gc-sections drops what nothing calls
+# (without them it could only drop whole files: every app carried all of libnexus).
 CFLAGS   := $(ARCH) $(PICO) -std=gnu11 -O2 -g -ffreestanding -fno-common -fno-builtin-printf \
-            -Wall -Wextra -Werror -MD -MP
+            -ffunction-sections -fdata-sections -Wall -Wextra -Werror -MD -MP
 KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio -Inetswitch -Iion -Iinclude
 UCFLAGS  := $(CFLAGS) -Ilib/rt -Iinclude -Iion
 LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
