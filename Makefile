@@ -32,8 +32,10 @@ comma    := ,
 ARCH     := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
 LINKARCH := -march=rv64imac -mabi=lp64 -mcmodel=medany
 PICO     := --specs=picolibc.specs -DPICOLIBC_INTEGER_PRINTF_SCANF
+# A section per function and per object, so the link's --gc-sections drops what nothing calls
+# (without them it could only drop whole files: every app carried all of libnexus).
 CFLAGS   := $(ARCH) $(PICO) -std=gnu11 -O2 -g -ffreestanding -fno-common -fno-builtin-printf \
-            -Wall -Wextra -Werror -MD -MP
+            -ffunction-sections -fdata-sections -Wall -Wextra -Werror -MD -MP
 KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio -Inetswitch -Iion -Iinclude
 UCFLAGS  := $(CFLAGS) -Ilib/rt -Iinclude -Iion
 LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
@@ -334,7 +336,7 @@ RINETD_DIR     := $(B)/third_party/rinetd
 RINETD_STAMP   := $(RINETD_DIR)/.fetched-$(RINETD_VERSION)
 RINETD_OBJS    := $(patsubst %,$(B)/rinetd/%.o,rinetd parse match net)
 RINETD_CFLAGS  := $(filter-out -Werror -Wextra -std=gnu11,$(UCFLAGS)) -std=c99 -D_POSIX_C_SOURCE=200809L \
-                  -D_XOPEN_SOURCE -D_GNU_SOURCE -DHAVE_CONFIG_H -Iapps/rinetd -Ilib/libnexus/include
+                  -D_XOPEN_SOURCE -D_GNU_SOURCE -DHAVE_CONFIG_H -Iapps/rinetd -Ilib/libnexus/include -Os
 FILES_rinetd   := /etc/rinetd.conf=apps/rinetd/rinetd.conf
 $(B)/files/rinetd.S: apps/rinetd/rinetd.conf
 
@@ -376,10 +378,12 @@ MOSQ_OFF       := WIN32 __linux__ __APPLE__ __FreeBSD__ __QNX__ WITH_TLS WITH_EP
                   WITH_PERSISTENCE WITH_UNIX_SOCKETS WITH_CONTROL WITH_WEBSOCKETS WITH_SYSTEMD \
                   WITH_THREADING WITH_SRV WITH_ADNS WITH_CJSON WITH_WRAP WITH_XTREPORT
 MOSQ_OBJS      := $(MOSQ_SRC_PARTS:%=$(B)/mosquitto/src/%.o) $(MOSQ_LIB_PARTS:%=$(B)/mosquitto/lib/%.o)
+# -Os for the ported apps' own code (not libnexus's): off the HTTP path, 16 KB smaller together,
+# and no slower measured side by side (mosquitto messages/s at QoS 0 and 1, rinetd's forward MB/s).
 MOSQ_CFLAGS    := $(filter-out -Werror -Wextra,$(UCFLAGS)) -Ilib/libnexus/include -I$(MOSQ_DIR) \
                   -I$(MOSQ_DIR)/src -I$(MOSQ_DIR)/lib -I$(MOSQ_DIR)/include -I$(MOSQ_DIR)/deps \
                   -DVERSION=\"$(firstword $(subst -, ,$(MOSQ_VERSION)))\" -DWITH_BROKER -DWITH_SYS_TREE \
-                  -DWITH_MEMORY_TRACKING $(MOSQ_OFF:%=-U%)
+                  -DWITH_MEMORY_TRACKING $(MOSQ_OFF:%=-U%) -Os
 FILES_mosquitto := /etc/mosquitto/mosquitto.conf=apps/mosquitto/mosquitto.conf \
                    /etc/mosquitto/conf.d/nexus.conf=apps/mosquitto/conf.d/nexus.conf \
                    /etc/mosquitto/with-plugin.conf=apps/mosquitto/with-plugin.conf

@@ -294,6 +294,25 @@ static void read_chosen(const void *fdt, struct boot_info *out) {
     }
 }
 
+/* What firmware keeps for itself: each child of /reserved-memory with a usable reg (OpenSBI
+ * adds one for the RAM its PMP protects). The kernel gives pages below itself to the page pool
+ * only outside these. */
+static void read_reserved(const void *fdt, struct boot_info *out) {
+    int parent = fdt_subnode_offset(fdt, 0, "reserved-memory"), node;
+    if (parent < 0)
+        return;
+    fdt_for_each_subnode(node, fdt, parent) {
+        struct fdt_range r;
+        if (!read_reg(fdt, parent, node, &r) || r.size == 0)
+            continue;
+        if (out->nreserved == FDT_MAX_RESERVED) {
+            out->reserved_overflow = 1;
+            return;
+        }
+        out->reserved[out->nreserved++] = r;
+    }
+}
+
 int boot_fdt_parse(const void *blob, size_t max_len, uint32_t boot_hart, struct boot_info *out) {
     memset(out, 0, sizeof *out);
     out->plic_s_context = -1;
@@ -305,6 +324,7 @@ int boot_fdt_parse(const void *blob, size_t max_len, uint32_t boot_hart, struct 
     out->timebase_hz = read_timebase(blob);
     read_devices(blob, boot_hart, out);
     read_chosen(blob, out);
+    read_reserved(blob, out);
     return BOOT_FDT_OK;
 }
 

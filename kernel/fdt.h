@@ -13,6 +13,7 @@
 
 #define FDT_MAX_VIRTIO   16
 #define FDT_BOOTARGS_MAX 256
+#define FDT_MAX_RESERVED 8  /* /reserved-memory ranges kept; more make the boot keep clear of all RAM below the kernel */
 #define FDT_MAX_DEPTH    16 /* nodes nested deeper than this (root = 1) are refused */
 
 struct fdt_range {
@@ -54,6 +55,10 @@ struct boot_info {
     int has_initrd;            /* /chosen "linux,initrd-start" and "-end" (QEMU's -initrd),
                                   1 or 2 cells each, end > start */
     struct fdt_range initrd;
+
+    int nreserved;             /* /reserved-memory children with a reg (OpenSBI's own RAM), */
+    struct fdt_range reserved[FDT_MAX_RESERVED]; /* first reg of each, blob order; */
+    int reserved_overflow;     /* 1 if there were more than FDT_MAX_RESERVED */
 };
 
 enum boot_fdt_error {

@@ -192,7 +192,7 @@ void kmain(uint64_t hart, const void *fdt) {
     uint64_t entered = rdtime();
     bus_init();
     trap_init();
-    mem_init(boot.mem.base, boot.mem.size);
+    mem_init(&boot);
     keyblob_init(&boot); /* before anything allocates a page the initrd is in */
     vm_init(&boot);
     timer_init(boot.timebase_hz);

@@ -14,7 +14,11 @@
  * LWF service 7, lwfping runs from the console (`run lwfping CELLID`). The UTCP service holds
  * port 1 (EtherType 0x88B5) and asks the signer for its handshake signatures; AF_UTCP apps get a
  * link to it and the utcp promise: utcpsink listens on stream 9, utcpcat and utcpget run from the
- * console, and httpd serves UTCP stream 80 beside TCP port 80 (a node's status page by CellID). */
+ * console, and httpd serves UTCP stream 80 beside TCP port 80 (a node's status page by CellID).
+ * LWF's 64 KiB message buffers (four to receive, two to send), UTCP's sessions (384 KiB of
+ * window each) and its connections (64 KiB each) come from the service's heap as they are
+ * needed (lwf/service/, utcp/service/): heap:512 holds LWF's six, heap:4608 all eight UTCP
+ * sessions and sixteen connections. */
 #define NETWORK_SERVICES                                                                        \
     {.name = "membrane", .image = "membrane", .grants = "port:0 files:4",                       \
      .pledge = "stdio net inet rbus wbus", .serves = "inet", .restart = RESTART_SERVICE},       \
@@ -23,12 +27,12 @@
     {.name = "uptime", .image = "uptime", .args = "1000", .pledge = "stdio wbus", .restart = RESTART_SERVICE}, \
     {.name = "signer", .image = "signer", .pledge = "stdio rbus wbus keyblob sign",             \
      .serves = "sign", .restart = RESTART_SERVICE},                                             \
-    {.name = "lwf", .image = "lwf", .grants = "port:2 link:signer",                             \
+    {.name = "lwf", .image = "lwf", .grants = "port:2 link:signer heap:512",                   \
      .pledge = "stdio net lwf wbus sign", .serves = "lwf", .restart = RESTART_SERVICE,          \
      .after_boot = 1},                                                                          \
     {.name = "lwfecho", .image = "lwfecho", .grants = "link:lwf",                               \
      .pledge = "stdio lwf", .restart = RESTART_SERVICE, .after_boot = 1},                       \
-    {.name = "utcp", .image = "utcp", .grants = "port:1 link:signer",                           \
+    {.name = "utcp", .image = "utcp", .grants = "port:1 link:signer heap:4608",                \
      .pledge = "stdio net utcp wbus sign", .serves = "utcp", .restart = RESTART_SERVICE},       \
     {.name = "utcpsink", .image = "utcpsink", .grants = "link:utcp",                            \
      .pledge = "stdio utcp", .restart = RESTART_SERVICE, .after_boot = 1}

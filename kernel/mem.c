@@ -4,13 +4,47 @@
 #include "kernel.h"
 #include "pagealloc.h"
 
-extern char __kernel_end[];
+extern char __kernel_start[], __kernel_end[];
 
 static struct page_pool pool;
+static uint64_t pool_base; /* the pool's region starts here (mem_pool_base) */
 
-void mem_init(uint64_t ram_base, uint64_t ram_size) {
-    if (pagepool_init(&pool, (uintptr_t)__kernel_end, ram_base + ram_size) != 0)
+static uint64_t page_up(uint64_t a) { return (a + PA_PAGE_SIZE - 1) & ~(PA_PAGE_SIZE - 1); }
+
+/* Where the pool may start. The kernel is linked 2 MiB into RAM (linker.ld), but OpenSBI keeps
+ * only the RAM its PMP protects (512 KiB on QEMU virt) and says so in /reserved-memory: the rest
+ * below the kernel, 1.5 MiB, is free RAM (a quarter of an 8 MiB machine). Without that node (or
+ * with more ranges than the boot kept) nothing says what the firmware holds, and the pool starts
+ * after the kernel as before. */
+static uint64_t pool_start(const struct boot_info *boot) {
+    uint64_t kernel = (uint64_t)__kernel_start, start = boot->mem.base;
+    if (boot->nreserved == 0 || boot->reserved_overflow)
+        return (uint64_t)__kernel_end;
+    for (int i = 0; i < boot->nreserved; i++) {
+        const struct fdt_range *r = &boot->reserved[i];
+        if (r->base < kernel && r->base + r->size > start)
+            start = page_up(r->base + r->size);
+    }
+    return start < kernel ? start : (uint64_t)__kernel_end;
+}
+
+void mem_init(const struct boot_info *boot) {
+    uint64_t ram_base = boot->mem.base, ram_size = boot->mem.size, start = pool_start(boot);
+    if (pagepool_init(&pool, (uintptr_t)start, ram_base + ram_size) != 0)
         panic("mem: no room for the page pool (RAM %#lx+%#lx)", ram_base, ram_size);
+    /* Inside the pool but never handed out: the kernel image, and firmware ranges above the
+     * pool's start. */
+    if (start < (uint64_t)__kernel_start &&
+        pagepool_reserve(&pool, (uintptr_t)__kernel_start, (size_t)(__kernel_end - __kernel_start) / PA_PAGE_SIZE) != 0)
+        panic("mem: cannot keep the kernel image out of the page pool");
+    for (int i = 0; i < boot->nreserved; i++) {
+        const struct fdt_range *r = &boot->reserved[i];
+        uint64_t first = r->base & ~(PA_PAGE_SIZE - 1), end = page_up(r->base + r->size);
+        for (uint64_t p = first < start ? start : first; p < end; p += PA_PAGE_SIZE)
+            pagepool_reserve(&pool, (uintptr_t)p, 1); /* pages outside the pool or already kept: nothing to do */
+    }
+    pool_base = start;
+    bus_setf(BUS_OWNER_KERNEL, "/Bus/mem/pool_start", "%#lx", start);
     bus_setf(BUS_OWNER_KERNEL, "/Bus/mem/page_size", "%lu", PA_PAGE_SIZE);
     bus_setf(BUS_OWNER_KERNEL, "/Bus/mem/pages_total", "%zu", pool.npages);
     mem_publish();
@@ -41,6 +75,7 @@ size_t mem_zero_idle(void) {
     return done;
 }
 
+uint64_t mem_pool_base(void) { return pool_base; }
 size_t mem_free_pages(void) { return pool.nfree; }
 size_t mem_total_pages(void) { return pool.npages; }
 

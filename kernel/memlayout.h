@@ -29,12 +29,15 @@
  *               | guard (unmapped)           |
  *   0x7ffe_0000 | user stack (USER_STACK_SIZE)|  args + TLS block at the top
  *   0x8000_0000 +============================+  root slot 2.. (kernel only, not U)
- *               | OpenSBI (M-mode, PMP-protected, not mapped)    2 MiB
+ *               | OpenSBI (M-mode, PMP-protected, not mapped)    512 KiB: /reserved-memory
+ *   0x8008_0000 | page pool (RW-)            |  bitmap, then pages up to the kernel (kernel/mem.c;
+ *               |                            |  after the kernel only if the FDT has no
+ *               |                            |  /reserved-memory to say what OpenSBI keeps)
  *   0x8020_0000 | kernel .text (R-X)         |  KERNEL_BASE, linker.ld
  *               | kernel .rodata (R--)       |  embedded service images live here
  *               | kernel .data/.bss (RW-)    |  boot stack, /Bus table, fiber table
- *   _end        | page pool (RW-)            |  bitmap, then 4 KiB pages to the end of RAM:
- *               |                            |  page tables, kernel stacks, user pages
+ *   _end        | page pool (RW-)            |  4 KiB pages to the end of RAM: page tables,
+ *               |                            |  kernel stacks, user pages, the packet pool
  *   RAM end     +----------------------------+
  */
 #ifndef NEXUS_MEMLAYOUT_H

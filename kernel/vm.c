@@ -87,6 +87,9 @@ void vm_init(const struct boot_info *bi) {
     map_range(kernel_pt, ks, ks, te - ks, PTE_R | PTE_X);
     map_range(kernel_pt, te, te, re - te, PTE_R);
     map_range(kernel_pt, re, re, ram_end - re, PTE_R | PTE_W);
+    uint64_t below = mem_pool_base(); /* the pool's pages below the kernel, if any (mem.c) */
+    if (below < ks)
+        map_range(kernel_pt, below, below, ks - below, PTE_R | PTE_W);
 
     if (kernel_pt[USER_ROOT_SLOT] & PTE_V)
         panic("vm: a device sits in the user window");

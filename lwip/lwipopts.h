@@ -16,9 +16,16 @@
 
 /* Memory. 64-bit target: 8-byte alignment (PITFALLS.md). */
 #define MEM_ALIGNMENT 8
-#define MEM_SIZE (640 * 1024)
+/* The heap holds what TCP sends (segments copied from the apps' link slots) and the frames
+ * lwIP builds. Sized from its high-water mark (/Bus/net/membrane/high/heap_bytes): 209 KB after
+ * wrk -c8 on / and /bytes/1024 and a 64 MiB GET, 174 KB under four 16 MiB GETs at once; 640 KiB
+ * before. Running out is not a failure: tcp_write says ERR_MEM and the app's send waits. */
+#define MEM_SIZE (320 * 1024)
 #define MEMP_NUM_PBUF 256          /* PBUF_REF/ROM headers, e.g. lwIP's own references */
-#define PBUF_POOL_SIZE 64
+/* No pool pbufs: received frames are custom pbufs over the ION pool (netif_ion.c), copies are
+ * PBUF_RAM, and nothing of lwIP compiled here allocates PBUF_POOL (high/pbuf_pool stayed 0);
+ * 64 of them were 100 KB of the Membrane's bss. */
+#define PBUF_POOL_SIZE 0
 /* The RX custom pbufs (lwip/netif_ion.c) keep their pool handle beside the pbuf, not in it: no
  * LWIP_PBUF_CUSTOM_DATA, so lwIP 2.2's LWIP_PBUF_CUSTOM_DATA_INIT has nothing to set. */
 /* 264 bytes each. An app may hold NXS_SOCKETS (128) sockets; half-open and TIME_WAIT

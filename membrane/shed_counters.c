@@ -10,6 +10,9 @@
 #include "tcp_syn_guard.h"
 
 /* Every pool's "allocation failed" count, and the heap's: how often lwIP ran out of memory. */
+/* A pool's high-water mark: what lwipopts.h's sizes are judged by (docs/sockets.md, "Limits"). */
+static uint64_t pool_max(memp_t pool) { return lwip_stats.memp[pool] ? lwip_stats.memp[pool]->max : 0; }
+
 static uint64_t memory_exhausted(void) {
     uint64_t n = lwip_stats.mem.err;
     for (int i = 0; i < MEMP_MAX; i++)
@@ -39,6 +42,10 @@ size_t shed_counters_read(struct shed_counter *out, size_t max) {
         {"/Bus/net/membrane/shed/syn_queue_full", tcp_syn_guard_queue_full()},
         {"/Bus/net/membrane/shed/syn_recovered", tcp_syn_guard_recovered()},
         {"/Bus/net/membrane/timewait_reopened", tcp_syn_guard_reopened()},
+        {"/Bus/net/membrane/high/heap_bytes", lwip_stats.mem.max},
+        {"/Bus/net/membrane/high/tcp_segs", pool_max(MEMP_TCP_SEG)},
+        {"/Bus/net/membrane/high/tcp_pcbs", pool_max(MEMP_TCP_PCB)},
+        {"/Bus/net/membrane/high/pbuf_pool", pool_max(MEMP_PBUF_POOL)},
     };
     size_t n = max < SHED_COUNTERS ? max : SHED_COUNTERS;
     for (size_t i = 0; i < n; i++)

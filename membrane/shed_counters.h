@@ -17,7 +17,7 @@ struct shed_counter {
 };
 
 /* Fills out[] (room for max) and returns how many; SHED_COUNTERS is enough. */
-#define SHED_COUNTERS 20
+#define SHED_COUNTERS 24
 size_t shed_counters_read(struct shed_counter *out, size_t max);
 
 #endif

@@ -99,6 +99,10 @@ def groups(build, qemu):
     # on the host: QoS 0/1/2, retained, five subscribers, 48 KiB, messages/s, a Membrane restart.
     yield "qemu_mosquitto", [sys.executable, "-m", "tests.e2e.run_qemu_mosquitto", "--qemu", qemu,
                              "--logdir", "build/test-logs/mosquitto"]
+    # Small machines (tests/e2e/run_qemu_small.py): -m 8M runs every service and serves; -m 5M
+    # boots, and what does not fit says ENOMEM and kills nothing.
+    yield "qemu_small", [sys.executable, "-m", "tests.e2e.run_qemu_small", "--qemu", qemu,
+                         "--logdir", "build/test-logs/small"]
     # curl 7.88.1, Debian's, run from the console against a server on the host's loopback.
     yield "qemu_curl", [sys.executable, "-m", "tests.e2e.run_qemu_curl", "--qemu", qemu,
                         "--logdir", "build/test-logs/curl"]

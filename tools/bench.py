@@ -6,7 +6,8 @@ Figures so far:
   - boot to first fiber: wall time from QEMU's launch until the first U-mode fiber prints
     (the `hello` service), median of 5 boots;
   - kernel image size: loadable bytes of build/nexus.elf (text + data, services included),
-    and each embedded service image;
+    each embedded service image, the kernel alone, and the serving core (the kernel alone, the
+    Membrane's image and httpd's: what serves HTTP);
   - NetSwitch guest instructions per received frame (demux, enqueue, counters, the wake-flag
     look; rdinstret), median over every frame of a 3 s flood. Only the test kernel
     (build/nexus-test.elf) carries the histogram, so that run boots it; QEMU's instret is only a
@@ -37,7 +38,9 @@ Figures so far:
   - HTTP through QEMU's user network (guest port 80 forwarded to a loopback port): wall time
     from QEMU's launch to the first `200` for `GET /` (median of 5), wrk requests/s on `/`
     with one and eight connections (keep-alive), bulk MB/s of `GET /bytes/64MiB`, the RX bytes
-    copied after all that, and the smallest `-m` with which Nexus still serves `GET /`;
+    copied after all that, and the smallest `-m` with which Nexus still serves (`GET /`,
+    `GET /bytes/1024` and a 16 MiB bulk GET, whole), its bulk MB/s and which services could not
+    start there;
   - the guest-time profile of HTTP (tests/e2e/http_profile.py, test kernel, -icount): guest
     instructions per layer (kernel interrupts, syscalls and scheduler, the Membrane's loop
     phases, httpd) for one GET /, one keep-alive GET /bytes/1024, one Connection: close
@@ -203,6 +206,23 @@ def loadable_bytes(elf, size_tool):
     return int(text) + int(data)
 
 
+# What serves HTTP: the kernel and these images (the rest of the manifest is UTCP, LWF, the
+# signer, the ported apps and tools).
+SERVING_IMAGES = ("membrane.elf", "httpd.elf")
+
+
+def serving_core_rows(build, kernel, images, size_tool):
+    """The kernel alone (its loadable bytes less the embedded images' object, build/k/images.o:
+    the images with their page padding and their table) and the serving core: that plus the
+    Membrane's and httpd's image files."""
+    alone = loadable_bytes(kernel, size_tool) - loadable_bytes(os.path.join(build, "k", "images.o"), size_tool)
+    serving = [p for p in images if os.path.basename(p) in SERVING_IMAGES]
+    core = alone + sum(os.path.getsize(p) for p in serving)
+    return [("  kernel alone (loadable, less the embedded images)", "%d bytes" % alone),
+            ("serving core: kernel alone + %s" % " + ".join(os.path.basename(p) for p in serving),
+             "%d bytes" % core)]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -220,8 +240,10 @@ def main():
         rows.append(("boot to first fiber", "no fiber output seen"))
     kernel = os.path.join(args.build, "nexus.elf")
     rows.append(("kernel image, loadable (services included)", "%d bytes" % loadable_bytes(kernel, size_tool)))
-    for path in embedded_images(os.path.join(args.build, "images.S")):
+    images = embedded_images(os.path.join(args.build, "images.S"))
+    for path in images:
         rows.append(("  embedded image " + os.path.basename(path), "%d bytes" % os.path.getsize(path)))
+    rows += serving_core_rows(args.build, kernel, images, size_tool)
 
     test_kernel = os.path.join(args.build, "nexus-test.elf")
     counted = net_bench(with_kernel(args.qemu, test_kernel) + " -icount shift=0",

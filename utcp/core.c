@@ -9,16 +9,19 @@ void utcp_init(struct utcp_core *core, const struct utcp_config *config, struct 
     memset(core, 0, sizeof *core);
     core->config = *config;
     core->sessions = sessions;
-    core->session_count = session_count;
-    for (size_t i = 0; i < session_count; i++) {
-        memset(&sessions[i], 0, sizeof sessions[i]);
-        sessions[i].send_slots = slots + 2 * i * window;
-        sessions[i].recv_slots = slots + (2 * i + 1) * window;
-        sessions[i].send_capacity = sessions[i].window = window;
-    }
+    for (size_t i = 0; i < session_count; i++)
+        utcp_session_add(core, slots + 2 * i * window, window);
     config->random(config->ctx, core->cookie_secret, UTCP_KEY_LEN);
     core->cookie_since = now;
     utcp_rate_init(core, now);
+}
+
+void utcp_session_add(struct utcp_core *core, struct utcp_slot *slots, uint32_t window) {
+    struct utcp_session *s = &core->sessions[core->session_count++];
+    memset(s, 0, sizeof *s);
+    s->send_slots = slots;
+    s->recv_slots = slots + window;
+    s->send_capacity = s->window = window;
 }
 
 enum utcp_drop utcp_receive(struct utcp_core *core, const uint8_t *frame, size_t len, uint64_t now,

@@ -232,6 +232,10 @@ struct utcp_core {
 /* `slots` holds 2 * window * session_count slots (window <= UTCP_WINDOW_MAX frames per direction). */
 void utcp_init(struct utcp_core *core, const struct utcp_config *config, struct utcp_session *sessions,
                size_t session_count, struct utcp_slot *slots, uint32_t window, uint64_t now);
+/* One session more, at sessions[session_count] (the array given to utcp_init must have room),
+ * with its 2 * window slots: a caller may hand sessions over as it finds memory for them,
+ * starting from none. */
+void utcp_session_add(struct utcp_core *core, struct utcp_slot *slots, uint32_t window);
 /* A frame after the Ethernet header. UTCP_ACCEPTED: *from is the session it belongs to (NULL for a
  * HELLO, answered without state): the caller takes the Ethernet source as that peer's MAC. Every
  * drop is also counted in core->drops. */

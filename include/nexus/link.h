@@ -1,6 +1,6 @@
 /*
  * The service link: how an app talks to a service fiber (the Membrane for AF_INET/AF_INET6, and
- * the services that come next) over one link of the kernel (kernel/link.h): 36 shared pages
+ * the services that come next) over one link of the kernel (kernel/link.h): 20 shared pages
  * that both sides map read-write. The transport is the same for every service; what the
  * requests mean is the service's protocol (nexus/sockproto.h for sockets). docs/sockets.md
  * describes it in prose.
@@ -47,7 +47,9 @@
 #include "nexus/syscall.h"
 
 #define NXS_SOCKETS 128 /* sockets per link (per app); docs/sockets.md has what each costs */
-#define NXS_SLOTS 2         /* an app makes one call at a time (lib/link/client.c uses slot 0) */
+/* An app makes one call at a time (lib/link/client.c uses slot 0): one slot. A second one's 64 KiB
+ * data area, never used, was 16 of each link's 36 pages (176 pages of an 8 MiB machine's 2048). */
+#define NXS_SLOTS 1
 #define NXS_SLOT_DATA 65536u /* the largest datagram a family carries: a 64 KiB LWF message */
 #define NXS_RING_CAPACITY 8
 #define NXS_PAGE NEXUS_PAGE_SIZE

@@ -150,7 +150,7 @@ struct nexus_link_info {
 #define NEXUS_CONSOLE_READ_MAX 256
 #define NEXUS_LINKS_MAX 16
 #define NEXUS_CLIENT_LINKS_MAX 4
-#define NEXUS_LINK_PAGES 36 /* a link's size: 144 KiB (laid out by nexus/link.h) */
+#define NEXUS_LINK_PAGES 20 /* a link's size: 80 KiB (laid out by nexus/link.h) */
 
 /* AF_UNIX (docs/unix.md). A connection is two lanes (nexus/unixlane.h) in NEXUS_UNIX_CONN_PAGES
  * pages the kernel maps into both ends: the connecting end is end 0 and writes lane 0, the

@@ -30,7 +30,8 @@ struct link_client {
 };
 
 /* Attaches on first use, then waits (a few seconds at most) for a live service. 0, or
- * -ENETDOWN if this app has no link to the service or it does not come up. */
+ * -ENETDOWN if this app has no link to the service, no fiber of the service is running, or it
+ * does not come up within 5 s. */
 int link_client_ready(struct link_client *c);
 /* One request/reply. `in`/`in_len` go to the slot's data; up to out_room reply bytes are
  * copied to `out`. Returns the reply's result (>= 0 or -errno); *m holds the reply header, its

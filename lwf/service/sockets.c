@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <net/lwf.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -48,7 +49,9 @@ static unsigned nlinks;
 static const struct lwf_node *me;
 
 static uint8_t small_pool[SMALL_BUFFERS][SMALL_BUFFER_BYTES];
-static uint8_t large_pool[LARGE_BUFFERS][LWF_MESSAGE_MAX];
+/* Whole-message buffers (64 KiB each) come from the heap at their first use and stay for the
+ * next: a node that only ever receives small messages never spends the 256 KiB. */
+static uint8_t *large_pool[LARGE_BUFFERS];
 static bool small_used[SMALL_BUFFERS], large_used[LARGE_BUFFERS];
 
 static uint64_t now_ms(void) { return nx_clock_ns() / 1000000u; }
@@ -59,6 +62,8 @@ static uint8_t *buffer_take(uint32_t len) {
     unsigned n = small ? SMALL_BUFFERS : LARGE_BUFFERS;
     for (unsigned i = 0; i < n; i++)
         if (!used[i]) {
+            if (!small && !large_pool[i] && !(large_pool[i] = malloc(LWF_MESSAGE_MAX)))
+                return NULL; /* no memory for it: as if all were in use */
             used[i] = true;
             return small ? small_pool[i] : large_pool[i];
         }

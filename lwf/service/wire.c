@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lwfd.h"
@@ -46,7 +47,7 @@ struct outgoing {
     uint32_t len, message_id;
     uint16_t next, count;
     bool sign;
-    uint8_t data[LWF_MESSAGE_MAX];
+    uint8_t *data; /* LWF_MESSAGE_MAX bytes from the heap at the slot's first use, kept */
 };
 static struct outgoing queue[SEND_QUEUE];
 static unsigned queue_head, queue_len;
@@ -238,6 +239,8 @@ int wire_send(const uint8_t dst[LWF_CELLID_LEN], uint16_t service, uint16_t src_
     if (queue_len == SEND_QUEUE)
         return -EAGAIN;
     struct outgoing *o = &queue[(queue_head + queue_len) % SEND_QUEUE];
+    if (!o->data && !(o->data = malloc(LWF_MESSAGE_MAX)))
+        return -ENOBUFS;
     memcpy(o->dst, dst, LWF_CELLID_LEN);
     o->service = service;
     o->src_service = src_service;

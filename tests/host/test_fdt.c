@@ -741,6 +741,43 @@ static void test_strerror(void) {
                                   strcmp(boot_fdt_strerror(1), "unknown error") == 0);
 }
 
+/* /reserved-memory (2 address and 2 size cells, as OpenSBI writes it) with `n` children of
+ * 16 KiB each from 0x80000000, and one child without reg, which is passed over. */
+static int parse_reserved(int n, struct boot_info *bi) {
+    char name[32];
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@80000000", 3, 0, 0x80000000u, 0x800000);
+    b_begin("reserved-memory");
+    b_cells("#address-cells", 1, 2);
+    b_cells("#size-cells", 1, 2);
+    b_cells("ranges", 0);
+    b_begin("no-reg");
+    b_end();
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "mmode_resv%d@%x", i, 0x80000000u + 0x4000u * (unsigned)i);
+        b_begin(name);
+        b_cells("reg", 4, 0, 0x80000000u + 0x4000u * (unsigned)i, 0, 0x4000);
+        b_prop("no-map", "", 0);
+        b_end();
+    }
+    b_end();
+    b_end();
+    return parse_built(bi);
+}
+
+static void test_reserved(void) {
+    struct boot_info bi;
+    CHECK("built.reserved_none", parse_reserved(0, &bi) == BOOT_FDT_OK && bi.nreserved == 0 && !bi.reserved_overflow);
+    CHECK("built.reserved_two", parse_reserved(2, &bi) == BOOT_FDT_OK && bi.nreserved == 2 && !bi.reserved_overflow &&
+                                    bi.reserved[0].base == 0x80000000u && bi.reserved[0].size == 0x4000 &&
+                                    bi.reserved[1].base == 0x80004000u && bi.reserved[1].size == 0x4000);
+    CHECK("built.reserved_all_kept", parse_reserved(FDT_MAX_RESERVED, &bi) == BOOT_FDT_OK &&
+                                         bi.nreserved == FDT_MAX_RESERVED && !bi.reserved_overflow);
+    CHECK("built.reserved_overflow", parse_reserved(FDT_MAX_RESERVED + 1, &bi) == BOOT_FDT_OK &&
+                                         bi.nreserved == FDT_MAX_RESERVED && bi.reserved_overflow);
+}
+
 int main(int argc, char **argv) {
     check_suite = "fdt";
     if (argc != 2) {
@@ -761,6 +798,7 @@ int main(int argc, char **argv) {
     test_timebase();
     test_bootargs();
     test_initrd();
+    test_reserved();
     test_virtio_limit();
     test_structure();
     test_strerror();

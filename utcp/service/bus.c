@@ -70,6 +70,8 @@ void bus_publish(void) {
         {"/Bus/utcp/sessions_established", w->sessions_established},
         {"/Bus/utcp/sessions_closed", w->sessions_closed},
         {"/Bus/utcp/sessions_in_use", utcp_sessions_in_use(&core)},
+        {"/Bus/utcp/sessions_ready", wire_sessions_ready()},
+        {"/Bus/utcp/session_memory_refused", wire_counters.session_memory_refused},
         {"/Bus/utcp/connections", sockets_connections()},
         {"/Bus/utcp/refused", sockets_refused()},
         {"/Bus/utcp/peer_mac_changes", w->mac_changes},

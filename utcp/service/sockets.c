@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <net/utcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -50,8 +51,8 @@ struct conn {
     int error;                    /* what the socket reports (SO_ERROR, then recv/send) */
     uint8_t peer[UTCP_CELLID_LEN];
     uint64_t since;               /* creation, or the app's close */
-    uint8_t buffer[CONN_BUFFER];
     uint32_t head, len;
+    uint8_t *buffer; /* CONN_BUFFER bytes from the heap at the slot's first use, kept for the next */
 };
 
 struct usock {
@@ -86,6 +87,8 @@ static struct conn *conn_new(struct utcp_session *s, uint16_t stream, int link, 
         struct conn *c = &conns[i];
         if (c->used)
             continue;
+        if (!c->buffer && !(c->buffer = malloc(CONN_BUFFER)))
+            return NULL; /* no memory for one more connection: as if all were in use */
         memset(c, 0, offsetof(struct conn, buffer));
         c->used = true;
         c->session = s;

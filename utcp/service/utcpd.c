@@ -39,6 +39,7 @@ int main(void) {
         unsigned work = wire_poll(now);
         work += link_server_poll();
         uint64_t due = wire_timers(now_us());
+        wire_spare_session();
         sockets_refresh();
         if (now - last_tick >= TICK_US) {
             last_tick = now;

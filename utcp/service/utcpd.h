@@ -20,7 +20,8 @@
 #include "identity/signer_client.h" /* cellid_hex */
 #include "utcp.h"
 
-#define UTCPD_SESSIONS 8   /* connections at once: each is a session with its own window */
+#define UTCPD_SESSIONS 8   /* connections at once: each is a session with its own window, its
+                              * memory taken from the heap when needed (wire.c) */
 #define UTCPD_WINDOW 128   /* frames per direction of a session (2 x 128 x 1.5 KiB each) */
 #define UTCPD_MAC_LEN 6
 
@@ -37,6 +38,7 @@ bool identity_lost(void);
 struct wire_counters {
     uint64_t rx_frames, tx_frames, tx_no_buffer, rx_not_utcp;
     uint64_t handshakes_started, sessions_established, sessions_closed, mac_changes;
+    uint64_t session_memory_refused; /* a spare session's slots found no heap */
 };
 extern struct wire_counters wire_counters;
 extern struct utcp_core core;
@@ -47,6 +49,10 @@ bool wire_start(const struct utcp_identity *id, uint64_t now_us);
 unsigned wire_poll(uint64_t now_us);
 /* Runs the core's timers; returns when they want to run again. */
 uint64_t wire_timers(uint64_t now_us);
+/* Keeps a free session ready: gives the core one more from the heap when all are in use. */
+void wire_spare_session(void);
+/* Sessions the core has (with their memory), in use or not. */
+unsigned wire_sessions_ready(void);
 void wire_kick(void);
 bool wire_sleep_prepare(void);
 int wire_channel(void);

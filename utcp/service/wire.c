@@ -14,6 +14,7 @@
  */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nexus.h"
@@ -30,8 +31,11 @@ struct utcp_core core;
 static struct port port;
 static uint8_t own_mac[UTCPD_MAC_LEN];
 
+/* A session's slots (2 x UTCPD_WINDOW frames, 384 KiB) come from the heap when it is needed:
+ * the service keeps one session more than are in use, up to UTCPD_SESSIONS, so a handshake
+ * always finds one unless memory ran out. All eight were 3 MiB of bss, three quarters of what
+ * a node's services took at start, most of it for connections that never came. */
 static struct utcp_session sessions[UTCPD_SESSIONS];
-static struct utcp_slot slots[2 * UTCPD_SESSIONS * UTCPD_WINDOW];
 
 static struct utcp_peer_mac peer_macs[PEER_MACS];
 
@@ -90,9 +94,23 @@ bool wire_start(const struct utcp_identity *id, uint64_t now) {
         .room = sockets_room,
         .on_event = sockets_on_event,
     };
-    utcp_init(&core, &config, sessions, UTCPD_SESSIONS, slots, UTCPD_WINDOW, now);
+    utcp_init(&core, &config, sessions, 0, NULL, UTCPD_WINDOW, now);
+    wire_spare_session();
     return true;
 }
+
+void wire_spare_session(void) {
+    if (core.session_count == UTCPD_SESSIONS || utcp_sessions_in_use(&core) < core.session_count)
+        return;
+    struct utcp_slot *slots = malloc(2 * UTCPD_WINDOW * sizeof *slots);
+    if (!slots) { /* a handshake finds no session (drops/no_room) until one ends */
+        wire_counters.session_memory_refused++;
+        return;
+    }
+    utcp_session_add(&core, slots, UTCPD_WINDOW);
+}
+
+unsigned wire_sessions_ready(void) { return (unsigned)core.session_count; }
 
 int wire_channel(void) { return port_channel(&port); }
 bool wire_sleep_prepare(void) { return port_sleep_prepare(&port); }
