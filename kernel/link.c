@@ -137,6 +137,13 @@ int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out
     return 0;
 }
 
+uint64_t link_server_span(const struct fiber *server, uint32_t id, uint64_t off, uint32_t len) {
+    if (id >= nlinks || !server || strcmp(links[id].server, server->name) != 0 || len == 0 ||
+        off > LINK_PAGES * PAGE_SIZE || len > LINK_PAGES * PAGE_SIZE - off)
+        return 0;
+    return (uint64_t)links[id].pages + off;
+}
+
 uint32_t link_channel_promise(unsigned channel) {
     for (unsigned id = 0; id < nlinks; id++)
         if (channel == own_channel(0, id) || channel == own_channel(1, id))

@@ -30,5 +30,9 @@ int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out
 /* The promise a link channel (either end of a link, nexus/syscall.h channel plan) needs, or 0 if
  * no link has that channel. */
 uint32_t link_channel_promise(unsigned channel);
+/* Where the device may read `len` bytes at `off` in link `id` for a frame of fiber `server`:
+ * the kernel address, or 0 unless `server` is the link's server and the bytes lie in its pages.
+ * Link pages are the kernel's and never freed, so a frame on the device outlives either end. */
+uint64_t link_server_span(const struct fiber *server, uint32_t id, uint64_t off, uint32_t len);
 
 #endif

@@ -112,6 +112,16 @@ struct nexus_ion_info {
 #define NEXUS_ION_TX_BUFS_PER_PORT 64u
 #define NEXUS_ION_POOL_BUFS (NEXUS_ION_RX_BUFS + NEXUS_ION_PORTS * NEXUS_ION_TX_BUFS_PER_PORT)
 
+/* A TX frame in two parts (docs/ion.md, "Sending from the link"): a descriptor whose length
+ * carries NEXUS_ION_TX_MORE holds the frame's first bytes (Ethernet, IP and TCP headers) in one
+ * of the port's TX buffers, checked as any frame; the descriptor after it, enqueued in the same
+ * batch, holds the rest in the pages of a link the port's fiber serves: handle
+ * NEXUS_ION_TX_LINK(the link's id from link_info, which 64 KiB of the link), offset within
+ * those 64 KiB. The frame's buffer (its handle) returns on TX free as any other. */
+#define NEXUS_ION_TX_MORE 0x8000u
+#define NEXUS_ION_TX_LINK_FLAG 0x80000000u
+#define NEXUS_ION_TX_LINK(id, window) (NEXUS_ION_TX_LINK_FLAG | (uint32_t)(id) << 4 | (uint32_t)(window))
+
 #define NEXUS_ION_RING_RX_ACTIVE 0
 #define NEXUS_ION_RING_RX_FREE   1
 #define NEXUS_ION_RING_TX_ACTIVE 2
