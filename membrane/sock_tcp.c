@@ -12,6 +12,7 @@
 
 #include "lwip/tcp.h"
 #include "milestones.h"
+#include "send_area.h"
 #include "sockets.h"
 #include "tcp_send.h"
 #include "tcp_syn_guard.h"
@@ -328,6 +329,30 @@ long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
         return -ENOTCONN;
     struct tcp_pcb *pcb = s->pcb.tcp;
     uint32_t room = send_room(s), n = len < room ? len : room;
+    if (m->arg[0]) {
+        /* The bytes are in the link's send area, data lists the chunks, then holds what did not
+         * fit them (nexus/sockproto.h). */
+        uint32_t list = m->arg[0] * (uint32_t)sizeof(struct nxs_chunk), named = 0;
+        if (m->arg[0] > NXS_SEND_CHUNKS || len < list)
+            return -EINVAL;
+        for (uint32_t i = 0; i < m->arg[0]; i++)
+            named += ((const struct nxs_chunk *)data)[i].len;
+        uint64_t copied = 0;
+        long r = room ? send_area_write(pcb, s->link, (const struct nxs_chunk *)data, m->arg[0], room, &copied) : 0;
+        if (r >= 0 && (uint32_t)r == named && len > list && room > (uint32_t)r) {
+            uint32_t rest = len - list < room - (uint32_t)r ? len - list : room - (uint32_t)r;
+            uint32_t more = tcp_send_pooled(pcb, data + list, rest);
+            copied += more;
+            r += more;
+        }
+        touch(s);
+        if (r <= 0)
+            return r < 0 ? r : -EAGAIN;
+        sockets_counters.tx_stack_copied_bytes += copied;
+        sockets_counters.tx_payload_bytes += (uint64_t)r;
+        tcp_output(pcb);
+        return r;
+    }
     n = tcp_send_pooled(pcb, data, n);
     touch(s);
     if (n == 0)

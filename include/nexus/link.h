@@ -10,6 +10,8 @@
  *   offset 0x02000  completion ring     service -> app: {slot, 0, 0}
  *   offset 0x03000  NXS_SLOTS x struct nxs_msg       one request/reply each
  *   offset 0x04000  NXS_SLOTS x NXS_SLOT_DATA bytes  the slot's data (payload, names, options)
+ *   offset 0x14000  NXS_SEND_AREA bytes              the send area: NXS_SEND_CHUNKS chunks of stream
+ *                                                    bytes the service may have the device send
  *
  * A call: the app fills a free slot (header + data), enqueues its number on the request ring and
  * signals the service if it sleeps; the service copies the header into its own memory, checks
@@ -36,18 +38,27 @@
  * the service closes every socket the link's previous app left open (so a restarted server can
  * bind its port again) and starts both rings over empty, so nothing of the dead app is answered.
  *
+ * The send area (docs/ion.md, "Sending from the link"): a service that sets send_area lets
+ * an app write stream bytes into chunks of the area and name them in a send (sockproto.h,
+ * SEND's arg0) instead of copying them into the slot; the service hands them to its stack
+ * in place and the device reads them from there. send_held, written only by the service, has
+ * bit k set while chunk k is the service's (its stack or the device may still read it): an app
+ * fills only chunks whose bit is clear, and the service refuses a send naming a chunk its own
+ * record says it holds. An app that rewrites a chunk it sent changes only its own stream.
+ *
  * The server half of this transport is lib/link/server.c, the client half lib/link/client.c.
  */
 #ifndef NEXUS_LINK_PROTO_H
 #define NEXUS_LINK_PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ion_ring.h"
 #include "nexus/syscall.h"
 
 #define NXS_SOCKETS 128 /* sockets per link (per app); docs/sockets.md has what each costs */
-#define NXS_SLOTS 2         /* an app makes one call at a time (lib/link/client.c uses slot 0) */
+#define NXS_SLOTS 1         /* an app makes one call at a time */
 #define NXS_SLOT_DATA 65536u /* the largest datagram a family carries: a 64 KiB LWF message */
 #define NXS_RING_CAPACITY 8
 #define NXS_PAGE NEXUS_PAGE_SIZE
@@ -57,7 +68,11 @@
 #define NXS_OFF_COMPLETIONS 0x2000u
 #define NXS_OFF_MSGS 0x3000u
 #define NXS_OFF_DATA 0x4000u
-#define NXS_LINK_BYTES (NXS_OFF_DATA + NXS_SLOTS * NXS_SLOT_DATA)
+#define NXS_OFF_SEND (NXS_OFF_DATA + NXS_SLOTS * NXS_SLOT_DATA)
+#define NXS_SEND_AREA 0x10000u
+#define NXS_SEND_CHUNK 1536u /* a TCP segment's payload (1,460 bytes) fits one */
+#define NXS_SEND_CHUNKS 42u  /* as many as fit: enough for most of lwIP's send buffer (64 KiB) */
+#define NXS_LINK_BYTES (NXS_OFF_SEND + NXS_SEND_AREA)
 
 /* Status bits: the poll(2) values, so libnexus passes them through. */
 #define NXS_EV_IN 0x001u   /* data, a pending connection, or end of stream to read */
@@ -76,7 +91,10 @@ struct nxs_header {
     uint32_t app_waiting;
     uint32_t app_start;     /* written by the app: bumped each time an app attaches */
     uint32_t app_start_ack; /* written by the service: app_start once it has cleaned up */
-    uint32_t pad[10];
+    uint32_t send_area;     /* written by the service: 1 if it takes sends from the send area */
+    uint32_t pad0;
+    uint64_t send_held;     /* written by the service: bit k, chunk k is the service's */
+    uint32_t pad[6];
     uint32_t status[NXS_SOCKETS];
 };
 
@@ -102,6 +120,9 @@ _Static_assert(ION_RING_BYTES(NXS_RING_CAPACITY) <= NXS_OFF_COMPLETIONS - NXS_OF
 _Static_assert(ION_RING_BYTES(NXS_RING_CAPACITY) <= NXS_OFF_MSGS - NXS_OFF_COMPLETIONS, "completion ring overflows its page");
 _Static_assert(NXS_SLOTS * sizeof(struct nxs_msg) <= NXS_OFF_DATA - NXS_OFF_MSGS, "slot headers overflow their page");
 _Static_assert(NXS_LINK_BYTES == NEXUS_LINK_PAGES * NXS_PAGE, "the layout fills the link the kernel makes");
+_Static_assert(NXS_SEND_CHUNKS * NXS_SEND_CHUNK <= NXS_SEND_AREA && NXS_SEND_CHUNKS <= 64, "chunks fit the area and send_held");
+_Static_assert(offsetof(struct nxs_header, send_held) % 8 == 0 && offsetof(struct nxs_header, status) == 64,
+               "send_held is one aligned word; the statuses stay where they were");
 _Static_assert(NXS_SOCKETS % 64 == 0, "a link's dirty set is whole 64-bit words");
 
 #endif
