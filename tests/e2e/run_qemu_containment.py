@@ -15,8 +15,8 @@ the guest's port 80 and the Membrane's fault-trigger UDP port forwarded to loopb
     times (null and wild stores, an illegal instruction, a runaway loop): after each crash the
     supervisor restarts it, httpd listens again and a new request succeeds. The time from the
     fault to that first success is printed per crash;
-  - afterwards the packet pool is back to its baseline (read on the kernel console) and the
-    restart counts on /Bus are right.
+  - afterwards the packet pool is back to its baseline (read on the kernel console), no chunk
+    of httpd's send area is still held, and the restart counts on /Bus are right.
 
 Output: PASS/FAIL lines for tests/run.py (and INFO lines with the figures); the console log goes
 to --logdir. tools/bench.py uses measure_recoveries() for make bench.
@@ -395,6 +395,10 @@ def main():
         # miscounted as a bad hand-over.
         report("pool_no_refused_transfers", refused == 0, f"{refused} refused after {args.faults} crashes")
         bus = guest.bus_json()
+        # httpd's sends go through its link's send area (docs/ion.md, "Sending from the link"):
+        # idle, the Membrane holds none of its chunks, and it refused none httpd named.
+        held, refused = bus.get("/Bus/net/membrane/tx_area_held_now"), bus.get("/Bus/net/membrane/tx_area_refused")
+        report("send_area_chunks_back", held == "0" and refused == "0", f"{held} chunks held, {refused} sends refused")
         report("bus_membrane_restarts", bus.get("/Bus/fibers/membrane/restarts") == str(args.faults + crashed_before),
                bus.get("/Bus/fibers/membrane/restarts"))
         report("bus_membrane_last_fault", bus.get("/Bus/fibers/membrane/last_fault", "") != "",
