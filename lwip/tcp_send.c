@@ -12,6 +12,8 @@ static u16_t segment_size(const struct tcp_pcb *pcb) {
     return m ? m : pcb->mss;
 }
 
+u16_t tcp_send_segment_size(const struct tcp_pcb *pcb) { return segment_size(pcb); }
+
 /* The bytes tcp_write would append to the last unsent segment before starting a new one. */
 static u16_t unsent_room(const struct tcp_pcb *pcb, u16_t seg) {
     const struct tcp_seg *last = pcb->unsent;

@@ -18,6 +18,9 @@
  * tcp_write does. Returns the bytes queued (0: lwIP's send queue is full). */
 uint32_t tcp_send_pooled(struct tcp_pcb *pcb, const uint8_t *data, uint32_t n);
 
+/* The bytes tcp_write puts in one segment of pcb now. */
+u16_t tcp_send_segment_size(const struct tcp_pcb *pcb);
+
 /* A pbuf lwIP may keep over `len` bytes at `at` (they stay valid until lwIP frees it), or NULL
  * to have them copied instead. */
 typedef struct pbuf *(*tcp_send_ref_fn)(const uint8_t *at, u16_t len, void *ctx);

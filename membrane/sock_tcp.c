@@ -346,6 +346,7 @@ long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
             r += more;
         }
         touch(s);
+        m->arg[1] = tcp_send_segment_size(pcb); /* what the app should put in a chunk */
         if (r <= 0)
             return r < 0 ? r : -EAGAIN;
         sockets_counters.tx_stack_copied_bytes += copied;

@@ -94,6 +94,8 @@ struct nxl_fd {
     uint32_t async_seen;   /* its readiness when last looked at */
     int32_t owner;         /* F_SETOWN's pid; 0: none */
     uint8_t pipe_end;      /* NXL_PIPE_READ or _WRITE for an end of a pipe (pipe.c), else 0 */
+    uint16_t send_fill;    /* bytes per send-area chunk: the stream's segment size as its service
+                              last said (SEND's reply arg1), 0 before the first send */
 };
 #define NXL_PIPE_READ 1
 #define NXL_PIPE_WRITE 2

@@ -331,9 +331,11 @@ static void get_source(const struct nxl_fd *f, const struct nxs_msg *m, const ui
     *addrlen = n;
 }
 
-/* Bytes a chunk of the send area is filled with: one TCP segment over Ethernet and IPv4, so
- * that the Membrane sends each chunk as one frame from where it lies. */
+/* Bytes a chunk of the send area is filled with until the service says the stream's segment
+ * size (SEND's reply arg1): one TCP segment over Ethernet and IPv4, so that the Membrane sends
+ * each chunk as one frame from where it lies. */
 #define SEND_AREA_FILL 1460u
+#define SEND_AREA_FILL_MIN 536u /* the least segment size TCP lets a peer ask for */
 
 /* Where byte `at` of the pieces lies. */
 static uintptr_t iov_address(const struct iovec *iov, long n, size_t at) {
@@ -358,12 +360,12 @@ static uint32_t fill_send_area(const struct nxl_fd *f, struct nxs_msg *m, const 
                         : NULL;
     if (!area)
         return 0;
-    uint32_t k = 0;
+    uint32_t k = 0, fill = f->send_fill ? f->send_fill : SEND_AREA_FILL;
     size_t at = done;
     for (uint32_t c = 0; c < NXS_SEND_CHUNKS && at < len; c++) {
         if (held >> c & 1)
             continue;
-        uint32_t piece = len - at > SEND_AREA_FILL ? SEND_AREA_FILL : (uint32_t)(len - at);
+        uint32_t piece = len - at > fill ? fill : (uint32_t)(len - at);
         uint8_t offset = (uint8_t)(iov_address(iov, n, at) & 7); /* memcpy moves words between equal alignments */
         nxl_iov_gather(iov, n, at, area + c * NXS_SEND_CHUNK + offset, piece);
         struct nxs_chunk e = {(uint8_t)c, offset, (uint16_t)piece};
@@ -407,6 +409,8 @@ static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
             nxl_iov_gather(iov, n, done, slot, chunk);
         }
         long r = sock_call(f, &m, NULL, m.len, NULL, 0);
+        if (m.arg[0] && m.arg[1] >= SEND_AREA_FILL_MIN && m.arg[1] <= NXS_SEND_CHUNK - 8)
+            f->send_fill = (uint16_t)m.arg[1]; /* 8: the room an offset mod 8 takes */
         if (r > 0) {
             done += (size_t)(r < chunk ? r : chunk);
             continue;
