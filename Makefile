@@ -64,7 +64,7 @@ LWIP_INC     := -Ilwip -I$(LWIP_DIR)/src/include
 LWIP_CFLAGS  := $(filter-out -Werror -Wextra,$(UCFLAGS)) $(LWIP_INC)
 MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(patsubst %.c,$(B)/m/%.o,$(filter-out membrane/membrane.c \
                    membrane/fault_inject.c,$(wildcard membrane/*.c))) $(B)/m/lib/link/sockproto.o $(B)/m/lib/link/server.o $(B)/m/lib/port/port.o \
-                 $(B)/m/lwip/netif_ion.o $(B)/m/lwip/chksum.o $(B)/m/lwip/tx_buffers.o $(B)/m/lwip/tcp_send.o $(B)/m/lwip/rx_frame_policy.o $(B)/m/lwip/tcp_syn_guard.o $(B)/m/lwip/tcp_syn_cookie.o $(B)/m/lwip/arp_pins.o $(LWIP_OBJS)
+                 $(B)/m/lwip/netif_ion.o $(B)/m/lwip/chksum.o $(B)/m/lwip/tx_buffers.o $(B)/m/lwip/tcp_send.o $(B)/m/lwip/send_area.o $(B)/m/lwip/rx_frame_policy.o $(B)/m/lwip/tcp_syn_guard.o $(B)/m/lwip/tcp_syn_cookie.o $(B)/m/lwip/arp_pins.o $(LWIP_OBJS)
 
 # The Membrane sees the POSIX headers of libnexus for the socket constants it shares with apps.
 MEMBRANE_CFLAGS := -Imembrane -Ilib -Ilib/libnexus/include
@@ -191,7 +191,7 @@ HOST_UNIT_SRC_unix_ns := kernel/unix.c kernel/cspace.c kernel/bus.c ion/unix_lan
 HOST_TESTS   += unix
 HOST_UNIT_SRC_unix := $(HOST_UNIX_FAMILY)
 # the Membrane's receive path: the port, the netif and lwIP (Membrane's options) over a fake kernel
-MEMBRANE_RX_PATH_SRC := lwip/netif_ion.c lwip/chksum.c lwip/tx_buffers.c lwip/rx_frame_policy.c lwip/tcp_syn_guard.c lwip/tcp_syn_cookie.c lib/port/port.c \
+MEMBRANE_RX_PATH_SRC := lwip/netif_ion.c lwip/chksum.c lwip/tx_buffers.c lwip/tcp_send.c lwip/send_area.c lwip/rx_frame_policy.c lwip/tcp_syn_guard.c lwip/tcp_syn_cookie.c lib/port/port.c \
                         tests/fuzz/fake_port.c tests/fuzz/frame_repair.c $(LWIP_CORE:%=$(LWIP_DIR)/src/core/%.c) \
                         $(LWIP_DIR)/src/netif/ethernet.c
 HOST_UNIT_SRC_lwip_input := $(MEMBRANE_RX_PATH_SRC)
@@ -204,7 +204,7 @@ HOST_TESTS   += chksum
 HOST_UNIT_SRC_chksum := lwip/chksum.c $(LWIP_DIR)/src/core/inet_chksum.c $(LWIP_DIR)/src/core/def.c
 # zero-copy TX: bulk sends through lent TX buffers, the stream as a client sees it, every loan back
 HOST_TESTS   += tcp_send
-HOST_UNIT_SRC_tcp_send := $(MEMBRANE_RX_PATH_SRC) lwip/tcp_send.c
+HOST_UNIT_SRC_tcp_send := $(MEMBRANE_RX_PATH_SRC)
 $(B)/ho/tests/host/test_tcp_send.o: HOST_CFLAGS += -Itests/fuzz
 
 BOOTSTRAP := $(B)/.bootstrap-done
@@ -670,7 +670,7 @@ $(FUZZ_OBJ)/kernel/fdt.o: FUZZ_CFLAGS := -I$(LIBFDT_DIR) $(FUZZ_CFLAGS)
 # warnings are its own); the port's files and the fake kernel end of a port see lwIP's headers
 # and the user runtime's.
 LWIP_NATIVE_INC   := -Ilwip -I$(LWIP_DIR)/src/include -Ilib/rt
-LWIP_NATIVE_USERS := lwip/netif_ion lwip/chksum lwip/tx_buffers lwip/tcp_send lwip/tcp_syn_guard lwip/tcp_syn_cookie lib/port/port tests/fuzz/fake_port tests/fuzz/fuzz_lwip_input \
+LWIP_NATIVE_USERS := lwip/netif_ion lwip/chksum lwip/tx_buffers lwip/tcp_send lwip/send_area lwip/tcp_syn_guard lwip/tcp_syn_cookie lib/port/port tests/fuzz/fake_port tests/fuzz/fuzz_lwip_input \
                      tests/host/test_syn_cookie tests/host/test_tcp_send tests/host/test_chksum
 $(LWIP_NATIVE_USERS:%=$(HOST_OBJ)/%.o): HOST_CFLAGS += $(LWIP_NATIVE_INC)
 $(LWIP_NATIVE_USERS:%=$(FUZZ_OBJ)/%.o): FUZZ_CFLAGS += $(LWIP_NATIVE_INC)

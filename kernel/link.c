@@ -25,7 +25,8 @@ struct link {
     char server[FIBER_NAME_MAX];
     unsigned client_rights;
     uint32_t promise; /* pledge.h: what both ends need to use its channels */
-    void *pages;      /* LINK_PAGES contiguous pages */
+    void *pages;      /* npages contiguous pages */
+    unsigned npages;  /* NEXUS_LINK_PAGES, or NEXUS_LINK_SEND_PAGES with a send area */
 };
 
 static struct link links[NEXUS_LINKS_MAX];
@@ -33,9 +34,10 @@ static unsigned nlinks;
 
 static unsigned links_of(const char *name, int as_server);
 
-int link_create(const char *client, const char *server, unsigned client_rights, uint32_t promise) {
+int link_create(const char *client, const char *server, unsigned client_rights, uint32_t promise, unsigned pages) {
     if (strlen(client) >= FIBER_NAME_MAX || strlen(server) >= FIBER_NAME_MAX || !strcmp(client, server) ||
-        !client_rights || (client_rights & ~CAP_RW) || !promise || (promise & (promise - 1)))
+        !client_rights || (client_rights & ~CAP_RW) || !promise || (promise & (promise - 1)) ||
+        (pages != NEXUS_LINK_PAGES && pages != NEXUS_LINK_SEND_PAGES))
         return -EINVAL;
     for (unsigned i = 0; i < nlinks; i++)
         if (!strcmp(links[i].client, client) && !strcmp(links[i].server, server))
@@ -43,9 +45,10 @@ int link_create(const char *client, const char *server, unsigned client_rights, 
     if (nlinks == NEXUS_LINKS_MAX || links_of(client, 0) == NEXUS_CLIENT_LINKS_MAX)
         return -ENOSPC;
     struct link *l = &links[nlinks];
-    l->pages = page_alloc(LINK_PAGES);
+    l->pages = page_alloc(pages);
     if (!l->pages)
         return -ENOMEM;
+    l->npages = pages;
     strcpy(l->client, client);
     strcpy(l->server, server);
     l->client_rights = client_rights;
@@ -89,7 +92,7 @@ static int attach_one(struct fiber *f, const struct link *l, unsigned id, int as
     if (err)
         return err;
     uint64_t perm = PTE_R | (rights & CAP_WRITE ? PTE_W : 0);
-    for (unsigned p = 0; p < LINK_PAGES; p++)
+    for (unsigned p = 0; p < l->npages; p++)
         if (vm_user_map_shared(f->pt, va + p * PAGE_SIZE, (uint64_t)l->pages + p * PAGE_SIZE, perm))
             return -ENOMEM;
     return 0;
@@ -125,7 +128,7 @@ int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out
         return -ENOENT;
     memset(out, 0, sizeof *out);
     out->va = link_va(as_server, n);
-    out->size = LINK_PAGES * PAGE_SIZE;
+    out->size = l->npages * PAGE_SIZE;
     out->id = id;
     out->is_server = (uint32_t)as_server;
     out->wait_channel = own_channel(as_server, id);
@@ -135,6 +138,13 @@ int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out
     out->peer_alive = fiber_by_name(peer) != NULL;
     *promise = l->promise;
     return 0;
+}
+
+uint64_t link_server_span(const struct fiber *server, uint32_t id, uint64_t off, uint32_t len) {
+    if (id >= nlinks || !server || strcmp(links[id].server, server->name) != 0 || len == 0 ||
+        off > links[id].npages * PAGE_SIZE || len > links[id].npages * PAGE_SIZE - off)
+        return 0;
+    return (uint64_t)links[id].pages + off;
 }
 
 uint32_t link_channel_promise(unsigned channel) {

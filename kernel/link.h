@@ -19,8 +19,9 @@ struct nexus_link_info;
  * `promise` (pledge.h, one bit) to use it. The names need not be running yet: each end is mapped
  * when a fiber of that name starts (also after a restart). Returns the link id, or -ENOSPC (no
  * link left, or the client already has NEXUS_CLIENT_LINKS_MAX), -EEXIST (the two are linked
- * already), -EINVAL, -ENOMEM. */
-int link_create(const char *client, const char *server, unsigned client_rights, uint32_t promise);
+ * already), -EINVAL, -ENOMEM. It has `pages` pages: NEXUS_LINK_PAGES, or NEXUS_LINK_SEND_PAGES
+ * for a server whose links carry a send area (manifest_link_pages). */
+int link_create(const char *client, const char *server, unsigned client_rights, uint32_t promise, unsigned pages);
 /* Grants a starting fiber its end of every link it is a party of (READ: wait on its own channel,
  * WRITE: signal the peer's; cspace_grant_link_end) and maps the link's pages with those rights
  * (read-only without WRITE). 0, -ENOMEM or -ENOSPC (CSpace full). */
@@ -30,5 +31,9 @@ int link_info(const struct fiber *f, unsigned index, struct nexus_link_info *out
 /* The promise a link channel (either end of a link, nexus/syscall.h channel plan) needs, or 0 if
  * no link has that channel. */
 uint32_t link_channel_promise(unsigned channel);
+/* Where the device may read `len` bytes at `off` in link `id` for a frame of fiber `server`:
+ * the kernel address, or 0 unless `server` is the link's server and the bytes lie in its pages.
+ * Link pages are the kernel's and never freed, so a frame on the device outlives either end. */
+uint64_t link_server_span(const struct fiber *server, uint32_t id, uint64_t off, uint32_t len);
 
 #endif

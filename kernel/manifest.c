@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "nexus/syscall.h"
 #include "pledge.h"
 
 /* The network services every manifest runs. The Membrane holds NetSwitch port 0 (IPv4, ARP,
@@ -21,7 +22,8 @@
  * sessions and sixteen connections. */
 #define NETWORK_SERVICES                                                                        \
     {.name = "membrane", .image = "membrane", .grants = "port:0 files:4",                       \
-     .pledge = "stdio net inet rbus wbus", .serves = "inet", .restart = RESTART_SERVICE},       \
+     .pledge = "stdio net inet rbus wbus", .serves = "inet", .send_area = 1,                    \
+     .restart = RESTART_SERVICE},                                                               \
     {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane link:utcp",     \
      .pledge = "stdio rbus inet utcp", .restart = RESTART_SERVICE},                             \
     {.name = "uptime", .image = "uptime", .args = "1000", .pledge = "stdio wbus", .restart = RESTART_SERVICE}, \
@@ -157,6 +159,13 @@ const struct manifest *manifest_find(const char *name) {
         if (!strcmp(manifests[i].name, name))
             return &manifests[i];
     return NULL;
+}
+
+unsigned manifest_link_pages(const struct manifest *m, const char *server) {
+    for (unsigned i = 0; i < m->count; i++)
+        if (!strcmp(m->entries[i].name, server))
+            return m->entries[i].send_area ? NEXUS_LINK_SEND_PAGES : NEXUS_LINK_PAGES;
+    return NEXUS_LINK_PAGES;
 }
 
 int manifest_link_promise(const struct manifest *m, const char *server, uint32_t *promise) {

@@ -62,10 +62,10 @@
 #define LINK_CLIENT_VA 0x62000000ul
 #define LINK_SERVER_VA 0x64000000ul
 #define LINK_SPAN      0x40000ul /* 256 KiB of address space per server-side link */
-_Static_assert(NEXUS_LINK_PAGES * NEXUS_PAGE_SIZE <= LINK_SPAN, "a link overflows its span of the server's window");
+_Static_assert(NEXUS_LINK_PAGES <= NEXUS_LINK_SEND_PAGES && NEXUS_LINK_SEND_PAGES * NEXUS_PAGE_SIZE <= LINK_SPAN,
+               "a link overflows its span of the server's window");
 _Static_assert(LINK_CLIENT_VA + NEXUS_CLIENT_LINKS_MAX * LINK_SPAN <= LINK_SERVER_VA, "client links overflow their window");
 _Static_assert(LINK_SERVER_VA + NEXUS_LINKS_MAX * LINK_SPAN <= USER_STACK_BASE, "server links overflow their window");
-#define LINK_PAGES     NEXUS_LINK_PAGES /* the ABI's link size (include/nexus/syscall.h) */
 
 #define UNIX_CONN_VA    0x63000000ul /* AF_UNIX connection k of a fiber at UNIX_CONN_VA + k * span */
 #define UNIX_CONN_SPAN  0x40000ul

@@ -169,7 +169,8 @@ static void create_links(const struct manifest *m, const struct manifest_entry *
         if (err < 0)
             kprintf("  %s: cannot link to %s: %s\n", e->name, g[i].server,
                     err == -ENOENT ? "no such service in the manifest" : "it serves no links");
-        else if ((err = link_create(e->name, g[i].server, g[i].rights, promise)) < 0)
+        else if ((err = link_create(e->name, g[i].server, g[i].rights, promise,
+                                    manifest_link_pages(m, g[i].server))) < 0)
             kprintf("  %s: cannot link to %s (error %d)\n", e->name, g[i].server, -err);
     }
 }

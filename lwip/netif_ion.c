@@ -11,6 +11,7 @@
 #include "netif/ethernet.h"
 #include "port/port.h"
 #include "rx_frame_policy.h"
+#include "send_area.h"
 #include "tcp_syn_guard.h"
 #include "tx_buffers.h"
 
@@ -86,6 +87,7 @@ static struct pbuf *frame_pbuf(const struct ion_desc *d) {
 
 unsigned ion_netif_poll(struct netif *netif) {
     struct ion_desc d[RX_BATCH];
+    tx_buffers_reclaim(); /* each pass: a chunk of a send area is the app's again once its frames are sent */
     uint32_t n = port_receive(&port, d, RX_BATCH);
     for (uint32_t i = 0; i < n; i++) {
         if (d[i].handle >= MAX_HANDLES || rx_pbufs[d[i].handle].in_use) {
@@ -107,7 +109,7 @@ static err_t ion_linkoutput(struct netif *netif, struct pbuf *p) {
         stats.tx_oversize++;
         return ERR_IF;
     }
-    if (tx_send_in_place(p, &stats.tx_frame_copied_bytes)) {
+    if (send_area_output(p, &stats.tx_frame_copied_bytes) || tx_send_in_place(p, &stats.tx_frame_copied_bytes)) {
         stats.tx_frames++;
         return ERR_OK;
     }

@@ -12,6 +12,8 @@ static u16_t segment_size(const struct tcp_pcb *pcb) {
     return m ? m : pcb->mss;
 }
 
+u16_t tcp_send_segment_size(const struct tcp_pcb *pcb) { return segment_size(pcb); }
+
 /* The bytes tcp_write would append to the last unsent segment before starting a new one. */
 static u16_t unsent_room(const struct tcp_pcb *pcb, u16_t seg) {
     const struct tcp_seg *last = pcb->unsent;
@@ -48,6 +50,53 @@ static int write_lent(struct tcp_pcb *pcb, const uint8_t *data, u16_t len, u8_t 
     seg->p->next = own;
     pbuf_free(ref);
     return 0;
+}
+
+static uint64_t refs_lost;
+
+uint64_t tcp_send_refs_lost(void) { return refs_lost; }
+
+/* Queues one new segment's bytes, referenced by `own` (lwIP's ROM reference to them is swapped
+ * for it, as in write_lent). 0 if queued; on failure `own` is freed. */
+static int write_referenced(struct tcp_pcb *pcb, const uint8_t *data, u16_t len, u8_t flags, struct pbuf *own) {
+    if (tcp_write(pcb, data, len, flags) != ERR_OK) {
+        pbuf_free(own);
+        return -1;
+    }
+    struct tcp_seg *seg = pcb->unsent;
+    while (seg->next)
+        seg = seg->next;
+    struct pbuf *ref = seg->p->next;
+    if (!ref || ref->next || ref->payload != data || ref->len != len) {
+        refs_lost++;
+        return 0; /* not the segment tcp_write makes for such a write: `own` is kept forever, so
+                     the bytes lwIP refers to stay the Membrane's */
+    }
+    seg->p->next = own;
+    pbuf_free(ref);
+    return 0;
+}
+
+uint32_t tcp_send_referenced(struct tcp_pcb *pcb, const uint8_t *data, uint32_t n, tcp_send_ref_fn ref, void *ctx,
+                             uint64_t *copied) {
+    uint32_t pos = 0;
+    while (pos < n) {
+        u16_t seg = segment_size(pcb), room = unsent_room(pcb, seg);
+        uint32_t rest = n - pos, piece = room ? room : seg;
+        u16_t k = (u16_t)(rest < piece ? rest : piece);
+        u8_t more = rest > k ? TCP_WRITE_FLAG_MORE : 0;
+        struct pbuf *own = room ? NULL : ref(data + pos, k, ctx);
+        if (own) {
+            if (write_referenced(pcb, data + pos, k, more, own) != 0)
+                break;
+        } else {
+            if (tcp_write(pcb, data + pos, k, TCP_WRITE_FLAG_COPY | more) != ERR_OK)
+                break;
+            *copied += k;
+        }
+        pos += k;
+    }
+    return pos;
 }
 
 uint32_t tcp_send_pooled(struct tcp_pcb *pcb, const uint8_t *data, uint32_t n) {

@@ -18,4 +18,21 @@
  * tcp_write does. Returns the bytes queued (0: lwIP's send queue is full). */
 uint32_t tcp_send_pooled(struct tcp_pcb *pcb, const uint8_t *data, uint32_t n);
 
+/* The bytes tcp_write puts in one segment of pcb now. */
+u16_t tcp_send_segment_size(const struct tcp_pcb *pcb);
+
+/* A pbuf lwIP may keep over `len` bytes at `at` (they stay valid until lwIP frees it), or NULL
+ * to have them copied instead. */
+typedef struct pbuf *(*tcp_send_ref_fn)(const uint8_t *at, u16_t len, void *ctx);
+
+/* Queues up to n bytes of data on pcb without copying them where `ref` gives a pbuf for them:
+ * the same pieces as tcp_send_pooled, each new segment's payload referenced in place; the
+ * top-up, and any piece ref refuses, is copied into lwIP's memory and counted in *copied.
+ * Returns the bytes queued. */
+uint32_t tcp_send_referenced(struct tcp_pcb *pcb, const uint8_t *data, uint32_t n, tcp_send_ref_fn ref, void *ctx,
+                             uint64_t *copied);
+/* References tcp_send_referenced left with lwIP in a shape it could not swap (0 unless lwIP
+ * changes how it builds segments): their bytes stay held for good. */
+uint64_t tcp_send_refs_lost(void);
+
 #endif

@@ -22,6 +22,8 @@ static struct {
     uint8_t free[TX_MAX];
     uint32_t nfree;
     struct tx_loan loan[TX_MAX];
+    uint16_t tag[TX_MAX]; /* tx_send_two's, while the device holds the buffer */
+    void (*on_return)(uint16_t tag);
     struct tx_buffer_stats stats;
 } tb;
 
@@ -44,6 +46,9 @@ static void came_back(uint32_t i) {
     case TX_AWAY:
     case TX_DEVICE:
         make_free(i);
+        if (tb.tag[i] && tb.on_return)
+            tb.on_return(tb.tag[i]);
+        tb.tag[i] = 0;
         break;
     case TX_LENT_DEVICE:
         tb.state[i] = TX_LENT;
@@ -54,7 +59,7 @@ static void came_back(uint32_t i) {
 }
 
 /* Takes what came back on TX free without asking the kernel. */
-static void reclaim(void) {
+void tx_buffers_reclaim(void) {
     uint32_t h;
     while (port_tx_poll(tb.port, &h) == 0)
         if (h - first() < TX_MAX)
@@ -63,11 +68,11 @@ static void reclaim(void) {
 
 int tx_buffer_take(uint32_t *handle) {
     if (tb.nfree == 0)
-        reclaim();
+        tx_buffers_reclaim();
     uint32_t h;
     if (tb.nfree == 0 && port_tx_take(tb.port, &h) == 0 && h - first() < TX_MAX) {
         came_back(h - first()); /* port_tx_take asked the kernel for finished transmissions */
-        reclaim();
+        tx_buffers_reclaim();
     }
     if (tb.nfree == 0)
         return -ENOBUFS;
@@ -102,7 +107,7 @@ int tx_send_in_place(struct pbuf *p, uint64_t *copied) {
     if (i == TX_MAX)
         return 0;
     if (tb.state[i] == TX_LENT_DEVICE)
-        reclaim(); /* the device may be done with the last transmission of this segment */
+        tx_buffers_reclaim(); /* the device may be done with the last transmission of this segment */
     uint16_t start = tb.loan[i].start;
     if (tb.state[i] != TX_LENT || q->payload != memory(i) + start || p->len > start)
         return 0; /* on the device still, or lwIP split the segment: copy it whole */
@@ -119,7 +124,7 @@ uint8_t *tx_buffer_lend(const void *src, uint32_t len, uint32_t *handle) {
     if (start + len > tb.port->info.buf_size)
         return NULL;
     if (tb.nfree <= TX_KEEP_FOR_FRAMES)
-        reclaim();
+        tx_buffers_reclaim();
     if (tb.nfree <= TX_KEEP_FOR_FRAMES) {
         tb.stats.lend_refused++;
         return NULL;
@@ -150,6 +155,19 @@ void tx_buffer_lost(uint32_t handle) {
     (void)handle;
     tb.stats.lent_lost++;
 }
+
+int tx_send_two(const struct pbuf *p, const struct ion_desc *more, uint16_t tag, uint64_t *copied) {
+    uint32_t h;
+    if (p->len > TX_HEADROOM || tx_buffer_take(&h) != 0)
+        return -ENOBUFS;
+    memcpy(port_buffer(tb.port, h), p->payload, p->len);
+    *copied += p->len;
+    tb.tag[h - first()] = tag;
+    port_send_two(tb.port, h, 0, p->len, more);
+    return 0;
+}
+
+void tx_buffers_on_return(void (*hook)(uint16_t tag)) { tb.on_return = hook; }
 
 const struct tx_buffer_stats *tx_buffer_stats(void) { return &tb.stats; }
 

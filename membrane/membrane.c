@@ -28,6 +28,8 @@
 #include "phase_profile.h"
 #include "shed_counters.h"
 #include "static_ipv4.h"
+#include "send_area.h"
+#include "tcp_send.h"
 #include "tx_buffers.h"
 #include "nexus.h"
 #include "link/server.h"
@@ -172,6 +174,7 @@ static void publish_counters(void) {
     const struct link_server_stats *s = link_server_stats();
     const struct sockets_stats *k = &sockets_counters;
     const struct tx_buffer_stats *t = tx_buffer_stats();
+    const struct send_area_stats *a = send_area_stats();
     const struct {
         const char *key;
         uint64_t value;
@@ -197,6 +200,13 @@ static void publish_counters(void) {
          * (docs/ion.md); /Bus/net/switch/tx_copied_bytes is the kernel's and stays 0. */
         {"/Bus/net/membrane/tx_payload_bytes", k->tx_payload_bytes},
         {"/Bus/net/membrane/tx_slot_bytes", k->tx_slot_bytes},
+        {"/Bus/net/membrane/tx_area_bytes", k->tx_area_bytes},
+        {"/Bus/net/membrane/tx_area_frames", a->frames},
+        {"/Bus/net/membrane/tx_area_referenced_bytes", a->referenced_bytes},
+        {"/Bus/net/membrane/tx_area_held_now", send_area_held()},
+        {"/Bus/net/membrane/tx_area_refused", a->refused},
+        {"/Bus/net/membrane/tx_area_no_piece", a->no_piece},
+        {"/Bus/net/membrane/tx_area_lost", tcp_send_refs_lost()},
         {"/Bus/net/membrane/tx_stack_copied_bytes", k->tx_stack_copied_bytes},
         {"/Bus/net/membrane/tx_frame_copied_bytes", n->tx_frame_copied_bytes},
         {"/Bus/net/membrane/tx_frames_in_place", t->frames_in_place},

@@ -12,6 +12,7 @@
 
 #include "lwip/tcp.h"
 #include "milestones.h"
+#include "send_area.h"
 #include "sockets.h"
 #include "tcp_send.h"
 #include "tcp_syn_guard.h"
@@ -318,6 +319,20 @@ long tcp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port) {
     return -EINPROGRESS;
 }
 
+/* The end of a send that lwIP took n of the request's `whole` bytes of. MSG_EOF with every
+ * byte taken: the FIN joins the last queued segment before it leaves (a client that closes as
+ * soon as it has the whole response otherwise beats our FIN, and QEMU's user network then keeps
+ * the closed connection for 10 s). */
+static long sent(struct msock *s, const struct nxs_msg *m, uint32_t n, uint32_t whole) {
+    struct tcp_pcb *pcb = s->pcb.tcp;
+    if ((m->flags & MSG_EOF) && n == whole) {
+        s->wr_shut = 1;
+        tcp_shutdown(pcb, 0, 1);
+    }
+    tcp_output(pcb);
+    return n;
+}
+
 long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     uint32_t len = m->len;
     if (s->err)
@@ -328,21 +343,37 @@ long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
         return -ENOTCONN;
     struct tcp_pcb *pcb = s->pcb.tcp;
     uint32_t room = send_room(s), n = len < room ? len : room;
+    if (m->arg[0]) {
+        /* The bytes are in the link's send area, data lists the chunks, then holds what did not
+         * fit them (nexus/sockproto.h). */
+        uint32_t list = m->arg[0] * (uint32_t)sizeof(struct nxs_chunk), named = 0;
+        if (m->arg[0] > NXS_SEND_CHUNKS || len < list)
+            return -EINVAL;
+        for (uint32_t i = 0; i < m->arg[0]; i++)
+            named += ((const struct nxs_chunk *)data)[i].len;
+        uint64_t copied = 0;
+        long r = room ? send_area_write(pcb, s->link, (const struct nxs_chunk *)data, m->arg[0], room, &copied) : 0;
+        if (r >= 0 && (uint32_t)r == named && len > list && room > (uint32_t)r) {
+            uint32_t rest = len - list < room - (uint32_t)r ? len - list : room - (uint32_t)r;
+            uint32_t more = tcp_send_pooled(pcb, data + list, rest);
+            copied += more;
+            r += more;
+        }
+        touch(s);
+        m->arg[1] = tcp_send_segment_size(pcb); /* what the app should put in a chunk */
+        if (r <= 0)
+            return r < 0 ? r : -EAGAIN;
+        sockets_counters.tx_stack_copied_bytes += copied;
+        sockets_counters.tx_payload_bytes += (uint64_t)r;
+        return sent(s, m, (uint32_t)r, named + (len - list));
+    }
     n = tcp_send_pooled(pcb, data, n);
     touch(s);
     if (n == 0 && len != 0)
         return -EAGAIN;
     sockets_counters.tx_stack_copied_bytes += n;
     sockets_counters.tx_payload_bytes += n;
-    /* MSG_EOF with every byte taken: the FIN joins the last queued segment before it leaves
-     * (a client that closes as soon as it has the whole response otherwise beats our FIN, and
-     * QEMU's user network then keeps the closed connection for 10 s). */
-    if ((m->flags & MSG_EOF) && n == len) {
-        s->wr_shut = 1;
-        tcp_shutdown(pcb, 0, 1);
-    }
-    tcp_output(pcb);
-    return n;
+    return sent(s, m, n, len);
 }
 
 static long receive(struct msock *s, struct nxs_msg *m, uint8_t *data) {

@@ -85,6 +85,8 @@ long udp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port) {
 }
 
 long udp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    if (m->arg[0])
+        return -EINVAL; /* the send area is for streams */
     if (m->len > UDP_PAYLOAD_MAX)
         return -EMSGSIZE;
     if (s->err)

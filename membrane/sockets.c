@@ -17,6 +17,7 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "nexus/syscall.h"
+#include "send_area.h"
 
 /* The socket constants are the apps' own: lib/libnexus/include (Linux values). */
 #define TYPE_MASK 0xf /* SOCK_NONBLOCK/SOCK_CLOEXEC are libnexus's business */
@@ -528,11 +529,26 @@ static long dispatch(unsigned link, uint32_t slot, struct nxs_msg *m, uint8_t *d
     return op ? op(s, m, data) : -ENOSYS;
 }
 
+/* The payload bytes the app copied into the chunks a send lists (the rest of a send is in the
+ * slot, after the list). */
+static uint64_t area_bytes(const struct nxs_msg *m, const uint8_t *data) {
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < m->arg[0] && (i + 1) * sizeof(struct nxs_chunk) <= m->len; i++) {
+        struct nxs_chunk c;
+        memcpy(&c, data + i * sizeof c, sizeof c);
+        n += c.len <= NXS_SEND_CHUNK ? c.len : 0;
+    }
+    return n;
+}
+
 static long handle(unsigned link, uint32_t slot, struct nxs_msg *m, uint8_t *data) {
     if (!op_takes_addr[m->op])
         m->addr_len = 0;
-    if (m->op == NXS_OP_SEND)
-        sockets_counters.tx_slot_bytes += m->len;
+    if (m->op == NXS_OP_SEND) {
+        uint64_t list = (uint64_t)m->arg[0] * sizeof(struct nxs_chunk);
+        sockets_counters.tx_area_bytes += area_bytes(m, data);
+        sockets_counters.tx_slot_bytes += list < m->len ? m->len - list : 0;
+    }
     long result = dispatch(link, slot, m, data);
     if (result == LINK_DEFERRED)
         return result;
@@ -564,5 +580,8 @@ static const struct link_service socket_service = {
 
 unsigned sockets_attach(void) {
     tcp_sock_start();
-    return link_server_attach(&socket_service);
+    unsigned n = link_server_attach(&socket_service);
+    for (unsigned i = 0; i < n; i++)
+        send_area_attach(i, link_server_base(i), link_server_id(i), link_server_size(i));
+    return n;
 }

@@ -79,9 +79,10 @@ struct sockets_stats {
     uint64_t accept_refused; /* connections lwIP accepted that found the accept queue full */
     uint64_t udp_dropped;    /* datagrams that found their socket's queue full */
     /* What sending costs in copies (docs/ion.md): the bytes apps copied into link slots for send
-     * requests (a refused or partial send's rest is copied again on the retry), the bytes copied
-     * from the slots into lwIP's memory, and the payload bytes lwIP accepted. */
-    uint64_t tx_slot_bytes, tx_stack_copied_bytes, tx_payload_bytes;
+     * requests, and into their links' send areas (a refused or partial send's rest is copied
+     * again on the retry), the bytes copied from there into lwIP's memory or a lent buffer, and
+     * the payload bytes lwIP accepted. */
+    uint64_t tx_slot_bytes, tx_area_bytes, tx_stack_copied_bytes, tx_payload_bytes;
 };
 
 /* sockets.c */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cspace.h"
+#include "link.h"
 #include "netswitch.h"
 #include "netswitch_internal.h"
 #include "virtio_net.h"
@@ -35,17 +36,34 @@ static void tx_give_back(struct port *p, unsigned port, uint32_t h) {
         ion_pool_transfer(&ns_switch.owner_table, h, port_owner(port), OWNER_KERNEL);
 }
 
-/* Checks one TX descriptor and hands it to the device. The Ethernet header is copied into
- * kernel memory first (source MAC set to the NIC's), so the EtherType checked is the one sent
- * even if the service rewrites its buffer meanwhile. */
-static void send_one(struct port *p, unsigned port, const struct ion_desc *d) {
+/* Where the second part of a two-part frame lies (NEXUS_ION_TX_MORE): in a link the port's
+ * fiber serves, else 0. The kernel reads none of its bytes. */
+static uint64_t second_part(const struct port *p, const struct ion_desc *more) {
+    if (!(more->handle & NEXUS_ION_TX_LINK_FLAG) || more->length == 0)
+        return 0;
+    uint32_t id = (more->handle & ~NEXUS_ION_TX_LINK_FLAG) >> 4, window = more->handle & 15;
+    return link_server_span(p->fiber, id, (uint64_t)window << 16 | more->offset, more->length);
+}
+
+/* Checks one TX descriptor (and the second part of a two-part frame, or NULL) and hands it to
+ * the device. The Ethernet header is copied into kernel memory first (source MAC set to the
+ * NIC's), so the EtherType checked is the one sent even if the service rewrites its buffer
+ * meanwhile. */
+static void send_one(struct port *p, unsigned port, const struct ion_desc *d, const struct ion_desc *more) {
     uint32_t h = d->handle;
     if (h < tx_first(port) || h >= tx_first(port) + TX_BUFS_PER_PORT ||
         ion_pool_owner(&ns_switch.owner_table, h) != port_owner(port)) {
         p->tx_refused_handle++;
         return;
     }
-    if ((uint32_t)d->offset + d->length > BUF_SIZE || d->length < ETH_HDR_LEN || d->length > ETH_FRAME_MAX) {
+    uint32_t len = d->length & ~NEXUS_ION_TX_MORE, more_len = more ? more->length : 0;
+    uint64_t more_at = more ? second_part(p, more) : 0;
+    if (!(d->length & NEXUS_ION_TX_MORE) != !more || (more && !more_at)) {
+        p->tx_refused_handle++; /* a part without its other half, or not the port's to send */
+        tx_give_back(p, port, h);
+        return;
+    }
+    if ((uint32_t)d->offset + len > BUF_SIZE || len < ETH_HDR_LEN || len + more_len > ETH_FRAME_MAX) {
         p->tx_bad_length++;
         tx_give_back(p, port, h);
         return;
@@ -59,13 +77,13 @@ static void send_one(struct port *p, unsigned port, const struct ion_desc *d) {
     }
     memcpy(eth + 6, virtio_net_info()->mac, 6);
     ion_pool_transfer(&ns_switch.owner_table, h, port_owner(port), OWNER_DEVICE);
-    if (virtio_net_tx_split(h, eth, (uint32_t)d->offset + ETH_HDR_LEN, d->length - ETH_HDR_LEN) != 0) {
+    if (virtio_net_tx_split(h, eth, (uint32_t)d->offset + ETH_HDR_LEN, len - ETH_HDR_LEN, more_at, more_len) != 0) {
         ion_pool_transfer(&ns_switch.owner_table, h, OWNER_DEVICE, port_owner(port)); /* cannot happen: drain_tx checks room */
         tx_give_back(p, port, h);
         return;
     }
     p->tx_frames++;
-    p->tx_bytes += d->length;
+    p->tx_bytes += len + more_len;
 }
 
 /* Sends what the port queued, as far as the device has descriptors. What does not fit stays on
@@ -88,8 +106,23 @@ static long drain_tx(struct port *p, unsigned port) {
             p->tx_blocked = 0;
             return taken;
         }
-        for (uint32_t i = 0; i < n; i++)
-            send_one(p, port, &d[i]);
+        for (uint32_t i = 0; i < n; i++) {
+            /* A two-part frame's halves are enqueued in one batch, so the second is on the
+             * ring whenever the first is: it may only lie past this batch. */
+            const struct ion_desc *first = &d[i], *more = NULL;
+            struct ion_desc extra;
+            if (first->length & NEXUS_ION_TX_MORE) {
+                if (i + 1 < n)
+                    more = &d[++i];
+                else if (ion_ring_dequeue(&p->ring[NEXUS_ION_RING_TX_ACTIVE], &extra) == ION_RING_OK)
+                    more = &extra, taken++;
+            }
+            if (more && !(more->handle & NEXUS_ION_TX_LINK_FLAG)) {
+                send_one(p, port, first, NULL); /* refused: its second part is a frame of its own */
+                first = more, more = NULL;
+            }
+            send_one(p, port, first, more);
+        }
         taken += n;
     }
 }

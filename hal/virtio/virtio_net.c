@@ -71,22 +71,27 @@ int virtio_net_post_rx(uint32_t handle) {
 /* A receive buffer takes one descriptor. */
 uint32_t virtio_net_rx_room(void) { return rxq.num_free; }
 
-int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, uint32_t len) {
-    /* Three descriptors: the virtio header alone (legacy devices without ANY_LAYOUT require
-     * that), the Ethernet header, the payload in place. */
-    struct virtq_buf b[3] = {
+int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, uint32_t len, uint64_t more,
+                        uint32_t more_len) {
+    /* Up to four descriptors: the virtio header alone (legacy devices without ANY_LAYOUT require
+     * that), the Ethernet header, the rest of the buffer in place, a second part in place. */
+    struct virtq_buf b[4] = {
         {(uint64_t)tx_header, info.hdr_len, 0},
         {(uint64_t)eth, 14, 0},
-        {client->buffer_addr(handle) + offset, len, 0},
     };
-    if (virtq_add(&txq, b, len ? 3 : 2, handle) != 0)
+    unsigned n = 2;
+    if (len)
+        b[n++] = (struct virtq_buf){client->buffer_addr(handle) + offset, len, 0};
+    if (more_len)
+        b[n++] = (struct virtq_buf){more, more_len, 0};
+    if (virtq_add(&txq, b, n, handle) != 0)
         return -1;
     tx_pending_notify = 1;
     return 0;
 }
 
-/* A frame takes three descriptors (virtio_net_tx_split). */
-uint32_t virtio_net_tx_room(void) { return txq.num_free / 3u; }
+/* A frame takes up to four descriptors (virtio_net_tx_split). */
+uint32_t virtio_net_tx_room(void) { return txq.num_free / 4u; }
 
 int virtio_net_reap_tx(void) {
     uint32_t handle, len;

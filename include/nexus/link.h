@@ -1,7 +1,7 @@
 /*
  * The service link: how an app talks to a service fiber (the Membrane for AF_INET/AF_INET6, and
  * the services that come next) over one link of the kernel (kernel/link.h): 20 shared pages
- * that both sides map read-write. The transport is the same for every service; what the
+ * that both sides map read-write, 36 with a send area (the Membrane's links). The transport is the same for every service; what the
  * requests mean is the service's protocol (nexus/sockproto.h for sockets). docs/sockets.md
  * describes it in prose.
  *
@@ -10,6 +10,9 @@
  *   offset 0x02000  completion ring     service -> app: {slot, 0, 0}
  *   offset 0x03000  NXS_SLOTS x struct nxs_msg       one request/reply each
  *   offset 0x04000  NXS_SLOTS x NXS_SLOT_DATA bytes  the slot's data (payload, names, options)
+ *   offset 0x14000  NXS_SEND_AREA bytes              the send area, on a link of NXS_LINK_SEND_BYTES
+ *                                                    only: NXS_SEND_CHUNKS chunks of stream bytes the
+ *                                                    service may have the device send
  *
  * A call: the app fills a free slot (header + data), enqueues its number on the request ring and
  * signals the service if it sleeps; the service copies the header into its own memory, checks
@@ -36,19 +39,27 @@
  * the service closes every socket the link's previous app left open (so a restarted server can
  * bind its port again) and starts both rings over empty, so nothing of the dead app is answered.
  *
+ * The send area (docs/ion.md, "Sending from the link"): a service that sets send_area lets
+ * an app write stream bytes into chunks of the area and name them in a send (sockproto.h,
+ * SEND's arg0) instead of copying them into the slot; the service hands them to its stack
+ * in place and the device reads them from there. send_held, written only by the service, has
+ * bit k set while chunk k is the service's (its stack or the device may still read it): an app
+ * fills only chunks whose bit is clear, and the service refuses a send naming a chunk its own
+ * record says it holds. An app that rewrites a chunk it sent changes only its own stream.
+ *
  * The server half of this transport is lib/link/server.c, the client half lib/link/client.c.
  */
 #ifndef NEXUS_LINK_PROTO_H
 #define NEXUS_LINK_PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ion_ring.h"
 #include "nexus/syscall.h"
 
 #define NXS_SOCKETS 128 /* sockets per link (per app); docs/sockets.md has what each costs */
-/* An app makes one call at a time (lib/link/client.c uses slot 0): one slot. A second one's 64 KiB
- * data area, never used, was 16 of each link's 36 pages (176 pages of an 8 MiB machine's 2048). */
+/* An app makes one call at a time (lib/link/client.c uses slot 0): one slot. */
 #define NXS_SLOTS 1
 #define NXS_SLOT_DATA 65536u /* the largest datagram a family carries: a 64 KiB LWF message */
 #define NXS_RING_CAPACITY 8
@@ -59,7 +70,12 @@
 #define NXS_OFF_COMPLETIONS 0x2000u
 #define NXS_OFF_MSGS 0x3000u
 #define NXS_OFF_DATA 0x4000u
-#define NXS_LINK_BYTES (NXS_OFF_DATA + NXS_SLOTS * NXS_SLOT_DATA)
+#define NXS_OFF_SEND (NXS_OFF_DATA + NXS_SLOTS * NXS_SLOT_DATA)
+#define NXS_SEND_AREA 0x10000u
+#define NXS_SEND_CHUNK 1536u /* a TCP segment's payload (1,460 bytes) fits one */
+#define NXS_SEND_CHUNKS 42u  /* as many as fit: enough for most of lwIP's send buffer (64 KiB) */
+#define NXS_LINK_BYTES NXS_OFF_SEND                       /* a link without a send area */
+#define NXS_LINK_SEND_BYTES (NXS_OFF_SEND + NXS_SEND_AREA) /* one with (NEXUS_LINK_SEND_PAGES) */
 
 /* Status bits: the poll(2) values, so libnexus passes them through. */
 #define NXS_EV_IN 0x001u   /* data, a pending connection, or end of stream to read */
@@ -78,7 +94,10 @@ struct nxs_header {
     uint32_t app_waiting;
     uint32_t app_start;     /* written by the app: bumped each time an app attaches */
     uint32_t app_start_ack; /* written by the service: app_start once it has cleaned up */
-    uint32_t pad[10];
+    uint32_t send_area;     /* written by the service: 1 if it takes sends from the send area */
+    uint32_t pad0;
+    uint64_t send_held;     /* written by the service: bit k, chunk k is the service's */
+    uint32_t pad[6];
     uint32_t status[NXS_SOCKETS];
 };
 
@@ -104,6 +123,10 @@ _Static_assert(ION_RING_BYTES(NXS_RING_CAPACITY) <= NXS_OFF_COMPLETIONS - NXS_OF
 _Static_assert(ION_RING_BYTES(NXS_RING_CAPACITY) <= NXS_OFF_MSGS - NXS_OFF_COMPLETIONS, "completion ring overflows its page");
 _Static_assert(NXS_SLOTS * sizeof(struct nxs_msg) <= NXS_OFF_DATA - NXS_OFF_MSGS, "slot headers overflow their page");
 _Static_assert(NXS_LINK_BYTES == NEXUS_LINK_PAGES * NXS_PAGE, "the layout fills the link the kernel makes");
+_Static_assert(NXS_LINK_SEND_BYTES == NEXUS_LINK_SEND_PAGES * NXS_PAGE, "the layout fills a link with a send area");
+_Static_assert(NXS_SEND_CHUNKS * NXS_SEND_CHUNK <= NXS_SEND_AREA && NXS_SEND_CHUNKS <= 64, "chunks fit the area and send_held");
+_Static_assert(offsetof(struct nxs_header, send_held) % 8 == 0 && offsetof(struct nxs_header, status) == 64,
+               "send_held is one aligned word; the statuses stay where they were");
 _Static_assert(NXS_SOCKETS % 64 == 0, "a link's dirty set is whole 64-bit words");
 
 #endif

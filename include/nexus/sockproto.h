@@ -18,7 +18,11 @@ enum nxs_op {
     NXS_OP_LISTEN,      /* arg0 backlog                                  -> 0 */
     NXS_OP_ACCEPT,      /*                                -> new socket number, addr = peer */
     NXS_OP_CONNECT,     /* addr                              -> 0, -EINPROGRESS, -errno */
-    NXS_OP_SEND,        /* data[len], flags, addr if addr_len (sendto)   -> bytes taken */
+    NXS_OP_SEND,        /* data[len], flags, addr if addr_len (sendto)   -> bytes taken;
+                           arg0 > 0: the bytes are first in arg0 chunks of the send area,
+                           data holds that many struct nxs_chunk, then the rest of the bytes
+                           (stream sockets only); the reply's arg1 is the stream's segment
+                           size, the bytes a chunk should hold to leave as one frame */
     NXS_OP_RECV,        /* len = most wanted, flags          -> bytes in data, addr = from,
                            arg0 = a datagram's whole length (more than the bytes: cut) */
     NXS_OP_SHUTDOWN,    /* arg0 how (SHUT_RD/WR/RDWR)                    -> 0 */
@@ -40,6 +44,15 @@ enum nxs_op {
  * pass, and closes it with a plain CLOSE, which lets the connection end in the background.
  * Without the flag, or for any other socket, CLOSE closes at once. */
 #define NXS_CLOSE_LINGER 0x1u
+
+/* One piece of a send from the send area (nexus/link.h): `len` bytes from `offset` in chunk
+ * `index`, in stream order. (An app puts them at its source's address mod 8, so that its copy,
+ * and lwIP's if the Membrane has to copy, moves whole words.) */
+struct nxs_chunk {
+    uint8_t index;
+    uint8_t offset;
+    uint16_t len;
+};
 
 /* A decoded socket address. */
 struct nxs_addr {

@@ -112,6 +112,16 @@ struct nexus_ion_info {
 #define NEXUS_ION_TX_BUFS_PER_PORT 64u
 #define NEXUS_ION_POOL_BUFS (NEXUS_ION_RX_BUFS + NEXUS_ION_PORTS * NEXUS_ION_TX_BUFS_PER_PORT)
 
+/* A TX frame in two parts (docs/ion.md, "Sending from the link"): a descriptor whose length
+ * carries NEXUS_ION_TX_MORE holds the frame's first bytes (Ethernet, IP and TCP headers) in one
+ * of the port's TX buffers, checked as any frame; the descriptor after it, enqueued in the same
+ * batch, holds the rest in the pages of a link the port's fiber serves: handle
+ * NEXUS_ION_TX_LINK(the link's id from link_info, which 64 KiB of the link), offset within
+ * those 64 KiB. The frame's buffer (its handle) returns on TX free as any other. */
+#define NEXUS_ION_TX_MORE 0x8000u
+#define NEXUS_ION_TX_LINK_FLAG 0x80000000u
+#define NEXUS_ION_TX_LINK(id, window) (NEXUS_ION_TX_LINK_FLAG | (uint32_t)(id) << 4 | (uint32_t)(window))
+
 #define NEXUS_ION_RING_RX_ACTIVE 0
 #define NEXUS_ION_RING_RX_FREE   1
 #define NEXUS_ION_RING_TX_ACTIVE 2
@@ -151,6 +161,9 @@ struct nexus_link_info {
 #define NEXUS_LINKS_MAX 16
 #define NEXUS_CLIENT_LINKS_MAX 4
 #define NEXUS_LINK_PAGES 20 /* a link's size: 80 KiB (laid out by nexus/link.h) */
+/* A link whose server takes stream bytes from a send area (the Membrane's: its manifest entry
+ * says send_area) has the area after the rest: 144 KiB. link_info's size tells which. */
+#define NEXUS_LINK_SEND_PAGES 36
 
 /* AF_UNIX (docs/unix.md). A connection is two lanes (nexus/unixlane.h) in NEXUS_UNIX_CONN_PAGES
  * pages the kernel maps into both ends: the connecting end is end 0 and writes lane 0, the

@@ -104,6 +104,8 @@ struct nxl_fd {
     /* What the socket is known to be, for the status shortcut (socket.c, nothing_to_take):
      * a listener (listen succeeded) or a connected stream (accepted, or connect returned 0). */
     uint8_t listening, connected;
+    uint16_t send_fill;    /* bytes per send-area chunk: the stream's segment size as its service
+                              last said (SEND's reply arg1), 0 before the first send */
 };
 #define NXL_PIPE_READ 1
 #define NXL_PIPE_WRITE 2

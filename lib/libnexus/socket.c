@@ -350,6 +350,57 @@ static void get_source(const struct nxl_fd *f, const struct nxs_msg *m, const ui
     *addrlen = n;
 }
 
+/* Bytes a chunk of the send area is filled with until the service says the stream's segment
+ * size (SEND's reply arg1): one TCP segment over Ethernet and IPv4, so that the Membrane sends
+ * each chunk as one frame from where it lies. */
+#define SEND_AREA_FILL 1460u
+#define SEND_AREA_FILL_MIN 536u /* the least segment size TCP lets a peer ask for */
+
+/* Where byte `at` of the pieces lies. */
+static uintptr_t iov_address(const struct iovec *iov, long n, size_t at) {
+    for (long i = 0; i < n; i++) {
+        if (at < iov[i].iov_len)
+            return (uintptr_t)iov[i].iov_base + at;
+        at -= iov[i].iov_len;
+    }
+    return 0;
+}
+
+/* Puts the next bytes of a stream send into the chunks of the send area the service does not
+ * hold and lists them in the slot (nexus/sockproto.h, SEND's arg0), what does not fit them
+ * after the list, so that one request carries both: the bytes, or 0 if the send goes through
+ * the slot alone (not a stream of a service with a send area, nothing to send, or every chunk
+ * held). */
+static uint32_t fill_send_area(const struct nxl_fd *f, struct nxs_msg *m, const struct iovec *iov, long n,
+                               size_t done, size_t len, uint8_t *slot) {
+    uint64_t held;
+    uint8_t *area = f->type == SOCK_STREAM && !f->family->local && f->family->backend
+                        ? link_client_send_area(f->family->backend, &held)
+                        : NULL;
+    if (!area)
+        return 0;
+    uint32_t k = 0, fill = f->send_fill ? f->send_fill : SEND_AREA_FILL;
+    size_t at = done;
+    for (uint32_t c = 0; c < NXS_SEND_CHUNKS && at < len; c++) {
+        if (held >> c & 1)
+            continue;
+        uint32_t piece = len - at > fill ? fill : (uint32_t)(len - at);
+        uint8_t offset = (uint8_t)(iov_address(iov, n, at) & 7); /* memcpy moves words between equal alignments */
+        nxl_iov_gather(iov, n, at, area + c * NXS_SEND_CHUNK + offset, piece);
+        struct nxs_chunk e = {(uint8_t)c, offset, (uint16_t)piece};
+        memcpy(slot + k++ * sizeof e, &e, sizeof e);
+        at += piece;
+    }
+    if (k == 0)
+        return 0;
+    uint32_t list = k * (uint32_t)sizeof(struct nxs_chunk);
+    uint32_t rest = len - at > NXS_SLOT_DATA - list ? NXS_SLOT_DATA - list : (uint32_t)(len - at);
+    nxl_iov_gather(iov, n, at, slot + list, rest);
+    m->arg[0] = k;
+    m->len = list + rest;
+    return (uint32_t)(at - done) + rest;
+}
+
 /* Bytes sent, or -errno. */
 static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t len, int flags,
                      const struct sockaddr *to, socklen_t tolen) {
@@ -373,12 +424,18 @@ static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
             if (err)
                 return done ? (long)done : err;
         }
-        uint32_t chunk = len - done > room ? room : (uint32_t)(len - done);
-        m.len = chunk;
+        /* Either way again on a retry: the slot served others, the service took chunks back. */
+        uint32_t chunk = to ? 0 : fill_send_area(f, &m, iov, n, done, len, slot);
+        if (!chunk) {
+            chunk = len - done > room ? room : (uint32_t)(len - done);
+            m.len = chunk;
+            nxl_iov_gather(iov, n, done, slot, chunk);
+        }
         if (eof && f->family->send_eof && done + chunk == len)
             m.flags |= MSG_EOF;
-        nxl_iov_gather(iov, n, done, slot, chunk); /* again on a retry: the slot served others */
-        long r = sock_call(f, &m, NULL, chunk, NULL, 0);
+        long r = sock_call(f, &m, NULL, m.len, NULL, 0);
+        if (m.arg[0] && m.arg[1] >= SEND_AREA_FILL_MIN && m.arg[1] <= NXS_SEND_CHUNK - 8)
+            f->send_fill = (uint16_t)m.arg[1]; /* 8: the room an offset mod 8 takes */
         if (r > 0) {
             done += (size_t)(r < chunk ? r : chunk);
             continue;

@@ -136,6 +136,16 @@ uint8_t *link_client_data(struct link_client *c) {
     return c->attached ? c->base + NXS_OFF_DATA : NULL; /* slot 0's: see link_client_call */
 }
 
+uint8_t *link_client_send_area(struct link_client *c, uint64_t *held) {
+    if (!c->attached || c->info.size < NXS_LINK_SEND_BYTES)
+        return NULL; /* whatever the header says: the area would lie past this link's pages */
+    const struct nxs_header *hdr = (const struct nxs_header *)(c->base + NXS_OFF_HEADER);
+    if (!__atomic_load_n(&hdr->send_area, __ATOMIC_ACQUIRE))
+        return NULL;
+    *held = __atomic_load_n(&hdr->send_held, __ATOMIC_ACQUIRE);
+    return c->base + NXS_OFF_SEND;
+}
+
 long link_client_call(struct link_client *c, struct nxs_msg *m, const void *in, uint32_t in_len, void *out,
                       uint32_t out_room) {
     int err = link_client_ready(c);

@@ -43,6 +43,9 @@ long link_client_call(struct link_client *c, struct nxs_msg *m, const void *in, 
 /* The data of the slot link_client_call uses (NXS_SLOT_DATA bytes), or NULL before the link is
  * attached. Only the caller between its calls touches it: an app is one fiber. */
 uint8_t *link_client_data(struct link_client *c);
+/* The link's send area (nexus/link.h) and in *held the chunks the service holds now, or NULL
+ * if the service takes no sends from it (or the link is not attached). */
+uint8_t *link_client_send_area(struct link_client *c, uint64_t *held);
 /* The service's current epoch (0 if none or not attached). */
 uint32_t link_client_epoch(const struct link_client *c);
 /* The status word of socket `sock` (0 if none). */

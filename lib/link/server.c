@@ -24,6 +24,10 @@ static struct nxs_msg *slot_msg(struct link_conn *c, uint32_t slot) {
     return (struct nxs_msg *)(c->base + NXS_OFF_MSGS + slot * sizeof(struct nxs_msg));
 }
 
+uint8_t *link_server_base(unsigned link) { return links[link].base; }
+uint32_t link_server_id(unsigned link) { return links[link].info.id; }
+uint32_t link_server_size(unsigned link) { return links[link].info.size; }
+
 uint8_t *link_server_slot_data(unsigned link, uint32_t slot) {
     return links[link].base + NXS_OFF_DATA + slot * NXS_SLOT_DATA;
 }

@@ -60,6 +60,11 @@ int link_server_sleep_prepare(void);
 uint64_t link_server_wait_mask(void);
 /* The data area of a slot, for a deferred reply. */
 uint8_t *link_server_slot_data(unsigned link, uint32_t slot);
+/* Where link `link`'s pages start here, and its kernel id (nexus_link_info.id). */
+uint8_t *link_server_base(unsigned link);
+uint32_t link_server_id(unsigned link);
+/* Its size in bytes (the kernel's link_info): NXS_LINK_SEND_BYTES if it has a send area. */
+uint32_t link_server_size(unsigned link);
 const struct link_server_stats *link_server_stats(void);
 
 #endif

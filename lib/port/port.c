@@ -81,6 +81,15 @@ void port_send_at(struct port *p, uint32_t handle, uint16_t offset, uint16_t len
 
 void port_send(struct port *p, uint32_t handle, uint16_t len) { port_send_at(p, handle, 0, len); }
 
+void port_send_two(struct port *p, uint32_t handle, uint16_t offset, uint16_t len, const struct ion_desc *more) {
+    struct ion_desc two[2] = {{handle, offset, (uint16_t)(len | NEXUS_ION_TX_MORE)}, *more};
+    /* Both halves in one batch: the kernel never sees the first without the second. */
+    while (ion_ring_free_space(&p->tx_active) < 2 && !ion_ring_corrupt(&p->tx_active))
+        nx_ion_kick();
+    ion_ring_enqueue_batch(&p->tx_active, two, 2);
+    p->kick_pending = 1;
+}
+
 void port_flush(struct port *p) {
     if (p->kick_pending) {
         p->kick_pending = 0;

@@ -43,6 +43,9 @@ int port_tx_poll(struct port *p, uint32_t *handle);
 void port_send(struct port *p, uint32_t handle, uint16_t len);
 /* The same for a frame that starts `offset` bytes into the buffer. */
 void port_send_at(struct port *p, uint32_t handle, uint16_t offset, uint16_t len);
+/* A frame in two parts (NEXUS_ION_TX_MORE): its first len bytes at `offset` in TX buffer
+ * `handle`, the rest as `more` says (in a link this fiber serves). */
+void port_send_two(struct port *p, uint32_t handle, uint16_t offset, uint16_t len, const struct ion_desc *more);
 /* Hands everything queued to the kernel (one syscall, only if something was). */
 void port_flush(struct port *p);
 /* Before sleeping: 1 if nothing is waiting on the RX ring (and the kernel will signal). */

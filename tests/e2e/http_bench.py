@@ -142,7 +142,7 @@ def http_bench(qemu, boots):
     return rows
 
 
-TX_COPY_KEYS = ("tx_slot_bytes", "tx_stack_copied_bytes", "tx_frame_copied_bytes")
+TX_COPY_KEYS = ("tx_slot_bytes", "tx_area_bytes", "tx_stack_copied_bytes", "tx_frame_copied_bytes")
 
 
 def tx_copy_rows(bus):
@@ -155,12 +155,14 @@ def tx_copy_rows(bus):
     if not payload:
         return rows + [("TX bytes copied per payload byte", "no payload sent")]
     copied = sum(membrane[k] for k in TX_COPY_KEYS)
-    rows.append(("TX bytes copied per payload byte (app->slot, slot->lent TX buffer or lwIP, frames/headers->TX buffer)",
-                 "%.2f (%.2f + %.2f + %.2f, of %d payload bytes)" % (
+    rows.append(("TX bytes copied per payload byte (app->slot, app->send area, slot->lent TX buffer or lwIP, "
+                 "frames/headers->TX buffer)",
+                 "%.2f (%.2f + %.2f + %.2f + %.2f, of %d payload bytes)" % (
                      copied / payload, *(membrane[k] / payload for k in TX_COPY_KEYS), payload)))
     frames, in_place = int(bus.get("/Bus/net/membrane/tx_frames", 0)), int(bus.get("/Bus/net/membrane/tx_frames_in_place", 0))
-    rows.append(("TX frames sent in place from a lent buffer (docs/ion.md, zero-copy TX)",
-                 "%d of %d" % (in_place, frames)))
+    area = int(bus.get("/Bus/net/membrane/tx_area_frames", 0))
+    rows.append(("TX frames sent from the app's send area / in place from a lent buffer (docs/ion.md, zero-copy TX)",
+                 "%d / %d of %d" % (area, in_place, frames)))
     rows.append(("bytes checksummed in software per payload byte (both directions)",
                  "%.2f" % (membrane["checksummed_bytes"] / payload)))
     return rows

@@ -111,21 +111,27 @@ def check_membrane_copies(guest):
     report("membrane_copied_fragments_and_tcp_headers", frames.isdigit() and int(frames) >= 3
            and headers.isdigit() and int(headers) > 0 and bus.get("/Bus/net/switch/rx_copied_bytes") == "0",
            f"rx_copied_frames={frames} rx_header_bytes={headers}")
-    # TX: every byte lwIP accepted was copied into a link slot and into a lent TX buffer or lwIP's
-    # memory, frames (or only their headers) were copied into TX buffers and checksummed, and
-    # the kernel copied no TX payload.
+    # TX: every byte lwIP accepted was copied by the app into its link's send area or slot, most
+    # of them into the send area and not again (docs/ion.md, "Sending from the link"), frames (or
+    # only their headers) were copied into TX buffers and checksummed, and the kernel copied no
+    # TX payload.
     tx = {k: int(bus.get("/Bus/net/membrane/" + k, "0") or 0) for k in (
-        "tx_payload_bytes", "tx_slot_bytes", "tx_stack_copied_bytes", "tx_frame_copied_bytes", "checksummed_bytes")}
-    report("membrane_tx_copies_counted", tx["tx_payload_bytes"] > 0 and tx["tx_slot_bytes"] >= tx["tx_payload_bytes"]
-           and tx["tx_stack_copied_bytes"] >= tx["tx_payload_bytes"] and tx["tx_frame_copied_bytes"] > 0
+        "tx_payload_bytes", "tx_slot_bytes", "tx_area_bytes", "tx_stack_copied_bytes", "tx_frame_copied_bytes",
+        "checksummed_bytes")}
+    report("membrane_tx_copies_counted", tx["tx_payload_bytes"] > 0
+           and tx["tx_slot_bytes"] + tx["tx_area_bytes"] >= tx["tx_payload_bytes"]
+           and tx["tx_stack_copied_bytes"] < tx["tx_payload_bytes"] // 2 and tx["tx_frame_copied_bytes"] > 0
            and tx["checksummed_bytes"] > 0 and bus.get("/Bus/net/switch/tx_copied_bytes") == "0",
            f"{tx} switch tx_copied_bytes={bus.get('/Bus/net/switch/tx_copied_bytes')}")
-    # Zero-copy TX (docs/ion.md): the HTTP checks' bulk bodies left from the buffers their
-    # payload was lent in, so less than half of what was sent was copied again into a TX buffer
-    # (headers, ACKs and other frames); no loan went astray.
-    lent = {k: int(bus.get("/Bus/net/membrane/" + k, "0") or 0) for k in ("tx_frames_in_place", "tx_lent_lost")}
-    report("membrane_tx_bulk_sent_in_place", lent["tx_frames_in_place"] > 0 and lent["tx_lent_lost"] == 0
-           and tx["tx_frame_copied_bytes"] < tx["tx_payload_bytes"] // 2, f"{lent} {tx}")
+    # Zero-copy TX (docs/ion.md): the HTTP checks' bulk bodies left from httpd's send area (or
+    # the buffers their payload was lent in, for what went through the slot), so less than half
+    # of what was sent was copied again into a TX buffer (headers, ACKs and other frames); no
+    # reference went astray.
+    lent = {k: int(bus.get("/Bus/net/membrane/" + k, "0") or 0) for k in (
+        "tx_area_frames", "tx_frames_in_place", "tx_area_lost", "tx_lent_lost")}
+    report("membrane_tx_bulk_sent_in_place", lent["tx_area_frames"] > 0 and lent["tx_lent_lost"] == 0
+           and lent["tx_area_lost"] == 0 and tx["tx_frame_copied_bytes"] < tx["tx_payload_bytes"] // 2,
+           f"{lent} {tx}")
 
 
 def main():

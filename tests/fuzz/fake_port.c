@@ -30,7 +30,17 @@ static struct {
     uint32_t rx_outstanding;
     uint8_t mac[6];
     fake_port_tx_fn on_tx;
+    uint32_t link_id; /* fake_port_link's: the one link whose pages a frame may end in */
+    const uint8_t *link_base;
+    uint32_t link_size;
+    uint8_t frame[NEXUS_ETH_FRAME_MAX]; /* a two-part frame, put together for the observer */
 } k;
+
+void fake_port_link(uint32_t id, const uint8_t *base, uint32_t size) {
+    k.link_id = id;
+    k.link_base = base;
+    k.link_size = size;
+}
 
 static void *map_or_die(void *at, size_t len, int prot, int flags, int fd) {
     void *p = mmap(at, len, prot, flags, fd, 0);
@@ -110,12 +120,28 @@ long nx_ion_kick(void) {
     for (uint32_t i = 0; i < queued; i++)
         k.tx_with_service[k.tx_free.shared->slots[(first + i) & k.tx_free.mask].handle - RX_BUFS] = 0;
     while (ion_ring_dequeue(&k.tx_active, &d) == ION_RING_OK) {
+        /* A two-part frame (NEXUS_ION_TX_MORE): its second half was enqueued with it. */
+        struct ion_desc more = {0, 0, 0};
+        uint32_t len = d.length & ~NEXUS_ION_TX_MORE;
+        if (d.length & NEXUS_ION_TX_MORE) {
+            REQUIRE(ion_ring_dequeue(&k.tx_active, &more) == ION_RING_OK);
+            uint64_t off = (uint64_t)(more.handle & 15) << 16 | more.offset;
+            REQUIRE(k.link_base && more.handle >> 4 == (NEXUS_ION_TX_LINK_FLAG >> 4 | k.link_id) && more.length &&
+                    off + more.length <= k.link_size);
+        }
         REQUIRE(d.handle >= RX_BUFS && d.handle < POOL_BUFS && k.tx_with_service[d.handle - RX_BUFS]);
-        REQUIRE(d.length >= NEXUS_ETH_HDR_LEN && d.length <= NEXUS_ETH_FRAME_MAX &&
-                (uint32_t)d.offset + d.length <= NEXUS_ION_BUF_SIZE);
+        REQUIRE(len >= NEXUS_ETH_HDR_LEN && len + more.length <= NEXUS_ETH_FRAME_MAX &&
+                (uint32_t)d.offset + len <= NEXUS_ION_BUF_SIZE);
         k.tx_with_service[d.handle - RX_BUFS] = 0;
+        const uint8_t *frame = k.kernel_view + (size_t)d.handle * NEXUS_ION_BUF_SIZE + d.offset;
+        if (more.length) {
+            memcpy(k.frame, frame, len);
+            memcpy(k.frame + len, k.link_base + ((size_t)(more.handle & 15) << 16 | more.offset), more.length);
+            frame = k.frame;
+            len += more.length;
+        }
         if (k.on_tx)
-            k.on_tx(k.kernel_view + (size_t)d.handle * NEXUS_ION_BUF_SIZE + d.offset, d.length);
+            k.on_tx(frame, len);
         taken++;
         if (k.holding) {
             k.tx_on_device[d.handle - RX_BUFS] = 1;

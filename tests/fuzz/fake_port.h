@@ -31,5 +31,8 @@ uint32_t fake_port_rx_outstanding(void);
 /* While holding, the device keeps what it sends (a slow device): a TX buffer sent again before
  * it came back is a check failure. Ending the hold gives them all back on TX free. */
 void fake_port_hold_tx(int hold);
+/* Lets frames end in the pages of link `id` (size bytes at base), as the kernel does for a
+ * link the service serves: the observer sees such a frame whole. */
+void fake_port_link(uint32_t id, const uint8_t *base, uint32_t size);
 
 #endif

@@ -7,7 +7,13 @@
  * whole while a slow device still holds the buffer), a segment lwIP made of two writes goes out
  * copied, a second connection finding the loans used up is copied as before, and every lent
  * buffer comes back when the client acknowledges or the connection is aborted.
+ *
+ * Then the same from a link's send area (lwip/send_area.h): chunks an app filled leave as
+ * two-part frames (headers from a TX buffer, payload from the link), stay held until the client
+ * acknowledges them and the device gives the frame back, a held chunk cannot be sent again, an
+ * app that rewrites a chunk it sent changes only the payload, and an abort frees every chunk.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -21,6 +27,8 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "netif_ion.h"
+#include "nexus/link.h"
+#include "send_area.h"
 #include "tcp_send.h"
 #include "tx_buffers.h"
 #include "user_net.h"
@@ -278,6 +286,140 @@ static void abort_returns_every_loan(void) {
     CHECK("every_rx_buffer_returned", fake_port_rx_outstanding() == 0);
 }
 
+/* ---- the send area ---- */
+
+#define LINK_ID 7
+static uint8_t link_pages[NXS_LINK_SEND_BYTES] __attribute__((aligned(4096)));
+static struct nxs_header *const link_hdr = (struct nxs_header *)(link_pages + NXS_OFF_HEADER);
+
+static uint64_t held(void) { return __atomic_load_n(&link_hdr->send_held, __ATOMIC_ACQUIRE); }
+
+/* What libnexus does: n bytes of the stream from `from` into chunks `first`.., listed. */
+static uint32_t fill(struct nxs_chunk *list, unsigned first, uint32_t from, uint32_t n) {
+    uint32_t k = 0;
+    for (uint32_t at = 0; at < n; k++) {
+        uint32_t piece = n - at < 1460 ? n - at : 1460;
+        uint8_t offset = (uint8_t)((uintptr_t)(pattern + from + at) & 7);
+        memcpy(link_pages + NXS_OFF_SEND + (first + k) * NXS_SEND_CHUNK + offset, pattern + from + at, piece);
+        list[k] = (struct nxs_chunk){(uint8_t)(first + k), offset, (uint16_t)piece};
+        at += piece;
+    }
+    return k;
+}
+
+static long area_send(unsigned first, uint32_t from, uint32_t n, uint64_t *copied) {
+    struct nxs_chunk list[NXS_SEND_CHUNKS];
+    uint32_t k = fill(list, first, from, n);
+    return send_area_write(cur->pcb, 0, list, k, 1u << 20, copied);
+}
+
+/* A link the kernel made without a send area (NEXUS_LINK_PAGES: its server's manifest entry
+ * does not say send_area): none is announced, whatever the header said, and a send naming
+ * chunks is refused before any byte is read from past the link. */
+static void small_link_has_no_area(void) {
+    link_hdr->send_area = 1;
+    send_area_attach(0, link_pages, LINK_ID, NXS_LINK_BYTES);
+    struct nxs_chunk one = {0, 0, 100};
+    uint64_t copied = 0, refused = send_area_stats()->refused;
+    CHECK("small_link_announces_no_area", link_hdr->send_area == 0);
+    CHECK("small_link_chunks_refused", send_area_write(cur->pcb, 0, &one, 1, 1u << 20, &copied) == -EINVAL &&
+                                           send_area_stats()->refused == refused + 1 && copied == 0);
+}
+
+static void area_segments_leave_in_two_parts(void) {
+    fake_port_link(LINK_ID, link_pages, sizeof link_pages);
+    small_link_has_no_area();
+    send_area_attach(0, link_pages, LINK_ID, NXS_LINK_SEND_BYTES);
+    CHECK("area_announced", link_hdr->send_area == 1 && held() == 0);
+    uint32_t base = cur->highest, n = 3 * 1460;
+    uint64_t copied = 0, frames = send_area_stats()->frames;
+    CHECK("area_send_taken_whole_without_copy", area_send(0, base, n, &copied) == n && copied == 0);
+    CHECK("sent_chunks_held", held() == 7);
+    tcp_output(cur->pcb);
+    step();
+    CHECK("each_segment_in_two_parts", send_area_stats()->frames - frames == 3);
+    CHECK("area_stream_byte_for_byte", cur->highest == base + n && !cur->mismatch);
+    CHECK("held_until_acknowledged", held() == 7);
+    client_acks_up_to(base + n);
+    CHECK("acknowledged_chunks_back_to_the_app", held() == 0 && tx_buffers_lent() == 0);
+}
+
+/* 100 bytes, then a full chunk: lwIP tops the first segment up (copied from the chunk), the
+ * rest of the chunk is referenced. */
+static void area_top_up_is_copied(void) {
+    uint32_t base = cur->highest;
+    uint64_t copied = 0;
+    CHECK("small_area_send", area_send(0, base, 100, &copied) == 100 && copied == 0);
+    CHECK("next_area_send", area_send(1, base + 100, 1460, &copied) == 1460 && copied == 1360);
+    CHECK("both_chunks_held", held() == 3);
+    tcp_output(cur->pcb);
+    step();
+    client_acks_up_to(base + 1560);
+    CHECK("topped_up_area_stream_whole", cur->highest == base + 1560 && !cur->mismatch && held() == 0);
+}
+
+/* A chunk the Membrane holds is not the app's to name again; nothing is taken. */
+static void held_chunk_refused(void) {
+    uint32_t base = cur->highest;
+    uint64_t copied = 0, refused = send_area_stats()->refused;
+    CHECK("chunk_sent", area_send(5, base, 1460, &copied) == 1460 && held() == 1u << 5);
+    struct nxs_chunk again = {5, 0, 1460}, bad = {NXS_SEND_CHUNKS, 0, 10}, over = {6, 100, 1460};
+    CHECK("held_chunk_refused", send_area_write(cur->pcb, 0, &again, 1, 1u << 20, &copied) == -EINVAL &&
+                                    send_area_stats()->refused == refused + 1);
+    CHECK("chunk_past_the_area_refused", send_area_write(cur->pcb, 0, &bad, 1, 1u << 20, &copied) == -EINVAL);
+    CHECK("piece_past_its_chunk_refused", send_area_write(cur->pcb, 0, &over, 1, 1u << 20, &copied) == -EINVAL);
+    tcp_output(cur->pcb);
+    step();
+    client_acks_up_to(base + 1460);
+    CHECK("refused_sends_took_nothing", cur->highest == base + 1460 && !cur->mismatch && held() == 0);
+}
+
+/* The device still holds the frame when the client acknowledges: the chunk stays held until the
+ * device gives the frame back. */
+static void chunk_held_while_on_the_device(void) {
+    uint32_t base = cur->highest;
+    uint64_t copied = 0;
+    fake_port_hold_tx(1);
+    CHECK("chunk_sent_to_a_slow_device", area_send(2, base, 1460, &copied) == 1460);
+    tcp_output(cur->pcb);
+    step();
+    client_acks_up_to(base + 1460);
+    CHECK("acknowledged_but_on_the_device", cur->highest == base + 1460 && held() == 1u << 2);
+    fake_port_hold_tx(0);
+    step();
+    CHECK("back_from_the_device", held() == 0);
+}
+
+/* An app that rewrites a chunk after naming it changes the payload the peer gets (its own
+ * stream), never the headers: the frame still reaches this connection. */
+static void rewritten_chunk_changes_only_the_payload(void) {
+    uint32_t base = cur->highest, frames = cur->data_frames;
+    uint64_t copied = 0;
+    CHECK("chunk_named", area_send(3, base, 1460, &copied) == 1460);
+    memset(link_pages + NXS_OFF_SEND + 3 * NXS_SEND_CHUNK, 0xee, NXS_SEND_CHUNK);
+    tcp_output(cur->pcb);
+    step();
+    CHECK("rewritten_payload_sent_under_intact_headers", cur->data_frames == frames + 1 && cur->mismatch);
+    cur->mismatch = 0;
+    memcpy(link_pages + NXS_OFF_SEND + 3 * NXS_SEND_CHUNK + ((uintptr_t)(pattern + base) & 7), pattern + base, 1460);
+    client_acks_up_to(base + 1460);
+    CHECK("rewritten_chunk_back", held() == 0);
+}
+
+static void abort_frees_every_chunk(void) {
+    uint32_t base = cur->highest;
+    uint64_t copied = 0;
+    unsigned before = resets;
+    CHECK("chunks_queued", area_send(0, base, 2 * 1460 + 7, &copied) == 2 * 1460 + 7 && held() == 7);
+    tcp_output(cur->pcb);
+    step();
+    tcp_abort(cur->pcb);
+    step();
+    CHECK("area_abort_reset_sent", resets == before + 1);
+    CHECK("aborted_connection_frees_every_chunk", held() == 0 && send_area_held() == 0);
+    CHECK("no_reference_lost", tcp_send_refs_lost() == 0 && send_area_stats()->no_piece == 0);
+}
+
 int main(void) {
     check_suite = "tcp_send";
     bring_up();
@@ -287,5 +429,12 @@ int main(void) {
     retransmission_while_on_device_is_copied();
     loans_refused_at_the_reserve_fall_back_to_copies();
     abort_returns_every_loan();
+    cur = &streams[1]; /* the first connection was aborted */
+    area_segments_leave_in_two_parts();
+    area_top_up_is_copied();
+    held_chunk_refused();
+    chunk_held_while_on_the_device();
+    rewritten_chunk_changes_only_the_payload();
+    abort_frees_every_chunk();
     return check_exit();
 }

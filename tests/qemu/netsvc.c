@@ -8,7 +8,7 @@
  *    can check it is the very memory the device wrote (zero copy);
  *  - control frames (payload starting with a keyword) drive the tests: "PAUSE" stops reading
  *    for 2 s (so a flood overruns the ring), "BADTX" sends one frame of an EtherType this port
- *    is not granted, "FINISH" tells the kernel runner the harness is done, "SINK" stops
+ *    is not granted, "BADPART" three two-part frames the kernel must refuse (below), "FINISH" tells the kernel runner the harness is done, "SINK" stops
  *    answering (for frame-rate measurements), "HOARD" keeps every RX buffer it reads, the HOARD
  *    frame's included, unanswered for 4 s and then gives them all back, publishing how many it
  *    held in /Bus/test/netsvc/TAG/hoarded (a service that drains the pool: the kernel must stop
@@ -58,6 +58,27 @@ static void answer(const uint8_t *frame, uint32_t len, uint16_t ethertype) {
     answered++;
 }
 
+/* Two-part frames (NEXUS_ION_TX_MORE) of a granted EtherType that the kernel must refuse, each
+ * counted in tx_refused_handle: a second part in link 0, which another fiber serves; a first
+ * part alone (its buffer comes back); a second part alone (it names no buffer). */
+static void send_bad_parts(const uint8_t *frame) {
+    uint32_t h[2];
+    for (int i = 0; i < 2; i++) {
+        uint8_t *out = tx_buffer(&h[i]);
+        memcpy(out, frame + 6, 6);
+        memcpy(out + 6, port.info.mac, 6);
+        memcpy(out + 12, frame + 12, 2);
+        memset(out + ETH_HDR, 0, 50);
+    }
+    struct ion_desc foreign = {NEXUS_ION_TX_LINK(0, 0), 0x4000, 64};
+    port_send_two(&port, h[0], 0, ETH_HDR + 50, &foreign);
+    port_flush(&port);
+    port_send_at(&port, h[1], 0, (uint16_t)((ETH_HDR + 50) | NEXUS_ION_TX_MORE));
+    port_flush(&port);
+    port_send_at(&port, NEXUS_ION_TX_LINK(0, 0), 0x4000, 64);
+    port_flush(&port);
+}
+
 static int payload_is(const uint8_t *frame, uint32_t len, const char *word) {
     size_t n = strlen(word);
     return len >= ETH_HDR + n && memcmp(frame + ETH_HDR, word, n) == 0;
@@ -86,6 +107,9 @@ static void handle_frame(const struct ion_desc *d) {
     } else if (payload_is(frame, d->length, "BADTX")) {
         /* The Membrane's types for the others, UTCP's for the Membrane: never granted. */
         answer(frame, d->length, port.info.port == 0 ? 0x88B5 : 0x0800);
+        return;
+    } else if (payload_is(frame, d->length, "BADPART")) {
+        send_bad_parts(frame);
         return;
     } else if (payload_is(frame, d->length, "FINISH")) {
         nx_bus_set("/Bus/test/nettest/finish", "1");

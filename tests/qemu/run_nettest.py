@@ -112,6 +112,9 @@ def drive(port, res, rng):
     port.send(frame_to_service(0x88B5, b"BADTX"))
     res("ungranted_tx_not_sent", expect_silence(port, 1.0) == 0, "a refused frame reached the wire")
 
+    port.send(frame_to_service(0x88B5, b"BADPART"))
+    res("bad_two_part_frames_not_sent", expect_silence(port, 1.0) == 0, "a refused two-part frame reached the wire")
+
     port.send(frame_to_service(0x88B5, b"PAUSE"))
     time.sleep(0.3)
     flood = 300
@@ -125,8 +128,8 @@ def drive(port, res, rng):
         answers += 1
     sent["flood"] = flood
     sent["flood_answers"] = answers - 1  # one answer is the PAUSE frame's
-    # UTCP frames sent besides the flood: 3 route sizes, header-only, BADTX, PAUSE.
-    sent["utcp_not_flood"] = 6
+    # UTCP frames sent besides the flood: 3 route sizes, header-only, BADTX, BADPART, PAUSE.
+    sent["utcp_not_flood"] = 7
     res("flood_partly_answered", 0 < sent["flood_answers"] < flood,
         f"{sent['flood_answers']} of {flood} answered")
 
@@ -176,6 +179,8 @@ def check_counters(counters, sent, res):
         f"{get('drop/oversized')} counted, {sent['oversized']} sent")
     res("counted_refused_tx", get("port/utcp/tx_refused_ethertype") == 1,
         f"{get('port/utcp/tx_refused_ethertype')} refused")
+    res("counted_refused_two_part_frames", get("port/utcp/tx_refused_handle") == 3,
+        f"{get('port/utcp/tx_refused_handle')} refused")
     full = get("port/utcp/rx_ring_full")
     res("flood_overran_ring_counted", full > 0 and full == get("drop/ring_full"),
         f"ring_full {full}, drop/ring_full {get('drop/ring_full')}")

@@ -1,0 +1,165 @@
+/* Links' send areas lent to lwIP in place (send_area.h). */
+#include "send_area.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "nexus/syscall.h"
+#include "tcp_send.h"
+#include "tx_buffers.h"
+
+#define LINKS NEXUS_LINKS_MAX
+#define PIECES 256 /* pbufs over chunks at once: more than the links' chunks in lwIP in practice */
+
+struct area {
+    uint8_t *base; /* NULL: not a link of ours */
+    uint32_t id;
+    uint64_t held; /* our own record; the link's send_held is a copy for the app */
+    uint16_t refs[NXS_SEND_CHUNKS];
+};
+
+struct piece {
+    struct pbuf_custom custom; /* first: lwIP hands the free function this pbuf */
+    uint8_t link, chunk;
+};
+
+static struct area areas[LINKS];
+static struct piece pieces[PIECES];
+static uint16_t free_pieces[PIECES];
+static uint32_t nfree_pieces;
+static int pieces_ready;
+static struct send_area_stats stats;
+
+static void publish(struct area *a) {
+    struct nxs_header *hdr = (struct nxs_header *)(a->base + NXS_OFF_HEADER);
+    __atomic_store_n(&hdr->send_held, a->held, __ATOMIC_RELEASE);
+}
+
+static void hold(unsigned link, unsigned chunk) {
+    struct area *a = &areas[link];
+    if (a->refs[chunk]++ == 0) {
+        a->held |= 1ull << chunk;
+        publish(a);
+    }
+}
+
+static void release(unsigned link, unsigned chunk) {
+    struct area *a = &areas[link];
+    if (a->refs[chunk] == 0)
+        return; /* not ours to release twice */
+    if (--a->refs[chunk] == 0) {
+        a->held &= ~(1ull << chunk);
+        publish(a);
+    }
+}
+
+/* The device gave back the header buffer of a frame from chunk (tag - 1). */
+static void frame_done(uint16_t tag) {
+    unsigned t = tag - 1u;
+    if (t / 64 < LINKS && t % 64 < NXS_SEND_CHUNKS)
+        release(t / 64, t % 64);
+}
+
+static void piece_free(struct pbuf *p) {
+    struct piece *pc = (struct piece *)p;
+    release(pc->link, pc->chunk);
+    free_pieces[nfree_pieces++] = (uint16_t)(pc - pieces);
+}
+
+void send_area_attach(unsigned link, uint8_t *base, uint32_t id, uint32_t size) {
+    if (!pieces_ready) {
+        for (uint32_t i = 0; i < PIECES; i++)
+            free_pieces[i] = (uint16_t)i;
+        nfree_pieces = PIECES;
+        pieces_ready = 1;
+    }
+    if (link >= LINKS)
+        return;
+    tx_buffers_on_return(frame_done);
+    struct area *a = &areas[link];
+    memset(a, 0, sizeof *a);
+    struct nxs_header *hdr = (struct nxs_header *)(base + NXS_OFF_HEADER);
+    if (size < NXS_LINK_SEND_BYTES) {
+        __atomic_store_n(&hdr->send_area, 0, __ATOMIC_RELEASE);
+        return;
+    }
+    a->base = base;
+    a->id = id;
+    publish(a);
+    __atomic_store_n(&hdr->send_area, 1, __ATOMIC_RELEASE);
+}
+
+struct target {
+    unsigned link, chunk;
+};
+
+/* tcp_send_referenced's ref: a piece pbuf over bytes of the chunk, which it holds. */
+static struct pbuf *make_piece(const uint8_t *at, u16_t len, void *ctx) {
+    const struct target *t = ctx;
+    if (nfree_pieces == 0) {
+        stats.no_piece++;
+        return NULL;
+    }
+    struct piece *pc = &pieces[free_pieces[--nfree_pieces]];
+    pc->link = (uint8_t)t->link;
+    pc->chunk = (uint8_t)t->chunk;
+    pc->custom.custom_free_function = piece_free;
+    hold(t->link, t->chunk);
+    stats.referenced_bytes += len;
+    return pbuf_alloced_custom(PBUF_RAW, len, PBUF_REF, &pc->custom, (void *)at, len);
+}
+
+long send_area_write(struct tcp_pcb *pcb, unsigned link, const struct nxs_chunk *list, uint32_t n, uint32_t most,
+                     uint64_t *copied) {
+    struct area *a = link < LINKS ? &areas[link] : NULL;
+    uint32_t taken = 0;
+    for (uint32_t i = 0; i < n && taken < most; i++) {
+        struct nxs_chunk c;
+        memcpy(&c, &list[i], sizeof c); /* the app can still write the list */
+        if (!a || !a->base || c.index >= NXS_SEND_CHUNKS || c.len == 0 || c.offset + c.len > NXS_SEND_CHUNK ||
+            a->refs[c.index]) {
+            stats.refused++;
+            return taken ? (long)taken : -EINVAL;
+        }
+        uint32_t want = c.len < most - taken ? c.len : most - taken;
+        struct target t = {link, c.index};
+        uint32_t got = tcp_send_referenced(pcb, a->base + NXS_OFF_SEND + c.index * NXS_SEND_CHUNK + c.offset, want, make_piece,
+                                           &t, copied);
+        taken += got;
+        if (got < c.len)
+            break;
+    }
+    return (long)taken;
+}
+
+/* The piece q is, or NULL. */
+static struct piece *piece_of(const struct pbuf *q) {
+    const struct piece *pc = (const struct piece *)q;
+    if (!(q->flags & PBUF_FLAG_IS_CUSTOM) || pc < pieces || pc >= pieces + PIECES)
+        return NULL;
+    return (struct piece *)pc;
+}
+
+int send_area_output(struct pbuf *p, uint64_t *copied) {
+    struct pbuf *q = p->next;
+    struct piece *pc = q && !q->next ? piece_of(q) : NULL;
+    if (!pc || p->len < NEXUS_ETH_HDR_LEN)
+        return 0;
+    struct area *a = &areas[pc->link];
+    uint32_t off = (uint32_t)((const uint8_t *)q->payload - a->base);
+    struct ion_desc more = {NEXUS_ION_TX_LINK(a->id, off >> 16), (uint16_t)off, q->len};
+    if (tx_send_two(p, &more, (uint16_t)(pc->link * 64u + pc->chunk + 1u), copied) != 0)
+        return 0;
+    hold(pc->link, pc->chunk); /* until the device gives the header buffer back */
+    stats.frames++;
+    return 1;
+}
+
+uint32_t send_area_held(void) {
+    uint32_t n = 0;
+    for (unsigned l = 0; l < LINKS; l++)
+        n += (uint32_t)__builtin_popcountll(areas[l].held);
+    return n;
+}
+
+const struct send_area_stats *send_area_stats(void) { return &stats; }
