@@ -73,6 +73,7 @@ static const struct {
     {"link", GRANT_LINK, 0},
     {"heap", GRANT_HEAP, GRANT_HEAP_KIB_MAX + 1},
     {"files", GRANT_FILES, GRANT_FILES_KIB_MAX + 1},
+    {"area", GRANT_AREA, 0},
 };
 
 static const struct {
@@ -142,7 +143,7 @@ static int parse_word(const char *w, size_t len, struct grant *g) {
     }
     if (!colon2)
         return 0;
-    if (g->kind == GRANT_HEAP || g->kind == GRANT_FILES)
+    if (g->kind == GRANT_HEAP || g->kind == GRANT_FILES || g->kind == GRANT_AREA)
         return -EINVAL; /* memory, not a channel: no rights to name */
     const char *r = colon2 + 1;
     size_t r_len = rest - obj_len - 1;
@@ -153,6 +154,13 @@ static int parse_word(const char *w, size_t len, struct grant *g) {
         }
     }
     return -EINVAL;
+}
+
+int grants_name_area(const struct grant *g, int n, const char *server) {
+    for (int i = 0; i < n; i++)
+        if (g[i].kind == GRANT_AREA && !strcmp(g[i].server, server))
+            return 1;
+    return 0;
 }
 
 int grants_parse(const char *text, struct grant *out, unsigned max) {

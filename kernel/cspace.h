@@ -10,6 +10,9 @@
  *     link:SERVER[:rights] a link to the fiber called SERVER (its pages, a right on each channel)
  *     heap:N              a heap of N KiB (kernel/heap.h), no rights; memory, not a channel
  *     files:N             a writable file area of N KiB (kernel/filestore.h), no rights
+ *     area:SERVER         the holder's link to SERVER carries a send area (nexus/link.h): 64 KiB
+ *                         more of link pages, for an app that streams bulk data (httpd); SERVER's
+ *                         manifest entry must say send_area; no rights
  * with rights "r", "w" or "rw" (the default). On a link the rights follow its direction
  * (cspace_grant_link_end): READ is waiting on the holder's own end and reading the pages, WRITE
  * signalling the peer's end and writing the pages. Portable C: host tests and a fuzz target use it.
@@ -43,12 +46,12 @@ struct cspace {
 };
 _Static_assert(NEXUS_CHANNELS <= 64, "a channel bitmap is one 64-bit word");
 
-enum grant_kind { GRANT_CHANNEL, GRANT_PORT, GRANT_LINK, GRANT_HEAP, GRANT_FILES };
+enum grant_kind { GRANT_CHANNEL, GRANT_PORT, GRANT_LINK, GRANT_HEAP, GRANT_FILES, GRANT_AREA };
 
 struct grant {
     enum grant_kind kind;
     unsigned number;            /* channel, port, heap or files KiB */
-    char server[GRANT_NAME_MAX]; /* for GRANT_LINK */
+    char server[GRANT_NAME_MAX]; /* for GRANT_LINK and GRANT_AREA */
     unsigned rights;
 };
 
@@ -70,5 +73,7 @@ unsigned cspace_used(const struct cspace *cs);
  * name or rights (or any on a heap), a text of GRANT_TEXT_MAX bytes or more, or more than max
  * words. */
 int grants_parse(const char *text, struct grant *out, unsigned max);
+/* 1 if the n grants hold area:server. */
+int grants_name_area(const struct grant *g, int n, const char *server);
 
 #endif

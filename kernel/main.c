@@ -136,7 +136,7 @@ static void start_extra_app(const struct manifest *m, const char *spec) {
     uint32_t promise = 0;
     int err = manifest_link_promise(m, "membrane", &promise);
     if (err == 0)
-        err = link_create(image, "membrane", CAP_RW, promise, manifest_link_pages(m, "membrane"));
+        err = link_create(image, "membrane", CAP_RW, promise, NEXUS_LINK_PAGES);
     int id = err < 0 ? err : supervisor_start(&entry);
     if (id < 0)
         kprintf("  %s: cannot start (error %d)\n", image, -id);

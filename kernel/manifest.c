@@ -21,10 +21,10 @@
  * needed (lwf/service/, utcp/service/): heap:512 holds LWF's six, heap:4608 all eight UTCP
  * sessions and sixteen connections. */
 #define NETWORK_SERVICES                                                                        \
-    {.name = "membrane", .image = "membrane", .grants = "port:0 files:4",                       \
+    {.name = "membrane", .image = "membrane", .grants = "port:0 files:4 heap:160",              \
      .pledge = "stdio net inet rbus wbus", .serves = "inet", .send_area = 1,                    \
      .restart = RESTART_SERVICE},                                                               \
-    {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane link:utcp",     \
+    {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane area:membrane link:utcp", \
      .pledge = "stdio rbus inet utcp", .restart = RESTART_SERVICE},                             \
     {.name = "uptime", .image = "uptime", .args = "1000", .pledge = "stdio wbus", .restart = RESTART_SERVICE}, \
     {.name = "signer", .image = "signer", .pledge = "stdio rbus wbus keyblob sign",             \

@@ -21,9 +21,9 @@ struct manifest_entry {
     int after_boot;      /* started once the boot's first services let the CPU go idle (one per
                             idle moment, all within SUPERVISOR_DEFER_MAX_MS): nothing that
                             serves the first requests waits for its loading and startup */
-    int send_area;       /* its links carry a send area (nexus/link.h): NEXUS_LINK_SEND_PAGES
-                            each instead of NEXUS_LINK_PAGES, for a server that sends apps'
-                            stream bytes from there (the Membrane) */
+    int send_area;       /* it sends apps' stream bytes from a send area (nexus/link.h; the
+                            Membrane): a client granted area:NAME gets a link of
+                            NEXUS_LINK_SEND_PAGES instead of NEXUS_LINK_PAGES */
     const char *restarts_with; /* restarted whenever this service (re)starts: for a program that
                                   binds its sockets once and cannot rebuild them after the
                                   Membrane behind them restarted (rinetd); NULL for none */
@@ -46,8 +46,8 @@ const struct manifest *manifest_find(const char *name);
 /* The promise a client of `server`'s links needs (its entry's `serves`, one promise). 0,
  * -ENOENT if m has no entry of that name, -EINVAL if it serves no links. */
 int manifest_link_promise(const struct manifest *m, const char *server, uint32_t *promise);
-/* The pages of a link to `server`: NEXUS_LINK_SEND_PAGES if its entry says send_area, else
- * NEXUS_LINK_PAGES (also for a name not in m: link_create refuses it by its promise first). */
+/* The pages of a link with a send area to `server`: NEXUS_LINK_SEND_PAGES if its entry says
+ * send_area, else NEXUS_LINK_PAGES (also for a name not in m; test_manifest refuses both). */
 unsigned manifest_link_pages(const struct manifest *m, const char *server);
 
 #endif

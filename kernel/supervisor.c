@@ -170,7 +170,8 @@ static void create_links(const struct manifest *m, const struct manifest_entry *
             kprintf("  %s: cannot link to %s: %s\n", e->name, g[i].server,
                     err == -ENOENT ? "no such service in the manifest" : "it serves no links");
         else if ((err = link_create(e->name, g[i].server, g[i].rights, promise,
-                                    manifest_link_pages(m, g[i].server))) < 0)
+                                    grants_name_area(g, n, g[i].server) ? manifest_link_pages(m, g[i].server)
+                                                                        : NEXUS_LINK_PAGES)) < 0)
             kprintf("  %s: cannot link to %s (error %d)\n", e->name, g[i].server, -err);
     }
 }

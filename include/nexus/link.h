@@ -1,7 +1,8 @@
 /*
  * The service link: how an app talks to a service fiber (the Membrane for AF_INET/AF_INET6, and
  * the services that come next) over one link of the kernel (kernel/link.h): 20 shared pages
- * that both sides map read-write, 36 with a send area (the Membrane's links). The transport is the same for every service; what the
+ * that both sides map read-write, 36 with a send area (an app granted area:membrane, for bulk
+ * streams: httpd). The transport is the same for every service; what the
  * requests mean is the service's protocol (nexus/sockproto.h for sockets). docs/sockets.md
  * describes it in prose.
  *

@@ -161,8 +161,8 @@ struct nexus_link_info {
 #define NEXUS_LINKS_MAX 16
 #define NEXUS_CLIENT_LINKS_MAX 4
 #define NEXUS_LINK_PAGES 20 /* a link's size: 80 KiB (laid out by nexus/link.h) */
-/* A link whose server takes stream bytes from a send area (the Membrane's: its manifest entry
- * says send_area) has the area after the rest: 144 KiB. link_info's size tells which. */
+/* A link with a send area after the rest (its app is granted area:SERVER, and SERVER's manifest
+ * entry says send_area: the Membrane's): 144 KiB. link_info's size tells which. */
 #define NEXUS_LINK_SEND_PAGES 36
 
 /* AF_UNIX (docs/unix.md). A connection is two lanes (nexus/unixlane.h) in NEXUS_UNIX_CONN_PAGES

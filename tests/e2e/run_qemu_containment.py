@@ -251,10 +251,9 @@ def check_rule_breakers(guest):
     report("socket_without_inet_killed", line is not None and 'pledge: link_info needs "inet"' in line, line)
     line = c.wait_for("fiber rolink#", 30)
     m = re.search(r"scause=(0x[0-9a-f]+) stval=(0x[0-9a-f]+)", line or "")
-    # A store page fault (15) inside the client link window (LINK_CLIENT_VA; a link to the
-    # Membrane has its send area: 36 pages).
+    # A store page fault (15) inside the client link window (LINK_CLIENT_VA, 20 pages: no send area).
     report("enqueue_without_write_faults", m is not None and int(m.group(1), 16) == 15
-           and 0x62000000 <= int(m.group(2), 16) < 0x62000000 + 36 * 4096, line)
+           and 0x62000000 <= int(m.group(2), 16) < 0x62000000 + 20 * 4096, line)
     line = c.wait_for("fiber widen#", 30)
     report("widened_pledge_still_enforced", line is not None and 'pledge: link_info needs "inet"' in line, line)
     c.wait_for("fiber nocap#", 30)

@@ -3,8 +3,8 @@
  *   - the result is -EINVAL or a count 0..GRANTS_MAX; a text of GRANT_TEXT_MAX bytes or more is
  *     refused;
  *   - every grant has rights r, w or rw; chan:N below 32, port:N below 16, heap:N at most
- *     GRANT_HEAP_KIB_MAX (with the default rights: it takes none); a link's server name
- *     is NUL-terminated, non-empty, shorter than GRANT_NAME_MAX and of [a-z0-9_-];
+ *     GRANT_HEAP_KIB_MAX (with the default rights: it takes none); a link's or a send area's
+ *     server name (an area with the default rights) is NUL-terminated, non-empty, shorter than GRANT_NAME_MAX and of [a-z0-9_-];
  *   - parsing with a smaller max (into an exact-size heap array) gives the same count when it
  *     fits and -EINVAL when it does not, without writing past the array;
  *   - channel and port grants go into a struct cspace through cspace_grant, which must accept
@@ -50,6 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         switch (g[i].kind) {
         case GRANT_CHANNEL: REQUIRE(g[i].number < NEXUS_OWN_CHANNELS); break;
         case GRANT_PORT: REQUIRE(g[i].number < GRANT_PORTS_MAX); break;
+        case GRANT_AREA: /* a name, no rights: the default stays */
+            REQUIRE(g[i].rights == CAP_RW);
+            /* fall through */
         case GRANT_LINK: {
             const char *end = memchr(g[i].server, '\0', sizeof g[i].server);
             REQUIRE(end && end > g[i].server && (size_t)(end - g[i].server) < GRANT_NAME_MAX);
@@ -67,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         REQUIRE(cspace_grant(&cs, channel_of(&g[i]), g[i].rights) == 0);
         for (int j = 0; j <= i; j++) {
-            if (g[j].kind == GRANT_LINK || g[j].kind == GRANT_HEAP || g[j].kind == GRANT_FILES) /* no channel */
+            if (g[j].kind == GRANT_LINK || g[j].kind == GRANT_HEAP || g[j].kind == GRANT_FILES ||
+                g[j].kind == GRANT_AREA) /* no channel */
                 continue;
             unsigned held = cspace_rights(&cs, channel_of(&g[j]));
             REQUIRE((held & g[j].rights) == g[j].rights && (held & ~CAP_RW) == 0);

@@ -169,6 +169,8 @@ static const struct {
     {"heap:", "bad_heap_empty"},
     {"files:16385", "bad_files_past_max"},
     {"files:64:rw", "bad_files_with_rights"},
+    {"area:membrane:rw", "bad_area_with_rights"},
+    {"area:", "bad_area_empty_name"},
     {"chan:-1", "bad_chan_negative"},
     {"chan:+1", "bad_chan_plus"},
     {"chan:5x", "bad_chan_trailing_junk"},
@@ -198,6 +200,11 @@ static void test_grants_parse(void) {
     CHECK("chan_0_w", one("chan:0:w", GRANT_CHANNEL, 0, "", CAP_WRITE));
     CHECK("chan_15_r", one("chan:15:r", GRANT_CHANNEL, 15, "", CAP_READ)); /* the last own channel */
     CHECK("chan_explicit_rw", one("chan:7:rw", GRANT_CHANNEL, 7, "", CAP_RW));
+    CHECK("area_names_server", one("area:membrane", GRANT_AREA, 0, "membrane", CAP_RW));
+    struct grant two[2];
+    CHECK("area_found_by_server", grants_parse("link:membrane area:membrane", two, 2) == 2 &&
+                                      grants_name_area(two, 2, "membrane") && !grants_name_area(two, 2, "utcp") &&
+                                      !grants_name_area(two, 1, "membrane"));
     CHECK("chan_three_digits", one("chan:005", GRANT_CHANNEL, 5, "", CAP_RW));
     CHECK("port_0_w", one("port:0:w", GRANT_PORT, 0, "", CAP_WRITE));
     CHECK("port_15", one("port:15", GRANT_PORT, GRANT_PORTS_MAX - 1, "", CAP_RW));

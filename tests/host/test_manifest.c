@@ -48,6 +48,16 @@ int main(void) {
             /* Each link's server serves links, and the client holds the promise they need. */
             int n = grants_parse(e->grants ? e->grants : "", g, GRANTS_MAX);
             for (int k = 0; k < n; k++) {
+                if (g[k].kind == GRANT_AREA) {
+                    /* A send area rides on a link the entry holds, to a server that sends from it. */
+                    int linked = 0;
+                    for (int j = 0; j < n; j++)
+                        linked |= g[j].kind == GRANT_LINK && !strcmp(g[j].server, g[k].server);
+                    snprintf(name, sizeof name, "%s.%s.area_%s_on_a_link", man->name, e->name, g[k].server);
+                    CHECK(name, linked);
+                    snprintf(name, sizeof name, "%s.%s.area_%s_served", man->name, e->name, g[k].server);
+                    CHECK(name, manifest_link_pages(man, g[k].server) == NEXUS_LINK_SEND_PAGES);
+                }
                 if (g[k].kind != GRANT_LINK)
                     continue;
                 uint32_t need = 0;
