@@ -27,6 +27,23 @@ static u16_t unsent_room(const struct tcp_pcb *pcb, u16_t seg) {
     return seg > used ? (u16_t)(seg - used) : 0;
 }
 
+/* The segment tcp_write just queued for `len` bytes at `data` without copying: the last unsent
+ * one, if its payload is the lone ROM reference lwIP makes to them; else NULL. */
+static struct tcp_seg *written_segment(struct tcp_pcb *pcb, const void *data, u16_t len) {
+    struct tcp_seg *seg = pcb->unsent;
+    while (seg->next)
+        seg = seg->next;
+    const struct pbuf *ref = seg->p->next;
+    return ref && !ref->next && ref->payload == data && ref->len == len ? seg : NULL;
+}
+
+/* lwIP's reference to the segment's bytes swapped for `own`, over the same bytes. */
+static void swap_reference(struct tcp_seg *seg, struct pbuf *own) {
+    struct pbuf *ref = seg->p->next;
+    seg->p->next = own;
+    pbuf_free(ref);
+}
+
 /* One new segment's bytes, copied into a lent buffer; lwIP's reference to them (a ROM pbuf)
  * is swapped for the buffer's own pbuf, whose freeing ends the loan. 0 if queued. */
 static int write_lent(struct tcp_pcb *pcb, const uint8_t *data, u16_t len, u8_t flags) {
@@ -39,16 +56,13 @@ static int write_lent(struct tcp_pcb *pcb, const uint8_t *data, u16_t len, u8_t 
         tx_buffer_unlend(h);
         return -1;
     }
-    struct tcp_seg *seg = pcb->unsent;
-    while (seg->next)
-        seg = seg->next;
-    struct pbuf *ref = seg->p->next, *own;
-    if (!ref || ref->next || ref->payload != mem || ref->len != len || !(own = tx_buffer_pbuf(h, len))) {
+    struct tcp_seg *seg = written_segment(pcb, mem, len);
+    struct pbuf *own = seg ? tx_buffer_pbuf(h, len) : NULL;
+    if (!own) {
         tx_buffer_lost(h); /* not the segment tcp_write makes for such a write */
         return 0;
     }
-    seg->p->next = own;
-    pbuf_free(ref);
+    swap_reference(seg, own);
     return 0;
 }
 
@@ -63,17 +77,13 @@ static int write_referenced(struct tcp_pcb *pcb, const uint8_t *data, u16_t len,
         pbuf_free(own);
         return -1;
     }
-    struct tcp_seg *seg = pcb->unsent;
-    while (seg->next)
-        seg = seg->next;
-    struct pbuf *ref = seg->p->next;
-    if (!ref || ref->next || ref->payload != data || ref->len != len) {
+    struct tcp_seg *seg = written_segment(pcb, data, len);
+    if (!seg) {
         refs_lost++;
         return 0; /* not the segment tcp_write makes for such a write: `own` is kept forever, so
                      the bytes lwIP refers to stay the Membrane's */
     }
-    seg->p->next = own;
-    pbuf_free(ref);
+    swap_reference(seg, own);
     return 0;
 }
 
