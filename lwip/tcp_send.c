@@ -87,15 +87,25 @@ static int write_referenced(struct tcp_pcb *pcb, const uint8_t *data, u16_t len,
     return 0;
 }
 
+/* How many of the `rest` bytes go next: what tops lwIP's last unsent segment up (*top_up set:
+ * they are copied into it), else one new segment's worth; *more when bytes remain after. */
+static u16_t next_piece(struct tcp_pcb *pcb, uint32_t rest, int *top_up, u8_t *more) {
+    u16_t seg = segment_size(pcb), room = unsent_room(pcb, seg);
+    uint32_t piece = room ? room : seg;
+    u16_t k = (u16_t)(rest < piece ? rest : piece);
+    *top_up = room != 0;
+    *more = rest > k ? TCP_WRITE_FLAG_MORE : 0;
+    return k;
+}
+
 uint32_t tcp_send_referenced(struct tcp_pcb *pcb, const uint8_t *data, uint32_t n, tcp_send_ref_fn ref, void *ctx,
                              uint64_t *copied) {
     uint32_t pos = 0;
     while (pos < n) {
-        u16_t seg = segment_size(pcb), room = unsent_room(pcb, seg);
-        uint32_t rest = n - pos, piece = room ? room : seg;
-        u16_t k = (u16_t)(rest < piece ? rest : piece);
-        u8_t more = rest > k ? TCP_WRITE_FLAG_MORE : 0;
-        struct pbuf *own = room ? NULL : ref(data + pos, k, ctx);
+        int top_up;
+        u8_t more;
+        u16_t k = next_piece(pcb, n - pos, &top_up, &more);
+        struct pbuf *own = top_up ? NULL : ref(data + pos, k, ctx);
         if (own) {
             if (write_referenced(pcb, data + pos, k, more, own) != 0)
                 break;
@@ -112,11 +122,10 @@ uint32_t tcp_send_referenced(struct tcp_pcb *pcb, const uint8_t *data, uint32_t 
 uint32_t tcp_send_pooled(struct tcp_pcb *pcb, const uint8_t *data, uint32_t n) {
     uint32_t pos = 0;
     while (pos < n) {
-        u16_t seg = segment_size(pcb), room = unsent_room(pcb, seg);
-        uint32_t rest = n - pos, piece = room ? room : seg;
-        u16_t k = (u16_t)(rest < piece ? rest : piece);
-        u8_t more = rest > k ? TCP_WRITE_FLAG_MORE : 0;
-        if (room ? tcp_write(pcb, data + pos, k, TCP_WRITE_FLAG_COPY | more) != ERR_OK
+        int top_up;
+        u8_t more;
+        u16_t k = next_piece(pcb, n - pos, &top_up, &more);
+        if (top_up ? tcp_write(pcb, data + pos, k, TCP_WRITE_FLAG_COPY | more) != ERR_OK
                  : write_lent(pcb, data + pos, k, more) != 0)
             break;
         pos += k;
