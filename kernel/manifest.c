@@ -161,8 +161,8 @@ const struct manifest *manifest_find(const char *name) {
     return NULL;
 }
 
-unsigned manifest_link_pages(const struct manifest *m, const char *server) {
-    for (unsigned i = 0; i < m->count; i++)
+unsigned manifest_link_pages(const struct manifest *m, const char *server, int area) {
+    for (unsigned i = 0; area && i < m->count; i++)
         if (!strcmp(m->entries[i].name, server))
             return m->entries[i].send_area ? NEXUS_LINK_SEND_PAGES : NEXUS_LINK_PAGES;
     return NEXUS_LINK_PAGES;

@@ -46,8 +46,9 @@ const struct manifest *manifest_find(const char *name);
 /* The promise a client of `server`'s links needs (its entry's `serves`, one promise). 0,
  * -ENOENT if m has no entry of that name, -EINVAL if it serves no links. */
 int manifest_link_promise(const struct manifest *m, const char *server, uint32_t *promise);
-/* The pages of a link with a send area to `server`: NEXUS_LINK_SEND_PAGES if its entry says
- * send_area, else NEXUS_LINK_PAGES (also for a name not in m; test_manifest refuses both). */
-unsigned manifest_link_pages(const struct manifest *m, const char *server);
+/* The pages of a link to `server`: NEXUS_LINK_SEND_PAGES if the client asked for a send area
+ * (area:SERVER) and the server's entry says send_area, else NEXUS_LINK_PAGES (test_manifest
+ * refuses an area grant the server does not take). */
+unsigned manifest_link_pages(const struct manifest *m, const char *server, int area);
 
 #endif

@@ -100,15 +100,22 @@ int supervisor_start(const struct manifest_entry *e) {
     return id;
 }
 
+/* An entry the boot knows but does not start now, in `state`; NULL with *err if none fits. */
+static struct service *register_unstarted(const struct manifest_entry *e, enum service_state state, int *err) {
+    struct service *s = service_add(e, err);
+    if (!s)
+        return NULL;
+    s->state = state;
+    nservices++;
+    publish_new(s);
+    return s;
+}
+
 /* An on-demand entry: known to the console, started by `run`. */
 static int supervisor_add_idle(const struct manifest_entry *e) {
     int err;
-    struct service *s = service_add(e, &err);
-    if (!s)
+    if (!register_unstarted(e, SVC_IDLE, &err))
         return err;
-    s->state = SVC_IDLE;
-    nservices++;
-    publish_new(s);
     fiber_publish(e->name, "state", "idle: on demand (console: run %s ARGS)", e->name);
     return 0;
 }
@@ -119,13 +126,10 @@ static void recompute_next_due(void);
  * supervisor_tick at the latest. */
 static int supervisor_defer(const struct manifest_entry *e) {
     int err;
-    struct service *s = service_add(e, &err);
+    struct service *s = register_unstarted(e, SVC_DEFERRED, &err);
     if (!s)
         return err;
-    s->state = SVC_DEFERRED;
     s->restart_at = rdtime() + timer_ticks_from_ns((uint64_t)SUPERVISOR_DEFER_MAX_MS * 1000000);
-    nservices++;
-    publish_new(s);
     fiber_publish(e->name, "state", "deferred: starts when the boot's first services let the CPU idle");
     if (s->restart_at < next_due)
         next_due = s->restart_at;
@@ -170,8 +174,7 @@ static void create_links(const struct manifest *m, const struct manifest_entry *
             kprintf("  %s: cannot link to %s: %s\n", e->name, g[i].server,
                     err == -ENOENT ? "no such service in the manifest" : "it serves no links");
         else if ((err = link_create(e->name, g[i].server, g[i].rights, promise,
-                                    grants_name_area(g, n, g[i].server) ? manifest_link_pages(m, g[i].server)
-                                                                        : NEXUS_LINK_PAGES)) < 0)
+                                    manifest_link_pages(m, g[i].server, grants_name_area(g, n, g[i].server)))) < 0)
             kprintf("  %s: cannot link to %s (error %d)\n", e->name, g[i].server, -err);
     }
 }

@@ -56,7 +56,7 @@ int main(void) {
                     snprintf(name, sizeof name, "%s.%s.area_%s_on_a_link", man->name, e->name, g[k].server);
                     CHECK(name, linked);
                     snprintf(name, sizeof name, "%s.%s.area_%s_served", man->name, e->name, g[k].server);
-                    CHECK(name, manifest_link_pages(man, g[k].server) == NEXUS_LINK_SEND_PAGES);
+                    CHECK(name, manifest_link_pages(man, g[k].server, 1) == NEXUS_LINK_SEND_PAGES);
                 }
                 if (g[k].kind != GRANT_LINK)
                     continue;
