@@ -109,7 +109,7 @@ static err_t ion_linkoutput(struct netif *netif, struct pbuf *p) {
         stats.tx_oversize++;
         return ERR_IF;
     }
-    if (send_area_output(p, &stats.tx_frame_copied_bytes) || tx_send_in_place(p, &stats.tx_frame_copied_bytes)) {
+    if (send_area_output(p, &stats.tx_header_bytes) || tx_send_in_place(p, &stats.tx_header_bytes)) {
         stats.tx_frames++;
         return ERR_OK;
     }

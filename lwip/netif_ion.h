@@ -20,10 +20,11 @@ struct ion_netif_stats {
     /* Copies out of the read-only pool: whole frames (echo requests, fragments), TCP headers,
      * and frames dropped because lwIP's heap had no room for the copy. */
     uint64_t rx_copied_frames, rx_copied_bytes, rx_header_bytes, rx_no_memory;
-    /* Frame bytes copied from lwIP's pbufs into TX pool buffers (whole frames, and the headers
-     * of frames sent in place), and bytes lwIP checksummed in
-     * software (both directions: lwIP sums RX and TX through the same routine). */
-    uint64_t tx_frame_copied_bytes, checksummed_bytes;
+    /* Frame bytes copied from lwIP's pbufs into TX pool buffers: whole frames, and apart the
+     * headers of frames whose payload is sent where it lies (a send area's chunk, a lent
+     * buffer); and bytes lwIP checksummed in software (both directions: lwIP sums RX and TX
+     * through the same routine). */
+    uint64_t tx_frame_copied_bytes, tx_header_bytes, checksummed_bytes;
 };
 
 /* Attaches to the port and adds `netif` to lwIP (not yet up). 0, or -errno if this fiber holds

@@ -141,16 +141,27 @@ static struct piece *piece_of(const struct pbuf *q) {
 }
 
 int send_area_output(struct pbuf *p, uint64_t *copied) {
-    struct pbuf *q = p->next;
-    struct piece *pc = q && !q->next ? piece_of(q) : NULL;
-    if (!pc || p->len < NEXUS_ETH_HDR_LEN)
+    struct piece *pc[NEXUS_ION_TX_LINK_PARTS];
+    struct ion_desc parts[NEXUS_ION_TX_LINK_PARTS];
+    uint16_t tags[NEXUS_ION_TX_LINK_PARTS];
+    unsigned n = 0;
+    if (p->len < NEXUS_ETH_HDR_LEN)
         return 0;
-    struct area *a = &areas[pc->link];
-    uint32_t off = (uint32_t)((const uint8_t *)q->payload - a->base);
-    struct ion_desc more = {NEXUS_ION_TX_LINK(a->id, off >> 16), (uint16_t)off, q->len};
-    if (tx_send_two(p, &more, (uint16_t)(pc->link * 64u + pc->chunk + 1u), copied) != 0)
+    /* Every payload piece must lie in a send area, and there may be at most as many as a frame
+     * takes link parts (a segment topped up from the next chunk has two). */
+    for (const struct pbuf *q = p->next; q; q = q->next) {
+        if (n == NEXUS_ION_TX_LINK_PARTS || !(pc[n] = piece_of(q)))
+            return 0;
+        const struct area *a = &areas[pc[n]->link];
+        uint32_t off = (uint32_t)((const uint8_t *)q->payload - a->base);
+        parts[n] = (struct ion_desc){NEXUS_ION_TX_LINK(a->id, off >> 16), (uint16_t)off, q->len};
+        tags[n] = (uint16_t)(pc[n]->link * 64u + pc[n]->chunk + 1u);
+        n++;
+    }
+    if (n == 0 || tx_send_parts(p, parts, tags, n, copied) != 0)
         return 0;
-    hold(pc->link, pc->chunk); /* until the device gives the header buffer back */
+    for (unsigned k = 0; k < n; k++)
+        hold(pc[k]->link, pc[k]->chunk); /* until the device gives the header buffer back */
     stats.frames++;
     return 1;
 }

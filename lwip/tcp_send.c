@@ -27,20 +27,24 @@ static u16_t unsent_room(const struct tcp_pcb *pcb, u16_t seg) {
     return seg > used ? (u16_t)(seg - used) : 0;
 }
 
-/* The segment tcp_write just queued for `len` bytes at `data` without copying: the last unsent
- * one, if its payload is the lone ROM reference lwIP makes to them; else NULL. */
-static struct tcp_seg *written_segment(struct tcp_pcb *pcb, const void *data, u16_t len) {
+/* The pbuf before the lone ROM reference tcp_write just made to the `len` bytes at `data`, at the
+ * end of the last unsent segment (a new segment's payload, or a piece chained to top one up);
+ * NULL if it made another shape. */
+static struct pbuf *before_written_ref(struct tcp_pcb *pcb, const void *data, u16_t len) {
     struct tcp_seg *seg = pcb->unsent;
     while (seg->next)
         seg = seg->next;
-    const struct pbuf *ref = seg->p->next;
-    return ref && !ref->next && ref->payload == data && ref->len == len ? seg : NULL;
+    struct pbuf *prev = seg->p;
+    while (prev->next && prev->next->next)
+        prev = prev->next;
+    const struct pbuf *ref = prev->next;
+    return ref && ref->payload == data && ref->len == len ? prev : NULL;
 }
 
-/* lwIP's reference to the segment's bytes swapped for `own`, over the same bytes. */
-static void swap_reference(struct tcp_seg *seg, struct pbuf *own) {
-    struct pbuf *ref = seg->p->next;
-    seg->p->next = own;
+/* lwIP's reference after `prev` swapped for `own`, over the same bytes. */
+static void swap_reference(struct pbuf *prev, struct pbuf *own) {
+    struct pbuf *ref = prev->next;
+    prev->next = own;
     pbuf_free(ref);
 }
 
@@ -56,13 +60,13 @@ static int write_lent(struct tcp_pcb *pcb, const uint8_t *data, u16_t len, u8_t 
         tx_buffer_unlend(h);
         return -1;
     }
-    struct tcp_seg *seg = written_segment(pcb, mem, len);
-    struct pbuf *own = seg ? tx_buffer_pbuf(h, len) : NULL;
+    struct pbuf *prev = before_written_ref(pcb, mem, len);
+    struct pbuf *own = prev ? tx_buffer_pbuf(h, len) : NULL;
     if (!own) {
         tx_buffer_lost(h); /* not the segment tcp_write makes for such a write */
         return 0;
     }
-    swap_reference(seg, own);
+    swap_reference(prev, own);
     return 0;
 }
 
@@ -70,25 +74,27 @@ static uint64_t refs_lost;
 
 uint64_t tcp_send_refs_lost(void) { return refs_lost; }
 
-/* Queues one new segment's bytes, referenced by `own` (lwIP's ROM reference to them is swapped
- * for it, as in write_lent). 0 if queued; on failure `own` is freed. */
+/* Queues bytes referenced by `own`, as a new segment or the top-up of the last unsent one
+ * (lwIP's ROM reference to them is swapped for it, as in write_lent). 0 if queued; on failure
+ * `own` is freed. */
 static int write_referenced(struct tcp_pcb *pcb, const uint8_t *data, u16_t len, u8_t flags, struct pbuf *own) {
     if (tcp_write(pcb, data, len, flags) != ERR_OK) {
         pbuf_free(own);
         return -1;
     }
-    struct tcp_seg *seg = written_segment(pcb, data, len);
-    if (!seg) {
+    struct pbuf *prev = before_written_ref(pcb, data, len);
+    if (!prev) {
         refs_lost++;
-        return 0; /* not the segment tcp_write makes for such a write: `own` is kept forever, so
+        return 0; /* not the shape tcp_write makes for such a write: `own` is kept forever, so
                      the bytes lwIP refers to stay the Membrane's */
     }
-    swap_reference(seg, own);
+    swap_reference(prev, own);
     return 0;
 }
 
 /* How many of the `rest` bytes go next: what tops lwIP's last unsent segment up (*top_up set:
- * they are copied into it), else one new segment's worth; *more when bytes remain after. */
+ * chained to it by reference where top_up_by_reference allows, else copied into it), else one
+ * new segment's worth; *more when bytes remain after. */
 static u16_t next_piece(struct tcp_pcb *pcb, uint32_t rest, int *top_up, u8_t *more) {
     u16_t seg = segment_size(pcb), room = unsent_room(pcb, seg);
     uint32_t piece = room ? room : seg;
@@ -98,6 +104,16 @@ static u16_t next_piece(struct tcp_pcb *pcb, uint32_t rest, int *top_up, u8_t *m
     return k;
 }
 
+/* Whether bytes topping up the last unsent segment can be referenced where they lie: lwIP chains
+ * them after the segment's payload without copying unless it has room left over in a copied
+ * pbuf (TCP_OVERSIZE), and the frame may carry at most NEXUS_ION_TX_LINK_PARTS pieces. */
+static int top_up_by_reference(const struct tcp_pcb *pcb) {
+    const struct tcp_seg *last = pcb->unsent;
+    while (last->next)
+        last = last->next;
+    return pcb->unsent_oversize == 0 && last->p->next && pbuf_clen(last->p->next) < NEXUS_ION_TX_LINK_PARTS;
+}
+
 uint32_t tcp_send_referenced(struct tcp_pcb *pcb, const uint8_t *data, uint32_t n, tcp_send_ref_fn ref, void *ctx,
                              uint64_t *copied) {
     uint32_t pos = 0;
@@ -105,7 +121,7 @@ uint32_t tcp_send_referenced(struct tcp_pcb *pcb, const uint8_t *data, uint32_t 
         int top_up;
         u8_t more;
         u16_t k = next_piece(pcb, n - pos, &top_up, &more);
-        struct pbuf *own = top_up ? NULL : ref(data + pos, k, ctx);
+        struct pbuf *own = !top_up || top_up_by_reference(pcb) ? ref(data + pos, k, ctx) : NULL;
         if (own) {
             if (write_referenced(pcb, data + pos, k, more, own) != 0)
                 break;

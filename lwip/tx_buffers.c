@@ -22,7 +22,7 @@ static struct {
     uint8_t free[TX_MAX];
     uint32_t nfree;
     struct tx_loan loan[TX_MAX];
-    uint16_t tag[TX_MAX]; /* tx_send_two's, while the device holds the buffer */
+    uint16_t tag[TX_MAX][NEXUS_ION_TX_LINK_PARTS]; /* tx_send_parts's, while the device holds the buffer */
     void (*on_return)(uint16_t tag);
     struct tx_buffer_stats stats;
 } tb;
@@ -46,9 +46,11 @@ static void came_back(uint32_t i) {
     case TX_AWAY:
     case TX_DEVICE:
         make_free(i);
-        if (tb.tag[i] && tb.on_return)
-            tb.on_return(tb.tag[i]);
-        tb.tag[i] = 0;
+        for (unsigned k = 0; k < NEXUS_ION_TX_LINK_PARTS; k++) {
+            if (tb.tag[i][k] && tb.on_return)
+                tb.on_return(tb.tag[i][k]);
+            tb.tag[i][k] = 0;
+        }
         break;
     case TX_LENT_DEVICE:
         tb.state[i] = TX_LENT;
@@ -156,14 +158,16 @@ void tx_buffer_lost(uint32_t handle) {
     tb.stats.lent_lost++;
 }
 
-int tx_send_two(const struct pbuf *p, const struct ion_desc *more, uint16_t tag, uint64_t *copied) {
+int tx_send_parts(const struct pbuf *p, const struct ion_desc *parts, const uint16_t *tags, unsigned nparts,
+                  uint64_t *copied) {
     uint32_t h;
-    if (p->len > TX_HEADROOM || tx_buffer_take(&h) != 0)
+    if (p->len > TX_HEADROOM || nparts == 0 || nparts > NEXUS_ION_TX_LINK_PARTS || tx_buffer_take(&h) != 0)
         return -ENOBUFS;
     memcpy(port_buffer(tb.port, h), p->payload, p->len);
     *copied += p->len;
-    tb.tag[h - first()] = tag;
-    port_send_two(tb.port, h, 0, p->len, more);
+    for (unsigned k = 0; k < nparts; k++)
+        tb.tag[h - first()][k] = tags[k];
+    port_send_parts(tb.port, h, 0, p->len, parts, nparts);
     return 0;
 }
 

@@ -47,13 +47,15 @@ void tx_buffer_unlend(uint32_t handle);
 /* A loan lwIP took in a shape tx_buffer_pbuf could not replace: the buffer stays lent (it may
  * still be sent from) and is counted. */
 void tx_buffer_lost(uint32_t handle);
-/* Sends a frame in two parts (port_send_two): p's own bytes (the headers; p->len at most
- * TX_HEADROOM) copied into a free buffer and counted in *copied, then `more`. `tag` (non-zero)
- * is handed to the return hook when the device gives that buffer back. 0, or -ENOBUFS. */
-int tx_send_two(const struct pbuf *p, const struct ion_desc *more, uint16_t tag, uint64_t *copied);
+/* Sends a frame in parts (port_send_parts): p's own bytes (the headers; p->len at most
+ * TX_HEADROOM) copied into a free buffer and counted in *copied, then the `nparts` link parts.
+ * tags[k] (0 for none) is handed to the return hook when the device gives that buffer back.
+ * 0, or -ENOBUFS. */
+int tx_send_parts(const struct pbuf *p, const struct ion_desc *parts, const uint16_t *tags, unsigned nparts,
+                  uint64_t *copied);
 /* Takes the buffers the device gave back (TX free) without asking the kernel. */
 void tx_buffers_reclaim(void);
-/* Called with the tag of each buffer of tx_send_two as it comes back. */
+/* Called with each tag of a buffer of tx_send_parts as it comes back. */
 void tx_buffers_on_return(void (*hook)(uint16_t tag));
 const struct tx_buffer_stats *tx_buffer_stats(void);
 /* Buffers lent now (lent, or lent and on the device). */

@@ -209,6 +209,7 @@ static void publish_counters(void) {
         {"/Bus/net/membrane/tx_area_lost", tcp_send_refs_lost()},
         {"/Bus/net/membrane/tx_stack_copied_bytes", k->tx_stack_copied_bytes},
         {"/Bus/net/membrane/tx_frame_copied_bytes", n->tx_frame_copied_bytes},
+        {"/Bus/net/membrane/tx_header_bytes", n->tx_header_bytes},
         {"/Bus/net/membrane/tx_frames_in_place", t->frames_in_place},
         {"/Bus/net/membrane/tx_lent_bytes", t->lent_bytes},
         {"/Bus/net/membrane/tx_lent_now", tx_buffers_lent()},

@@ -13,6 +13,8 @@
 #include "netswitch_internal.h"
 #include "virtio_net.h"
 
+_Static_assert(NEXUS_ION_TX_LINK_PARTS <= VIRTIO_NET_TX_PARTS, "the device takes every link part a frame may have");
+
 static uint8_t tx_eth[POOL_BUFS][16]; /* the checked Ethernet header of each TX in flight */
 
 void ns_tx_done(uint32_t h) {
@@ -36,34 +38,44 @@ static void tx_give_back(struct port *p, unsigned port, uint32_t h) {
         ion_pool_transfer(&ns_switch.owner_table, h, port_owner(port), OWNER_KERNEL);
 }
 
-/* Where the second part of a two-part frame lies (NEXUS_ION_TX_MORE): in a link the port's
- * fiber serves, else 0. The kernel reads none of its bytes. */
-static uint64_t second_part(const struct port *p, const struct ion_desc *more) {
-    if (!(more->handle & NEXUS_ION_TX_LINK_FLAG) || more->length == 0)
+/* Where a link part of a frame lies (NEXUS_ION_TX_MORE): in a link the port's fiber serves, else
+ * 0. The kernel reads none of its bytes. */
+static uint64_t link_part_at(const struct port *p, const struct ion_desc *part) {
+    uint32_t len = part->length & ~NEXUS_ION_TX_MORE;
+    if (!(part->handle & NEXUS_ION_TX_LINK_FLAG) || len == 0)
         return 0;
-    uint32_t id = (more->handle & ~NEXUS_ION_TX_LINK_FLAG) >> 4, window = more->handle & 15;
-    return link_server_span(p->fiber, id, (uint64_t)window << 16 | more->offset, more->length);
+    uint32_t id = (part->handle & ~NEXUS_ION_TX_LINK_FLAG) >> 4, window = part->handle & 15;
+    return link_server_span(p->fiber, id, (uint64_t)window << 16 | part->offset, len);
 }
 
-/* Checks one TX descriptor (and the second part of a two-part frame, or NULL) and hands it to
- * the device. The Ethernet header is copied into kernel memory first (source MAC set to the
- * NIC's), so the EtherType checked is the one sent even if the service rewrites its buffer
- * meanwhile. */
-static void send_one(struct port *p, unsigned port, const struct ion_desc *d, const struct ion_desc *more) {
+/* Checks one TX descriptor and the link parts after it (none, or up to NEXUS_ION_TX_LINK_PARTS,
+ * as drain_tx gathered them) and hands the frame to the device. The Ethernet header is copied
+ * into kernel memory first (source MAC set to the NIC's), so the EtherType checked is the one
+ * sent even if the service rewrites its buffer meanwhile. */
+static void send_one(struct port *p, unsigned port, const struct ion_desc *d, const struct ion_desc *parts,
+                     unsigned nparts) {
     uint32_t h = d->handle;
     if (h < tx_first(port) || h >= tx_first(port) + TX_BUFS_PER_PORT ||
         ion_pool_owner(&ns_switch.owner_table, h) != port_owner(port)) {
         p->tx_refused_handle++;
         return;
     }
-    uint32_t len = d->length & ~NEXUS_ION_TX_MORE, more_len = more ? more->length : 0;
-    uint64_t more_at = more ? second_part(p, more) : 0;
-    if (!(d->length & NEXUS_ION_TX_MORE) != !more || (more && !more_at)) {
-        p->tx_refused_handle++; /* a part without its other half, or not the port's to send */
+    uint32_t len = d->length & ~NEXUS_ION_TX_MORE, total = len;
+    struct virtio_net_part at[NEXUS_ION_TX_LINK_PARTS];
+    /* Every part but the last says another follows; each lies in a link the port's fiber serves. */
+    int whole = nparts <= NEXUS_ION_TX_LINK_PARTS && !(d->length & NEXUS_ION_TX_MORE) == (nparts == 0);
+    for (unsigned i = 0; i < nparts && whole; i++) {
+        at[i].addr = link_part_at(p, &parts[i]);
+        at[i].len = parts[i].length & ~NEXUS_ION_TX_MORE;
+        total += at[i].len;
+        whole = at[i].addr && !(parts[i].length & NEXUS_ION_TX_MORE) == (i + 1 == nparts);
+    }
+    if (!whole) {
+        p->tx_refused_handle++; /* a part without the rest, or not the port's to send */
         tx_give_back(p, port, h);
         return;
     }
-    if ((uint32_t)d->offset + len > BUF_SIZE || len < ETH_HDR_LEN || len + more_len > ETH_FRAME_MAX) {
+    if ((uint32_t)d->offset + len > BUF_SIZE || len < ETH_HDR_LEN || total > ETH_FRAME_MAX) {
         p->tx_bad_length++;
         tx_give_back(p, port, h);
         return;
@@ -77,13 +89,27 @@ static void send_one(struct port *p, unsigned port, const struct ion_desc *d, co
     }
     memcpy(eth + 6, virtio_net_info()->mac, 6);
     ion_pool_transfer(&ns_switch.owner_table, h, port_owner(port), OWNER_DEVICE);
-    if (virtio_net_tx_split(h, eth, (uint32_t)d->offset + ETH_HDR_LEN, len - ETH_HDR_LEN, more_at, more_len) != 0) {
+    if (virtio_net_tx_split(h, eth, (uint32_t)d->offset + ETH_HDR_LEN, len - ETH_HDR_LEN, at, nparts) != 0) {
         ion_pool_transfer(&ns_switch.owner_table, h, OWNER_DEVICE, port_owner(port)); /* cannot happen: drain_tx checks room */
         tx_give_back(p, port, h);
         return;
     }
     p->tx_frames++;
-    p->tx_bytes += len + more_len;
+    p->tx_bytes += total;
+}
+
+/* The next descriptor of the batch d[*i..n), else of the ring (a frame's parts are enqueued in
+ * one batch, so they may only lie past this batch): 1 if there was one. */
+static int next_part(struct port *p, const struct ion_desc *d, uint32_t n, uint32_t *i, struct ion_desc *out,
+                     long *taken) {
+    if (*i + 1 < n) {
+        *out = d[++*i];
+        return 1;
+    }
+    if (ion_ring_dequeue(&p->ring[NEXUS_ION_RING_TX_ACTIVE], out) != ION_RING_OK)
+        return 0;
+    ++*taken;
+    return 1;
 }
 
 /* Sends what the port queued, as far as the device has descriptors. What does not fit stays on
@@ -107,21 +133,22 @@ static long drain_tx(struct port *p, unsigned port) {
             return taken;
         }
         for (uint32_t i = 0; i < n; i++) {
-            /* A two-part frame's halves are enqueued in one batch, so the second is on the
-             * ring whenever the first is: it may only lie past this batch. */
-            const struct ion_desc *first = &d[i], *more = NULL;
-            struct ion_desc extra;
-            if (first->length & NEXUS_ION_TX_MORE) {
-                if (i + 1 < n)
-                    more = &d[++i];
-                else if (ion_ring_dequeue(&p->ring[NEXUS_ION_RING_TX_ACTIVE], &extra) == ION_RING_OK)
-                    more = &extra, taken++;
+            /* The link parts that follow it: up to one more than allowed, so that too many are
+             * refused whole. */
+            struct ion_desc first = d[i], parts[NEXUS_ION_TX_LINK_PARTS + 1], next;
+            unsigned nparts = 0;
+            uint32_t more = first.length & NEXUS_ION_TX_MORE;
+            while (more && nparts <= NEXUS_ION_TX_LINK_PARTS && next_part(p, d, n, &i, &next, &taken)) {
+                if (!(next.handle & NEXUS_ION_TX_LINK_FLAG)) {
+                    send_one(p, port, &first, parts, nparts); /* refused: the next part is a frame of its own */
+                    first = next;
+                    nparts = 0;
+                } else {
+                    parts[nparts++] = next;
+                }
+                more = next.length & NEXUS_ION_TX_MORE;
             }
-            if (more && !(more->handle & NEXUS_ION_TX_LINK_FLAG)) {
-                send_one(p, port, first, NULL); /* refused: its second part is a frame of its own */
-                first = more, more = NULL;
-            }
-            send_one(p, port, first, more);
+            send_one(p, port, &first, parts, nparts);
         }
         taken += n;
     }

@@ -11,7 +11,8 @@
 #define QUEUE_RX 0
 #define QUEUE_TX 1
 #define RX_QUEUE_SIZE 128
-/* Three descriptors a frame: 256 keep a port's 64 TX buffers in flight with room to spare. */
+/* Up to five descriptors a frame (TX_DESCS_PER_FRAME): 256 keep 51 frames in flight, and QEMU's
+ * user network sends each frame as it is notified, so the queue rarely holds many. */
 #define TX_QUEUE_SIZE 256
 
 static struct virtio_dev dev;
@@ -71,27 +72,31 @@ int virtio_net_post_rx(uint32_t handle) {
 /* A receive buffer takes one descriptor. */
 uint32_t virtio_net_rx_room(void) { return rxq.num_free; }
 
-int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, uint32_t len, uint64_t more,
-                        uint32_t more_len) {
-    /* Up to four descriptors: the virtio header alone (legacy devices without ANY_LAYOUT require
-     * that), the Ethernet header, the rest of the buffer in place, a second part in place. */
-    struct virtq_buf b[4] = {
+/* Descriptors a frame takes at most: the virtio header alone (legacy devices without ANY_LAYOUT
+ * require that), the Ethernet header, the rest of the buffer in place, the parts in place. */
+#define TX_DESCS_PER_FRAME (3u + VIRTIO_NET_TX_PARTS)
+
+int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, uint32_t len,
+                        const struct virtio_net_part *parts, unsigned nparts) {
+    if (nparts > VIRTIO_NET_TX_PARTS)
+        return -1;
+    struct virtq_buf b[TX_DESCS_PER_FRAME] = {
         {(uint64_t)tx_header, info.hdr_len, 0},
         {(uint64_t)eth, 14, 0},
     };
     unsigned n = 2;
     if (len)
         b[n++] = (struct virtq_buf){client->buffer_addr(handle) + offset, len, 0};
-    if (more_len)
-        b[n++] = (struct virtq_buf){more, more_len, 0};
+    for (unsigned i = 0; i < nparts; i++)
+        if (parts[i].len)
+            b[n++] = (struct virtq_buf){parts[i].addr, parts[i].len, 0};
     if (virtq_add(&txq, b, n, handle) != 0)
         return -1;
     tx_pending_notify = 1;
     return 0;
 }
 
-/* A frame takes up to four descriptors (virtio_net_tx_split). */
-uint32_t virtio_net_tx_room(void) { return txq.num_free / 4u; }
+uint32_t virtio_net_tx_room(void) { return txq.num_free / TX_DESCS_PER_FRAME; }
 
 int virtio_net_reap_tx(void) {
     uint32_t handle, len;

@@ -46,11 +46,17 @@ struct virtio_net_notifies virtio_net_notifies(void);
 int virtio_net_post_rx(uint32_t handle);
 /* Empty buffers virtio_net_post_rx can still give the device right now. */
 uint32_t virtio_net_rx_room(void);
+/* A part of a frame that lies outside the pool: `len` bytes at physical address `addr`. */
+struct virtio_net_part {
+    uint64_t addr;
+    uint32_t len;
+};
+#define VIRTIO_NET_TX_PARTS 2 /* parts after the buffer's own bytes */
 /* Queues a frame for sending: its 14-byte Ethernet header from `eth` (kernel memory that stays
- * untouched until tx_done), `len` bytes at `offset` in buffer `handle`, then `more_len` bytes at
- * address `more` (none if 0). 0, or -1 if the transmit queue is full. */
-int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, uint32_t len, uint64_t more,
-                        uint32_t more_len);
+ * untouched until tx_done), `len` bytes at `offset` in buffer `handle`, then the `nparts` parts
+ * (at most VIRTIO_NET_TX_PARTS) in order. 0, or -1 if the transmit queue is full. */
+int virtio_net_tx_split(uint32_t handle, const uint8_t *eth, uint32_t offset, uint32_t len,
+                        const struct virtio_net_part *parts, unsigned nparts);
 /* Frames virtio_net_tx_split can queue right now. */
 uint32_t virtio_net_tx_room(void);
 /* Collects finished transmissions (tx_done for each) without touching the receive queue.

@@ -1,7 +1,7 @@
 /*
  * The service link: how an app talks to a service fiber (the Membrane for AF_INET/AF_INET6, and
  * the services that come next) over one link of the kernel (kernel/link.h): 20 shared pages
- * that both sides map read-write, 36 with a send area (an app granted area:membrane, for bulk
+ * that both sides map read-write, 40 with a send area (an app granted area:membrane, for bulk
  * streams: httpd). The transport is the same for every service; what the
  * requests mean is the service's protocol (nexus/sockproto.h for sockets). docs/sockets.md
  * describes it in prose.
@@ -72,9 +72,12 @@
 #define NXS_OFF_MSGS 0x3000u
 #define NXS_OFF_DATA 0x4000u
 #define NXS_OFF_SEND (NXS_OFF_DATA + NXS_SLOTS * NXS_SLOT_DATA)
-#define NXS_SEND_AREA 0x10000u
-#define NXS_SEND_CHUNK 1536u /* a TCP segment's payload (1,460 bytes) fits one */
-#define NXS_SEND_CHUNKS 42u  /* as many as fit: enough for most of lwIP's send buffer (64 KiB) */
+#define NXS_SEND_AREA 0x14000u
+/* A TCP segment's payload (1,460 bytes) fits one at any offset mod 8. There are more chunks than
+ * lwIP's send buffer holds segments (44): a send's last chunk is seldom full, and a chunk stays
+ * the service's until the device is done with its frames. */
+#define NXS_SEND_CHUNK 1488u
+#define NXS_SEND_CHUNKS 55u /* as many as fit */
 #define NXS_LINK_BYTES NXS_OFF_SEND                       /* a link without a send area */
 #define NXS_LINK_SEND_BYTES (NXS_OFF_SEND + NXS_SEND_AREA) /* one with (NEXUS_LINK_SEND_PAGES) */
 

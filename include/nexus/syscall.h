@@ -117,8 +117,12 @@ struct nexus_ion_info {
  * of the port's TX buffers, checked as any frame; the descriptor after it, enqueued in the same
  * batch, holds the rest in the pages of a link the port's fiber serves: handle
  * NEXUS_ION_TX_LINK(the link's id from link_info, which 64 KiB of the link), offset within
- * those 64 KiB. The frame's buffer (its handle) returns on TX free as any other. */
+ * those 64 KiB. A link part whose length also carries NEXUS_ION_TX_MORE is followed, in the same
+ * batch, by one more link part: at most NEXUS_ION_TX_LINK_PARTS of them (a TCP segment whose
+ * payload lies in two chunks of a send area). The frame's buffer (its handle) returns on TX free
+ * as any other. */
 #define NEXUS_ION_TX_MORE 0x8000u
+#define NEXUS_ION_TX_LINK_PARTS 2u
 #define NEXUS_ION_TX_LINK_FLAG 0x80000000u
 #define NEXUS_ION_TX_LINK(id, window) (NEXUS_ION_TX_LINK_FLAG | (uint32_t)(id) << 4 | (uint32_t)(window))
 
@@ -162,8 +166,8 @@ struct nexus_link_info {
 #define NEXUS_CLIENT_LINKS_MAX 4
 #define NEXUS_LINK_PAGES 20 /* a link's size: 80 KiB (laid out by nexus/link.h) */
 /* A link with a send area after the rest (its app is granted area:SERVER, and SERVER's manifest
- * entry says send_area: the Membrane's): 144 KiB. link_info's size tells which. */
-#define NEXUS_LINK_SEND_PAGES 36
+ * entry says send_area: the Membrane's): 160 KiB. link_info's size tells which. */
+#define NEXUS_LINK_SEND_PAGES 40
 
 /* AF_UNIX (docs/unix.md). A connection is two lanes (nexus/unixlane.h) in NEXUS_UNIX_CONN_PAGES
  * pages the kernel maps into both ends: the connecting end is end 0 and writes lane 0, the

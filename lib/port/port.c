@@ -81,13 +81,23 @@ void port_send_at(struct port *p, uint32_t handle, uint16_t offset, uint16_t len
 
 void port_send(struct port *p, uint32_t handle, uint16_t len) { port_send_at(p, handle, 0, len); }
 
-void port_send_two(struct port *p, uint32_t handle, uint16_t offset, uint16_t len, const struct ion_desc *more) {
-    struct ion_desc two[2] = {{handle, offset, (uint16_t)(len | NEXUS_ION_TX_MORE)}, *more};
-    /* Both halves in one batch: the kernel never sees the first without the second. */
-    while (ion_ring_free_space(&p->tx_active) < 2 && !ion_ring_corrupt(&p->tx_active))
+int port_send_parts(struct port *p, uint32_t handle, uint16_t offset, uint16_t len, const struct ion_desc *parts,
+                    unsigned nparts) {
+    if (nparts == 0 || nparts > NEXUS_ION_TX_LINK_PARTS)
+        return -EINVAL;
+    struct ion_desc all[1 + NEXUS_ION_TX_LINK_PARTS];
+    all[0] = (struct ion_desc){handle, offset, (uint16_t)(len | NEXUS_ION_TX_MORE)};
+    for (unsigned i = 0; i < nparts; i++) {
+        all[1 + i] = parts[i];
+        if (i + 1 < nparts)
+            all[1 + i].length |= NEXUS_ION_TX_MORE;
+    }
+    /* Every part in one batch: the kernel never sees a frame without the rest of it. */
+    while (ion_ring_free_space(&p->tx_active) < 1 + nparts && !ion_ring_corrupt(&p->tx_active))
         nx_ion_kick();
-    ion_ring_enqueue_batch(&p->tx_active, two, 2);
+    ion_ring_enqueue_batch(&p->tx_active, all, 1 + nparts);
     p->kick_pending = 1;
+    return 0;
 }
 
 void port_flush(struct port *p) {

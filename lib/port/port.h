@@ -43,9 +43,12 @@ int port_tx_poll(struct port *p, uint32_t *handle);
 void port_send(struct port *p, uint32_t handle, uint16_t len);
 /* The same for a frame that starts `offset` bytes into the buffer. */
 void port_send_at(struct port *p, uint32_t handle, uint16_t offset, uint16_t len);
-/* A frame in two parts (NEXUS_ION_TX_MORE): its first len bytes at `offset` in TX buffer
- * `handle`, the rest as `more` says (in a link this fiber serves). */
-void port_send_two(struct port *p, uint32_t handle, uint16_t offset, uint16_t len, const struct ion_desc *more);
+/* A frame in parts (NEXUS_ION_TX_MORE): its first len bytes at `offset` in TX buffer `handle`,
+ * the rest as the `nparts` link parts say, in order (1 to NEXUS_ION_TX_LINK_PARTS, in links this
+ * fiber serves; their lengths without NEXUS_ION_TX_MORE, which this sets). 0, or -EINVAL for
+ * another count of parts. */
+int port_send_parts(struct port *p, uint32_t handle, uint16_t offset, uint16_t len, const struct ion_desc *parts,
+                    unsigned nparts);
 /* Hands everything queued to the kernel (one syscall, only if something was). */
 void port_flush(struct port *p);
 /* Before sleeping: 1 if nothing is waiting on the RX ring (and the kernel will signal). */

@@ -150,15 +150,18 @@ def tx_copy_rows(bus):
     copies (0), and the Membrane's per payload byte an app sent."""
     rows = [("TX payload bytes copied by the kernel (/Bus/net/switch/tx_copied_bytes)",
              bus.get("/Bus/net/switch/tx_copied_bytes", "?"))]
-    membrane = {k: int(bus.get("/Bus/net/membrane/" + k, 0)) for k in TX_COPY_KEYS + ("tx_payload_bytes", "checksummed_bytes")}
+    membrane = {k: int(bus.get("/Bus/net/membrane/" + k, 0))
+                for k in TX_COPY_KEYS + ("tx_payload_bytes", "tx_header_bytes", "checksummed_bytes")}
     payload = membrane["tx_payload_bytes"]
     if not payload:
-        return rows + [("TX bytes copied per payload byte", "no payload sent")]
+        return rows + [("TX payload bytes copied per payload byte", "no payload sent")]
     copied = sum(membrane[k] for k in TX_COPY_KEYS)
-    rows.append(("TX bytes copied per payload byte (app->slot, app->send area, slot->lent TX buffer or lwIP, "
-                 "frames/headers->TX buffer)",
+    rows.append(("TX payload bytes copied per payload byte (app->slot, app->send area, slot->lent TX buffer or lwIP, "
+                 "whole frames->TX buffer)",
                  "%.2f (%.2f + %.2f + %.2f + %.2f, of %d payload bytes)" % (
                      copied / payload, *(membrane[k] / payload for k in TX_COPY_KEYS), payload)))
+    rows.append(("TX header bytes written in front of payload sent in place, per payload byte",
+                 "%.3f" % (membrane["tx_header_bytes"] / payload)))
     frames, in_place = int(bus.get("/Bus/net/membrane/tx_frames", 0)), int(bus.get("/Bus/net/membrane/tx_frames_in_place", 0))
     area = int(bus.get("/Bus/net/membrane/tx_area_frames", 0))
     rows.append(("TX frames sent from the app's send area / in place from a lent buffer (docs/ion.md, zero-copy TX)",

@@ -112,15 +112,16 @@ def check_membrane_copies(guest):
            and headers.isdigit() and int(headers) > 0 and bus.get("/Bus/net/switch/rx_copied_bytes") == "0",
            f"rx_copied_frames={frames} rx_header_bytes={headers}")
     # TX: every byte lwIP accepted was copied by the app into its link's send area or slot, most
-    # of them into the send area and not again (docs/ion.md, "Sending from the link"), frames (or
-    # only their headers) were copied into TX buffers and checksummed, and the kernel copied no
-    # TX payload.
+    # of them into the send area and not again (docs/ion.md, "Sending from the link"), frames
+    # were copied into TX buffers whole or only their headers, and checksummed, and the kernel
+    # copied no TX payload.
     tx = {k: int(bus.get("/Bus/net/membrane/" + k, "0") or 0) for k in (
         "tx_payload_bytes", "tx_slot_bytes", "tx_area_bytes", "tx_stack_copied_bytes", "tx_frame_copied_bytes",
-        "checksummed_bytes")}
+        "tx_header_bytes", "checksummed_bytes")}
     report("membrane_tx_copies_counted", tx["tx_payload_bytes"] > 0
            and tx["tx_slot_bytes"] + tx["tx_area_bytes"] >= tx["tx_payload_bytes"]
            and tx["tx_stack_copied_bytes"] < tx["tx_payload_bytes"] // 2 and tx["tx_frame_copied_bytes"] > 0
+           and tx["tx_header_bytes"] > 0
            and tx["checksummed_bytes"] > 0 and bus.get("/Bus/net/switch/tx_copied_bytes") == "0",
            f"{tx} switch tx_copied_bytes={bus.get('/Bus/net/switch/tx_copied_bytes')}")
     # Zero-copy TX (docs/ion.md): the HTTP checks' bulk bodies left from httpd's send area (or

@@ -458,7 +458,7 @@ BENCH_FIGURES = ["boot to first fiber", "kernel image, loadable", "NetSwitch ins
                  "frames/s", "boot to first HTTP 200", "wrk -t1 -c1", "wrk -t1 -c8", "bulk GET",
                  "smallest -m that serves", "Membrane crash to next HTTP 200",
                  "LWF ANNOUNCE (solicit) to first DATA frame", "LWF frames/s node 0 to node 1",
-                 "TX bytes copied per payload byte", "bulk guest instructions per payload byte",
+                 "TX payload bytes copied per payload byte", "bulk guest instructions per payload byte",
                  "rinetd bulk MB/s", "UTCP host simulation frames/s", "curl in Nexus, -o",
                  "node 1 <- node 0 httpd, 16 MiB, 0 % loss: lwIP TCP (curl) vs UTCP (utcpget)",
                  "wrk -t1 -c8 GET /bytes/1024", "  total (idle not included",

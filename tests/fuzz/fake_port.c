@@ -33,7 +33,7 @@ static struct {
     uint32_t link_id; /* fake_port_link's: the one link whose pages a frame may end in */
     const uint8_t *link_base;
     uint32_t link_size;
-    uint8_t frame[NEXUS_ETH_FRAME_MAX]; /* a two-part frame, put together for the observer */
+    uint8_t frame[NEXUS_ETH_FRAME_MAX]; /* a frame in parts, put together for the observer */
 } k;
 
 void fake_port_link(uint32_t id, const uint8_t *base, uint32_t size) {
@@ -120,25 +120,31 @@ long nx_ion_kick(void) {
     for (uint32_t i = 0; i < queued; i++)
         k.tx_with_service[k.tx_free.shared->slots[(first + i) & k.tx_free.mask].handle - RX_BUFS] = 0;
     while (ion_ring_dequeue(&k.tx_active, &d) == ION_RING_OK) {
-        /* A two-part frame (NEXUS_ION_TX_MORE): its second half was enqueued with it. */
-        struct ion_desc more = {0, 0, 0};
-        uint32_t len = d.length & ~NEXUS_ION_TX_MORE;
-        if (d.length & NEXUS_ION_TX_MORE) {
-            REQUIRE(ion_ring_dequeue(&k.tx_active, &more) == ION_RING_OK);
-            uint64_t off = (uint64_t)(more.handle & 15) << 16 | more.offset;
-            REQUIRE(k.link_base && more.handle >> 4 == (NEXUS_ION_TX_LINK_FLAG >> 4 | k.link_id) && more.length &&
-                    off + more.length <= k.link_size);
+        /* A frame in parts (NEXUS_ION_TX_MORE): its link parts were enqueued with it. */
+        struct ion_desc parts[NEXUS_ION_TX_LINK_PARTS];
+        uint32_t nparts = 0, len = d.length & ~NEXUS_ION_TX_MORE, total = len;
+        for (uint32_t more = d.length & NEXUS_ION_TX_MORE; more; more = parts[nparts - 1].length & NEXUS_ION_TX_MORE) {
+            REQUIRE(nparts < NEXUS_ION_TX_LINK_PARTS && ion_ring_dequeue(&k.tx_active, &parts[nparts]) == ION_RING_OK);
+            const struct ion_desc *m = &parts[nparts++];
+            uint32_t mlen = m->length & ~NEXUS_ION_TX_MORE;
+            uint64_t off = (uint64_t)(m->handle & 15) << 16 | m->offset;
+            REQUIRE(k.link_base && m->handle >> 4 == (NEXUS_ION_TX_LINK_FLAG >> 4 | k.link_id) && mlen &&
+                    off + mlen <= k.link_size);
+            total += mlen;
         }
         REQUIRE(d.handle >= RX_BUFS && d.handle < POOL_BUFS && k.tx_with_service[d.handle - RX_BUFS]);
-        REQUIRE(len >= NEXUS_ETH_HDR_LEN && len + more.length <= NEXUS_ETH_FRAME_MAX &&
+        REQUIRE(len >= NEXUS_ETH_HDR_LEN && total <= NEXUS_ETH_FRAME_MAX &&
                 (uint32_t)d.offset + len <= NEXUS_ION_BUF_SIZE);
         k.tx_with_service[d.handle - RX_BUFS] = 0;
         const uint8_t *frame = k.kernel_view + (size_t)d.handle * NEXUS_ION_BUF_SIZE + d.offset;
-        if (more.length) {
+        if (nparts) {
             memcpy(k.frame, frame, len);
-            memcpy(k.frame + len, k.link_base + ((size_t)(more.handle & 15) << 16 | more.offset), more.length);
+            for (uint32_t i = 0; i < nparts; i++) {
+                uint32_t mlen = parts[i].length & ~NEXUS_ION_TX_MORE;
+                memcpy(k.frame + len, k.link_base + ((size_t)(parts[i].handle & 15) << 16 | parts[i].offset), mlen);
+                len += mlen;
+            }
             frame = k.frame;
-            len += more.length;
         }
         if (k.on_tx)
             k.on_tx(frame, len);

@@ -344,18 +344,32 @@ static void area_segments_leave_in_two_parts(void) {
     CHECK("acknowledged_chunks_back_to_the_app", held() == 0 && tx_buffers_lent() == 0);
 }
 
-/* 100 bytes, then a full chunk: lwIP tops the first segment up (copied from the chunk), the
- * rest of the chunk is referenced. */
-static void area_top_up_is_copied(void) {
+/* 100 bytes, then a full chunk: lwIP tops the first segment up from the second chunk by
+ * reference (a frame of headers and two link parts), and the rest of that chunk is a segment of
+ * its own. A segment already made of two pieces is topped up by a copy: a frame carries at most
+ * NEXUS_ION_TX_LINK_PARTS of them. */
+static void area_top_up_is_referenced(void) {
     uint32_t base = cur->highest;
-    uint64_t copied = 0;
+    uint64_t copied = 0, frames = send_area_stats()->frames;
     CHECK("small_area_send", area_send(0, base, 100, &copied) == 100 && copied == 0);
-    CHECK("next_area_send", area_send(1, base + 100, 1460, &copied) == 1460 && copied == 1360);
+    CHECK("top_up_referenced", area_send(1, base + 100, 1460, &copied) == 1460 && copied == 0);
     CHECK("both_chunks_held", held() == 3);
     tcp_output(cur->pcb);
     step();
-    client_acks_up_to(base + 1560);
+    client_acks_up_to(base + 1560); /* Nagle holds the short second segment until then */
+    CHECK("top_up_sent_from_both_chunks", send_area_stats()->frames - frames == 2);
     CHECK("topped_up_area_stream_whole", cur->highest == base + 1560 && !cur->mismatch && held() == 0);
+
+    base = cur->highest;
+    frames = send_area_stats()->frames;
+    CHECK("two_piece_segment", area_send(0, base, 100, &copied) == 100 && area_send(1, base + 100, 50, &copied) == 50 &&
+                                   copied == 0);
+    CHECK("third_piece_copied", area_send(2, base + 150, 1460, &copied) == 1460 && copied == 1310);
+    tcp_output(cur->pcb);
+    step();
+    client_acks_up_to(base + 1610);
+    CHECK("only_the_rest_from_the_area", send_area_stats()->frames - frames == 1);
+    CHECK("three_piece_stream_whole", cur->highest == base + 1610 && !cur->mismatch && held() == 0);
 }
 
 /* A chunk the Membrane holds is not the app's to name again; nothing is taken. */
@@ -431,7 +445,7 @@ int main(void) {
     abort_returns_every_loan();
     cur = &streams[1]; /* the first connection was aborted */
     area_segments_leave_in_two_parts();
-    area_top_up_is_copied();
+    area_top_up_is_referenced();
     held_chunk_refused();
     chunk_held_while_on_the_device();
     rewritten_chunk_changes_only_the_payload();

@@ -8,7 +8,7 @@
  *    can check it is the very memory the device wrote (zero copy);
  *  - control frames (payload starting with a keyword) drive the tests: "PAUSE" stops reading
  *    for 2 s (so a flood overruns the ring), "BADTX" sends one frame of an EtherType this port
- *    is not granted, "BADPART" three two-part frames the kernel must refuse (below), "FINISH" tells the kernel runner the harness is done, "SINK" stops
+ *    is not granted, "BADPART" five frames in parts the kernel must refuse (below), "FINISH" tells the kernel runner the harness is done, "SINK" stops
  *    answering (for frame-rate measurements), "HOARD" keeps every RX buffer it reads, the HOARD
  *    frame's included, unanswered for 4 s and then gives them all back, publishing how many it
  *    held in /Bus/test/netsvc/TAG/hoarded (a service that drains the pool: the kernel must stop
@@ -58,24 +58,33 @@ static void answer(const uint8_t *frame, uint32_t len, uint16_t ethertype) {
     answered++;
 }
 
-/* Two-part frames (NEXUS_ION_TX_MORE) of a granted EtherType that the kernel must refuse, each
+/* Frames in parts (NEXUS_ION_TX_MORE) of a granted EtherType that the kernel must refuse, each
  * counted in tx_refused_handle: a second part in link 0, which another fiber serves; a first
- * part alone (its buffer comes back); a second part alone (it names no buffer). */
+ * part alone (its buffer comes back); a second part alone (it names no buffer); a link part that
+ * says another follows when none does; three link parts, one more than a frame may have. */
 static void send_bad_parts(const uint8_t *frame) {
-    uint32_t h[2];
-    for (int i = 0; i < 2; i++) {
+    uint32_t h[4];
+    for (int i = 0; i < 4; i++) {
         uint8_t *out = tx_buffer(&h[i]);
         memcpy(out, frame + 6, 6);
         memcpy(out + 6, port.info.mac, 6);
         memcpy(out + 12, frame + 12, 2);
         memset(out + ETH_HDR, 0, 50);
     }
+    const uint16_t first_len = (uint16_t)((ETH_HDR + 50) | NEXUS_ION_TX_MORE);
     struct ion_desc foreign = {NEXUS_ION_TX_LINK(0, 0), 0x4000, 64};
-    port_send_two(&port, h[0], 0, ETH_HDR + 50, &foreign);
+    port_send_parts(&port, h[0], 0, ETH_HDR + 50, &foreign, 1);
     port_flush(&port);
-    port_send_at(&port, h[1], 0, (uint16_t)((ETH_HDR + 50) | NEXUS_ION_TX_MORE));
+    port_send_at(&port, h[1], 0, first_len);
     port_flush(&port);
     port_send_at(&port, NEXUS_ION_TX_LINK(0, 0), 0x4000, 64);
+    port_flush(&port);
+    port_send_at(&port, h[2], 0, first_len);
+    port_send_at(&port, NEXUS_ION_TX_LINK(0, 0), 0x4000, 64 | NEXUS_ION_TX_MORE);
+    port_flush(&port);
+    port_send_at(&port, h[3], 0, first_len);
+    for (int i = 0; i < 3; i++)
+        port_send_at(&port, NEXUS_ION_TX_LINK(0, 0), (uint16_t)(0x4000 + 64 * i), (uint16_t)(64 | (i < 2 ? NEXUS_ION_TX_MORE : 0)));
     port_flush(&port);
 }
 

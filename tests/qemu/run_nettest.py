@@ -179,7 +179,7 @@ def check_counters(counters, sent, res):
         f"{get('drop/oversized')} counted, {sent['oversized']} sent")
     res("counted_refused_tx", get("port/utcp/tx_refused_ethertype") == 1,
         f"{get('port/utcp/tx_refused_ethertype')} refused")
-    res("counted_refused_two_part_frames", get("port/utcp/tx_refused_handle") == 3,
+    res("counted_refused_two_part_frames", get("port/utcp/tx_refused_handle") == 5,
         f"{get('port/utcp/tx_refused_handle')} refused")
     full = get("port/utcp/rx_ring_full")
     res("flood_overran_ring_counted", full > 0 and full == get("drop/ring_full"),
