@@ -40,6 +40,16 @@ KCFLAGS  := $(CFLAGS) -Ikernel -Ihal/virtio -Inetswitch -Iion -Iinclude
 UCFLAGS  := $(CFLAGS) -Ilib/rt -Iinclude -Iion
 LDFLAGS  := $(LINKARCH) $(PICO) -nostartfiles -static -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 
+# Flags as a dependency: $(call flags_file,NAME,FLAGS) names build/flags/NAME, which is rewritten
+# while the Makefile is read, and only when FLAGS differ from what it holds. Objects depend on
+# their class's file, so a changed option rebuilds exactly what is compiled with it (without
+# this an older build tree kept libsodium built without -ffunction-sections). A target's own
+# additions (`X.o: UCFLAGS += ...`) are not part of its class's file.
+same_text  = $(and $(findstring x$(1)x,x$(2)x),$(findstring x$(2)x,x$(1)x))
+flags_file = $(B)/flags/$(1)$(if $(call same_text,$(strip $(file <$(B)/flags/$(1))),$(strip $(2))),,$(shell mkdir -p $(B)/flags)$(file >$(B)/flags/$(1),$(strip $(2))))
+KERNEL_FLAGS := $(call flags_file,kernel,$(KCFLAGS) $(ARCH))
+LINK_FLAGS   := $(call flags_file,link,$(LDFLAGS))
+
 # Sources only the test kernel has (see "test build" below): the in-QEMU test runners, the
 # guest-time profile (kernel/profile.h), the NetSwitch's RX cost histogram and its forged RX
 # completions.
@@ -91,6 +101,9 @@ KERNEL_OBJS    += $(LIBFDT_PARTS:%=$(B)/libfdt/%.o)
 LIBNEXUS_OBJS := $(patsubst %.c,$(B)/u/%.o,$(wildcard lib/libnexus/*.c)) $(B)/u/lib/link/sockproto.o \
                  $(B)/u/lib/link/client.o $(B)/u/ion/unix_lane.o
 POSIX_CFLAGS  := -Ilib/libnexus/include -Ilib/libnexus -Ilib
+USER_FLAGS    := $(call flags_file,user,$(UCFLAGS) $(POSIX_CFLAGS) $(LWIP_INC) $(MEMBRANE_CFLAGS))
+LWIP_FLAGS    := $(call flags_file,lwip,$(LWIP_CFLAGS))
+LIBFDT_FLAGS  := $(call flags_file,libfdt,$(LIBFDT_CFLAGS))
 
 # libsodium comes from Debian's source package (tools/sources.lock), unpacked into the build
 # tree and compiled unpatched, freestanding, without its configure step: the three defines below
@@ -217,18 +230,18 @@ $(BOOTSTRAP): tools/bootstrap.sh
 	@mkdir -p $(B) && touch $@
 
 # ---- kernel ----
-$(B)/k/%.o: %.c | $(BOOTSTRAP)
+$(B)/k/%.o: %.c $(KERNEL_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -c $< -o $@
 
-$(B)/k/%.o: %.S | $(BOOTSTRAP)
+$(B)/k/%.o: %.S $(KERNEL_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ARCH) -c $< -o $@
 
 $(LIBFDT_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
 	tools/fetch-source.sh device-tree-compiler
 
-$(B)/libfdt/%.o: $(LIBFDT_STAMP)
+$(B)/libfdt/%.o: $(LIBFDT_STAMP) $(LIBFDT_FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBFDT_CFLAGS) -c $(LIBFDT_DIR)/$*.c -o $@
 
@@ -240,7 +253,7 @@ $(B)/k/kernel/fdt.o: KCFLAGS := -I$(LIBFDT_DIR) $(KCFLAGS)
 $(B)/images.S: Makefile $(IMAGE_ELFS) tools/gen-images.sh
 	tools/gen-images.sh $@ $(IMAGE_ELFS)
 
-$(B)/k/images.o: $(B)/images.S
+$(B)/k/images.o: $(B)/images.S $(KERNEL_FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ARCH) -c $< -o $@
 
@@ -251,31 +264,31 @@ $(B)/k/images.o: $(B)/images.S
 KERNEL_LIBC := --picolibc-buildtype=release
 # private: the images the kernel embeds are its prerequisites and would inherit it.
 $(B)/nexus.elf $(B)/nexus-test.elf: private LDFLAGS += $(KERNEL_LIBC)
-$(B)/nexus.elf: $(KERNEL_OBJS) linker.ld
+$(B)/nexus.elf: $(KERNEL_OBJS) linker.ld $(LINK_FLAGS)
 	$(CC) $(LDFLAGS) -T linker.ld $(KERNEL_OBJS) -o $@
 	@$(SIZE) $@ | tail -n 1 | awk '{ printf "kernel image: text %d, data %d, bss %d bytes\n", $$1, $$2, $$3 }'
 
 # ---- user images ----
-$(B)/u/%.o: %.c | $(BOOTSTRAP)
+$(B)/u/%.o: %.c $(USER_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) $(POSIX_CFLAGS) -c $< -o $@
 
 $(LWIP_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
 	tools/fetch-source.sh lwip
 
-$(B)/lwip/%.o: $(LWIP_STAMP)
+$(B)/lwip/%.o: $(LWIP_STAMP) $(LWIP_FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LWIP_CFLAGS) -c $(LWIP_DIR)/src/$*.c -o $@
 
-$(B)/m/%.o: %.c $(LWIP_STAMP) | $(BOOTSTRAP)
+$(B)/m/%.o: %.c $(LWIP_STAMP) $(USER_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) $(LWIP_INC) $(MEMBRANE_CFLAGS) -c $< -o $@
 
-$(B)/u/%.o: %.S | $(BOOTSTRAP)
+$(B)/u/%.o: %.S $(USER_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ARCH) -c $< -o $@
 
-$(B)/user/%.full.elf: $(RT_OBJS) lib/rt/user.ld
+$(B)/user/%.full.elf: $(RT_OBJS) lib/rt/user.ld $(LINK_FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -T lib/rt/user.ld $(filter %.o,$^) -o $@
 
@@ -343,7 +356,8 @@ $(B)/files/rinetd.S: apps/rinetd/rinetd.conf
 $(RINETD_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
 	tools/fetch-source.sh rinetd
 
-$(B)/rinetd/%.o: $(RINETD_STAMP) apps/rinetd/config.h
+RINETD_FLAGS := $(call flags_file,rinetd,$(RINETD_CFLAGS))
+$(B)/rinetd/%.o: $(RINETD_STAMP) apps/rinetd/config.h $(RINETD_FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(RINETD_CFLAGS) -c $(RINETD_DIR)/src/$*.c -o $@
 
@@ -392,7 +406,8 @@ $(B)/files/mosquitto.S: apps/mosquitto/mosquitto.conf apps/mosquitto/conf.d/nexu
 $(MOSQ_STAMP): tools/sources.lock tools/fetch-source.sh | $(BOOTSTRAP)
 	tools/fetch-source.sh mosquitto
 
-$(B)/mosquitto/%.o: $(MOSQ_STAMP)
+MOSQ_FLAGS := $(call flags_file,mosquitto,$(MOSQ_CFLAGS))
+$(B)/mosquitto/%.o: $(MOSQ_STAMP) $(MOSQ_FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(MOSQ_CFLAGS) -c $(MOSQ_DIR)/$*.c -o $@
 
@@ -473,7 +488,8 @@ $(SODIUM_VERSION_H): $(SODIUM_STAMP)
 	@# version.h includes "export.h" from its own folder: <sodium.h> needs it beside the generated one.
 	ln -sfn $(CURDIR)/$(SODIUM_SRC)/include/sodium/export.h $(dir $@)export.h
 
-$(B)/sodium/%.o: $(SODIUM_STAMP) $(SODIUM_VERSION_H)
+SODIUM_FLAGS := $(call flags_file,sodium,$(SODIUM_BUILD_CFLAGS))
+$(B)/sodium/%.o: $(SODIUM_STAMP) $(SODIUM_VERSION_H) $(SODIUM_FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(SODIUM_BUILD_CFLAGS) -c $(SODIUM_SRC)/$*.c -o $@
 
@@ -514,11 +530,11 @@ KERNEL_TEST_OBJS := $(filter-out $(KERNEL_TEST_REBUILT_SRCS:%.c=$(B)/k/%.o) $(B)
 MEMBRANE_TEST_OBJS := $(B)/mt/membrane/membrane.o $(B)/mt/membrane/fault_inject.o \
                       $(filter-out $(B)/m/membrane/membrane.o,$(MEMBRANE_OBJS))
 
-$(B)/kt/%.o: %.c | $(BOOTSTRAP)
+$(B)/kt/%.o: %.c $(KERNEL_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -DNEXUS_TEST_BUILD -c $< -o $@
 
-$(B)/mt/%.o: %.c $(LWIP_STAMP) | $(BOOTSTRAP)
+$(B)/mt/%.o: %.c $(LWIP_STAMP) $(USER_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) $(LWIP_INC) $(MEMBRANE_CFLAGS) -DNEXUS_FAULT_INJECTION -DNEXUS_TEST_BUILD -c $< -o $@
 
@@ -526,11 +542,11 @@ $(B)/mt/%.o: %.c $(LWIP_STAMP) | $(BOOTSTRAP)
 # compiled again with NEXUS_FAULT_INJECTION, the rest is the product's.
 LWF_TEST_OBJS := $(B)/lt/lwf/service/wire.o $(B)/u/lib/fault/fault_inject.o \
                  $(filter-out $(B)/u/lwf/service/wire.o,$(LWF_SERVICE_OBJS))
-$(B)/lt/%.o: %.c $(SODIUM_VERSION_H) | $(BOOTSTRAP)
+$(B)/lt/%.o: %.c $(SODIUM_VERSION_H) $(USER_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) $(POSIX_CFLAGS) $(SODIUM_CFLAGS) -Ilwf -DNEXUS_FAULT_INJECTION -c $< -o $@
 
-$(B)/user-test/%.full.elf: $(RT_OBJS) lib/rt/user.ld
+$(B)/user-test/%.full.elf: $(RT_OBJS) lib/rt/user.ld $(LINK_FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -T lib/rt/user.ld $(filter %.o,$^) -o $@
 
@@ -541,7 +557,7 @@ $(B)/user-test/lwf.full.elf: $(LWF_TEST_OBJS) $(SODIUM_OBJS)
 UTCP_TEST_OBJS := $(B)/ut/utcp/service/sockets.o $(B)/u/lib/fault/fault_inject.o \
                   $(filter-out $(B)/u/utcp/service/sockets.o,$(UTCP_SERVICE_OBJS))
 TEST_IMAGE_ELFS := $(filter-out $(B)/user/utcp.elf,$(TEST_IMAGE_ELFS)) $(B)/user-test/utcp.elf
-$(B)/ut/%.o: %.c $(SODIUM_VERSION_H) | $(BOOTSTRAP)
+$(B)/ut/%.o: %.c $(SODIUM_VERSION_H) $(USER_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) $(POSIX_CFLAGS) $(SODIUM_CFLAGS) -Iutcp -Ilwf -DNEXUS_FAULT_INJECTION -c $< -o $@
 $(B)/user-test/utcp.full.elf: $(UTCP_TEST_OBJS) $(SODIUM_OBJS)
@@ -560,11 +576,11 @@ $(B)/user-test/%.elf: $(B)/user-test/%.full.elf
 $(B)/images-test.S: Makefile $(TEST_IMAGE_ELFS) tools/gen-images.sh
 	tools/gen-images.sh $@ $(TEST_IMAGE_ELFS)
 
-$(B)/kt/images.o: $(B)/images-test.S
+$(B)/kt/images.o: $(B)/images-test.S $(KERNEL_FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ARCH) -c $< -o $@
 
-$(B)/nexus-test.elf: $(KERNEL_TEST_OBJS) linker.ld
+$(B)/nexus-test.elf: $(KERNEL_TEST_OBJS) linker.ld $(LINK_FLAGS)
 	$(CC) $(LDFLAGS) -T linker.ld $(KERNEL_TEST_OBJS) -o $@
 
 # ---- run ----
@@ -641,14 +657,16 @@ $(HOST_OBJ)/tests/host/test_rx_frame_policy.o: HOST_CFLAGS += -Ilwip
 # The manifests' host test checks the test build's manifests too.
 $(HOST_OBJ)/kernel/manifest.o: HOST_CFLAGS += -DNEXUS_TEST_BUILD
 
-$(HOST_OBJ)/%.o: %.c | $(BOOTSTRAP)
+HOST_FLAGS := $(call flags_file,host,$(HOST_CC) $(HOST_CFLAGS))
+$(HOST_OBJ)/%.o: %.c $(HOST_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
 
 # The objects of program NAME's extra sources, under the object folder DIR: $(call unit_objs,DIR,NAME)
 unit_objs = $(addprefix $(1)/,$(HOST_UNIT_SRC_$(2):.c=.o))
 
-$(FUZZ_OBJ)/%.o: %.c | $(BOOTSTRAP)
+FUZZ_FLAGS := $(call flags_file,fuzz,$(FUZZ_CFLAGS))
+$(FUZZ_OBJ)/%.o: %.c $(FUZZ_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
@@ -676,21 +694,23 @@ $(LWIP_NATIVE_USERS:%=$(HOST_OBJ)/%.o): HOST_CFLAGS += $(LWIP_NATIVE_INC)
 $(LWIP_NATIVE_USERS:%=$(FUZZ_OBJ)/%.o): FUZZ_CFLAGS += $(LWIP_NATIVE_INC)
 $(LWIP_NATIVE_USERS:%=$(HOST_OBJ)/%.o) $(LWIP_NATIVE_USERS:%=$(FUZZ_OBJ)/%.o): $(LWIP_STAMP)
 
-$(HOST_OBJ)/$(LWIP_DIR)/%.o: $(LWIP_STAMP)
+LIBFDT_NATIVE := -g -O1 -fwrapv -MMD -MP -I$(LIBFDT_DIR) -fno-sanitize=signed-integer-overflow
+# lwIP and libfdt compiled natively, for the host tests and for the fuzzers.
+NATIVE_FLAGS := $(call flags_file,native,$(HOST_CC) $(HOST_SAN) $(LWIP_NATIVE_INC) $(LIBFDT_NATIVE))
+
+$(HOST_OBJ)/$(LWIP_DIR)/%.o: $(LWIP_STAMP) $(NATIVE_FLAGS)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=gnu11 $(HOST_SAN) -g -O1 -MMD -MP $(LWIP_NATIVE_INC) -c $(LWIP_DIR)/$*.c -o $@
 
-$(FUZZ_OBJ)/$(LWIP_DIR)/%.o: $(LWIP_STAMP)
+$(FUZZ_OBJ)/$(LWIP_DIR)/%.o: $(LWIP_STAMP) $(NATIVE_FLAGS)
 	@mkdir -p $(dir $@)
 	clang -fsanitize=fuzzer-no-link,address,undefined -g -O1 -MMD -MP $(LWIP_NATIVE_INC) -c $(LWIP_DIR)/$*.c -o $@
 
-LIBFDT_NATIVE := -g -O1 -fwrapv -MMD -MP -I$(LIBFDT_DIR) -fno-sanitize=signed-integer-overflow
-
-$(HOST_OBJ)/$(LIBFDT_DIR)/%.o: $(LIBFDT_STAMP)
+$(HOST_OBJ)/$(LIBFDT_DIR)/%.o: $(LIBFDT_STAMP) $(NATIVE_FLAGS)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=gnu11 $(HOST_SAN) $(LIBFDT_NATIVE) -c $(LIBFDT_DIR)/$*.c -o $@
 
-$(FUZZ_OBJ)/$(LIBFDT_DIR)/%.o: $(LIBFDT_STAMP)
+$(FUZZ_OBJ)/$(LIBFDT_DIR)/%.o: $(LIBFDT_STAMP) $(NATIVE_FLAGS)
 	@mkdir -p $(dir $@)
 	clang -fsanitize=fuzzer-no-link,address,undefined $(LIBFDT_NATIVE) -c $(LIBFDT_DIR)/$*.c -o $@
 

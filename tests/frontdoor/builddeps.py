@@ -2,6 +2,9 @@
 `make` would rebuild if it changed (`make -n -W HEADER`) are exactly the objects whose source
 includes it, directly or through other headers.
 
+And that a change of a compile class's flags (build/flags/NAME, which the Makefile rewrites
+when the flags it holds change) rebuilds every object of that class and nothing else.
+
 Which source includes which header is worked out here, independently of the compiler's
 dependency files that make uses: the compile commands come from `make -n -B` (source, object,
 -I folders, -D switches), and a small preprocessor follows #include lines through the project
@@ -141,4 +144,51 @@ def check_header_dependencies():
         missing, extra = sorted(want - rebuilt), sorted(rebuilt - want)
         results.append((f"{h}_rebuilds_its_includers", not missing and not extra,
                         f"{len(want)} includers; not rebuilt {missing[:4]}; rebuilt needlessly {extra[:4]}"))
+    return results
+
+
+# The objects each flags file of the Makefile stands for: the folders they are built in, and
+# folders inside those that belong to another class.
+FLAG_CLASSES = {
+    "kernel": (("build/k/", "build/kt/"), ()),
+    "user": (("build/u/", "build/m/", "build/mt/", "build/lt/", "build/ut/"), ()),
+    "lwip": (("build/lwip/",), ()),
+    "libfdt": (("build/libfdt/",), ()),
+    "sodium": (("build/sodium/",), ()),
+    "rinetd": (("build/rinetd/",), ()),
+    "mosquitto": (("build/mosquitto/",), ()),
+    "host": (("build/ho/",), ("build/ho/build/",)),
+    "fuzz": (("build/fo/",), ("build/fo/build/",)),
+    "native": (("build/ho/build/", "build/fo/build/"), ()),
+}
+# Compiled from what the build generates: rebuilt whenever images or files are linked again,
+# which a change of any class's flags causes.
+DOWNSTREAM = re.compile(r"(^|/)images\.o$|^build/files/")
+
+
+def compiled_objects(lines):
+    """The object of every compile command (C and assembly)."""
+    out = set()
+    for line in lines:
+        if " -c " in line and " -o " in line:
+            words = shlex.split(line)
+            out.add(words[words.index("-o") + 1])
+    return out
+
+
+def check_flag_dependencies():
+    """(name, ok, detail) per compile class: `make -n -W build/flags/NAME` rebuilds exactly the
+    class's objects that are built and up to date."""
+    every = {o for o in compiled_objects(make_dry("-B")) if os.path.exists(o)}
+    stale = compiled_objects(make_dry())
+    results = []
+    for name, (folders, others) in FLAG_CLASSES.items():
+        def mine(o):
+            return o.startswith(folders) and not o.startswith(others) if others else o.startswith(folders)
+        want = {o for o in every - stale if mine(o)}
+        rebuilt = {o for o in compiled_objects(make_dry("-W", f"build/flags/{name}")) if o in every and o not in stale}
+        extra = sorted(o for o in rebuilt - want if not DOWNSTREAM.search(o))
+        missing = sorted(want - rebuilt)
+        results.append((f"flags_{name}_rebuild_their_objects", bool(want) and not missing and not extra,
+                        f"{len(want)} objects; not rebuilt {missing[:4]}; rebuilt needlessly {extra[:4]}"))
     return results

@@ -12,7 +12,8 @@ Groups (tests/run.py runs each):
             boot banner and take effect; each quits with Ctrl-A X;
   debug     `make debug`: gdb-multiarch -batch attaches, reads pc, detaches, and the guest boots;
   build     `make` has nothing to do after the test build, `make clean` (in a scratch copy)
-            removes every output, and every object rebuilds when a header it includes changes;
+            removes every output, every object rebuilds when a header it includes changes, and
+            every object of a compile class when that class's flags change;
   bench     `make bench` prints every figure;
   fuzz      `make fuzz` (FUZZ_SECONDS=5) runs every target;
   bench_linux  `make bench-linux` (ROUNDS=1) prints every figure for both guests with a ratio.
@@ -33,7 +34,7 @@ import tempfile
 import time
 
 from tests.frontdoor import pcap, readme
-from tests.frontdoor.builddeps import check_header_dependencies
+from tests.frontdoor.builddeps import check_flag_dependencies, check_header_dependencies
 from tests.frontdoor.mesh import check_mesh
 from tests.frontdoor.product import check_product
 from tests.frontdoor.terminal import CTRL_A_X, CTRL_D, Terminal, user_env
@@ -601,6 +602,8 @@ def main():
             handler(cmd)
     if args.group == "build":
         for name, ok, detail in check_header_dependencies():
+            report(f"deps.{name}", ok, detail)
+        for name, ok, detail in check_flag_dependencies():
             report(f"deps.{name}", ok, detail)
         for name, ok, detail in check_product():
             report(f"product.{name}", ok, detail)
