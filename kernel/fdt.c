@@ -166,34 +166,8 @@ static bool read_reg(const void *fdt, int parent, int node, struct fdt_range *r)
 
 /* ---- the queries ---- */
 
-/* The first node after `from` (-1: from the root) compatible with any of `names` whose reg is
- * usable: the kernel must never probe a made-up address. */
-static int next_device(const void *fdt, int from, const char *const *names,
-                       struct fdt_range *reg) {
-    for (int node = fdt_next_node(fdt, from, NULL); node >= 0;
-         node = fdt_next_node(fdt, node, NULL)) {
-        for (const char *const *name = names; *name; name++) {
-            if (fdt_node_check_compatible(fdt, node, *name) == 0 &&
-                read_reg(fdt, fdt_parent_offset(fdt, node), node, reg))
-                return node;
-        }
-    }
-    return -1;
-}
-
-/* The first node that says it is memory, by device_type or by name, with a non-empty reg. */
-static bool read_memory(const void *fdt, struct fdt_range *mem) {
-    for (int node = fdt_next_node(fdt, -1, NULL); node >= 0;
-         node = fdt_next_node(fdt, node, NULL)) {
-        struct fdt_range r;
-        bool says_memory = prop_has_string(fdt, node, "device_type", "memory") ||
-                           name_starts(fdt, node, "memory@");
-        if (says_memory && read_reg(fdt, fdt_parent_offset(fdt, node), node, &r) && r.size != 0) {
-            *mem = r;
-            return true;
-        }
-    }
-    return false;
+static bool says_memory(const void *fdt, int node) {
+    return prop_has_string(fdt, node, "device_type", "memory") || name_starts(fdt, node, "memory@");
 }
 
 static bool is_cpu(const void *fdt, int node) {
@@ -247,28 +221,104 @@ static int plic_s_context(const void *fdt, int plic, uint32_t boot_hart) {
     return -1;
 }
 
-static void read_devices(const void *fdt, uint32_t boot_hart, struct boot_info *out) {
-    int node = next_device(fdt, -1, uart_compatible, &out->uart);
-    if (node >= 0) {
-        out->has_uart = 1;
-        prop_u32(fdt, node, "interrupts", &out->uart_irq);
-    }
-    node = next_device(fdt, -1, plic_compatible, &out->plic);
-    if (node >= 0) {
-        out->has_plic = 1;
-        prop_u32(fdt, node, "riscv,ndev", &out->plic_ndev);
-        out->plic_s_context = plic_s_context(fdt, node, boot_hart);
-    }
-    out->has_test_dev = next_device(fdt, -1, test_dev_compatible, &out->test_dev) >= 0;
-    out->has_rtc = next_device(fdt, -1, rtc_compatible, &out->rtc) >= 0;
-    node = -1;
-    while (out->nvirtio < FDT_MAX_VIRTIO) {
-        struct fdt_virtio *v = &out->virtio[out->nvirtio];
-        node = next_device(fdt, node, virtio_compatible, &v->reg);
-        if (node < 0)
-            break;
-        prop_u32(fdt, node, "interrupts", &v->irq);
-        out->nvirtio++;
+/* What one walk of the tree is filling, and for which hart. */
+struct walk {
+    const void *fdt;
+    uint32_t boot_hart;
+    struct boot_info *out;
+};
+
+static bool wants_memory(const struct boot_info *out) { return out->mem.size == 0; }
+static bool wants_uart(const struct boot_info *out) { return !out->has_uart; }
+static bool wants_plic(const struct boot_info *out) { return !out->has_plic; }
+static bool wants_test_dev(const struct boot_info *out) { return !out->has_test_dev; }
+static bool wants_rtc(const struct boot_info *out) { return !out->has_rtc; }
+static bool wants_virtio(const struct boot_info *out) { return out->nvirtio < FDT_MAX_VIRTIO; }
+
+/* Each takes a node of its kind whose reg is usable. */
+static void take_memory(const struct walk *w, int node, const struct fdt_range *reg) {
+    (void)node;
+    if (reg->size != 0) /* an empty bank is not memory: the walk goes on looking */
+        w->out->mem = *reg;
+}
+
+static void take_uart(const struct walk *w, int node, const struct fdt_range *reg) {
+    w->out->has_uart = 1;
+    w->out->uart = *reg;
+    prop_u32(w->fdt, node, "interrupts", &w->out->uart_irq);
+}
+
+static void take_plic(const struct walk *w, int node, const struct fdt_range *reg) {
+    w->out->has_plic = 1;
+    w->out->plic = *reg;
+    prop_u32(w->fdt, node, "riscv,ndev", &w->out->plic_ndev);
+    w->out->plic_s_context = plic_s_context(w->fdt, node, w->boot_hart);
+}
+
+static void take_test_dev(const struct walk *w, int node, const struct fdt_range *reg) {
+    (void)node;
+    w->out->has_test_dev = 1;
+    w->out->test_dev = *reg;
+}
+
+static void take_rtc(const struct walk *w, int node, const struct fdt_range *reg) {
+    (void)node;
+    w->out->has_rtc = 1;
+    w->out->rtc = *reg;
+}
+
+static void take_virtio(const struct walk *w, int node, const struct fdt_range *reg) {
+    struct fdt_virtio *v = &w->out->virtio[w->out->nvirtio++];
+    v->reg = *reg;
+    prop_u32(w->fdt, node, "interrupts", &v->irq);
+}
+
+/* What the kernel looks for in the tree: a node is one if it is compatible with any of
+ * `compatible` (or, for memory, says so), its reg is usable (the kernel must never probe a
+ * made-up address); the first such node in blob order counts (virtio:
+ * each, up to FDT_MAX_VIRTIO). */
+static const struct device_kind {
+    const char *const *compatible; /* NULL: says_memory decides */
+    bool (*wants)(const struct boot_info *out);
+    void (*take)(const struct walk *w, int node, const struct fdt_range *reg);
+} device_kinds[] = {
+    {NULL, wants_memory, take_memory},
+    {uart_compatible, wants_uart, take_uart},
+    {plic_compatible, wants_plic, take_plic},
+    {test_dev_compatible, wants_test_dev, take_test_dev},
+    {rtc_compatible, wants_rtc, take_rtc},
+    {virtio_compatible, wants_virtio, take_virtio},
+};
+
+static bool is_kind(const void *fdt, int node, const char *compat, int compat_len,
+                    const struct device_kind *k) {
+    if (!k->compatible)
+        return says_memory(fdt, node);
+    for (const char *const *name = k->compatible; compat && *name; name++)
+        if (fdt_stringlist_contains(compat, compat_len, *name))
+            return true;
+    return false;
+}
+
+/* One walk over every node: each libfdt lookup walks the tree from its start (a query per
+ * device, and fdt_parent_offset per match, were ~4 M guest instructions of every boot), so the
+ * walk keeps each depth's open node as the parent a reg is read against, and reads each node's
+ * compatible list once. check_shape bounded the depth. */
+static void read_devices(const struct walk *w) {
+    int parents[FDT_MAX_DEPTH], depth = 0;
+    parents[0] = 0;
+    for (int node = fdt_next_node(w->fdt, 0, &depth); node >= 0 && depth > 0 && depth < FDT_MAX_DEPTH;
+         node = fdt_next_node(w->fdt, node, &depth)) {
+        parents[depth] = node;
+        int compat_len;
+        const char *compat = fdt_getprop(w->fdt, node, "compatible", &compat_len);
+        for (size_t i = 0; i < sizeof device_kinds / sizeof device_kinds[0]; i++) {
+            const struct device_kind *k = &device_kinds[i];
+            struct fdt_range reg;
+            if (k->wants(w->out) && is_kind(w->fdt, node, compat, compat_len, k) &&
+                read_reg(w->fdt, parents[depth - 1], node, &reg))
+                k->take(w, node, &reg);
+        }
     }
 }
 
@@ -319,10 +369,10 @@ int boot_fdt_parse(const void *blob, size_t max_len, uint32_t boot_hart, struct 
     int err = check_blob(blob, max_len);
     if (err != BOOT_FDT_OK)
         return err;
-    if (!read_memory(blob, &out->mem))
+    read_devices(&(struct walk){blob, boot_hart, out});
+    if (out->mem.size == 0)
         return BOOT_FDT_NO_MEMORY;
     out->timebase_hz = read_timebase(blob);
-    read_devices(blob, boot_hart, out);
     read_chosen(blob, out);
     read_reserved(blob, out);
     return BOOT_FDT_OK;

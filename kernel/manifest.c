@@ -28,14 +28,15 @@
      .pledge = "stdio rbus inet utcp", .restart = RESTART_SERVICE},                             \
     {.name = "uptime", .image = "uptime", .args = "1000", .pledge = "stdio wbus", .restart = RESTART_SERVICE}, \
     {.name = "signer", .image = "signer", .pledge = "stdio rbus wbus keyblob sign",             \
-     .serves = "sign", .restart = RESTART_SERVICE},                                             \
+     .serves = "sign", .restart = RESTART_SERVICE, .after_boot = 1},                                             \
     {.name = "lwf", .image = "lwf", .grants = "port:2 link:signer heap:512",                   \
      .pledge = "stdio net lwf wbus sign", .serves = "lwf", .restart = RESTART_SERVICE,          \
      .after_boot = 1},                                                                          \
     {.name = "lwfecho", .image = "lwfecho", .grants = "link:lwf",                               \
      .pledge = "stdio lwf", .restart = RESTART_SERVICE, .after_boot = 1},                       \
     {.name = "utcp", .image = "utcp", .grants = "port:1 link:signer heap:4608",                \
-     .pledge = "stdio net utcp wbus sign", .serves = "utcp", .restart = RESTART_SERVICE},       \
+     .pledge = "stdio net utcp wbus sign", .serves = "utcp", .restart = RESTART_SERVICE,          \
+     .after_boot = 1},       \
     {.name = "utcpsink", .image = "utcpsink", .grants = "link:utcp",                            \
      .pledge = "stdio utcp", .restart = RESTART_SERVICE, .after_boot = 1}
 
@@ -52,9 +53,12 @@
 
 /* The services of a normal boot. (In the test kernel, `selftest` or `nettest` in bootargs start
  * kernel/selftest.c instead.) Those marked after_boot start once the others let the CPU idle
- * (manifest.h): the Membrane and httpd serve first. httpd's UTCP listener waits for UTCP and
- * the signer, so they start at once. rinetd 0.73, Debian's, unmodified (apps/rinetd/): its config is
- * built into its image as /etc/rinetd.conf; it binds once, so it restarts with the Membrane.
+ * (manifest.h): the Membrane and httpd serve first. The signer (an Ed25519 key made at its start
+ * when no key file is given) and UTCP come after, in this order, one per idle moment: at boot they
+ * took ~2.8 M guest instructions ahead of httpd's first accept (docs/architecture.md, "Boot
+ * sequence"); httpd's UTCP listener is retried until UTCP is up (apps/httpd/httpd.c).
+ * rinetd 0.73, Debian's, unmodified (apps/rinetd/): its config is built into its image as
+ * /etc/rinetd.conf; it binds once, so it restarts with the Membrane.
  * mosquitto 2.0.11's broker, Debian's, unmodified (apps/mosquitto/), likewise: its listener
  * binds once, and it keeps no state across its restart (no persistence). */
 static const struct manifest_entry default_entries[] = {

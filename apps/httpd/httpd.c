@@ -48,6 +48,8 @@ enum {
 
 #define RETRY_MS 50ull             /* first listener setup retry: a restarted service is quick */
 #define RETRY_MAX_MS 1000ull       /* ... doubling to this while it keeps failing (no service at all) */
+#define STARTING_MS 400ull         /* a service not up yet while the period is below this is starting
+                                    * after httpd (the manifest's after_boot: UTCP), not failing */
 #define ACCEPT_BACKOFF_MS 100ull   /* out of descriptors or buffers: let some close first */
 
 static struct conn conns[MAX_CONNS];
@@ -168,10 +170,14 @@ static void try_listen(struct listener *l, const struct options *o) {
         l->last_errno = 0;
         l->retry_ms = RETRY_MS;
     } else {
-        if (step != l->last_step || errno != l->last_errno)
+        /* Not said while its service may still be starting: the boot's first lines would read
+         * as a fault every time. Still down past that, it is said as any failure. */
+        bool starting = errno == ENETDOWN && l->retry_ms < STARTING_MS;
+        if (!starting && (step != l->last_step || errno != l->last_errno)) {
             printf("httpd: %s unavailable: %s failed: errno %d; retrying\n", l->kind->name, step, errno);
-        l->last_step = step;
-        l->last_errno = errno;
+            l->last_step = step;
+            l->last_errno = errno;
+        }
         l->retry_at_ms = sysinfo_uptime_ms() + l->retry_ms;
         l->retry_ms = min_u64(l->retry_ms * 2, RETRY_MAX_MS);
     }

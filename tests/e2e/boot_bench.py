@@ -27,7 +27,7 @@ MEMBRANE = "/Bus/net/membrane/time_us/"
 # (label, key): the boot's stages in the order they happen.
 BOOT_STAGES = [
     ("OpenSBI (guest clock 0 to the kernel's entry)", "/Bus/boot/time_us/kernel_entry"),
-    ("kernel init: memory, devices, packet pool", "/Bus/boot/time_us/devices_ready"),
+    ("kernel init: device tree, memory, devices, packet pool", "/Bus/boot/time_us/devices_ready"),
     ("services loaded from their images", "/Bus/boot/time_us/fibers_loaded"),
     ("boot /Bus listing printed, scheduler entered", "/Bus/boot/time_us/scheduler"),
     ("Membrane runs", MEMBRANE + "start"),
