@@ -28,15 +28,15 @@
      .pledge = "stdio rbus inet utcp", .restart = RESTART_SERVICE},                             \
     {.name = "uptime", .image = "uptime", .args = "1000", .pledge = "stdio wbus", .restart = RESTART_SERVICE}, \
     {.name = "signer", .image = "signer", .pledge = "stdio rbus wbus keyblob sign",             \
-     .serves = "sign", .restart = RESTART_SERVICE, .after_boot = 1},                                             \
+     .serves = "sign", .restart = RESTART_SERVICE, .after_boot = 1},                            \
     {.name = "lwf", .image = "lwf", .grants = "port:2 link:signer heap:512",                   \
      .pledge = "stdio net lwf wbus sign", .serves = "lwf", .restart = RESTART_SERVICE,          \
      .after_boot = 1},                                                                          \
     {.name = "lwfecho", .image = "lwfecho", .grants = "link:lwf",                               \
      .pledge = "stdio lwf", .restart = RESTART_SERVICE, .after_boot = 1},                       \
     {.name = "utcp", .image = "utcp", .grants = "port:1 link:signer heap:4608",                \
-     .pledge = "stdio net utcp wbus sign", .serves = "utcp", .restart = RESTART_SERVICE,          \
-     .after_boot = 1},       \
+     .pledge = "stdio net utcp wbus sign", .serves = "utcp", .restart = RESTART_SERVICE,        \
+     .after_boot = 1},                                                                          \
     {.name = "utcpsink", .image = "utcpsink", .grants = "link:utcp",                            \
      .pledge = "stdio utcp", .restart = RESTART_SERVICE, .after_boot = 1}
 
