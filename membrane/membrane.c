@@ -22,6 +22,7 @@
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
 #include "arp_pins.h"
+#include "decimal.h"
 #include "lease.h"
 #include "milestones.h"
 #include "netif_ion.h"
@@ -168,9 +169,8 @@ static void publish_state(void) {
 }
 
 static void publish_number(const char *key, uint64_t value) {
-    char v[24];
-    snprintf(v, sizeof v, "%llu", (unsigned long long)value);
-    publish(key, v);
+    char v[DECIMAL_MAX];
+    publish(key, decimal(value, v));
 }
 
 static void publish_counters(void) {
