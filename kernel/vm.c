@@ -179,9 +179,9 @@ void *vm_user_map_page(pagetable_t pt, uint64_t va, uint64_t perm) {
 
 /* The first page of each 2 MiB region goes through map_user_leaf's checks and walk; the rest of
  * the region's pages are PTEs in the leaf table it found (last_leaf), written in a row: a
- * restarted Membrane maps ~470 shared pages (its port's pool and rings, its links), ~0.05 M
- * instructions one call each. The window ends on a 2 MiB boundary, so a region that starts in
- * it lies in it. */
+ * restarted Membrane maps ~470 shared pages (its port's pool and rings, its links), which one
+ * call each took 0.025 M instructions longer. The window ends on a 2 MiB boundary, so a region
+ * that starts in it lies in it. */
 int vm_user_map_shared(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t pages, uint64_t perm) {
     uint64_t flags = perm | PTE_SHARED;
     while (pages) {
