@@ -92,10 +92,7 @@ static int attach_one(struct fiber *f, const struct link *l, unsigned id, int as
     if (err)
         return err;
     uint64_t perm = PTE_R | (rights & CAP_WRITE ? PTE_W : 0);
-    for (unsigned p = 0; p < l->npages; p++)
-        if (vm_user_map_shared(f->pt, va + p * PAGE_SIZE, (uint64_t)l->pages + p * PAGE_SIZE, perm))
-            return -ENOMEM;
-    return 0;
+    return vm_user_map_shared(f->pt, va, (uint64_t)l->pages, l->npages, perm) ? -ENOMEM : 0;
 }
 
 int link_attach(struct fiber *f) {

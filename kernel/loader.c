@@ -31,10 +31,8 @@ static int map_from_image(pagetable_t pt, const uint8_t *data, const struct elf_
     if ((s->flags & ELF_SEG_W) || s->memsz != s->filesz || (uintptr_t)bytes % PAGE_SIZE != s->vaddr % PAGE_SIZE)
         return 0;
     uint64_t first = PAGE_ROUND_DOWN(s->vaddr);
-    for (uint64_t va = first; va < s->vaddr + s->memsz; va += PAGE_SIZE)
-        if (vm_user_map_shared(pt, va, PAGE_ROUND_DOWN((uintptr_t)bytes) + (va - first), pte_perm(s->flags)) != 0)
-            return -ENOMEM;
-    return 1;
+    uint64_t pages = (PAGE_ROUND_UP(s->vaddr + s->memsz) - first) / PAGE_SIZE;
+    return vm_user_map_shared(pt, first, PAGE_ROUND_DOWN((uintptr_t)bytes), pages, pte_perm(s->flags)) ? -ENOMEM : 1;
 }
 
 static int load_segment(pagetable_t pt, const uint8_t *data, const struct elf_segment *s) {

@@ -153,10 +153,8 @@ static long attach_end(struct fiber *f, struct unix_conn *c, int end, uint32_t p
     if (bell < 0)
         return bell;
     long err = peer_bell >= 0 ? cspace_grant(&f->caps, (unsigned)peer_bell, CAP_WRITE) : 0;
-    for (unsigned p = 0; p < NEXUS_UNIX_CONN_PAGES && !err; p++)
-        if (vm_user_map_shared(f->pt, slot_va((unsigned)slot) + p * PAGE_SIZE, (uint64_t)c->pages + p * PAGE_SIZE,
-                               PTE_R | PTE_W))
-            err = -ENOMEM;
+    if (!err && vm_user_map_shared(f->pt, slot_va((unsigned)slot), (uint64_t)c->pages, NEXUS_UNIX_CONN_PAGES, PTE_R | PTE_W))
+        err = -ENOMEM;
     if (err) {
         for (unsigned p = 0; p < NEXUS_UNIX_CONN_PAGES; p++)
             vm_user_unmap_page(f->pt, slot_va((unsigned)slot) + p * PAGE_SIZE);

@@ -21,9 +21,10 @@ void vm_user_destroy(pagetable_t pt);
 /* Maps one fresh zeroed page at user va with PTE_R/W/X bits `perm`; returns its kernel address
  * or NULL. */
 void *vm_user_map_page(pagetable_t pt, uint64_t va, uint64_t perm);
-/* Maps an existing page (owned by the kernel, e.g. a ring or pool page) at user va. The page
- * is not freed with the address space. 0 or -1. */
-int vm_user_map_shared(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t perm);
+/* Maps `pages` existing pages from pa on (owned by the kernel, e.g. ring or pool pages) at user
+ * va on. They are not freed with the address space. 0 or -1 (what was mapped before a failure
+ * stays mapped, to go with the address space). */
+int vm_user_map_shared(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t pages, uint64_t perm);
 /* Unmaps the page at user va and frees it (a shared page is only unmapped); flushes the TLB.
  * Nothing happens if va is not mapped. */
 void vm_user_unmap_page(pagetable_t pt, uint64_t va);

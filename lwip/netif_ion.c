@@ -157,7 +157,14 @@ int ion_netif_add(struct netif *netif) {
     return 0;
 }
 
-void ion_netif_flush(void) { port_flush(&port); }
+static uint64_t tx_frames_flushed; /* stats.tx_frames at the last flush */
+
+void ion_netif_flush(void) {
+    port_flush(&port);
+    tx_frames_flushed = stats.tx_frames;
+}
+
+unsigned ion_netif_unflushed(void) { return (unsigned)(stats.tx_frames - tx_frames_flushed); }
 int ion_netif_sleep_prepare(void) { return port_sleep_prepare(&port); }
 uint32_t ion_netif_channel(void) { return (uint32_t)port_channel(&port); }
 

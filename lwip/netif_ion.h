@@ -34,6 +34,8 @@ int ion_netif_add(struct netif *netif);
 unsigned ion_netif_poll(struct netif *netif);
 /* Hands queued TX frames and returned RX buffers to the kernel (one syscall, only if needed). */
 void ion_netif_flush(void);
+/* Frames lwIP sent since the last ion_netif_flush: the ones it will hand to the kernel. */
+unsigned ion_netif_unflushed(void);
 /* Before sleeping: 1 if nothing is waiting on the RX ring (and the kernel will signal). */
 int ion_netif_sleep_prepare(void);
 /* The channel the kernel signals when frames arrive. */

@@ -2,20 +2,21 @@
 #include "milestones.h"
 
 #include <stdint.h>
-#include <stdio.h>
 
+#include "decimal.h"
 #include "nexus.h"
 
-static const char *const names[MILESTONES] = {
-    [MS_START] = "start",
-    [MS_ADDRESS] = "address",
-    [MS_READY] = "ready",
-    [MS_FIRST_FRAME] = "first_frame",
-    [MS_DHCP_DISCOVER] = "dhcp_discover",
-    [MS_DHCP_REQUEST] = "dhcp_request",
-    [MS_LEASE] = "lease",
-    [MS_FIRST_LISTEN] = "first_listen",
-    [MS_FIRST_ACCEPT] = "first_accept",
+#define KEY(name) "/Bus/net/membrane/time_us/" name
+static const char *const keys[MILESTONES] = {
+    [MS_START] = KEY("start"),
+    [MS_ADDRESS] = KEY("address"),
+    [MS_READY] = KEY("ready"),
+    [MS_FIRST_FRAME] = KEY("first_frame"),
+    [MS_DHCP_DISCOVER] = KEY("dhcp_discover"),
+    [MS_DHCP_REQUEST] = KEY("dhcp_request"),
+    [MS_LEASE] = KEY("lease"),
+    [MS_FIRST_LISTEN] = KEY("first_listen"),
+    [MS_FIRST_ACCEPT] = KEY("first_accept"),
 };
 
 static uint64_t at_us[MILESTONES]; /* 0: not yet (the clock is past 0 when any fiber runs) */
@@ -29,9 +30,7 @@ void milestones_publish(void (*publish)(const char *key, const char *value)) {
     for (int m = 0; m < MILESTONES; m++) {
         if (!at_us[m])
             continue;
-        char key[48], value[24];
-        snprintf(key, sizeof key, "/Bus/net/membrane/time_us/%s", names[m]);
-        snprintf(value, sizeof value, "%llu", (unsigned long long)at_us[m]);
-        publish(key, value);
+        char value[DECIMAL_MAX];
+        publish(keys[m], decimal(at_us[m], value));
     }
 }

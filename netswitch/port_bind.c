@@ -21,15 +21,13 @@
 static int map_port(unsigned port, pagetable_t pt, unsigned rights) {
     uint64_t rw = rights & CAP_WRITE ? PTE_R | PTE_W : PTE_R;
     for (int r = 0; r < RINGS_PER_PORT; r++)
-        if (vm_user_map_shared(pt, ION_RINGS_VA + (uint64_t)r * PAGE_SIZE, (uint64_t)ns_switch.ports[port].ring_pages[r], rw))
+        if (vm_user_map_shared(pt, ION_RINGS_VA + (uint64_t)r * PAGE_SIZE, (uint64_t)ns_switch.ports[port].ring_pages[r], 1, rw))
             return -ENOMEM;
-    for (uint64_t off = 0; off < RX_BUFS * BUF_SIZE; off += PAGE_SIZE)
-        if (vm_user_map_shared(pt, ION_POOL_VA + off, (uint64_t)ns_switch.pool + off, PTE_R))
-            return -ENOMEM;
+    if (vm_user_map_shared(pt, ION_POOL_VA, (uint64_t)ns_switch.pool, PAGE_ROUND_UP(RX_BUFS * BUF_SIZE) / PAGE_SIZE, PTE_R))
+        return -ENOMEM;
     uint64_t tx_off = (uint64_t)tx_first(port) * BUF_SIZE;
-    for (uint64_t off = tx_off; off < tx_off + TX_BUFS_PER_PORT * BUF_SIZE; off += PAGE_SIZE)
-        if (vm_user_map_shared(pt, ION_POOL_VA + off, (uint64_t)ns_switch.pool + off, rw))
-            return -ENOMEM;
+    if (vm_user_map_shared(pt, ION_POOL_VA + tx_off, (uint64_t)ns_switch.pool + tx_off, PAGE_ROUND_UP(TX_BUFS_PER_PORT * BUF_SIZE) / PAGE_SIZE, rw))
+        return -ENOMEM;
     return 0;
 }
 

@@ -62,13 +62,15 @@ static long window_page(uint64_t va) {
     return (long)((va - UNIX_CONN_VA) / NEXUS_PAGE_SIZE);
 }
 
-int vm_user_map_shared(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t perm) {
+int vm_user_map_shared(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t pages, uint64_t perm) {
     (void)perm;
     int i = fiber_of(pt);
-    long p = window_page(va);
-    REQUIRE(!mapped[i][p]); /* never over something the fiber has */
-    mapped[i][p] = 1;
-    mapped_pa[i][p] = pa;
+    for (uint64_t k = 0; k < pages; k++) {
+        long p = window_page(va + k * NEXUS_PAGE_SIZE);
+        REQUIRE(!mapped[i][p]); /* never over something the fiber has */
+        mapped[i][p] = 1;
+        mapped_pa[i][p] = pa + k * NEXUS_PAGE_SIZE;
+    }
     return 0;
 }
 
