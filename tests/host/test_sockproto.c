@@ -78,7 +78,7 @@ int main(void) {
     uint8_t small[8];
     memset(small, 0xee, sizeof small);
     CHECK("encode_truncates_to_room", nxs_addr_encode(&a6, small, 4) == 4 && small[4] == 0xee);
-    CHECK("layout_fits_link", NXS_LINK_BYTES == 20 * 4096 && NXS_LINK_SEND_BYTES == 36 * 4096 &&
+    CHECK("layout_fits_link", NXS_LINK_BYTES == 20 * 4096 && NXS_LINK_SEND_BYTES == 40 * 4096 &&
                                   sizeof(struct nxs_header) <= 4096 &&
                                   NXS_SLOTS * sizeof(struct nxs_msg) <= 4096);
     return check_exit();
