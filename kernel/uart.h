@@ -5,7 +5,13 @@
 #include <stdint.h>
 
 void uart_init(uint64_t base);
+/* Queues c for the console; it is written out by uart_drain (the idle loop), or at once when
+ * the queue is full. */
 void uart_putc(char c);
+/* Writes out up to `most` queued bytes; 1 if bytes still wait. */
+int uart_drain(unsigned most);
+/* Writes out every queued byte (before the machine stops). */
+void uart_flush(void);
 /* Returns the next received byte, or -1 if none is waiting. */
 int uart_getc(void);
 /* Enables the receive-data-available interrupt (routed through the PLIC). */
