@@ -5,8 +5,8 @@
  * network does not hold the connection instead: apps/httpd/conn.c) at thousands of connections
  * per second keeps the list at lwIP's PCB limit (MEMP_NUM_TCP_PCB, 512), and then each new
  * connection paid a walk of all of them for its SYN, one more to find the oldest to free for
- * its PCB and a third to unlink it (make bench's profile: about 10,000 guest instructions per
- * Connection: close request).
+ * its PCB and a third to unlink it: about 11,000 guest instructions per Connection: close
+ * request under wrk -c8 (docs/sockets.md).
  *
  * So the list is held to the newest TIME_WAIT_KEEP connections: the older ones are freed the
  * way lwIP frees them when it runs out of PCBs (tcp_kill_timewait), earlier. Below
