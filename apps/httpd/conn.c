@@ -80,6 +80,20 @@ void conn_out_put(struct conn *c, const char *s, size_t n) {
     c->out_end += w.len;
 }
 
+/* libnexus copies a send into its send area at the alignment of the send's first byte, so a
+ * body sent straight from elsewhere behind a queued head lands at the alignment where the head
+ * ends; picolibc's memcpy moves whole words only between equally aligned addresses, else byte
+ * by byte. Shifting the head (a few hundred bytes, once) lets the body's first chunk, nearly a
+ * segment of the status page, be copied by words. */
+void conn_out_align_end(struct conn *c, const void *next) {
+    size_t shift = ((uintptr_t)next - (uintptr_t)(c->out + c->out_end)) & 7;
+    if (shift == 0 || c->out_pos != 0 || c->out_end + shift > OUT_CAP)
+        return;
+    memmove(c->out + shift, c->out, c->out_end);
+    c->out_pos = shift;
+    c->out_end += shift;
+}
+
 /* recv that folds the non-blocking outcomes into connection state; returns bytes read. */
 static size_t recv_some(struct conn *c, char *buf, size_t cap) {
     for (;;) {
