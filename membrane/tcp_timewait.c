@@ -15,13 +15,20 @@ unsigned tcp_timewait_trim(void) {
     if (!last_kept)
         return 0;
     struct tcp_pcb *old = last_kept->next;
-    last_kept->next = NULL;
     unsigned freed = 0;
     while (old) {
         struct tcp_pcb *next = old->next;
-        tcp_free(old); /* a TIME_WAIT PCB holds no segments (lwIP purged them on entry) */
+        if (old->callback_arg) {
+            /* Still a socket's (an app shut its side down and has not closed it yet): the
+             * socket holds this PCB, so it stays until the socket lets go of it. */
+            last_kept->next = old;
+            last_kept = old;
+        } else {
+            tcp_free(old); /* a TIME_WAIT PCB holds no segments (lwIP purged them on entry) */
+            freed++;
+        }
         old = next;
-        freed++;
     }
+    last_kept->next = NULL;
     return freed;
 }

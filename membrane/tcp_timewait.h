@@ -9,7 +9,9 @@
  * request under wrk -c8 (docs/sockets.md).
  *
  * So the list is held to the newest TIME_WAIT_KEEP connections: the older ones are freed the
- * way lwIP frees them when it runs out of PCBs (tcp_kill_timewait), earlier. Below
+ * way lwIP frees them when it runs out of PCBs (tcp_kill_timewait), earlier, except those a
+ * socket still holds (its app shut its side down but has not closed it: the socket has the
+ * PCB's address, detached at its close). Below
  * TIME_WAIT_KEEP closes per 2 MSL nothing changes: every connection waits its full 2 MSL.
  * Above, the oldest give way, as Linux drops TIME_WAIT sockets past tcp_max_tw_buckets. What a
  * shortened TIME_WAIT risks is the same as lwIP's own recycling: a retransmitted FIN from the
