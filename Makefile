@@ -210,8 +210,9 @@ MEMBRANE_RX_PATH_SRC := lwip/netif_ion.c lwip/chksum.c lwip/tx_buffers.c lwip/tc
 HOST_UNIT_SRC_lwip_input := $(MEMBRANE_RX_PATH_SRC)
 # SYN cookies: an evicted half-open connection re-created through that receive path
 HOST_TESTS   += syn_cookie
-HOST_UNIT_SRC_syn_cookie := $(MEMBRANE_RX_PATH_SRC)
-$(B)/ho/tests/host/test_syn_cookie.o: HOST_CFLAGS += -Itests/fuzz # fake_port.h, frame_repair.h
+# ... and the TIME_WAIT list held to its newest entries (membrane/tcp_timewait.h)
+HOST_UNIT_SRC_syn_cookie := $(MEMBRANE_RX_PATH_SRC) membrane/tcp_timewait.c
+$(B)/ho/tests/host/test_syn_cookie.o: HOST_CFLAGS += -Itests/fuzz -Imembrane # fake_port.h, frame_repair.h, tcp_timewait.h
 # the Membrane's Internet checksum against lwIP's own, every alignment and length
 HOST_TESTS   += chksum
 HOST_UNIT_SRC_chksum := lwip/chksum.c $(LWIP_DIR)/src/core/inet_chksum.c $(LWIP_DIR)/src/core/def.c
@@ -689,7 +690,7 @@ $(FUZZ_OBJ)/kernel/fdt.o: FUZZ_CFLAGS := -I$(LIBFDT_DIR) $(FUZZ_CFLAGS)
 # and the user runtime's.
 LWIP_NATIVE_INC   := -Ilwip -I$(LWIP_DIR)/src/include -Ilib/rt
 LWIP_NATIVE_USERS := lwip/netif_ion lwip/chksum lwip/tx_buffers lwip/tcp_send lwip/send_area lwip/tcp_syn_guard lwip/tcp_syn_cookie lib/port/port tests/fuzz/fake_port tests/fuzz/fuzz_lwip_input \
-                     tests/host/test_syn_cookie tests/host/test_tcp_send tests/host/test_chksum
+                     tests/host/test_syn_cookie tests/host/test_tcp_send tests/host/test_chksum membrane/tcp_timewait
 $(LWIP_NATIVE_USERS:%=$(HOST_OBJ)/%.o): HOST_CFLAGS += $(LWIP_NATIVE_INC)
 $(LWIP_NATIVE_USERS:%=$(FUZZ_OBJ)/%.o): FUZZ_CFLAGS += $(LWIP_NATIVE_INC)
 $(LWIP_NATIVE_USERS:%=$(HOST_OBJ)/%.o) $(LWIP_NATIVE_USERS:%=$(FUZZ_OBJ)/%.o): $(LWIP_STAMP)

@@ -137,6 +137,11 @@ unsigned short membrane_counted_chksum(const void *data, int len);
  * constants; lwIP's own aliases would redefine htons and friends. */
 #define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
 
+/* Copies of a known small size (the two MAC addresses of every frame's Ethernet header) inline:
+ * the services build with -ffreestanding, so a plain memcpy stays a call, byte by byte for
+ * unaligned 6 bytes. */
+#define SMEMCPY(dst, src, len) __builtin_memcpy(dst, src, len)
+
 /* lwIP's counters, for the drops by cause the Membrane publishes (membrane/shed_counters.c);
  * never printed. */
 #define LWIP_STATS 1

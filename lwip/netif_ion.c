@@ -50,11 +50,16 @@ static struct pbuf *pool_pbuf(const struct ion_desc *d, uint32_t skip) {
 /* A PBUF_RAM copy of the frame's first `len` bytes, counted in `bytes`; NULL if lwIP's heap is
  * full (the frame is dropped and counted). */
 static struct pbuf *own_copy(const uint8_t *frame, uint32_t len, uint64_t *bytes) {
-    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+    /* The copy starts at the frame's own offset modulo 8 (lwIP's heap hands out word-aligned
+     * payloads, and a frame lies behind the device's header, not on a word): picolibc's memcpy
+     * moves whole words only between equally aligned addresses, else byte by byte. */
+    uint16_t skew = (uint16_t)((uintptr_t)frame & (MEM_ALIGNMENT - 1));
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)(len + skew), PBUF_RAM);
     if (!p) {
         stats.rx_no_memory++;
         return NULL;
     }
+    pbuf_remove_header(p, skew);
     memcpy(p->payload, frame, len);
     *bytes += len;
     return p;

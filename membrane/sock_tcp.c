@@ -16,6 +16,7 @@
 #include "sockets.h"
 #include "tcp_send.h"
 #include "tcp_syn_guard.h"
+#include "tcp_timewait.h"
 
 void tcp_sock_drop_rx(struct msock *s) {
     if (s->rx)
@@ -205,6 +206,9 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
     struct msock *l = arg;
     if (!l || err != ERR_OK || !newpcb)
         return ERR_VAL;
+    /* Each new connection: the TIME_WAIT list it will lengthen at its close is walked for
+     * every SYN, so it stays short (tcp_timewait.h). */
+    tcp_timewait_trim();
     struct msock *s = l->pending->n < ACCEPT_QUEUE ? sock_alloc(l->link) : NULL;
     if (!s) {
         sockets_counters.accept_refused++;

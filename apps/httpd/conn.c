@@ -3,6 +3,7 @@
 #include "conn.h"
 
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -79,6 +80,20 @@ void conn_out_put(struct conn *c, const char *s, size_t n) {
     c->out_end += w.len;
 }
 
+/* libnexus copies a send into its send area at the alignment of the send's first byte, so a
+ * body sent straight from elsewhere behind a queued head lands at the alignment where the head
+ * ends; picolibc's memcpy moves whole words only between equally aligned addresses, else byte
+ * by byte. Shifting the head (a few hundred bytes, once) lets the body's first chunk, nearly a
+ * segment of the status page, be copied by words. */
+void conn_out_align_end(struct conn *c, const void *next) {
+    size_t shift = ((uintptr_t)next - (uintptr_t)(c->out + c->out_end)) & 7;
+    if (shift == 0 || c->out_pos != 0 || c->out_end + shift > OUT_CAP)
+        return;
+    memmove(c->out + shift, c->out, c->out_end);
+    c->out_pos = shift;
+    c->out_end += shift;
+}
+
 /* recv that folds the non-blocking outcomes into connection state; returns bytes read. */
 static size_t recv_some(struct conn *c, char *buf, size_t cap) {
     for (;;) {
@@ -122,6 +137,21 @@ static bool start_next_request(struct conn *c) {
     return true;
 }
 
+/* Where in the pattern table the stream's byte `offset` can be copied from to dst at dst's own
+ * alignment modulo 8: picolibc's memcpy moves whole words only between equally aligned
+ * addresses, else byte by byte, and a /bytes body copied behind a head of any length was
+ * mostly the latter (about 5,000 instructions per 1 KiB body, in libnexus's copy into the send
+ * area: a QEMU TCG plugin counting memcpy's instructions by caller). The table repeats every
+ * PATTERN_PERIOD bytes, and as the period is odd each of 8 consecutive repeats starts at
+ * another address modulo 8: one of them matches. */
+static size_t pattern_aligned_at(unsigned long long offset, const char *dst) {
+    size_t at = (size_t)(offset % PATTERN_PERIOD);
+    size_t skew = ((uintptr_t)dst - (uintptr_t)(pattern + at)) & 7;
+    /* PATTERN_PERIOD * k moves the address by 3k modulo 8 (251 = 3 mod 8), and 3 * 3 = 1. */
+    _Static_assert(PATTERN_PERIOD % 8 == 3, "the repeat that matches is 3 * skew modulo 8 on");
+    return at + PATTERN_PERIOD * (3 * skew % 8);
+}
+
 /* Small /bytes remainders are copied behind the head so they leave in one send; larger ones
  * go straight from the pattern table (flush_output). */
 static bool produce_bytes(struct conn *c) {
@@ -129,7 +159,7 @@ static bool produce_bytes(struct conn *c) {
     if (b->left == 0 || b->left > conn_out_room(c))
         return false;
     while (b->left > 0) {
-        size_t at = (size_t)(b->offset % PATTERN_PERIOD);
+        size_t at = pattern_aligned_at(b->offset, c->out + c->out_end);
         size_t n = (size_t)min_u64(b->left, PATTERN_LEN - at);
         memcpy(c->out + c->out_end, pattern + at, n);
         c->out_end += n;
@@ -216,7 +246,10 @@ static size_t direct_body(const struct conn *c, const char **p) {
     if (b->left == 0)
         return 0;
     if (b->kind == BODY_BYTES) {
-        size_t at = (size_t)(b->offset % PATTERN_PERIOD);
+        /* It follows the queued output in one send, which the C library copies into its send
+         * area at the first byte's alignment (lib/libnexus/socket.c): it lands where the queue
+         * ends, modulo 8. */
+        size_t at = pattern_aligned_at(b->offset, c->out + c->out_end);
         *p = (const char *)pattern + at;
         return (size_t)min_u64(b->left, PATTERN_LEN - at);
     }

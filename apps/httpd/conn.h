@@ -93,6 +93,9 @@ short conn_interest(const struct conn *c);
 /* Free space at the end of the output buffer, and appending there (cut to fit). */
 size_t conn_out_room(const struct conn *c);
 void conn_out_put(struct conn *c, const char *s, size_t n);
+/* Shifts the queued output so that it ends at the alignment modulo 8 of `next`, the body that
+ * follows it in the same send; a no-op unless the queue starts at the buffer's start. */
+void conn_out_align_end(struct conn *c, const void *next);
 
 static inline bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
 

@@ -107,6 +107,8 @@ static void serve_document(struct conn *c, const struct request_ctx *x) {
         snapshot_release(s);
         return;
     }
+    if (r)
+        conn_out_align_end(c, r->text); /* the body goes straight from the rendering */
     c->body = (struct body){.kind = BODY_DOCUMENT, .left = len, .doc = x->doc, .snap = s, .rendering = r,
                             .cursor = document_start()};
 }

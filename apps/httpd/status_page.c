@@ -5,17 +5,19 @@
 #include <stdbool.h>
 #include <string.h>
 
+/* __builtin_strlen: the prefixes are literals, measured by the compiler (httpd builds with
+ * -ffreestanding, where strlen stays a call for every line of every section). */
 static bool path_has_prefix(const struct bus_line *l, const char *prefix) {
-    size_t k = strlen(prefix);
+    size_t k = __builtin_strlen(prefix);
     return l->path_len >= k && !memcmp(l->path, prefix, k);
 }
 
 static bool path_is(const struct bus_line *l, const char *path) {
-    return l->path_len == strlen(path) && !memcmp(l->path, path, l->path_len);
+    return l->path_len == __builtin_strlen(path) && !memcmp(l->path, path, l->path_len);
 }
 
 static bool path_contains(const struct bus_line *l, size_t from, const char *word) {
-    size_t k = strlen(word);
+    size_t k = __builtin_strlen(word);
     for (size_t i = from; i + k <= l->path_len; i++)
         if (!memcmp(l->path + i, word, k))
             return true;
@@ -38,7 +40,7 @@ static bool is_lease_key(const struct bus_line *l) {
 }
 
 static bool is_fiber_key(const struct bus_line *l) {
-    return path_has_prefix(l, FIBERS_PREFIX) && l->path_len > strlen(FIBERS_PREFIX);
+    return path_has_prefix(l, FIBERS_PREFIX) && l->path_len > __builtin_strlen(FIBERS_PREFIX);
 }
 
 /* This node's side of LWF: its CellID, and whether its key is persistent or ephemeral. */
@@ -47,11 +49,11 @@ static bool is_lwf_identity_key(const struct bus_line *l) {
 }
 
 static bool is_lwf_peer_key(const struct bus_line *l) {
-    return path_has_prefix(l, LWF_PEERS_PREFIX) && l->path_len > strlen(LWF_PEERS_PREFIX);
+    return path_has_prefix(l, LWF_PEERS_PREFIX) && l->path_len > __builtin_strlen(LWF_PEERS_PREFIX);
 }
 
 static bool is_ring_key(const struct bus_line *l) {
-    size_t from = strlen(SWITCH_PREFIX);
+    size_t from = __builtin_strlen(SWITCH_PREFIX);
     return path_has_prefix(l, SWITCH_PREFIX) && (path_contains(l, from, "ring") || path_contains(l, from, "fill"));
 }
 
@@ -74,13 +76,13 @@ static void row_path_value(const struct bus_line *l, const struct bus_line *prev
 
 static void row_switch_key(const struct bus_line *l, const struct bus_line *prev, struct writer *w) {
     (void)prev;
-    size_t skip = strlen(SWITCH_PREFIX);
+    size_t skip = __builtin_strlen(SWITCH_PREFIX);
     put_cells(w, l->path + skip, l->path_len - skip, l);
 }
 
 /* The group's name (a fiber, a peer): the path component after the prefix. */
 static size_t group_name_len(const struct bus_line *l, const char *prefix) {
-    size_t skip = strlen(prefix), n = 0;
+    size_t skip = __builtin_strlen(prefix), n = 0;
     while (skip + n < l->path_len && l->path[skip + n] != '/')
         n++;
     return n;
@@ -94,16 +96,16 @@ _Static_assert(3 * (FIELD_SHOWN_MAX * ESCAPED_MAX + 3) + 64 < DOC_PIECE_CAP, "a 
  * is sorted, so a group's keys are adjacent and a new name means a new row. */
 static void row_grouped(const char *prefix, const struct bus_line *l, const struct bus_line *prev,
                         struct writer *w) {
-    const char *name = l->path + strlen(prefix);
+    const char *name = l->path + __builtin_strlen(prefix);
     size_t name_len = group_name_len(l, prefix);
     bool same_group = prev && group_name_len(prev, prefix) == name_len &&
-                      !memcmp(prev->path + strlen(prefix), name, name_len);
+                      !memcmp(prev->path + __builtin_strlen(prefix), name, name_len);
     if (!same_group) {
         put_str(w, prev ? "</td></tr>\n<tr><td>" : "<tr><td>");
         put_html(w, name, name_len);
         put_str(w, "</td><td>");
     }
-    size_t key_from = strlen(prefix) + name_len + 1;
+    size_t key_from = __builtin_strlen(prefix) + name_len + 1;
     if (key_from < l->path_len) {
         put_str(w, "<b>");
         put_html(w, l->path + key_from, l->path_len - key_from);

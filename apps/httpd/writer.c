@@ -11,11 +11,6 @@ void put_bytes(struct writer *w, const char *s, size_t n) {
     w->len += n;
 }
 
-void put_str(struct writer *w, const char *s) {
-    if (s)
-        put_bytes(w, s, strlen(s));
-}
-
 void put_char(struct writer *w, char ch) {
     if (w->len < w->cap)
         w->buf[w->len++] = ch;

@@ -25,6 +25,7 @@
 #include "netif_ion.h"
 #include "tcp_syn_cookie.h"
 #include "tcp_syn_guard.h"
+#include "tcp_timewait.h"
 #include "user_net.h"
 
 #define HTTP_PORT 80
@@ -47,7 +48,8 @@ static struct netif nic;
 
 /* What lwIP sent to the clients' ports (CLIENT_PORT + i): the last SYN-ACK's sequence, resets,
  * segments with only ACK set. */
-#define CLIENT_PORTS 3
+#define TRIMMED_PORTS (TIME_WAIT_KEEP + 8) /* timewait_trim_keeps_the_newest's clients */
+#define CLIENT_PORTS (3 + TRIMMED_PORTS)
 static struct {
     uint32_t synack_seq;
     unsigned synacks, resets[CLIENT_PORTS], bare_acks[CLIENT_PORTS];
@@ -324,6 +326,50 @@ static void syn_reopens_time_wait(void) {
     CHECK("every_rx_buffer_returned_after_reopen", undelivered == 0 && fake_port_rx_outstanding() == 0);
 }
 
+static unsigned length_of(const struct tcp_pcb *list) {
+    unsigned n = 0;
+    for (; list; list = list->next)
+        n++;
+    return n;
+}
+
+/* More connections than TIME_WAIT_KEEP close server first; the trim frees the oldest beyond
+ * the newest TIME_WAIT_KEEP, but not one a socket still holds (its arg is set). */
+static void timewait_trim_keeps_the_newest(void) {
+    static int still_a_sockets;
+    struct tcp_pcb *held = NULL;
+    uint16_t first = CLIENT_PORT + 3;
+    for (unsigned i = 0; i < TRIMMED_PORTS; i++) {
+        uint16_t port = (uint16_t)(first + i);
+        uint32_t isn = 300000 + i * 1000;
+        send_segment(user_net_client_ip, port, isn, 0, FLAG_SYN, NULL, 1);
+        uint32_t server_isn = to_client.synack_seq;
+        send_segment(user_net_client_ip, port, isn + 1, server_isn + 1, FLAG_ACK | FLAG_PSH, "GET", 0);
+        struct tcp_pcb *pcb = connection_of(tcp_active_pcbs, port);
+        if (!pcb)
+            break;
+        if (i == 1) { /* among the oldest */
+            tcp_arg(pcb, &still_a_sockets);
+            held = pcb;
+        }
+        tcp_close(pcb);
+        step();
+        send_segment(user_net_client_ip, port, isn + 4, server_isn + 2, FLAG_ACK | FLAG_FIN, NULL, 0);
+    }
+    unsigned before = length_of(tcp_tw_pcbs);
+    CHECK("every_trimmed_client_in_time_wait", before >= TRIMMED_PORTS);
+    unsigned freed = tcp_timewait_trim();
+    CHECK("trim_frees_all_but_the_newest_and_the_held", freed == before - TIME_WAIT_KEEP - 1 &&
+                                                            length_of(tcp_tw_pcbs) == TIME_WAIT_KEEP + 1);
+    CHECK("held_connection_kept", connection_of(tcp_tw_pcbs, first + 1) == held && held);
+    CHECK("newest_kept", connection_of(tcp_tw_pcbs, (uint16_t)(first + TRIMMED_PORTS - 1)) != NULL);
+    CHECK("oldest_freed", connection_of(tcp_tw_pcbs, first) == NULL);
+    CHECK("second_trim_frees_nothing", tcp_timewait_trim() == 0);
+    if (held)
+        tcp_arg(held, NULL);
+    CHECK("every_rx_buffer_returned_after_trim", undelivered == 0 && fake_port_rx_outstanding() == 0);
+}
+
 int main(void) {
     check_suite = "syn_cookie";
     cookie_encoding();
@@ -334,5 +380,6 @@ int main(void) {
     evicted_ipv6_connection_comes_back();
     CHECK("every_rx_buffer_returned_after_ipv6", undelivered == 0 && fake_port_rx_outstanding() == 0);
     syn_reopens_time_wait();
+    timewait_trim_keeps_the_newest();
     return check_exit();
 }
