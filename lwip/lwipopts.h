@@ -22,6 +22,9 @@
  * before. Running out is not a failure: tcp_write says ERR_MEM and the app's send waits. */
 #define MEM_SIZE (320 * 1024)
 #define MEMP_NUM_PBUF 256          /* PBUF_REF/ROM headers, e.g. lwIP's own references */
+/* lwIP's own timeouts and the Membrane's one: the look through TIME_WAIT for sockets still
+ * holding a connection (membrane/sock_tcp.c). Without room, sys_timeout asserts. */
+#define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 1)
 /* No pool pbufs: received frames are custom pbufs over the ION pool (netif_ion.c), copies are
  * PBUF_RAM, and nothing of lwIP compiled here allocates PBUF_POOL (high/pbuf_pool stayed 0);
  * 64 of them were 100 KB of the Membrane's bss. */

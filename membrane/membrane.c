@@ -192,6 +192,7 @@ static void publish_counters(void) {
         {"/Bus/net/membrane/completions_lost", s->completions_lost},
         {"/Bus/net/membrane/accept_refused", k->accept_refused},
         {"/Bus/net/membrane/udp_dropped", k->udp_dropped},
+        {"/Bus/net/membrane/timewait_released", k->timewait_released},
         {"/Bus/net/membrane/app_restarts", s->app_restarts},
         /* The Membrane's own copies out of the read-only RX pool (lwip/rx_frame_policy.h);
          * /Bus/net/switch/rx_copied_bytes is the kernel's and stays 0. */

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "lwip/tcp.h"
+#include "lwip/timeouts.h"
 #include "milestones.h"
 #include "send_area.h"
 #include "sockets.h"
@@ -242,7 +243,34 @@ static int accept_room(void *listener_arg) {
     return l && l->pending && l->pending->n < l->pending->limit;
 }
 
-void tcp_sock_start(void) { tcp_syn_guard_set_accept_room(accept_room); }
+/* A connection that reached TIME_WAIT while its socket is still open: both sides have closed, so
+ * the socket needs the PCB no more (recv gives the end of the stream, send EPIPE, poll HUP),
+ * and lwIP will free the PCB after 2 MSL without a callback (tcp_timewait.h). */
+static void release_timewait(void *arg, struct tcp_pcb *pcb) {
+    struct msock *s = arg;
+    detach(pcb);
+    if (s->pcb.tcp != pcb)
+        return;
+    s->pcb.tcp = NULL;
+    s->eof = 1;
+    s->wr_shut = 1;
+    touch(s);
+}
+
+/* How often TIME_WAIT is looked through for sockets still holding a connection: far within
+ * lwIP's 2 MSL (TCP_MSL, 60 s). */
+#define TIMEWAIT_LOOK_MS 1000
+
+static void timewait_look(void *unused) {
+    (void)unused;
+    sockets_counters.timewait_released += tcp_timewait_release(release_timewait);
+    sys_timeout(TIMEWAIT_LOOK_MS, timewait_look, NULL);
+}
+
+void tcp_sock_start(void) {
+    tcp_syn_guard_set_accept_room(accept_room);
+    sys_timeout(TIMEWAIT_LOOK_MS, timewait_look, NULL);
+}
 
 /* ---- operations ---- */
 

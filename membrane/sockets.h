@@ -83,6 +83,8 @@ struct sockets_stats {
      * again on the retry), the bytes copied from there into lwIP's memory or a lent buffer, and
      * the payload bytes lwIP accepted. */
     uint64_t tx_slot_bytes, tx_area_bytes, tx_stack_copied_bytes, tx_payload_bytes;
+    /* Connections in TIME_WAIT let go by a socket its app had not closed (tcp_timewait.h). */
+    uint64_t timewait_released;
 };
 
 /* sockets.c */

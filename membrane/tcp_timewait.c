@@ -32,3 +32,14 @@ unsigned tcp_timewait_trim(void) {
     last_kept->next = NULL;
     return freed;
 }
+
+unsigned tcp_timewait_release(void (*release)(void *arg, struct tcp_pcb *pcb)) {
+    unsigned n = 0;
+    for (struct tcp_pcb *pcb = tcp_tw_pcbs; pcb; pcb = pcb->next) {
+        if (pcb->callback_arg) {
+            release(pcb->callback_arg, pcb);
+            n++;
+        }
+    }
+    return n;
+}

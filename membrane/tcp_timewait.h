@@ -28,4 +28,12 @@
  * when the list is short: it walks at most TIME_WAIT_KEEP entries before it frees anything. */
 unsigned tcp_timewait_trim(void);
 
+struct tcp_pcb;
+/* Calls `release` with the arg and the PCB of every TIME_WAIT connection a socket still holds
+ * (its app shut its side down, the peer closed too, and the app has not closed the socket);
+ * `release` must detach the socket, clearing the arg. lwIP frees a TIME_WAIT PCB after 2 MSL
+ * without a word to its owner, so a socket still holding it then would point at a PCB lwIP may
+ * have handed to another connection. Returns how many were released. */
+unsigned tcp_timewait_release(void (*release)(void *arg, struct tcp_pcb *pcb));
+
 #endif

@@ -333,8 +333,18 @@ static unsigned length_of(const struct tcp_pcb *list) {
     return n;
 }
 
+static struct tcp_pcb *released;
+
+/* What the Membrane's sockets do (membrane/sock_tcp.c): let go of the PCB. */
+static void release_held(void *arg, struct tcp_pcb *pcb) {
+    (void)arg;
+    released = pcb;
+    tcp_arg(pcb, NULL);
+}
+
 /* More connections than TIME_WAIT_KEEP close server first; the trim frees the oldest beyond
- * the newest TIME_WAIT_KEEP, but not one a socket still holds (its arg is set). */
+ * the newest TIME_WAIT_KEEP, but not one a socket still holds (its arg is set), until the
+ * socket lets go of it (tcp_timewait_release); then the next trim frees it too. */
 static void timewait_trim_keeps_the_newest(void) {
     static int still_a_sockets;
     struct tcp_pcb *held = NULL;
@@ -365,8 +375,9 @@ static void timewait_trim_keeps_the_newest(void) {
     CHECK("newest_kept", connection_of(tcp_tw_pcbs, (uint16_t)(first + TRIMMED_PORTS - 1)) != NULL);
     CHECK("oldest_freed", connection_of(tcp_tw_pcbs, first) == NULL);
     CHECK("second_trim_frees_nothing", tcp_timewait_trim() == 0);
-    if (held)
-        tcp_arg(held, NULL);
+    CHECK("held_connection_released", tcp_timewait_release(release_held) == 1 && released == held && held &&
+                                          held->callback_arg == NULL && tcp_timewait_release(release_held) == 0);
+    CHECK("released_connection_trimmed", tcp_timewait_trim() == 1 && length_of(tcp_tw_pcbs) == TIME_WAIT_KEEP);
     CHECK("every_rx_buffer_returned_after_trim", undelivered == 0 && fake_port_rx_outstanding() == 0);
 }
 
