@@ -483,6 +483,10 @@ static struct fiber *pick_next(void) {
 /* Console bytes written out per idle pass: a pass with interrupts off costs ~0.1 ms under QEMU
  * (a trip out of the guest per byte), so a frame that arrives meanwhile waits no longer. */
 #define CONSOLE_DRAIN_BYTES 256
+/* On a machine busy without pause the console is written out between fibers once its oldest
+ * byte has waited this long, so that an operator (or a test harness reading the console) still
+ * gets answers under load. */
+#define CONSOLE_WAIT_MAX_MS 20
 
 /* Nothing to run: sleep until an interrupt (timer for sleepers, devices) makes work.
  * wfi runs with interrupts globally disabled: it still wakes on a pending enabled interrupt,
@@ -513,6 +517,8 @@ void scheduler(void) {
     for (;;) {
         supervisor_tick(rdtime());
         trap_publish_interrupts(); /* here, not in idle: a busy system may not be idle for long */
+        if (uart_overdue(rdtime(), timer_ticks_from_ns(CONSOLE_WAIT_MAX_MS * 1000000ull)))
+            uart_drain(CONSOLE_DRAIN_BYTES);
         struct fiber *f = pick_next();
         if (!f) {
             idle();

@@ -6,6 +6,8 @@
  */
 #include "uart.h"
 
+#include "riscv.h"
+
 enum {
     UART_RBR = 0, /* receive buffer (read) */
     UART_THR = 0, /* transmit holding (write) */
@@ -53,10 +55,13 @@ static void transmit(char c) {
 #define TX_QUEUE_BYTES 8192u
 static char tx_queue[TX_QUEUE_BYTES];
 static uint32_t tx_head, tx_tail; /* free-running: tx_head - tx_tail bytes wait */
+static uint64_t waiting_since;    /* rdtime when the oldest waiting byte began to wait */
 
 void uart_putc(char c) {
     if (!uart_regs)
         return;
+    if (tx_head == tx_tail)
+        waiting_since = rdtime();
     if (tx_head - tx_tail == TX_QUEUE_BYTES)
         transmit(tx_queue[tx_tail++ % TX_QUEUE_BYTES]);
     tx_queue[tx_head++ % TX_QUEUE_BYTES] = c;
@@ -65,8 +70,11 @@ void uart_putc(char c) {
 int uart_drain(unsigned most) {
     while (tx_tail != tx_head && most-- > 0)
         transmit(tx_queue[tx_tail++ % TX_QUEUE_BYTES]);
+    waiting_since = rdtime(); /* what is left waits from now */
     return tx_tail != tx_head;
 }
+
+int uart_overdue(uint64_t now, uint64_t most_ticks) { return tx_head != tx_tail && now - waiting_since >= most_ticks; }
 
 void uart_flush(void) {
     if (uart_regs)

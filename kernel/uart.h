@@ -10,6 +10,9 @@ void uart_init(uint64_t base);
 void uart_putc(char c);
 /* Writes out up to `most` queued bytes; 1 if bytes still wait. */
 int uart_drain(unsigned most);
+/* 1 if bytes have waited `most_ticks` (of rdtime) or longer: a machine that never idles still
+ * answers at its console (the scheduler drains the queue then). */
+int uart_overdue(uint64_t now, uint64_t most_ticks);
 /* Writes out every queued byte (before the machine stops). */
 void uart_flush(void);
 /* Returns the next received byte, or -1 if none is waiting. */
