@@ -14,13 +14,19 @@ static u16_t segment_size(const struct tcp_pcb *pcb) {
 
 u16_t tcp_send_segment_size(const struct tcp_pcb *pcb) { return segment_size(pcb); }
 
+/* The segment tcp_write appends to (lwIP keeps no pointer to it), or NULL if none is unsent. */
+static struct tcp_seg *last_unsent(const struct tcp_pcb *pcb) {
+    struct tcp_seg *last = pcb->unsent;
+    while (last && last->next)
+        last = last->next;
+    return last;
+}
+
 /* The bytes tcp_write would append to the last unsent segment before starting a new one. */
 static u16_t unsent_room(const struct tcp_pcb *pcb, u16_t seg) {
-    const struct tcp_seg *last = pcb->unsent;
+    const struct tcp_seg *last = last_unsent(pcb);
     if (!last)
         return 0;
-    while (last->next)
-        last = last->next;
     if (last->len == 0)
         return 0; /* a SYN or FIN alone: lwIP appends nothing to it */
     u16_t used = (u16_t)(last->len + LWIP_TCP_OPT_LENGTH(last->flags));
@@ -31,10 +37,7 @@ static u16_t unsent_room(const struct tcp_pcb *pcb, u16_t seg) {
  * end of the last unsent segment (a new segment's payload, or a piece chained to top one up);
  * NULL if it made another shape. */
 static struct pbuf *before_written_ref(struct tcp_pcb *pcb, const void *data, u16_t len) {
-    struct tcp_seg *seg = pcb->unsent;
-    while (seg->next)
-        seg = seg->next;
-    struct pbuf *prev = seg->p;
+    struct pbuf *prev = last_unsent(pcb)->p;
     while (prev->next && prev->next->next)
         prev = prev->next;
     const struct pbuf *ref = prev->next;
@@ -108,9 +111,7 @@ static u16_t next_piece(struct tcp_pcb *pcb, uint32_t rest, int *top_up, u8_t *m
  * them after the segment's payload without copying unless it has room left over in a copied
  * pbuf (TCP_OVERSIZE), and the frame may carry at most NEXUS_ION_TX_LINK_PARTS pieces. */
 static int top_up_by_reference(const struct tcp_pcb *pcb) {
-    const struct tcp_seg *last = pcb->unsent;
-    while (last->next)
-        last = last->next;
+    const struct tcp_seg *last = last_unsent(pcb);
     return pcb->unsent_oversize == 0 && last->p->next && pbuf_clen(last->p->next) < NEXUS_ION_TX_LINK_PARTS;
 }
 
