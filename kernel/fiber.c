@@ -532,10 +532,8 @@ void scheduler(void) {
         f->syscalls = 0;
         f->timer_irqs = f->device_irqs = 0;
         current = f;
-        if (f->pt) {
-            csr_write(satp, vm_satp(f->pt));
-            sfence_vma();
-        }
+        if (f->pt)
+            vm_activate(f->pt, (uint64_t)(f - fibers) + 1);
         context_switch(&scheduler_ctx, &f->ctx);
         current = NULL;
         if (f->state == FIBER_DEAD)

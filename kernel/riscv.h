@@ -64,6 +64,8 @@
 #define PTE_D (1ul << 7)
 #define PTE_SHARED (1ul << 8) /* RSW bit: page owned elsewhere, not freed with the address space */
 #define SATP_SV39 (8ul << 60)
+#define SATP_ASID_SHIFT 44
+#define SATP_ASID_MASK (0xfffful << SATP_ASID_SHIFT)
 
 static inline uint64_t rdtime(void) {
     uint64_t t;

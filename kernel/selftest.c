@@ -204,6 +204,10 @@ static void check_boot(void) {
     check("boot.bus_facts", bus_get("/Bus/mem/pages_total", v, sizeof v) > 0 &&
                                 bus_get("/Bus/boot/bootargs", v, sizeof v) >= 0 && strstr(v, "selftest"),
           "missing /Bus boot keys");
+    /* QEMU keeps 16 identifier bits: fewer read back means the probe broke, and every switch
+     * would flush again (kernel/vm.c). */
+    check("vm.asids_probed", bus_get("/Bus/mem/asid_max", v, sizeof v) > 0 && !strcmp(v, "65535"),
+          "/Bus/mem/asid_max is %s", v);
     uint8_t a[32], b[32], zero[32] = {0};
     int na = virtio_rng_read(a, sizeof a), nb = virtio_rng_read(b, sizeof b);
     check("entropy.virtio_rng", na == 32 && nb == 32 && memcmp(a, b, 32) != 0 && memcmp(a, zero, 32) != 0,

@@ -13,6 +13,7 @@
 #include "riscv.h"
 #include "syscall.h"
 #include "timer.h"
+#include "vm.h"
 
 extern char trap_vector[];
 void user_trap_return(void) __attribute__((noreturn));
@@ -39,9 +40,11 @@ static void interrupt(uint64_t cause, int from_user) {
 #define PUBLISH_EVERY_MS 20 /* the scheduler calls it on every dispatch: not a Bus write each time */
 
 void trap_publish_interrupts(void) {
-    static uint64_t last_publish, last_timer = UINT64_MAX;
+    static uint64_t last_publish, last_timer = UINT64_MAX, every;
     uint64_t now = rdtime();
-    if (now - last_publish < timer_ticks_from_ns(PUBLISH_EVERY_MS * 1000000ull))
+    if (!every) /* once the timebase is known: a division a scheduler pass is not free */
+        every = timer_ticks_from_ns(PUBLISH_EVERY_MS * 1000000ull);
+    if (now - last_publish < every)
         return;
     last_publish = now;
     if (timer_interrupts() != last_timer) {
@@ -49,6 +52,7 @@ void trap_publish_interrupts(void) {
         bus_setf(0, "/Bus/dev/irq/timer", "%lu", last_timer);
     }
     plic_publish();
+    vm_publish();
     profile_publish();
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus.h"
 #include "fdt.h"
 #include "kernel.h"
 #include "mem.h"
@@ -19,6 +20,14 @@
 extern char __kernel_start[], __text_end[], __rodata_end[], __kernel_end[];
 
 static pagetable_t kernel_pt;
+static uint64_t asid_max; /* the largest address-space identifier the hart keeps; 0: none */
+/* Counts user leaves written (map_user_leaf); vm_activate flushes when it moved. */
+static uint64_t map_generation, fenced_generation;
+static uint64_t satp_writes, flushes; /* by vm_activate and vm_use_kernel_map: /Bus/mem/ */
+
+static uint64_t satp_of(pagetable_t pt, uint64_t asid) {
+    return SATP_SV39 | asid << SATP_ASID_SHIFT | (uint64_t)pt >> 12;
+}
 
 static inline uint64_t pte_to_pa(pte_t pte) { return (pte >> 10) << 12; }
 static inline pte_t pa_to_pte(uint64_t pa) { return (pa >> 12) << 10; }
@@ -93,15 +102,49 @@ void vm_init(const struct boot_info *bi) {
 
     if (kernel_pt[USER_ROOT_SLOT] & PTE_V)
         panic("vm: a device sits in the user window");
-    csr_write(satp, vm_satp(kernel_pt));
+    /* satp's ASID field keeps the bits the hart implements (WARL): all ones read back as the
+     * largest identifier it has. */
+    csr_write(satp, satp_of(kernel_pt, SATP_ASID_MASK >> SATP_ASID_SHIFT));
+    asid_max = (csr_read(satp) & SATP_ASID_MASK) >> SATP_ASID_SHIFT;
+    csr_write(satp, satp_of(kernel_pt, 0));
     sfence_vma();
+    bus_setf(BUS_OWNER_KERNEL, "/Bus/mem/asid_max", "%lu", asid_max);
 }
 
-uint64_t vm_satp(pagetable_t pt) { return SATP_SV39 | ((uint64_t)pt >> 12); }
-
-void vm_use_kernel_map(void) {
-    csr_write(satp, vm_satp(kernel_pt));
+static void switch_and_flush(uint64_t value) {
+    csr_write(satp, value);
     sfence_vma();
+    satp_writes++;
+    flushes++;
+}
+
+void vm_use_kernel_map(void) { switch_and_flush(satp_of(kernel_pt, 0)); }
+
+void vm_activate(pagetable_t pt, uint64_t asid) {
+    if (asid > asid_max) {
+        switch_and_flush(satp_of(pt, 0));
+        return;
+    }
+    uint64_t want = satp_of(pt, asid);
+    if (csr_read(satp) != want) {
+        csr_write(satp, want);
+        satp_writes++;
+    }
+    /* A leaf written since the last flush, into any table: a hart may have cached its
+     * invalid entry under that table's identifier. */
+    if (fenced_generation != map_generation) {
+        fenced_generation = map_generation;
+        sfence_vma();
+        flushes++;
+    }
+}
+
+void vm_publish(void) {
+    static uint64_t published_writes = UINT64_MAX, published_flushes = UINT64_MAX;
+    if (satp_writes != published_writes)
+        bus_setf(BUS_OWNER_KERNEL, "/Bus/mem/satp_writes", "%lu", published_writes = satp_writes);
+    if (flushes != published_flushes)
+        bus_setf(BUS_OWNER_KERNEL, "/Bus/mem/tlb_flushes", "%lu", published_flushes = flushes);
 }
 
 pagetable_t vm_user_create(void) {
@@ -165,6 +208,7 @@ static int map_user_leaf(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t flag
     if (!pte || (*pte & PTE_V))
         return -1;
     *pte = pa_to_pte(pa) | flags | PTE_U | PTE_V | PTE_A | PTE_D;
+    map_generation++;
     return 0;
 }
 

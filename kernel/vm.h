@@ -30,9 +30,18 @@ int vm_user_map_shared(pagetable_t pt, uint64_t va, uint64_t pa, uint64_t pages,
 void vm_user_unmap_page(pagetable_t pt, uint64_t va);
 /* Physical address behind user va (any permission), or 0 if unmapped. */
 uint64_t vm_user_translate(pagetable_t pt, uint64_t va);
-uint64_t vm_satp(pagetable_t pt);
-/* Switches satp to the kernel table (before freeing a user table that may be active). */
+/* Switches satp to the kernel table (before freeing a user table that may be active), and
+ * flushes every address space's translations: an address-space identifier is free for reuse
+ * after it (vm_activate). */
 void vm_use_kernel_map(void);
+/* Makes pt the active address space under identifier asid (1 up, unique among live tables; the
+ * kernel's own is 0). Where the hart keeps enough ASIDs, a switch flushes no translations, and
+ * activating the active table writes nothing: each flush costs QEMU a clear of its whole TLB
+ * and jump cache and the refills after it. A hart without them flushes on every call. */
+void vm_activate(pagetable_t pt, uint64_t asid);
+/* /Bus/mem/satp_writes and /Bus/mem/tlb_flushes: address-space switches and whole-TLB flushes
+ * (a page's own flush in vm_user_unmap_page is not counted). */
+void vm_publish(void);
 
 /* Copies between kernel memory and a user address space after checking that every byte lies
  * in the user window, is mapped with U and with R (copy_from_user) or W (copy_to_user).

@@ -56,7 +56,7 @@ def reading(port):
         elif key.startswith(("/Bus/kernel/instret/", "/Bus/net/membrane/instret/")) or \
                 key in ("/Bus/net/switch/rx_instret/frames", "/Bus/net/switch/rx_instret/median",
                         "/Bus/net/membrane/rx_frames", "/Bus/net/membrane/tx_frames",
-                        "/Bus/net/membrane/socket_requests"):
+                        "/Bus/net/membrane/socket_requests", "/Bus/mem/satp_writes", "/Bus/mem/tlb_flushes"):
             figures[key] = int(value)
     return figures
 
@@ -122,7 +122,10 @@ def syscall_rows(results, labels):
     rows = [("  frames in / out of the Membrane", "  |  ".join(
         "%.1f / %.1f" % (results[w]["calls"]["frames_in"], results[w]["calls"]["frames_out"]) for w in labels)),
             ("  socket requests to the Membrane (link round trips)", "  |  ".join(
-                "%.1f" % results[w]["calls"]["requests"] for w in labels))]
+                "%.1f" % results[w]["calls"]["requests"] for w in labels)),
+            ("  address-space switches (satp writes) / whole-TLB flushes", "  |  ".join(
+                "%.1f / %.1f" % (results[w]["calls"]["satp_writes"], results[w]["calls"]["tlb_flushes"])
+                for w in labels))]
     for fiber in ("httpd", "membrane"):
         rows.append((f"  syscalls by {fiber}", "  |  ".join("%.1f" % results[w]["calls"].get(f"{fiber}.syscalls", 0)
                                                           for w in labels)))
@@ -166,6 +169,8 @@ def profile(qemu, kernel):
             results[label]["calls"]["frames_in"] = d.get("/Bus/net/membrane/rx_frames", 0) / units
             results[label]["calls"]["frames_out"] = d.get("/Bus/net/membrane/tx_frames", 0) / units
             results[label]["calls"]["requests"] = d.get("/Bus/net/membrane/socket_requests", 0) / units
+            results[label]["calls"]["satp_writes"] = d.get("/Bus/mem/satp_writes", 0) / units
+            results[label]["calls"]["tlb_flushes"] = d.get("/Bus/mem/tlb_flushes", 0) / units
     return results
 
 
