@@ -20,6 +20,8 @@ MEM      ?= 128M
 PORT     ?= 8080
 GDBPORT  ?= 1234
 B        := build
+# Preloaded into QEMU (tools/hostfwd_backlog.c; the rule and why are under "run" below).
+QEMU_PRELOAD := $(B)/hostfwd-backlog.so
 # A literal comma, for QEMU option lists inside make functions such as $(if): a bare comma there
 # would end the function's argument.
 comma    := ,
@@ -224,7 +226,7 @@ $(B)/ho/tests/host/test_tcp_send.o: HOST_CFLAGS += -Itests/fuzz
 BOOTSTRAP := $(B)/.bootstrap-done
 
 .PHONY: all run debug test host-tests fuzzers fuzz bench clean
-all: $(B)/nexus.elf
+all: $(B)/nexus.elf $(QEMU_PRELOAD)
 
 $(BOOTSTRAP): tools/bootstrap.sh
 	@tools/bootstrap.sh
@@ -585,8 +587,14 @@ $(B)/nexus-test.elf: $(KERNEL_TEST_OBJS) linker.ld $(LINK_FLAGS)
 	$(CC) $(LDFLAGS) -T linker.ld $(KERNEL_TEST_OBJS) -o $@
 
 # ---- run ----
+# QEMU runs with tools/hostfwd_backlog.c preloaded: its user network's port forwards listen with
+# a backlog of 1, and a third client connecting at once waited a second or more for Linux to
+# let its SYN in again (docs/testing.md, "Many clients at once"). Built by `all`.
+$(QEMU_PRELOAD): tools/hostfwd_backlog.c | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC $< -o $@ -ldl
 # The machine; each use adds its own network backend for net0. Tests replace it with theirs.
-QEMU_MACHINE := $(QEMU) -machine virt -cpu rv64 -smp 1 -m $(MEM) -nographic -bios $(OPENSBI) \
+QEMU_MACHINE := env LD_PRELOAD=$(abspath $(QEMU_PRELOAD)) $(QEMU) -machine virt -cpu rv64 -smp 1 -m $(MEM) -nographic -bios $(OPENSBI) \
                 -kernel $(B)/nexus.elf -global virtio-mmio.force-legacy=false \
                 -device virtio-net-device,netdev=net0 -device virtio-rng-device
 QEMU_BASE    := $(QEMU_MACHINE) -netdev user,id=net0,restrict=on
@@ -601,13 +609,13 @@ RUN_NETDEV   := -netdev user,id=net0,hostfwd=tcp:127.0.0.1:$(PORT)-:80 \
 RUN_IDENTITY = $(if $(IDENTITY),$(if $(wildcard $(IDENTITY)),-initrd $(IDENTITY),$(error IDENTITY=$(IDENTITY): \
                no such key file; make keygen KEY=$(IDENTITY) creates one)))
 
-run: $(B)/nexus.elf
+run: $(B)/nexus.elf $(QEMU_PRELOAD)
 	@echo "Booting Nexus under QEMU (quit: Ctrl-A X; console commands: help)."
 	@echo "Once the console shows 'httpd: listening', from another terminal:"
 	@echo "    curl 127.0.0.1:$(PORT)/"
 	$(QEMU_MACHINE) $(RUN_NETDEV) $(RUN_IDENTITY) -append "$(BOOTARGS)"
 
-debug: $(B)/nexus.elf
+debug: $(B)/nexus.elf $(QEMU_PRELOAD)
 	@echo "QEMU waits for gdb on 127.0.0.1:$(GDBPORT), paused before the first instruction. In another terminal:"
 	@echo "    gdb-multiarch $(B)/nexus.elf -ex 'target remote 127.0.0.1:$(GDBPORT)'"
 	$(QEMU_MACHINE) $(RUN_NETDEV) $(RUN_IDENTITY) -append "$(BOOTARGS)" -gdb tcp:127.0.0.1:$(GDBPORT) -S

@@ -19,6 +19,7 @@ import ipaddress
 import json
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -247,6 +248,45 @@ def keepalive_200(t):
     expect(bad == 0, f"{bad} of {total} responses wrong")
     expect(len(made) <= workers, f"{len(made)} TCP connections for {workers} workers: keep-alive not used")
     return f"{len(made)} connections"
+
+
+TCP_INFO_TOTAL_RETRANS = 100  # struct tcp_info's tcpi_total_retrans (Linux, linux/tcp.h): 8 bytes, then u32s
+
+
+def total_retransmissions(sock):
+    """Segments this client socket sent again, its SYN included (Linux's TCP_INFO)."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, TCP_INFO_TOTAL_RETRANS + 4)
+    return struct.unpack_from("I", info, TCP_INFO_TOTAL_RETRANS)[0]
+
+
+@check
+def burst_32(t):
+    """32 clients connect at the same moment, each with one request. The clients are on this
+    host's loopback, which loses nothing: a client sends a segment again only if the server's
+    listening socket dropped it, its SYN or its handshake's last ACK. QEMU's user network listened
+    with a backlog of 1 (tools/hostfwd_backlog.c), and such clients waited 1, 2, 4 s and more."""
+    clients = 32
+    start = threading.Barrier(clients)
+    addr = bus(t)["bus"].get("/Bus/net/ipv4/addr", "")
+
+    def one(i):
+        start.wait()
+        began = time.monotonic()
+        with t.raw() as s:
+            path = f"/bytes/{1000 + i}" if i % 2 == 0 else "/"
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+            status, headers, body, rest = read_response(s)
+            right = status == 200 and (body == pattern(1000 + i) if i % 2 == 0 else addr.encode() in body)
+            return right, total_retransmissions(s), time.monotonic() - began
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=clients) as pool:
+        results = list(pool.map(one, range(clients)))
+    wrong = sum(1 for right, _, _ in results if not right)
+    resent = [(i, n) for i, (_, n, _) in enumerate(results) if n]
+    expect(wrong == 0, f"{wrong} of {clients} responses wrong")
+    expect(not resent, f"{len(resent)} of {clients} clients sent again (client, segments): {resent[:4]}; "
+           f"a listener dropped their SYN or handshake")
+    return f"slowest {max(s for _, _, s in results) * 1000:.0f} ms"
 
 
 @check
