@@ -2,16 +2,14 @@
  * hostfwd-backlog.so: preloaded into QEMU by the Makefile (QEMU_MACHINE), it raises the backlog
  * of every socket QEMU listens on to HOSTFWD_BACKLOG.
  *
- * Why: QEMU 7.2's user network (libslirp 4.7) listens on each hostfwd port with a backlog of 1
- * (`ss -ltn` shows Send-Q 1), and takes one connection off it per turn of QEMU's main loop. Linux
- * then holds at most two connections slirp has not yet accepted; a third client's SYN is dropped
- * (TcpExtListenOverflows), or its handshake's last ACK after a SYN cookie, and the client tries
- * again after 1 s, then 2, 4, 8 s. The guest sees nothing of it: slirp sends the guest a SYN only
- * once it has accepted. So 32 clients connecting at once stalled for seconds, the more the busier
- * the host (docs/testing.md, "Many clients at once"). A normal server's backlog leaves room.
- *
- * listen() on a socket that already listens only sets the backlog again, as Linux does; every
- * other call passes through untouched.
+ * Why: QEMU 7.2's user network (libslirp 4.7.0, tcpx_listen in its src/socket.c) listens on
+ * each hostfwd port with a backlog of 1 (`ss -ltn` shows Send-Q 1), and accepts one connection
+ * per turn of QEMU's main loop. Linux then holds at most two connections slirp has not yet
+ * accepted; a third client's SYN is dropped (TcpExtListenOverflows), or its handshake's last ACK
+ * after a SYN cookie, and the client tries again after 1 s, then 2, 4, 8 s. The guest sees
+ * nothing of it: slirp sends the guest a SYN only once it has accepted. So 32 clients connecting
+ * at once stalled for seconds, the more the busier the host (docs/testing.md, "Many clients at
+ * once"). Every other call of QEMU's passes through untouched.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
