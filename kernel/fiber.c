@@ -506,6 +506,8 @@ static void idle(void) {
         irq_disable();
         return;
     }
+    if (!netswitch_sleep_prepare())
+        return;
     uint64_t *was = profile_kernel(PROFILE_IDLE);
     __asm__ volatile("wfi");
     profile_resume(was);
@@ -519,11 +521,13 @@ void scheduler(void) {
         trap_publish_interrupts(); /* here, not in idle: a busy system may not be idle for long */
         if (uart_overdue(rdtime(), timer_ticks_from_ns(CONSOLE_WAIT_MAX_MS * 1000000ull)))
             uart_drain(CONSOLE_DRAIN_BYTES);
+        netswitch_poll(); /* what the device finished while the last fiber ran */
         struct fiber *f = pick_next();
         if (!f) {
             idle();
             continue;
         }
+        netswitch_fibers_run();
         f->state = FIBER_RUNNING;
         f->dispatched = rdtime();
         f->dog_next = f->dispatched + watchdog_interval();

@@ -8,6 +8,7 @@
 #include "bus.h"
 #include "fiber.h"
 #include "kernel.h"
+#include "netswitch.h"
 #include "plic.h"
 #include "profile.h"
 #include "riscv.h"
@@ -28,6 +29,8 @@ static void interrupt(uint64_t cause, int from_user) {
     switch (cause) {
     case IRQ_S_TIMER:
         timer_interrupt(from_user);
+        if (from_user) /* no kernel code was interrupted, the NetSwitch's included */
+            netswitch_poll();
         break;
     case IRQ_S_EXTERNAL:
         plic_interrupt();

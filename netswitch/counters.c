@@ -103,10 +103,27 @@ void netswitch_publish(void) {
     ns_switch.counters_dirty = 0;
 }
 
+void netswitch_poll(void) {
+    if (netswitch_up() && virtio_net_pending())
+        virtio_net_poll();
+}
+
+void netswitch_fibers_run(void) {
+    if (netswitch_up())
+        virtio_net_interrupts(0);
+}
+
+int netswitch_sleep_prepare(void) {
+    if (!netswitch_up())
+        return 1;
+    virtio_net_interrupts(1);
+    return !virtio_net_pending();
+}
+
 void netswitch_idle(void) {
-    /* Sent frames are reaped lazily (TX interrupts are off unless a port waits for room):
-     * take them back before sleeping, so a quiet system holds no buffer in the device's TX
-     * queue and the pool counts settle. */
+    /* Sent frames are reaped between fibers and at interrupts: take them back before
+     * sleeping too, so a quiet system holds no buffer in the device's TX queue and the pool
+     * counts settle. */
     if (netswitch_up() && (virtio_net_reap_tx() || virtio_net_bad_used() != published_bad_used ||
                            rx_delivered() != published_rx_delivered))
         ns_switch.counters_dirty = 1;

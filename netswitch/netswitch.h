@@ -37,6 +37,19 @@ void netswitch_publish(void);
 /* Publishes changed counters; the scheduler calls it before going idle. */
 void netswitch_idle(void);
 
+/* The device interrupts only while the hart would otherwise sleep. Under QEMU an interrupt
+ * (and each register access of its handler) waits for the lock QEMU's main loop holds while it
+ * sends the frames queued before: a guest interrupted by the first acknowledgement of a burst
+ * stood still until the whole burst was out, and the two took turns instead of working at
+ * once (docs/ion.md, "Interrupts only to wake"). So while fibers run the device's interrupts
+ * are off and the scheduler collects what it finished between fibers (netswitch_poll); the
+ * timer's interrupt does too, so a fiber that runs long delays frames by one watchdog look at
+ * most. Before sleeping the scheduler turns them on (netswitch_sleep_prepare). */
+void netswitch_poll(void);
+void netswitch_fibers_run(void);
+/* Interrupts on; 0 if the device finished something meanwhile (poll instead of sleeping). */
+int netswitch_sleep_prepare(void);
+
 /* For the self-tests: the device DMA address of buffer h. */
 uint64_t netswitch_buffer_addr(uint32_t handle);
 /* Pool buffers currently free in the kernel or posted to the device (the baseline for leak

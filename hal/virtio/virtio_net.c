@@ -129,6 +129,17 @@ void virtio_net_flush(void) {
 
 struct virtio_net_notifies virtio_net_notifies(void) { return notifies; }
 
+int virtio_net_pending(void) { return virtq_has_used(&rxq) || virtq_has_used(&txq); }
+
+void virtio_net_interrupts(int on) {
+    static int interrupts_on = 1; /* the device's default */
+    if (on == interrupts_on)
+        return;
+    interrupts_on = on;
+    virtq_set_interrupts(&rxq, on);
+    virtq_set_interrupts(&txq, on);
+}
+
 void virtio_net_poll(void) {
     uint32_t handle, len;
     if (virtio_net_reap_tx() && client->tx_space)

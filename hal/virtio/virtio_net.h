@@ -66,5 +66,10 @@ int virtio_net_reap_tx(void);
 void virtio_net_flush(void);
 /* Collects used receive and transmit buffers (also called from the interrupt). */
 void virtio_net_poll(void);
+/* 1 if the device has used buffers virtio_net_poll would collect. */
+int virtio_net_pending(void);
+/* The device's interrupts on or off (both queues; a hint the device may ignore). Turned on,
+ * check virtio_net_pending before sleeping: what it finished meanwhile raised none. */
+void virtio_net_interrupts(int on);
 
 #endif

@@ -68,6 +68,11 @@ int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n, uint32_t co
     return 0;
 }
 
+void virtq_set_interrupts(struct virtq *vq, int on) {
+    *(volatile uint16_t *)&vq->avail->flags = on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
+    dma_fence(); /* the flag before the caller's next look at the used ring */
+}
+
 int virtq_has_used(const struct virtq *vq) {
     return *(volatile const uint16_t *)&vq->used->idx != vq->last_used;
 }

@@ -19,6 +19,7 @@
 #define VIRTQ_DESC_F_NEXT  1
 #define VIRTQ_DESC_F_WRITE 2
 #define VIRTQ_USED_F_NO_NOTIFY 1 /* in used->flags: the device asks not to be notified */
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1 /* in avail->flags: the driver asks for no interrupt */
 
 struct virtq_desc {
     uint64_t addr;
@@ -89,6 +90,10 @@ enum virtq_used_result {
     VIRTQ_USED_OVERLONG = 2, /* a chain, *cookie, but the device claimed more bytes than it could
                               * write: *len is 0 and the buffers' contents are not to be trusted */
 };
+/* Asks the device to interrupt when it uses a chain (on), or not to (a hint it may ignore).
+ * After turning them on, look at the used ring once more: a chain used before the device saw
+ * the change raised none. */
+void virtq_set_interrupts(struct virtq *vq, int on);
 /* Takes the next used chain, skipping (and counting) elements that name no chain in flight.
  * The chain's descriptors are free again once it returns OK or OVERLONG. */
 enum virtq_used_result virtq_take_used(struct virtq *vq, uint32_t *cookie, uint32_t *len);

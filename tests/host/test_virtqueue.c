@@ -143,10 +143,25 @@ static void device_declines_notifications(void) {
     free(vq.mem);
 }
 
+/* The driver's "no interrupt" flag, in the available ring the device reads: off while fibers
+ * run (netswitch.h), on again before the hart sleeps; chains added meanwhile keep it. */
+static void driver_declines_interrupts(void) {
+    struct virtq vq;
+    CHECK("create_interrupts", virtq_create(&vq, QUEUE) == 0);
+    CHECK("interrupts_by_default", vq.avail->flags == 0);
+    virtq_set_interrupts(&vq, 0);
+    int posted = post_rx(&vq, 1) >= 0 && post_rx(&vq, 2) >= 0;
+    CHECK("no_interrupt_asked", posted && vq.avail->flags == VIRTQ_AVAIL_F_NO_INTERRUPT && vq.avail->idx == 2);
+    virtq_set_interrupts(&vq, 1);
+    CHECK("interrupts_asked_again", vq.avail->flags == 0 && vq.avail->idx == 2);
+    free(vq.mem);
+}
+
 int main(void) {
     check_suite = "virtqueue";
     device_trust();
     device_declines_notifications();
+    driver_declines_interrupts();
     device_rewrites_links();
     device_runs_index_ahead();
     struct virtq vq;
