@@ -264,6 +264,7 @@ static void sched(void) {
 }
 
 void fiber_yield(void) {
+    netswitch_giving_up_cpu(current);
     current->state = FIBER_RUNNABLE;
     sched();
 }
@@ -280,6 +281,7 @@ static int sleepers_stale = 1;
 void fiber_sleep_ticks(uint64_t ticks) {
     if (current->stop_requested)
         return;
+    netswitch_giving_up_cpu(current);
     current->wake_at = rdtime() + ticks;
     sleepers_stale = 1;
     current->state = FIBER_SLEEPING;
@@ -289,6 +291,7 @@ void fiber_sleep_ticks(uint64_t ticks) {
 long fiber_wait_any(uint64_t mask, uint64_t deadline) {
     if (current->stop_requested)
         return -EINTR;
+    netswitch_giving_up_cpu(current);
     for (int ch = 0; ch < NEXUS_CHANNELS; ch++) {
         if ((mask >> ch & 1) && channel_pending[ch]) {
             channel_pending[ch] = 0;

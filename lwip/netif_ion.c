@@ -169,6 +169,11 @@ void ion_netif_flush(void) {
     tx_frames_flushed = stats.tx_frames;
 }
 
+void ion_netif_hand_over(void) {
+    port_hand_over(&port);
+    tx_frames_flushed = stats.tx_frames;
+}
+
 unsigned ion_netif_unflushed(void) { return (unsigned)(stats.tx_frames - tx_frames_flushed); }
 int ion_netif_sleep_prepare(void) { return port_sleep_prepare(&port); }
 uint32_t ion_netif_channel(void) { return (uint32_t)port_channel(&port); }

@@ -34,6 +34,9 @@ int ion_netif_add(struct netif *netif);
 unsigned ion_netif_poll(struct netif *netif);
 /* Hands queued TX frames and returned RX buffers to the kernel (one syscall, only if needed). */
 void ion_netif_flush(void);
+/* The same without the syscall, for a loop that yields or waits next (the Membrane's, after
+ * every pass): the kernel takes them then (port_hand_over). */
+void ion_netif_hand_over(void);
 /* Frames lwIP sent since the last ion_netif_flush: the ones it will hand to the kernel. */
 unsigned ion_netif_unflushed(void);
 /* Before sleeping: 1 if nothing is waiting on the RX ring (and the kernel will signal). */

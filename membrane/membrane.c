@@ -307,7 +307,12 @@ int main(void) {
         phase_end(PHASE_TIMERS);
         link_server_flush();
         phase_end(PHASE_SOCKETS);
-        ion_netif_flush();
+        /* The kernel sends what this pass queued when the pass ends in a yield or a wait, a
+         * syscall saved; a publish round comes before that end, so then it is kicked now. */
+        if (publish_due)
+            ion_netif_flush();
+        else
+            ion_netif_hand_over();
         phase_end(PHASE_TX);
         /* After the flushes: what this pass made for the wire and the apps is not kept waiting
          * behind bookkeeping. */

@@ -30,6 +30,9 @@ void netswitch_fiber_gone(struct fiber *f);
 /* Syscall backends for the fiber bound to a port. */
 int netswitch_info(struct fiber *f, struct nexus_ion_info *out);
 long netswitch_kick(struct fiber *f);
+/* f yields, waits or sleeps: its port's returns are taken and its queued frames sent, as its
+ * ion_kick would, so a service whose loop gives up the CPU after queueing need not kick. */
+void netswitch_giving_up_cpu(struct fiber *f);
 
 /* Refreshes /Bus/net/switch/... (called when idle, and by whoever reads the counters). */
 void netswitch_publish(void);

@@ -160,12 +160,8 @@ void ns_tx_space(void) {
             drain_tx(&ns_switch.ports[port], port);
 }
 
-long netswitch_kick(struct fiber *f) {
-    int port = port_of_fiber(f);
-    if (port < 0)
-        return -ENODEV;
-    if (!(cspace_rights(&f->caps, PORT_CHANNEL_BASE + (unsigned)port) & CAP_WRITE))
-        return -EPERM;
+/* The returns taken and the queued frames sent, for f's port (`port`, WRITE checked). */
+static long kick(int port) {
     struct port *p = &ns_switch.ports[port];
     ns_rx_take_returns(p, (unsigned)port);
     virtio_net_reap_tx();
@@ -173,4 +169,24 @@ long netswitch_kick(struct fiber *f) {
     virtio_net_flush();
     ns_switch.counters_dirty = 1;
     return taken;
+}
+
+long netswitch_kick(struct fiber *f) {
+    int port = port_of_fiber(f);
+    if (port < 0)
+        return -ENODEV;
+    if (!(cspace_rights(&f->caps, PORT_CHANNEL_BASE + (unsigned)port) & CAP_WRITE))
+        return -EPERM;
+    return kick(port);
+}
+
+void netswitch_giving_up_cpu(struct fiber *f) {
+    int port = port_of_fiber(f);
+    if (port < 0)
+        return;
+    struct port *p = &ns_switch.ports[port];
+    if (!ion_ring_count(&p->ring[NEXUS_ION_RING_TX_ACTIVE]) && !ion_ring_count(&p->ring[NEXUS_ION_RING_RX_FREE]))
+        return; /* nothing to take: the common case costs these two reads */
+    if (cspace_rights(&f->caps, PORT_CHANNEL_BASE + (unsigned)port) & CAP_WRITE)
+        kick(port);
 }

@@ -107,6 +107,8 @@ void port_flush(struct port *p) {
     }
 }
 
+void port_hand_over(struct port *p) { p->kick_pending = 0; }
+
 int port_sleep_prepare(struct port *p) { return ion_ring_consumer_sleep_prepare(&p->rx_active); }
 
 int port_tx_sleep_prepare(struct port *p) { return ion_ring_consumer_sleep_prepare(&p->tx_free); }

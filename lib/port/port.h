@@ -51,6 +51,10 @@ int port_send_parts(struct port *p, uint32_t handle, uint16_t offset, uint16_t l
                     unsigned nparts);
 /* Hands everything queued to the kernel (one syscall, only if something was). */
 void port_flush(struct port *p);
+/* For a loop that yields or waits right after: what is queued goes out then, since the kernel
+ * takes a port's returns and sends its queued frames whenever its fiber gives up the CPU
+ * (docs/ion.md). Saves the kick, a syscall. */
+void port_hand_over(struct port *p);
 /* Before sleeping: 1 if nothing is waiting on the RX ring (and the kernel will signal). */
 int port_sleep_prepare(struct port *p);
 /* Before sleeping for a TX buffer: 1 if none has come back yet (and the kernel will signal when
