@@ -123,15 +123,20 @@ static void fiber_start(void) {
     user_resume(f);
 }
 
-static struct fiber *slot_alloc(const char *name) {
+/* A free slot with its kernel stack, or NULL with *err: -EAGAIN when every slot is taken (one
+ * frees when a fiber ends), -ENOMEM when the stack's pages are not there. */
+static struct fiber *slot_alloc(const char *name, int *err) {
+    *err = -EAGAIN;
     for (int i = 0; i < MAX_FIBERS; i++) {
         struct fiber *f = &fibers[i];
         if (f->state != FIBER_FREE)
             continue;
         memset(f, 0, sizeof *f);
         f->kstack = page_alloc(KSTACK_PAGES);
-        if (!f->kstack)
+        if (!f->kstack) {
+            *err = -ENOMEM;
             return NULL;
+        }
         *(uint64_t *)f->kstack = KSTACK_CANARY;
         f->id = next_id++;
         snprintf(f->name, sizeof f->name, "%s", name);
@@ -214,16 +219,17 @@ int fiber_spawn(const struct fiber_spec *spec) {
     if (pledge_parse(spec->pledge ? spec->pledge : "", &pledge))
         return -EINVAL;
     size_t free_before = mem_free_pages();
-    struct fiber *f = slot_alloc(spec->name);
+    int err;
+    struct fiber *f = slot_alloc(spec->name, &err);
     if (!f)
-        return -EAGAIN;
+        return err;
     f->pledge = pledge;
     f->pt = vm_user_create();
     if (!f->pt) {
         slot_release(f);
         return -ENOMEM;
     }
-    int err = loader_load(f->pt, img->data, img->size, &f->tf.sepc);
+    err = loader_load(f->pt, img->data, img->size, &f->tf.sepc);
     if (!err)
         err = loader_setup_stack(f->pt, spec->name, spec->args ? spec->args : "", &f->tf);
     if (!err)
@@ -243,9 +249,10 @@ int fiber_spawn(const struct fiber_spec *spec) {
 }
 
 int fiber_spawn_kernel(const char *name, void (*fn)(void *), void *arg) {
-    struct fiber *f = slot_alloc(name);
+    int err;
+    struct fiber *f = slot_alloc(name, &err);
     if (!f)
-        return -EAGAIN;
+        return err;
     f->is_kernel = 1;
     f->kernel_fn = fn;
     f->kernel_arg = arg;
