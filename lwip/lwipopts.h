@@ -48,12 +48,19 @@
 #define MEMP_NUM_ARP_QUEUE 32
 #define MEMP_NUM_ND6_QUEUE 16
 
-/* TCP: a window of 16 segments without scaling; a send buffer deep enough to keep the path
- * through QEMU's user network busy. MEMP_NUM_TCP_SEG must cover TCP_SND_QUEUELEN (PITFALLS.md). */
+/* TCP: a receive window of 16 segments without scaling. The send buffer is deeper than the
+ * 64 KiB a peer without window scaling (QEMU's user network) lets be in flight, so that lwIP
+ * holds the next segments and sends them as acknowledgements come in, without waiting for the
+ * app's next send; LWIP_WND_SCALE only widens lwIP's send counters past 16 bits (TCP_RCV_SCALE
+ * 0: our own window stays unscaled). 54 segments: no more than a send area's 55 chunks hold
+ * (nexus/link.h), or httpd's sends would spill into copies. docs/ion.md, "A send buffer past the
+ * window". MEMP_NUM_TCP_SEG must cover TCP_SND_QUEUELEN (PITFALLS.md). */
 #define LWIP_TCP 1
 #define TCP_MSS 1460
 #define TCP_WND (16 * TCP_MSS)
-#define TCP_SND_BUF (44 * TCP_MSS)
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 0
+#define TCP_SND_BUF (54 * TCP_MSS)
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
 #define MEMP_NUM_TCP_SEG 1024
 #define TCP_LISTEN_BACKLOG 1

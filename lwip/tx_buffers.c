@@ -5,9 +5,6 @@
 #include <string.h>
 
 #define TX_MAX NEXUS_ION_TX_BUFS_PER_PORT
-/* Free buffers never lent: ARP, ACKs and copied frames need some while lwIP holds the rest
- * (a bulk sender keeps up to TCP_SND_BUF / MSS = 44 segments unacknowledged). */
-#define TX_KEEP_FOR_FRAMES 16u
 
 enum tx_state { TX_AWAY, TX_FREE, TX_DEVICE, TX_LENT, TX_LENT_DEVICE };
 

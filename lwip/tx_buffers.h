@@ -23,6 +23,11 @@
  * IPv6, with room for TCP options). */
 #define TX_HEADROOM 128u
 
+/* Free buffers never lent: ARP, ACKs and copied frames need some while lwIP holds the rest. A
+ * bulk sender keeps up to TCP_SND_BUF / MSS = 54 segments unacknowledged, more than the 48 a
+ * port's 64 leave to lend: its last segments are copied into lwIP's memory. */
+#define TX_KEEP_FOR_FRAMES 16u
+
 struct tx_buffer_stats {
     /* frames sent from a lent buffer; payload bytes lwIP took in lent buffers; loans refused
      * because the free buffers were down to those kept for frames; loans lwIP took in an

@@ -489,7 +489,7 @@ long tcp_sock_readable(struct msock *s, struct nxs_msg *m, uint8_t *data) {
 }
 
 void tcp_sock_set_sndbuf(struct msock *s, uint32_t bytes) {
-    s->sndbuf = (uint16_t)bytes;
+    s->sndbuf = bytes;
     touch(s);
 }
 

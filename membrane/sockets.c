@@ -310,7 +310,7 @@ static long set_sndbuf(struct msock *s, const struct option *o, const struct opt
     if (s->type == SOCK_STREAM)
         tcp_sock_set_sndbuf(s, bounded(in->v[0], TCP_SND_BUF));
     else
-        s->sndbuf = (uint16_t)bounded(in->v[0], 65535); /* UDP sends complete at once: nothing waits */
+        s->sndbuf = bounded(in->v[0], 65535); /* UDP sends complete at once: nothing waits */
     return 0;
 }
 

@@ -66,7 +66,8 @@ struct msock {
      * TCP: at most sndbuf bytes wait unacknowledged; the receive window is cut by rcv_cut =
      * TCP_WND - rcvbuf, as credit held back (rcv_held) from what the app reads. UDP: at most
      * rcvbuf bytes wait in the queue. */
-    uint16_t sndbuf, rcv_cut, rcv_held;
+    uint32_t sndbuf; /* TCP_SND_BUF is past 16 bits (lwipopts.h) */
+    uint16_t rcv_cut, rcv_held;
     uint16_t linger_s;
 };
 

@@ -15,7 +15,9 @@ enum {
     HEAD_ROOM = 1024, /* free output space needed before starting a response */
     STEP_ROUNDS = 16, /* work per connection per wakeup, so no client starves the rest */
     STEP_SEND_BUDGET = 256 * 1024,
-    PATTERN_LEN = PATTERN_PERIOD * 128,
+    /* 64 KiB: a /bytes body goes out in sends of up to this, as much as the Membrane's send
+     * buffer takes in one trip (32 KiB sends made twice the trips; docs/ion.md). */
+    PATTERN_LEN = PATTERN_PERIOD * 256,
 };
 
 #ifdef MSG_NOSIGNAL
