@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lwip/priv/tcp_priv.h"
+#include "lwip/stats.h"
 #include "tx_buffers.h"
 
 /* The segment size tcp_write cuts at (its mss_local). */
@@ -13,6 +14,21 @@ static u16_t segment_size(const struct tcp_pcb *pcb) {
 }
 
 u16_t tcp_send_segment_size(const struct tcp_pcb *pcb) { return segment_size(pcb); }
+
+uint32_t tcp_heap_copy_room(const struct tcp_pcb *pcb) {
+    uint32_t used = lwip_stats.mem.used, limit = MEM_SIZE - TCP_HEAP_KEPT;
+    uint32_t heap = used >= limit ? 0 : limit - used;
+    /* Copying b bytes takes more than b: each segment's pbuf has room for the headers and
+     * lwIP's own (about 100 bytes to 1,460), and the last may be given a whole MSS
+     * (TCP_OVERSIZE). */
+    uint32_t overhead = TCP_MSS + heap / 12;
+    heap = heap > overhead ? heap - overhead : 0;
+    if (heap >= TCP_HEAP_PRESSURE)
+        return heap;
+    uint32_t queued = TCP_SND_BUF - pcb->snd_buf;
+    uint32_t own = queued >= TCP_COPY_QUEUE_MAX ? 0 : TCP_COPY_QUEUE_MAX - queued;
+    return heap < own ? heap : own;
+}
 
 /* The segment tcp_write appends to (lwIP keeps no pointer to it), or NULL if none is unsent. */
 static struct tcp_seg *last_unsent(const struct tcp_pcb *pcb) {
@@ -148,7 +164,9 @@ uint32_t tcp_send_pooled(struct tcp_pcb *pcb, const uint8_t *data, uint32_t n) {
         pos += k;
     }
     /* No buffer to lend (or lwIP's queue is full): lwIP copies what fits, as tcp_write does. */
-    uint32_t rest = n - pos > 0xffff ? 0xffff : n - pos;
+    uint32_t rest = n - pos > 0xffff ? 0xffff : n - pos, room = tcp_heap_copy_room(pcb);
+    if (rest > room)
+        rest = room;
     while (rest > 0 && tcp_write(pcb, data + pos, (u16_t)rest, TCP_WRITE_FLAG_COPY) != ERR_OK)
         rest /= 2;
     return pos + rest;

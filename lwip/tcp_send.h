@@ -15,8 +15,24 @@
 
 /* Queues up to n bytes of data on pcb, in lent buffers while free ones last above the reserve
  * kept for frames; the rest (none lent, or the top-up) is copied into lwIP's memory as
- * tcp_write does. Returns the bytes queued (0: lwIP's send queue is full). */
+ * tcp_write does, within tcp_heap_copy_room. Returns the bytes queued (0: lwIP's send queue
+ * is full, or no memory may be taken). */
 uint32_t tcp_send_pooled(struct tcp_pcb *pcb, const uint8_t *data, uint32_t n);
+
+/* Heap lwIP's copies of sent bytes never take: what every connection needs from it (ACKs,
+ * SYN-ACKs, ARP, datagrams) stays there while some connections' peers stop reading. */
+#define TCP_HEAP_KEPT (48 * 1024)
+/* Once less than TCP_HEAP_PRESSURE of it is left, a connection stops copying sends into lwIP's
+ * heap when it has TCP_COPY_QUEUE_MAX queued (lent buffers and chunks of a send area are not
+ * heap): a peer that stops reading keeps what its connection holds until lwIP gives up on it,
+ * and eight such (wrk stopped mid-download) took the whole heap; no frame's TCP headers could
+ * then be copied in (netif_ion.c), so no acknowledgement freed any, and no SYN got an answer
+ * for minutes (docs/sockets.md, "Memory for sends"). */
+#define TCP_HEAP_PRESSURE (128 * 1024)
+#define TCP_COPY_QUEUE_MAX (16 * 1024)
+
+/* The bytes a send on pcb may still copy into lwIP's heap (the two bounds above). */
+uint32_t tcp_heap_copy_room(const struct tcp_pcb *pcb);
 
 /* The bytes tcp_write puts in one segment of pcb now. */
 u16_t tcp_send_segment_size(const struct tcp_pcb *pcb);

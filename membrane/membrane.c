@@ -213,6 +213,7 @@ static void publish_counters(void) {
         {"/Bus/net/membrane/tx_area_no_piece", a->no_piece},
         {"/Bus/net/membrane/tx_area_lost", tcp_send_refs_lost()},
         {"/Bus/net/membrane/tx_stack_copied_bytes", k->tx_stack_copied_bytes},
+        {"/Bus/net/membrane/send_starved", k->send_starved},
         {"/Bus/net/membrane/tx_frame_copied_bytes", n->tx_frame_copied_bytes},
         {"/Bus/net/membrane/tx_header_bytes", n->tx_header_bytes},
         {"/Bus/net/membrane/tx_frames_in_place", t->frames_in_place},
@@ -291,6 +292,7 @@ int main(void) {
         phase_end(PHASE_SOCKETS);
         netif_poll_all(); /* loopback (127.0.0.1) traffic queued by the work above */
         sys_check_timeouts();
+        tcp_sock_recheck_starved();
         lease_watch(&nic);
         /* A publish round for a changed state waits for a pass with nothing to do: no frames
          * in or for the wire (answers to those come back within tens of microseconds: a

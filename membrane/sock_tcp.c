@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lwip/stats.h"
+#include "lwip/sys.h"
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "milestones.h"
@@ -18,6 +20,7 @@
 #include "tcp_send.h"
 #include "tcp_syn_guard.h"
 #include "tcp_timewait.h"
+#include "tx_buffers.h"
 
 void tcp_sock_drop_rx(struct msock *s) {
     if (s->rx)
@@ -35,15 +38,55 @@ static void give_credit(struct msock *s, uint32_t n) {
 }
 
 /* Bytes a send may add now: lwIP's free send buffer, within SO_SNDBUF's bound on the bytes
- * waiting to be acknowledged. */
+ * waiting to be acknowledged. (Its field, not tcp_sndbuf(), which stops at 16 bits: the buffer
+ * is larger, and an empty one read as 13,305 bytes queued.) */
 static uint32_t send_room(const struct msock *s) {
     const struct tcp_pcb *pcb = s->pcb.tcp;
-    uint32_t room = tcp_sndbuf(pcb), queued = TCP_SND_BUF - room;
+    uint32_t room = pcb->snd_buf, queued = TCP_SND_BUF - room;
     if (s->sndbuf && queued >= s->sndbuf)
         return 0;
     if (s->sndbuf && s->sndbuf - queued < room)
         room = s->sndbuf - queued;
     return room;
+}
+
+/* Memory as it stood at the last send that found none: any of it freed since (or a second
+ * gone by, whatever lwIP freed that these do not show) lets the starved sockets try again. */
+#define STARVED_RECHECK_MS 1000u
+static struct {
+    unsigned count; /* sockets starved since the last wake */
+    uint32_t heap_used, lent, held, at_ms;
+} starved;
+
+static void starve(struct msock *s) {
+    if (!s->send_starved) {
+        s->send_starved = 1;
+        starved.count++;
+        sockets_counters.send_starved++;
+    }
+    starved.heap_used = lwip_stats.mem.used;
+    starved.lent = tx_buffers_lent();
+    starved.held = send_area_held();
+    starved.at_ms = sys_now();
+}
+
+void tcp_sock_recheck_starved(void) {
+    if (!starved.count)
+        return;
+    if (lwip_stats.mem.used >= starved.heap_used && tx_buffers_lent() >= starved.lent &&
+        send_area_held() >= starved.held && sys_now() - starved.at_ms < STARVED_RECHECK_MS)
+        return;
+    starved.count = 0;
+    sockets_wake_starved();
+}
+
+/* A send that took nothing although the buffer had room found no memory (tcp_send.h's bounds,
+ * or lwIP's pools): -EAGAIN, and no POLLOUT until some is freed, so that its app waits instead
+ * of asking again at once (a stalled wrk made 88,000 such sends in a few seconds). */
+static long no_memory(struct msock *s, uint32_t room) {
+    if (room)
+        starve(s);
+    return -EAGAIN;
 }
 
 static void detach(struct tcp_pcb *pcb) {
@@ -110,7 +153,7 @@ uint32_t tcp_sock_status(const struct msock *s) {
     uint32_t ev = s->lingering && all_acknowledged(pcb) ? NXS_EV_DRAINED : 0;
     if (s->rx || s->eof || s->err || s->rd_shut)
         ev |= NXS_EV_IN;
-    if (!pcb || s->wr_shut || (send_room(s) > 0 && tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN - 4))
+    if (!pcb || s->wr_shut || (send_room(s) > 0 && tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN - 4 && !s->send_starved))
         ev |= NXS_EV_OUT;
     if (!pcb || (s->eof && s->wr_shut))
         ev |= NXS_EV_HUP;
@@ -394,7 +437,7 @@ long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
         touch(s);
         m->arg[1] = tcp_send_segment_size(pcb); /* what the app should put in a chunk */
         if (r <= 0)
-            return r < 0 ? r : -EAGAIN;
+            return r < 0 ? r : no_memory(s, room);
         sockets_counters.tx_stack_copied_bytes += copied;
         sockets_counters.tx_payload_bytes += (uint64_t)r;
         return sent(s, m, (uint32_t)r, named + (len - list));
@@ -402,7 +445,7 @@ long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     n = tcp_send_pooled(pcb, data, n);
     touch(s);
     if (n == 0 && len != 0)
-        return -EAGAIN;
+        return no_memory(s, room);
     sockets_counters.tx_stack_copied_bytes += n;
     sockets_counters.tx_payload_bytes += n;
     return sent(s, m, n, len);

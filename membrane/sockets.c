@@ -29,6 +29,7 @@
  * links, and a static table for 16 was 147 KB of bss on every start (36 pages of an 8 MiB
  * machine). */
 static struct msock (*socks)[NXS_SOCKETS];
+static unsigned links;
 struct sockets_stats sockets_counters;
 
 struct msock *sock_at(unsigned link, int k) { return &socks[link][k]; }
@@ -36,6 +37,15 @@ struct msock *sock_at(unsigned link, int k) { return &socks[link][k]; }
 int sock_number(const struct msock *s) { return (int)(s - socks[s->link]); }
 
 void touch(struct msock *s) { link_server_touch(s->link, sock_number(s)); }
+
+void sockets_wake_starved(void) {
+    for (unsigned l = 0; l < links; l++)
+        for (int k = 0; k < NXS_SOCKETS; k++)
+            if (socks[l][k].send_starved) {
+                socks[l][k].send_starved = 0;
+                touch(&socks[l][k]);
+            }
+}
 
 int errno_of(err_t e) {
     static const int table[] = {
@@ -592,6 +602,7 @@ unsigned sockets_attach(void) {
         printf("membrane: no memory for the sockets of %u app link(s)\n", n);
         exit(1); /* restarted per policy: a machine this small serves nothing anyway */
     }
+    links = n;
     for (unsigned i = 0; i < n; i++)
         send_area_attach(i, link_server_base(i), link_server_id(i), link_server_size(i));
     return n;

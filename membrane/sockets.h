@@ -52,6 +52,7 @@ struct msock {
     uint8_t lingering; /* a close waits for the peer's acknowledgements (NXS_CLOSE_LINGER) */
     uint8_t v6only;    /* IPV6_V6ONLY: an AF_INET6 socket bound to :: takes no IPv4 */
     uint8_t nodelay;   /* a listener's TCP_NODELAY, for its connections (its pcb has no flags) */
+    uint8_t send_starved; /* a send found room but no memory: no POLLOUT until some is freed */
     int16_t listener;  /* while embryonic: the socket number of the listener queueing it */
     uint32_t rcvbuf;   /* SO_RCVBUF as set (below) */
     int err;           /* pending error (positive errno), reported once */
@@ -86,6 +87,10 @@ struct sockets_stats {
     uint64_t tx_slot_bytes, tx_area_bytes, tx_stack_copied_bytes, tx_payload_bytes;
     /* Connections in TIME_WAIT let go by a socket its app had not closed (tcp_timewait.h). */
     uint64_t timewait_released;
+    /* TCP sends that found room in the send buffer but no memory to take the bytes in (lwIP's
+     * heap down to what it keeps, or its own pools): the socket shows no POLLOUT until memory
+     * was freed, instead of its app asking again at once (sock_tcp.c). */
+    uint64_t send_starved;
 };
 
 /* sockets.c */
@@ -99,6 +104,8 @@ struct msock *sock_alloc(unsigned link);
 int pool_take(uint8_t *used, unsigned n);
 void sock_release(struct msock *s);
 void touch(struct msock *s);
+/* Clears every socket's send_starved, touching those that had it. */
+void sockets_wake_starved(void);
 int errno_of(err_t e);
 long take_error(struct msock *s);
 int decode_addr(const struct msock *s, const struct nxs_msg *m, ip_addr_t *ip, u16_t *port);
@@ -108,6 +115,9 @@ void reply_addr(struct nxs_msg *m, const ip_addr_t *ip, u16_t port, int family);
 /* sock_tcp.c: what TCP sockets do (status: NXS_EV_* of a TCP socket) */
 /* Once, before any socket: lets the SYN guard ask a listener's accept queue (tcp_syn_guard.h). */
 void tcp_sock_start(void);
+/* Once a pass: if memory was freed since a send found none (or a while passed), the starved
+ * sockets may show POLLOUT again. */
+void tcp_sock_recheck_starved(void);
 int tcp_sock_open(struct msock *s, u8_t iptype);
 void tcp_sock_close(struct msock *s);
 uint32_t tcp_sock_status(const struct msock *s);

@@ -4,7 +4,8 @@
 
 Boots the normal manifest (Membrane, httpd, uptime) plus the plain-POSIX `posixcheck` app, with
 the guest's port 80 forwarded to a free loopback port. Then:
-  - tests.e2e.http_checks runs its HTTP checks against httpd (curl-like clients, Python);
+  - tests.e2e.http_checks runs its HTTP checks against httpd (curl-like clients, Python), then
+    slowloris and wrk's abandoned downloads (tests/e2e/abandoned_downloads.py);
   - posixcheck's own checks (UDP exchange with an echo server on the host's loopback, one of
     them large enough to arrive in IPv4 fragments the Membrane counts as copied, a DNS
     lookup through QEMU's resolver, TCP over lwIP's loopback, errno semantics) are read from the
@@ -27,6 +28,7 @@ from tests.harness.console import kernel_line, said_by
 from tests.harness.guest import Guest
 from tests.harness.net import UdpEcho, UserNet
 from tests.harness.report import Report
+from tests.e2e.abandoned_downloads import check_abandoned_downloads
 from tests.e2e.slowloris import check_slowloris
 
 DNS_NAME, DNS_ADDR = "nexus-test.example", "10.0.2.99"
@@ -162,6 +164,7 @@ def main():
             run_http_checks(guest.http_port)
             check_bus(guest)
             check_slowloris(report, guest.http_port)
+            check_abandoned_downloads(report, lambda: guest.bus_json(timeout=60), guest.http_port)
         done = console.wait_for(said_by("posixcheck", "posixcheck: done"), BOOT_TIMEOUT)
         report("posixcheck_finished", done is not None, "posixcheck never reported")
         if done is not None:

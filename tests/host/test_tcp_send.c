@@ -22,6 +22,8 @@
 #include "fake_port.h"
 #include "frame_repair.h"
 #include "lwip/init.h"
+#include "lwip/mem.h"
+#include "lwip/stats.h"
 #include "lwip/netif.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
@@ -239,17 +241,19 @@ static void retransmission_while_on_device_is_copied(void) {
 }
 
 /* Loans are shared: while one connection holds every buffer there is to lend (its send buffer
- * holds more segments than that: the rest are copied), a second connection's sends find the
- * free buffers down to those kept for frames and are copied into lwIP's memory instead; its
- * stream is still whole, and its sends are lent again once the first connection's data is
- * acknowledged. */
+ * holds more segments than that, but it has more queued than a connection may copy into lwIP's
+ * heap, tcp_send.h: the rest is refused), a second connection's sends find the free buffers down
+ * to those kept for frames and are copied into lwIP's memory instead; its stream is still
+ * whole, and its sends are lent again once the first connection's data is acknowledged. */
 static void loans_refused_at_the_reserve_fall_back_to_copies(void) {
     struct stream *first = cur, *second = &streams[1];
     uint32_t base = first->highest, full = TCP_SND_BUF / 1460 * 1460;
     uint32_t lendable = NEXUS_ION_TX_BUFS_PER_PORT - TX_KEEP_FOR_FRAMES;
-    uint32_t loans = full / 1460 < lendable ? full / 1460 : lendable;
+    uint32_t loans = full / 1460 < lendable ? full / 1460 : lendable, taken = full;
     uint64_t refused = tx_buffer_stats()->lend_refused;
-    CHECK("send_buffer_filled_with_loans", queue(base, full) == full && tx_buffers_lent() == loans);
+    _Static_assert(NEXUS_ION_TX_BUFS_PER_PORT - TX_KEEP_FOR_FRAMES >= TCP_COPY_QUEUE_MAX / 1460,
+                   "the loans alone take a connection past what it may copy");
+    CHECK("send_buffer_filled_with_loans", queue(base, full) == taken && tx_buffers_lent() == loans);
     cur = second;
     connect_client();
     CHECK("second_connection_accepted", second->pcb != NULL);
@@ -264,8 +268,8 @@ static void loans_refused_at_the_reserve_fall_back_to_copies(void) {
     cur = first;
     tcp_output(first->pcb);
     step();
-    client_acks_up_to(base + full);
-    CHECK("full_send_buffer_byte_for_byte", first->highest == base + full && !first->mismatch &&
+    client_acks_up_to(base + taken);
+    CHECK("full_send_buffer_byte_for_byte", first->highest == base + taken && !first->mismatch &&
                                                 tx_buffers_lent() == 0);
     cur = second;
     CHECK("second_connection_lent_again", queue(8 * 1460, 3 * 1460) == 3 * 1460 && tx_buffers_lent() == 3);
@@ -274,6 +278,50 @@ static void loans_refused_at_the_reserve_fall_back_to_copies(void) {
     client_acks_up_to(11 * 1460);
     CHECK("second_stream_whole", second->highest == 11 * 1460 && !second->mismatch && tx_buffers_lent() == 0);
     cur = first;
+}
+
+/* lwIP's heap under sends that copy (no loan left: the first connection holds them all again):
+ * they never take the part kept for every connection's frames, and once it runs short a
+ * connection with TCP_COPY_QUEUE_MAX queued copies no more, so connections whose peers stopped
+ * reading cannot take it all (tcp_send.h). The heap is filled to each level with mem_malloc. */
+static void heap_kept_from_copies(void) {
+    struct stream *first = cur, *second = &streams[1];
+    uint32_t full = TCP_SND_BUF / 1460 * 1460, limit = MEM_SIZE - TCP_HEAP_KEPT;
+    CHECK("loans_taken_again", queue(first->highest, full) > 0 && tx_buffers_lent() ==
+                                   NEXUS_ION_TX_BUFS_PER_PORT - TX_KEEP_FOR_FRAMES);
+    cur = second;
+    uint32_t base = second->highest;
+    void *filler[64];
+    unsigned n = 0;
+    /* Plenty left: the copy room is the heap's, whatever the connection holds. */
+    CHECK("copies_bounded_by_the_heap_only", tcp_heap_copy_room(second->pcb) >= TCP_HEAP_PRESSURE);
+    /* 3,000 bytes left above what is kept: a send copies no more than that, and a frame's
+     * headers still find memory. */
+    while (n < 64 && lwip_stats.mem.used + 3000 + 8192 < limit)
+        filler[n++] = mem_malloc(8192);
+    while (n < 64 && lwip_stats.mem.used + 3000 < limit)
+        filler[n++] = mem_malloc(limit - 3000 - lwip_stats.mem.used < 256 ? 16 : 256);
+    uint32_t room = tcp_heap_copy_room(second->pcb), took = queue(base, 8 * 1460);
+    CHECK("copies_stop_at_the_kept_heap", room <= 3000 && took <= room && lwip_stats.mem.used <= limit);
+    struct pbuf *headers = pbuf_alloc(PBUF_RAW, 128, PBUF_RAM);
+    CHECK("frame_headers_still_find_memory", headers != NULL);
+    if (headers)
+        pbuf_free(headers);
+    /* Short of memory, a connection with TCP_COPY_QUEUE_MAX queued copies nothing more. */
+    while (n > 0 && lwip_stats.mem.used + 3000 < limit - TCP_HEAP_PRESSURE + 16384)
+        mem_free(filler[--n]);
+    CHECK("under_pressure_a_full_queue_copies_nothing", TCP_SND_BUF - first->pcb->snd_buf >= TCP_COPY_QUEUE_MAX &&
+                                                             tcp_heap_copy_room(first->pcb) == 0);
+    while (n > 0)
+        mem_free(filler[--n]);
+    tcp_output(second->pcb);
+    step();
+    client_acks_up_to(base + took);
+    CHECK("copied_bytes_arrive", second->highest == base + took && !second->mismatch);
+    cur = first;
+    tcp_output(first->pcb);
+    step();
+    client_acks_up_to(first->highest + full);
 }
 
 static void abort_returns_every_loan(void) {
@@ -445,6 +493,7 @@ int main(void) {
     retransmission_resends_the_same_bytes();
     retransmission_while_on_device_is_copied();
     loans_refused_at_the_reserve_fall_back_to_copies();
+    heap_kept_from_copies();
     abort_returns_every_loan();
     cur = &streams[1]; /* the first connection was aborted */
     area_segments_leave_in_two_parts();
