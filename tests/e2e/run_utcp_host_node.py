@@ -162,7 +162,8 @@ class Run:
             code = int(ended.group(2)) if ended and ended.group(2) else None
             report(f"guests_at_once.guest{i}_verdict_intact", all_intact(code, verdicts, 1), " | ".join(lines[-3:]))
             sent += [(guest_ids[i], int(v.group(1)), v.group(2)) for v in verdicts]
-        host = sorted((m.group(1), int(m.group(3)), m.group(4)) for m in sink_ends(sink, 2) if m.group(7) == "complete")
+        host = sorted((m.group(1), int(m.group(3)), m.group(4)) for m in sink_ends(sink, len(guest_ids))
+                      if m.group(7) == "complete")
         report("guests_at_once.host_sink_agrees", len(host) == len(guest_ids) and host == sorted(sent),
                f"guests sent {sorted(sent)}, host sink received {host}")
         self.check_drops("guests_at_once", sink.lines)
