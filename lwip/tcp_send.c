@@ -25,7 +25,7 @@ uint32_t tcp_heap_copy_room(const struct tcp_pcb *pcb) {
     heap = heap > overhead ? heap - overhead : 0;
     if (heap >= TCP_HEAP_PRESSURE)
         return heap;
-    uint32_t queued = TCP_SND_BUF - pcb->snd_buf;
+    uint32_t queued = tcp_send_queued(pcb);
     uint32_t own = queued >= TCP_COPY_QUEUE_MAX ? 0 : TCP_COPY_QUEUE_MAX - queued;
     return heap < own ? heap : own;
 }

@@ -31,6 +31,10 @@ uint32_t tcp_send_pooled(struct tcp_pcb *pcb, const uint8_t *data, uint32_t n);
 #define TCP_HEAP_PRESSURE (128 * 1024)
 #define TCP_COPY_QUEUE_MAX (16 * 1024)
 
+/* The bytes queued on pcb, not yet acknowledged. From the field: tcp_sndbuf() stops at 16 bits
+ * and the buffer is larger (an empty one read as 13,305 bytes queued). */
+static inline uint32_t tcp_send_queued(const struct tcp_pcb *pcb) { return TCP_SND_BUF - pcb->snd_buf; }
+
 /* The bytes a send on pcb may still copy into lwIP's heap (the two bounds above). */
 uint32_t tcp_heap_copy_room(const struct tcp_pcb *pcb);
 

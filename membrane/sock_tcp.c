@@ -38,11 +38,10 @@ static void give_credit(struct msock *s, uint32_t n) {
 }
 
 /* Bytes a send may add now: lwIP's free send buffer, within SO_SNDBUF's bound on the bytes
- * waiting to be acknowledged. (Its field, not tcp_sndbuf(), which stops at 16 bits: the buffer
- * is larger, and an empty one read as 13,305 bytes queued.) */
+ * waiting to be acknowledged. */
 static uint32_t send_room(const struct msock *s) {
     const struct tcp_pcb *pcb = s->pcb.tcp;
-    uint32_t room = pcb->snd_buf, queued = TCP_SND_BUF - room;
+    uint32_t room = pcb->snd_buf, queued = tcp_send_queued(pcb);
     if (s->sndbuf && queued >= s->sndbuf)
         return 0;
     if (s->sndbuf && s->sndbuf - queued < room)

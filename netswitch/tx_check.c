@@ -171,22 +171,26 @@ static long kick(int port) {
     return taken;
 }
 
-long netswitch_kick(struct fiber *f) {
+/* f's port if f may kick it (bound, and WRITE on its channel), else -ENODEV or -EPERM. */
+static int kickable_port(struct fiber *f) {
     int port = port_of_fiber(f);
     if (port < 0)
         return -ENODEV;
     if (!(cspace_rights(&f->caps, PORT_CHANNEL_BASE + (unsigned)port) & CAP_WRITE))
         return -EPERM;
-    return kick(port);
+    return port;
+}
+
+long netswitch_kick(struct fiber *f) {
+    int port = kickable_port(f);
+    return port < 0 ? port : kick(port);
 }
 
 void netswitch_giving_up_cpu(struct fiber *f) {
-    int port = port_of_fiber(f);
+    int port = kickable_port(f);
     if (port < 0)
         return;
     struct port *p = &ns_switch.ports[port];
-    if (!ion_ring_count(&p->ring[NEXUS_ION_RING_TX_ACTIVE]) && !ion_ring_count(&p->ring[NEXUS_ION_RING_RX_FREE]))
-        return; /* nothing to take: the common case costs these two reads */
-    if (cspace_rights(&f->caps, PORT_CHANNEL_BASE + (unsigned)port) & CAP_WRITE)
-        kick(port);
+    if (ion_ring_count(&p->ring[NEXUS_ION_RING_TX_ACTIVE]) || ion_ring_count(&p->ring[NEXUS_ION_RING_RX_FREE]))
+        kick(port); /* nothing to take, the common case, costs the two reads */
 }
