@@ -12,7 +12,27 @@ static bool printable(const char *s, size_t n) {
     return true;
 }
 
-/* Tags nest and close in order; <!DOCTYPE> and <meta> have no end tag. */
+/* Tags nest and close in order; <!DOCTYPE> and <meta> have no end tag, and a table's cells and
+ * rows may leave theirs out (close_implied). */
+static bool top_is(char stack[][16], int depth, const char *name) {
+    return depth > 0 && !strcmp(stack[depth - 1], name);
+}
+
+/* HTML's optional end tags, the ones the status page leaves out (the HTML standard's table
+ * insertion modes): a <td> or <tr> ends the open cell, a <tr> then the open row, and </table>
+ * both. */
+static int close_implied(char stack[][16], int depth, const char *name, size_t n, bool closing) {
+    bool opens_cell_or_row = !closing && ((n == 2 && !memcmp(name, "td", 2)) || (n == 2 && !memcmp(name, "tr", 2)));
+    bool ends_table = closing && n == 5 && !memcmp(name, "table", 5);
+    if (!opens_cell_or_row && !ends_table)
+        return depth;
+    if (top_is(stack, depth, "td"))
+        depth--;
+    if ((ends_table || !memcmp(name, "tr", 2)) && top_is(stack, depth, "tr"))
+        depth--;
+    return depth;
+}
+
 static bool html_balanced(const char *s) {
     char stack[16][16];
     int depth = 0;
@@ -24,6 +44,7 @@ static bool html_balanced(const char *s) {
             return false;
         if ((n == 8 && !memcmp(name, "!DOCTYPE", 8)) || (n == 4 && !memcmp(name, "meta", 4)))
             continue;
+        depth = close_implied(stack, depth, name, n, closing);
         if (closing) {
             if (depth == 0 || strlen(stack[depth - 1]) != n || memcmp(stack[depth - 1], name, n))
                 return false;
