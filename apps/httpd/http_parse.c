@@ -1,6 +1,7 @@
 /* HTTP/1.1 request-head parser; the contract and the RFC 9112 choices are in http_parse.h. */
 #include "http_parse.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* What the parse needs to remember across header lines but the caller does not. */
@@ -253,7 +254,10 @@ static int finish_head(const struct head_state *st, struct http_request *req) {
 }
 
 enum http_parse_status http_parse_request(const char *buf, size_t len, struct http_request *req) {
-    memset(req, 0, sizeof *req);
+    /* All but the header array (2 KiB of stores per request when cleared): only its first
+     * header_count entries are ever read. */
+    memset(req, 0, offsetof(struct http_request, headers));
+    memset(&req->content_length, 0, sizeof *req - offsetof(struct http_request, content_length));
     req->content_length = HTTP_NO_CONTENT_LENGTH;
     struct head_state st = {.buf = (const unsigned char *)buf};
     size_t lim = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
