@@ -75,12 +75,19 @@ void arp_pins_keep(struct netif *netif) {
         keep(netif, role);
 }
 
+static int pinned_before(int role) {
+    for (int i = 0; i < role; i++)
+        if (pins[i].held && ip4_addr_eq(&pins[i].ip, &pins[role].ip))
+            return 1;
+    return 0;
+}
+
 void arp_pins_describe(char *out, size_t size) {
     size_t used = 0;
     out[0] = '\0';
     for (int i = 0; i < PINS && used < size; i++) {
-        if (!pins[i].held)
-            continue;
+        if (!pins[i].held || pinned_before(i))
+            continue; /* one pin per address: the gateway is often the DHCP server too */
         char ip[IP4ADDR_STRLEN_MAX];
         const u8_t *m = pins[i].mac.addr;
         int n = snprintf(out + used, size - used, "%s%s=%02x:%02x:%02x:%02x:%02x:%02x", used ? " " : "",

@@ -93,6 +93,10 @@ def check_bus(guest):
            bus.get("/Bus/net/ipv4/gateway") == GUEST_HOST_ALIAS and bus.get("/Bus/net/ipv4/dns") == "10.0.2.3"
            and bus.get("/Bus/net/ipv4/netmask") == "255.255.255.0",
            {k: v for k, v in bus.items() if k.startswith("/Bus/net/ipv4/")})
+    # The user network's gateway is its DHCP server too: one address, pinned (and listed) once.
+    pins = bus.get("/Bus/net/ipv4/arp_pinned", "").split()
+    report("arp_pinned_each_address_once", [p.split("=")[0] for p in pins] == [GUEST_HOST_ALIAS],
+           f"/Bus/net/ipv4/arp_pinned={bus.get('/Bus/net/ipv4/arp_pinned')!r}")
     report("mac_on_bus", bus.get("/Bus/net/mac") == bus.get("/Bus/net/nic/mac") != None, bus.get("/Bus/net/mac"))
     ll = bus.get("/Bus/net/ipv6/linklocal", "")
     report("ipv6_linklocal_on_bus", ll.lower().startswith("fe80::"), ll)
