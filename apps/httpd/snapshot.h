@@ -46,7 +46,8 @@ struct snapshot {
     char text[SNAPSHOT_CAP]; /* lines "path=value\n", sorted by path */
     /* Where each line starts and where its '=' is, found once per listing: a document walks
      * every line once per section, and finding them again each time cost more than all the
-     * rendering (make bench's profile). A line ends where the next starts (or at len). */
+     * rendering (make bench's profile). In directory order (a directory's keys together, by
+     * name; snapshot.c), which documents render in; a line ends at its '\n' (or at len). */
     size_t lines;
     struct line_ref {
         uint16_t start, path_len; /* text is at most 64 KiB; path_len is the line's length without '=' */

@@ -26,6 +26,7 @@ static const char usual_tree[] =
     "/Bus/fibers/httpd/state=running\n"
     "/Bus/fibers/membrane/restarts=1\n"
     "/Bus/fibers/membrane/state=waiting\n"
+    "/Bus/lwf/announces=4\n"
     "/Bus/lwf/identity=ephemeral: no key file given at boot\n"
     "/Bus/lwf/peers/00112233445566778899aabbccddeeff/drops=2\n"
     "/Bus/lwf/peers/00112233445566778899aabbccddeeff/frames_in=7\n"
@@ -134,8 +135,8 @@ static bool has_after(const struct rendered *r, const char *after, const char *n
 static void usual_tree_documents(void) {
     check_tree("usual", usual_tree, strlen(usual_tree));
     CHECK("usual.uptime", has(&html, "<p>Uptime: 1d 02:03:04 (93784005 ms)</p>"));
-    CHECK("usual.lease_row", has(&html, "<h2>Network</h2>\n<table>\n<tr><td>/Bus/net/ipv4/addr<td>10.0.2.15\n"
-                                        "<tr><td>/Bus/net/mac<td>52:54:00:12:34:56\n</table>"));
+    CHECK("usual.lease_row", has(&html, "<h2>Network</h2>\n<table>\n<tr><td>/Bus/net/mac<td>52:54:00:12:34:56\n"
+                                        "<tr><td>/Bus/net/ipv4/addr<td>10.0.2.15\n</table>"));
     CHECK("usual.fiber_rows", has(&html, "<tr><td>httpd<td>restarts=0 state=running\n"
                                          "<tr><td>membrane<td>restarts=1 state=waiting\n</table>"));
     CHECK("usual.counters_without_rings", has(&html, "<h2>NetSwitch counters</h2>\n<table>\n"
@@ -153,7 +154,7 @@ static void usual_tree_documents(void) {
     CHECK("usual.html_escaped", has(&html, "<tr><td>/Bus/test<td>escape=say &quot;hi&quot; \\ &lt;b&gt;&amp;amp;&lt;/b&gt;\n"));
     CHECK("usual.rest_by_directory", has(&html, "<h2>The rest of /Bus</h2>\n<p>Every key, as JSON: <a href=\"/bus.json\">/bus.json</a></p>\n<table>\n"
                                                 "<tr><td>/Bus/boot<td>cmdline=console=ttyS0 net=on\n"
-                                                "<tr><td>/Bus/lwf<td>rx_frames=12\n"
+                                                "<tr><td>/Bus/lwf<td>announces=4 rx_frames=12\n"
                                                 "<tr><td>/Bus/test<td>escape="));
     CHECK("usual.each_key_once", occurrences(&html, "10.0.2.15") == 1 && occurrences(&html, "rx_ring_fill") == 1 &&
                                      occurrences(&html, "restarts=") == 2 && occurrences(&html, "52:54:00:12:34:57") == 1 &&
@@ -260,7 +261,7 @@ static void long_and_hostile_fields(void) {
     cut.len = 0;
     text_add(&cut, ": \"", 3);
     repeat(&cut, 'x', FIELD_SHOWN_MAX);
-    text_add(&cut, "\"\n}}", 4);
+    text_add(&cut, "\",\n", 3); /* /Bus/long's directory comes before the fiber's */
     CHECK("hostile.json_cut", has(&json, cut.buf));
     free(t.buf);
     free(cut.buf);
@@ -270,7 +271,7 @@ static void long_and_hostile_fields(void) {
     CHECK("odd_lines.path_only_row", has(&html, "<tr><td>no-equals-sign<td>\n"));
     CHECK("odd_lines.controls_shown", has(&html, "<td>ctl=???? ") && has(&json, "\"\\u0001\\u001f\\u007f\\u00ff\""));
     CHECK("odd_lines.nul_in_value", has(&json, "\"a\\u0000b\""));
-    CHECK("odd_lines.last_without_newline", has(&json, "\"/Bus/last\": \"no newline\"\n}}\n"));
+    CHECK("odd_lines.last_without_newline", has(&json, "\"/Bus/last\": \"no newline\",\n"));
 }
 
 /* Two copies: a pinned copy is never refreshed, a free one always is. */
