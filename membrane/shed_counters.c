@@ -34,7 +34,9 @@ size_t shed_counters_read(struct shed_counter *out, size_t max) {
         {"/Bus/net/membrane/drop/tcp", lwip_stats.tcp.drop},
         {"/Bus/net/membrane/drop/tcp_checksum", lwip_stats.tcp.chkerr},
         {"/Bus/net/membrane/drop/tcp_no_connection", lwip_stats.tcp.proterr},
-        {"/Bus/net/membrane/drop/tcp_no_memory", lwip_stats.tcp.memerr},
+        /* Not a drop: lwIP counts a send it refused for memory here (the app is told EAGAIN and
+         * sends again), besides a SYN it had no connection for (that one is in no_memory too). */
+        {"/Bus/net/membrane/tcp_memory_refusals", lwip_stats.tcp.memerr},
         {"/Bus/net/membrane/drop/ip6", (uint64_t)lwip_stats.ip6.drop + lwip_stats.ip6_frag.drop},
         {"/Bus/net/membrane/drop/nd6_icmp6", (uint64_t)lwip_stats.nd6.drop + lwip_stats.icmp6.drop},
         {"/Bus/net/membrane/drop/no_memory", memory_exhausted()},

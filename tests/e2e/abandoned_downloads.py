@@ -38,4 +38,5 @@ def check_abandoned_downloads(report, bus_json, port, host="127.0.0.1"):
         report("abandoned_downloads_rx_had_memory", bus.get("/Bus/net/membrane/rx_no_memory") == "0",
                f"{bus.get('/Bus/net/membrane/rx_no_memory')} frames found no memory for their headers")
         report.info(f"heap high-water mark {bus.get('/Bus/net/membrane/high/heap_bytes')} bytes, "
-                    f"{bus.get('/Bus/net/membrane/send_starved')} sends starved")
+                    f"{bus.get('/Bus/net/membrane/send_starved')} sends starved, "
+                    f"{bus.get('/Bus/net/membrane/tcp_memory_refusals')} refused by lwIP for memory")
