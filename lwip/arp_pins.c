@@ -38,8 +38,9 @@ static int on_link(const struct netif *netif, const ip4_addr_t *ip) {
            ip4_addr_net_eq(ip, netif_ip4_addr(netif), netif_ip4_netmask(netif));
 }
 
-static int pinned_elsewhere(const ip4_addr_t *ip, int except) {
-    for (int i = 0; i < PINS; i++)
+/* Whether a pin among the first `below`, other than `except`, holds ip. */
+static int pinned_among(const ip4_addr_t *ip, int below, int except) {
+    for (int i = 0; i < below; i++)
         if (i != except && pins[i].held && ip4_addr_eq(&pins[i].ip, ip))
             return 1;
     return 0;
@@ -51,7 +52,7 @@ static void keep(struct netif *netif, int role) {
     int usable = on_link(netif, &ip);
     if (pin->held && (!usable || !ip4_addr_eq(&pin->ip, &ip))) {
         pin->held = 0;
-        if (!pinned_elsewhere(&pin->ip, role)) /* the gateway is often the DHCP server too */
+        if (!pinned_among(&pin->ip, PINS, role)) /* the gateway is often the DHCP server too */
             etharp_remove_static_entry(&pin->ip);
     }
     if (!usable || pin->held)
@@ -75,18 +76,11 @@ void arp_pins_keep(struct netif *netif) {
         keep(netif, role);
 }
 
-static int pinned_before(int role) {
-    for (int i = 0; i < role; i++)
-        if (pins[i].held && ip4_addr_eq(&pins[i].ip, &pins[role].ip))
-            return 1;
-    return 0;
-}
-
 void arp_pins_describe(char *out, size_t size) {
     size_t used = 0;
     out[0] = '\0';
     for (int i = 0; i < PINS && used < size; i++) {
-        if (!pins[i].held || pinned_before(i))
+        if (!pins[i].held || pinned_among(&pins[i].ip, i, -1))
             continue; /* one pin per address: the gateway is often the DHCP server too */
         char ip[IP4ADDR_STRLEN_MAX];
         const u8_t *m = pins[i].mac.addr;

@@ -30,24 +30,24 @@ static void index_lines(struct snapshot *s) {
     }
 }
 
-/* The length of a path's directory: up to its last '/', 0 when it has none. */
-static size_t dir_len(const char *path, size_t len) {
+size_t path_dir_end(const char *path, size_t len) {
     while (len > 0 && path[len - 1] != '/')
         len--;
     return len;
 }
 
-/* Orders lines by directory, then by name within it (a line's path: its directory up to the last
- * '/', then its name). */
+/* memcmp's order over two spans of different lengths: a prefix first. */
+static int span_order(const char *a, size_t na, const char *b, size_t nb) {
+    int c = memcmp(a, b, na < nb ? na : nb);
+    return c ? c : (na > nb) - (na < nb);
+}
+
+/* Orders lines by directory, then by name within it. */
 static int directory_order(const char *text, struct line_ref a, struct line_ref b) {
     const char *pa = text + a.start, *pb = text + b.start;
-    size_t da = dir_len(pa, a.path_len), db = dir_len(pb, b.path_len);
-    int c = memcmp(pa, pb, da < db ? da : db);
-    if (c || da != db)
-        return c ? c : (da < db ? -1 : 1);
-    size_t na = a.path_len - da, nb = b.path_len - db;
-    c = memcmp(pa + da, pb + db, na < nb ? na : nb);
-    return c ? c : (na < nb ? -1 : na > nb);
+    size_t da = path_dir_end(pa, a.path_len), db = path_dir_end(pb, b.path_len);
+    int c = span_order(pa, da, pb, db);
+    return c ? c : span_order(pa + da, a.path_len - da, pb + db, b.path_len - db);
 }
 
 /* The kernel lists by full path, so a directory's keys come split around its subdirectories

@@ -71,6 +71,10 @@ struct bus_line {
     size_t path_len, value_len;
 };
 
+/* The length of a path's directory with its '/': up to and through the last '/', 0 when it has
+ * none. The order of a snapshot's lines and the status page's rows by directory both use it. */
+size_t path_dir_end(const char *path, size_t len);
+
 /* Line number i (from 0); false past the end. */
 bool line_at(const struct snapshot *s, size_t i, struct bus_line *l);
 

@@ -136,9 +136,7 @@ static bool is_other_key(const struct bus_line *l) {
 /* The length of the path's directory: up to its last '/', or the whole path when it has none
  * (a line that is not a /Bus path is its own group, its value shown without a key). */
 static size_t directory_len(const struct bus_line *l) {
-    size_t n = l->path_len;
-    while (n > 0 && l->path[n - 1] != '/')
-        n--;
+    size_t n = path_dir_end(l->path, l->path_len);
     return n > 1 ? n - 1 : l->path_len;
 }
 

@@ -22,13 +22,12 @@ static bool top_is(char stack[][16], int depth, const char *name) {
  * insertion modes): a <td> or <tr> ends the open cell, a <tr> then the open row, and </table>
  * both. */
 static int close_implied(char stack[][16], int depth, const char *name, size_t n, bool closing) {
-    bool opens_cell_or_row = !closing && ((n == 2 && !memcmp(name, "td", 2)) || (n == 2 && !memcmp(name, "tr", 2)));
+    bool opens_cell = !closing && n == 2 && !memcmp(name, "td", 2);
+    bool opens_row = !closing && n == 2 && !memcmp(name, "tr", 2);
     bool ends_table = closing && n == 5 && !memcmp(name, "table", 5);
-    if (!opens_cell_or_row && !ends_table)
-        return depth;
-    if (top_is(stack, depth, "td"))
+    if ((opens_cell || opens_row || ends_table) && top_is(stack, depth, "td"))
         depth--;
-    if ((ends_table || !memcmp(name, "tr", 2)) && top_is(stack, depth, "tr"))
+    if ((opens_row || ends_table) && top_is(stack, depth, "tr"))
         depth--;
     return depth;
 }
