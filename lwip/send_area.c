@@ -109,27 +109,64 @@ static struct pbuf *make_piece(const uint8_t *at, u16_t len, void *ctx) {
     return pbuf_alloced_custom(PBUF_RAW, len, PBUF_REF, &pc->custom, (void *)at, len);
 }
 
+static struct area *area_of(unsigned link) { return link < LINKS && areas[link].base ? &areas[link] : NULL; }
+
+/* A piece within the area's chunks. */
+static int piece_ok(const struct nxs_chunk *c) {
+    return c->index < NXS_SEND_CHUNKS && c->len != 0 && c->offset + c->len <= NXS_SEND_CHUNK;
+}
+
+uint32_t send_area_write_piece(struct tcp_pcb *pcb, unsigned link, unsigned chunk, uint32_t offset, uint32_t len,
+                               uint32_t most, uint64_t *copied) {
+    struct area *a = area_of(link);
+    if (!a || chunk >= NXS_SEND_CHUNKS || len == 0 || offset + len > NXS_SEND_CHUNK)
+        return 0;
+    uint32_t want = len < most ? len : most;
+    struct target t = {link, chunk};
+    return tcp_send_referenced(pcb, a->base + NXS_OFF_SEND + chunk * NXS_SEND_CHUNK + offset, want, make_piece, &t,
+                               copied);
+}
+
 long send_area_write(struct tcp_pcb *pcb, unsigned link, const struct nxs_chunk *list, uint32_t n, uint32_t most,
                      uint64_t *copied) {
-    struct area *a = link < LINKS ? &areas[link] : NULL;
+    struct area *a = area_of(link);
     uint32_t taken = 0;
     for (uint32_t i = 0; i < n && taken < most; i++) {
         struct nxs_chunk c;
         memcpy(&c, &list[i], sizeof c); /* the app can still write the list */
-        if (!a || !a->base || c.index >= NXS_SEND_CHUNKS || c.len == 0 || c.offset + c.len > NXS_SEND_CHUNK ||
-            a->refs[c.index]) {
+        if (!a || !piece_ok(&c) || a->refs[c.index]) {
             stats.refused++;
             return taken ? (long)taken : -EINVAL;
         }
-        uint32_t want = c.len < most - taken ? c.len : most - taken;
-        struct target t = {link, c.index};
-        uint32_t got = tcp_send_referenced(pcb, a->base + NXS_OFF_SEND + c.index * NXS_SEND_CHUNK + c.offset, want, make_piece,
-                                           &t, copied);
+        uint32_t got = send_area_write_piece(pcb, link, c.index, c.offset, c.len, most - taken, copied);
         taken += got;
         if (got < c.len)
             break;
     }
     return (long)taken;
+}
+
+int send_area_check(unsigned link, const struct nxs_chunk *list, uint32_t n) {
+    struct area *a = area_of(link);
+    uint64_t named = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!a || !piece_ok(&list[i]) || a->refs[list[i].index] || (named >> list[i].index & 1)) {
+            stats.refused++;
+            return -EINVAL;
+        }
+        named |= 1ull << list[i].index;
+    }
+    return 0;
+}
+
+void send_area_hold(unsigned link, unsigned chunk) {
+    if (area_of(link) && chunk < NXS_SEND_CHUNKS)
+        hold(link, chunk);
+}
+
+void send_area_unhold(unsigned link, unsigned chunk) {
+    if (area_of(link) && chunk < NXS_SEND_CHUNKS)
+        release(link, chunk);
 }
 
 /* The piece q is, or NULL. */

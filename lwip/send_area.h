@@ -36,6 +36,17 @@ void send_area_attach(unsigned link, uint8_t *base, uint32_t id, uint32_t size);
  * ends the send there). Bytes lwIP copied instead (top-ups, no piece free) go to *copied. */
 long send_area_write(struct tcp_pcb *pcb, unsigned link, const struct nxs_chunk *list, uint32_t n, uint32_t most,
                      uint64_t *copied);
+/* Queues on pcb up to `most` of the `len` bytes at `offset` in chunk `chunk`, which may be one
+ * we hold (a posted send's rest, membrane/sock_posted.c): the bytes lwIP took, 0 for a piece
+ * outside the area. */
+uint32_t send_area_write_piece(struct tcp_pcb *pcb, unsigned link, unsigned chunk, uint32_t offset, uint32_t len,
+                               uint32_t most, uint64_t *copied);
+/* A posted send's list, copied out of the app's reach: 0 if every piece lies within a chunk of
+ * the area that we do not hold and that the list does not name twice, else -EINVAL. */
+int send_area_check(unsigned link, const struct nxs_chunk *list, uint32_t n);
+/* A posted send's rest keeps its chunk ours (one reference each) until it went to lwIP. */
+void send_area_hold(unsigned link, unsigned chunk);
+void send_area_unhold(unsigned link, unsigned chunk);
 /* Sends p in two parts if it is headers + one piece of a chunk: 1 (header bytes added to
  * *copied), else 0 and nothing done. */
 int send_area_output(struct pbuf *p, uint64_t *copied);

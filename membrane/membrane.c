@@ -214,6 +214,9 @@ static void publish_counters(void) {
         {"/Bus/net/membrane/tx_area_lost", tcp_send_refs_lost()},
         {"/Bus/net/membrane/tx_stack_copied_bytes", k->tx_stack_copied_bytes},
         {"/Bus/net/membrane/send_starved", k->send_starved},
+        {"/Bus/net/membrane/posted_sends", s->posts},
+        {"/Bus/net/membrane/posted_rests", k->posted_rests},
+        {"/Bus/net/membrane/posted_dropped_bytes", k->posted_dropped_bytes},
         {"/Bus/net/membrane/tx_frame_copied_bytes", n->tx_frame_copied_bytes},
         {"/Bus/net/membrane/tx_header_bytes", n->tx_header_bytes},
         {"/Bus/net/membrane/tx_frames_in_place", t->frames_in_place},
@@ -289,6 +292,7 @@ int main(void) {
         if (work)
             milestone_mark(MS_FIRST_FRAME);
         work += link_server_poll();
+        work += tcp_sock_push_rests(); /* after the acknowledgements just taken in */
         phase_end(PHASE_SOCKETS);
         netif_poll_all(); /* loopback (127.0.0.1) traffic queued by the work above */
         sys_check_timeouts();

@@ -39,7 +39,7 @@ static void give_credit(struct msock *s, uint32_t n) {
 
 /* Bytes a send may add now: lwIP's free send buffer, within SO_SNDBUF's bound on the bytes
  * waiting to be acknowledged. */
-static uint32_t send_room(const struct msock *s) {
+uint32_t tcp_sock_send_room(const struct msock *s) {
     const struct tcp_pcb *pcb = s->pcb.tcp;
     uint32_t room = pcb->snd_buf, queued = tcp_send_queued(pcb);
     if (s->sndbuf && queued >= s->sndbuf)
@@ -131,6 +131,7 @@ void tcp_sock_close(struct msock *s) {
         accept_queue_used[s->pending - accept_queues] = 0;
         s->pending = NULL;
     }
+    tcp_sock_drop_rest(s);
     close_pcb(s);
     tcp_sock_drop_rx(s);
 }
@@ -149,10 +150,11 @@ uint32_t tcp_sock_status(const struct msock *s) {
     if (!s->connected)
         return NXS_EV_OUT | NXS_EV_HUP;
     struct tcp_pcb *pcb = s->pcb.tcp;
-    uint32_t ev = s->lingering && all_acknowledged(pcb) ? NXS_EV_DRAINED : 0;
+    uint32_t ev = s->lingering && all_acknowledged(pcb) && !tcp_sock_has_rest(s) ? NXS_EV_DRAINED : 0;
     if (s->rx || s->eof || s->err || s->rd_shut)
         ev |= NXS_EV_IN;
-    if (!pcb || s->wr_shut || (send_room(s) > 0 && tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN - 4 && !s->send_starved))
+    if (!pcb || s->wr_shut ||
+        (tcp_sock_send_room(s) > 0 && tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN - 4 && !s->send_starved && !tcp_sock_has_rest(s)))
         ev |= NXS_EV_OUT;
     if (!pcb || (s->eof && s->wr_shut))
         ev |= NXS_EV_HUP;
@@ -164,7 +166,7 @@ uint32_t tcp_sock_status(const struct msock *s) {
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
     struct msock *s = arg;
     (void)err;
-    if (!s) {
+    if (!s || s->orphan) { /* no app reads it any more */
         if (p) {
             tcp_recved(pcb, p->tot_len);
             pbuf_free(p);
@@ -407,16 +409,23 @@ static long sent(struct msock *s, const struct nxs_msg *m, uint32_t n, uint32_t 
     return n;
 }
 
-long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
-    uint32_t len = m->len;
+long tcp_sock_sendable(struct msock *s) {
     if (s->err)
         return take_error(s);
     if (s->wr_shut || (!s->connected && s->eof))
         return -EPIPE;
-    if (!s->connected || !s->pcb.tcp)
-        return -ENOTCONN;
+    return !s->connected || !s->pcb.tcp ? -ENOTCONN : 0;
+}
+
+long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
+    uint32_t len = m->len;
+    long refused = tcp_sock_sendable(s);
+    if (refused)
+        return refused;
+    if (tcp_sock_has_rest(s))
+        return -EAGAIN; /* a posted send's rest goes first; no POLLOUT until it went */
     struct tcp_pcb *pcb = s->pcb.tcp;
-    uint32_t room = send_room(s), n = len < room ? len : room;
+    uint32_t room = tcp_sock_send_room(s), n = len < room ? len : room;
     if (m->arg[0]) {
         /* The bytes are in the link's send area, data lists the chunks, then holds what did not
          * fit them (nexus/sockproto.h). */
@@ -492,7 +501,10 @@ long tcp_sock_shutdown(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     }
     if (wr && !s->wr_shut && s->pcb.tcp) {
         s->wr_shut = 1;
-        tcp_shutdown(s->pcb.tcp, 0, 1);
+        if (tcp_sock_has_rest(s))
+            s->rest_fin = 1; /* after the posted bytes */
+        else
+            tcp_shutdown(s->pcb.tcp, 0, 1);
     }
     touch(s);
     return 0;
@@ -516,7 +528,10 @@ long tcp_sock_linger(struct msock *s) {
         return 0;
     if (!s->wr_shut) {
         s->wr_shut = 1;
-        tcp_shutdown(pcb, 0, 1); /* the FIN rides on the last queued segment if it can */
+        if (tcp_sock_has_rest(s))
+            s->rest_fin = 1; /* after the posted bytes */
+        else
+            tcp_shutdown(pcb, 0, 1); /* the FIN rides on the last queued segment if it can */
     }
     s->lingering = 1;
     tcp_poll(pcb, on_linger_poll, LINGER_POLL_TICKS);

@@ -176,7 +176,7 @@ void sock_release(struct msock *s) {
 
 static uint32_t status(unsigned link, int k) {
     const struct msock *s = &socks[link][k];
-    if (!s->used || s->embryonic)
+    if (!s->used || s->embryonic || s->orphan)
         return 0;
     uint32_t ev = NXS_EV_OPEN | (s->err ? NXS_EV_ERR : 0);
     return ev | (s->type == SOCK_DGRAM ? udp_sock_status(s) : tcp_sock_status(s));
@@ -226,7 +226,9 @@ static long op_close(struct msock *s, struct nxs_msg *m, uint8_t *data) {
 
 static long op_close_tcp(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     long linger_s = m->flags & NXS_CLOSE_LINGER ? tcp_sock_linger(s) : 0;
-    return linger_s ? linger_s : op_close(s, m, data);
+    if (linger_s)
+        return linger_s;
+    return tcp_sock_orphan(s) ? 0 : op_close(s, m, data);
 }
 
 static long op_unsupported(struct msock *s, struct nxs_msg *m, uint8_t *data) {
@@ -531,9 +533,11 @@ static long dispatch(unsigned link, uint32_t slot, struct nxs_msg *m, uint8_t *d
     if (m->op == NXS_OP_RESOLVE)
         return dns_resolve(link, slot, m, data);
     struct msock *s = &socks[link][m->sock];
-    if (!s->used || s->embryonic)
+    if (!s->used || s->embryonic || s->orphan)
         return -EBADF;
     int udp = s->type == SOCK_DGRAM;
+    if (slot == NXS_POST_SLOT) /* nxs_post_check let only a send from the send area through */
+        return udp ? -EINVAL : tcp_sock_post(s, m, data);
     sock_addr_op at = udp ? ops[m->op].udp_at : ops[m->op].tcp_at;
     if (at) {
         ip_addr_t ip;
@@ -589,6 +593,7 @@ static void app_restarted(unsigned link) {
 static const struct link_service socket_service = {
     .magic = NXS_MAGIC,
     .check = nxs_msg_check,
+    .check_post = nxs_post_check,
     .handle = handle,
     .app_restarted = app_restarted,
     .status = status,

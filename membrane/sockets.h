@@ -53,6 +53,9 @@ struct msock {
     uint8_t v6only;    /* IPV6_V6ONLY: an AF_INET6 socket bound to :: takes no IPv4 */
     uint8_t nodelay;   /* a listener's TCP_NODELAY, for its connections (its pcb has no flags) */
     uint8_t send_starved; /* a send found room but no memory: no POLLOUT until some is freed */
+    /* A posted send's rest (sock_posted.c): its first and last piece (chunk + 1; 0: none), a FIN
+     * that waits for it, and a socket its app closed that lives on until the rest went. */
+    uint8_t rest_head, rest_tail, rest_fin, orphan;
     int16_t listener;  /* while embryonic: the socket number of the listener queueing it */
     uint32_t rcvbuf;   /* SO_RCVBUF as set (below) */
     int err;           /* pending error (positive errno), reported once */
@@ -91,6 +94,9 @@ struct sockets_stats {
      * heap down to what it keeps, or its own pools): the socket shows no POLLOUT until memory
      * was freed, instead of its app asking again at once (sock_tcp.c). */
     uint64_t send_starved;
+    /* Posted sends (sock_posted.c) lwIP could not take whole at once, and the bytes of rests a
+     * dead connection dropped (the app learns it from the socket's error). */
+    uint64_t posted_rests, posted_dropped_bytes;
 };
 
 /* sockets.c */
@@ -124,7 +130,11 @@ uint32_t tcp_sock_status(const struct msock *s);
 long tcp_sock_listen(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long tcp_sock_accept(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long tcp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port);
+/* 0 if the socket can take bytes to send, else what a send answers (a pending error, taken). */
+long tcp_sock_sendable(struct msock *s);
 long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data);
+/* Bytes a send may add now: lwIP's free send buffer, within SO_SNDBUF. */
+uint32_t tcp_sock_send_room(const struct msock *s);
 long tcp_sock_recv(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long tcp_sock_shutdown(struct msock *s, struct nxs_msg *m, uint8_t *data);
 /* A close that may linger (NXS_CLOSE_LINGER): the seconds the app is to wait, writing shut
@@ -139,6 +149,17 @@ long tcp_sock_set_keepalive(struct msock *s, uint32_t name, int value);
 long tcp_sock_get_keepalive(const struct msock *s, uint32_t name, int *value);
 /* The bytes a receive could take now (FIONREAD) */
 long tcp_sock_readable(struct msock *s, struct nxs_msg *m, uint8_t *data);
+
+/* sock_posted.c: sends from the link's post slot (nexus/link.h), taken whole */
+long tcp_sock_post(struct msock *s, struct nxs_msg *m, uint8_t *data);
+int tcp_sock_has_rest(const struct msock *s);
+uint32_t tcp_sock_rest_bytes(const struct msock *s);
+/* Releases the chunks of the socket's rest; its bytes are not sent. */
+void tcp_sock_drop_rest(struct msock *s);
+/* A close of a socket with a rest: 1 if the socket stays to send it, then closes by itself. */
+int tcp_sock_orphan(struct msock *s);
+/* Once a pass: gives lwIP what it takes of every rest; how many sockets sent some. */
+unsigned tcp_sock_push_rests(void);
 
 /* sock_udp.c */
 int udp_sock_open(struct msock *s, u8_t iptype);

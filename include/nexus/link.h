@@ -9,7 +9,8 @@
  *   offset 0x00000  struct nxs_header   magic, epoch, wake flag, the status word of every socket
  *   offset 0x01000  request ring        app -> service: {slot, 0, 0}
  *   offset 0x02000  completion ring     service -> app: {slot, 0, 0}
- *   offset 0x03000  NXS_SLOTS x struct nxs_msg       one request/reply each
+ *   offset 0x03000  NXS_SLOTS x struct nxs_msg       one request/reply each, then the post slot's
+ *   offset 0x03800  NXS_POST_DATA bytes              the post slot's data (a posted send's chunk list)
  *   offset 0x04000  NXS_SLOTS x NXS_SLOT_DATA bytes  the slot's data (payload, names, options)
  *   offset 0x14000  NXS_SEND_AREA bytes              the send area, on a link of NXS_LINK_SEND_BYTES
  *                                                    only: NXS_SEND_CHUNKS chunks of stream bytes the
@@ -48,6 +49,15 @@
  * fills only chunks whose bit is clear, and the service refuses a send naming a chunk its own
  * record says it holds. An app that rewrites a chunk it sent changes only its own stream.
  *
+ * The post slot (docs/sockets.md, "Posted sends"): slot NXS_POST_SLOT carries a request the app
+ * does not wait for. Its reply tells only what became of it: the service answers it in the
+ * pass that takes it, and does not wake the app for that. The request must be one the service
+ * can finish without the app (for sockets: a stream send whose bytes lie in the send area, the
+ * slot's data holding only the chunk list); it is checked like any other, and a service that
+ * takes no posts answers EINVAL. An app posts again only after it has seen the reply, so the
+ * slot's header and data are the app's again by then. Calls in slot 0 that follow a post on
+ * the request ring are taken after it: the ring keeps the app's order.
+ *
  * The server half of this transport is lib/link/server.c, the client half lib/link/client.c.
  */
 #ifndef NEXUS_LINK_PROTO_H
@@ -62,6 +72,10 @@
 #define NXS_SOCKETS 128 /* sockets per link (per app); docs/sockets.md has what each costs */
 /* An app makes one call at a time (lib/link/client.c uses slot 0): one slot. */
 #define NXS_SLOTS 1
+/* ...and one more slot for a posted request, whose header follows the slots' and whose data
+ * (NXS_POST_DATA bytes: a chunk list) lies in the second half of the same page. */
+#define NXS_POST_SLOT NXS_SLOTS
+#define NXS_POST_DATA 0x800u
 #define NXS_SLOT_DATA 65536u /* the largest datagram a family carries: a 64 KiB LWF message */
 #define NXS_RING_CAPACITY 8
 #define NXS_PAGE NEXUS_PAGE_SIZE
@@ -70,6 +84,7 @@
 #define NXS_OFF_REQUESTS 0x1000u
 #define NXS_OFF_COMPLETIONS 0x2000u
 #define NXS_OFF_MSGS 0x3000u
+#define NXS_OFF_POST_DATA (NXS_OFF_MSGS + NXS_PAGE - NXS_POST_DATA)
 #define NXS_OFF_DATA 0x4000u
 #define NXS_OFF_SEND (NXS_OFF_DATA + NXS_SLOTS * NXS_SLOT_DATA)
 #define NXS_SEND_AREA 0x14000u
@@ -125,7 +140,9 @@ struct nxs_msg {
 _Static_assert(sizeof(struct nxs_header) <= NXS_OFF_REQUESTS - NXS_OFF_HEADER, "link header overflows its page");
 _Static_assert(ION_RING_BYTES(NXS_RING_CAPACITY) <= NXS_OFF_COMPLETIONS - NXS_OFF_REQUESTS, "request ring overflows its page");
 _Static_assert(ION_RING_BYTES(NXS_RING_CAPACITY) <= NXS_OFF_MSGS - NXS_OFF_COMPLETIONS, "completion ring overflows its page");
-_Static_assert(NXS_SLOTS * sizeof(struct nxs_msg) <= NXS_OFF_DATA - NXS_OFF_MSGS, "slot headers overflow their page");
+_Static_assert((NXS_POST_SLOT + 1) * sizeof(struct nxs_msg) <= NXS_OFF_POST_DATA - NXS_OFF_MSGS,
+               "slot headers overflow their half page");
+_Static_assert(NXS_OFF_POST_DATA + NXS_POST_DATA == NXS_OFF_DATA, "the post slot's data ends its page");
 _Static_assert(NXS_LINK_BYTES == NEXUS_LINK_PAGES * NXS_PAGE, "the layout fills the link the kernel makes");
 _Static_assert(NXS_LINK_SEND_BYTES == NEXUS_LINK_SEND_PAGES * NXS_PAGE, "the layout fills a link with a send area");
 _Static_assert(NXS_SEND_CHUNKS * NXS_SEND_CHUNK <= NXS_SEND_AREA && NXS_SEND_CHUNKS <= 64, "chunks fit the area and send_held");

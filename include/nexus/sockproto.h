@@ -67,6 +67,11 @@ struct nxs_addr {
  * address length within the field. 0, or the -errno to answer. */
 int nxs_msg_check(const struct nxs_msg *m);
 
+/* A request in the link's post slot (nexus/link.h), after nxs_msg_check: only a send whose bytes
+ * all lie in 1..NXS_SEND_CHUNKS chunks of the send area, its data the chunk list alone, with no
+ * address. 0, or -EINVAL. */
+int nxs_post_check(const struct nxs_msg *m);
+
 /* nxs_msg_check for a service whose links have `sockets` sockets each (fewer than NXS_SOCKETS):
  * also -EBADF for a socket number past them. */
 int nxs_msg_check_sockets(const struct nxs_msg *m, unsigned sockets);

@@ -104,6 +104,9 @@ struct nxl_fd {
     /* What the socket is known to be, for the status shortcut (socket.c, nothing_to_take):
      * a listener (listen succeeded) or a connected stream (accepted, or connect returned 0). */
     uint8_t listening, connected;
+    /* The app shut this stream's sending down (shutdown, or a send with MSG_EOF that took its
+     * bytes): a send must fail with EPIPE at once, so none is posted (socket.c). */
+    uint8_t wr_shut;
     uint16_t send_fill;    /* bytes per send-area chunk: the stream's segment size as its service
                               last said (SEND's reply arg1), 0 before the first send */
 };

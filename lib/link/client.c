@@ -71,6 +71,27 @@ static int announce_start(struct link_client *c) {
     return wait_until(c, app_start_acknowledged);
 }
 
+/* The reply to our post (nexus/link.h, the post slot) arrived: the slot is ours again; a send
+ * that failed leaves its error for the socket's next call. */
+static void post_answered(struct link_client *c) {
+    struct nxs_msg reply;
+    memcpy(&reply, c->base + NXS_OFF_MSGS + NXS_POST_SLOT * sizeof reply, sizeof reply);
+    if (!c->post_busy || reply.tag != c->post_tag)
+        return; /* not the post we wait for: one from before the service restarted */
+    c->post_busy = 0;
+    if (reply.result < 0 && reply.sock >= 0 && reply.sock < NXS_SOCKETS)
+        c->post_error[reply.sock] = (uint8_t)(-reply.result < 256 ? -reply.result : EIO);
+}
+
+/* Takes the replies waiting on the completion ring while no call is in flight: our post's, and
+ * leftovers of calls abandoned on an error, which are dropped. */
+static void take_replies(struct link_client *c) {
+    struct ion_desc d;
+    while (ion_ring_dequeue(&c->completions, &d) == ION_RING_OK)
+        if (d.handle == NXS_POST_SLOT)
+            post_answered(c);
+}
+
 int link_client_ready(struct link_client *c) {
     if (!c->attached) {
         if (find_link(c) || wait_until(c, service_up) || announce_start(c))
@@ -86,6 +107,8 @@ int link_client_ready(struct link_client *c) {
         struct ion_desc d;
         while (ion_ring_dequeue(&c->completions, &d) == ION_RING_OK)
             ;
+        c->post_busy = 0; /* its socket is gone with the service that had it */
+        memset(c->post_error, 0, sizeof c->post_error);
     }
     return 0;
 }
@@ -103,11 +126,10 @@ int link_client_prepare_wait(struct link_client *c, uint32_t seen) {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (link_client_status_seq(c) != seen)
         return 1;
-    /* Outside a call, a reply is a leftover (of a call abandoned on an error): drop it, or the
-     * caller would see "something changed" forever and never sleep. */
-    struct ion_desc stray;
-    while (!c->in_call && ion_ring_dequeue(&c->completions, &stray) == ION_RING_OK)
-        ;
+    /* Outside a call, a reply is our post's or a leftover (of a call abandoned on an error):
+     * take it, or the caller would see "something changed" forever and never sleep. */
+    if (!c->in_call)
+        take_replies(c);
     if (ion_ring_count(&c->completions))
         return 1;
     return link_client_epoch(c) != c->epoch ? -ECONNRESET : 0;
@@ -143,6 +165,8 @@ uint8_t *link_client_send_area(struct link_client *c, uint64_t *held) {
     if (!__atomic_load_n(&hdr->send_area, __ATOMIC_ACQUIRE))
         return NULL;
     *held = __atomic_load_n(&hdr->send_held, __ATOMIC_ACQUIRE);
+    if (c->post_busy)
+        *held |= c->post_chunks; /* the service holds them once it has taken the post */
     return c->base + NXS_OFF_SEND;
 }
 
@@ -169,6 +193,8 @@ long link_client_call(struct link_client *c, struct nxs_msg *m, const void *in, 
         uint32_t seen = link_client_status_seq(c);
         struct ion_desc done;
         while (ion_ring_dequeue(&c->completions, &done) == ION_RING_OK) {
+            if (done.handle == NXS_POST_SLOT)
+                post_answered(c);
             if (done.handle != slot)
                 continue;
             struct nxs_msg reply;
@@ -192,4 +218,39 @@ long link_client_call(struct link_client *c, struct nxs_msg *m, const void *in, 
         if (err)
             return err;
     }
+}
+
+int link_client_can_post(struct link_client *c) {
+    if (!c->attached)
+        return 0;
+    if (c->post_busy && !c->in_call)
+        take_replies(c);
+    return !c->post_busy;
+}
+
+long link_client_post(struct link_client *c, struct nxs_msg *m, const void *in, uint32_t in_len, uint64_t chunks) {
+    if (!link_client_can_post(c))
+        return -EBUSY;
+    if (in_len > NXS_POST_DATA)
+        return -EINVAL;
+    memcpy(c->base + NXS_OFF_POST_DATA, in, in_len);
+    m->tag = ++c->tag;
+    memcpy(c->base + NXS_OFF_MSGS + NXS_POST_SLOT * sizeof *m, m, sizeof *m);
+    struct ion_desc d = {NXS_POST_SLOT, 0, 0};
+    if (ion_ring_enqueue(&c->requests, &d) != ION_RING_OK)
+        return -EIO;
+    c->post_busy = 1;
+    c->post_tag = m->tag;
+    c->post_chunks = chunks;
+    if (ion_ring_producer_should_wake(&c->requests))
+        nx_signal((int)c->info.peer_channel);
+    return 0;
+}
+
+int link_client_post_error(struct link_client *c, int32_t sock) {
+    if (sock < 0 || sock >= NXS_SOCKETS || !c->post_error[sock])
+        return 0;
+    int err = c->post_error[sock];
+    c->post_error[sock] = 0;
+    return -err;
 }

@@ -27,6 +27,11 @@ struct link_client {
     uint32_t app_start; /* what we announced in the header's app_start */
     int in_call;        /* a reply may arrive on the completion ring */
     uint32_t tag;
+    /* The post slot (nexus/link.h): busy from a post until its reply, the chunks it names. */
+    int post_busy;
+    uint32_t post_tag;
+    uint64_t post_chunks;
+    uint8_t post_error[NXS_SOCKETS]; /* a posted send's errno, for its socket's next call */
 };
 
 /* Attaches on first use, then waits (a few seconds at most) for a live service. 0, or
@@ -46,6 +51,15 @@ uint8_t *link_client_data(struct link_client *c);
 /* The link's send area (nexus/link.h) and in *held the chunks the service holds now, or NULL
  * if the service takes no sends from it (or the link is not attached). */
 uint8_t *link_client_send_area(struct link_client *c, uint64_t *held);
+/* Posts a request the app does not wait for (nexus/link.h, the post slot): in_len bytes of
+ * `in` become the post slot's data; `chunks` are the send area's chunks it names, which
+ * link_client_send_area counts as held until the service has taken them. 0, -EBUSY while the
+ * last post is unanswered (make the call instead: it is taken after the post), or -EIO. */
+long link_client_post(struct link_client *c, struct nxs_msg *m, const void *in, uint32_t in_len, uint64_t chunks);
+/* 1 if the post slot is free now (the last post's reply has come). */
+int link_client_can_post(struct link_client *c);
+/* The error a posted send on socket `sock` ended with, once (-errno), else 0. */
+int link_client_post_error(struct link_client *c, int32_t sock);
 /* The service's current epoch (0 if none or not attached). */
 uint32_t link_client_epoch(const struct link_client *c);
 /* The status word of socket `sock` (0 if none). */

@@ -1,6 +1,7 @@
 /* The server half of the service link (server.h). */
 #include "server.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "nexus.h"
@@ -29,6 +30,8 @@ uint32_t link_server_id(unsigned link) { return links[link].info.id; }
 uint32_t link_server_size(unsigned link) { return links[link].info.size; }
 
 uint8_t *link_server_slot_data(unsigned link, uint32_t slot) {
+    if (slot == NXS_POST_SLOT)
+        return links[link].base + NXS_OFF_POST_DATA;
     return links[link].base + NXS_OFF_DATA + slot * NXS_SLOT_DATA;
 }
 
@@ -42,13 +45,18 @@ void link_server_complete(unsigned link, uint32_t slot, const struct nxs_msg *m)
         stats.completions_lost++; /* the app let its own ring fill or broke it */
     stats.requests++;
     stats.errors += m->result < 0;
-    c->completed = 1;
+    /* A posted request's reply wakes nobody: its app does not wait for it (nexus/link.h). */
+    c->completed |= slot != NXS_POST_SLOT;
 }
 
 static void handle_request(unsigned link, uint32_t slot) {
     struct nxs_msg m;
     memcpy(&m, slot_msg(&links[link], slot), sizeof m); /* the app can still write the slot: use the copy */
     long result = service->check(&m);
+    if (result == 0 && slot == NXS_POST_SLOT) {
+        result = service->check_post ? service->check_post(&m) : -EINVAL;
+        stats.posts++;
+    }
     if (result == 0)
         result = service->handle(link, slot, &m, link_server_slot_data(link, slot));
     if (result == LINK_DEFERRED)
@@ -97,7 +105,7 @@ unsigned link_server_poll(void) {
         unsigned budget = NXS_RING_CAPACITY;
         while (budget-- && (r = ion_ring_dequeue(&c->requests, &d)) == ION_RING_OK) {
             work++;
-            if (d.handle >= NXS_SLOTS) {
+            if (d.handle > NXS_POST_SLOT) {
                 stats.bad_slots++;
                 continue;
             }

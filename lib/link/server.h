@@ -24,6 +24,9 @@ struct link_service {
     uint32_t magic; /* written into each link's header: the protocol apps should expect */
     /* A request header, copied out of the shared slot: 0, or the -errno to answer. */
     int (*check)(const struct nxs_msg *m);
+    /* A request in the post slot, after check(): 0 if the service can finish it without its
+     * app waiting (nexus/link.h), else the -errno to answer. NULL: the service takes no posts. */
+    int (*check_post)(const struct nxs_msg *m);
     /* Answers a checked request: fills the reply fields of *m (len, addr_len, arg) and returns
      * the result (>= 0 or -errno), or LINK_DEFERRED. `data` is the slot's data, which the app
      * can still write: read each byte once. */
@@ -37,6 +40,7 @@ struct link_service {
 struct link_server_stats {
     uint64_t requests;         /* requests answered */
     uint64_t errors;           /* of those, answered with an error */
+    uint64_t posts;            /* requests in the post slot (answered too, without a wake) */
     uint64_t bad_slots;        /* slot numbers out of range on a request ring */
     uint64_t bad_rings;        /* request rings an app corrupted (started over empty) */
     uint64_t completions_lost; /* replies that found the app's completion ring full or broken */
@@ -58,7 +62,7 @@ void link_server_flush(void);
 int link_server_sleep_prepare(void);
 /* The channels apps signal. */
 uint64_t link_server_wait_mask(void);
-/* The data area of a slot, for a deferred reply. */
+/* The data area of a slot (NXS_POST_DATA bytes for the post slot), for a deferred reply. */
 uint8_t *link_server_slot_data(unsigned link, uint32_t slot);
 /* Where link `link`'s pages start here, and its kernel id (nexus_link_info.id). */
 uint8_t *link_server_base(unsigned link);

@@ -32,6 +32,12 @@ int nxs_msg_check(const struct nxs_msg *m) {
     return 0;
 }
 
+int nxs_post_check(const struct nxs_msg *m) {
+    if (m->op != NXS_OP_SEND || m->arg[0] == 0 || m->arg[0] > NXS_SEND_CHUNKS || m->addr_len != 0)
+        return -EINVAL;
+    return m->len == m->arg[0] * sizeof(struct nxs_chunk) ? 0 : -EINVAL;
+}
+
 int nxs_msg_check_sockets(const struct nxs_msg *m, unsigned sockets) {
     int err = nxs_msg_check(m);
     if (err)

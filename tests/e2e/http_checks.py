@@ -415,6 +415,32 @@ def slow_reader_does_not_block(t):
         expect(status == 200 and body == pattern(100), f"second client got {status}")
 
 
+PAUSED_BODY = 300000  # each of two responses: together more than the server's send buffers hold
+PAUSE_S = 1.5
+
+
+@check
+def paused_reader_gets_every_byte_in_order(t):
+    """A client that asks for two large bodies at once, the second with Connection: close, and
+    reads nothing for a while with a small receive buffer: every buffer on the way fills, so a
+    server that sends without waiting (Nexus's posted sends, docs/sockets.md) keeps bytes back,
+    sends them in order as the window opens, and its FIN only after them, also after it closed
+    the socket."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(TIMEOUT)
+        s.connect((t.host, t.port))
+        s.sendall(f"GET /bytes/{PAUSED_BODY} HTTP/1.1\r\nHost: t\r\n\r\n"
+                  f"GET /bytes/{PAUSED_BODY} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+        time.sleep(PAUSE_S)
+        rest = b""
+        for which in ("first", "second"):
+            status, headers, body, rest = read_response(s, rest)
+            expect(status == 200 and body == pattern(PAUSED_BODY),
+                   f"{which}: status {status}, {len(body)} bytes, pattern {'kept' if body == pattern(len(body)) else 'broken'}")
+        expect(closed_by_server(s, rest) == b"", "bytes after the second response")
+
+
 def loopback_only(host):
     try:
         addr = ipaddress.ip_address(host)

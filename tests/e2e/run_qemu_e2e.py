@@ -112,6 +112,32 @@ def check_bus(guest):
            f"/Bus/sys/realtime_s={realtime!r}, host {time.time():.0f}")
 
 
+CHUNKS_BACK_WITHIN_S = 30.0
+
+
+def check_posted_sends(guest):
+    """httpd's sends are posted (docs/sockets.md, "Posted sends"), and http_checks' paused reader
+    made some leave a rest that followed from the chunks (posted_rests): the path it checks byte
+    by byte was taken."""
+    bus = guest.bus_json(timeout=60)
+    got = {k: bus.get("/Bus/net/membrane/" + k, "") for k in ("posted_sends", "posted_rests", "posted_dropped_bytes")}
+    report("posted_sends_left_rests", all(v.isdigit() for v in got.values())
+           and int(got["posted_sends"]) > 0 and int(got["posted_rests"]) > 0, got)
+
+
+def check_chunks_come_back(guest):
+    """After wrk's abandoned downloads, whose connections died with rests and bytes in lwIP, and
+    once posixcheck (whose link has a send area too) closed its sockets, every chunk is its app's
+    again: nothing a dead or closed connection held stays held."""
+    deadline, held = time.monotonic() + CHUNKS_BACK_WITHIN_S, None
+    while time.monotonic() < deadline:
+        held = guest.bus_json(timeout=60).get("/Bus/net/membrane/tx_area_held_now")
+        if held == "0":
+            break
+        time.sleep(1)
+    report("send_area_chunks_come_back", held == "0", f"tx_area_held_now={held!r} after {CHUNKS_BACK_WITHIN_S:.0f} s")
+
+
 def check_membrane_copies(guest):
     """The Membrane's own copies out of the read-only RX pool: the fragments of posixcheck's
     4000-byte UDP echo (3 each way) whole, and TCP headers (HTTP); the kernel copied nothing."""
@@ -170,12 +196,15 @@ def main():
             print(f"  httpd listening {time.monotonic() - guest.started:.2f} s after QEMU started", flush=True)
             run_http_checks(guest.http_port)
             check_bus(guest)
+            check_posted_sends(guest)
             check_slowloris(report, guest.http_port)
             check_abandoned_downloads(report, lambda: guest.bus_json(timeout=60), guest.http_port)
         done = console.wait_for(said_by("posixcheck", "posixcheck: done"), BOOT_TIMEOUT)
         report("posixcheck_finished", done is not None, "posixcheck never reported")
         if done is not None:
             check_membrane_copies(guest)
+            if listening:
+                check_chunks_come_back(guest)
         said = console.from_fiber("posixcheck")
         report.relay(t for t in said if t.startswith(("PASS posix.", "FAIL posix.")))
         report("heap_bound_reached", any(t.startswith("note: heap bound reached after") for t in said),

@@ -1,4 +1,4 @@
-/* libFuzzer target for membrane/sockproto.c: any request header and any address bytes an app
+/* libFuzzer target for lib/link/sockproto.c: any request header and any address bytes an app
  * could write. A header the check accepts must be within every bound the Membrane relies on;
  * an address that decodes must encode and decode back to itself. */
 #include <errno.h>
@@ -18,6 +18,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (m.op != NXS_OP_SOCKET && m.op != NXS_OP_RESOLVE && (m.sock < 0 || m.sock >= NXS_SOCKETS))
             abort();
     }
+    /* a post the checks accept names only chunks, and its list fits the post slot's data */
+    if (nxs_msg_check(&m) == 0 && nxs_post_check(&m) == 0 &&
+        (m.op != NXS_OP_SEND || m.arg[0] == 0 || m.arg[0] > NXS_SEND_CHUNKS || m.addr_len != 0 ||
+         m.len != m.arg[0] * sizeof(struct nxs_chunk) || m.len > NXS_POST_DATA))
+        abort();
     /* a family service's table of 8 sockets per link: every socket number it accepts is in it */
     if (nxs_msg_check_sockets(&m, 8) == 0 && m.op != NXS_OP_SOCKET && m.op != NXS_OP_RESOLVE &&
         (m.sock < 0 || m.sock >= 8))

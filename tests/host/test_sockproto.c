@@ -80,6 +80,27 @@ int main(void) {
     CHECK("encode_truncates_to_room", nxs_addr_encode(&a6, small, 4) == 4 && small[4] == 0xee);
     CHECK("layout_fits_link", NXS_LINK_BYTES == 20 * 4096 && NXS_LINK_SEND_BYTES == 40 * 4096 &&
                                   sizeof(struct nxs_header) <= 4096 &&
-                                  NXS_SLOTS * sizeof(struct nxs_msg) <= 4096);
+                                  (NXS_POST_SLOT + 1) * sizeof(struct nxs_msg) <= NXS_OFF_POST_DATA - NXS_OFF_MSGS);
+
+    /* The post slot takes a send whose data is its chunk list alone. */
+    struct nxs_msg p = msg(NXS_OP_SEND, 3, 2 * sizeof(struct nxs_chunk), 0);
+    p.arg[0] = 2;
+    CHECK("post_send_of_chunks_accepted", nxs_msg_check(&p) == 0 && nxs_post_check(&p) == 0);
+    p.arg[0] = NXS_SEND_CHUNKS, p.len = NXS_SEND_CHUNKS * sizeof(struct nxs_chunk);
+    CHECK("post_every_chunk_accepted", nxs_post_check(&p) == 0 && p.len <= NXS_POST_DATA);
+    p.arg[0] = NXS_SEND_CHUNKS + 1, p.len = (NXS_SEND_CHUNKS + 1) * sizeof(struct nxs_chunk);
+    CHECK("post_past_chunks_refused", nxs_post_check(&p) == -EINVAL);
+    p.arg[0] = 0, p.len = 0;
+    CHECK("post_without_chunks_refused", nxs_post_check(&p) == -EINVAL);
+    p.arg[0] = 2, p.len = 2 * sizeof(struct nxs_chunk) + 1;
+    CHECK("post_with_bytes_after_list_refused", nxs_post_check(&p) == -EINVAL);
+    p.len = sizeof(struct nxs_chunk);
+    CHECK("post_list_shorter_than_count_refused", nxs_post_check(&p) == -EINVAL);
+    p.len = 2 * sizeof(struct nxs_chunk), p.addr_len = 16;
+    CHECK("post_with_address_refused", nxs_post_check(&p) == -EINVAL);
+    p.addr_len = 0, p.op = NXS_OP_RECV;
+    CHECK("post_of_other_op_refused", nxs_post_check(&p) == -EINVAL);
+    p.op = NXS_OP_SEND, p.arg[0] = 0x80000001u, p.len = 4; /* a count whose list length wraps */
+    CHECK("post_wrapping_count_refused", nxs_post_check(&p) == -EINVAL);
     return check_exit();
 }
