@@ -116,11 +116,13 @@ static void start_network(void) {
         kprintf("  net: no usable virtio-net device; networking is off\n");
 }
 
-/* bootargs "app=image,arg,arg": one more app with a link to the Membrane, the promises a
- * socket app needs (AF_UNIX's too), a 1 MiB heap and a 64 KiB writable file area; not restarted (tests use it). */
+/* bootargs "app=image,arg,arg": one more app with a link to the Membrane (with a send area, as
+ * httpd's: its stream sends go the way httpd's do, posted ones too), the promises a socket app
+ * needs (AF_UNIX's too), a 1 MiB heap and a 64 KiB writable file area; not restarted (tests
+ * use it). */
 static void start_extra_app(const struct manifest *m, const char *spec) {
     static char image[FIBER_NAME_MAX], argv[BOOTARGS_TEXT_MAX];
-    static struct manifest_entry entry = {.grants = "link:membrane heap:1024 files:64", .pledge = "stdio rbus inet unix", .restart = RESTART_NEVER};
+    static struct manifest_entry entry = {.grants = "link:membrane area:membrane heap:1024 files:64", .pledge = "stdio rbus inet unix", .restart = RESTART_NEVER};
     size_t n = strcspn(spec, ",");
     if (n == 0 || n >= sizeof image) {
         kprintf("  app=%s: bad image name\n", spec);
@@ -136,7 +138,7 @@ static void start_extra_app(const struct manifest *m, const char *spec) {
     uint32_t promise = 0;
     int err = manifest_link_promise(m, "membrane", &promise);
     if (err == 0)
-        err = link_create(image, "membrane", CAP_RW, promise, NEXUS_LINK_PAGES);
+        err = link_create(image, "membrane", CAP_RW, promise, manifest_link_pages(m, "membrane", 1));
     int id = err < 0 ? err : supervisor_start(&entry);
     if (id < 0)
         kprintf("  %s: cannot start (error %d)\n", image, -id);

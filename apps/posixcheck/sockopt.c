@@ -324,6 +324,29 @@ static void check_linger_time(void) {
     close_all(fds, 3);
 }
 
+/* close, and shutdown(SHUT_WR), of a socket with bytes still queued for a peer that has not
+ * read yet, without SO_LINGER: neither waits, and the peer then reads every byte and the end of
+ * the stream. Small buffers both ways: on Nexus the first send is posted and more than SO_SNDBUF
+ * lets lwIP take, so its rest waits in the send area and must go before the FIN, also after
+ * the close (docs/sockets.md, "Posted sends"). */
+static void check_queued_bytes_outlive_close(void) {
+    static const char *const names[] = {"close_after_fill_delivers_all", "shutdown_after_fill_delivers_all"};
+    for (int shut = 0; shut < 2; shut++) {
+        int fds[3];
+        int ok = buffered_pair(fds, SMALL_BUF, SMALL_BUF) && fcntl(fds[2], F_SETFL, fcntl(fds[2], F_GETFL) | O_NONBLOCK) == 0;
+        static char block[32 << 10]; /* more than both buffers hold: a posted send's rest stays */
+        ssize_t first = ok ? send(fds[2], block, sizeof block, MSG_DONTWAIT | MSG_NOSIGNAL) : -1;
+        long sent = first > 0 ? first + fill_upto(fds[2], LINGER_UNSENT) : -1;
+        int rc = sent > 0 ? (shut ? shutdown(fds[2], SHUT_WR) : close(fds[2])) : -1;
+        if (rc == 0 && !shut)
+            fds[2] = -1;
+        long got = rc == 0 ? read_to_eof(fds[1], WAIT_MS) : -1;
+        check(names[shut], rc == 0 && got == sent, "%s %d after %ld bytes sent to a peer reading nothing; it then read %ld and the end",
+              shut ? "shutdown" : "close", rc, sent, got);
+        close_all(fds, 3);
+    }
+}
+
 static void check_timeouts(void) {
     int fds[3];
     struct timeval tv = {0, TIMEOUT_US}, got = {-1, -1}, bad = {0, 1000000};
@@ -429,6 +452,7 @@ void check_sockopt(void) {
     check_buffers();
     check_linger();
     check_linger_time();
+    check_queued_bytes_outlive_close();
     check_timeouts();
     check_msg_flags();
     check_unknown();
