@@ -112,14 +112,14 @@ static struct pbuf *make_piece(const uint8_t *at, u16_t len, void *ctx) {
 static struct area *area_of(unsigned link) { return link < LINKS && areas[link].base ? &areas[link] : NULL; }
 
 /* A piece within the area's chunks. */
-static int piece_ok(const struct nxs_chunk *c) {
-    return c->index < NXS_SEND_CHUNKS && c->len != 0 && c->offset + c->len <= NXS_SEND_CHUNK;
+static int piece_ok(unsigned chunk, uint32_t offset, uint32_t len) {
+    return chunk < NXS_SEND_CHUNKS && len != 0 && offset + len <= NXS_SEND_CHUNK;
 }
 
 uint32_t send_area_write_piece(struct tcp_pcb *pcb, unsigned link, unsigned chunk, uint32_t offset, uint32_t len,
                                uint32_t most, uint64_t *copied) {
     struct area *a = area_of(link);
-    if (!a || chunk >= NXS_SEND_CHUNKS || len == 0 || offset + len > NXS_SEND_CHUNK)
+    if (!a || !piece_ok(chunk, offset, len))
         return 0;
     uint32_t want = len < most ? len : most;
     struct target t = {link, chunk};
@@ -134,7 +134,7 @@ long send_area_write(struct tcp_pcb *pcb, unsigned link, const struct nxs_chunk 
     for (uint32_t i = 0; i < n && taken < most; i++) {
         struct nxs_chunk c;
         memcpy(&c, &list[i], sizeof c); /* the app can still write the list */
-        if (!a || !piece_ok(&c) || a->refs[c.index]) {
+        if (!a || !piece_ok(c.index, c.offset, c.len) || a->refs[c.index]) {
             stats.refused++;
             return taken ? (long)taken : -EINVAL;
         }
@@ -150,11 +150,12 @@ int send_area_check(unsigned link, const struct nxs_chunk *list, uint32_t n) {
     struct area *a = area_of(link);
     uint64_t named = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (!a || !piece_ok(&list[i]) || a->refs[list[i].index] || (named >> list[i].index & 1)) {
+        const struct nxs_chunk *c = &list[i];
+        if (!a || !piece_ok(c->index, c->offset, c->len) || a->refs[c->index] || (named >> c->index & 1)) {
             stats.refused++;
             return -EINVAL;
         }
-        named |= 1ull << list[i].index;
+        named |= 1ull << c->index;
     }
     return 0;
 }

@@ -53,7 +53,6 @@ void tcp_sock_drop_rest(struct msock *s) {
         send_area_unhold(s->link, at - 1u);
     }
     s->rest_tail = NO_REST;
-    s->rest_fin = 0;
     mark(s, 0);
 }
 
@@ -69,15 +68,7 @@ static void append(struct msock *s, uint8_t chunk, uint32_t offset, uint32_t len
     mark(s, 1);
 }
 
-/* The rest is gone to lwIP or dropped: the FIN it kept back leaves, an orphan closes. */
-static void rest_done(struct msock *s) {
-    struct tcp_pcb *pcb = s->pcb.tcp;
-    if (s->rest_fin && pcb)
-        tcp_shutdown(pcb, 0, 1);
-    s->rest_fin = 0;
-    if (s->orphan)
-        sock_release(s);
-}
+
 
 /* Gives lwIP what it takes of the socket's rest now; the bytes it took. */
 static uint32_t push(struct msock *s) {
@@ -85,7 +76,8 @@ static uint32_t push(struct msock *s) {
     if (!pcb || s->err) {
         sockets_counters.posted_dropped_bytes += tcp_sock_rest_bytes(s);
         tcp_sock_drop_rest(s);
-        rest_done(s);
+        if (s->orphan)
+            sock_release(s);
         return 0;
     }
     uint32_t room = tcp_sock_send_room(s), took = 0;
@@ -109,11 +101,14 @@ static uint32_t push(struct msock *s) {
         tcp_output(pcb);
         touch(s);
     }
-    if (s->rest_head == NO_REST) {
+    if (s->rest_head == NO_REST) { /* all gone to lwIP: the FIN it kept back leaves, an orphan closes */
         s->rest_tail = NO_REST;
         mark(s, 0);
         touch(s);
-        rest_done(s);
+        if (s->wr_shut)
+            tcp_shutdown(pcb, 0, 1);
+        if (s->orphan)
+            sock_release(s);
     }
     return took;
 }
@@ -155,13 +150,8 @@ long tcp_sock_post(struct msock *s, struct nxs_msg *m, uint8_t *data) {
         uint32_t skip = k == i ? first_taken : 0;
         append(s, list[k].index, list[k].offset + skip, list[k].len - skip);
     }
-    if (m->flags & MSG_EOF) {
-        s->wr_shut = 1;
-        if (tcp_sock_has_rest(s))
-            s->rest_fin = 1;
-        else
-            tcp_shutdown(pcb, 0, 1);
-    }
+    if (m->flags & MSG_EOF)
+        tcp_sock_shut_wr(s);
     tcp_output(pcb);
     touch(s);
     m->arg[1] = tcp_send_segment_size(pcb);
@@ -172,8 +162,7 @@ int tcp_sock_orphan(struct msock *s) {
     if (!tcp_sock_has_rest(s) || s->rx || (s->linger_on && s->linger_s == 0) || !s->pcb.tcp)
         return 0; /* unread bytes, or SO_LINGER with no time: the close resets at once */
     s->orphan = 1;
-    s->wr_shut = 1;
-    s->rest_fin = 1;
+    tcp_sock_shut_wr(s); /* the FIN after the rest */
     touch(s); /* its status word goes to 0: the app closed it */
     return 1;
 }

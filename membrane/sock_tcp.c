@@ -401,12 +401,16 @@ long tcp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port) {
  * the closed connection for 10 s). */
 static long sent(struct msock *s, const struct nxs_msg *m, uint32_t n, uint32_t whole) {
     struct tcp_pcb *pcb = s->pcb.tcp;
-    if ((m->flags & MSG_EOF) && n == whole) {
-        s->wr_shut = 1;
-        tcp_shutdown(pcb, 0, 1);
-    }
+    if ((m->flags & MSG_EOF) && n == whole)
+        tcp_sock_shut_wr(s);
     tcp_output(pcb);
     return n;
+}
+
+void tcp_sock_shut_wr(struct msock *s) {
+    s->wr_shut = 1;
+    if (s->pcb.tcp && !tcp_sock_has_rest(s))
+        tcp_shutdown(s->pcb.tcp, 0, 1); /* the FIN rides on the last queued segment if it can */
 }
 
 long tcp_sock_sendable(struct msock *s) {
@@ -499,13 +503,8 @@ long tcp_sock_shutdown(struct msock *s, struct nxs_msg *m, uint8_t *data) {
             give_credit(s, s->rx->tot_len);
         tcp_sock_drop_rx(s);
     }
-    if (wr && !s->wr_shut && s->pcb.tcp) {
-        s->wr_shut = 1;
-        if (tcp_sock_has_rest(s))
-            s->rest_fin = 1; /* after the posted bytes */
-        else
-            tcp_shutdown(s->pcb.tcp, 0, 1);
-    }
+    if (wr && !s->wr_shut && s->pcb.tcp)
+        tcp_sock_shut_wr(s);
     touch(s);
     return 0;
 }
@@ -526,13 +525,8 @@ long tcp_sock_linger(struct msock *s) {
     /* unread bytes: the close resets at once (lwIP, as Linux, does not linger then) */
     if (!s->linger_on || !s->linger_s || !s->connected || s->listening || !pcb || s->rx)
         return 0;
-    if (!s->wr_shut) {
-        s->wr_shut = 1;
-        if (tcp_sock_has_rest(s))
-            s->rest_fin = 1; /* after the posted bytes */
-        else
-            tcp_shutdown(pcb, 0, 1); /* the FIN rides on the last queued segment if it can */
-    }
+    if (!s->wr_shut)
+        tcp_sock_shut_wr(s);
     s->lingering = 1;
     tcp_poll(pcb, on_linger_poll, LINGER_POLL_TICKS);
     touch(s);

@@ -53,9 +53,10 @@ struct msock {
     uint8_t v6only;    /* IPV6_V6ONLY: an AF_INET6 socket bound to :: takes no IPv4 */
     uint8_t nodelay;   /* a listener's TCP_NODELAY, for its connections (its pcb has no flags) */
     uint8_t send_starved; /* a send found room but no memory: no POLLOUT until some is freed */
-    /* A posted send's rest (sock_posted.c): its first and last piece (chunk + 1; 0: none), a FIN
-     * that waits for it, and a socket its app closed that lives on until the rest went. */
-    uint8_t rest_head, rest_tail, rest_fin, orphan;
+    /* A posted send's rest (sock_posted.c): its first and last piece (chunk + 1; 0: none), and
+     * a socket its app closed that lives on until the rest went. With wr_shut, the FIN waits
+     * for the rest (no send is taken once wr_shut is set, so no rest begins after it). */
+    uint8_t rest_head, rest_tail, orphan;
     int16_t listener;  /* while embryonic: the socket number of the listener queueing it */
     uint32_t rcvbuf;   /* SO_RCVBUF as set (below) */
     int err;           /* pending error (positive errno), reported once */
@@ -130,6 +131,9 @@ uint32_t tcp_sock_status(const struct msock *s);
 long tcp_sock_listen(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long tcp_sock_accept(struct msock *s, struct nxs_msg *m, uint8_t *data);
 long tcp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port);
+/* The app is done sending (shutdown, MSG_EOF, a close): the FIN leaves now, or after a posted
+ * send's rest. */
+void tcp_sock_shut_wr(struct msock *s);
 /* 0 if the socket can take bytes to send, else what a send answers (a pending error, taken). */
 long tcp_sock_sendable(struct msock *s);
 long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data);
