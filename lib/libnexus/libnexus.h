@@ -209,6 +209,10 @@ void nxl_watch_mark(struct nxl_watch *w);
  * is due, whichever is first (at most LINK_CLIENT_LIVENESS_NS at a time). -ETIMEDOUT if
  * nothing woke it. */
 long nxl_watch_sleep(struct nxl_watch *w, uint64_t limit);
+/* Whether the app's last wait for its descriptors (poll, a blocking call) slept: set by
+ * nxl_watch_sleep, cleared as each wait starts. An app that had to sleep for its work is not
+ * busy, so its next posted send is handed to the service at once (socket.c, post_send). */
+extern int nxl_woke_from_sleep;
 
 /* sigio.c: O_ASYNC on (or off) for f; raising SIGIO for the O_ASYNC sockets whose readiness
  * rose since last looked at; adding their services to a watch, so their changes wake a sleep. */

@@ -67,6 +67,7 @@ static int wait_ready(struct pollfd *fds, nfds_t n, uint64_t limit) {
     struct nxl_watch w = {0};
     watch_fds(&w, fds, n);
     uint64_t start = nx_clock_ns();
+    nxl_woke_from_sleep = 0;
     for (;;) {
         nxl_watch_mark(&w);
         int ready = scan(fds, n);

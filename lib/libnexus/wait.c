@@ -17,6 +17,8 @@
 #define NS_PER_S 1000000000ull
 #define FOREVER_SLICE_NS NX_MS(1000) /* a sleep with nothing to watch still looks up this often */
 
+int nxl_woke_from_sleep;
+
 void nxl_watch_add(struct nxl_watch *w, const struct nxl_family *family) {
     struct link_client *backend = family->backend;
     if (family->local) {
@@ -66,6 +68,7 @@ long nxl_watch_sleep(struct nxl_watch *w, uint64_t limit) {
             return 0;
         mask |= 1ull << bell;
     }
+    nxl_woke_from_sleep = 1;
     if (!mask) {
         nx_sleep_ns(limit < FOREVER_SLICE_NS ? limit : FOREVER_SLICE_NS);
         return -ETIMEDOUT;

@@ -126,7 +126,7 @@ def http_bench(qemu, boots):
     with http_guest(qemu + NAMED_THREADS) as g:
         if first_200(g) is None:
             return rows + [("HTTP", "no answer from httpd")]
-        for c, path in ((1, "/"), (8, "/"), (8, "/bytes/1024")):
+        for c, path in ((1, "/"), (8, "/"), (1, "/bytes/1024"), (8, "/bytes/1024")):
             rows.append(wrk_row(g, c, path))
         before_bulk = g.bus_json()
         mb = bulk_mb_s(g.http_port)
