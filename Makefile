@@ -76,7 +76,7 @@ LWIP_INC     := -Ilwip -I$(LWIP_DIR)/src/include
 LWIP_CFLAGS  := $(filter-out -Werror -Wextra,$(UCFLAGS)) $(LWIP_INC)
 MEMBRANE_OBJS := $(B)/m/membrane/membrane.o $(patsubst %.c,$(B)/m/%.o,$(filter-out membrane/membrane.c \
                    membrane/fault_inject.c,$(wildcard membrane/*.c))) $(B)/m/lib/link/sockproto.o $(B)/m/lib/link/server.o $(B)/m/lib/port/port.o \
-                 $(B)/m/lwip/netif_ion.o $(B)/m/lwip/chksum.o $(B)/m/lwip/tx_buffers.o $(B)/m/lwip/tcp_send.o $(B)/m/lwip/send_area.o $(B)/m/lwip/rx_frame_policy.o $(B)/m/lwip/tcp_syn_guard.o $(B)/m/lwip/tcp_syn_cookie.o $(B)/m/lwip/arp_pins.o $(LWIP_OBJS)
+                 $(B)/m/lwip/netif_ion.o $(B)/m/lwip/chksum.o $(B)/m/lwip/tx_buffers.o $(B)/m/lwip/tcp_send.o $(B)/m/lwip/send_area.o $(B)/m/lwip/rx_frame_policy.o $(B)/m/lwip/rx_ack_coalesce.o $(B)/m/lwip/tcp_syn_guard.o $(B)/m/lwip/tcp_syn_cookie.o $(B)/m/lwip/arp_pins.o $(LWIP_OBJS)
 
 # The Membrane sees the POSIX headers of libnexus for the socket constants it shares with apps.
 MEMBRANE_CFLAGS := -Imembrane -Ilib -Ilib/libnexus/include
@@ -159,6 +159,9 @@ HOST_TESTS  := family manifest fdt bus elf pagealloc bootargs route ion_ring ion
 HOST_UNIT_SRC_fdt       := kernel/fdt.c $(LIBFDT_SRCS)
 HOST_UNIT_SRC_family     = lib/libnexus/family.c $(HOST_UNIX_FAMILY)
 HOST_UNIT_SRC_rx_frame_policy := lwip/rx_frame_policy.c
+# pure ACKs a later one in the same RX batch makes redundant: the parser and the marking
+HOST_TESTS  += ack_coalesce
+HOST_UNIT_SRC_ack_coalesce := lwip/rx_ack_coalesce.c lwip/chksum.c
 HOST_UNIT_SRC_manifest  := kernel/manifest.c kernel/cspace.c kernel/pledge.c kernel/restart_policy.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
 HOST_UNIT_SRC_elf       := kernel/elf.c
@@ -183,7 +186,7 @@ HOST_UNIT_SRC_virtio_rng := hal/virtio/virtio_rng.c hal/virtio/virtqueue.c tests
 HOST_UNIT_SRC_httpdoc    = $(filter-out apps/httpd/httpd.c,$(HTTPD_SRCS)) tests/host/httpd_script_sysinfo.c \
                            tests/host/httpdoc_check.c
 FUZZ_TARGETS := fdt elf bus bootargs ion_ring inet sockproto http_parse pledge cspace httpdoc virtqueue lwf_frame \
-                lwip_input
+                lwip_input ack_coalesce
 # The key file reader (lib/identity/), shared by nexus-keygen and the signing service.
 HOST_TESTS   += keyfile
 FUZZ_TARGETS += keyfile
@@ -206,7 +209,7 @@ HOST_UNIT_SRC_unix_ns := kernel/unix.c kernel/cspace.c kernel/bus.c ion/unix_lan
 HOST_TESTS   += unix
 HOST_UNIT_SRC_unix := $(HOST_UNIX_FAMILY)
 # the Membrane's receive path: the port, the netif and lwIP (Membrane's options) over a fake kernel
-MEMBRANE_RX_PATH_SRC := lwip/netif_ion.c lwip/chksum.c lwip/tx_buffers.c lwip/tcp_send.c lwip/send_area.c lwip/rx_frame_policy.c lwip/tcp_syn_guard.c lwip/tcp_syn_cookie.c lib/port/port.c \
+MEMBRANE_RX_PATH_SRC := lwip/netif_ion.c lwip/chksum.c lwip/tx_buffers.c lwip/tcp_send.c lwip/send_area.c lwip/rx_frame_policy.c lwip/rx_ack_coalesce.c lwip/tcp_syn_guard.c lwip/tcp_syn_cookie.c lib/port/port.c \
                         tests/fuzz/fake_port.c tests/fuzz/frame_repair.c $(LWIP_CORE:%=$(LWIP_DIR)/src/core/%.c) \
                         $(LWIP_DIR)/src/netif/ethernet.c
 HOST_UNIT_SRC_lwip_input := $(MEMBRANE_RX_PATH_SRC)
@@ -662,7 +665,9 @@ FUZZ_CFLAGS := -g -O1 -MMD -MP -Ikernel -Inetswitch -Iion -Iinclude -Ilib -Iapps
 # libnexus's own sources see its POSIX headers (the socket families Nexus adds), as on Nexus.
 $(HOST_OBJ)/lib/libnexus/%.o $(HOST_OBJ)/tests/host/test_family.o $(HOST_OBJ)/tests/host/test_unix.o: HOST_CFLAGS += -Ilib/libnexus/include
 $(HOST_OBJ)/lib/libnexus/unix_named.o $(HOST_OBJ)/tests/host/unix_no_kernel.o: HOST_CFLAGS += -Ilib/rt
-$(HOST_OBJ)/tests/host/test_rx_frame_policy.o: HOST_CFLAGS += -Ilwip
+$(HOST_OBJ)/tests/host/test_rx_frame_policy.o $(HOST_OBJ)/tests/host/test_ack_coalesce.o: HOST_CFLAGS += -Ilwip
+$(HOST_OBJ)/tests/fuzz/fuzz_ack_coalesce.o: HOST_CFLAGS += -Ilwip
+$(FUZZ_OBJ)/tests/fuzz/fuzz_ack_coalesce.o: FUZZ_CFLAGS += -Ilwip
 # The manifests' host test checks the test build's manifests too.
 $(HOST_OBJ)/kernel/manifest.o: HOST_CFLAGS += -DNEXUS_TEST_BUILD
 

@@ -8,8 +8,10 @@
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
 #include "netif/ethernet.h"
 #include "port/port.h"
+#include "rx_ack_coalesce.h"
 #include "rx_frame_policy.h"
 #include "send_area.h"
 #include "tcp_syn_guard.h"
@@ -90,16 +92,68 @@ static struct pbuf *frame_pbuf(const struct ion_desc *d) {
     return p;
 }
 
+static int usable_handle(const struct ion_desc *d) {
+    return d->handle < MAX_HANDLES && !rx_pbufs[d->handle].in_use;
+}
+
+/* Whether the connection of this flow, seen from its peer, grows its congestion window by the
+ * bytes acknowledged rather than by the ACKs: lwIP's congestion avoidance (RFC 3465, 2.1) does;
+ * in slow start each ACK adds at most 2 MSS whatever it covers (2.2), so an ACK not seen is
+ * growth lost (1 MiB GETs: 36.6 -> 29.6 MB/s when slow start was coalesced too). */
+static int counts_bytes_acked(const struct pure_ack *a) {
+    uint32_t src, dst;
+    memcpy(&src, a->flow, 4);
+    memcpy(&dst, a->flow + 4, 4);
+    u16_t src_port = (u16_t)(a->flow[8] << 8 | a->flow[9]), dst_port = (u16_t)(a->flow[10] << 8 | a->flow[11]);
+    for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next)
+        if (pcb->remote_port == src_port && pcb->local_port == dst_port && IP_IS_V4_VAL(pcb->remote_ip) &&
+            ip_2_ip4(&pcb->remote_ip)->addr == src && ip_2_ip4(&pcb->local_ip)->addr == dst)
+            return pcb->state == ESTABLISHED && pcb->cwnd >= pcb->ssthresh;
+    return 0;
+}
+
+/* Marks the batch's pure ACKs that a later one of the same connection makes redundant, where
+ * lwIP's congestion control would not miss them (rx_ack_coalesce.h). */
+static void find_coalesced(const struct ion_desc *d, uint32_t n, uint8_t *coalesced) {
+    struct pure_ack acks[RX_BATCH];
+    uint8_t is_ack[RX_BATCH];
+    memset(coalesced, 0, n);
+    if (n < 2)
+        return;
+    for (uint32_t i = 0; i < n; i++)
+        is_ack[i] = usable_handle(&d[i]) &&
+                    pure_ack_parse(port_buffer(&port, d[i].handle) + d[i].offset, d[i].length, &acks[i]);
+    if (!pure_ack_superseded(acks, is_ack, n, coalesced))
+        return;
+    const struct pure_ack *last_flow = NULL;
+    int counts = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!coalesced[i])
+            continue;
+        if (!last_flow || memcmp(last_flow->flow, acks[i].flow, sizeof acks[i].flow) != 0)
+            counts = counts_bytes_acked(&acks[i]);
+        last_flow = &acks[i];
+        coalesced[i] = (uint8_t)counts;
+    }
+}
+
 unsigned ion_netif_poll(struct netif *netif) {
     struct ion_desc d[RX_BATCH];
+    uint8_t coalesced[RX_BATCH];
     tx_buffers_reclaim(); /* each pass: a chunk of a send area is the app's again once its frames are sent */
     uint32_t n = port_receive(&port, d, RX_BATCH);
+    find_coalesced(d, n, coalesced);
     for (uint32_t i = 0; i < n; i++) {
-        if (d[i].handle >= MAX_HANDLES || rx_pbufs[d[i].handle].in_use) {
+        if (!usable_handle(&d[i])) {
             stats.rx_bad_handle++; /* handed to us twice: lwIP still holds it, keep it there */
             continue;
         }
         stats.rx_frames++;
+        if (coalesced[i]) {
+            stats.rx_acks_coalesced++;
+            port_return(&port, d[i].handle);
+            continue;
+        }
         struct pbuf *p = frame_pbuf(&d[i]);
         if (p && netif->input(p, netif) != ERR_OK)
             pbuf_free(p);

@@ -6,7 +6,9 @@
  * payload stays in the pool), IPv4 echo requests and IP fragments whole. Transmit sends a TCP
  * segment whose payload lwIP holds in a lent TX buffer from that buffer, its headers copied in
  * front (tx_buffers.h); any other frame is copied into a free TX buffer (lwIP's own memory is
- * not device visible). The kernel checks the EtherType before the device sends it.
+ * not device visible). The kernel checks the EtherType before the device sends it. Of a
+ * connection's pure ACKs in one batch, lwIP sees only the last when that changes nothing its
+ * congestion control counts (rx_ack_coalesce.h).
  */
 #ifndef NEXUS_NETIF_ION_H
 #define NEXUS_NETIF_ION_H
@@ -25,6 +27,9 @@ struct ion_netif_stats {
      * buffer); and bytes lwIP checksummed in software (both directions: lwIP sums RX and TX
      * through the same routine). */
     uint64_t tx_frame_copied_bytes, tx_header_bytes, checksummed_bytes;
+    /* Pure ACKs returned unseen by lwIP: a later one of the same connection in the same batch
+     * said more (rx_ack_coalesce.h). */
+    uint64_t rx_acks_coalesced;
 };
 
 /* Attaches to the port and adds `netif` to lwIP (not yet up). 0, or -errno if this fiber holds

@@ -200,6 +200,7 @@ static void publish_counters(void) {
         {"/Bus/net/membrane/rx_copied_bytes", n->rx_copied_bytes},
         {"/Bus/net/membrane/rx_header_bytes", n->rx_header_bytes},
         {"/Bus/net/membrane/rx_no_memory", n->rx_no_memory},
+        {"/Bus/net/membrane/rx_acks_coalesced", n->rx_acks_coalesced},
         /* Each byte an app sends is copied app -> link slot -> a lent TX buffer (or lwIP's
          * memory), and a frame lwIP did not make from a lent buffer once more into a TX buffer
          * (docs/ion.md); /Bus/net/switch/tx_copied_bytes is the kernel's and stays 0. */

@@ -12,6 +12,10 @@
  * two-part frames (headers from a TX buffer, payload from the link), stay held until the client
  * acknowledges them and the device gives the frame back, a held chunk cannot be sent again, an
  * app that rewrites a chunk it sent changes only the payload, and an abort frees every chunk.
+ *
+ * Last, pure ACKs that arrive in one batch (lwip/rx_ack_coalesce.h): in slow start lwIP sees
+ * each, once it counts acknowledged bytes only the last of a connection's, and duplicate ACKs
+ * always.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -53,7 +57,7 @@ static uint8_t pattern[STREAM_MAX];
 
 /* Per client port (CLIENT_PORT + i): the connection, and what the client received, the stream
  * by offset from the guest's first data byte. The checks talk to `cur`. */
-#define CLIENTS 2
+#define CLIENTS 3
 static struct stream {
     struct tcp_pcb *pcb;
     uint32_t synack_seq, data_frames, highest;
@@ -485,6 +489,68 @@ static void abort_frees_every_chunk(void) {
     CHECK("no_reference_lost", tcp_send_refs_lost() == 0 && send_area_stats()->no_piece == 0);
 }
 
+/* ---- pure ACKs in one batch ---- */
+
+/* The client's ACKs up to each of upto[0..n) stream bytes, all on the RX ring before one pass. */
+static void client_acks_at_once(const uint32_t *upto, unsigned n) {
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t f[CLIENT_FRAME_MAX] = {0};
+        const struct client_segment seg = {user_net_client_ip, 0, (uint16_t)(CLIENT_PORT + (cur - streams)),
+                                           CLIENT_ISN + 1, cur->synack_seq + 1 + upto[i], FLAG_ACK, 0, NULL};
+        uint32_t len = client_tcp_frame(f, &seg);
+        frame_repair(NULL, f, len);
+        fake_port_deliver(f, len);
+    }
+    step();
+}
+
+static uint64_t coalesced(void) { return ion_netif_stats()->rx_acks_coalesced; }
+
+static uint32_t acked(void) { return cur->pcb->lastack - (cur->synack_seq + 1); }
+
+static void batched_acks_in_slow_start_all_seen(void) {
+    cur = &streams[2];
+    connect_client();
+    CHECK("batch_connection_accepted", cur->pcb != NULL && cur->pcb->cwnd < cur->pcb->ssthresh);
+    CHECK("batch_stream_queued", queue(0, 32 * 1460) == 32 * 1460);
+    tcp_output(cur->pcb);
+    step();
+    uint32_t sent = cur->highest, cwnd = cur->pcb->cwnd;
+    const uint32_t upto[] = {1460, 2 * 1460, 3 * 1460};
+    CHECK("initial_window_sent", sent == sizeof upto / sizeof upto[0] * 1460);
+    client_acks_at_once(upto, 3);
+    CHECK("slow_start_acks_not_coalesced", coalesced() == 0 && acked() == sent);
+    CHECK("slow_start_grew_by_each_ack", cur->pcb->cwnd == cwnd + 3 * 1460);
+}
+
+static void batched_acks_coalesce_once_bytes_count(void) {
+    cur->pcb->ssthresh = cur->pcb->cwnd; /* congestion avoidance from here, as after a loss */
+    tcp_output(cur->pcb);
+    step();
+    uint32_t base = acked(), sent = cur->highest, rx_frames = (uint32_t)ion_netif_stats()->rx_frames;
+    CHECK("window_of_segments_sent", sent - base >= 5 * 1460);
+    const uint32_t upto[] = {base + 1460, base + 2 * 1460, base + 3 * 1460, base + 4 * 1460, base + 5 * 1460};
+    client_acks_at_once(upto, 5);
+    CHECK("earlier_acks_coalesced", coalesced() == 4 && ion_netif_stats()->rx_frames - rx_frames == 5);
+    CHECK("last_ack_taken", acked() == base + 5 * 1460);
+    CHECK("coalesced_acks_buffers_returned", fake_port_rx_outstanding() == 0);
+    const uint32_t old_then_new[] = {base + 5 * 1460, base + 4 * 1460};
+    client_acks_at_once(old_then_new, 2);
+    CHECK("older_ack_behind_not_coalesced", coalesced() == 4 && acked() == base + 5 * 1460);
+}
+
+static void batched_duplicate_acks_all_seen(void) {
+    uint32_t base = acked(), frames = cur->data_frames;
+    CHECK("data_outstanding", cur->highest > base && cur->pcb->unacked != NULL);
+    const uint32_t dups[] = {base, base, base};
+    client_acks_at_once(dups, 3);
+    CHECK("duplicate_acks_not_coalesced", coalesced() == 4 && cur->pcb->dupacks >= 3);
+    CHECK("duplicates_fast_retransmit", cur->data_frames > frames);
+    client_acks_up_to(32 * 1460);
+    CHECK("batch_stream_received_byte_for_byte", cur->highest == 32 * 1460 && !cur->mismatch);
+    CHECK("batch_every_rx_buffer_returned", fake_port_rx_outstanding() == 0);
+}
+
 int main(void) {
     check_suite = "tcp_send";
     bring_up();
@@ -502,5 +568,8 @@ int main(void) {
     chunk_held_while_on_the_device();
     rewritten_chunk_changes_only_the_payload();
     abort_frees_every_chunk();
+    batched_acks_in_slow_start_all_seen();
+    batched_acks_coalesce_once_bytes_count();
+    batched_duplicate_acks_all_seen();
     return check_exit();
 }
