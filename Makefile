@@ -161,7 +161,7 @@ HOST_UNIT_SRC_family     = lib/libnexus/family.c $(HOST_UNIX_FAMILY)
 HOST_UNIT_SRC_rx_frame_policy := lwip/rx_frame_policy.c
 # pure ACKs a later one in the same RX batch makes redundant: the parser and the marking
 HOST_TESTS  += ack_coalesce
-HOST_UNIT_SRC_ack_coalesce := lwip/rx_ack_coalesce.c lwip/chksum.c
+HOST_UNIT_SRC_ack_coalesce := lwip/rx_ack_coalesce.c lwip/chksum.c tests/fuzz/frame_repair.c
 HOST_UNIT_SRC_manifest  := kernel/manifest.c kernel/cspace.c kernel/pledge.c kernel/restart_policy.c
 HOST_UNIT_SRC_bus       := kernel/bus.c
 HOST_UNIT_SRC_elf       := kernel/elf.c
@@ -667,6 +667,7 @@ $(HOST_OBJ)/lib/libnexus/%.o $(HOST_OBJ)/tests/host/test_family.o $(HOST_OBJ)/te
 $(HOST_OBJ)/lib/libnexus/unix_named.o $(HOST_OBJ)/tests/host/unix_no_kernel.o: HOST_CFLAGS += -Ilib/rt
 $(HOST_OBJ)/tests/host/test_rx_frame_policy.o $(HOST_OBJ)/tests/host/test_ack_coalesce.o: HOST_CFLAGS += -Ilwip
 $(HOST_OBJ)/tests/fuzz/fuzz_ack_coalesce.o: HOST_CFLAGS += -Ilwip
+$(HOST_OBJ)/tests/host/test_ack_coalesce.o: HOST_CFLAGS += -Itests/fuzz
 $(FUZZ_OBJ)/tests/fuzz/fuzz_ack_coalesce.o: FUZZ_CFLAGS += -Ilwip
 # The manifests' host test checks the test build's manifests too.
 $(HOST_OBJ)/kernel/manifest.o: HOST_CFLAGS += -DNEXUS_TEST_BUILD

@@ -68,8 +68,6 @@ static void append(struct msock *s, uint8_t chunk, uint32_t offset, uint32_t len
     mark(s, 1);
 }
 
-
-
 /* Gives lwIP what it takes of the socket's rest now; the bytes it took. */
 static uint32_t push(struct msock *s) {
     struct tcp_pcb *pcb = s->pcb.tcp;
@@ -95,16 +93,15 @@ static uint32_t push(struct msock *s) {
         s->rest_head = p->next;
         send_area_unhold(s->link, at - 1u); /* lwIP's own references keep it held while it needs it */
     }
-    if (took) {
-        sockets_counters.tx_stack_copied_bytes += copied;
-        sockets_counters.tx_payload_bytes += took;
+    count_tcp_sent(took, copied);
+    if (took)
         tcp_output(pcb);
+    int all_gone = s->rest_head == NO_REST;
+    if (took || all_gone)
         touch(s);
-    }
-    if (s->rest_head == NO_REST) { /* all gone to lwIP: the FIN it kept back leaves, an orphan closes */
+    if (all_gone) { /* the FIN it kept back leaves, an orphan closes */
         s->rest_tail = NO_REST;
         mark(s, 0);
-        touch(s);
         if (s->wr_shut)
             tcp_shutdown(pcb, 0, 1);
         if (s->orphan)
@@ -138,8 +135,7 @@ long tcp_sock_post(struct msock *s, struct nxs_msg *m, uint8_t *data) {
         uint64_t copied = 0;
         long r = room ? send_area_write(pcb, s->link, list, n, room, &copied) : 0;
         uint32_t taken = r > 0 ? (uint32_t)r : 0;
-        sockets_counters.tx_stack_copied_bytes += copied;
-        sockets_counters.tx_payload_bytes += taken;
+        count_tcp_sent(taken, copied);
         for (; i < n && taken >= list[i].len; i++)
             taken -= list[i].len;
         first_taken = taken; /* of piece i, which lwIP took only the start of */

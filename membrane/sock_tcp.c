@@ -450,16 +450,14 @@ long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
         m->arg[1] = tcp_send_segment_size(pcb); /* what the app should put in a chunk */
         if (r <= 0)
             return r < 0 ? r : no_memory(s, room);
-        sockets_counters.tx_stack_copied_bytes += copied;
-        sockets_counters.tx_payload_bytes += (uint64_t)r;
+        count_tcp_sent((uint64_t)r, copied);
         return sent(s, m, (uint32_t)r, named + (len - list));
     }
     n = tcp_send_pooled(pcb, data, n);
     touch(s);
     if (n == 0 && len != 0)
         return no_memory(s, room);
-    sockets_counters.tx_stack_copied_bytes += n;
-    sockets_counters.tx_payload_bytes += n;
+    count_tcp_sent(n, n);
     return sent(s, m, n, len);
 }
 

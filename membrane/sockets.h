@@ -104,6 +104,12 @@ struct sockets_stats {
 /* Serves every link of this fiber (lib/link/server.h); how many. */
 unsigned sockets_attach(void);
 extern struct sockets_stats sockets_counters; /* read by membrane.c for /Bus */
+
+/* A stream send's bytes given to lwIP, and of those the ones it copied into its own memory. */
+static inline void count_tcp_sent(uint64_t payload, uint64_t copied) {
+    sockets_counters.tx_payload_bytes += payload;
+    sockets_counters.tx_stack_copied_bytes += copied;
+}
 struct msock *sock_at(unsigned link, int k);
 int sock_number(const struct msock *s);
 struct msock *sock_alloc(unsigned link);
