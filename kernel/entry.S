@@ -10,12 +10,19 @@ _start:
     li t0, 3 << 13               /* sstatus.FS: OpenSBI leaves the FPU on; nothing here uses it, */
     csrc sstatus, t0             /* and off it cannot carry f0-f31 from one fiber to the next */
     la sp, boot_stack_top
-    la t0, __bss_start
-    la t1, __bss_end
-1:  bgeu t0, t1, 2f
-    sd zero, 0(t0)
-    addi t0, t0, 8
-    j 1b
+    la t0, __bss_start           /* both 64-byte aligned (linker.ld): 64 bytes a turn in 10 */
+    la t1, __bss_end             /* instructions, where a word a turn took 32 */
+    bgeu t0, t1, 2f
+1:  sd zero, 0(t0)
+    sd zero, 8(t0)
+    sd zero, 16(t0)
+    sd zero, 24(t0)
+    sd zero, 32(t0)
+    sd zero, 40(t0)
+    sd zero, 48(t0)
+    sd zero, 56(t0)
+    addi t0, t0, 64
+    bltu t0, t1, 1b
 2:  call kmain
 3:  wfi                          /* kmain never returns */
     j 3b

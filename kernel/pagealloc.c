@@ -12,6 +12,24 @@ static void bit_put(struct page_pool *p, size_t i, int v) {
         p->bitmap[i / 64] &= ~mask;
 }
 
+/* Every page the pool hands out is zeroed, ~1,100 of them while the boot starts its services
+ * (the packet pool, links, fibers' data and stacks). picolibc's memset stores 16 bytes per loop
+ * turn, 16 instructions per 64 bytes; this loop stores 64 in 10. volatile keeps the compiler
+ * from turning the loop back into a memset call. */
+static void zero_page(uintptr_t addr) {
+    volatile uint64_t *w = (volatile uint64_t *)addr;
+    for (size_t i = 0; i < PA_PAGE_SIZE / sizeof *w; i += 8) {
+        w[i] = 0;
+        w[i + 1] = 0;
+        w[i + 2] = 0;
+        w[i + 3] = 0;
+        w[i + 4] = 0;
+        w[i + 5] = 0;
+        w[i + 6] = 0;
+        w[i + 7] = 0;
+    }
+}
+
 static int is_zeroed(const struct page_pool *p, size_t i) { return (p->zeroed[i / 64] >> (i % 64)) & 1; }
 
 /* Page i leaves the free pages (handed out or reserved): it is no longer counted as zero.
@@ -99,7 +117,7 @@ uintptr_t pagepool_alloc(struct page_pool *pool, size_t n) {
             for (size_t k = 0; k < n; k++) {
                 bit_put(pool, i + k, 1);
                 if (!unmark_zeroed(pool, i + k))
-                    memset((void *)(addr + k * PA_PAGE_SIZE), 0, PA_PAGE_SIZE);
+                    zero_page(addr + k * PA_PAGE_SIZE);
             }
             pool->nfree -= n;
             pool->cursor = (i + n) % pool->npages;
@@ -144,7 +162,7 @@ size_t pagepool_zero_some(struct page_pool *pool, size_t max) {
         while (dirty && done < max) {
             unsigned b = (unsigned)__builtin_ctzll(dirty);
             dirty &= dirty - 1;
-            memset((void *)(pool->first + (w * 64 + b) * PA_PAGE_SIZE), 0, PA_PAGE_SIZE);
+            zero_page(pool->first + (w * 64 + b) * PA_PAGE_SIZE);
             pool->zeroed[w] |= 1ull << b;
             pool->nzeroed++;
             done++;
