@@ -269,10 +269,30 @@ $(B)/k/images.o: $(B)/images.S $(KERNEL_FLAGS)
 # a new /Bus key ~100 k (a Membrane restart republishes ~50).
 KERNEL_LIBC := --picolibc-buildtype=release
 # private: the images the kernel embeds are its prerequisites and would inherit it.
-$(B)/nexus.elf $(B)/nexus-test.elf: private LDFLAGS += $(KERNEL_LIBC)
+$(B)/nexus.elf $(B)/nexus-test.elf $(B)/nexus-serving.elf: private LDFLAGS += $(KERNEL_LIBC)
 $(B)/nexus.elf: $(KERNEL_OBJS) linker.ld $(LINK_FLAGS)
 	$(CC) $(LDFLAGS) -T linker.ld $(KERNEL_OBJS) -o $@
 	@$(SIZE) $@ | tail -n 1 | awk '{ printf "kernel image: text %d, data %d, bss %d bytes\n", $$1, $$2, $$3 }'
+
+# build/nexus-serving.elf: the same kernel with the Membrane's and httpd's images alone, booting
+# the serving manifest (kernel/manifest.c): what serving HTTP takes (make run IMAGE=serving).
+SERVING_IMAGE_ELFS := $(B)/user/membrane.elf $(B)/user/httpd.elf
+KERNEL_SERVING_OBJS := $(filter-out $(B)/k/kernel/manifest.o $(B)/k/images.o,$(KERNEL_OBJS)) \
+                       $(B)/ks/kernel/manifest.o $(B)/ks/images.o
+
+$(B)/ks/kernel/manifest.o: kernel/manifest.c $(KERNEL_FLAGS) | $(BOOTSTRAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -DNEXUS_BOOT_MANIFEST='"serving"' -c $< -o $@
+
+$(B)/images-serving.S: Makefile $(SERVING_IMAGE_ELFS) tools/gen-images.sh
+	tools/gen-images.sh $@ $(SERVING_IMAGE_ELFS)
+
+$(B)/ks/images.o: $(B)/images-serving.S $(KERNEL_FLAGS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ARCH) -c $< -o $@
+
+$(B)/nexus-serving.elf: $(KERNEL_SERVING_OBJS) linker.ld $(LINK_FLAGS)
+	$(CC) $(LDFLAGS) -T linker.ld $(KERNEL_SERVING_OBJS) -o $@
 
 # ---- user images ----
 $(B)/u/%.o: %.c $(USER_FLAGS) | $(BOOTSTRAP)
@@ -597,8 +617,13 @@ $(QEMU_PRELOAD): tools/hostfwd_backlog.c | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC $< -o $@ -ldl
 # The machine; each use adds its own network backend for net0. Tests replace it with theirs.
+# IMAGE=serving: make run and make debug boot build/nexus-serving.elf, the kernel with the
+# Membrane and httpd alone, instead of the full image.
+IMAGES_BOOTABLE := serving
+RUN_KERNEL   := $(B)/nexus$(if $(IMAGE),-$(IMAGE)).elf
+$(if $(filter-out $(IMAGES_BOOTABLE),$(IMAGE)),$(error IMAGE=$(IMAGE): no such image; IMAGE=serving, or none for the full image))
 QEMU_MACHINE := env LD_PRELOAD=$(abspath $(QEMU_PRELOAD)) $(QEMU) -machine virt -cpu rv64 -smp 1 -m $(MEM) -nographic -bios $(OPENSBI) \
-                -kernel $(B)/nexus.elf -global virtio-mmio.force-legacy=false \
+                -kernel $(RUN_KERNEL) -global virtio-mmio.force-legacy=false \
                 -device virtio-net-device,netdev=net0 -device virtio-rng-device
 QEMU_BASE    := $(QEMU_MACHINE) -netdev user,id=net0,restrict=on
 # make run: QEMU's user network, the guest's port 80 forwarded to the host's loopback PORT.
@@ -612,15 +637,15 @@ RUN_NETDEV   := -netdev user,id=net0,hostfwd=tcp:127.0.0.1:$(PORT)-:80 \
 RUN_IDENTITY = $(if $(IDENTITY),$(if $(wildcard $(IDENTITY)),-initrd $(IDENTITY),$(error IDENTITY=$(IDENTITY): \
                no such key file; make keygen KEY=$(IDENTITY) creates one)))
 
-run: $(B)/nexus.elf $(QEMU_PRELOAD)
+run: $(RUN_KERNEL) $(QEMU_PRELOAD)
 	@echo "Booting Nexus under QEMU (quit: Ctrl-A X; console commands: help)."
 	@echo "Once the console shows 'httpd: listening', from another terminal:"
 	@echo "    curl 127.0.0.1:$(PORT)/"
 	$(QEMU_MACHINE) $(RUN_NETDEV) $(RUN_IDENTITY) -append "$(BOOTARGS)"
 
-debug: $(B)/nexus.elf $(QEMU_PRELOAD)
+debug: $(RUN_KERNEL) $(QEMU_PRELOAD)
 	@echo "QEMU waits for gdb on 127.0.0.1:$(GDBPORT), paused before the first instruction. In another terminal:"
-	@echo "    gdb-multiarch $(B)/nexus.elf -ex 'target remote 127.0.0.1:$(GDBPORT)'"
+	@echo "    gdb-multiarch $(RUN_KERNEL) -ex 'target remote 127.0.0.1:$(GDBPORT)'"
 	$(QEMU_MACHINE) $(RUN_NETDEV) $(RUN_IDENTITY) -append "$(BOOTARGS)" -gdb tcp:127.0.0.1:$(GDBPORT) -S
 
 # make mesh: NODES guests on one LWF wire, each with its own key (build/mesh/node<i>.key), HTTP
@@ -834,7 +859,7 @@ fuzz: fuzzers
 	@for t in $(FUZZ_TARGETS); do mkdir -p $(B)/fuzz/$$t; \
 	  $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/$$t tests/fuzz/corpus/$$t || exit 1; done
 
-bench: all $(B)/nexus-test.elf $(B)/bench/utcp_sim
+bench: all $(B)/nexus-test.elf $(B)/nexus-serving.elf $(B)/bench/utcp_sim
 	python3 -m tools.bench --build $(B) --qemu "$(QEMU_BASE)"
 
 # The long hostile-wire run: N frames shared among every class of tools/hostile.py, HTTP checked

@@ -20,10 +20,12 @@
  * window each) and its connections (64 KiB each) come from the service's heap as they are
  * needed (lwf/service/, utcp/service/): heap:512 holds LWF's six, heap:4608 all eight UTCP
  * sessions and sixteen connections. */
-#define NETWORK_SERVICES                                                                        \
+#define MEMBRANE_SERVICE                                                                        \
     {.name = "membrane", .image = "membrane", .grants = "port:0 files:4 heap:160",              \
      .pledge = "stdio net inet rbus wbus", .serves = "inet", .send_area = 1,                    \
-     .restart = RESTART_SERVICE},                                                               \
+     .restart = RESTART_SERVICE}
+#define NETWORK_SERVICES                                                                        \
+    MEMBRANE_SERVICE,                                                                           \
     {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane area:membrane link:utcp", \
      .pledge = "stdio rbus inet utcp", .restart = RESTART_SERVICE},                             \
     {.name = "uptime", .image = "uptime", .args = "1000", .pledge = "stdio wbus", .restart = RESTART_SERVICE}, \
@@ -146,8 +148,25 @@ static const struct manifest_entry lwf_entries[] = {
 };
 #endif
 
+/* What serving HTTP takes and nothing more: build/nexus-serving.elf embeds these two images
+ * alone and boots this manifest (`make run IMAGE=serving`); the full image boots it with
+ * manifest=serving. httpd has no UTCP link here: its UTCP listener says once that the service
+ * is missing and keeps serving TCP. */
+static const struct manifest_entry serving_entries[] = {
+    MEMBRANE_SERVICE,
+    {.name = "httpd", .image = "httpd", .args = "80", .grants = "link:membrane area:membrane",
+     .pledge = "stdio rbus inet", .restart = RESTART_SERVICE},
+};
+
+/* The manifest a boot without manifest=NAME runs: the build names it (the Makefile's serving
+ * image boots "serving"). */
+#ifndef NEXUS_BOOT_MANIFEST
+#define NEXUS_BOOT_MANIFEST "default"
+#endif
+
 const struct manifest manifests[] = {
     {"default", default_entries, ARRAY_LEN(default_entries)},
+    {"serving", serving_entries, ARRAY_LEN(serving_entries)},
 #ifdef NEXUS_TEST_BUILD
     {"containment", containment_entries, ARRAY_LEN(containment_entries)},
     {"keyblob", keyblob_entries, ARRAY_LEN(keyblob_entries)},
@@ -158,7 +177,7 @@ const unsigned manifest_count = ARRAY_LEN(manifests);
 
 const struct manifest *manifest_find(const char *name) {
     if (!name[0])
-        return &manifests[0];
+        name = NEXUS_BOOT_MANIFEST;
     for (unsigned i = 0; i < manifest_count; i++)
         if (!strcmp(manifests[i].name, name))
             return &manifests[i];

@@ -6,8 +6,8 @@ Figures so far:
   - boot to first fiber: wall time from QEMU's launch until the first U-mode fiber prints
     (the `hello` service), median of 5 boots;
   - kernel image size: loadable bytes of build/nexus.elf (text + data, services included),
-    each embedded service image, the kernel alone, and the serving core (the kernel alone, the
-    Membrane's image and httpd's: what serves HTTP);
+    each embedded service image, the kernel alone, and build/nexus-serving.elf (the kernel with
+    the Membrane's and httpd's images alone: what serves HTTP);
   - NetSwitch guest instructions per received frame (demux, enqueue, counters, the wake-flag
     look; rdinstret), median over every frame of a 3 s flood. Only the test kernel
     (build/nexus-test.elf) carries the histogram, so that run boots it; QEMU's instret is only a
@@ -206,21 +206,15 @@ def loadable_bytes(elf, size_tool):
     return int(text) + int(data)
 
 
-# What serves HTTP: the kernel and these images (the rest of the manifest is UTCP, LWF, the
-# signer, the ported apps and tools).
-SERVING_IMAGES = ("membrane.elf", "httpd.elf")
-
-
-def serving_core_rows(build, kernel, images, size_tool):
+def serving_rows(build, kernel, size_tool):
     """The kernel alone (its loadable bytes less the embedded images' object, build/k/images.o:
-    the images with their page padding and their table) and the serving core: that plus the
-    Membrane's and httpd's image files."""
+    the images with their page padding and their table) and build/nexus-serving.elf, the image
+    that boots with the Membrane and httpd alone (make run IMAGE=serving)."""
     alone = loadable_bytes(kernel, size_tool) - loadable_bytes(os.path.join(build, "k", "images.o"), size_tool)
-    serving = [p for p in images if os.path.basename(p) in SERVING_IMAGES]
-    core = alone + sum(os.path.getsize(p) for p in serving)
+    serving = os.path.join(build, "nexus-serving.elf")
     return [("  kernel alone (loadable, less the embedded images)", "%d bytes" % alone),
-            ("serving core: kernel alone + %s" % " + ".join(os.path.basename(p) for p in serving),
-             "%d bytes" % core)]
+            ("serving image, loadable (build/nexus-serving.elf: the Membrane and httpd alone)",
+             "%d bytes" % loadable_bytes(serving, size_tool))]
 
 
 def main():
@@ -243,7 +237,7 @@ def main():
     images = embedded_images(os.path.join(args.build, "images.S"))
     for path in images:
         rows.append(("  embedded image " + os.path.basename(path), "%d bytes" % os.path.getsize(path)))
-    rows += serving_core_rows(args.build, kernel, images, size_tool)
+    rows += serving_rows(args.build, kernel, size_tool)
 
     test_kernel = os.path.join(args.build, "nexus-test.elf")
     counted = net_bench(with_kernel(args.qemu, test_kernel) + " -icount shift=0",

@@ -259,6 +259,19 @@ def check_mem(term, value):
            m and m.group(0))
 
 
+# What each IMAGE boots: build/nexus-serving.elf embeds the Membrane's and httpd's images alone
+# and runs the serving manifest (kernel/manifest.c).
+IMAGE_FIBERS = {"serving": {"membrane", "httpd"}}
+
+
+def check_image(term, value):
+    text = term.since(0)
+    report(f"{term.name}.image_{value}_boots_its_manifest", f"fibers (manifest {value}):" in text,
+            "no 'fibers (manifest ...)' line for it")
+    started = set(re.findall(r"started (\S+?)#\d+ ", text))
+    report(f"{term.name}.image_{value}_starts_only_its_services", started == IMAGE_FIBERS.get(value), started)
+
+
 def check_pcap(path, name):
     try:
         frames = pcap.frames(path)
@@ -317,6 +330,8 @@ def boot_make_run(cmd, line, port, variables):
             check_mem(term, variables["MEM"])
         if "BOOTARGS" in variables:
             check_bootargs(term, variables["BOOTARGS"], curl)
+        if "IMAGE" in variables:
+            check_image(term, variables["IMAGE"])
         if "IDENTITY" in variables:
             check_identity_boot(term, variables.get("CELLID"))
         if not variables:  # the plain `make run`: the README's curl lines and console
