@@ -7,7 +7,8 @@ Figures so far:
     (the `hello` service), median of 5 boots;
   - kernel image size: loadable bytes of build/nexus.elf (text + data, services included),
     each embedded service image, the kernel alone, and build/nexus-serving.elf (the kernel with
-    the Membrane's and httpd's images alone: what serves HTTP);
+    the Membrane's and httpd's images alone: what serves HTTP), with the smallest `-m` with
+    which that image serves (as below);
   - NetSwitch guest instructions per received frame (demux, enqueue, counters, the wake-flag
     look; rdinstret), median over every frame of a 3 s flood. Only the test kernel
     (build/nexus-test.elf) carries the histogram, so that run boots it; QEMU's instret is only a
@@ -67,7 +68,7 @@ import sys
 import time
 
 from tests.e2e.boot_bench import boot_breakdown, restart_breakdown
-from tests.e2e.http_bench import http_bench
+from tests.e2e.http_bench import http_bench, smallest_memory
 from tests.e2e.http_profile import profile_rows as http_profile_rows
 from tests.e2e.run_qemu_containment import boot_test_kernel, measure_recoveries
 from tests.e2e.run_qemu_curl import BENCH_BYTES as CURL_BENCH_BYTES, bench_download as curl_download
@@ -238,6 +239,8 @@ def main():
     for path in images:
         rows.append(("  embedded image " + os.path.basename(path), "%d bytes" % os.path.getsize(path)))
     rows += serving_rows(args.build, kernel, size_tool)
+    rows.append(("  smallest -m with which the serving image serves GET /",
+                 smallest_memory(with_kernel(args.qemu, os.path.join(args.build, "nexus-serving.elf")))))
 
     test_kernel = os.path.join(args.build, "nexus-test.elf")
     counted = net_bench(with_kernel(args.qemu, test_kernel) + " -icount shift=0",
