@@ -556,6 +556,57 @@ static void test_timebase(void) {
     CHECK("built.timebase_cpus_first", parse_built(&bi) == BOOT_FDT_OK && bi.timebase_hz == 1000);
 }
 
+/* The one-pass reader (kernel/fdt.c, walk_tree) must answer as libfdt's lookups do: a node's
+ * first property of a name counts, the first /cpus, /chosen and /reserved-memory count, a name
+ * with a unit address matches ("cpus@0" is /cpus), and a cell count past libfdt's 4 is refused
+ * whatever its top bit. */
+static void test_first_of_each(void) {
+    struct boot_info bi;
+
+    b_reset();
+    b_begin("");
+    b_begin("memory@0");
+    b_str("device_type", "memory");
+    b_cells("reg", 3, 0u, 0x1000u, 0x2000u); /* the root's default cells: 2 address, 1 size */
+    b_cells("reg", 3, 0u, 0x9000u, 0x9000u);
+    b_end();
+    b_end();
+    CHECK("built.first_property_of_a_name", parse_built(&bi) == BOOT_FDT_OK && bi.mem.base == 0x1000 &&
+                                                bi.mem.size == 0x2000);
+
+    b_reset();
+    b_begin("");
+    b_memory_node("memory@0", 3, 0, 0, 0x1000);
+    b_begin("cpus@0");
+    b_cells("timebase-frequency", 1, 1000u);
+    b_end();
+    b_begin("cpus");
+    b_cells("timebase-frequency", 1, 2000u);
+    b_end();
+    b_begin("chosen");
+    b_str("bootargs", "first");
+    b_end();
+    b_begin("chosen");
+    b_str("bootargs", "second");
+    b_end();
+    b_begin("chosenone");
+    b_str("bootargs", "not chosen");
+    b_end();
+    b_end();
+    CHECK("built.first_cpus_with_unit_address", parse_built(&bi) == BOOT_FDT_OK && bi.timebase_hz == 1000);
+    CHECK("built.first_chosen", !strcmp(bi.bootargs, "first"));
+
+    b_reset();
+    b_begin("");
+    b_cells("#address-cells", 1, 0x80000001u);
+    b_begin("memory@0"); /* read with 1 address cell, this reg would be memory at 0x1000 */
+    b_str("device_type", "memory");
+    b_cells("reg", 3, 0x1000u, 0x2000u, 0x3000u);
+    b_end();
+    b_end();
+    CHECK("built.cells_top_bit_refused", parse_built(&bi) == BOOT_FDT_NO_MEMORY);
+}
+
 static void b_chosen_bootargs(const void *val, size_t len) {
     b_reset();
     b_begin("");
@@ -793,6 +844,7 @@ int main(int argc, char **argv) {
     free(b.data);
 
     test_cells();
+    test_first_of_each();
     test_memory();
     test_cpus_after_plic();
     test_timebase();
