@@ -82,6 +82,10 @@ struct fiber {
     uint32_t device_irqs; /* report: a storm of either shows there, a stalled host shows neither) */
     int net_port;         /* NetSwitch port this fiber holds, -1 for none */
     struct cspace caps;   /* the channels it may wait on (READ) or signal (WRITE) */
+    /* The links attached at its start (link_attach), by id in creation order: those it serves,
+     * those it is a client of. link_info answers from here. */
+    uint8_t served_links[NEXUS_LINKS_MAX], client_links[NEXUS_CLIENT_LINKS_MAX];
+    uint8_t nserved_links, nclient_links;
     uint32_t pledge;      /* promise bits (pledge.h); only ever narrowed */
     uint64_t started;     /* ticks at spawn */
     int stop_requested;   /* fiber_stop: end at the next return to U-mode */
