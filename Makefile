@@ -256,12 +256,18 @@ $(B)/libfdt/%.o: $(LIBFDT_STAMP) $(LIBFDT_FLAGS)
 $(B)/k/kernel/fdt.o: $(LIBFDT_STAMP)
 $(B)/k/kernel/fdt.o: KCFLAGS := -I$(LIBFDT_DIR) $(KCFLAGS)
 
-$(B)/images.S: Makefile $(IMAGE_ELFS) tools/gen-images.sh
-	tools/gen-images.sh $@ $(IMAGE_ELFS)
+# A kernel image's embedded services: the assembly tools/gen-images.sh writes into $(1) for the
+# image files $(2), and its object $(3). One per kernel image (this one, the serving and the
+# test image below), each called once its list is final.
+define embedded_images
+$(1): Makefile $(2) tools/gen-images.sh
+	tools/gen-images.sh $$@ $(2)
 
-$(B)/k/images.o: $(B)/images.S $(KERNEL_FLAGS)
-	@mkdir -p $(dir $@)
-	$(CC) $(ARCH) -c $< -o $@
+$(3): $(1) $$(KERNEL_FLAGS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ARCH) -c $$< -o $$@
+endef
+$(eval $(call embedded_images,$(B)/images.S,$(IMAGE_ELFS),$(B)/k/images.o))
 
 # The kernel zeroes every page it hands out, loads images and shifts /Bus entries: it links
 # picolibc's speed build too. The size build's memset and memmove move a byte per loop: loading
@@ -284,12 +290,7 @@ $(B)/ks/kernel/manifest.o: kernel/manifest.c $(KERNEL_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -DNEXUS_BOOT_MANIFEST='"serving"' -c $< -o $@
 
-$(B)/images-serving.S: Makefile $(SERVING_IMAGE_ELFS) tools/gen-images.sh
-	tools/gen-images.sh $@ $(SERVING_IMAGE_ELFS)
-
-$(B)/ks/images.o: $(B)/images-serving.S $(KERNEL_FLAGS)
-	@mkdir -p $(dir $@)
-	$(CC) $(ARCH) -c $< -o $@
+$(eval $(call embedded_images,$(B)/images-serving.S,$(SERVING_IMAGE_ELFS),$(B)/ks/images.o))
 
 $(B)/nexus-serving.elf: $(KERNEL_SERVING_OBJS) linker.ld $(LINK_FLAGS)
 	$(CC) $(LDFLAGS) -T linker.ld $(KERNEL_SERVING_OBJS) -o $@
@@ -599,12 +600,7 @@ $(B)/user-test/%.elf: $(B)/user-test/%.full.elf
 	$(OBJCOPY) --strip-all $< $@
 
 
-$(B)/images-test.S: Makefile $(TEST_IMAGE_ELFS) tools/gen-images.sh
-	tools/gen-images.sh $@ $(TEST_IMAGE_ELFS)
-
-$(B)/kt/images.o: $(B)/images-test.S $(KERNEL_FLAGS)
-	@mkdir -p $(dir $@)
-	$(CC) $(ARCH) -c $< -o $@
+$(eval $(call embedded_images,$(B)/images-test.S,$(TEST_IMAGE_ELFS),$(B)/kt/images.o))
 
 $(B)/nexus-test.elf: $(KERNEL_TEST_OBJS) linker.ld $(LINK_FLAGS)
 	$(CC) $(LDFLAGS) -T linker.ld $(KERNEL_TEST_OBJS) -o $@

@@ -59,6 +59,11 @@ int link_create(const char *client, const char *server, unsigned client_rights, 
     return (int)nlinks++;
 }
 
+/* Whether `name` is link l's server (or client). */
+static int is_end(const struct link *l, const char *name, int as_server) {
+    return strcmp(as_server ? l->server : l->client, name) == 0;
+}
+
 static uint64_t link_va(int as_server, unsigned n) {
     return (as_server ? LINK_SERVER_VA : LINK_CLIENT_VA) + (uint64_t)n * LINK_SPAN;
 }
@@ -93,7 +98,7 @@ int link_attach(struct fiber *f) {
         uint8_t *n = as_server ? &f->nserved_links : &f->nclient_links;
         unsigned most = as_server ? NEXUS_LINKS_MAX : NEXUS_CLIENT_LINKS_MAX;
         for (unsigned id = 0; id < nlinks; id++) {
-            if (strcmp(as_server ? links[id].server : links[id].client, f->name) != 0)
+            if (!is_end(&links[id], f->name, as_server))
                 continue;
             if (*n == most) /* link_create keeps to these bounds */
                 return -ENOSPC;
@@ -109,7 +114,7 @@ int link_attach(struct fiber *f) {
 static unsigned links_of(const char *name, int as_server) {
     unsigned n = 0;
     for (unsigned i = 0; i < nlinks; i++)
-        n += strcmp(as_server ? links[i].server : links[i].client, name) == 0;
+        n += is_end(&links[i], name, as_server);
     return n;
 }
 
