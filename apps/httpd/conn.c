@@ -49,7 +49,7 @@ void conn_setup(void) {
 void conn_open(struct conn *c, int fd) {
     memset(c, 0, offsetof(struct conn, in)); /* the buffers need no clearing */
     c->fd = fd;
-    c->readable = c->writable = c->run_again = true; /* a request may already be waiting */
+    c->readable = c->writable = c->run_again = c->unread = true; /* a request may already be waiting */
     c->last_active_ms = c->head_wait_since_ms = now_ms;
 }
 
@@ -378,7 +378,7 @@ void conn_step(struct conn *c) {
     c->readable |= (c->revents & (POLLIN | POLLHUP | POLLERR)) != 0;
     c->writable |= (c->revents & (POLLOUT | POLLHUP | POLLERR)) != 0;
     c->revents = 0;
-    c->run_again = false;
+    c->run_again = c->unread = false;
     size_t send_budget = STEP_SEND_BUDGET;
     for (int round = 0; round < STEP_ROUNDS; round++) {
         if (c->lingering) {

@@ -57,6 +57,7 @@ struct conn {
     bool unparsed_lines;     /* input may hold a complete line not yet parsed */
     bool head_only;          /* the current request is HEAD */
     bool http10_keep_alive;  /* HTTP/1.0 client asked for keep-alive: say yes explicitly */
+    bool unread;             /* opened and not stepped yet: its request may be waiting unread */
     short revents;           /* poll's answer for fd, for the next conn_step */
     unsigned long long last_active_ms, linger_until_ms;
     unsigned long long head_wait_since_ms; /* when it began waiting for the current request head */

@@ -203,12 +203,15 @@ static struct conn *free_slot(void) {
 
 /* The connection that has waited longest for a request head, or NULL: with every slot taken,
  * a new client gets its slot, so idle or slow clients can never lock out others. One busy
- * with a response keeps its slot. */
+ * with a response keeps its slot, and so does one accepted in this pass and not yet read: a
+ * burst of accepts (a backlog of 64 behind 48 slots) closed a client whose whole request was
+ * already waiting, unanswered (qemu_e2e's slowloris check, about one run in a hundred). */
 static struct conn *oldest_awaiting_head(void) {
     struct conn *oldest = NULL;
     for (size_t i = 0; i < MAX_CONNS; i++) {
         struct conn *c = &conns[i];
-        if (c->fd >= 0 && conn_awaiting_head(c) && (!oldest || c->head_wait_since_ms < oldest->head_wait_since_ms))
+        if (c->fd >= 0 && !c->unread && conn_awaiting_head(c) &&
+            (!oldest || c->head_wait_since_ms < oldest->head_wait_since_ms))
             oldest = c;
     }
     return oldest;

@@ -12,6 +12,7 @@ Exits non-zero if any line is a FAIL.
 import argparse
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -19,7 +20,7 @@ import time
 
 from tests.harness.net import free_port
 from tests.harness.report import Report
-from tests.e2e.slowloris import check_slowloris
+from tests.e2e.slowloris import check_accept_burst, check_slowloris
 
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer")
 
@@ -102,6 +103,8 @@ def main():
     report.run_checker([sys.executable, "-m", "tests.e2e.http_checks", "--host", "127.0.0.1", "--port", str(port),
                         "--expect-addr", "10.0.2.15"], "checks_exit", timeout=args.checks_timeout)
     check_slowloris(report, port)
+    check_accept_burst(report, port, lambda: server.proc.send_signal(signal.SIGSTOP),
+                       lambda: server.proc.send_signal(signal.SIGCONT))
     alive = server.proc.poll() is None
     server.stop()
     report("server_survived", alive, f"exited with status {server.proc.returncode}")

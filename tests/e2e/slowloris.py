@@ -1,5 +1,7 @@
 """Slowloris against httpd (Nexus or the host build): many connections that send part of a
-request head and stop must neither lock other clients out nor hold their slots for good."""
+request head and stop must neither lock other clients out nor hold their slots for good; and a
+client whose request waits in a burst of new connections is answered, not displaced by the
+burst before httpd read it."""
 import http.client
 import socket
 import time
@@ -14,6 +16,8 @@ HEAD_TIMEOUT_S = 10.0  # apps/httpd/conn.h HEAD_TIMEOUT_MS
 # then 3 s later): an answer within two of those is prompt enough to tell the two apart.
 ANSWER_WITHIN_S = 5.0
 LATE_ACCEPT_S = 12.0  # the latest a slow connection reaches httpd: three SYN retries (1 + 3 + 7 s) and slack
+SLOTS = 48  # apps/httpd/httpd.c MAX_CONNS; its listen backlog (64) holds a request and SLOTS more
+FULL_REQUEST = b"GET /bytes/10 HTTP/1.1\r\nHost: burst\r\n\r\n"
 
 
 def _timed_get(port):
@@ -62,4 +66,53 @@ def check_slowloris(report, port, host="127.0.0.1"):
                f"{closed} of {CLIENTS} slow connections closed by the server after the head timeout")
     finally:
         for s in slow:
+            s.close()
+
+
+def _read_response(sock, timeout):
+    """The bytes the server sent until it closed or `timeout` passed."""
+    sock.settimeout(timeout)
+    got = b""
+    try:
+        while b"\r\n\r\n" not in got or len(got.split(b"\r\n\r\n", 1)[1]) < 10:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+    except OSError:
+        pass
+    return got
+
+
+def check_accept_burst(report, port, pause, resume, host="127.0.0.1"):
+    """Every slot held by a slow client (each reached httpd in a pass of its own), then, while
+    httpd is stopped (pause/resume), a whole request and SLOTS slow clients behind it queue in
+    its listen backlog. Resumed, httpd accepts them in one pass, each new client displacing the
+    one that has waited longest for its head; the request must be read and answered, not
+    displaced by the clients after it."""
+    slow, burst, request = [], [], None
+    try:
+        for _ in range(SLOTS):
+            s = socket.create_connection((host, port), timeout=5)
+            s.sendall(PARTIAL_HEAD)
+            slow.append(s)
+            time.sleep(0.01)  # a pass, and a later head-wait stamp, for each
+        time.sleep(0.2)
+        pause()
+        try:
+            request = socket.create_connection((host, port), timeout=5)
+            request.sendall(FULL_REQUEST)
+            for _ in range(SLOTS):
+                s = socket.create_connection((host, port), timeout=5)
+                s.sendall(PARTIAL_HEAD)
+                burst.append(s)
+        finally:
+            resume()
+        got = _read_response(request, ANSWER_WITHIN_S)
+        head, _, body = got.partition(b"\r\n\r\n")
+        ok = head.startswith(b"HTTP/1.1 200") and body[:10] == bytes(range(10))
+        report("accept_burst_request_answered", ok,
+               f"{len(got)} bytes: {got[:60]!r}" if got else "closed unanswered or no answer")
+    finally:
+        for s in slow + burst + ([request] if request else []):
             s.close()
