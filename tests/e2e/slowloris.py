@@ -11,11 +11,13 @@ from tests.harness.http_probe import http_get
 CLIENTS = 120
 PARTIAL_HEAD = b"GET /bytes/10 HTTP/1.1\r\nHost: slow\r\nX-Wait: "
 HEAD_TIMEOUT_S = 10.0  # apps/httpd/conn.h HEAD_TIMEOUT_MS
-# The defect was a GET closed unanswered, at once and for good. On a loaded host QEMU's user
-# network may sit on the new connection's SYN until the client's first retransmission (1 s,
-# then 3 s later): an answer within two of those is prompt enough to tell the two apart.
-ANSWER_WITHIN_S = 5.0
-LATE_ACCEPT_S = 12.0  # the latest a slow connection reaches httpd: three SYN retries (1 + 3 + 7 s) and slack
+# The defect was a GET closed unanswered, at once and for good. 121 clients are more than
+# httpd's 48 slots and backlog of 64 hold while it makes room, so the Membrane may shed the
+# GET's SYN (shed/syn_queue_full), and QEMU's user network, the TCP client the guest sees,
+# sends it again only ~6 s later (a pcap: 5.9 s; a Linux client waits 1 s): an answer within
+# that retry is prompt enough to tell the two apart.
+ANSWER_WITHIN_S = 8.0
+LATE_ACCEPT_S = 12.0  # the latest a slow connection reaches httpd: a shed SYN's retry (~6 s) and slack
 SLOTS = 48  # apps/httpd/httpd.c MAX_CONNS; its listen backlog (64) holds a request and SLOTS more
 FULL_REQUEST = b"GET /bytes/10 HTTP/1.1\r\nHost: burst\r\n\r\n"
 
