@@ -205,7 +205,7 @@ static struct conn *free_slot(void) {
  * a new client gets its slot, so idle or slow clients can never lock out others. One busy
  * with a response keeps its slot, and so does one accepted in this pass and not yet read: a
  * burst of accepts (a backlog of 64 behind 48 slots) closed a client whose whole request was
- * already waiting, unanswered (qemu_e2e's slowloris check, about one run in a hundred). */
+ * already waiting, unanswered (qemu_e2e's slowloris check saw it). */
 static struct conn *oldest_awaiting_head(void) {
     struct conn *oldest = NULL;
     for (size_t i = 0; i < MAX_CONNS; i++) {
