@@ -123,7 +123,7 @@ long tcp_sock_post(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     memcpy(list, data, n * sizeof list[0]); /* the app can still write the slot */
     if (send_area_check(s->link, list, n))
         return -EINVAL;
-    long refused = tcp_sock_sendable(s); /* a listener is not connected: ENOTCONN */
+    long refused = tcp_sock_send_begin(s); /* a listener is not connected: ENOTCONN */
     if (refused)
         return refused;
     for (uint32_t i = 0; i < n; i++)

@@ -17,6 +17,7 @@
 #include "milestones.h"
 #include "send_area.h"
 #include "sockets.h"
+#include "tcp_initial_window.h"
 #include "tcp_send.h"
 #include "tcp_syn_guard.h"
 #include "tcp_timewait.h"
@@ -228,6 +229,7 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err) {
         s->connecting = 0;
         s->connected = err == ERR_OK;
         s->err = errno_of(err);
+        s->initial_window = (uint8_t)tcp_initial_window_allowed(pcb);
         /* SO_RCVBUF set before connect: the window is cut now, in the handshake's last ACK,
          * before the peer may send (nothing was received, so the window is whole). */
         if (s->connected && s->rcv_cut > s->rcv_held) {
@@ -268,6 +270,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
     s->sndbuf = l->sndbuf; /* as Linux, a connection takes its listener's settings */
     s->rcv_cut = l->rcv_cut;
     s->rcvbuf = l->rcvbuf;
+    s->initial_window = (uint8_t)tcp_initial_window_allowed(newpcb);
     if (l->nodelay)
         tcp_nagle_disable(newpcb);
     attach(s, newpcb);
@@ -413,17 +416,23 @@ void tcp_sock_shut_wr(struct msock *s) {
         tcp_shutdown(s->pcb.tcp, 0, 1); /* the FIN rides on the last queued segment if it can */
 }
 
-long tcp_sock_sendable(struct msock *s) {
+long tcp_sock_send_begin(struct msock *s) {
     if (s->err)
         return take_error(s);
     if (s->wr_shut || (!s->connected && s->eof))
         return -EPIPE;
-    return !s->connected || !s->pcb.tcp ? -ENOTCONN : 0;
+    if (!s->connected || !s->pcb.tcp)
+        return -ENOTCONN;
+    if (s->initial_window) {
+        s->initial_window = 0;
+        tcp_initial_window_apply(s->pcb.tcp);
+    }
+    return 0;
 }
 
 long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     uint32_t len = m->len;
-    long refused = tcp_sock_sendable(s);
+    long refused = tcp_sock_send_begin(s);
     if (refused)
         return refused;
     if (tcp_sock_has_rest(s))

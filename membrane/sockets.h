@@ -53,6 +53,7 @@ struct msock {
     uint8_t v6only;    /* IPV6_V6ONLY: an AF_INET6 socket bound to :: takes no IPv4 */
     uint8_t nodelay;   /* a listener's TCP_NODELAY, for its connections (its pcb has no flags) */
     uint8_t send_starved; /* a send found room but no memory: no POLLOUT until some is freed */
+    uint8_t initial_window; /* RFC 6928's window is due at the first send (tcp_initial_window.h) */
     /* A posted send's rest (sock_posted.c): its first and last piece (chunk + 1; 0: none), and
      * a socket its app closed that lives on until the rest went. With wr_shut, the FIN waits
      * for the rest (no send is taken once wr_shut is set, so no rest begins after it). */
@@ -140,8 +141,9 @@ long tcp_sock_connect(struct msock *s, const ip_addr_t *ip, u16_t port);
 /* The app is done sending (shutdown, MSG_EOF, a close): the FIN leaves now, or after a posted
  * send's rest. */
 void tcp_sock_shut_wr(struct msock *s);
-/* 0 if the socket can take bytes to send, else what a send answers (a pending error, taken). */
-long tcp_sock_sendable(struct msock *s);
+/* A send begins: 0 if the socket can take bytes, else what the send answers (a pending error,
+ * taken). A connection's first send widens its congestion window (tcp_initial_window.h). */
+long tcp_sock_send_begin(struct msock *s);
 long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data);
 /* Bytes a send may add now: lwIP's free send buffer, within SO_SNDBUF. */
 uint32_t tcp_sock_send_room(const struct msock *s);

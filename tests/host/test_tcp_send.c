@@ -13,9 +13,13 @@
  * acknowledges them and the device gives the frame back, a held chunk cannot be sent again, an
  * app that rewrites a chunk it sent changes only the payload, and an abort frees every chunk.
  *
- * Last, pure ACKs that arrive in one batch (lwip/rx_ack_coalesce.h): in slow start lwIP sees
+ * Then pure ACKs that arrive in one batch (lwip/rx_ack_coalesce.h): in slow start lwIP sees
  * each, once it counts acknowledged bytes only the last of a connection's, and duplicate ACKs
  * always.
+ *
+ * Last, a connection's first flight (lwip/tcp_initial_window.h): ten segments with RFC 6928's
+ * window, applied at the first send as the Membrane's sockets do; not widened while data is in
+ * flight; and lwIP's three after a SYN-ACK that had to be sent again.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -35,6 +39,7 @@
 #include "netif_ion.h"
 #include "nexus/link.h"
 #include "send_area.h"
+#include "tcp_initial_window.h"
 #include "tcp_send.h"
 #include "tx_buffers.h"
 #include "user_net.h"
@@ -57,9 +62,10 @@ static uint8_t pattern[STREAM_MAX];
 
 /* Per client port (CLIENT_PORT + i): the connection, and what the client received, the stream
  * by offset from the guest's first data byte. The checks talk to `cur`. */
-#define CLIENTS 3
+#define CLIENTS 5
 static struct stream {
     struct tcp_pcb *pcb;
+    int initial_window_allowed; /* as the accept callback found it (tcp_initial_window.h) */
     uint32_t synack_seq, data_frames, highest;
     int mismatch;
 } streams[CLIENTS], *cur = &streams[0];
@@ -101,8 +107,10 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
     (void)arg;
     if (err != ERR_OK || !pcb)
         return ERR_VAL;
-    if (pcb->remote_port >= CLIENT_PORT && pcb->remote_port < CLIENT_PORT + CLIENTS)
+    if (pcb->remote_port >= CLIENT_PORT && pcb->remote_port < CLIENT_PORT + CLIENTS) {
         streams[pcb->remote_port - CLIENT_PORT].pcb = pcb;
+        streams[pcb->remote_port - CLIENT_PORT].initial_window_allowed = tcp_initial_window_allowed(pcb);
+    }
     return ERR_OK;
 }
 
@@ -551,6 +559,56 @@ static void batched_duplicate_acks_all_seen(void) {
     CHECK("batch_every_rx_buffer_returned", fake_port_rx_outstanding() == 0);
 }
 
+/* ---- the first flight ---- */
+
+/* Queues `n` bytes on a new connection, applying the window as a socket's first send does, and
+ * returns the segments that left before any acknowledgement. */
+static uint32_t first_flight(uint32_t n) {
+    if (cur->initial_window_allowed)
+        tcp_initial_window_apply(cur->pcb);
+    uint32_t frames = cur->data_frames;
+    CHECK("first_flight_queued", queue(0, n) == n);
+    tcp_output(cur->pcb);
+    step();
+    return cur->data_frames - frames;
+}
+
+static void first_flight_is_ten_segments(void) {
+    cur = &streams[3];
+    connect_client();
+    CHECK("fresh_connection_allowed_the_window", cur->pcb != NULL && cur->initial_window_allowed);
+    CHECK("ten_segments_before_any_ack", first_flight(32 * 1460) == TCP_INITIAL_WINDOW_SEGMENTS &&
+                                             cur->highest == 10 * 1460);
+    tcpwnd_size_t cwnd = cur->pcb->cwnd;
+    tcp_initial_window_apply(cur->pcb); /* data in flight: nothing to widen */
+    CHECK("window_not_widened_once_data_left", cur->pcb->cwnd == cwnd);
+    client_acks_up_to(32 * 1460);
+    CHECK("first_flight_stream_whole", cur->highest == 32 * 1460 && !cur->mismatch);
+}
+
+/* The client's ACK of the SYN-ACK is lost: lwIP sends the SYN-ACK again, and the connection
+ * starts with lwIP's own window. */
+static void resent_syn_ack_keeps_lwips_window(void) {
+    cur = &streams[4];
+    cur->pcb = NULL;
+    uint32_t synacks = 0;
+    client_sends(CLIENT_ISN, 0, FLAG_SYN);
+    uint32_t first = cur->synack_seq;
+    for (int i = 0; i < 40 && synacks == 0; i++) {
+        cur->synack_seq = 0;
+        now_ms += 250;
+        step();
+        if (cur->synack_seq == first)
+            synacks++;
+    }
+    CHECK("syn_ack_sent_again", synacks == 1);
+    client_acks(0);
+    CHECK("resent_syn_ack_not_allowed_the_window", cur->pcb != NULL && !cur->initial_window_allowed);
+    CHECK("lwips_three_segments", first_flight(32 * 1460) == 3);
+    client_acks_up_to(32 * 1460);
+    CHECK("resent_syn_ack_stream_whole", cur->highest == 32 * 1460 && !cur->mismatch);
+}
+
 int main(void) {
     check_suite = "tcp_send";
     bring_up();
@@ -571,5 +629,7 @@ int main(void) {
     batched_acks_in_slow_start_all_seen();
     batched_acks_coalesce_once_bytes_count();
     batched_duplicate_acks_all_seen();
+    first_flight_is_ten_segments();
+    resent_syn_ack_keeps_lwips_window();
     return check_exit();
 }
