@@ -572,6 +572,13 @@ MEMBRANE_TEST_OBJS := $(B)/mt/membrane/membrane.o $(B)/mt/membrane/fault_inject.
 $(B)/kt/%.o: %.c $(KERNEL_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -DNEXUS_TEST_BUILD -c $< -o $@
+# The test-only instruments and runners stay functions of their own, out of the kernel's LTO:
+# the front door finds them by name to tell the test kernel from the product
+# (tests/frontdoor/product.py), and an instrument inlined into the path it measures would no
+# longer cost what its calibration took off (docs/testing.md).
+KERNEL_TEST_ONLY_FLAGS := $(call flags_file,kernel_test_only,$(filter-out $(KERNEL_LTO),$(KCFLAGS)))
+$(KERNEL_TEST_ONLY_SRCS:%.c=$(B)/kt/%.o): KCFLAGS := $(filter-out $(KERNEL_LTO),$(KCFLAGS))
+$(KERNEL_TEST_ONLY_SRCS:%.c=$(B)/kt/%.o): $(KERNEL_TEST_ONLY_FLAGS)
 
 $(B)/mt/%.o: %.c $(LWIP_STAMP) $(USER_FLAGS) | $(BOOTSTRAP)
 	@mkdir -p $(dir $@)
