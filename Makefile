@@ -338,7 +338,9 @@ $(B)/user/membrane.full.elf: $(MEMBRANE_OBJS)
 # The Membrane copies every byte an app sends: it links picolibc's speed build, whose memcpy
 # moves words (the default size build copies byte by byte, 6 instructions a byte).
 MEMBRANE_LIBC := --picolibc-buildtype=release
-$(B)/user/membrane.full.elf: LDFLAGS += $(MEMBRANE_LIBC) $(MEMBRANE_LTO) -O2
+# The Membrane's link (product and test build): that libc, and the LTO's optimisation.
+MEMBRANE_LINK := $(MEMBRANE_LIBC) $(MEMBRANE_LTO) -O2
+$(B)/user/membrane.full.elf: LDFLAGS += $(MEMBRANE_LINK)
 HTTPD_SRCS := $(addprefix apps/httpd/,httpd.c conn.c routes.c status_page.c document.c snapshot.c writer.c \
                                        http_parse.c)
 $(B)/user/httpd.full.elf: $(HTTPD_SRCS:%.c=$(B)/u/%.o) $(B)/u/apps/httpd/sysinfo_nexus.o $(LIBNEXUS_OBJS)
@@ -576,8 +578,9 @@ $(B)/kt/%.o: %.c $(KERNEL_FLAGS) | $(BOOTSTRAP)
 # the front door finds them by name to tell the test kernel from the product
 # (tests/frontdoor/product.py), and an instrument inlined into the path it measures would no
 # longer cost what its calibration took off (docs/testing.md).
-KERNEL_TEST_ONLY_FLAGS := $(call flags_file,kernel_test_only,$(filter-out $(KERNEL_LTO),$(KCFLAGS)))
-$(KERNEL_TEST_ONLY_SRCS:%.c=$(B)/kt/%.o): KCFLAGS := $(filter-out $(KERNEL_LTO),$(KCFLAGS))
+KCFLAGS_NO_LTO := $(filter-out $(KERNEL_LTO),$(KCFLAGS))
+KERNEL_TEST_ONLY_FLAGS := $(call flags_file,kernel_test_only,$(KCFLAGS_NO_LTO))
+$(KERNEL_TEST_ONLY_SRCS:%.c=$(B)/kt/%.o): KCFLAGS := $(KCFLAGS_NO_LTO)
 $(KERNEL_TEST_ONLY_SRCS:%.c=$(B)/kt/%.o): $(KERNEL_TEST_ONLY_FLAGS)
 
 $(B)/mt/%.o: %.c $(LWIP_STAMP) $(USER_FLAGS) | $(BOOTSTRAP)
@@ -597,7 +600,7 @@ $(B)/user-test/%.full.elf: $(RT_OBJS) lib/rt/user.ld $(LINK_FLAGS)
 	$(CC) $(LDFLAGS) -T lib/rt/user.ld $(filter %.o,$^) -o $@
 
 $(B)/user-test/membrane.full.elf: $(MEMBRANE_TEST_OBJS)
-$(B)/user-test/membrane.full.elf: LDFLAGS += $(MEMBRANE_LIBC) $(MEMBRANE_LTO) -O2
+$(B)/user-test/membrane.full.elf: LDFLAGS += $(MEMBRANE_LINK)
 $(B)/user-test/lwf.full.elf: $(LWF_TEST_OBJS) $(SODIUM_OBJS)
 # The UTCP service that faults on demand (lib/fault/fault_inject.c), in place of the product's.
 UTCP_TEST_OBJS := $(B)/ut/utcp/service/sockets.o $(B)/u/lib/fault/fault_inject.o \
