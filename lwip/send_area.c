@@ -16,7 +16,13 @@ struct area {
     uint32_t id;
     uint64_t held; /* our own record; the link's send_held is a copy for the app */
     uint16_t refs[NXS_SEND_CHUNKS];
+    uint8_t owner[NXS_SEND_CHUNKS]; /* the socket whose send named the chunk last, or NO_OWNER */
+    uint8_t held_by[NXS_SOCKETS];   /* chunks held, per owner */
+    uint64_t large[NXS_SOCKETS / 64]; /* owners holding SEND_AREA_LOW_WATER or more, a bit each */
+    uint8_t nfree;                  /* chunks not held: NXS_SEND_CHUNKS less the bits of held */
 };
+
+#define NO_OWNER 0xFFu
 
 struct piece {
     struct pbuf_custom custom; /* first: lwIP hands the free function this pbuf */
@@ -29,28 +35,62 @@ static uint16_t free_pieces[PIECES];
 static uint32_t nfree_pieces;
 static int pieces_ready;
 static struct send_area_stats stats;
+static void (*wait_changed)(unsigned link, unsigned sock);
 
 static void publish(struct area *a) {
     struct nxs_header *hdr = (struct nxs_header *)(a->base + NXS_OFF_HEADER);
     __atomic_store_n(&hdr->send_held, a->held, __ATOMIC_RELEASE);
 }
 
-static void hold(unsigned link, unsigned chunk) {
+static void tell(unsigned link, unsigned sock) {
+    if (wait_changed)
+        wait_changed(link, sock);
+}
+
+/* The free chunks crossed the low-water mark: every socket that holds enough to wait may now
+ * wait, or may now stop. */
+static void tell_large_holders(unsigned link) {
+    const struct area *a = &areas[link];
+    for (unsigned w = 0; w < NXS_SOCKETS / 64; w++)
+        for (uint64_t bits = a->large[w]; bits; bits &= bits - 1)
+            tell(link, w * 64 + (unsigned)__builtin_ctzll(bits));
+}
+
+/* Owner o's count moved across the low-water mark. */
+static void large_changed(unsigned link, unsigned o) {
     struct area *a = &areas[link];
-    if (a->refs[chunk]++ == 0) {
-        a->held |= 1ull << chunk;
-        publish(a);
+    a->large[o / 64] ^= 1ull << (o % 64);
+    tell(link, o);
+}
+
+/* Chunk `chunk` became held (on) or free: the owner's count and who is told. */
+static void held_changed(unsigned link, unsigned chunk, int on) {
+    struct area *a = &areas[link];
+    int was_short = a->nfree < SEND_AREA_LOW_WATER;
+    a->held = on ? a->held | 1ull << chunk : a->held & ~(1ull << chunk);
+    a->nfree = (uint8_t)(on ? a->nfree - 1u : a->nfree + 1u);
+    publish(a);
+    unsigned o = a->owner[chunk];
+    if (o != NO_OWNER) {
+        a->held_by[o] = (uint8_t)(on ? a->held_by[o] + 1u : a->held_by[o] - 1u);
+        if (a->held_by[o] == SEND_AREA_LOW_WATER - (on ? 0u : 1u))
+            large_changed(link, o);
     }
+    if (was_short != (a->nfree < SEND_AREA_LOW_WATER))
+        tell_large_holders(link);
+}
+
+static void hold(unsigned link, unsigned chunk) {
+    if (areas[link].refs[chunk]++ == 0)
+        held_changed(link, chunk, 1);
 }
 
 static void release(unsigned link, unsigned chunk) {
     struct area *a = &areas[link];
     if (a->refs[chunk] == 0)
         return; /* not ours to release twice */
-    if (--a->refs[chunk] == 0) {
-        a->held &= ~(1ull << chunk);
-        publish(a);
-    }
+    if (--a->refs[chunk] == 0)
+        held_changed(link, chunk, 0);
 }
 
 /* The device gave back the header buffer of a frame from chunk (tag - 1). */
@@ -78,6 +118,8 @@ void send_area_attach(unsigned link, uint8_t *base, uint32_t id, uint32_t size) 
     tx_buffers_on_return(frame_done);
     struct area *a = &areas[link];
     memset(a, 0, sizeof *a);
+    memset(a->owner, NO_OWNER, sizeof a->owner);
+    a->nfree = NXS_SEND_CHUNKS;
     struct nxs_header *hdr = (struct nxs_header *)(base + NXS_OFF_HEADER);
     if (size < NXS_LINK_SEND_BYTES) {
         __atomic_store_n(&hdr->send_area, 0, __ATOMIC_RELEASE);
@@ -127,8 +169,8 @@ uint32_t send_area_write_piece(struct tcp_pcb *pcb, unsigned link, unsigned chun
                                copied);
 }
 
-long send_area_write(struct tcp_pcb *pcb, unsigned link, const struct nxs_chunk *list, uint32_t n, uint32_t most,
-                     uint64_t *copied) {
+long send_area_write(struct tcp_pcb *pcb, unsigned link, unsigned sock, const struct nxs_chunk *list, uint32_t n,
+                     uint32_t most, uint64_t *copied) {
     struct area *a = area_of(link);
     uint32_t taken = 0;
     for (uint32_t i = 0; i < n && taken < most; i++) {
@@ -138,6 +180,7 @@ long send_area_write(struct tcp_pcb *pcb, unsigned link, const struct nxs_chunk 
             stats.refused++;
             return taken ? (long)taken : -EINVAL;
         }
+        a->owner[c.index] = sock < NXS_SOCKETS ? (uint8_t)sock : NO_OWNER;
         uint32_t got = send_area_write_piece(pcb, link, c.index, c.offset, c.len, most - taken, copied);
         taken += got;
         if (got < c.len)
@@ -146,7 +189,7 @@ long send_area_write(struct tcp_pcb *pcb, unsigned link, const struct nxs_chunk 
     return (long)taken;
 }
 
-int send_area_check(unsigned link, const struct nxs_chunk *list, uint32_t n) {
+int send_area_check(unsigned link, unsigned sock, const struct nxs_chunk *list, uint32_t n) {
     struct area *a = area_of(link);
     uint64_t named = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -157,8 +200,28 @@ int send_area_check(unsigned link, const struct nxs_chunk *list, uint32_t n) {
         }
         named |= 1ull << c->index;
     }
+    for (uint32_t i = 0; i < n; i++)
+        a->owner[list[i].index] = sock < NXS_SOCKETS ? (uint8_t)sock : NO_OWNER;
     return 0;
 }
+
+void send_area_disown(unsigned link, unsigned sock) {
+    struct area *a = area_of(link);
+    if (!a || sock >= NXS_SOCKETS)
+        return;
+    for (unsigned c = 0; c < NXS_SEND_CHUNKS; c++)
+        if (a->owner[c] == sock)
+            a->owner[c] = NO_OWNER;
+    a->held_by[sock] = 0;
+    a->large[sock / 64] &= ~(1ull << (sock % 64));
+}
+
+int send_area_waits(unsigned link, unsigned sock) {
+    const struct area *a = area_of(link);
+    return a && sock < NXS_SOCKETS && a->held_by[sock] >= SEND_AREA_LOW_WATER && a->nfree < SEND_AREA_LOW_WATER;
+}
+
+void send_area_on_wait_change(void (*fn)(unsigned link, unsigned sock)) { wait_changed = fn; }
 
 void send_area_hold(unsigned link, unsigned chunk) {
     if (area_of(link) && chunk < NXS_SEND_CHUNKS)

@@ -121,7 +121,7 @@ long tcp_sock_post(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     struct nxs_chunk list[NXS_SEND_CHUNKS];
     uint32_t n = m->arg[0], whole = 0; /* nxs_post_check: 1..NXS_SEND_CHUNKS pieces, data the list alone */
     memcpy(list, data, n * sizeof list[0]); /* the app can still write the slot */
-    if (send_area_check(s->link, list, n))
+    if (send_area_check(s->link, (unsigned)sock_number(s), list, n))
         return -EINVAL;
     long refused = tcp_sock_send_begin(s); /* a listener is not connected: ENOTCONN */
     if (refused)
@@ -133,7 +133,7 @@ long tcp_sock_post(struct msock *s, struct nxs_msg *m, uint8_t *data) {
     if (!tcp_sock_has_rest(s)) {
         uint32_t room = tcp_sock_send_room(s);
         uint64_t copied = 0;
-        long r = room ? send_area_write(pcb, s->link, list, n, room, &copied) : 0;
+        long r = room ? send_area_write(pcb, s->link, (unsigned)sock_number(s), list, n, room, &copied) : 0;
         uint32_t taken = r > 0 ? (uint32_t)r : 0;
         count_tcp_sent(taken, copied);
         for (; i < n && taken >= list[i].len; i++)

@@ -155,7 +155,8 @@ uint32_t tcp_sock_status(const struct msock *s) {
     if (s->rx || s->eof || s->err || s->rd_shut)
         ev |= NXS_EV_IN;
     if (!pcb || s->wr_shut ||
-        (tcp_sock_send_room(s) > 0 && tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN - 4 && !s->send_starved && !tcp_sock_has_rest(s)))
+        (tcp_sock_send_room(s) > 0 && tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN - 4 && !s->send_starved &&
+         !tcp_sock_has_rest(s) && !send_area_waits(s->link, (unsigned)sock_number(s))))
         ev |= NXS_EV_OUT;
     if (!pcb || (s->eof && s->wr_shut))
         ev |= NXS_EV_HUP;
@@ -448,7 +449,8 @@ long tcp_sock_send(struct msock *s, struct nxs_msg *m, uint8_t *data) {
         for (uint32_t i = 0; i < m->arg[0]; i++)
             named += ((const struct nxs_chunk *)data)[i].len;
         uint64_t copied = 0;
-        long r = room ? send_area_write(pcb, s->link, (const struct nxs_chunk *)data, m->arg[0], room, &copied) : 0;
+        long r = room ? send_area_write(pcb, s->link, (unsigned)sock_number(s), (const struct nxs_chunk *)data, m->arg[0], room,
+                                         &copied) : 0;
         if (r >= 0 && (uint32_t)r == named && len > list && room > (uint32_t)r) {
             uint32_t rest = len - list < room - (uint32_t)r ? len - list : room - (uint32_t)r;
             uint32_t more = tcp_send_pooled(pcb, data + list, rest);

@@ -38,6 +38,11 @@ int sock_number(const struct msock *s) { return (int)(s - socks[s->link]); }
 
 void touch(struct msock *s) { link_server_touch(s->link, sock_number(s)); }
 
+static void touch_number(unsigned link, unsigned k) {
+    if (link < links && k < NXS_SOCKETS)
+        link_server_touch(link, (int)k);
+}
+
 void sockets_wake_starved(void) {
     for (unsigned l = 0; l < links; l++)
         for (int k = 0; k < NXS_SOCKETS; k++)
@@ -170,6 +175,7 @@ void sock_release(struct msock *s) {
         tcp_sock_close(s);
     else
         udp_sock_close(s);
+    send_area_disown(s->link, (unsigned)sock_number(s));
     s->used = 0;
     touch(s);
 }
@@ -608,6 +614,7 @@ unsigned sockets_attach(void) {
         exit(1); /* restarted per policy: a machine this small serves nothing anyway */
     }
     links = n;
+    send_area_on_wait_change(touch_number);
     for (unsigned i = 0; i < n; i++)
         send_area_attach(i, link_server_base(i), link_server_id(i), link_server_size(i));
     return n;

@@ -47,7 +47,9 @@
  * in place and the device reads them from there. send_held, written only by the service, has
  * bit k set while chunk k is the service's (its stack or the device may still read it): an app
  * fills only chunks whose bit is clear, and the service refuses a send naming a chunk its own
- * record says it holds. An app that rewrites a chunk it sent changes only its own stream.
+ * record says it holds. An app that rewrites a chunk it sent changes only its own stream. A
+ * socket that holds many chunks while few are free shows no NXS_EV_OUT until its own come back
+ * (lwip/send_area.h, SEND_AREA_LOW_WATER): an app then waits rather than send through the slot.
  *
  * The post slot (docs/sockets.md, "Posted sends"): slot NXS_POST_SLOT carries a request the app
  * does not wait for. Its reply tells only what became of it: the service answers it in the

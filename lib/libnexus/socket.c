@@ -368,12 +368,13 @@ static uintptr_t iov_address(const struct iovec *iov, long n, size_t at) {
 }
 
 /* Puts the next bytes of a stream send into the chunks of the send area the service does not
- * hold and lists them in the slot (nexus/sockproto.h, SEND's arg0), what does not fit them
- * after the list, so that one request carries both: the bytes, or 0 if the send goes through
- * the slot alone (not a stream of a service with a send area, nothing to send, or every chunk
- * held). */
+ * hold and lists them in the slot (nexus/sockproto.h, SEND's arg0): the bytes, or 0 if the
+ * send goes through the slot alone (not a stream of a service with a send area, nothing to
+ * send, or every chunk held). What does not fit the chunks waits for the next request rather
+ * than riding behind the list: bytes in the slot are copied twice (here and into the stack),
+ * and a socket whose own chunks fill the area waits for them instead (area_wait). */
 static uint32_t fill_send_area(const struct nxl_fd *f, struct nxs_msg *m, const struct iovec *iov, long n,
-                               size_t done, size_t len, uint8_t *slot, uint32_t room) {
+                               size_t done, size_t len, uint8_t *slot) {
     uint64_t held;
     uint8_t *area = f->type == SOCK_STREAM && !f->family->local && f->family->backend
                         ? link_client_send_area(f->family->backend, &held)
@@ -394,17 +395,25 @@ static uint32_t fill_send_area(const struct nxl_fd *f, struct nxs_msg *m, const 
     }
     if (k == 0)
         return 0;
-    uint32_t list = k * (uint32_t)sizeof(struct nxs_chunk);
-    uint32_t rest = len - at > room - list ? room - list : (uint32_t)(len - at);
-    nxl_iov_gather(iov, n, at, slot + list, rest);
     m->arg[0] = k;
-    m->len = list + rest;
-    return (uint32_t)(at - done) + rest;
+    m->len = k * (uint32_t)sizeof(struct nxs_chunk);
+    return (uint32_t)(at - done);
 }
 
 /* The link a stream socket of a service reaches, or NULL (a family served in the app). */
 static struct link_client *stream_link(const struct nxl_fd *f) {
     return f->type == SOCK_STREAM && !f->family->local ? f->family->backend : NULL;
+}
+
+/* Every chunk held and the socket shows no POLLOUT: the service says this socket waits for its
+ * own chunks (or for the window, or for a posted send's rest), so a request through the slot
+ * would be refused or would copy what the chunks will carry once the peer acknowledges them. */
+static int area_wait(const struct nxl_fd *f) {
+    uint64_t held;
+    if (!stream_link(f) || !link_client_send_area(stream_link(f), &held))
+        return 0;
+    uint32_t st = nxl_fd_status(f);
+    return (st & (NXS_EV_OPEN | NXS_EV_OUT | NXS_EV_ERR | NXS_EV_HUP)) == NXS_EV_OPEN;
 }
 
 /* How a posted send of this socket ended, once: the error, or 0 (nexus/link.h, the post slot). */
@@ -442,7 +451,7 @@ static int post_send(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
     struct nxs_msg m = {.op = NXS_OP_SEND, .sock = f->sock};
     m.flags = (uint32_t)flags;
     struct nxs_chunk list[NXS_SEND_CHUNKS];
-    if (fill_send_area(f, &m, iov, n, 0, len, (uint8_t *)list, sizeof list) != len || m.len != m.arg[0] * sizeof list[0])
+    if (fill_send_area(f, &m, iov, n, 0, len, (uint8_t *)list) != len || m.len != m.arg[0] * sizeof list[0])
         return 0; /* cannot be: the chunks had room; the usual way fills them again */
     uint64_t named = 0;
     for (uint32_t i = 0; i < m.arg[0]; i++)
@@ -491,15 +500,20 @@ static long send_iov(struct nxl_fd *f, const struct iovec *iov, long n, size_t l
                 return done ? (long)done : err;
         }
         /* Either way again on a retry: the slot served others, the service took chunks back. */
-        uint32_t chunk = to ? 0 : fill_send_area(f, &m, iov, n, done, len, slot, NXS_SLOT_DATA);
-        if (!chunk) {
-            chunk = len - done > room ? room : (uint32_t)(len - done);
-            m.len = chunk;
-            nxl_iov_gather(iov, n, done, slot, chunk);
+        uint32_t chunk = to ? 0 : fill_send_area(f, &m, iov, n, done, len, slot);
+        long r;
+        if (!chunk && done < len && area_wait(f)) {
+            r = -EAGAIN;
+        } else {
+            if (!chunk) {
+                chunk = len - done > room ? room : (uint32_t)(len - done);
+                m.len = chunk;
+                nxl_iov_gather(iov, n, done, slot, chunk);
+            }
+            if (eof && f->family->send_eof && done + chunk == len)
+                m.flags |= MSG_EOF;
+            r = sock_call(f, &m, NULL, m.len, NULL, 0);
         }
-        if (eof && f->family->send_eof && done + chunk == len)
-            m.flags |= MSG_EOF;
-        long r = sock_call(f, &m, NULL, m.len, NULL, 0);
         if (m.arg[0] && m.arg[1] >= SEND_AREA_FILL_MIN && m.arg[1] <= NXS_SEND_CHUNK - 8)
             f->send_fill = (uint16_t)m.arg[1]; /* 8: the room an offset mod 8 takes */
         if (r > 0) {

@@ -22,6 +22,7 @@ import argparse
 import os
 import sys
 import time
+import urllib.request
 
 from tests.e2e.dns_stub import DnsStub
 from tests.harness.console import kernel_line, said_by
@@ -125,6 +126,33 @@ def check_posted_sends(guest):
            and int(got["posted_sends"]) > 0 and int(got["posted_rests"]) > 0, got)
 
 
+AREA_BULK = 16 << 20
+AREA_SLOT_MAX = AREA_BULK // 100  # a few frames' worth, should a status be read stale
+BUS_SETTLES_S = 5.0
+
+
+def check_bulk_from_the_area_alone(guest):
+    """One bulk GET with nothing else on httpd's link: its bytes went through the send area
+    alone, none through the link's slot, which would copy them twice; the socket waited for its
+    own chunks instead (lwip/send_area.h, SEND_AREA_LOW_WATER)."""
+    keys = ("tx_payload_bytes", "tx_slot_bytes", "tx_area_bytes")
+    before = guest.bus_json(timeout=60)
+    with urllib.request.urlopen(f"http://127.0.0.1:{guest.http_port}/bytes/{AREA_BULK}", timeout=120) as r:
+        got = 0
+        while chunk := r.read(1 << 20):
+            got += len(chunk)
+    deadline = time.monotonic() + BUS_SETTLES_S
+    while True:  # the Membrane publishes its counters every 100 ms
+        after = guest.bus_json(timeout=60)
+        d = {k: int(after.get("/Bus/net/membrane/" + k, "0") or 0)
+             - int(before.get("/Bus/net/membrane/" + k, "0") or 0) for k in keys}
+        if d["tx_payload_bytes"] >= AREA_BULK or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    report("bulk_sent_from_the_area_alone", got == AREA_BULK and d["tx_payload_bytes"] >= AREA_BULK
+           and d["tx_slot_bytes"] <= AREA_SLOT_MAX and d["tx_area_bytes"] >= AREA_BULK, f"got {got} bytes, {d}")
+
+
 def check_chunks_come_back(guest):
     """After wrk's abandoned downloads, whose connections died with rests and bytes in lwIP, and
     once posixcheck (whose link has a send area too) closed its sockets, every chunk is its app's
@@ -201,6 +229,7 @@ def main():
             print(f"  httpd listening {time.monotonic() - guest.started:.2f} s after QEMU started", flush=True)
             run_http_checks(guest.http_port)
             check_bus(guest)
+            check_bulk_from_the_area_alone(guest)
             check_posted_sends(guest)
             check_slowloris(report, guest.http_port)
             check_abandoned_downloads(report, lambda: guest.bus_json(timeout=60), guest.http_port)

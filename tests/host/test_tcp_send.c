@@ -370,10 +370,14 @@ static uint32_t fill(struct nxs_chunk *list, unsigned first, uint32_t from, uint
     return k;
 }
 
-static long area_send(unsigned first, uint32_t from, uint32_t n, uint64_t *copied) {
+static long area_send_as(unsigned sock, unsigned first, uint32_t from, uint32_t n, uint64_t *copied) {
     struct nxs_chunk list[NXS_SEND_CHUNKS];
     uint32_t k = fill(list, first, from, n);
-    return send_area_write(cur->pcb, 0, list, k, 1u << 20, copied);
+    return send_area_write(cur->pcb, 0, sock, list, k, 1u << 20, copied);
+}
+
+static long area_send(unsigned first, uint32_t from, uint32_t n, uint64_t *copied) {
+    return area_send_as(0, first, from, n, copied);
 }
 
 /* A link the kernel made without a send area (NEXUS_LINK_PAGES: its server's manifest entry
@@ -385,7 +389,7 @@ static void small_link_has_no_area(void) {
     struct nxs_chunk one = {0, 0, 100};
     uint64_t copied = 0, refused = send_area_stats()->refused;
     CHECK("small_link_announces_no_area", link_hdr->send_area == 0);
-    CHECK("small_link_chunks_refused", send_area_write(cur->pcb, 0, &one, 1, 1u << 20, &copied) == -EINVAL &&
+    CHECK("small_link_chunks_refused", send_area_write(cur->pcb, 0, 0, &one, 1, 1u << 20, &copied) == -EINVAL &&
                                            send_area_stats()->refused == refused + 1 && copied == 0);
 }
 
@@ -441,10 +445,10 @@ static void held_chunk_refused(void) {
     uint64_t copied = 0, refused = send_area_stats()->refused;
     CHECK("chunk_sent", area_send(5, base, 1460, &copied) == 1460 && held() == 1u << 5);
     struct nxs_chunk again = {5, 0, 1460}, bad = {NXS_SEND_CHUNKS, 0, 10}, over = {6, 100, 1460};
-    CHECK("held_chunk_refused", send_area_write(cur->pcb, 0, &again, 1, 1u << 20, &copied) == -EINVAL &&
+    CHECK("held_chunk_refused", send_area_write(cur->pcb, 0, 0, &again, 1, 1u << 20, &copied) == -EINVAL &&
                                     send_area_stats()->refused == refused + 1);
-    CHECK("chunk_past_the_area_refused", send_area_write(cur->pcb, 0, &bad, 1, 1u << 20, &copied) == -EINVAL);
-    CHECK("piece_past_its_chunk_refused", send_area_write(cur->pcb, 0, &over, 1, 1u << 20, &copied) == -EINVAL);
+    CHECK("chunk_past_the_area_refused", send_area_write(cur->pcb, 0, 0, &bad, 1, 1u << 20, &copied) == -EINVAL);
+    CHECK("piece_past_its_chunk_refused", send_area_write(cur->pcb, 0, 0, &over, 1, 1u << 20, &copied) == -EINVAL);
     tcp_output(cur->pcb);
     step();
     client_acks_up_to(base + 1460);
@@ -481,6 +485,51 @@ static void rewritten_chunk_changes_only_the_payload(void) {
     memcpy(link_pages + NXS_OFF_SEND + 3 * NXS_SEND_CHUNK + ((uintptr_t)(pattern + base) & 7), pattern + base, 1460);
     client_acks_up_to(base + 1460);
     CHECK("rewritten_chunk_back", held() == 0);
+}
+
+/* ---- who waits for chunks ---- */
+
+static unsigned told[NXS_SOCKETS];
+
+static void on_wait_change(unsigned link, unsigned sock) {
+    if (link == 0 && sock < NXS_SOCKETS)
+        told[sock]++;
+}
+
+/* A socket that holds SEND_AREA_LOW_WATER chunks or more waits while fewer are free, and hears
+ * when that changes; one that holds fewer never waits, even on an area another socket filled;
+ * a closed socket's chunks count for nobody. (The sockets here share one connection: what is
+ * counted is who named the chunks.) */
+static void own_chunks_wait_others_do_not(void) {
+    send_area_on_wait_change(on_wait_change);
+    memset(told, 0, sizeof told);
+    uint32_t base = cur->highest, big = 40 * 1460, small = 5 * 1460;
+    uint64_t copied = 0;
+    CHECK("large_send_taken", area_send_as(1, 0, base, big, &copied) == big && copied == 0);
+    CHECK("holder_of_many_waits_when_few_are_free", send_area_waits(0, 1) && told[1] >= 1);
+    CHECK("socket_holding_none_does_not_wait", !send_area_waits(0, 2));
+    CHECK("small_send_taken", area_send_as(2, 40, base + big, small, &copied) == small);
+    CHECK("holder_of_few_does_not_wait_on_others", !send_area_waits(0, 2) && send_area_waits(0, 1));
+    unsigned heard = told[1];
+    tcp_output(cur->pcb);
+    step();
+    CHECK("sent_before_acknowledged", cur->highest >= base + 10 * 1460);
+    client_acks(base + 10 * 1460);
+    CHECK("ten_chunks_back", held() == ((1ull << 45) - 1) - ((1ull << 10) - 1));
+    CHECK("holder_stops_waiting_once_enough_are_free", !send_area_waits(0, 1) && told[1] > heard);
+    client_acks_up_to(base + big + small);
+    CHECK("waiters_stream_whole", cur->highest == base + big + small && !cur->mismatch && held() == 0);
+
+    base = cur->highest;
+    CHECK("closing_holder_sends", area_send_as(3, 0, base, 45 * 1460, &copied) == 45 * 1460 && send_area_waits(0, 3));
+    send_area_disown(0, 3);
+    heard = told[3];
+    CHECK("closed_socket_does_not_wait", !send_area_waits(0, 3));
+    tcp_output(cur->pcb);
+    step();
+    client_acks_up_to(base + 45 * 1460);
+    CHECK("closed_socket_not_told", told[3] == heard && held() == 0);
+    send_area_on_wait_change(NULL);
 }
 
 static void abort_frees_every_chunk(void) {
@@ -625,6 +674,7 @@ int main(void) {
     held_chunk_refused();
     chunk_held_while_on_the_device();
     rewritten_chunk_changes_only_the_payload();
+    own_chunks_wait_others_do_not();
     abort_frees_every_chunk();
     batched_acks_in_slow_start_all_seen();
     batched_acks_coalesce_once_bytes_count();
