@@ -24,6 +24,8 @@ struct area {
 
 #define NO_OWNER 0xFFu
 
+static uint8_t owner_of(unsigned sock) { return sock < NXS_SOCKETS ? (uint8_t)sock : NO_OWNER; }
+
 struct piece {
     struct pbuf_custom custom; /* first: lwIP hands the free function this pbuf */
     uint8_t link, chunk;
@@ -180,7 +182,7 @@ long send_area_write(struct tcp_pcb *pcb, unsigned link, unsigned sock, const st
             stats.refused++;
             return taken ? (long)taken : -EINVAL;
         }
-        a->owner[c.index] = sock < NXS_SOCKETS ? (uint8_t)sock : NO_OWNER;
+        a->owner[c.index] = owner_of(sock);
         uint32_t got = send_area_write_piece(pcb, link, c.index, c.offset, c.len, most - taken, copied);
         taken += got;
         if (got < c.len)
@@ -201,7 +203,7 @@ int send_area_check(unsigned link, unsigned sock, const struct nxs_chunk *list, 
         named |= 1ull << c->index;
     }
     for (uint32_t i = 0; i < n; i++)
-        a->owner[list[i].index] = sock < NXS_SOCKETS ? (uint8_t)sock : NO_OWNER;
+        a->owner[list[i].index] = owner_of(sock);
     return 0;
 }
 

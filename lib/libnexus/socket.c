@@ -367,6 +367,11 @@ static uintptr_t iov_address(const struct iovec *iov, long n, size_t at) {
     return 0;
 }
 
+/* The link a stream socket of a service reaches, or NULL (a family served in the app). */
+static struct link_client *stream_link(const struct nxl_fd *f) {
+    return f->type == SOCK_STREAM && !f->family->local ? f->family->backend : NULL;
+}
+
 /* Puts the next bytes of a stream send into the chunks of the send area the service does not
  * hold and lists them in the slot (nexus/sockproto.h, SEND's arg0): the bytes, or 0 if the
  * send goes through the slot alone (not a stream of a service with a send area, nothing to
@@ -376,9 +381,8 @@ static uintptr_t iov_address(const struct iovec *iov, long n, size_t at) {
 static uint32_t fill_send_area(const struct nxl_fd *f, struct nxs_msg *m, const struct iovec *iov, long n,
                                size_t done, size_t len, uint8_t *slot) {
     uint64_t held;
-    uint8_t *area = f->type == SOCK_STREAM && !f->family->local && f->family->backend
-                        ? link_client_send_area(f->family->backend, &held)
-                        : NULL;
+    struct link_client *lc = stream_link(f);
+    uint8_t *area = lc ? link_client_send_area(lc, &held) : NULL;
     if (!area)
         return 0;
     uint32_t k = 0, fill = f->send_fill ? f->send_fill : SEND_AREA_FILL;
@@ -400,17 +404,13 @@ static uint32_t fill_send_area(const struct nxl_fd *f, struct nxs_msg *m, const 
     return (uint32_t)(at - done);
 }
 
-/* The link a stream socket of a service reaches, or NULL (a family served in the app). */
-static struct link_client *stream_link(const struct nxl_fd *f) {
-    return f->type == SOCK_STREAM && !f->family->local ? f->family->backend : NULL;
-}
-
 /* Every chunk held and the socket shows no POLLOUT: the service says this socket waits for its
  * own chunks (or for the window, or for a posted send's rest), so a request through the slot
  * would be refused or would copy what the chunks will carry once the peer acknowledges them. */
 static int area_wait(const struct nxl_fd *f) {
     uint64_t held;
-    if (!stream_link(f) || !link_client_send_area(stream_link(f), &held))
+    struct link_client *lc = stream_link(f);
+    if (!lc || !link_client_send_area(lc, &held))
         return 0;
     uint32_t st = nxl_fd_status(f);
     return (st & (NXS_EV_OPEN | NXS_EV_OUT | NXS_EV_ERR | NXS_EV_HUP)) == NXS_EV_OPEN;
