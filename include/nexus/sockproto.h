@@ -21,7 +21,8 @@ enum nxs_op {
     NXS_OP_SEND,        /* data[len], flags, addr if addr_len (sendto)   -> bytes taken;
                            arg0 > 0: the bytes are first in arg0 chunks of the send area,
                            data holds that many struct nxs_chunk, then the rest of the bytes
-                           (stream sockets only); the reply's arg1 is the stream's segment
+                           if any (stream sockets only; libnexus sends none, docs/ion.md
+                           "Waiting for its own chunks"); the reply's arg1 is the stream's segment
                            size, the bytes a chunk should hold to leave as one frame */
     NXS_OP_RECV,        /* len = most wanted, flags          -> bytes in data, addr = from,
                            arg0 = a datagram's whole length (more than the bytes: cut) */
